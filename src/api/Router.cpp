@@ -1,0 +1,23 @@
+#include "api/Router.hpp"
+
+namespace callrec::api {
+
+void Router::Handle(HttpRequest&& request, Respond respond) {
+  // Every answer is counted and carries a request id, as AWS services send one.
+  const std::uint64_t id = next_id_.fetch_add(1, std::memory_order_relaxed);
+  Respond counted = [this, id, respond = std::move(respond)](HttpResponse response) {
+    metrics_.CountRequest(response.result_int());
+    response.set("x-amzn-RequestId", "callrec-" + std::to_string(id));
+    response.set(http::field::server, "callrec");
+    respond(std::move(response));
+  };
+  const std::string_view target = request.target();
+  const std::string_view path = target.substr(0, target.find('?'));
+  if (ConnectApi::Serves(path)) return connect_.Handle(std::move(request), std::move(counted));
+  if (V1Api::Serves(path)) return v1_.Handle(std::move(request), std::move(counted));
+  counted(ErrorResponse({404, "UnknownOperationException",
+                         "No operation at " + std::string(request.method_string()) + " " +
+                             std::string(path) + "."}));
+}
+
+}  // namespace callrec::api

@@ -1,0 +1,29 @@
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+
+#include "api/ConnectApi.hpp"
+#include "api/Http.hpp"
+#include "api/Metrics.hpp"
+#include "api/V1Api.hpp"
+
+namespace callrec::api {
+
+// The server's one RequestHandler: sends each request to the API that owns its
+// path, counts the answer, and refuses unknown paths the AWS way.
+class Router final : public RequestHandler {
+ public:
+  Router(ConnectApi& connect, V1Api& v1, Metrics& metrics)
+      : connect_(connect), v1_(v1), metrics_(metrics) {}
+
+  void Handle(HttpRequest&& request, Respond respond) override;
+
+ private:
+  ConnectApi& connect_;
+  V1Api& v1_;
+  Metrics& metrics_;
+  std::atomic<std::uint64_t> next_id_{1};
+};
+
+}  // namespace callrec::api

@@ -1,0 +1,265 @@
+#include "api/V1Api.hpp"
+
+#include <boost/json.hpp>
+
+#include "api/ContactJson.hpp"
+#include "api/ControlErrors.hpp"
+#include "aws/Crypto.hpp"
+#include "aws/UriEncoding.hpp"
+
+namespace callrec::api {
+namespace {
+
+namespace json = boost::json;
+constexpr std::string_view kContacts = "/v1/contacts";
+
+HttpResponse Error(int status, std::string type, std::string message) {
+  return ErrorResponse(aws::AwsError{status, std::move(type), std::move(message)});
+}
+
+HttpResponse BadRequest(std::string message) {
+  return ErrorResponse(aws::AwsError::InvalidParameter(std::move(message)));
+}
+
+HttpResponse MethodNotAllowed(const HttpRequest& request) {
+  return Error(405, "MethodNotAllowedException",
+               "Method " + std::string(request.method_string()) + " is not allowed on " +
+                   std::string(request.target()) + ".");
+}
+
+struct Invalid {
+  std::string message;
+};
+
+// An optional string member: absent is fine, a wrong type or length is not.
+core::Result<std::string, Invalid> OptionalString(const json::object& body,
+                                                      std::string_view name,
+                                                      std::size_t max_length) {
+  const json::value* value = body.if_contains(name);
+  if (value == nullptr || value->is_null()) return std::string();
+  if (!value->is_string()) return Invalid{std::string(name) + " must be a string."};
+  if (value->as_string().size() > max_length) {
+    return Invalid{std::string(name) + " must be at most " + std::to_string(max_length) +
+                   " characters long."};
+  }
+  return std::string(value->as_string());
+}
+
+std::string NewContactId() {
+  std::string hex = aws::RandomToken(32, "0123456789abcdef");
+  return hex.substr(0, 8) + "-" + hex.substr(8, 4) + "-4" + hex.substr(13, 3) + "-a" +
+         hex.substr(17, 3) + "-" + hex.substr(20, 12);
+}
+
+std::optional<std::string> QueryParam(std::string_view query, std::string_view name) {
+  std::size_t start = 0;
+  while (start < query.size()) {
+    std::size_t end = query.find('&', start);
+    if (end == std::string_view::npos) end = query.size();
+    std::string_view pair = query.substr(start, end - start);
+    std::size_t eq = pair.find('=');
+    if (aws::PercentDecode(pair.substr(0, eq)) == name) {
+      return eq == std::string_view::npos ? "" : aws::PercentDecode(pair.substr(eq + 1));
+    }
+    start = end + 1;
+  }
+  return std::nullopt;
+}
+
+json::object ContactWithTrail(const core::Contact& contact,
+                              const std::vector<core::AuditEntry>& trail) {
+  json::object out = ContactToJson(contact);
+  out["AuditTrail"] = AuditTrailToJson(trail);
+  return out;
+}
+
+}  // namespace
+
+V1Api::V1Api(control::ContactService& contacts, const store::ContactStore& store,
+             Metrics& metrics, std::string admin_token)
+    : contacts_(contacts), store_(store), metrics_(metrics), admin_token_(std::move(admin_token)) {}
+
+bool V1Api::Serves(std::string_view path) {
+  return path == "/healthz" || path == "/metrics" || path == "/v1" ||
+         path.substr(0, 4) == "/v1/";
+}
+
+void V1Api::Handle(HttpRequest&& request, Respond respond) {
+  const std::string_view target = request.target();
+  const std::size_t question = target.find('?');
+  const std::string_view path = target.substr(0, question);
+  const std::string_view query =
+      question == std::string_view::npos ? std::string_view() : target.substr(question + 1);
+  const bool get = request.method() == http::verb::get;
+  const bool post = request.method() == http::verb::post;
+
+  if (path == "/healthz") return get ? Health(std::move(respond)) : respond(MethodNotAllowed(request));
+  if (path == "/metrics") {
+    return get ? RenderMetrics(std::move(respond)) : respond(MethodNotAllowed(request));
+  }
+
+  const std::string_view authorization = request[http::field::authorization];
+  constexpr std::string_view kBearer = "Bearer ";
+  if (authorization.substr(0, kBearer.size()) != kBearer ||
+      !aws::ConstantTimeEqual(authorization.substr(kBearer.size()), admin_token_)) {
+    HttpResponse response = Error(401, "UnauthorizedException",
+                                  "A valid admin bearer token is required (Authorization: "
+                                  "Bearer <token>).");
+    response.set(http::field::www_authenticate, "Bearer realm=\"callrec\"");
+    return respond(std::move(response));
+  }
+
+  if (path == kContacts) {
+    if (post) return CreateContact(request, std::move(respond));
+    if (get) return ListContacts(query, std::move(respond));
+    return respond(MethodNotAllowed(request));
+  }
+  if (path.substr(0, kContacts.size() + 1) == std::string(kContacts) + "/") {
+    std::string_view rest = path.substr(kContacts.size() + 1);
+    const std::size_t slash = rest.find('/');
+    const std::string contact_id = aws::PercentDecode(rest.substr(0, slash));
+    const std::string_view action =
+        slash == std::string_view::npos ? std::string_view() : rest.substr(slash + 1);
+    if (contact_id.empty()) return respond(BadRequest("ContactId is empty."));
+    if (action.empty()) {
+      return get ? GetContact(contact_id, std::move(respond)) : respond(MethodNotAllowed(request));
+    }
+    if (action == "end" || action == "agent-joined") {
+      if (!post) return respond(MethodNotAllowed(request));
+      auto reply_contact = [this, respond](core::Result<core::Contact, control::ControlError> r) {
+        if (!r) return respond(ErrorResponse(ToAwsError(r.error())));
+        respond(JsonResponse(http::status::ok,
+                             json::serialize(ContactWithTrail(
+                                 r.value(), contacts_.AuditTrail(r->contact_id)))));
+      };
+      if (action == "end") return contacts_.End(contact_id, "admin", reply_contact);
+      return contacts_.AgentJoined(
+          contact_id, "admin",
+          [this, contact_id, reply_contact](std::optional<control::ControlError> error) {
+            if (error) return reply_contact(*error);
+            reply_contact(*contacts_.Find(contact_id));
+          });
+    }
+  }
+  respond(Error(404, "UnknownOperationException",
+                "No operation at " + std::string(request.method_string()) + " " +
+                    std::string(path) + "."));
+}
+
+void V1Api::CreateContact(const HttpRequest& request, Respond respond) {
+  json::error_code ec;
+  json::value parsed = json::parse(request.body(), ec);
+  if (ec || !parsed.is_object()) {
+    return respond(ErrorResponse(aws::AwsError::InvalidRequest(
+        "Request body must be a JSON object" + (ec ? ": " + ec.message() : std::string()) +
+        ".")));
+  }
+  const json::object& body = parsed.as_object();
+  control::CreateRequest create;
+  create.principal = "admin";
+  struct Field {
+    std::string_view name;
+    std::size_t max;
+    std::string* into;
+  };
+  for (const Field& field : {Field{"InstanceId", 100, &create.instance_id},
+                             Field{"ContactId", 256, &create.contact_id},
+                             Field{"InitialContactId", 256, &create.initial_contact_id},
+                             Field{"AgentId", 256, &create.agent_id},
+                             Field{"Codec", 16, &create.codec}}) {
+    auto value = OptionalString(body, field.name, field.max);
+    if (!value) return respond(BadRequest(value.error().message));
+    *field.into = std::move(value).value();
+  }
+  if (create.instance_id.empty()) return respond(BadRequest("InstanceId is required."));
+  if (create.contact_id.empty()) create.contact_id = NewContactId();
+  if (create.codec.empty()) create.codec = "PCMU";
+  if (create.codec != "PCMU" && create.codec != "PCMA") {
+    return respond(BadRequest("Codec must be PCMU (G.711 mu-law) or PCMA (G.711 A-law)."));
+  }
+  if (const json::value* joined = body.if_contains("AgentJoined")) {
+    if (!joined->is_bool()) return respond(BadRequest("AgentJoined must be true or false."));
+    create.agent_joined = joined->as_bool();
+  }
+  contacts_.Create(create, [this, respond](core::Result<core::Contact, control::ControlError> r) {
+    if (!r) return respond(ErrorResponse(ToAwsError(r.error())));
+    respond(JsonResponse(http::status::created,
+                         json::serialize(ContactWithTrail(r.value(),
+                                                          contacts_.AuditTrail(r->contact_id)))));
+  });
+}
+
+void V1Api::ListContacts(std::string_view query, Respond respond) {
+  control::ContactFilter filter;
+  filter.agent_id = QueryParam(query, "AgentId");
+  if (auto state = QueryParam(query, "State")) {
+    filter.state = core::ParseRecordingState(*state);
+    if (!filter.state) {
+      return respond(BadRequest("State '" + *state +
+                                "' is not one of NOT_STARTED, WAITING_FOR_AGENT, RECORDING, "
+                                "PAUSED, STOPPED, ENDED."));
+    }
+  }
+  json::array list;
+  for (const core::Contact& contact : contacts_.List(filter)) {
+    list.push_back(ContactToJson(contact));
+  }
+  respond(JsonResponse(http::status::ok, json::serialize(json::object{{"Contacts", list}})));
+}
+
+void V1Api::GetContact(const std::string& contact_id, Respond respond) {
+  auto contact = contacts_.Find(contact_id);
+  if (!contact) {
+    return respond(ErrorResponse(
+        aws::AwsError::ResourceNotFound("Contact " + contact_id + " was not found.")));
+  }
+  respond(JsonResponse(http::status::ok, json::serialize(ContactWithTrail(
+                                             *contact, contacts_.AuditTrail(contact_id)))));
+}
+
+void V1Api::Health(Respond respond) {
+  const store::StoreStats stats = store_.Stats();
+  const bool healthy = stats.last_error.empty();
+  json::object body{{"Status", healthy ? "ok" : "degraded"},
+                    {"Store", json::object{{"Commits", stats.commits},
+                                           {"Queued", stats.queued},
+                                           {"LastError", stats.last_error}}}};
+  respond(JsonResponse(healthy ? http::status::ok : http::status::service_unavailable,
+                       json::serialize(body)));
+}
+
+void V1Api::RenderMetrics(Respond respond) {
+  std::string text = metrics_.Render();
+  const store::StoreStats stats = store_.Stats();
+  text += "# HELP callrec_store_commits_total Durable commits of the state store.\n";
+  text += "# TYPE callrec_store_commits_total counter\n";
+  text += "callrec_store_commits_total " + std::to_string(stats.commits) + "\n";
+  text += "# HELP callrec_store_writes_total Writes made durable (several per commit).\n";
+  text += "# TYPE callrec_store_writes_total counter\n";
+  text += "callrec_store_writes_total " + std::to_string(stats.writes) + "\n";
+  text += "# HELP callrec_store_write_failures_total Writes that could not be stored.\n";
+  text += "# TYPE callrec_store_write_failures_total counter\n";
+  text += "callrec_store_write_failures_total " + std::to_string(stats.failures) + "\n";
+  text += "# HELP callrec_store_queue_depth Writes waiting for the next commit.\n";
+  text += "# TYPE callrec_store_queue_depth gauge\n";
+  text += "callrec_store_queue_depth " + std::to_string(stats.queued) + "\n";
+  text += "# HELP callrec_store_commit_seconds_total Time spent committing.\n";
+  text += "# TYPE callrec_store_commit_seconds_total counter\n";
+  text += "callrec_store_commit_seconds_total " + std::to_string(stats.commit_seconds_total) + "\n";
+  text += "# HELP callrec_contacts Contacts known to this server, by state.\n";
+  text += "# TYPE callrec_contacts gauge\n";
+  const auto counts = contacts_.CountByState();
+  for (auto state : {core::RecordingState::kNotStarted, core::RecordingState::kWaitingForAgent,
+                     core::RecordingState::kRecording, core::RecordingState::kPaused,
+                     core::RecordingState::kStopped, core::RecordingState::kEnded}) {
+    auto it = counts.find(state);
+    text += "callrec_contacts{state=\"" + std::string(core::ToString(state)) + "\"} " +
+            std::to_string(it == counts.end() ? 0 : it->second) + "\n";
+  }
+  HttpResponse response{http::status::ok, 11};
+  response.set(http::field::content_type, "text/plain; version=0.0.4");
+  response.body() = std::move(text);
+  respond(std::move(response));
+}
+
+}  // namespace callrec::api

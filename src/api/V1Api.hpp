@@ -1,0 +1,36 @@
+#pragma once
+
+#include <functional>
+#include <string>
+
+#include "api/Http.hpp"
+#include "api/Metrics.hpp"
+#include "control/ContactService.hpp"
+#include "store/ContactStore.hpp"
+
+namespace callrec::api {
+
+// callrec's own API (PRODUCT.md 4.2): contacts without SIP, their state and audit
+// trail, plus /healthz and /metrics. /v1 needs the admin bearer token.
+class V1Api {
+ public:
+  V1Api(control::ContactService& contacts, const store::ContactStore& store, Metrics& metrics,
+        std::string admin_token);
+
+  static bool Serves(std::string_view path);
+  void Handle(HttpRequest&& request, Respond respond);
+
+ private:
+  void CreateContact(const HttpRequest& request, Respond respond);
+  void ListContacts(std::string_view query, Respond respond);
+  void GetContact(const std::string& contact_id, Respond respond);
+  void Health(Respond respond);
+  void RenderMetrics(Respond respond);
+
+  control::ContactService& contacts_;
+  const store::ContactStore& store_;
+  Metrics& metrics_;
+  const std::string admin_token_;
+};
+
+}  // namespace callrec::api

@@ -1,0 +1,129 @@
+// callrec-server: wiring only. See docs/architecture.md for the request path.
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/address.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <chrono>
+#include <iostream>
+#include <map>
+#include <set>
+#include <thread>
+#include <vector>
+
+#include "api/ConnectApi.hpp"
+#include "api/HttpServer.hpp"
+#include "api/Metrics.hpp"
+#include "api/Router.hpp"
+#include "api/V1Api.hpp"
+#include "aws/SigV4.hpp"
+#include "config/Credentials.hpp"
+#include "config/ServerConfig.hpp"
+#include "control/ContactService.hpp"
+#include "log/Log.hpp"
+#include "store/DataDirLock.hpp"
+#include "store/SqliteContactStore.hpp"
+
+namespace {
+
+using namespace callrec;
+
+std::int64_t NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::string UrlHost(const std::string& host) {
+  return host.find(':') != std::string::npos ? "[" + host + "]" : host;
+}
+
+void PrintBanner(const config::ServerConfig& config, const config::ResolvedCredentials& creds,
+                 const boost::asio::ip::tcp::endpoint& endpoint) {
+  const std::string url =
+      "http://" + UrlHost(config.listen.host) + ":" + std::to_string(endpoint.port());
+  const auto& key = creds.access_keys.front();
+  // Printed to stdout for the person who started the server; never logged.
+  std::cout << "callrec-server ready\n"
+            << "  Connect API : " << url << "  (SigV4, service 'connect')\n"
+            << "  callrec API : " << url << "/v1  (Authorization: Bearer <admin token>)\n"
+            << "  health      : " << url << "/healthz   metrics: " << url << "/metrics\n"
+            << "  data        : " << config.data_dir.string() << "\n"
+            << "  instance    : " << config.instance_ids.front() << "\n";
+  if (!creds.file.empty()) {
+    std::cout << "  credentials : " << creds.file.string()
+              << (creds.generated_now ? " (generated now)" : "") << "\n"
+              << "    AWS_ACCESS_KEY_ID=" << key.id << "\n"
+              << "    AWS_SECRET_ACCESS_KEY=" << key.secret << "\n"
+              << "    admin token: " << creds.admin_token << "\n";
+  }
+  std::cout << "  try: AWS_ACCESS_KEY_ID=" << key.id
+            << " AWS_SECRET_ACCESS_KEY=... aws connect start-contact-recording --region "
+               "us-east-1 --endpoint-url "
+            << url << " --instance-id " << config.instance_ids.front()
+            << " --contact-id C --initial-contact-id C "
+               "--voice-recording-configuration VoiceRecordingTrack=ALL\n"
+            << std::flush;
+}
+
+int Run(const config::ServerConfig& config) {
+  log::Configure(config.log_level);
+  std::filesystem::create_directories(config.data_dir);
+  store::DataDirLock lock(config.data_dir);
+  const config::ResolvedCredentials creds = config::ResolveCredentials(config);
+
+  std::map<std::string, std::string, std::less<>> keys;
+  for (const auto& key : creds.access_keys) keys[key.id] = key.secret;
+  const aws::SigV4Verifier verifier(std::move(keys), "connect");
+
+  boost::asio::io_context io;
+  store::SqliteContactStore store(config.data_dir / "callrec.db");
+  control::ContactService contacts(
+      store, std::set<std::string, std::less<>>(config.instance_ids.begin(),
+                                                config.instance_ids.end()),
+      NowMs);
+  api::Metrics metrics;
+  api::ConnectApi connect(contacts, verifier, metrics, [] { return std::chrono::system_clock::now(); });
+  api::V1Api v1(contacts, store, metrics, creds.admin_token);
+  api::Router router(connect, v1, metrics);
+
+  const boost::asio::ip::tcp::endpoint endpoint(
+      boost::asio::ip::make_address(config.listen.host), config.listen.port);
+  api::HttpServer server(io, endpoint, router, api::HttpLimits{});
+
+  boost::asio::signal_set signals(io, SIGINT, SIGTERM);
+  signals.async_wait([&](const boost::system::error_code&, int signal) {
+    log::Info("server.stopping", {{"signal", signal}});
+    server.Stop();
+    io.stop();
+  });
+
+  log::Info("server.started", {{"listen", config.listen.host + ":" +
+                                              std::to_string(server.LocalEndpoint().port())},
+                               {"data_dir", config.data_dir.string()}});
+  PrintBanner(config, creds, server.LocalEndpoint());
+
+  unsigned threads = config.http_threads ? config.http_threads
+                                         : std::max(1u, std::thread::hardware_concurrency());
+  std::vector<std::thread> workers;
+  for (unsigned i = 1; i < threads; ++i) workers.emplace_back([&io] { io.run(); });
+  io.run();
+  for (auto& worker : workers) worker.join();
+  // Everything acknowledged is already durable; this writes what is still queued
+  // while the objects its callbacks use are alive.
+  store.Close();
+  log::Info("server.stopped");
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const config::ParsedConfig parsed = config::ParseServerConfig(argc, argv);
+  if (parsed.exit) return parsed.exit_code;
+  try {
+    return Run(parsed.config);
+  } catch (const std::exception& error) {
+    std::cerr << "callrec-server: " << error.what() << std::endl;
+    log::Error("server.failed", {{"error", error.what()}});
+    return 1;
+  }
+}

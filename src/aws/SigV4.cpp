@@ -1,0 +1,347 @@
+#include "aws/SigV4.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+#include <optional>
+
+#include "aws/Crypto.hpp"
+#include "aws/UriEncoding.hpp"
+
+namespace callrec::aws {
+namespace {
+
+constexpr std::string_view kAlgorithm = "AWS4-HMAC-SHA256";
+
+// RFC 3986 dot-segment removal, as botocore normalises before signing.
+std::string NormalizePath(std::string_view path) {
+  if (path.empty()) return "/";
+  std::vector<std::string_view> segments;
+  std::size_t start = 0;
+  if (path.front() == '/') start = 1;
+  while (start <= path.size()) {
+    std::size_t end = path.find('/', start);
+    if (end == std::string_view::npos) end = path.size();
+    std::string_view segment = path.substr(start, end - start);
+    if (segment == "..") {
+      if (!segments.empty()) segments.pop_back();
+    } else if (segment != "." && !(segment.empty() && end != path.size())) {
+      segments.push_back(segment);
+    }
+    start = end + 1;
+  }
+  std::string out;
+  for (std::string_view segment : segments) {
+    out.push_back('/');
+    out.append(segment);
+  }
+  if (out.empty()) out = "/";
+  return out;
+}
+
+std::string CanonicalQuery(std::string_view query) {
+  std::vector<std::pair<std::string, std::string>> params;
+  std::size_t start = 0;
+  while (start <= query.size() && !query.empty()) {
+    std::size_t end = query.find('&', start);
+    if (end == std::string_view::npos) end = query.size();
+    std::string_view pair = query.substr(start, end - start);
+    if (!pair.empty()) {
+      std::size_t eq = pair.find('=');
+      std::string_view key = pair.substr(0, eq);
+      std::string_view value = eq == std::string_view::npos ? "" : pair.substr(eq + 1);
+      params.emplace_back(UriEncode(PercentDecode(key), false),
+                          UriEncode(PercentDecode(value), false));
+    }
+    start = end + 1;
+  }
+  std::sort(params.begin(), params.end());
+  std::string out;
+  for (const auto& [key, value] : params) {
+    if (!out.empty()) out.push_back('&');
+    out += key;
+    out.push_back('=');
+    out += value;
+  }
+  return out;
+}
+
+std::string Lowercase(std::string_view text) {
+  std::string out(text);
+  std::transform(out.begin(), out.end(), out.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return out;
+}
+
+std::string TrimAll(std::string_view value) {
+  std::string out;
+  bool space = false;
+  for (char c : value) {
+    if (c == ' ' || c == '\t' || c == '\n' || c == '\r') {
+      space = !out.empty();
+      continue;
+    }
+    if (space) out.push_back(' ');
+    space = false;
+    out.push_back(c);
+  }
+  return out;
+}
+
+std::optional<std::string> HeaderValue(const SignableRequest& request, std::string_view name) {
+  std::optional<std::string> found;
+  for (const auto& [key, value] : request.headers) {
+    if (Lowercase(key) != name) continue;
+    if (found) {
+      *found += ',';
+      *found += TrimAll(value);
+    } else {
+      found = TrimAll(value);
+    }
+  }
+  return found;
+}
+
+std::optional<std::chrono::system_clock::time_point> ParseAmzDate(std::string_view text) {
+  // YYYYMMDDTHHMMSSZ
+  if (text.size() != 16 || text[8] != 'T' || text[15] != 'Z') return std::nullopt;
+  auto number = [&](std::size_t pos, std::size_t len) -> std::optional<int> {
+    int value = 0;
+    auto [ptr, ec] = std::from_chars(text.data() + pos, text.data() + pos + len, value);
+    if (ec != std::errc() || ptr != text.data() + pos + len) return std::nullopt;
+    return value;
+  };
+  auto y = number(0, 4), mo = number(4, 2), d = number(6, 2);
+  auto h = number(9, 2), mi = number(11, 2), s = number(13, 2);
+  if (!y || !mo || !d || !h || !mi || !s) return std::nullopt;
+  std::chrono::year_month_day ymd{std::chrono::year{*y}, std::chrono::month(*mo),
+                                  std::chrono::day(*d)};
+  if (!ymd.ok() || *h > 23 || *mi > 59 || *s > 60) return std::nullopt;
+  return std::chrono::sys_days(ymd) + std::chrono::hours(*h) + std::chrono::minutes(*mi) +
+         std::chrono::seconds(*s);
+}
+
+std::vector<std::string> SplitList(std::string_view text, char separator) {
+  std::vector<std::string> out;
+  std::size_t start = 0;
+  while (start <= text.size()) {
+    std::size_t end = text.find(separator, start);
+    if (end == std::string_view::npos) end = text.size();
+    out.emplace_back(text.substr(start, end - start));
+    start = end + 1;
+  }
+  return out;
+}
+
+struct AuthorizationHeader {
+  std::string access_key_id;
+  std::string date;
+  std::string region;
+  std::string service;
+  std::vector<std::string> signed_headers;
+  std::string signature;
+};
+
+core::Result<AuthorizationHeader, AwsError> ParseAuthorization(std::string_view value) {
+  if (value.substr(0, kAlgorithm.size()) != kAlgorithm) {
+    return AwsError::IncompleteSignature("Authorization header must use " +
+                                         std::string(kAlgorithm));
+  }
+  AuthorizationHeader out;
+  bool have_credential = false;
+  bool have_signed = false;
+  bool have_signature = false;
+  for (const std::string& raw : SplitList(value.substr(kAlgorithm.size()), ',')) {
+    std::string part = TrimAll(raw);
+    if (part.rfind("Credential=", 0) == 0) {
+      auto fields = SplitList(std::string_view(part).substr(11), '/');
+      if (fields.size() != 5 || fields[0].empty() || fields[4] != "aws4_request") {
+        return AwsError::IncompleteSignature(
+            "Credential must be <access key>/<date>/<region>/<service>/aws4_request");
+      }
+      out.access_key_id = fields[0];
+      out.date = fields[1];
+      out.region = fields[2];
+      out.service = fields[3];
+      have_credential = true;
+    } else if (part.rfind("SignedHeaders=", 0) == 0) {
+      out.signed_headers = SplitList(std::string_view(part).substr(14), ';');
+      have_signed = true;
+    } else if (part.rfind("Signature=", 0) == 0) {
+      out.signature = part.substr(10);
+      have_signature = true;
+    }
+  }
+  if (!have_credential || !have_signed || !have_signature) {
+    return AwsError::IncompleteSignature(
+        "Authorization header requires 'Credential', 'SignedHeaders' and 'Signature'");
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string CanonicalRequest(const SignableRequest& request,
+                             const std::vector<std::string>& signed_headers) {
+  std::string out;
+  out.reserve(256);
+  out += request.method;
+  out += '\n';
+  out += UriEncode(NormalizePath(request.path), true);
+  out += '\n';
+  out += CanonicalQuery(request.query);
+  out += '\n';
+  for (const std::string& name : signed_headers) {
+    out += name;
+    out += ':';
+    out += HeaderValue(request, name).value_or("");
+    out += '\n';
+  }
+  out += '\n';
+  for (std::size_t i = 0; i < signed_headers.size(); ++i) {
+    if (i) out += ';';
+    out += signed_headers[i];
+  }
+  out += '\n';
+  out += request.payload_hash;
+  return out;
+}
+
+std::string StringToSign(std::string_view amz_date, std::string_view scope,
+                         std::string_view canonical_request) {
+  std::string out(kAlgorithm);
+  out += '\n';
+  out += amz_date;
+  out += '\n';
+  out += scope;
+  out += '\n';
+  out += Sha256Hex(canonical_request);
+  return out;
+}
+
+Digest SigningKey(std::string_view secret, std::string_view date, std::string_view region,
+                  std::string_view service) {
+  std::string seed = "AWS4";
+  seed += secret;
+  Digest k_date = HmacSha256(seed, date);
+  Digest k_region = HmacSha256(AsView(k_date), region);
+  Digest k_service = HmacSha256(AsView(k_region), service);
+  return HmacSha256(AsView(k_service), "aws4_request");
+}
+
+std::string FormatAmzDate(std::chrono::system_clock::time_point time) {
+  auto seconds = std::chrono::floor<std::chrono::seconds>(time);
+  auto days = std::chrono::floor<std::chrono::days>(seconds);
+  std::chrono::year_month_day ymd{days};
+  std::chrono::hh_mm_ss hms{seconds - days};
+  char buffer[40];
+  std::snprintf(buffer, sizeof buffer, "%04d%02u%02uT%02d%02d%02dZ", int(ymd.year()),
+                unsigned(ymd.month()), unsigned(ymd.day()), int(hms.hours().count()),
+                int(hms.minutes().count()), int(hms.seconds().count()));
+  return buffer;
+}
+
+SigV4Signer::SigV4Signer(Credentials credentials, std::string region, std::string service)
+    : credentials_(std::move(credentials)),
+      region_(std::move(region)),
+      service_(std::move(service)) {}
+
+void SigV4Signer::Sign(SignableRequest& request, std::string_view body,
+                       std::chrono::system_clock::time_point now) const {
+  const std::string amz_date = FormatAmzDate(now);
+  const std::string date = amz_date.substr(0, 8);
+  request.payload_hash = Sha256Hex(body);
+  request.headers.emplace_back("X-Amz-Date", amz_date);
+  request.headers.emplace_back("X-Amz-Content-Sha256", request.payload_hash);
+  if (!credentials_.session_token.empty()) {
+    request.headers.emplace_back("X-Amz-Security-Token", credentials_.session_token);
+  }
+  std::vector<std::string> names;
+  for (const auto& header : request.headers) {
+    std::string name = Lowercase(header.first);
+    if (name == "authorization") continue;
+    if (std::find(names.begin(), names.end(), name) == names.end()) names.push_back(name);
+  }
+  std::sort(names.begin(), names.end());
+  const std::string scope = date + "/" + region_ + "/" + service_ + "/aws4_request";
+  const std::string to_sign = StringToSign(amz_date, scope, CanonicalRequest(request, names));
+  const std::string signature = Hex(HmacSha256(
+      AsView(SigningKey(credentials_.secret_access_key, date, region_, service_)), to_sign));
+  std::string signed_list;
+  for (const std::string& name : names) {
+    if (!signed_list.empty()) signed_list += ';';
+    signed_list += name;
+  }
+  request.headers.emplace_back("Authorization", std::string(kAlgorithm) + " Credential=" +
+                                                    credentials_.access_key_id + "/" + scope +
+                                                    ", SignedHeaders=" + signed_list +
+                                                    ", Signature=" + signature);
+}
+
+SigV4Verifier::SigV4Verifier(std::map<std::string, std::string, std::less<>> keys,
+                             std::string service, std::chrono::seconds max_skew)
+    : keys_(std::move(keys)), service_(std::move(service)), max_skew_(max_skew) {}
+
+core::Result<Principal, AwsError> SigV4Verifier::Verify(
+    const SignableRequest& request, std::string_view body,
+    std::chrono::system_clock::time_point now) const {
+  std::optional<std::string> authorization = HeaderValue(request, "authorization");
+  if (!authorization) return AwsError::MissingAuthenticationToken("Missing Authentication Token");
+  auto parsed = ParseAuthorization(*authorization);
+  if (!parsed) return parsed.error();
+  const AuthorizationHeader& auth = parsed.value();
+
+  if (auth.service != service_) {
+    return AwsError::InvalidSignature("Credential should be scoped to correct service: '" +
+                                      service_ + "'.");
+  }
+  const auto& names = auth.signed_headers;
+  if (!std::is_sorted(names.begin(), names.end()) ||
+      std::find(names.begin(), names.end(), "host") == names.end()) {
+    return AwsError::InvalidSignature(
+        "SignedHeaders must be sorted, lowercase and include 'host'.");
+  }
+  std::optional<std::string> amz_date = HeaderValue(request, "x-amz-date");
+  if (!amz_date || std::find(names.begin(), names.end(), "x-amz-date") == names.end()) {
+    return AwsError::IncompleteSignature("Requests must carry a signed X-Amz-Date header.");
+  }
+  auto when = ParseAmzDate(*amz_date);
+  if (!when) return AwsError::IncompleteSignature("X-Amz-Date is not in the form YYYYMMDDTHHMMSSZ.");
+  if (amz_date->substr(0, 8) != auth.date) {
+    return AwsError::InvalidSignature("Credential date does not match X-Amz-Date.");
+  }
+  const auto skew = *when > now ? *when - now : now - *when;
+  if (skew > max_skew_) {
+    return AwsError::InvalidSignature("Signature expired: " + *amz_date +
+                                      " is more than " +
+                                      std::to_string(max_skew_.count()) +
+                                      " seconds from the server's time " +
+                                      FormatAmzDate(now) + ".");
+  }
+  auto key = keys_.find(auth.access_key_id);
+  if (key == keys_.end()) {
+    return AwsError::UnrecognizedClient("The security token included in the request is invalid.");
+  }
+
+  SignableRequest canonical = request;
+  canonical.payload_hash = Sha256Hex(body);
+  if (auto declared = HeaderValue(request, "x-amz-content-sha256");
+      declared && *declared != "UNSIGNED-PAYLOAD" && *declared != canonical.payload_hash) {
+    return AwsError::InvalidSignature(
+        "The provided 'x-amz-content-sha256' header does not match what was computed.");
+  }
+  const std::string scope =
+      auth.date + "/" + auth.region + "/" + auth.service + "/aws4_request";
+  const std::string to_sign = StringToSign(*amz_date, scope, CanonicalRequest(canonical, names));
+  const std::string expected =
+      Hex(HmacSha256(AsView(SigningKey(key->second, auth.date, auth.region, auth.service)),
+                     to_sign));
+  if (!ConstantTimeEqual(expected, auth.signature)) {
+    return AwsError::InvalidSignature(
+        "The request signature we calculated does not match the signature you provided. "
+        "Check your AWS Secret Access Key and signing method.");
+  }
+  return Principal{auth.access_key_id};
+}
+
+}  // namespace callrec::aws

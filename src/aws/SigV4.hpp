@@ -1,0 +1,81 @@
+#pragma once
+
+#include <chrono>
+#include <map>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "aws/AwsError.hpp"
+#include "aws/Crypto.hpp"
+#include "core/Result.hpp"
+
+namespace callrec::aws {
+
+// AWS Signature Version 4, as documented in "Create a signed AWS API request".
+// One module for both sides: callrec-server verifies, the CLI, the benchmark's
+// load client and callrec-lambda sign.
+
+struct Credentials {
+  std::string access_key_id;
+  std::string secret_access_key;
+  std::string session_token;  // optional (Lambda's temporary credentials)
+};
+
+// A request as it goes over the wire: the path and query exactly as sent
+// (percent-encoded), headers with their original names.
+struct SignableRequest {
+  std::string method;
+  std::string path;
+  std::string query;
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string payload_hash;  // hex SHA-256 of the body
+};
+
+// The canonical request for the given signed headers (lowercase, sorted).
+std::string CanonicalRequest(const SignableRequest& request,
+                             const std::vector<std::string>& signed_headers);
+std::string StringToSign(std::string_view amz_date, std::string_view scope,
+                         std::string_view canonical_request);
+Digest SigningKey(std::string_view secret, std::string_view date, std::string_view region,
+                  std::string_view service);
+// Formats a time as the X-Amz-Date basic ISO 8601 form (20150830T123600Z).
+std::string FormatAmzDate(std::chrono::system_clock::time_point time);
+
+class SigV4Signer {
+ public:
+  SigV4Signer(Credentials credentials, std::string region, std::string service);
+
+  // Adds X-Amz-Date, X-Amz-Content-Sha256, X-Amz-Security-Token (if any) and
+  // Authorization to `request`, signing every header it carries.
+  void Sign(SignableRequest& request, std::string_view body,
+            std::chrono::system_clock::time_point now) const;
+
+ private:
+  Credentials credentials_;
+  std::string region_;
+  std::string service_;
+};
+
+// Who signed a verified request.
+struct Principal {
+  std::string access_key_id;
+};
+
+class SigV4Verifier {
+ public:
+  // `keys` maps access key id to secret.
+  SigV4Verifier(std::map<std::string, std::string, std::less<>> keys, std::string service,
+                std::chrono::seconds max_skew = std::chrono::minutes(5));
+
+  core::Result<Principal, AwsError> Verify(const SignableRequest& request, std::string_view body,
+                                           std::chrono::system_clock::time_point now) const;
+
+ private:
+  std::map<std::string, std::string, std::less<>> keys_;
+  std::string service_;
+  std::chrono::seconds max_skew_;
+};
+
+}  // namespace callrec::aws

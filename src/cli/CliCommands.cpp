@@ -1,0 +1,253 @@
+#include "cli/CliCommands.hpp"
+
+#include <CLI/CLI.hpp>
+#include <boost/json.hpp>
+#include <chrono>
+#include <cstdlib>
+#include <ostream>
+
+#include "aws/SigV4.hpp"
+#include "aws/UriEncoding.hpp"
+#include "cli/HttpClient.hpp"
+
+namespace callrec::cli {
+namespace {
+
+namespace json = boost::json;
+
+std::string Env(const char* name, std::string fallback = "") {
+  const char* value = std::getenv(name);
+  return value && *value ? value : fallback;
+}
+
+struct Options {
+  std::string endpoint_url = Env("CALLREC_ENDPOINT_URL", "http://127.0.0.1:8080");
+  std::string instance_id = Env("CALLREC_INSTANCE_ID", "local");
+  std::string access_key = Env("AWS_ACCESS_KEY_ID");
+  std::string secret_key = Env("AWS_SECRET_ACCESS_KEY");
+  std::string session_token = Env("AWS_SESSION_TOKEN");
+  std::string region = Env("AWS_REGION", Env("AWS_DEFAULT_REGION", "us-east-1"));
+  std::string admin_token = Env("CALLREC_ADMIN_TOKEN");
+  bool as_json = false;
+  std::string contact_id;
+  std::string initial_contact_id;
+  std::string track = "ALL";
+  std::string agent_id;
+  std::string state;
+};
+
+// Prints an API error (AWS shape) and returns the exit code for it.
+int ReportError(const HttpReply& reply, const Options& options, std::ostream& out,
+                std::ostream& err) {
+  std::string type = reply.Header("x-amzn-ErrorType");
+  std::string message = reply.body;
+  json::error_code ec;
+  json::value body = json::parse(reply.body, ec);
+  if (!ec && body.is_object()) {
+    if (const auto* m = body.as_object().if_contains("message"); m && m->is_string()) {
+      message = std::string(m->as_string());
+    }
+  }
+  if (type.empty()) type = "HTTP " + std::to_string(reply.status);
+  if (options.as_json) {
+    out << json::serialize(json::object{{"Error", type}, {"Message", message},
+                                        {"Status", reply.status}})
+        << "\n";
+  } else {
+    err << "error: " << type << ": " << message << "\n";
+  }
+  return 1;
+}
+
+core::Result<HttpReply, std::string> CallV1(const Options& options, const std::string& target) {
+  auto endpoint = ParseEndpointUrl(options.endpoint_url);
+  if (!endpoint) return endpoint.error();
+  if (options.admin_token.empty()) {
+    return std::string("the admin token is needed: --admin-token or CALLREC_ADMIN_TOKEN");
+  }
+  HttpCall call{"GET",
+                target,
+                {{"Host", endpoint->host + ":" + endpoint->port},
+                 {"Authorization", "Bearer " + options.admin_token}},
+                ""};
+  return SendHttp(*endpoint, call);
+}
+
+void PrintContact(const json::object& contact, std::ostream& out) {
+  auto text = [&](std::string_view key) -> std::string {
+    const json::value* v = contact.if_contains(key);
+    return v && v->is_string() ? std::string(v->as_string()) : "-";
+  };
+  out << text("ContactId") << "  " << text("State");
+  if (text("State") == "ENDED") out << " (recording " << text("RecordingState") << ")";
+  out << "  track=" << text("Track") << "  agent=" << text("AgentId")
+      << "  initial=" << text("InitialContactId") << "\n";
+}
+
+int RecordingOperation(const std::string& command, const Options& options, std::ostream& out,
+                       std::ostream& err) {
+  static const std::map<std::string, std::string> kPaths{
+      {"start", "/contact/start-recording"},
+      {"stop", "/contact/stop-recording"},
+      {"pause", "/contact/suspend-recording"},
+      {"resume", "/contact/resume-recording"}};
+  if (options.access_key.empty() || options.secret_key.empty()) {
+    err << "error: credentials are needed: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or "
+           "--access-key and --secret-key\n";
+    return 2;
+  }
+  auto endpoint = ParseEndpointUrl(options.endpoint_url);
+  if (!endpoint) {
+    err << "error: " << endpoint.error() << "\n";
+    return 2;
+  }
+  json::object body{{"InstanceId", options.instance_id},
+                    {"ContactId", options.contact_id},
+                    {"InitialContactId", options.initial_contact_id.empty()
+                                             ? options.contact_id
+                                             : options.initial_contact_id}};
+  if (command == "start") {
+    body["VoiceRecordingConfiguration"] = json::object{{"VoiceRecordingTrack", options.track}};
+  }
+  HttpCall call{"POST", kPaths.at(command), {}, json::serialize(body)};
+  aws::SignableRequest signable{call.method, call.target, "",
+                                {{"Host", endpoint->host + ":" + endpoint->port},
+                                 {"Content-Type", "application/json"}},
+                                ""};
+  aws::SigV4Signer signer({options.access_key, options.secret_key, options.session_token},
+                          options.region, "connect");
+  signer.Sign(signable, call.body, std::chrono::system_clock::now());
+  call.headers = signable.headers;
+  auto reply = SendHttp(*endpoint, call);
+  if (!reply) {
+    err << "error: " << reply.error() << "\n";
+    return 1;
+  }
+  if (reply->status != 200) return ReportError(*reply, options, out, err);
+
+  // With the admin token, show the state the operation reached.
+  std::optional<json::object> contact;
+  if (!options.admin_token.empty()) {
+    auto status =
+        CallV1(options, "/v1/contacts/" + aws::UriEncode(options.contact_id, false));
+    json::error_code ec;
+    if (status && status->status == 200) {
+      json::value parsed = json::parse(status->body, ec);
+      if (!ec && parsed.is_object()) contact = parsed.as_object();
+    }
+  }
+  if (options.as_json) {
+    json::object result{{"Operation", command}, {"ContactId", options.contact_id}, {"Ok", true}};
+    if (contact) result["Contact"] = *contact;
+    out << json::serialize(result) << "\n";
+  } else {
+    out << command << " accepted for contact " << options.contact_id << "\n";
+    if (contact) PrintContact(*contact, out);
+  }
+  return 0;
+}
+
+int Status(const Options& options, std::ostream& out, std::ostream& err) {
+  auto reply = CallV1(options, "/v1/contacts/" + aws::UriEncode(options.contact_id, false));
+  if (!reply) {
+    err << "error: " << reply.error() << "\n";
+    return 1;
+  }
+  if (reply->status != 200) return ReportError(*reply, options, out, err);
+  if (options.as_json) {
+    out << reply->body << "\n";
+    return 0;
+  }
+  json::value parsed = json::parse(reply->body);
+  const json::object& contact = parsed.as_object();
+  PrintContact(contact, out);
+  if (const auto* trail = contact.if_contains("AuditTrail"); trail && trail->is_array()) {
+    for (const json::value& entry : trail->as_array()) {
+      const json::object& e = entry.as_object();
+      out << "  " << json::value_to<std::string>(e.at("Time")) << "  "
+          << json::value_to<std::string>(e.at("Operation")) << "  by "
+          << json::value_to<std::string>(e.at("Principal")) << "  "
+          << json::value_to<std::string>(e.at("Result")) << "  "
+          << json::value_to<std::string>(e.at("Detail")) << "\n";
+    }
+  }
+  return 0;
+}
+
+int List(const Options& options, std::ostream& out, std::ostream& err) {
+  std::string target = "/v1/contacts";
+  char separator = '?';
+  if (!options.agent_id.empty()) {
+    target += separator + std::string("AgentId=") + aws::UriEncode(options.agent_id, false);
+    separator = '&';
+  }
+  if (!options.state.empty()) {
+    target += separator + std::string("State=") + aws::UriEncode(options.state, false);
+  }
+  auto reply = CallV1(options, target);
+  if (!reply) {
+    err << "error: " << reply.error() << "\n";
+    return 1;
+  }
+  if (reply->status != 200) return ReportError(*reply, options, out, err);
+  if (options.as_json) {
+    out << reply->body << "\n";
+    return 0;
+  }
+  json::value parsed = json::parse(reply->body);
+  const json::array& contacts = parsed.as_object().at("Contacts").as_array();
+  if (contacts.empty()) out << "no contacts\n";
+  for (const json::value& contact : contacts) PrintContact(contact.as_object(), out);
+  return 0;
+}
+
+}  // namespace
+
+int RunCli(int argc, const char* const* argv, std::ostream& out, std::ostream& err) {
+  Options options;
+  CLI::App app{"callrec: control and inspect call recordings on a callrec-server"};
+  app.require_subcommand(1);
+  app.add_option("--endpoint-url", options.endpoint_url,
+                 "Server URL (env CALLREC_ENDPOINT_URL)")
+      ->capture_default_str();
+  app.add_option("--instance-id", options.instance_id, "Instance id (env CALLREC_INSTANCE_ID)")
+      ->capture_default_str();
+  app.add_option("--access-key", options.access_key, "AWS access key id (env AWS_ACCESS_KEY_ID)");
+  app.add_option("--secret-key", options.secret_key,
+                 "AWS secret access key (env AWS_SECRET_ACCESS_KEY)");
+  app.add_option("--region", options.region, "Signing region (env AWS_REGION)")
+      ->capture_default_str();
+  app.add_option("--admin-token", options.admin_token,
+                 "Admin bearer token for status/list (env CALLREC_ADMIN_TOKEN)");
+  app.add_flag("--json", options.as_json, "Print JSON for scripts");
+
+  for (const char* name : {"start", "stop", "pause", "resume"}) {
+    CLI::App* sub = app.add_subcommand(name, std::string(name) + " recording a contact");
+    sub->add_option("contact-id", options.contact_id, "ContactId")->required();
+    sub->add_option("--initial-contact-id", options.initial_contact_id,
+                    "InitialContactId (default: the ContactId)");
+    if (std::string(name) == "start") {
+      sub->add_option("--track", options.track, "VoiceRecordingTrack")
+          ->check(CLI::IsMember({"ALL", "TO_AGENT", "FROM_AGENT"}))
+          ->capture_default_str();
+    }
+  }
+  CLI::App* status = app.add_subcommand("status", "a contact's state and audit trail");
+  status->add_option("contact-id", options.contact_id, "ContactId")->required();
+  CLI::App* list = app.add_subcommand("list", "contacts, filtered");
+  list->add_option("--agent-id", options.agent_id, "only this agent's contacts");
+  list->add_option("--state", options.state, "only contacts in this state");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& error) {
+    const int code = app.exit(error, out, err);
+    return code == 0 ? 0 : 2;
+  }
+  const std::string command = app.get_subcommands().front()->get_name();
+  if (command == "status") return Status(options, out, err);
+  if (command == "list") return List(options, out, err);
+  return RecordingOperation(command, options, out, err);
+}
+
+}  // namespace callrec::cli

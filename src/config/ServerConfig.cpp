@@ -1,0 +1,123 @@
+#include "config/ServerConfig.hpp"
+
+#include <CLI/CLI.hpp>
+#include <charconv>
+#include <iostream>
+#include <optional>
+
+namespace callrec::config {
+namespace {
+
+std::optional<std::uint16_t> ParsePort(std::string_view text) {
+  unsigned value = 0;
+  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || ptr != text.data() + text.size() || value == 0 || value > 65535) {
+    return std::nullopt;
+  }
+  return static_cast<std::uint16_t>(value);
+}
+
+// HOST:PORT, with [v6]:PORT for IPv6 literals.
+std::string ParseHostPort(const std::string& text, HostPort& out) {
+  const std::size_t colon = text.rfind(':');
+  if (colon == std::string::npos || colon == 0) return "expected HOST:PORT, got '" + text + "'";
+  std::string host = text.substr(0, colon);
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+  }
+  auto port = ParsePort(std::string_view(text).substr(colon + 1));
+  if (!port) return "invalid port in '" + text + "'";
+  out = {host, *port};
+  return "";
+}
+
+}  // namespace
+
+ParsedConfig ParseServerConfig(int argc, const char* const* argv) {
+  ParsedConfig parsed;
+  ServerConfig& c = parsed.config;
+  CLI::App app{"callrec-server: records calls; Amazon Connect-compatible recording control API"};
+  app.set_config("--config", "", "Read options from a TOML/INI file (same names as the flags)");
+  app.get_config_formatter_base()->quoteCharacter('"', '"');
+
+  std::string listen = "127.0.0.1:8080";
+  std::string sip_listen = "127.0.0.1:5060";
+  std::string rtp_ports = "40000-40999";
+  std::string pause = "silence";
+  std::string data_dir = c.data_dir.string();
+  std::vector<std::string> access_keys;
+  bool dump_config = false;
+
+  // The option table: every flag, its default, and its config-file key.
+  app.add_option("--listen", listen, "HTTP API address, HOST:PORT")->capture_default_str();
+  app.add_option("--data-dir", data_dir, "State database and recordings directory")
+      ->capture_default_str();
+  app.add_option("--instance-id", c.instance_ids,
+                 "Amazon Connect instance id served (repeatable)")
+      ->capture_default_str();
+  app.add_option("--access-key", access_keys,
+                 "SigV4 credentials accepted on the Connect API, ID:SECRET (repeatable); "
+                 "none: a key pair is generated into the data directory");
+  app.add_option("--admin-token", c.admin_token,
+                 "Bearer token for /v1; empty: one is generated into the data directory");
+  app.add_option("--sip-listen", sip_listen, "SIPREC listener, HOST:PORT")->capture_default_str();
+  app.add_option("--rtp-ports", rtp_ports, "UDP port range for RTP, LOW-HIGH")
+      ->capture_default_str();
+  app.add_option("--pause-behavior", pause, "Paused time in the file: silence or skip")
+      ->check(CLI::IsMember({"silence", "skip"}))
+      ->capture_default_str();
+  app.add_option("--log-level", c.log_level, "debug, info, warn or error")
+      ->check(CLI::IsMember({"debug", "info", "warn", "error"}))
+      ->capture_default_str();
+  app.add_option("--http-threads", c.http_threads, "HTTP worker threads (0: one per core)")
+      ->capture_default_str();
+  app.add_flag("--dump-config", dump_config, "Print every option with its value and exit");
+
+  try {
+    app.parse(argc, argv);
+    std::string error = ParseHostPort(listen, c.listen);
+    if (error.empty()) error = ParseHostPort(sip_listen, c.sip_listen);
+    if (!error.empty()) throw CLI::ValidationError("address", error);
+
+    const std::size_t dash = rtp_ports.find('-');
+    auto low = ParsePort(std::string_view(rtp_ports).substr(0, dash));
+    auto high = dash == std::string::npos
+                    ? std::nullopt
+                    : ParsePort(std::string_view(rtp_ports).substr(dash + 1));
+    if (!low || !high || *low >= *high) {
+      throw CLI::ValidationError("--rtp-ports", "expected LOW-HIGH with LOW < HIGH, got '" +
+                                                    rtp_ports + "'");
+    }
+    c.rtp_port_low = *low;
+    c.rtp_port_high = *high;
+
+    for (const std::string& key : access_keys) {
+      const std::size_t colon = key.find(':');
+      if (colon == std::string::npos || colon == 0 || colon + 1 == key.size()) {
+        throw CLI::ValidationError("--access-key", "expected ID:SECRET");
+      }
+      c.access_keys.push_back({key.substr(0, colon), key.substr(colon + 1)});
+    }
+    if (c.instance_ids.empty()) {
+      throw CLI::ValidationError("--instance-id", "at least one instance id is needed");
+    }
+    for (const std::string& id : c.instance_ids) {
+      if (id.empty() || id.size() > 100) {
+        throw CLI::ValidationError("--instance-id", "instance ids are 1 to 100 characters");
+      }
+    }
+    c.pause_behavior = pause == "skip" ? PauseBehavior::kSkip : PauseBehavior::kSilence;
+    c.data_dir = data_dir;
+  } catch (const CLI::ParseError& error) {
+    parsed.exit = true;
+    parsed.exit_code = app.exit(error);
+    return parsed;
+  }
+  if (dump_config) {
+    std::cout << app.config_to_str(true, true);
+    parsed.exit = true;
+  }
+  return parsed;
+}
+
+}  // namespace callrec::config

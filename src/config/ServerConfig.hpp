@@ -1,0 +1,48 @@
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace callrec::config {
+
+struct HostPort {
+  std::string host;
+  std::uint16_t port = 0;
+};
+
+struct AccessKey {
+  std::string id;
+  std::string secret;
+};
+
+enum class PauseBehavior { kSilence, kSkip };
+
+// callrec-server's whole configuration, immutable once built. One option table
+// (ServerConfig.cpp) defines both the command-line flags and the config file.
+struct ServerConfig {
+  HostPort listen{"127.0.0.1", 8080};
+  std::filesystem::path data_dir = "./data";
+  std::vector<std::string> instance_ids{"local"};
+  std::vector<AccessKey> access_keys;
+  std::string admin_token;
+  HostPort sip_listen{"127.0.0.1", 5060};
+  std::uint16_t rtp_port_low = 40000;
+  std::uint16_t rtp_port_high = 40999;
+  PauseBehavior pause_behavior = PauseBehavior::kSilence;
+  std::string log_level = "info";
+  unsigned http_threads = 0;  // 0: one per core
+};
+
+// What parsing the command line produced: a config to run with, or an exit
+// (after --help, --dump-config, or an error already printed) with this code.
+struct ParsedConfig {
+  ServerConfig config;
+  bool exit = false;
+  int exit_code = 0;
+};
+
+ParsedConfig ParseServerConfig(int argc, const char* const* argv);
+
+}  // namespace callrec::config

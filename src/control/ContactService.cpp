@@ -1,0 +1,250 @@
+#include "control/ContactService.hpp"
+
+#include <utility>
+
+namespace callrec::control {
+namespace {
+
+using core::RecordingStateMachine;
+
+ControlError NotFound(const std::string& contact_id, const std::string& instance_id) {
+  return {ControlError::Kind::kNotFound,
+          "Contact " + contact_id + " was not found in instance " + instance_id + "."};
+}
+
+ControlError Internal(const std::string& error) {
+  return {ControlError::Kind::kInternal, "The change could not be stored: " + error};
+}
+
+}  // namespace
+
+ContactService::ContactService(store::ContactStore& store,
+                               std::set<std::string, std::less<>> instance_ids, Clock clock)
+    : store_(store), instance_ids_(std::move(instance_ids)), clock_(std::move(clock)) {
+  for (core::Contact& contact : store_.LoadContacts()) {
+    std::string id = contact.contact_id;
+    contacts_.emplace(std::move(id), std::move(contact));
+  }
+}
+
+void ContactService::Persist(store::ContactWrite write, std::optional<core::Contact> before,
+                             std::function<void(bool, const std::string&)> then) {
+  std::optional<std::int64_t> version;
+  if (write.contact) version = write.contact->version;
+  store_.Write(std::move(write), [this, before = std::move(before), version,
+                                  then = std::move(then)](bool ok, const std::string& error) {
+    if (!ok && version) {
+      std::lock_guard lock(mutex_);
+      auto it = contacts_.find(before ? before->contact_id : std::string());
+      if (before && it != contacts_.end() && it->second.version == *version) {
+        it->second = *before;
+      }
+    }
+    then(ok, error);
+  });
+}
+
+void ContactService::Apply(const OperationRequest& request, Reply reply) {
+  std::unique_lock lock(mutex_);
+  auto it = contacts_.find(request.contact_id);
+  if (!KnowsInstance(request.instance_id) || it == contacts_.end() ||
+      it->second.instance_id != request.instance_id) {
+    lock.unlock();
+    reply(NotFound(request.contact_id, request.instance_id));
+    return;
+  }
+  core::Contact& contact = it->second;
+  const std::int64_t now = clock_();
+  core::AuditEntry audit{contact.contact_id, now, std::string(core::ToString(request.operation)),
+                         request.principal, "", ""};
+  store::ContactWrite write;
+  std::optional<core::Contact> before;
+  std::optional<ControlError> refusal;
+
+  if (request.initial_contact_id != contact.initial_contact_id) {
+    refusal = ControlError{ControlError::Kind::kInvalidParameter,
+                           "InitialContactId " + request.initial_contact_id +
+                               " does not match the contact's InitialContactId " +
+                               contact.initial_contact_id + "."};
+  } else {
+    auto outcome = RecordingStateMachine::Apply(contact.recording, request.operation, request.track);
+    if (!outcome) {
+      refusal = ControlError{ControlError::Kind::kInvalidRequest, outcome.error().message};
+    } else if (outcome->changed) {
+      before = contact;
+      contact.recording = outcome->status;
+      contact.updated_ms = now;
+      contact.version += 1;
+      write.contact = contact;
+      audit.result = "OK";
+    } else {
+      audit.result = "UNCHANGED";
+    }
+  }
+  if (refusal) {
+    audit.result = refusal->kind == ControlError::Kind::kInvalidParameter
+                       ? "InvalidParameterException"
+                       : "InvalidRequestException";
+    audit.detail = refusal->message;
+  } else {
+    audit.detail = std::string(core::ToString(contact.recording.state));
+    if (request.operation == core::Operation::kStart) {
+      audit.detail += " track=";
+      audit.detail += core::ToString(contact.recording.track);
+    }
+  }
+  write.audit = std::move(audit);
+  Persist(std::move(write), std::move(before),
+          [reply = std::move(reply), refusal](bool ok, const std::string& error) {
+            if (!ok) return reply(Internal(error));
+            reply(refusal);
+          });
+}
+
+void ContactService::Create(const CreateRequest& request, ContactReply reply) {
+  std::unique_lock lock(mutex_);
+  if (!KnowsInstance(request.instance_id)) {
+    lock.unlock();
+    reply(ControlError{ControlError::Kind::kNotFound,
+                       "Instance " + request.instance_id + " is not served here."});
+    return;
+  }
+  if (auto it = contacts_.find(request.contact_id); it != contacts_.end()) {
+    const core::Contact& existing = it->second;
+    const std::string initial =
+        request.initial_contact_id.empty() ? request.contact_id : request.initial_contact_id;
+    // A retried create with the same identity is answered with what exists.
+    const bool same = existing.instance_id == request.instance_id &&
+                      existing.initial_contact_id == initial &&
+                      existing.agent_id == request.agent_id && existing.codec == request.codec;
+    core::Contact copy = existing;
+    lock.unlock();
+    if (same) return reply(std::move(copy));
+    return reply(ControlError{ControlError::Kind::kConflict,
+                              "Contact " + request.contact_id +
+                                  " already exists with a different identity."});
+  }
+  core::Contact contact;
+  contact.instance_id = request.instance_id;
+  contact.contact_id = request.contact_id;
+  contact.initial_contact_id =
+      request.initial_contact_id.empty() ? request.contact_id : request.initial_contact_id;
+  contact.agent_id = request.agent_id;
+  contact.codec = request.codec;
+  contact.recording.agent_joined = request.agent_joined;
+  contact.created_ms = contact.updated_ms = clock_();
+  contact.version = 1;
+  contacts_.emplace(contact.contact_id, contact);
+
+  store::ContactWrite write;
+  write.contact = contact;
+  write.audit = core::AuditEntry{contact.contact_id, contact.created_ms, "CREATE",
+                                 request.principal, "OK", "NOT_STARTED"};
+  const std::string id = contact.contact_id;
+  store_.Write(std::move(write), [this, id, contact, reply = std::move(reply)](
+                                     bool ok, const std::string& error) mutable {
+    if (!ok) {
+      std::lock_guard guard(mutex_);
+      if (auto it = contacts_.find(id); it != contacts_.end() && it->second.version == 1) {
+        contacts_.erase(it);
+      }
+      return reply(Internal(error));
+    }
+    reply(std::move(contact));
+  });
+}
+
+void ContactService::End(const std::string& contact_id, const std::string& principal,
+                         ContactReply reply) {
+  std::unique_lock lock(mutex_);
+  auto it = contacts_.find(contact_id);
+  if (it == contacts_.end()) {
+    lock.unlock();
+    return reply(ControlError{ControlError::Kind::kNotFound,
+                              "Contact " + contact_id + " was not found."});
+  }
+  core::Contact& contact = it->second;
+  const auto transition = RecordingStateMachine::End(contact.recording);
+  store::ContactWrite write;
+  std::optional<core::Contact> before;
+  const std::int64_t now = clock_();
+  if (transition.changed) {
+    before = contact;
+    contact.recording = transition.status;
+    contact.updated_ms = now;
+    contact.version += 1;
+    write.contact = contact;
+  }
+  write.audit = core::AuditEntry{contact_id, now, "END", principal,
+                                 transition.changed ? "OK" : "UNCHANGED",
+                                 "ENDED recording=" +
+                                     std::string(core::ToString(contact.recording.final_state))};
+  core::Contact copy = contact;
+  Persist(std::move(write), std::move(before),
+          [reply = std::move(reply), copy = std::move(copy)](bool ok, const std::string& error) {
+            if (!ok) return reply(Internal(error));
+            reply(copy);
+          });
+}
+
+void ContactService::AgentJoined(const std::string& contact_id, const std::string& principal,
+                                 Reply reply) {
+  std::unique_lock lock(mutex_);
+  auto it = contacts_.find(contact_id);
+  if (it == contacts_.end()) {
+    lock.unlock();
+    return reply(ControlError{ControlError::Kind::kNotFound,
+                              "Contact " + contact_id + " was not found."});
+  }
+  core::Contact& contact = it->second;
+  const auto transition = RecordingStateMachine::AgentJoined(contact.recording);
+  if (!transition.changed) {
+    lock.unlock();
+    return reply(std::nullopt);
+  }
+  std::optional<core::Contact> before = contact;
+  const std::int64_t now = clock_();
+  contact.recording = transition.status;
+  contact.updated_ms = now;
+  contact.version += 1;
+  store::ContactWrite write;
+  write.contact = contact;
+  write.audit = core::AuditEntry{contact_id, now, "AGENT_JOINED", principal, "OK",
+                                 std::string(core::ToString(contact.recording.state))};
+  Persist(std::move(write), std::move(before),
+          [reply = std::move(reply)](bool ok, const std::string& error) {
+            if (!ok) return reply(Internal(error));
+            reply(std::nullopt);
+          });
+}
+
+std::optional<core::Contact> ContactService::Find(const std::string& contact_id) const {
+  std::lock_guard lock(mutex_);
+  auto it = contacts_.find(contact_id);
+  if (it == contacts_.end()) return std::nullopt;
+  return it->second;
+}
+
+std::vector<core::Contact> ContactService::List(const ContactFilter& filter) const {
+  std::vector<core::Contact> out;
+  std::lock_guard lock(mutex_);
+  for (const auto& [id, contact] : contacts_) {
+    if (filter.agent_id && contact.agent_id != *filter.agent_id) continue;
+    if (filter.state && contact.state() != *filter.state) continue;
+    out.push_back(contact);
+  }
+  return out;
+}
+
+std::vector<core::AuditEntry> ContactService::AuditTrail(const std::string& contact_id) const {
+  return store_.LoadAuditTrail(contact_id);
+}
+
+std::map<core::RecordingState, std::size_t> ContactService::CountByState() const {
+  std::map<core::RecordingState, std::size_t> counts;
+  std::lock_guard lock(mutex_);
+  for (const auto& [id, contact] : contacts_) counts[contact.state()] += 1;
+  return counts;
+}
+
+}  // namespace callrec::control

@@ -1,0 +1,83 @@
+#pragma once
+
+#include <functional>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "control/ControlError.hpp"
+#include "core/Contact.hpp"
+#include "core/Result.hpp"
+#include "store/ContactStore.hpp"
+
+namespace callrec::control {
+
+// A recording operation as the Connect API, the CLI, the Lambda handler or the
+// workspace asks for it.
+struct OperationRequest {
+  std::string instance_id;
+  std::string contact_id;
+  std::string initial_contact_id;
+  core::Operation operation = core::Operation::kStart;
+  core::Track track = core::Track::kAll;  // START only
+  std::string principal;
+};
+
+struct CreateRequest {
+  std::string instance_id;
+  std::string contact_id;
+  std::string initial_contact_id;  // empty: the contact starts its own chain
+  std::string agent_id;
+  std::string codec = "PCMU";
+  bool agent_joined = true;
+  std::string principal;
+};
+
+struct ContactFilter {
+  std::optional<std::string> agent_id;
+  std::optional<core::RecordingState> state;
+};
+
+// Owns the live contacts: applies operations through the state machine, appends
+// every outcome to the audit trail, and acknowledges only once the store has made
+// the change durable. Thread-safe; replies run on the store's thread.
+class ContactService {
+ public:
+  using Clock = std::function<std::int64_t()>;  // milliseconds since the epoch
+  using Reply = std::function<void(std::optional<ControlError>)>;
+  using ContactReply = std::function<void(core::Result<core::Contact, ControlError>)>;
+
+  ContactService(store::ContactStore& store, std::set<std::string, std::less<>> instance_ids,
+                 Clock clock);
+
+  // The four Connect operations. Every outcome, refusals included, is audited.
+  void Apply(const OperationRequest& request, Reply reply);
+  void Create(const CreateRequest& request, ContactReply reply);
+  void End(const std::string& contact_id, const std::string& principal, ContactReply reply);
+  void AgentJoined(const std::string& contact_id, const std::string& principal, Reply reply);
+
+  std::optional<core::Contact> Find(const std::string& contact_id) const;
+  std::vector<core::Contact> List(const ContactFilter& filter) const;
+  std::vector<core::AuditEntry> AuditTrail(const std::string& contact_id) const;
+  std::map<core::RecordingState, std::size_t> CountByState() const;
+  bool KnowsInstance(std::string_view instance_id) const {
+    return instance_ids_.find(instance_id) != instance_ids_.end();
+  }
+
+ private:
+  // Commits `write`; on failure restores `before` if nothing changed the contact since.
+  void Persist(store::ContactWrite write, std::optional<core::Contact> before,
+               std::function<void(bool ok, const std::string& error)> then);
+
+  store::ContactStore& store_;
+  const std::set<std::string, std::less<>> instance_ids_;
+  Clock clock_;
+  mutable std::mutex mutex_;
+  std::unordered_map<std::string, core::Contact> contacts_;
+};
+
+}  // namespace callrec::control

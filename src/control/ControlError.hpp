@@ -1,0 +1,15 @@
+#pragma once
+
+#include <string>
+
+namespace callrec::control {
+
+// Why the control layer refused or failed a request; the API layer turns the
+// kind into a status code and an AWS error type.
+struct ControlError {
+  enum class Kind { kInvalidRequest, kInvalidParameter, kNotFound, kConflict, kInternal };
+  Kind kind;
+  std::string message;
+};
+
+}  // namespace callrec::control

@@ -1,0 +1,43 @@
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/Contact.hpp"
+
+namespace callrec::store {
+
+// One durable change: a contact's new state and/or a line of its audit trail.
+struct ContactWrite {
+  std::optional<core::Contact> contact;
+  std::optional<core::AuditEntry> audit;
+};
+
+struct StoreStats {
+  std::uint64_t commits = 0;
+  std::uint64_t writes = 0;
+  std::uint64_t failures = 0;
+  std::uint64_t queued = 0;
+  double commit_seconds_total = 0;
+  std::string last_error;
+};
+
+// Where contacts, states and audit trails live (SQLite now, PostgreSQL later).
+// Write() is asynchronous: `done` runs, on the store's own thread, once the write
+// is durable (ok) or has failed; callers acknowledge clients only then.
+class ContactStore {
+ public:
+  using Done = std::function<void(bool ok, const std::string& error)>;
+
+  virtual ~ContactStore() = default;
+  virtual std::vector<core::Contact> LoadContacts() = 0;
+  virtual std::vector<core::AuditEntry> LoadAuditTrail(std::string_view contact_id) = 0;
+  virtual void Write(ContactWrite write, Done done) = 0;
+  virtual StoreStats Stats() const = 0;
+};
+
+}  // namespace callrec::store

@@ -1,0 +1,60 @@
+#pragma once
+
+#include <sqlite3.h>
+
+#include <condition_variable>
+#include <deque>
+#include <filesystem>
+#include <mutex>
+#include <thread>
+
+#include "store/ContactStore.hpp"
+
+namespace callrec::store {
+
+// SQLite in WAL mode with synchronous=FULL: a commit is on disk when it returns.
+// One writer thread takes every queued write, commits them in one transaction
+// (group commit) and only then reports them done, so throughput does not cost
+// durability. Reads use their own connection, which WAL lets run beside writes.
+class SqliteContactStore final : public ContactStore {
+ public:
+  // Throws std::runtime_error with a plain message if the database cannot be
+  // opened, is locked by another process, or is not a callrec database.
+  explicit SqliteContactStore(const std::filesystem::path& path);
+  ~SqliteContactStore() override;
+
+  SqliteContactStore(const SqliteContactStore&) = delete;
+  SqliteContactStore& operator=(const SqliteContactStore&) = delete;
+
+  std::vector<core::Contact> LoadContacts() override;
+  std::vector<core::AuditEntry> LoadAuditTrail(std::string_view contact_id) override;
+  void Write(ContactWrite write, Done done) override;
+  StoreStats Stats() const override;
+
+  // Writes everything queued, then stops the writer; later writes fail. Idempotent.
+  void Close();
+
+ private:
+  struct Pending {
+    ContactWrite write;
+    Done done;
+  };
+
+  void WriterLoop();
+  std::string CommitBatch(std::deque<Pending>& batch);
+
+  sqlite3* writer_ = nullptr;
+  sqlite3* reader_ = nullptr;
+  sqlite3_stmt* upsert_contact_ = nullptr;
+  sqlite3_stmt* insert_audit_ = nullptr;
+
+  std::mutex reader_mutex_;
+  mutable std::mutex queue_mutex_;
+  std::condition_variable queue_cv_;
+  std::deque<Pending> queue_;
+  bool stopping_ = false;
+  StoreStats stats_;
+  std::thread writer_thread_;
+};
+
+}  // namespace callrec::store

@@ -12,6 +12,8 @@ ControlError NotFound(const std::string& contact_id, const std::string& instance
           "Contact " + contact_id + " was not found in instance " + instance_id + "."};
 }
 
+constexpr const char* kStoreClosed = "the state store is closed";
+
 ControlError Internal(const std::string& error) {
   return {ControlError::Kind::kInternal, "The change could not be stored: " + error};
 }
@@ -27,21 +29,25 @@ ContactService::ContactService(store::ContactStore& store,
   }
 }
 
-void ContactService::Persist(store::ContactWrite write, std::optional<core::Contact> before,
+bool ContactService::Persist(store::ContactWrite write, std::optional<core::Contact> before,
                              std::function<void(bool, const std::string&)> then) {
   std::optional<std::int64_t> version;
   if (write.contact) version = write.contact->version;
-  store_.Write(std::move(write), [this, before = std::move(before), version,
-                                  then = std::move(then)](bool ok, const std::string& error) {
-    if (!ok && version) {
-      std::lock_guard lock(mutex_);
-      auto it = contacts_.find(before ? before->contact_id : std::string());
-      if (before && it != contacts_.end() && it->second.version == *version) {
-        it->second = *before;
-      }
-    }
-    then(ok, error);
-  });
+  auto restore = [this, before, version] {
+    if (!before || !version) return;
+    auto it = contacts_.find(before->contact_id);
+    if (it != contacts_.end() && it->second.version == *version) it->second = *before;
+  };
+  const bool queued = store_.Write(
+      std::move(write), [this, restore, then = std::move(then)](bool ok, const std::string& error) {
+        if (!ok) {
+          std::lock_guard lock(mutex_);
+          restore();
+        }
+        then(ok, error);
+      });
+  if (!queued) restore();
+  return queued;
 }
 
 void ContactService::Apply(const OperationRequest& request, Reply reply) {
@@ -94,11 +100,14 @@ void ContactService::Apply(const OperationRequest& request, Reply reply) {
     }
   }
   write.audit = std::move(audit);
-  Persist(std::move(write), std::move(before),
-          [reply = std::move(reply), refusal](bool ok, const std::string& error) {
-            if (!ok) return reply(Internal(error));
-            reply(refusal);
-          });
+  if (!Persist(std::move(write), std::move(before),
+               [reply, refusal](bool ok, const std::string& error) {
+                 if (!ok) return reply(Internal(error));
+                 reply(refusal);
+               })) {
+    lock.unlock();
+    reply(Internal(kStoreClosed));
+  }
 }
 
 void ContactService::Create(const CreateRequest& request, ContactReply reply) {
@@ -141,17 +150,25 @@ void ContactService::Create(const CreateRequest& request, ContactReply reply) {
   write.audit = core::AuditEntry{contact.contact_id, contact.created_ms, "CREATE",
                                  request.principal, "OK", "NOT_STARTED"};
   const std::string id = contact.contact_id;
-  store_.Write(std::move(write), [this, id, contact, reply = std::move(reply)](
-                                     bool ok, const std::string& error) mutable {
-    if (!ok) {
-      std::lock_guard guard(mutex_);
-      if (auto it = contacts_.find(id); it != contacts_.end() && it->second.version == 1) {
-        contacts_.erase(it);
-      }
-      return reply(Internal(error));
+  auto forget = [this, id] {
+    if (auto it = contacts_.find(id); it != contacts_.end() && it->second.version == 1) {
+      contacts_.erase(it);
     }
-    reply(std::move(contact));
-  });
+  };
+  const bool queued = store_.Write(
+      std::move(write), [this, forget, contact, reply](bool ok, const std::string& error) {
+        if (!ok) {
+          std::lock_guard guard(mutex_);
+          forget();
+          return reply(Internal(error));
+        }
+        reply(contact);
+      });
+  if (!queued) {
+    forget();
+    lock.unlock();
+    reply(Internal(kStoreClosed));
+  }
 }
 
 void ContactService::End(const std::string& contact_id, const std::string& principal,
@@ -180,11 +197,14 @@ void ContactService::End(const std::string& contact_id, const std::string& princ
                                  "ENDED recording=" +
                                      std::string(core::ToString(contact.recording.final_state))};
   core::Contact copy = contact;
-  Persist(std::move(write), std::move(before),
-          [reply = std::move(reply), copy = std::move(copy)](bool ok, const std::string& error) {
-            if (!ok) return reply(Internal(error));
-            reply(copy);
-          });
+  if (!Persist(std::move(write), std::move(before),
+               [reply, copy](bool ok, const std::string& error) {
+                 if (!ok) return reply(Internal(error));
+                 reply(copy);
+               })) {
+    lock.unlock();
+    reply(Internal(kStoreClosed));
+  }
 }
 
 void ContactService::AgentJoined(const std::string& contact_id, const std::string& principal,
@@ -211,11 +231,14 @@ void ContactService::AgentJoined(const std::string& contact_id, const std::strin
   write.contact = contact;
   write.audit = core::AuditEntry{contact_id, now, "AGENT_JOINED", principal, "OK",
                                  std::string(core::ToString(contact.recording.state))};
-  Persist(std::move(write), std::move(before),
-          [reply = std::move(reply)](bool ok, const std::string& error) {
-            if (!ok) return reply(Internal(error));
-            reply(std::nullopt);
-          });
+  if (!Persist(std::move(write), std::move(before),
+               [reply](bool ok, const std::string& error) {
+                 if (!ok) return reply(Internal(error));
+                 reply(std::nullopt);
+               })) {
+    lock.unlock();
+    reply(Internal(kStoreClosed));
+  }
 }
 
 std::optional<core::Contact> ContactService::Find(const std::string& contact_id) const {

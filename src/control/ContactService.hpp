@@ -69,8 +69,11 @@ class ContactService {
   }
 
  private:
-  // Commits `write`; on failure restores `before` if nothing changed the contact since.
-  void Persist(store::ContactWrite write, std::optional<core::Contact> before,
+  // Queues `write` (the caller holds mutex_, which keeps writes in order); `then`
+  // runs once it is durable or failed, and a failure restores `before` if nothing
+  // changed the contact since. Returns false if the store refused the write at
+  // once: `before` is already restored and `then` will not run.
+  bool Persist(store::ContactWrite write, std::optional<core::Contact> before,
                std::function<void(bool ok, const std::string& error)> then);
 
   store::ContactStore& store_;

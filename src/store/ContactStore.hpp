@@ -28,7 +28,9 @@ struct StoreStats {
 
 // Where contacts, states and audit trails live (SQLite now, PostgreSQL later).
 // Write() is asynchronous: `done` runs, on the store's own thread, once the write
-// is durable (ok) or has failed; callers acknowledge clients only then.
+// is durable (ok) or has failed; callers acknowledge clients only then. A closed
+// store refuses the write at once: Write() returns false and never calls `done`
+// (so callers may hold their own locks while calling it).
 class ContactStore {
  public:
   using Done = std::function<void(bool ok, const std::string& error)>;
@@ -36,7 +38,7 @@ class ContactStore {
   virtual ~ContactStore() = default;
   virtual std::vector<core::Contact> LoadContacts() = 0;
   virtual std::vector<core::AuditEntry> LoadAuditTrail(std::string_view contact_id) = 0;
-  virtual void Write(ContactWrite write, Done done) = 0;
+  virtual bool Write(ContactWrite write, Done done) = 0;
   virtual StoreStats Stats() const = 0;
 };
 

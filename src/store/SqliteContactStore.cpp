@@ -185,17 +185,14 @@ std::vector<core::AuditEntry> SqliteContactStore::LoadAuditTrail(std::string_vie
   return trail;
 }
 
-void SqliteContactStore::Write(ContactWrite write, Done done) {
+bool SqliteContactStore::Write(ContactWrite write, Done done) {
   {
-    std::unique_lock lock(queue_mutex_);
-    if (stopping_) {
-      lock.unlock();
-      if (done) done(false, "the state store is closed");
-      return;
-    }
+    std::lock_guard lock(queue_mutex_);
+    if (stopping_) return false;
     queue_.push_back(Pending{std::move(write), std::move(done)});
   }
   queue_cv_.notify_one();
+  return true;
 }
 
 StoreStats SqliteContactStore::Stats() const {

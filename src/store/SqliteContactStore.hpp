@@ -28,7 +28,7 @@ class SqliteContactStore final : public ContactStore {
 
   std::vector<core::Contact> LoadContacts() override;
   std::vector<core::AuditEntry> LoadAuditTrail(std::string_view contact_id) override;
-  void Write(ContactWrite write, Done done) override;
+  bool Write(ContactWrite write, Done done) override;
   StoreStats Stats() const override;
 
   // Writes everything queued, then stops the writer; later writes fail. Idempotent.

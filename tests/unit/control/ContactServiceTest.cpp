@@ -1,0 +1,184 @@
+#include "control/ContactService.hpp"
+
+#include <gtest/gtest.h>
+
+#include <future>
+
+#include "store/SqliteContactStore.hpp"
+
+namespace callrec::control {
+namespace {
+
+using core::Operation;
+using core::RecordingState;
+
+// The service over a real SQLite store in a temporary directory, with a clock
+// the test sets.
+class ContactServiceTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() /
+           ("callrec-control-" + std::to_string(::getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::remove_all(dir_);
+    std::filesystem::create_directories(dir_);
+    Open();
+  }
+  void TearDown() override {
+    Close();
+    std::filesystem::remove_all(dir_);
+  }
+  void Open() {
+    store_ = std::make_unique<store::SqliteContactStore>(dir_ / "callrec.db");
+    service_ = std::make_unique<ContactService>(
+        *store_, std::set<std::string, std::less<>>{"local"}, [this] { return now_ms_; });
+  }
+  void Close() {
+    if (store_) store_->Close();
+    service_.reset();
+    store_.reset();
+  }
+
+  core::Contact Create(const std::string& id, bool agent_joined = true) {
+    CreateRequest request{"local", id, "", "alice", "PCMU", agent_joined, "admin"};
+    std::promise<core::Result<core::Contact, ControlError>> done;
+    service_->Create(request, [&](auto result) { done.set_value(std::move(result)); });
+    auto result = done.get_future().get();
+    EXPECT_TRUE(result.ok());
+    return result.value();
+  }
+
+  std::optional<ControlError> Apply(const std::string& id, Operation operation,
+                                    core::Track track = core::Track::kAll,
+                                    std::string initial = "") {
+    OperationRequest request{"local", id, initial.empty() ? id : initial, operation, track,
+                             "AKIDTEST"};
+    std::promise<std::optional<ControlError>> done;
+    service_->Apply(request, [&](auto error) { done.set_value(std::move(error)); });
+    return done.get_future().get();
+  }
+
+  RecordingState StateOf(const std::string& id) { return service_->Find(id)->state(); }
+
+  std::filesystem::path dir_;
+  std::int64_t now_ms_ = 1'700'000'000'000;
+  std::unique_ptr<store::SqliteContactStore> store_;
+  std::unique_ptr<ContactService> service_;
+};
+
+TEST_F(ContactServiceTest, LifeCycleIsAuditedWithPrincipalAndResult) {
+  Create("c1");
+  EXPECT_FALSE(Apply("c1", Operation::kStart, core::Track::kToAgent));
+  now_ms_ += 10;
+  EXPECT_FALSE(Apply("c1", Operation::kPause));
+  EXPECT_FALSE(Apply("c1", Operation::kPause));  // idempotent
+  auto refused = Apply("c1", Operation::kStart);
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(refused->kind, ControlError::Kind::kInvalidRequest);
+  EXPECT_NE(refused->message.find("PAUSED"), std::string::npos);
+  EXPECT_FALSE(Apply("c1", Operation::kResume));
+  EXPECT_FALSE(Apply("c1", Operation::kStop));
+  EXPECT_EQ(StateOf("c1"), RecordingState::kStopped);
+  EXPECT_EQ(service_->Find("c1")->recording.track, core::Track::kToAgent);
+
+  const auto trail = service_->AuditTrail("c1");
+  ASSERT_EQ(trail.size(), 7u);
+  EXPECT_EQ(trail[0].operation, "CREATE");
+  EXPECT_EQ(trail[1].operation, "START");
+  EXPECT_EQ(trail[1].principal, "AKIDTEST");
+  EXPECT_EQ(trail[1].result, "OK");
+  EXPECT_EQ(trail[2].at_ms, now_ms_);
+  EXPECT_EQ(trail[3].result, "UNCHANGED");
+  EXPECT_EQ(trail[4].result, "InvalidRequestException");
+  EXPECT_EQ(trail[6].detail, "STOPPED");
+}
+
+TEST_F(ContactServiceTest, UnknownContactOrInstanceIsNotFound) {
+  Create("c1");
+  auto missing = Apply("nope", Operation::kStart);
+  ASSERT_TRUE(missing);
+  EXPECT_EQ(missing->kind, ControlError::Kind::kNotFound);
+  OperationRequest other{"other-instance", "c1", "c1", Operation::kStart, core::Track::kAll, "p"};
+  std::promise<std::optional<ControlError>> done;
+  service_->Apply(other, [&](auto error) { done.set_value(error); });
+  auto wrong_instance = done.get_future().get();
+  ASSERT_TRUE(wrong_instance);
+  EXPECT_EQ(wrong_instance->kind, ControlError::Kind::kNotFound);
+}
+
+TEST_F(ContactServiceTest, MismatchedInitialContactIdIsInvalidParameterAndAudited) {
+  Create("c1");
+  auto error = Apply("c1", Operation::kStart, core::Track::kAll, "someone-else");
+  ASSERT_TRUE(error);
+  EXPECT_EQ(error->kind, ControlError::Kind::kInvalidParameter);
+  EXPECT_EQ(StateOf("c1"), RecordingState::kNotStarted);
+  EXPECT_EQ(service_->AuditTrail("c1").back().result, "InvalidParameterException");
+}
+
+TEST_F(ContactServiceTest, StartBeforeTheAgentJoinsWaits) {
+  Create("c1", /*agent_joined=*/false);
+  EXPECT_FALSE(Apply("c1", Operation::kStart));
+  EXPECT_EQ(StateOf("c1"), RecordingState::kWaitingForAgent);
+  std::promise<std::optional<ControlError>> done;
+  service_->AgentJoined("c1", "sip", [&](auto error) { done.set_value(error); });
+  EXPECT_FALSE(done.get_future().get());
+  EXPECT_EQ(StateOf("c1"), RecordingState::kRecording);
+}
+
+TEST_F(ContactServiceTest, EndKeepsTheRecordingStateAndRefusesLaterOperations) {
+  Create("c1");
+  EXPECT_FALSE(Apply("c1", Operation::kStart));
+  EXPECT_FALSE(Apply("c1", Operation::kPause));
+  std::promise<core::Result<core::Contact, ControlError>> done;
+  service_->End("c1", "admin", [&](auto result) { done.set_value(std::move(result)); });
+  auto ended = done.get_future().get();
+  ASSERT_TRUE(ended.ok());
+  EXPECT_EQ(ended->state(), RecordingState::kEnded);
+  EXPECT_EQ(ended->recording.final_state, RecordingState::kPaused);
+  EXPECT_TRUE(Apply("c1", Operation::kResume));
+}
+
+TEST_F(ContactServiceTest, AcknowledgedStateSurvivesReopening) {
+  Create("c1");
+  Create("c2");
+  EXPECT_FALSE(Apply("c1", Operation::kStart));
+  EXPECT_FALSE(Apply("c1", Operation::kPause));
+  Close();
+  Open();
+  EXPECT_EQ(StateOf("c1"), RecordingState::kPaused);
+  EXPECT_EQ(StateOf("c2"), RecordingState::kNotStarted);
+  EXPECT_EQ(service_->AuditTrail("c1").size(), 3u);
+}
+
+TEST_F(ContactServiceTest, ListFiltersByAgentAndState) {
+  Create("c1");
+  Create("c2");
+  EXPECT_FALSE(Apply("c2", Operation::kStart));
+  EXPECT_EQ(service_->List({}).size(), 2u);
+  EXPECT_EQ(service_->List({std::string("alice"), RecordingState::kRecording}).size(), 1u);
+  EXPECT_EQ(service_->List({std::string("bob"), std::nullopt}).size(), 0u);
+  EXPECT_EQ(service_->CountByState()[RecordingState::kNotStarted], 1u);
+}
+
+TEST_F(ContactServiceTest, CreateIsIdempotentForTheSameIdentityAndConflictsOtherwise) {
+  Create("c1");
+  Create("c1");  // same identity: answered with the existing contact
+  CreateRequest different{"local", "c1", "", "bob", "PCMU", true, "admin"};
+  std::promise<core::Result<core::Contact, ControlError>> done;
+  service_->Create(different, [&](auto result) { done.set_value(std::move(result)); });
+  auto result = done.get_future().get();
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(result.error().kind, ControlError::Kind::kConflict);
+}
+
+TEST_F(ContactServiceTest, AFailedWriteIsNotAcknowledgedAndUndoesItsChange) {
+  Create("c1");
+  store_->Close();  // every later write fails
+  auto error = Apply("c1", Operation::kStart);
+  ASSERT_TRUE(error);
+  EXPECT_EQ(error->kind, ControlError::Kind::kInternal);
+  EXPECT_EQ(StateOf("c1"), RecordingState::kNotStarted);
+}
+
+}  // namespace
+}  // namespace callrec::control

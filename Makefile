@@ -6,7 +6,7 @@ JOBS ?= 2
 RUN_ARGS ?=
 PYTHON ?= $(shell scripts/find-python.sh)
 
-.PHONY: all deps build run test unit-test interop-test bench format clean
+.PHONY: all deps build run test unit-test interop-test bench format format-check clean
 
 all: build
 
@@ -33,8 +33,13 @@ test: unit-test interop-test
 bench: build
 	$(BUILD_DIR)/bench/control_api_bench
 
+SOURCES = $(shell find src tests bench -name '*.cpp' -o -name '*.hpp')
+
 format:
-	find src tests bench -name '*.cpp' -o -name '*.hpp' | xargs clang-format -i
+	clang-format -i $(SOURCES)
+
+format-check: deps
+	clang-format --dry-run --Werror $(SOURCES)
 
 clean:
 	rm -rf $(BUILD_DIR)

@@ -52,8 +52,7 @@ ParsedConfig ParseServerConfig(int argc, const char* const* argv) {
   app.add_option("--listen", listen, "HTTP API address, HOST:PORT")->capture_default_str();
   app.add_option("--data-dir", data_dir, "State database and recordings directory")
       ->capture_default_str();
-  app.add_option("--instance-id", c.instance_ids,
-                 "Amazon Connect instance id served (repeatable)")
+  app.add_option("--instance-id", c.instance_ids, "Amazon Connect instance id served (repeatable)")
       ->capture_default_str();
   app.add_option("--access-key", access_keys,
                  "SigV4 credentials accepted on the Connect API, ID:SECRET (repeatable); "
@@ -71,7 +70,8 @@ ParsedConfig ParseServerConfig(int argc, const char* const* argv) {
       ->capture_default_str();
   app.add_option("--http-threads", c.http_threads, "HTTP worker threads (0: one per core)")
       ->capture_default_str();
-  app.add_flag("--dump-config", dump_config, "Print every option with its value and exit");
+  app.add_flag("--dump-config", dump_config, "Print every option with its value and exit")
+      ->configurable(false);
 
   try {
     app.parse(argc, argv);
@@ -81,17 +81,17 @@ ParsedConfig ParseServerConfig(int argc, const char* const* argv) {
 
     const std::size_t dash = rtp_ports.find('-');
     auto low = ParsePort(std::string_view(rtp_ports).substr(0, dash));
-    auto high = dash == std::string::npos
-                    ? std::nullopt
-                    : ParsePort(std::string_view(rtp_ports).substr(dash + 1));
+    auto high = dash == std::string::npos ? std::nullopt
+                                          : ParsePort(std::string_view(rtp_ports).substr(dash + 1));
     if (!low || !high || *low >= *high) {
-      throw CLI::ValidationError("--rtp-ports", "expected LOW-HIGH with LOW < HIGH, got '" +
-                                                    rtp_ports + "'");
+      throw CLI::ValidationError("--rtp-ports",
+                                 "expected LOW-HIGH with LOW < HIGH, got '" + rtp_ports + "'");
     }
     c.rtp_port_low = *low;
     c.rtp_port_high = *high;
 
     for (const std::string& key : access_keys) {
+      if (key.empty()) continue;  // an empty entry in a config file means none
       const std::size_t colon = key.find(':');
       if (colon == std::string::npos || colon == 0 || colon + 1 == key.size()) {
         throw CLI::ValidationError("--access-key", "expected ID:SECRET");

@@ -1,5 +1,6 @@
 #include "api/V1Api.hpp"
 
+#include <algorithm>
 #include <boost/json.hpp>
 
 #include "api/ContactJson.hpp"
@@ -32,9 +33,8 @@ struct Invalid {
 };
 
 // An optional string member: absent is fine, a wrong type or length is not.
-core::Result<std::string, Invalid> OptionalString(const json::object& body,
-                                                      std::string_view name,
-                                                      std::size_t max_length) {
+core::Result<std::string, Invalid> OptionalString(const json::object& body, std::string_view name,
+                                                  std::size_t max_length) {
   const json::value* value = body.if_contains(name);
   if (value == nullptr || value->is_null()) return std::string();
   if (!value->is_string()) return Invalid{std::string(name) + " must be a string."};
@@ -51,6 +51,13 @@ std::string NewContactId() {
          hex.substr(17, 3) + "-" + hex.substr(20, 12);
 }
 
+// Query strings as browsers, curl and Python's urlencode write them: '+' is a space.
+std::string FormDecode(std::string_view text) {
+  std::string plus_as_space(text);
+  std::replace(plus_as_space.begin(), plus_as_space.end(), '+', ' ');
+  return aws::PercentDecode(plus_as_space);
+}
+
 std::optional<std::string> QueryParam(std::string_view query, std::string_view name) {
   std::size_t start = 0;
   while (start < query.size()) {
@@ -58,8 +65,8 @@ std::optional<std::string> QueryParam(std::string_view query, std::string_view n
     if (end == std::string_view::npos) end = query.size();
     std::string_view pair = query.substr(start, end - start);
     std::size_t eq = pair.find('=');
-    if (aws::PercentDecode(pair.substr(0, eq)) == name) {
-      return eq == std::string_view::npos ? "" : aws::PercentDecode(pair.substr(eq + 1));
+    if (FormDecode(pair.substr(0, eq)) == name) {
+      return eq == std::string_view::npos ? "" : FormDecode(pair.substr(eq + 1));
     }
     start = end + 1;
   }
@@ -75,13 +82,12 @@ json::object ContactWithTrail(const core::Contact& contact,
 
 }  // namespace
 
-V1Api::V1Api(control::ContactService& contacts, const store::ContactStore& store,
-             Metrics& metrics, std::string admin_token)
+V1Api::V1Api(control::ContactService& contacts, const store::ContactStore& store, Metrics& metrics,
+             std::string admin_token)
     : contacts_(contacts), store_(store), metrics_(metrics), admin_token_(std::move(admin_token)) {}
 
 bool V1Api::Serves(std::string_view path) {
-  return path == "/healthz" || path == "/metrics" || path == "/v1" ||
-         path.substr(0, 4) == "/v1/";
+  return path == "/healthz" || path == "/metrics" || path == "/v1" || path.substr(0, 4) == "/v1/";
 }
 
 void V1Api::Handle(HttpRequest&& request, Respond respond) {
@@ -93,7 +99,8 @@ void V1Api::Handle(HttpRequest&& request, Respond respond) {
   const bool get = request.method() == http::verb::get;
   const bool post = request.method() == http::verb::post;
 
-  if (path == "/healthz") return get ? Health(std::move(respond)) : respond(MethodNotAllowed(request));
+  if (path == "/healthz")
+    return get ? Health(std::move(respond)) : respond(MethodNotAllowed(request));
   if (path == "/metrics") {
     return get ? RenderMetrics(std::move(respond)) : respond(MethodNotAllowed(request));
   }
@@ -128,9 +135,9 @@ void V1Api::Handle(HttpRequest&& request, Respond respond) {
       if (!post) return respond(MethodNotAllowed(request));
       auto reply_contact = [this, respond](core::Result<core::Contact, control::ControlError> r) {
         if (!r) return respond(ErrorResponse(ToAwsError(r.error())));
-        respond(JsonResponse(http::status::ok,
-                             json::serialize(ContactWithTrail(
-                                 r.value(), contacts_.AuditTrail(r->contact_id)))));
+        respond(JsonResponse(
+            http::status::ok,
+            json::serialize(ContactWithTrail(r.value(), contacts_.AuditTrail(r->contact_id)))));
       };
       if (action == "end") return contacts_.End(contact_id, "admin", reply_contact);
       return contacts_.AgentJoined(
@@ -141,9 +148,9 @@ void V1Api::Handle(HttpRequest&& request, Respond respond) {
           });
     }
   }
-  respond(Error(404, "UnknownOperationException",
-                "No operation at " + std::string(request.method_string()) + " " +
-                    std::string(path) + "."));
+  respond(Error(
+      404, "UnknownOperationException",
+      "No operation at " + std::string(request.method_string()) + " " + std::string(path) + "."));
 }
 
 void V1Api::CreateContact(const HttpRequest& request, Respond respond) {
@@ -151,8 +158,7 @@ void V1Api::CreateContact(const HttpRequest& request, Respond respond) {
   json::value parsed = json::parse(request.body(), ec);
   if (ec || !parsed.is_object()) {
     return respond(ErrorResponse(aws::AwsError::InvalidRequest(
-        "Request body must be a JSON object" + (ec ? ": " + ec.message() : std::string()) +
-        ".")));
+        "Request body must be a JSON object" + (ec ? ": " + ec.message() : std::string()) + ".")));
   }
   const json::object& body = parsed.as_object();
   control::CreateRequest create;
@@ -162,11 +168,10 @@ void V1Api::CreateContact(const HttpRequest& request, Respond respond) {
     std::size_t max;
     std::string* into;
   };
-  for (const Field& field : {Field{"InstanceId", 100, &create.instance_id},
-                             Field{"ContactId", 256, &create.contact_id},
-                             Field{"InitialContactId", 256, &create.initial_contact_id},
-                             Field{"AgentId", 256, &create.agent_id},
-                             Field{"Codec", 16, &create.codec}}) {
+  for (const Field& field :
+       {Field{"InstanceId", 100, &create.instance_id}, Field{"ContactId", 256, &create.contact_id},
+        Field{"InitialContactId", 256, &create.initial_contact_id},
+        Field{"AgentId", 256, &create.agent_id}, Field{"Codec", 16, &create.codec}}) {
     auto value = OptionalString(body, field.name, field.max);
     if (!value) return respond(BadRequest(value.error().message));
     *field.into = std::move(value).value();
@@ -183,9 +188,9 @@ void V1Api::CreateContact(const HttpRequest& request, Respond respond) {
   }
   contacts_.Create(create, [this, respond](core::Result<core::Contact, control::ControlError> r) {
     if (!r) return respond(ErrorResponse(ToAwsError(r.error())));
-    respond(JsonResponse(http::status::created,
-                         json::serialize(ContactWithTrail(r.value(),
-                                                          contacts_.AuditTrail(r->contact_id)))));
+    respond(JsonResponse(
+        http::status::created,
+        json::serialize(ContactWithTrail(r.value(), contacts_.AuditTrail(r->contact_id)))));
   });
 }
 

@@ -25,7 +25,9 @@ constexpr std::array kRoutes{
     Route{"/contact/resume-recording", Operation::kResume},
 };
 
-std::string_view PathOf(std::string_view target) { return target.substr(0, target.find('?')); }
+std::string_view PathOf(std::string_view target) {
+  return target.substr(0, target.find('?'));
+}
 
 std::optional<Operation> OperationFor(std::string_view path) {
   for (const Route& route : kRoutes) {
@@ -49,29 +51,26 @@ aws::SignableRequest ToSignable(const HttpRequest& request) {
 
 // Reads a required string member with Connect's length limits.
 core::Result<std::string, aws::AwsError> RequiredString(const json::object& body,
-                                                         std::string_view name,
-                                                         std::size_t max_length) {
+                                                        std::string_view name,
+                                                        std::size_t max_length) {
   const json::value* value = body.if_contains(name);
   if (value == nullptr || value->is_null()) {
-    return aws::AwsError::InvalidParameter("Missing required parameter " + std::string(name) +
-                                           ".");
+    return aws::AwsError::InvalidParameter("Missing required parameter " + std::string(name) + ".");
   }
   if (!value->is_string()) {
-    return aws::AwsError::InvalidParameter("Parameter " + std::string(name) +
-                                           " must be a string.");
+    return aws::AwsError::InvalidParameter("Parameter " + std::string(name) + " must be a string.");
   }
   const json::string& text = value->as_string();
   if (text.empty() || text.size() > max_length) {
-    return aws::AwsError::InvalidParameter("Parameter " + std::string(name) +
-                                           " must be 1 to " + std::to_string(max_length) +
-                                           " characters long; got " +
+    return aws::AwsError::InvalidParameter("Parameter " + std::string(name) + " must be 1 to " +
+                                           std::to_string(max_length) + " characters long; got " +
                                            std::to_string(text.size()) + ".");
   }
   return std::string(text);
 }
 
 core::Result<control::OperationRequest, aws::AwsError> Parse(Operation operation,
-                                                              std::string_view body_text) {
+                                                             std::string_view body_text) {
   json::error_code ec;
   json::value parsed = json::parse(body_text, ec);
   if (ec) {
@@ -107,15 +106,14 @@ core::Result<control::OperationRequest, aws::AwsError> Parse(Operation operation
     }
     auto parsed_track = core::ParseTrack(track->as_string());
     if (!parsed_track) {
-      return aws::AwsError::InvalidParameter(
-          "VoiceRecordingTrack '" + std::string(track->as_string()) +
-          "' is not one of TO_AGENT, FROM_AGENT, ALL.");
+      return aws::AwsError::InvalidParameter("VoiceRecordingTrack '" +
+                                             std::string(track->as_string()) +
+                                             "' is not one of TO_AGENT, FROM_AGENT, ALL.");
     }
     out.track = *parsed_track;
   } else if (const json::value* type = body.if_contains("ContactRecordingType")) {
-    if (!type->is_string() ||
-        (type->as_string() != "AGENT" && type->as_string() != "IVR" &&
-         type->as_string() != "SCREEN")) {
+    if (!type->is_string() || (type->as_string() != "AGENT" && type->as_string() != "IVR" &&
+                               type->as_string() != "SCREEN")) {
       return aws::AwsError::InvalidParameter(
           "ContactRecordingType must be one of AGENT, IVR, SCREEN.");
     }
@@ -132,7 +130,9 @@ ConnectApi::ConnectApi(control::ContactService& contacts, const aws::SigV4Verifi
                        Metrics& metrics, WallClock clock)
     : contacts_(contacts), verifier_(verifier), metrics_(metrics), clock_(std::move(clock)) {}
 
-bool ConnectApi::Serves(std::string_view path) { return OperationFor(PathOf(path)).has_value(); }
+bool ConnectApi::Serves(std::string_view path) {
+  return OperationFor(PathOf(path)).has_value();
+}
 
 void ConnectApi::Handle(HttpRequest&& request, Respond respond) {
   const auto started = std::chrono::steady_clock::now();
@@ -150,8 +150,7 @@ void ConnectApi::Handle(HttpRequest&& request, Respond respond) {
   auto principal = verifier_.Verify(ToSignable(request), request.body(), clock_());
   if (!principal) {
     metrics_.CountAuthFailure(principal.error().type);
-    log::Warn("connect.auth_refused",
-              {{"operation", op_name}, {"error", principal.error().type}});
+    log::Warn("connect.auth_refused", {{"operation", op_name}, {"error", principal.error().type}});
     return fail(principal.error());
   }
   auto parsed = Parse(*operation, request.body());
@@ -165,9 +164,8 @@ void ConnectApi::Handle(HttpRequest&& request, Respond respond) {
     if (error) {
       const aws::AwsError aws_error = ToAwsError(*error);
       metrics_.CountOperation(op_name, aws_error.type, took);
-      log::Info("connect.operation", {{"contact", contact_id},
-                                      {"operation", op_name},
-                                      {"result", aws_error.type}});
+      log::Info("connect.operation",
+                {{"contact", contact_id}, {"operation", op_name}, {"result", aws_error.type}});
       return respond(ErrorResponse(aws_error));
     }
     metrics_.CountOperation(op_name, "OK", took);

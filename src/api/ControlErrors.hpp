@@ -9,11 +9,16 @@ namespace callrec::api {
 inline aws::AwsError ToAwsError(const control::ControlError& error) {
   using Kind = control::ControlError::Kind;
   switch (error.kind) {
-    case Kind::kInvalidRequest: return aws::AwsError::InvalidRequest(error.message);
-    case Kind::kInvalidParameter: return aws::AwsError::InvalidParameter(error.message);
-    case Kind::kNotFound: return aws::AwsError::ResourceNotFound(error.message);
-    case Kind::kConflict: return {409, "ConflictException", error.message};
-    case Kind::kInternal: return aws::AwsError::InternalService(error.message);
+    case Kind::kInvalidRequest:
+      return aws::AwsError::InvalidRequest(error.message);
+    case Kind::kInvalidParameter:
+      return aws::AwsError::InvalidParameter(error.message);
+    case Kind::kNotFound:
+      return aws::AwsError::ResourceNotFound(error.message);
+    case Kind::kConflict:
+      return {409, "ConflictException", error.message};
+    case Kind::kInternal:
+      return aws::AwsError::InternalService(error.message);
   }
   return aws::AwsError::InternalService(error.message);
 }

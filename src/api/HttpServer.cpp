@@ -30,10 +30,9 @@ class Session : public std::enable_shared_from_this<Session> {
     parser_->body_limit(limits_.max_body_bytes);
     parser_->header_limit(static_cast<std::uint32_t>(limits_.max_header_bytes));
     stream_.expires_after(limits_.idle_timeout);
-    http::async_read(stream_, buffer_, *parser_,
-                     [self = shared_from_this()](beast::error_code ec, std::size_t) {
-                       self->OnRead(ec);
-                     });
+    http::async_read(
+        stream_, buffer_, *parser_,
+        [self = shared_from_this()](beast::error_code ec, std::size_t) { self->OnRead(ec); });
   }
 
   void OnRead(beast::error_code ec) {
@@ -42,7 +41,8 @@ class Session : public std::enable_shared_from_this<Session> {
       return Close();
     }
     if (ec) {
-      aws::AwsError error = aws::AwsError::InvalidRequest("Malformed HTTP request: " + ec.message());
+      aws::AwsError error =
+          aws::AwsError::InvalidRequest("Malformed HTTP request: " + ec.message());
       if (ec == http::error::body_limit) {
         error = {413, "RequestEntityTooLargeException",
                  "Request body exceeds " + std::to_string(limits_.max_body_bytes) + " bytes."};
@@ -58,10 +58,10 @@ class Session : public std::enable_shared_from_this<Session> {
     stream_.expires_never();
     handler_.Handle(std::move(request), [self = shared_from_this(), keep_alive,
                                          version](HttpResponse response) {
-      asio::post(self->stream_.get_executor(), [self, keep_alive, version,
-                                                response = std::move(response)]() mutable {
-        self->Send(std::move(response), keep_alive, version);
-      });
+      asio::post(self->stream_.get_executor(),
+                 [self, keep_alive, version, response = std::move(response)]() mutable {
+                   self->Send(std::move(response), keep_alive, version);
+                 });
     });
   }
 
@@ -107,19 +107,17 @@ class HttpServer::Listener : public std::enable_shared_from_this<Listener> {
   }
 
   void Accept() {
-    acceptor_.async_accept(asio::make_strand(io_),
-                           [self = shared_from_this()](beast::error_code ec, tcp::socket socket) {
-                             if (ec == asio::error::operation_aborted) return;
-                             if (!ec) {
-                               socket.set_option(tcp::no_delay(true), ec);
-                               std::make_shared<Session>(std::move(socket), self->handler_,
-                                                         self->limits_)
-                                   ->Start();
-                             } else {
-                               log::Warn("http.accept_failed", {{"error", ec.message()}});
-                             }
-                             if (self->acceptor_.is_open()) self->Accept();
-                           });
+    acceptor_.async_accept(asio::make_strand(io_), [self = shared_from_this()](beast::error_code ec,
+                                                                               tcp::socket socket) {
+      if (ec == asio::error::operation_aborted) return;
+      if (!ec) {
+        socket.set_option(tcp::no_delay(true), ec);
+        std::make_shared<Session>(std::move(socket), self->handler_, self->limits_)->Start();
+      } else {
+        log::Warn("http.accept_failed", {{"error", ec.message()}});
+      }
+      if (self->acceptor_.is_open()) self->Accept();
+    });
   }
 
   tcp::endpoint LocalEndpoint() const { return acceptor_.local_endpoint(); }
@@ -138,16 +136,22 @@ class HttpServer::Listener : public std::enable_shared_from_this<Listener> {
   HttpLimits limits_;
 };
 
-HttpServer::HttpServer(asio::io_context& io, const tcp::endpoint& endpoint,
-                       RequestHandler& handler, HttpLimits limits)
+HttpServer::HttpServer(asio::io_context& io, const tcp::endpoint& endpoint, RequestHandler& handler,
+                       HttpLimits limits)
     : listener_(std::make_shared<Listener>(io, endpoint, handler, limits)) {
   listener_->Accept();
 }
 
-HttpServer::~HttpServer() { Stop(); }
+HttpServer::~HttpServer() {
+  Stop();
+}
 
-tcp::endpoint HttpServer::LocalEndpoint() const { return listener_->LocalEndpoint(); }
+tcp::endpoint HttpServer::LocalEndpoint() const {
+  return listener_->LocalEndpoint();
+}
 
-void HttpServer::Stop() { listener_->Stop(); }
+void HttpServer::Stop() {
+  listener_->Stop();
+}
 
 }  // namespace callrec::api

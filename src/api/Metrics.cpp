@@ -51,8 +51,8 @@ std::string Metrics::Render() const {
   std::uint64_t cumulative = 0;
   for (std::size_t i = 0; i < kBuckets.size(); ++i) {
     cumulative += latency_buckets_[i];
-    out << "callrec_recording_operation_seconds_bucket{le=\"" << kBuckets[i] << "\"} "
-        << cumulative << "\n";
+    out << "callrec_recording_operation_seconds_bucket{le=\"" << kBuckets[i] << "\"} " << cumulative
+        << "\n";
   }
   cumulative += latency_buckets_[kBuckets.size()];
   out << "callrec_recording_operation_seconds_bucket{le=\"+Inf\"} " << cumulative << "\n";

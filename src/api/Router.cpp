@@ -15,9 +15,9 @@ void Router::Handle(HttpRequest&& request, Respond respond) {
   const std::string_view path = target.substr(0, target.find('?'));
   if (ConnectApi::Serves(path)) return connect_.Handle(std::move(request), std::move(counted));
   if (V1Api::Serves(path)) return v1_.Handle(std::move(request), std::move(counted));
-  counted(ErrorResponse({404, "UnknownOperationException",
-                         "No operation at " + std::string(request.method_string()) + " " +
-                             std::string(path) + "."}));
+  counted(ErrorResponse(
+      {404, "UnknownOperationException",
+       "No operation at " + std::string(request.method_string()) + " " + std::string(path) + "."}));
 }
 
 }  // namespace callrec::api

@@ -3,4 +3,6 @@
 
 #include "cli/CliCommands.hpp"
 
-int main(int argc, char** argv) { return callrec::cli::RunCli(argc, argv, std::cout, std::cerr); }
+int main(int argc, char** argv) {
+  return callrec::cli::RunCli(argc, argv, std::cout, std::cerr);
+}

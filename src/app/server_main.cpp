@@ -77,16 +77,17 @@ int Run(const config::ServerConfig& config) {
   boost::asio::io_context io;
   store::SqliteContactStore store(config.data_dir / "callrec.db");
   control::ContactService contacts(
-      store, std::set<std::string, std::less<>>(config.instance_ids.begin(),
-                                                config.instance_ids.end()),
+      store,
+      std::set<std::string, std::less<>>(config.instance_ids.begin(), config.instance_ids.end()),
       NowMs);
   api::Metrics metrics;
-  api::ConnectApi connect(contacts, verifier, metrics, [] { return std::chrono::system_clock::now(); });
+  api::ConnectApi connect(contacts, verifier, metrics,
+                          [] { return std::chrono::system_clock::now(); });
   api::V1Api v1(contacts, store, metrics, creds.admin_token);
   api::Router router(connect, v1, metrics);
 
-  const boost::asio::ip::tcp::endpoint endpoint(
-      boost::asio::ip::make_address(config.listen.host), config.listen.port);
+  const boost::asio::ip::tcp::endpoint endpoint(boost::asio::ip::make_address(config.listen.host),
+                                                config.listen.port);
   api::HttpServer server(io, endpoint, router, api::HttpLimits{});
 
   boost::asio::signal_set signals(io, SIGINT, SIGTERM);
@@ -96,13 +97,13 @@ int Run(const config::ServerConfig& config) {
     io.stop();
   });
 
-  log::Info("server.started", {{"listen", config.listen.host + ":" +
-                                              std::to_string(server.LocalEndpoint().port())},
-                               {"data_dir", config.data_dir.string()}});
+  log::Info("server.started",
+            {{"listen", config.listen.host + ":" + std::to_string(server.LocalEndpoint().port())},
+             {"data_dir", config.data_dir.string()}});
   PrintBanner(config, creds, server.LocalEndpoint());
 
-  unsigned threads = config.http_threads ? config.http_threads
-                                         : std::max(1u, std::thread::hardware_concurrency());
+  unsigned threads =
+      config.http_threads ? config.http_threads : std::max(1u, std::thread::hardware_concurrency());
   std::vector<std::thread> workers;
   for (unsigned i = 1; i < threads; ++i) workers.emplace_back([&io] { io.run(); });
   io.run();

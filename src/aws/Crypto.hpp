@@ -15,8 +15,12 @@ inline std::string_view AsView(const Digest& d) {
   return {reinterpret_cast<const char*>(d.data()), d.size()};
 }
 std::string Hex(std::string_view bytes);
-inline std::string Hex(const Digest& d) { return Hex(AsView(d)); }
-inline std::string Sha256Hex(std::string_view data) { return Hex(Sha256(data)); }
+inline std::string Hex(const Digest& d) {
+  return Hex(AsView(d));
+}
+inline std::string Sha256Hex(std::string_view data) {
+  return Hex(Sha256(data));
+}
 
 // Compares without an early exit, so timing does not reveal the first difference.
 bool ConstantTimeEqual(std::string_view a, std::string_view b);

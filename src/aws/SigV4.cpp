@@ -272,10 +272,9 @@ void SigV4Signer::Sign(SignableRequest& request, std::string_view body,
     if (!signed_list.empty()) signed_list += ';';
     signed_list += name;
   }
-  request.headers.emplace_back("Authorization", std::string(kAlgorithm) + " Credential=" +
-                                                    credentials_.access_key_id + "/" + scope +
-                                                    ", SignedHeaders=" + signed_list +
-                                                    ", Signature=" + signature);
+  request.headers.emplace_back(
+      "Authorization", std::string(kAlgorithm) + " Credential=" + credentials_.access_key_id + "/" +
+                           scope + ", SignedHeaders=" + signed_list + ", Signature=" + signature);
 }
 
 SigV4Verifier::SigV4Verifier(std::map<std::string, std::string, std::less<>> keys,
@@ -306,17 +305,16 @@ core::Result<Principal, AwsError> SigV4Verifier::Verify(
     return AwsError::IncompleteSignature("Requests must carry a signed X-Amz-Date header.");
   }
   auto when = ParseAmzDate(*amz_date);
-  if (!when) return AwsError::IncompleteSignature("X-Amz-Date is not in the form YYYYMMDDTHHMMSSZ.");
+  if (!when)
+    return AwsError::IncompleteSignature("X-Amz-Date is not in the form YYYYMMDDTHHMMSSZ.");
   if (amz_date->substr(0, 8) != auth.date) {
     return AwsError::InvalidSignature("Credential date does not match X-Amz-Date.");
   }
   const auto skew = *when > now ? *when - now : now - *when;
   if (skew > max_skew_) {
-    return AwsError::InvalidSignature("Signature expired: " + *amz_date +
-                                      " is more than " +
-                                      std::to_string(max_skew_.count()) +
-                                      " seconds from the server's time " +
-                                      FormatAmzDate(now) + ".");
+    return AwsError::InvalidSignature(
+        "Signature expired: " + *amz_date + " is more than " + std::to_string(max_skew_.count()) +
+        " seconds from the server's time " + FormatAmzDate(now) + ".");
   }
   auto key = keys_.find(auth.access_key_id);
   if (key == keys_.end()) {
@@ -330,12 +328,10 @@ core::Result<Principal, AwsError> SigV4Verifier::Verify(
     return AwsError::InvalidSignature(
         "The provided 'x-amz-content-sha256' header does not match what was computed.");
   }
-  const std::string scope =
-      auth.date + "/" + auth.region + "/" + auth.service + "/aws4_request";
+  const std::string scope = auth.date + "/" + auth.region + "/" + auth.service + "/aws4_request";
   const std::string to_sign = StringToSign(*amz_date, scope, CanonicalRequest(canonical, names));
-  const std::string expected =
-      Hex(HmacSha256(AsView(SigningKey(key->second, auth.date, auth.region, auth.service)),
-                     to_sign));
+  const std::string expected = Hex(
+      HmacSha256(AsView(SigningKey(key->second, auth.date, auth.region, auth.service)), to_sign));
   if (!ConstantTimeEqual(expected, auth.signature)) {
     return AwsError::InvalidSignature(
         "The request signature we calculated does not match the signature you provided. "

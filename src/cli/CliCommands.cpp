@@ -50,8 +50,8 @@ int ReportError(const HttpReply& reply, const Options& options, std::ostream& ou
   }
   if (type.empty()) type = "HTTP " + std::to_string(reply.status);
   if (options.as_json) {
-    out << json::serialize(json::object{{"Error", type}, {"Message", message},
-                                        {"Status", reply.status}})
+    out << json::serialize(
+               json::object{{"Error", type}, {"Message", message}, {"Status", reply.status}})
         << "\n";
   } else {
     err << "error: " << type << ": " << message << "\n";
@@ -86,11 +86,10 @@ void PrintContact(const json::object& contact, std::ostream& out) {
 
 int RecordingOperation(const std::string& command, const Options& options, std::ostream& out,
                        std::ostream& err) {
-  static const std::map<std::string, std::string> kPaths{
-      {"start", "/contact/start-recording"},
-      {"stop", "/contact/stop-recording"},
-      {"pause", "/contact/suspend-recording"},
-      {"resume", "/contact/resume-recording"}};
+  static const std::map<std::string, std::string> kPaths{{"start", "/contact/start-recording"},
+                                                         {"stop", "/contact/stop-recording"},
+                                                         {"pause", "/contact/suspend-recording"},
+                                                         {"resume", "/contact/resume-recording"}};
   if (options.access_key.empty() || options.secret_key.empty()) {
     err << "error: credentials are needed: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or "
            "--access-key and --secret-key\n";
@@ -101,19 +100,21 @@ int RecordingOperation(const std::string& command, const Options& options, std::
     err << "error: " << endpoint.error() << "\n";
     return 2;
   }
-  json::object body{{"InstanceId", options.instance_id},
-                    {"ContactId", options.contact_id},
-                    {"InitialContactId", options.initial_contact_id.empty()
-                                             ? options.contact_id
-                                             : options.initial_contact_id}};
+  json::object body{
+      {"InstanceId", options.instance_id},
+      {"ContactId", options.contact_id},
+      {"InitialContactId",
+       options.initial_contact_id.empty() ? options.contact_id : options.initial_contact_id}};
   if (command == "start") {
     body["VoiceRecordingConfiguration"] = json::object{{"VoiceRecordingTrack", options.track}};
   }
   HttpCall call{"POST", kPaths.at(command), {}, json::serialize(body)};
-  aws::SignableRequest signable{call.method, call.target, "",
-                                {{"Host", endpoint->host + ":" + endpoint->port},
-                                 {"Content-Type", "application/json"}},
-                                ""};
+  aws::SignableRequest signable{
+      call.method,
+      call.target,
+      "",
+      {{"Host", endpoint->host + ":" + endpoint->port}, {"Content-Type", "application/json"}},
+      ""};
   aws::SigV4Signer signer({options.access_key, options.secret_key, options.session_token},
                           options.region, "connect");
   signer.Sign(signable, call.body, std::chrono::system_clock::now());
@@ -128,8 +129,7 @@ int RecordingOperation(const std::string& command, const Options& options, std::
   // With the admin token, show the state the operation reached.
   std::optional<json::object> contact;
   if (!options.admin_token.empty()) {
-    auto status =
-        CallV1(options, "/v1/contacts/" + aws::UriEncode(options.contact_id, false));
+    auto status = CallV1(options, "/v1/contacts/" + aws::UriEncode(options.contact_id, false));
     json::error_code ec;
     if (status && status->status == 200) {
       json::value parsed = json::parse(status->body, ec);
@@ -207,8 +207,7 @@ int RunCli(int argc, const char* const* argv, std::ostream& out, std::ostream& e
   Options options;
   CLI::App app{"callrec: control and inspect call recordings on a callrec-server"};
   app.require_subcommand(1);
-  app.add_option("--endpoint-url", options.endpoint_url,
-                 "Server URL (env CALLREC_ENDPOINT_URL)")
+  app.add_option("--endpoint-url", options.endpoint_url, "Server URL (env CALLREC_ENDPOINT_URL)")
       ->capture_default_str();
   app.add_option("--instance-id", options.instance_id, "Instance id (env CALLREC_INSTANCE_ID)")
       ->capture_default_str();

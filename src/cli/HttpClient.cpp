@@ -1,10 +1,10 @@
 #include "cli/HttpClient.hpp"
 
+#include <strings.h>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
-#include <strings.h>
 
 namespace callrec::cli {
 

@@ -62,7 +62,7 @@ void ContactService::Apply(const OperationRequest& request, Reply reply) {
   core::Contact& contact = it->second;
   const std::int64_t now = clock_();
   core::AuditEntry audit{contact.contact_id, now, std::string(core::ToString(request.operation)),
-                         request.principal, "", ""};
+                         request.principal,  "",  ""};
   store::ContactWrite write;
   std::optional<core::Contact> before;
   std::optional<ControlError> refusal;
@@ -73,7 +73,8 @@ void ContactService::Apply(const OperationRequest& request, Reply reply) {
                                " does not match the contact's InitialContactId " +
                                contact.initial_contact_id + "."};
   } else {
-    auto outcome = RecordingStateMachine::Apply(contact.recording, request.operation, request.track);
+    auto outcome =
+        RecordingStateMachine::Apply(contact.recording, request.operation, request.track);
     if (!outcome) {
       refusal = ControlError{ControlError::Kind::kInvalidRequest, outcome.error().message};
     } else if (outcome->changed) {
@@ -129,9 +130,9 @@ void ContactService::Create(const CreateRequest& request, ContactReply reply) {
     core::Contact copy = existing;
     lock.unlock();
     if (same) return reply(std::move(copy));
-    return reply(ControlError{ControlError::Kind::kConflict,
-                              "Contact " + request.contact_id +
-                                  " already exists with a different identity."});
+    return reply(ControlError{
+        ControlError::Kind::kConflict,
+        "Contact " + request.contact_id + " already exists with a different identity."});
   }
   core::Contact contact;
   contact.instance_id = request.instance_id;
@@ -147,8 +148,8 @@ void ContactService::Create(const CreateRequest& request, ContactReply reply) {
 
   store::ContactWrite write;
   write.contact = contact;
-  write.audit = core::AuditEntry{contact.contact_id, contact.created_ms, "CREATE",
-                                 request.principal, "OK", "NOT_STARTED"};
+  write.audit = core::AuditEntry{
+      contact.contact_id, contact.created_ms, "CREATE", request.principal, "OK", "NOT_STARTED"};
   const std::string id = contact.contact_id;
   auto forget = [this, id] {
     if (auto it = contacts_.find(id); it != contacts_.end() && it->second.version == 1) {
@@ -177,8 +178,8 @@ void ContactService::End(const std::string& contact_id, const std::string& princ
   auto it = contacts_.find(contact_id);
   if (it == contacts_.end()) {
     lock.unlock();
-    return reply(ControlError{ControlError::Kind::kNotFound,
-                              "Contact " + contact_id + " was not found."});
+    return reply(
+        ControlError{ControlError::Kind::kNotFound, "Contact " + contact_id + " was not found."});
   }
   core::Contact& contact = it->second;
   const auto transition = RecordingStateMachine::End(contact.recording);
@@ -192,10 +193,13 @@ void ContactService::End(const std::string& contact_id, const std::string& princ
     contact.version += 1;
     write.contact = contact;
   }
-  write.audit = core::AuditEntry{contact_id, now, "END", principal,
-                                 transition.changed ? "OK" : "UNCHANGED",
-                                 "ENDED recording=" +
-                                     std::string(core::ToString(contact.recording.final_state))};
+  write.audit = core::AuditEntry{
+      contact_id,
+      now,
+      "END",
+      principal,
+      transition.changed ? "OK" : "UNCHANGED",
+      "ENDED recording=" + std::string(core::ToString(contact.recording.final_state))};
   core::Contact copy = contact;
   if (!Persist(std::move(write), std::move(before),
                [reply, copy](bool ok, const std::string& error) {
@@ -213,8 +217,8 @@ void ContactService::AgentJoined(const std::string& contact_id, const std::strin
   auto it = contacts_.find(contact_id);
   if (it == contacts_.end()) {
     lock.unlock();
-    return reply(ControlError{ControlError::Kind::kNotFound,
-                              "Contact " + contact_id + " was not found."});
+    return reply(
+        ControlError{ControlError::Kind::kNotFound, "Contact " + contact_id + " was not found."});
   }
   core::Contact& contact = it->second;
   const auto transition = RecordingStateMachine::AgentJoined(contact.recording);
@@ -229,13 +233,13 @@ void ContactService::AgentJoined(const std::string& contact_id, const std::strin
   contact.version += 1;
   store::ContactWrite write;
   write.contact = contact;
-  write.audit = core::AuditEntry{contact_id, now, "AGENT_JOINED", principal, "OK",
-                                 std::string(core::ToString(contact.recording.state))};
-  if (!Persist(std::move(write), std::move(before),
-               [reply](bool ok, const std::string& error) {
-                 if (!ok) return reply(Internal(error));
-                 reply(std::nullopt);
-               })) {
+  write.audit =
+      core::AuditEntry{contact_id, now,  "AGENT_JOINED",
+                       principal,  "OK", std::string(core::ToString(contact.recording.state))};
+  if (!Persist(std::move(write), std::move(before), [reply](bool ok, const std::string& error) {
+        if (!ok) return reply(Internal(error));
+        reply(std::nullopt);
+      })) {
     lock.unlock();
     reply(Internal(kStoreClosed));
   }

@@ -47,9 +47,15 @@ std::optional<Enum> ValueOf(const Table& table, std::string_view text) {
 
 }  // namespace
 
-std::string_view ToString(RecordingState state) { return NameOf(kStateNames, state); }
-std::string_view ToString(Operation operation) { return NameOf(kOperationNames, operation); }
-std::string_view ToString(Track track) { return NameOf(kTrackNames, track); }
+std::string_view ToString(RecordingState state) {
+  return NameOf(kStateNames, state);
+}
+std::string_view ToString(Operation operation) {
+  return NameOf(kOperationNames, operation);
+}
+std::string_view ToString(Track track) {
+  return NameOf(kTrackNames, track);
+}
 
 std::optional<RecordingState> ParseRecordingState(std::string_view text) {
   return ValueOf<RecordingState>(kStateNames, text);

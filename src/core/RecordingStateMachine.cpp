@@ -17,7 +17,9 @@ Result<Transition, Refusal> Refuse(Operation operation, RecordingState state, st
   return Refusal{std::move(message)};
 }
 
-Transition Unchanged(const RecordingStatus& current) { return Transition{current, false}; }
+Transition Unchanged(const RecordingStatus& current) {
+  return Transition{current, false};
+}
 
 Transition MoveTo(RecordingStatus next, RecordingState state) {
   next.state = state;

@@ -65,8 +65,7 @@ sqlite3_stmt* Prepare(sqlite3* db, const char* sql) {
 }
 
 void BindText(sqlite3_stmt* statement, int index, std::string_view text) {
-  sqlite3_bind_text(statement, index, text.data(), static_cast<int>(text.size()),
-                    SQLITE_TRANSIENT);
+  sqlite3_bind_text(statement, index, text.data(), static_cast<int>(text.size()), SQLITE_TRANSIENT);
 }
 
 std::string ColumnText(sqlite3_stmt* statement, int index) {

@@ -29,8 +29,11 @@ TEST(SigV4Botocore, EveryBotocoreSignatureVerifiesAndAnyAlterationFails) {
   for (const auto& item : vectors) {
     const auto& v = item.as_object();
     auto str = [&](const char* key) { return std::string(v.at(key).as_string()); };
-    SignableRequest request{str("method"), str("path"), str("query"),
-                            {{"Host", "connect.us-east-1.amazonaws.com"}}, ""};
+    SignableRequest request{str("method"),
+                            str("path"),
+                            str("query"),
+                            {{"Host", "connect.us-east-1.amazonaws.com"}},
+                            ""};
     for (const auto& header : v.at("headers").as_array()) {
       request.headers.emplace_back(std::string(header.as_array()[0].as_string()),
                                    std::string(header.as_array()[1].as_string()));
@@ -38,8 +41,8 @@ TEST(SigV4Botocore, EveryBotocoreSignatureVerifiesAndAnyAlterationFails) {
     SigV4Verifier verifier({{str("access_key_id"), str("secret_access_key")}}, "connect");
     const std::string body = str("body");
     auto verified = verifier.Verify(request, body, signed_at);
-    ASSERT_TRUE(verified.ok()) << str("method") << " " << str("path") << "?" << str("query")
-                               << ": " << verified.error().message;
+    ASSERT_TRUE(verified.ok()) << str("method") << " " << str("path") << "?" << str("query") << ": "
+                               << verified.error().message;
 
     auto altered_body = verifier.Verify(request, body + "x", signed_at);
     EXPECT_FALSE(altered_body.ok()) << str("path");

@@ -69,7 +69,9 @@ class SignedRequest : public ::testing::Test {
 
   SignableRequest Signed(std::string secret = "SECRET", std::string service = "connect",
                          system_clock::time_point at = {}) const {
-    SignableRequest request{"POST", "/contact/suspend-recording", "",
+    SignableRequest request{"POST",
+                            "/contact/suspend-recording",
+                            "",
                             {{"Host", "127.0.0.1:8080"}, {"Content-Type", "application/json"}},
                             ""};
     SigV4Signer signer({"AKIDTEST", std::move(secret), ""}, "us-east-1", std::move(service));

@@ -51,8 +51,8 @@ class ContactServiceTest : public ::testing::Test {
   std::optional<ControlError> Apply(const std::string& id, Operation operation,
                                     core::Track track = core::Track::kAll,
                                     std::string initial = "") {
-    OperationRequest request{"local", id, initial.empty() ? id : initial, operation, track,
-                             "AKIDTEST"};
+    OperationRequest request{"local",   id,    initial.empty() ? id : initial,
+                             operation, track, "AKIDTEST"};
     std::promise<std::optional<ControlError>> done;
     service_->Apply(request, [&](auto error) { done.set_value(std::move(error)); });
     return done.get_future().get();

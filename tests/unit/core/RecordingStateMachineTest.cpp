@@ -45,41 +45,40 @@ TEST_P(EveryStateAndOperation, ReachesTheSpecifiedState) {
   EXPECT_EQ(outcome->changed, c.changed);
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    Table, EveryStateAndOperation,
-    ::testing::Values(
-        // NOT_STARTED
-        Case{kNotStarted, true, kStart, kRecording, true},
-        Case{kNotStarted, false, kStart, kWaitingForAgent, true},
-        Case{kNotStarted, true, kPause, std::nullopt, false},
-        Case{kNotStarted, true, kResume, std::nullopt, false},
-        Case{kNotStarted, true, kStop, std::nullopt, false},
-        // WAITING_FOR_AGENT
-        Case{kWaitingForAgent, false, kStart, kWaitingForAgent, false},
-        Case{kWaitingForAgent, false, kPause, kPaused, true},
-        Case{kWaitingForAgent, false, kResume, kWaitingForAgent, false},
-        Case{kWaitingForAgent, false, kStop, kStopped, true},
-        // RECORDING
-        Case{kRecording, true, kStart, kRecording, false},
-        Case{kRecording, true, kPause, kPaused, true},
-        Case{kRecording, true, kResume, kRecording, false},
-        Case{kRecording, true, kStop, kStopped, true},
-        // PAUSED
-        Case{kPaused, true, kStart, std::nullopt, false},
-        Case{kPaused, true, kPause, kPaused, false},
-        Case{kPaused, true, kResume, kRecording, true},
-        Case{kPaused, false, kResume, kWaitingForAgent, true},
-        Case{kPaused, true, kStop, kStopped, true},
-        // STOPPED is final
-        Case{kStopped, true, kStart, std::nullopt, false},
-        Case{kStopped, true, kPause, std::nullopt, false},
-        Case{kStopped, true, kResume, std::nullopt, false},
-        Case{kStopped, true, kStop, kStopped, false},
-        // ENDED refuses everything
-        Case{kEnded, true, kStart, std::nullopt, false},
-        Case{kEnded, true, kPause, std::nullopt, false},
-        Case{kEnded, true, kResume, std::nullopt, false},
-        Case{kEnded, true, kStop, std::nullopt, false}));
+INSTANTIATE_TEST_SUITE_P(Table, EveryStateAndOperation,
+                         ::testing::Values(
+                             // NOT_STARTED
+                             Case{kNotStarted, true, kStart, kRecording, true},
+                             Case{kNotStarted, false, kStart, kWaitingForAgent, true},
+                             Case{kNotStarted, true, kPause, std::nullopt, false},
+                             Case{kNotStarted, true, kResume, std::nullopt, false},
+                             Case{kNotStarted, true, kStop, std::nullopt, false},
+                             // WAITING_FOR_AGENT
+                             Case{kWaitingForAgent, false, kStart, kWaitingForAgent, false},
+                             Case{kWaitingForAgent, false, kPause, kPaused, true},
+                             Case{kWaitingForAgent, false, kResume, kWaitingForAgent, false},
+                             Case{kWaitingForAgent, false, kStop, kStopped, true},
+                             // RECORDING
+                             Case{kRecording, true, kStart, kRecording, false},
+                             Case{kRecording, true, kPause, kPaused, true},
+                             Case{kRecording, true, kResume, kRecording, false},
+                             Case{kRecording, true, kStop, kStopped, true},
+                             // PAUSED
+                             Case{kPaused, true, kStart, std::nullopt, false},
+                             Case{kPaused, true, kPause, kPaused, false},
+                             Case{kPaused, true, kResume, kRecording, true},
+                             Case{kPaused, false, kResume, kWaitingForAgent, true},
+                             Case{kPaused, true, kStop, kStopped, true},
+                             // STOPPED is final
+                             Case{kStopped, true, kStart, std::nullopt, false},
+                             Case{kStopped, true, kPause, std::nullopt, false},
+                             Case{kStopped, true, kResume, std::nullopt, false},
+                             Case{kStopped, true, kStop, kStopped, false},
+                             // ENDED refuses everything
+                             Case{kEnded, true, kStart, std::nullopt, false},
+                             Case{kEnded, true, kPause, std::nullopt, false},
+                             Case{kEnded, true, kResume, std::nullopt, false},
+                             Case{kEnded, true, kStop, std::nullopt, false}));
 
 TEST(RecordingStateMachine, StartRecordsTheRequestedTrackAndARepeatKeepsIt) {
   auto started = RecordingStateMachine::Apply(At(kNotStarted), kStart, Track::kFromAgent);

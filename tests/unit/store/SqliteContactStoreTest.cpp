@@ -52,11 +52,12 @@ class SqliteContactStoreTest : public ::testing::Test {
 TEST_F(SqliteContactStoreTest, ContactsAndAuditTrailSurviveReopening) {
   {
     SqliteContactStore store(dir_ / "callrec.db");
-    ASSERT_TRUE(WriteAndWait(store, {MakeContact("c1", core::RecordingState::kPaused),
-                                     core::AuditEntry{"c1", 1500, "PAUSE", "AKID", "OK", "PAUSED"}}));
-    ASSERT_TRUE(WriteAndWait(store, {std::nullopt, core::AuditEntry{"c1", 1600, "START", "AKID",
-                                                                    "InvalidRequestException",
-                                                                    "no"}}));
+    ASSERT_TRUE(
+        WriteAndWait(store, {MakeContact("c1", core::RecordingState::kPaused),
+                             core::AuditEntry{"c1", 1500, "PAUSE", "AKID", "OK", "PAUSED"}}));
+    ASSERT_TRUE(WriteAndWait(
+        store, {std::nullopt,
+                core::AuditEntry{"c1", 1600, "START", "AKID", "InvalidRequestException", "no"}}));
   }
   SqliteContactStore reopened(dir_ / "callrec.db");
   const auto contacts = reopened.LoadContacts();

@@ -1,24 +1,10 @@
 #include "api/ContactJson.hpp"
 
 #include <boost/json.hpp>
-#include <chrono>
-#include <cstdio>
+
+#include "core/Timestamp.hpp"
 
 namespace callrec::api {
-
-std::string FormatTimestamp(std::int64_t epoch_ms) {
-  using namespace std::chrono;
-  const sys_time<milliseconds> time{milliseconds(epoch_ms)};
-  const auto days = floor<std::chrono::days>(time);
-  const year_month_day ymd{days};
-  const hh_mm_ss hms{time - days};
-  char buffer[48];
-  std::snprintf(buffer, sizeof buffer, "%04d-%02u-%02uT%02d:%02d:%02d.%03dZ", int(ymd.year()),
-                unsigned(ymd.month()), unsigned(ymd.day()), int(hms.hours().count()),
-                int(hms.minutes().count()), int(hms.seconds().count()),
-                int(hms.subseconds().count()));
-  return buffer;
-}
 
 boost::json::object ContactToJson(const core::Contact& contact) {
   boost::json::object out;
@@ -39,8 +25,8 @@ boost::json::object ContactToJson(const core::Contact& contact) {
     out["Track"] = core::ToString(contact.recording.track);
   }
   out["AgentJoined"] = contact.recording.agent_joined;
-  out["CreatedAt"] = FormatTimestamp(contact.created_ms);
-  out["UpdatedAt"] = FormatTimestamp(contact.updated_ms);
+  out["CreatedAt"] = core::FormatTimestamp(contact.created_ms);
+  out["UpdatedAt"] = core::FormatTimestamp(contact.updated_ms);
   return out;
 }
 
@@ -48,7 +34,7 @@ boost::json::array AuditTrailToJson(const std::vector<core::AuditEntry>& trail) 
   boost::json::array out;
   out.reserve(trail.size());
   for (const core::AuditEntry& entry : trail) {
-    out.push_back(boost::json::object{{"Time", FormatTimestamp(entry.at_ms)},
+    out.push_back(boost::json::object{{"Time", core::FormatTimestamp(entry.at_ms)},
                                       {"Operation", entry.operation},
                                       {"Principal", entry.principal},
                                       {"Result", entry.result},

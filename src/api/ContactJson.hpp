@@ -11,7 +11,5 @@ namespace callrec::api {
 // Codec, State, RecordingState, Track, AgentJoined, CreatedAt, UpdatedAt}.
 boost::json::object ContactToJson(const core::Contact& contact);
 boost::json::array AuditTrailToJson(const std::vector<core::AuditEntry>& trail);
-// Milliseconds since the epoch as ISO 8601 UTC with milliseconds.
-std::string FormatTimestamp(std::int64_t epoch_ms);
 
 }  // namespace callrec::api

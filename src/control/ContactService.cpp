@@ -32,21 +32,38 @@ ContactService::ContactService(store::ContactStore& store,
 bool ContactService::Persist(store::ContactWrite write, std::optional<core::Contact> before,
                              std::function<void(bool, const std::string&)> then) {
   std::optional<std::int64_t> version;
-  if (write.contact) version = write.contact->version;
+  std::string contact_id;
+  if (write.contact) {
+    version = write.contact->version;
+    contact_id = write.contact->contact_id;
+    if (listener_) listener_->OnDecided(*write.contact);
+  }
   auto restore = [this, before, version] {
     if (!before || !version) return;
     auto it = contacts_.find(before->contact_id);
     if (it != contacts_.end() && it->second.version == *version) it->second = *before;
   };
+  auto settle = [this](std::optional<core::Contact> contact) {
+    if (listener_ && contact) listener_->OnSettled(*contact);
+  };
   const bool queued = store_.Write(
-      std::move(write), [this, restore, then = std::move(then)](bool ok, const std::string& error) {
-        if (!ok) {
+      std::move(write), [this, restore, settle, contact_id, then = std::move(then)](
+                            bool ok, const std::string& error) {
+        std::optional<core::Contact> now;
+        {
           std::lock_guard lock(mutex_);
-          restore();
+          if (!ok) restore();
+          if (auto it = contacts_.find(contact_id); !contact_id.empty() && it != contacts_.end()) {
+            now = it->second;
+          }
         }
+        settle(std::move(now));
         then(ok, error);
       });
-  if (!queued) restore();
+  if (!queued) {
+    restore();
+    if (listener_ && before) listener_->OnSettled(*before);
+  }
   return queued;
 }
 

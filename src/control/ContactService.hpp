@@ -42,6 +42,18 @@ struct ContactFilter {
   std::optional<core::RecordingState> state;
 };
 
+// Told about every change of a contact's recording state, so the media side can
+// hold the compliance guarantee: OnDecided runs under the service's lock as soon
+// as a change is decided (before anything is acknowledged) and must be quick;
+// OnSettled runs once the change is durable, or with the restored contact when
+// the write failed, before the client is answered.
+class RecordingListener {
+ public:
+  virtual ~RecordingListener() = default;
+  virtual void OnDecided(const core::Contact& contact) = 0;
+  virtual void OnSettled(const core::Contact& contact) = 0;
+};
+
 // Owns the live contacts: applies operations through the state machine, appends
 // every outcome to the audit trail, and acknowledges only once the store has made
 // the change durable. Thread-safe; replies run on the store's thread.
@@ -64,6 +76,8 @@ class ContactService {
   std::vector<core::Contact> List(const ContactFilter& filter) const;
   std::vector<core::AuditEntry> AuditTrail(const std::string& contact_id) const;
   std::map<core::RecordingState, std::size_t> CountByState() const;
+  // Set once, before requests arrive.
+  void SetListener(RecordingListener* listener) { listener_ = listener; }
   bool KnowsInstance(std::string_view instance_id) const {
     return instance_ids_.find(instance_id) != instance_ids_.end();
   }
@@ -79,6 +93,7 @@ class ContactService {
   store::ContactStore& store_;
   const std::set<std::string, std::less<>> instance_ids_;
   Clock clock_;
+  RecordingListener* listener_ = nullptr;
   mutable std::mutex mutex_;
   std::unordered_map<std::string, core::Contact> contacts_;
 };

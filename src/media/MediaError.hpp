@@ -1,0 +1,14 @@
+#pragma once
+
+#include <string>
+
+namespace callrec::media {
+
+// Why a media file operation failed, in words fit for a log line or an API
+// error. A distinct type so that core::Result<std::string, MediaError> is
+// never ambiguous.
+struct MediaError {
+  std::string message;
+};
+
+}  // namespace callrec::media

@@ -46,9 +46,9 @@ bool ContactService::Persist(store::ContactWrite write, std::optional<core::Cont
   auto settle = [this](std::optional<core::Contact> contact) {
     if (listener_ && contact) listener_->OnSettled(*contact);
   };
-  const bool queued = store_.Write(
-      std::move(write), [this, restore, settle, contact_id, then = std::move(then)](
-                            bool ok, const std::string& error) {
+  const bool queued =
+      store_.Write(std::move(write), [this, restore, settle, contact_id, then = std::move(then)](
+                                         bool ok, const std::string& error) {
         std::optional<core::Contact> now;
         {
           std::lock_guard lock(mutex_);

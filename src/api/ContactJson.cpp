@@ -30,17 +30,4 @@ boost::json::object ContactToJson(const core::Contact& contact) {
   return out;
 }
 
-boost::json::array AuditTrailToJson(const std::vector<core::AuditEntry>& trail) {
-  boost::json::array out;
-  out.reserve(trail.size());
-  for (const core::AuditEntry& entry : trail) {
-    out.push_back(boost::json::object{{"Time", core::FormatTimestamp(entry.at_ms)},
-                                      {"Operation", entry.operation},
-                                      {"Principal", entry.principal},
-                                      {"Result", entry.result},
-                                      {"Detail", entry.detail}});
-  }
-  return out;
-}
-
 }  // namespace callrec::api

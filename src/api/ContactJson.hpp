@@ -10,6 +10,5 @@ namespace callrec::api {
 // A contact as /v1 shows it: {ContactId, InitialContactId, InstanceId, AgentId,
 // Codec, State, RecordingState, Track, AgentJoined, CreatedAt, UpdatedAt}.
 boost::json::object ContactToJson(const core::Contact& contact);
-boost::json::array AuditTrailToJson(const std::vector<core::AuditEntry>& trail);
 
 }  // namespace callrec::api

@@ -7,6 +7,7 @@
 #include "api/ControlErrors.hpp"
 #include "aws/Crypto.hpp"
 #include "aws/UriEncoding.hpp"
+#include "media/RecordingMetadata.hpp"
 
 namespace callrec::api {
 namespace {
@@ -76,15 +77,42 @@ std::optional<std::string> QueryParam(std::string_view query, std::string_view n
 json::object ContactWithTrail(const core::Contact& contact,
                               const std::vector<core::AuditEntry>& trail) {
   json::object out = ContactToJson(contact);
-  out["AuditTrail"] = AuditTrailToJson(trail);
+  out["AuditTrail"] = media::AuditTrailJson(trail);
   return out;
 }
 
 }  // namespace
 
-V1Api::V1Api(control::ContactService& contacts, const store::ContactStore& store, Metrics& metrics,
-             std::string admin_token)
-    : contacts_(contacts), store_(store), metrics_(metrics), admin_token_(std::move(admin_token)) {}
+V1Api::V1Api(control::ContactService& contacts, const store::ContactStore& store,
+             media::Recorder& recorder, Metrics& metrics, std::string admin_token)
+    : contacts_(contacts),
+      store_(store),
+      recorder_(recorder),
+      metrics_(metrics),
+      admin_token_(std::move(admin_token)) {}
+
+// A contact with its audit trail, RTP addresses and live recording counters.
+json::object V1Api::Describe(const core::Contact& contact) const {
+  json::object out = ContactWithTrail(contact, contacts_.AuditTrail(contact.contact_id));
+  if (auto view = recorder_.View(contact.contact_id)) {
+    if (view->rtp) {
+      out["Rtp"] = json::object{{"Customer", view->rtp->customer}, {"Agent", view->rtp->agent}};
+    }
+    if (view->path) {
+      const media::SessionCounters& c = view->counters;
+      out["Recording"] = json::object{{"Path", std::filesystem::absolute(*view->path).string()},
+                                      {"Running", view->running},
+                                      {"Packets", c.packets},
+                                      {"Lost", c.lost},
+                                      {"Late", c.late},
+                                      {"Gated", c.gated},
+                                      {"Invalid", c.invalid},
+                                      {"WrittenSeconds", static_cast<double>(c.frames_written) /
+                                                             media::RecordingSession::kRate}};
+    }
+  }
+  return out;
+}
 
 bool V1Api::Serves(std::string_view path) {
   return path == "/healthz" || path == "/metrics" || path == "/v1" || path.substr(0, 4) == "/v1/";
@@ -135,9 +163,7 @@ void V1Api::Handle(HttpRequest&& request, Respond respond) {
       if (!post) return respond(MethodNotAllowed(request));
       auto reply_contact = [this, respond](core::Result<core::Contact, control::ControlError> r) {
         if (!r) return respond(ErrorResponse(ToAwsError(r.error())));
-        respond(JsonResponse(
-            http::status::ok,
-            json::serialize(ContactWithTrail(r.value(), contacts_.AuditTrail(r->contact_id)))));
+        respond(JsonResponse(http::status::ok, json::serialize(Describe(r.value()))));
       };
       if (action == "end") return contacts_.End(contact_id, "admin", reply_contact);
       return contacts_.AgentJoined(
@@ -186,11 +212,27 @@ void V1Api::CreateContact(const HttpRequest& request, Respond respond) {
     if (!joined->is_bool()) return respond(BadRequest("AgentJoined must be true or false."));
     create.agent_joined = joined->as_bool();
   }
-  contacts_.Create(create, [this, respond](core::Result<core::Contact, control::ControlError> r) {
+  std::optional<bool> skip_paused;
+  if (const json::value* pause = body.if_contains("PauseBehavior")) {
+    if (!pause->is_string() || (pause->as_string() != "silence" && pause->as_string() != "skip")) {
+      return respond(BadRequest("PauseBehavior must be silence or skip."));
+    }
+    skip_paused = pause->as_string() == "skip";
+  }
+  contacts_.Create(create, [this, respond,
+                            skip_paused](core::Result<core::Contact, control::ControlError> r) {
     if (!r) return respond(ErrorResponse(ToAwsError(r.error())));
-    respond(JsonResponse(
-        http::status::created,
-        json::serialize(ContactWithTrail(r.value(), contacts_.AuditTrail(r->contact_id)))));
+    const core::Contact& contact = r.value();
+    if (!recorder_.View(contact.contact_id) && contact.state() != core::RecordingState::kEnded) {
+      auto attached = recorder_.Attach(contact, skip_paused);
+      if (!attached) {
+        // No media without ports: the contact is ended so nothing waits on it.
+        contacts_.End(contact.contact_id, "admin", [](auto) {});
+        return respond(Error(503, "ServiceUnavailableException",
+                             "Cannot take the call: " + attached.error().message + "."));
+      }
+    }
+    respond(JsonResponse(http::status::created, json::serialize(Describe(contact))));
   });
 }
 
@@ -218,17 +260,21 @@ void V1Api::GetContact(const std::string& contact_id, Respond respond) {
     return respond(ErrorResponse(
         aws::AwsError::ResourceNotFound("Contact " + contact_id + " was not found.")));
   }
-  respond(JsonResponse(http::status::ok, json::serialize(ContactWithTrail(
-                                             *contact, contacts_.AuditTrail(contact_id)))));
+  respond(JsonResponse(http::status::ok, json::serialize(Describe(*contact))));
 }
 
 void V1Api::Health(Respond respond) {
   const store::StoreStats stats = store_.Stats();
-  const bool healthy = stats.last_error.empty();
-  json::object body{{"Status", healthy ? "ok" : "degraded"},
-                    {"Store", json::object{{"Commits", stats.commits},
-                                           {"Queued", stats.queued},
-                                           {"LastError", stats.last_error}}}};
+  const std::string storage_error = recorder_.storage_error();
+  const bool healthy = stats.last_error.empty() && storage_error.empty();
+  json::object body{
+      {"Status", healthy ? "ok" : "degraded"},
+      {"Store",
+       json::object{
+           {"Commits", stats.commits}, {"Queued", stats.queued}, {"LastError", stats.last_error}}},
+      {"Recordings", json::object{{"LastError", storage_error},
+                                  {"DroppedFrames", recorder_.storage_dropped_frames()},
+                                  {"FreeRtpPorts", recorder_.free_ports()}}}};
   respond(JsonResponse(healthy ? http::status::ok : http::status::service_unavailable,
                        json::serialize(body)));
 }
@@ -251,6 +297,16 @@ void V1Api::RenderMetrics(Respond respond) {
   text += "# HELP callrec_store_commit_seconds_total Time spent committing.\n";
   text += "# TYPE callrec_store_commit_seconds_total counter\n";
   text += "callrec_store_commit_seconds_total " + std::to_string(stats.commit_seconds_total) + "\n";
+  text += "# HELP callrec_rtp_invalid_packets_total Datagrams on RTP ports that were not RTP.\n";
+  text += "# TYPE callrec_rtp_invalid_packets_total counter\n";
+  text += "callrec_rtp_invalid_packets_total " + std::to_string(recorder_.invalid_packets()) + "\n";
+  text += "# HELP callrec_recording_dropped_frames_total Audio frames lost: storage was behind.\n";
+  text += "# TYPE callrec_recording_dropped_frames_total counter\n";
+  text += "callrec_recording_dropped_frames_total " +
+          std::to_string(recorder_.storage_dropped_frames()) + "\n";
+  text += "# HELP callrec_rtp_free_ports Free RTP ports (two per contact).\n";
+  text += "# TYPE callrec_rtp_free_ports gauge\n";
+  text += "callrec_rtp_free_ports " + std::to_string(recorder_.free_ports()) + "\n";
   text += "# HELP callrec_contacts Contacts known to this server, by state.\n";
   text += "# TYPE callrec_contacts gauge\n";
   const auto counts = contacts_.CountByState();

@@ -1,4 +1,5 @@
 // callrec-server: wiring only. See docs/architecture.md for the request path.
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/signal_set.hpp>
@@ -19,6 +20,7 @@
 #include "config/ServerConfig.hpp"
 #include "control/ContactService.hpp"
 #include "log/Log.hpp"
+#include "media/Recorder.hpp"
 #include "store/DataDirLock.hpp"
 #include "store/SqliteContactStore.hpp"
 
@@ -80,10 +82,28 @@ int Run(const config::ServerConfig& config) {
       store,
       std::set<std::string, std::less<>>(config.instance_ids.begin(), config.instance_ids.end()),
       NowMs);
+  // Media runs on its own thread, so HTTP load never delays a packet.
+  boost::asio::io_context media_io;
+  media::Recorder recorder(
+      media_io,
+      media::RecorderConfig{config.sip_listen.host, config.rtp_port_low, config.rtp_port_high,
+                            config.pause_behavior == config::PauseBehavior::kSkip,
+                            config.data_dir / "recordings"},
+      [&contacts](const std::string& id) { return contacts.AuditTrail(id); }, NowMs);
+  if (const std::size_t repaired = recorder.RepairUnfinished()) {
+    log::Warn("recordings.repaired", {{"count", repaired}});
+  }
+  contacts.SetListener(&recorder);
+  recorder.OnAgentMedia([&contacts](const std::string& id) {
+    contacts.AgentJoined(id, "media", [](const std::optional<control::ControlError>&) {});
+  });
+  auto media_guard = boost::asio::make_work_guard(media_io);
+  std::thread media_thread([&media_io] { media_io.run(); });
+
   api::Metrics metrics;
   api::ConnectApi connect(contacts, verifier, metrics,
                           [] { return std::chrono::system_clock::now(); });
-  api::V1Api v1(contacts, store, metrics, creds.admin_token);
+  api::V1Api v1(contacts, store, recorder, metrics, creds.admin_token);
   api::Router router(connect, v1, metrics);
 
   const boost::asio::ip::tcp::endpoint endpoint(boost::asio::ip::make_address(config.listen.host),
@@ -108,8 +128,15 @@ int Run(const config::ServerConfig& config) {
   for (unsigned i = 1; i < threads; ++i) workers.emplace_back([&io] { io.run(); });
   io.run();
   for (auto& worker : workers) worker.join();
-  // Everything acknowledged is already durable; this writes what is still queued
-  // while the objects its callbacks use are alive.
+  // Recordings still running are closed and marked incomplete (the call went
+  // on without us); then the media thread and the store stop. Everything
+  // acknowledged is already durable; Close() writes what is still queued while
+  // the objects its callbacks use are alive.
+  recorder.Shutdown();
+  media_guard.reset();
+  media_io.stop();
+  media_thread.join();
+  contacts.SetListener(nullptr);
   store.Close();
   log::Info("server.stopped");
   return 0;

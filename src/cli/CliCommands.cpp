@@ -9,6 +9,7 @@
 #include "aws/SigV4.hpp"
 #include "aws/UriEncoding.hpp"
 #include "cli/HttpClient.hpp"
+#include "media/RecordingVerifier.hpp"
 
 namespace callrec::cli {
 namespace {
@@ -34,6 +35,7 @@ struct Options {
   std::string track = "ALL";
   std::string agent_id;
   std::string state;
+  std::string file;
 };
 
 // Prints an API error (AWS shape) and returns the exit code for it.
@@ -201,6 +203,27 @@ int List(const Options& options, std::ostream& out, std::ostream& err) {
   return 0;
 }
 
+int Verify(const Options& options, std::ostream& out) {
+  const media::VerifyReport report = media::VerifyRecording(options.file);
+  if (options.as_json) {
+    json::array passed(report.passed.begin(), report.passed.end());
+    json::array problems(report.problems.begin(), report.problems.end());
+    json::array notes(report.notes.begin(), report.notes.end());
+    out << json::serialize(json::object{{"File", options.file},
+                                        {"Ok", report.ok()},
+                                        {"Passed", passed},
+                                        {"Problems", problems},
+                                        {"Notes", notes}})
+        << "\n";
+  } else {
+    for (const auto& line : report.passed) out << "ok        " << line << "\n";
+    for (const auto& line : report.problems) out << "MISMATCH  " << line << "\n";
+    for (const auto& line : report.notes) out << "note      " << line << "\n";
+    out << (report.ok() ? "verified: " : "NOT verified: ") << options.file << "\n";
+  }
+  return report.ok() ? 0 : 1;
+}
+
 }  // namespace
 
 int RunCli(int argc, const char* const* argv, std::ostream& out, std::ostream& err) {
@@ -237,6 +260,9 @@ int RunCli(int argc, const char* const* argv, std::ostream& out, std::ostream& e
   list->add_option("--agent-id", options.agent_id, "only this agent's contacts");
   list->add_option("--state", options.state, "only contacts in this state");
 
+  CLI::App* verify = app.add_subcommand("verify", "check a recording against its metadata");
+  verify->add_option("file", options.file, "the recording's .wav file")->required();
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {
@@ -246,6 +272,7 @@ int RunCli(int argc, const char* const* argv, std::ostream& out, std::ostream& e
   const std::string command = app.get_subcommands().front()->get_name();
   if (command == "status") return Status(options, out, err);
   if (command == "list") return List(options, out, err);
+  if (command == "verify") return Verify(options, out);
   return RecordingOperation(command, options, out, err);
 }
 

@@ -29,6 +29,10 @@ def boto3_op(client, operation, contact_id, track="ALL"):
     return getattr(client, METHODS[operation])(**params)
 
 
+def durable(contact):
+    return {k: v for k, v in contact.items() if k not in ("Rtp", "Recording")}
+
+
 class RestartTest(ServerTestCase):
 
     def op(self, operation, contact_id, expect=200, **kwargs):
@@ -68,7 +72,9 @@ class RestartTest(ServerTestCase):
         return sorted(expected)
 
     def snapshot(self, ids):
-        return ({i: self.server.get_contact(i) for i in ids},
+        # Durable state only: RTP sockets and live recording counters belong to
+        # the running process and do not survive it.
+        return ({i: durable(self.server.get_contact(i)) for i in ids},
                 sorted(self.server.list_contacts(), key=lambda c: c["ContactId"]))
 
     def check_after_restart(self, before, ids):
@@ -157,7 +163,7 @@ class ConcurrencyTest(ServerTestCase):
         before = check()
         self.server.kill9()
         self.server.start()
-        self.assertEqual(check(), before)
+        self.assertEqual(durable(check()), durable(before))
 
     def test_second_server_on_the_same_data_dir_is_refused(self):
         self.server.create_contact("lock-c")

@@ -1,0 +1,400 @@
+#include "media/Recorder.hpp"
+
+#include <boost/json.hpp>
+#include <fstream>
+#include <sstream>
+
+#include "core/Timestamp.hpp"
+#include "log/Log.hpp"
+#include "media/RecordingMetadata.hpp"
+#include "media/WavFile.hpp"
+
+namespace callrec::media {
+namespace {
+
+namespace asio = boost::asio;
+using udp = asio::ip::udp;
+using core::RecordingState;
+
+constexpr auto kTick = std::chrono::milliseconds(20);
+constexpr int kTicksPerSync = 50;  // header synced every second
+constexpr std::size_t kDatagramBytes = 2048;
+
+}  // namespace
+
+// One contact's media: its two sockets and, while a recording exists, the session.
+struct Recorder::Call {
+  Call(asio::io_context& io, core::Contact c, bool skip)
+      : id(c.contact_id),
+        contact(std::move(c)),
+        skip_paused(skip),
+        sockets{udp::socket(io), udp::socket(io)} {}
+
+  const std::string id;
+  core::Contact contact;  // the last settled state; guarded by mutex
+  bool skip_paused;
+  udp::socket sockets[2];
+  std::uint16_t ports[2] = {0, 0};
+  std::array<std::uint8_t, kDatagramBytes> buffers[2];
+  udp::endpoint senders[2];
+  std::atomic<bool> agent_heard{false};
+  bool agent_reported = false;
+  bool finished = false;
+
+  std::mutex mutex;  // guards session, path, metadata state below
+  std::shared_ptr<RecordingSession> session;
+  std::filesystem::path wav;
+  RecordingMetadata metadata;
+};
+
+Recorder::Recorder(asio::io_context& io, RecorderConfig config, AuditSource audit,
+                   WallClock wall_clock)
+    : io_(io),
+      config_(std::move(config)),
+      audit_(std::move(audit)),
+      wall_clock_(std::move(wall_clock)),
+      timer_(io) {
+  // RTP on even ports (RFC 3550 11: RTCP takes the odd one above).
+  for (unsigned port = config_.rtp_port_low + (config_.rtp_port_low % 2);
+       port + 1 <= config_.rtp_port_high; port += 2) {
+    free_ports_.insert(static_cast<std::uint16_t>(port));
+  }
+  timer_.expires_after(kTick);
+  timer_.async_wait([this](const boost::system::error_code& ec) {
+    if (!ec) Tick();
+  });
+}
+
+Recorder::~Recorder() {
+  Shutdown();
+}
+
+std::size_t Recorder::free_ports() const {
+  std::lock_guard lock(mutex_);
+  return free_ports_.size();
+}
+
+std::optional<std::uint16_t> Recorder::TakePort() {
+  if (free_ports_.empty()) return std::nullopt;
+  const std::uint16_t port = *free_ports_.begin();
+  free_ports_.erase(free_ports_.begin());
+  return port;
+}
+
+core::Result<RtpEndpoints, MediaError> Recorder::Attach(const core::Contact& contact,
+                                                        std::optional<bool> skip_paused) {
+  auto call = std::make_shared<Call>(io_, contact, skip_paused.value_or(config_.skip_paused));
+  const auto address = asio::ip::make_address(config_.rtp_host);
+  std::lock_guard lock(mutex_);
+  if (shut_down_) return MediaError{"the recorder is shutting down"};
+  if (calls_.count(contact.contact_id)) return MediaError{"media already attached"};
+  for (int side = 0; side < 2; ++side) {
+    // A port another process holds is skipped, not fatal.
+    for (;;) {
+      auto port = TakePort();
+      if (!port) {
+        ReleasePorts(*call);
+        return MediaError{"no free RTP port in " + std::to_string(config_.rtp_port_low) + "-" +
+                          std::to_string(config_.rtp_port_high)};
+      }
+      boost::system::error_code ec;
+      call->sockets[side].open(address.is_v6() ? udp::v6() : udp::v4(), ec);
+      if (!ec) call->sockets[side].bind(udp::endpoint(address, *port), ec);
+      if (!ec) {
+        call->ports[side] = *port;
+        break;
+      }
+      call->sockets[side].close(ec);
+      log::Warn("media.port_unavailable", {{"port", *port}});
+    }
+  }
+  calls_[contact.contact_id] = call;
+  for (Side side : {Side::kCustomer, Side::kAgent}) Receive(call, side);
+  const std::string host = address.is_v6() ? "[" + config_.rtp_host + "]" : config_.rtp_host;
+  return RtpEndpoints{host + ":" + std::to_string(call->ports[0]),
+                      host + ":" + std::to_string(call->ports[1])};
+}
+
+void Recorder::ReleasePorts(Call& call) {
+  for (int side = 0; side < 2; ++side) {
+    boost::system::error_code ec;
+    call.sockets[side].close(ec);
+    if (call.ports[side]) free_ports_.insert(call.ports[side]);
+    call.ports[side] = 0;
+  }
+}
+
+void Recorder::Receive(const std::shared_ptr<Call>& call, Side side) {
+  const int s = static_cast<int>(side);
+  call->sockets[s].async_receive_from(
+      asio::buffer(call->buffers[s]), call->senders[s],
+      [this, call, side, s](const boost::system::error_code& ec, std::size_t bytes) {
+        if (ec == asio::error::operation_aborted || !call->sockets[s].is_open()) return;
+        if (!ec) {
+          const auto arrival = RecordingSession::Clock::now();
+          const std::span<const std::uint8_t> datagram(call->buffers[s].data(), bytes);
+          auto packet = ParseRtp(datagram);
+          std::shared_ptr<RecordingSession> session;
+          {
+            std::lock_guard lock(call->mutex);
+            session = call->session;
+          }
+          if (!packet) {
+            if (!IsRtcp(datagram)) invalid_packets_.fetch_add(1, std::memory_order_relaxed);
+          } else {
+            if (side == Side::kAgent && !call->agent_heard.exchange(true) && on_agent_media_) {
+              on_agent_media_(call->id);
+            }
+            if (session) session->OnPacket(side, *packet, arrival);
+          }
+          // The datagram buffer is reused for the next packet: nothing of a
+          // gated packet outlives this handler.
+        }
+        Receive(call, side);
+      });
+}
+
+void Recorder::OnDecided(const core::Contact& contact) {
+  // Close the gate the moment a pause or stop is decided, before any answer.
+  if (contact.state() == RecordingState::kRecording) return;
+  std::shared_ptr<Call> call;
+  {
+    std::lock_guard lock(mutex_);
+    auto it = calls_.find(contact.contact_id);
+    if (it == calls_.end()) return;
+    call = it->second;
+  }
+  std::lock_guard lock(call->mutex);
+  if (call->session) call->session->Pause(RecordingSession::Clock::now(), wall_clock_());
+}
+
+void Recorder::OnSettled(const core::Contact& contact) {
+  std::shared_ptr<Call> call;
+  {
+    std::lock_guard lock(mutex_);
+    auto it = calls_.find(contact.contact_id);
+    if (it == calls_.end()) return;
+    call = it->second;
+  }
+  std::lock_guard lock(call->mutex);
+  const auto now = RecordingSession::Clock::now();
+  call->contact = contact;
+  switch (contact.state()) {
+    case RecordingState::kRecording:
+      if (!call->session) {
+        StartRecording(*call, contact);
+      } else {
+        call->session->Resume(now, wall_clock_());
+      }
+      break;
+    case RecordingState::kPaused:
+      if (call->session) call->session->Pause(now, wall_clock_());
+      break;
+    case RecordingState::kStopped:
+    case RecordingState::kEnded:
+      FinishRecording(*call, false);
+      break;
+    default:
+      break;
+  }
+  if (contact.state() == RecordingState::kEnded) {
+    std::lock_guard guard(mutex_);
+    ReleasePorts(*call);
+    calls_.erase(contact.contact_id);
+  }
+}
+
+void Recorder::StartRecording(Call& call, const core::Contact& contact) {
+  const std::int64_t wall = wall_clock_();
+  RecordingSession::Options options;
+  options.codec = contact.codec == "PCMA" ? Codec::kPcma : Codec::kPcmu;
+  options.record_customer = contact.recording.track != core::Track::kFromAgent;
+  options.record_agent = contact.recording.track != core::Track::kToAgent;
+  options.skip_paused = call.skip_paused;
+  call.session = std::make_shared<RecordingSession>(options, RecordingSession::Clock::now(), wall);
+  call.wav =
+      RecordingPath(config_.recordings_dir, contact.initial_contact_id, contact.contact_id, wall);
+  call.metadata = RecordingMetadata{};
+  call.metadata.contact_id = contact.contact_id;
+  call.metadata.initial_contact_id = contact.initial_contact_id;
+  call.metadata.instance_id = contact.instance_id;
+  call.metadata.agent_id = contact.agent_id;
+  call.metadata.track = std::string(core::ToString(contact.recording.track));
+  call.metadata.codec = contact.codec;
+  call.metadata.skip_paused = call.skip_paused;
+  call.metadata.start_wall_ms = wall;
+  writer_.Open(contact.contact_id, call.wav);
+  // Metadata from the first moment, marked incomplete: a crash leaves it so.
+  const RecordingMetadata initial = call.metadata;
+  const std::filesystem::path json = std::filesystem::path(call.wav).replace_extension(".json");
+  writer_.Post([json, initial] { WriteJsonAtomically(json, MetadataToJson(initial)); });
+  log::Info("recording.started", {{"contact", contact.contact_id}, {"path", call.wav.string()}});
+}
+
+void Recorder::FinishRecording(Call& call, bool interrupted) {
+  if (!call.session) return;  // nothing was recorded
+  const auto json = std::filesystem::path(call.wav).replace_extension(".json");
+  if (call.finished) {
+    // Final already (STOP, then the contact ended): only the trail grew.
+    writer_.Post([this, json, id = call.id] {
+      std::ifstream in(json);
+      std::stringstream text;
+      text << in.rdbuf();
+      boost::json::error_code ec;
+      boost::json::value parsed = boost::json::parse(text.str(), ec);
+      if (ec || !parsed.is_object()) return;
+      parsed.as_object()["AuditTrail"] = AuditTrailJson(audit_(id));
+      WriteJsonAtomically(json, parsed.as_object());
+    });
+    return;
+  }
+  call.finished = true;
+  const auto now = RecordingSession::Clock::now();
+  call.session->Pause(now, wall_clock_());
+  writer_.Append(call.id, call.session->TakeUntil(now));
+  call.metadata.end_wall_ms = wall_clock_();
+  call.metadata.pauses = call.session->pauses();
+  // The stop itself is not a pause.
+  if (!call.metadata.pauses.empty() && call.metadata.pauses.back().end_sample < 0) {
+    call.metadata.pauses.pop_back();
+  }
+  call.metadata.counters = call.session->counters();
+  call.metadata.complete = !interrupted;
+  if (interrupted) call.metadata.storage_error = "the server stopped during the call";
+  writer_.Close(call.id, [this, metadata = call.metadata, id = call.id](
+                             const std::filesystem::path& wav, std::uint64_t frames,
+                             const std::string& error) mutable {
+    metadata.frames = frames;
+    metadata.audit_trail = audit_(id);
+    metadata.storage_dropped_frames = writer_.dropped_frames();
+    if (!error.empty()) {
+      metadata.storage_error = error;
+      metadata.complete = false;
+    }
+    if (auto sha = Sha256OfFile(wav); sha.ok()) metadata.sha256 = sha.value();
+    const auto json = std::filesystem::path(wav).replace_extension(".json");
+    if (auto written = WriteJsonAtomically(json, MetadataToJson(metadata)); !written.ok()) {
+      log::Error("recording.metadata_failed",
+                 {{"contact", id}, {"error", written.error().message}});
+    }
+    log::Info("recording.finished",
+              {{"contact", id}, {"frames", frames}, {"complete", metadata.complete}});
+  });
+}
+
+void Recorder::Tick() {
+  std::vector<std::shared_ptr<Call>> calls;
+  {
+    std::lock_guard lock(mutex_);
+    if (shut_down_) return;
+    for (const auto& [id, call] : calls_) calls.push_back(call);
+  }
+  const auto now = RecordingSession::Clock::now();
+  const bool sync = ++ticks_ % kTicksPerSync == 0;
+  for (const auto& call : calls) {
+    std::shared_ptr<RecordingSession> session;
+    bool finished;
+    {
+      std::lock_guard lock(call->mutex);
+      session = call->session;
+      finished = call->finished;
+    }
+    if (!session || finished) continue;
+    const std::string& id = call->id;
+    writer_.Append(id, session->TakeReady(now));
+    if (sync) writer_.Sync(id);
+  }
+  timer_.expires_after(kTick);
+  timer_.async_wait([this](const boost::system::error_code& ec) {
+    if (!ec) Tick();
+  });
+}
+
+std::optional<RecordingView> Recorder::View(const std::string& contact_id) const {
+  std::shared_ptr<Call> call;
+  {
+    std::lock_guard lock(mutex_);
+    auto it = calls_.find(contact_id);
+    if (it == calls_.end()) return std::nullopt;
+    call = it->second;
+  }
+  RecordingView view;
+  const std::string host = config_.rtp_host.find(':') != std::string::npos
+                               ? "[" + config_.rtp_host + "]"
+                               : config_.rtp_host;
+  view.rtp = RtpEndpoints{host + ":" + std::to_string(call->ports[0]),
+                          host + ":" + std::to_string(call->ports[1])};
+  std::lock_guard lock(call->mutex);
+  if (call->session) {
+    view.path = call->wav;
+    view.counters = call->session->counters();
+    view.running = call->session->running() && !call->finished;
+  }
+  return view;
+}
+
+std::size_t Recorder::RepairUnfinished() {
+  std::size_t repaired = 0;
+  std::error_code ec;
+  if (!std::filesystem::exists(config_.recordings_dir, ec)) return 0;
+  for (const auto& entry :
+       std::filesystem::recursive_directory_iterator(config_.recordings_dir, ec)) {
+    if (entry.path().extension() != ".json") continue;
+    std::ifstream in(entry.path());
+    std::stringstream text;
+    text << in.rdbuf();
+    boost::json::error_code json_ec;
+    boost::json::value parsed = boost::json::parse(text.str(), json_ec);
+    if (json_ec || !parsed.is_object()) continue;
+    boost::json::object& metadata = parsed.as_object();
+    const auto* complete = metadata.if_contains("Complete");
+    const auto* end = metadata.if_contains("EndTime");
+    // Finished recordings have an EndTime; an unfinished one was cut by a crash.
+    if (!complete || !end || !end->is_null()) continue;
+    const auto wav = std::filesystem::path(entry.path()).replace_extension(".wav");
+    auto info = RepairWav(wav);
+    if (!info.ok()) {
+      log::Error("recording.repair_failed",
+                 {{"path", wav.string()}, {"error", info.error().message}});
+      continue;
+    }
+    metadata["Frames"] = info->frames;
+    metadata["DurationSeconds"] = static_cast<double>(info->frames) / RecordingSession::kRate;
+    if (auto sha = Sha256OfFile(wav); sha.ok()) metadata["Sha256"] = sha.value();
+    metadata["Complete"] = false;
+    metadata["Repaired"] = true;
+    metadata["EndTime"] = nullptr;
+    if (auto* id = metadata.if_contains("ContactId"); id && id->is_string()) {
+      metadata["AuditTrail"] = AuditTrailJson(audit_(std::string(id->as_string())));
+    }
+    metadata["RepairedAt"] = core::FormatTimestamp(wall_clock_());
+    WriteJsonAtomically(entry.path(), metadata);
+    log::Warn("recording.repaired", {{"path", wav.string()}, {"frames", info->frames}});
+    ++repaired;
+  }
+  return repaired;
+}
+
+void Recorder::Shutdown() {
+  std::vector<std::shared_ptr<Call>> calls;
+  {
+    std::lock_guard lock(mutex_);
+    if (shut_down_) return;
+    shut_down_ = true;
+    for (const auto& [id, call] : calls_) calls.push_back(call);
+  }
+  for (const auto& call : calls) {
+    std::lock_guard lock(call->mutex);
+    if (call->session && !call->finished) FinishRecording(*call, true);
+  }
+  {
+    std::lock_guard lock(mutex_);
+    for (const auto& call : calls) ReleasePorts(*call);
+    calls_.clear();
+  }
+  boost::system::error_code ec;
+  timer_.cancel();
+  writer_.Stop();
+}
+
+}  // namespace callrec::media

@@ -1,0 +1,108 @@
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/udp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+
+#include "control/ContactService.hpp"
+#include "core/Result.hpp"
+#include "media/MediaError.hpp"
+#include "media/RecordingMetadata.hpp"
+#include "media/RecordingSession.hpp"
+#include "media/RecordingWriter.hpp"
+
+namespace callrec::media {
+
+struct RecorderConfig {
+  std::string rtp_host = "127.0.0.1";
+  std::uint16_t rtp_port_low = 40000;
+  std::uint16_t rtp_port_high = 40999;
+  bool skip_paused = false;
+  std::filesystem::path recordings_dir;
+};
+
+// Where a contact's legs are to be sent.
+struct RtpEndpoints {
+  std::string customer;  // HOST:PORT
+  std::string agent;
+};
+
+// A contact's recording as /v1 shows it.
+struct RecordingView {
+  std::optional<RtpEndpoints> rtp;
+  std::optional<std::filesystem::path> path;
+  SessionCounters counters;
+  bool running = false;
+};
+
+// The media side of callrec-server: two UDP ports per contact, one
+// RecordingSession per recording, a 20 ms tick handing finished frames to the
+// RecordingWriter, and the metadata beside each file. It follows the contact's
+// state through control::RecordingListener: the gate closes when a pause is
+// decided (before it is acknowledged) and opens when a resume is durable.
+class Recorder final : public control::RecordingListener {
+ public:
+  using AuditSource = std::function<std::vector<core::AuditEntry>(const std::string&)>;
+  using AgentMedia = std::function<void(const std::string& contact_id)>;
+  using WallClock = std::function<std::int64_t()>;
+
+  Recorder(boost::asio::io_context& io, RecorderConfig config, AuditSource audit,
+           WallClock wall_clock);
+  ~Recorder() override;
+
+  // Called when an agent leg first sends media on a contact waiting for it.
+  void OnAgentMedia(AgentMedia callback) { on_agent_media_ = std::move(callback); }
+
+  // Binds the two RTP ports of a new contact. Fails when the range is exhausted.
+  core::Result<RtpEndpoints, MediaError> Attach(const core::Contact& contact,
+                                                std::optional<bool> skip_paused);
+  std::optional<RecordingView> View(const std::string& contact_id) const;
+
+  void OnDecided(const core::Contact& contact) override;
+  void OnSettled(const core::Contact& contact) override;
+
+  // At start-up: repairs recordings a crash left unfinished and marks them
+  // Complete: false. Returns how many were repaired.
+  std::size_t RepairUnfinished();
+  // Finalises every recording (server shutdown) and stops the writer.
+  void Shutdown();
+
+  std::uint64_t invalid_packets() const { return invalid_packets_.load(); }
+  std::uint64_t storage_dropped_frames() const { return writer_.dropped_frames(); }
+  std::string storage_error() const { return writer_.last_error(); }
+  std::size_t free_ports() const;
+
+ private:
+  struct Call;
+  void Receive(const std::shared_ptr<Call>& call, Side side);
+  void StartRecording(Call& call, const core::Contact& contact);
+  void FinishRecording(Call& call, bool interrupted);
+  void Tick();
+  void ReleasePorts(Call& call);
+  std::optional<std::uint16_t> TakePort();
+
+  boost::asio::io_context& io_;
+  const RecorderConfig config_;
+  AuditSource audit_;
+  WallClock wall_clock_;
+  AgentMedia on_agent_media_;
+  RecordingWriter writer_;
+  boost::asio::steady_timer timer_;
+  std::atomic<std::uint64_t> invalid_packets_{0};
+  std::uint64_t ticks_ = 0;
+
+  mutable std::mutex mutex_;
+  std::set<std::uint16_t> free_ports_;
+  std::map<std::string, std::shared_ptr<Call>> calls_;
+  bool shut_down_ = false;
+};
+
+}  // namespace callrec::media

@@ -1,0 +1,175 @@
+#include "media/RecordingSession.hpp"
+
+#include <algorithm>
+#include <cstdlib>
+
+namespace callrec::media {
+
+RecordingSession::RecordingSession(Options options, Clock::time_point started,
+                                   std::int64_t started_wall_ms)
+    : options_(options),
+      started_(started),
+      started_wall_ms_(started_wall_ms),
+      ring_(static_cast<std::size_t>(kCapacityFrames) * 2, 0) {}
+
+std::int64_t RecordingSession::PositionAt(Clock::time_point t) const {
+  const auto since = std::chrono::duration_cast<std::chrono::microseconds>(t - started_).count();
+  return since * kRate / 1'000'000;
+}
+
+RecordingSession::PacketResult RecordingSession::OnPacket(Side side, const RtpPacket& packet,
+                                                          Clock::time_point arrival) {
+  // The gate: checked first, before anything of the packet is read or kept.
+  if (!running_.load(std::memory_order_acquire)) {
+    std::lock_guard lock(mutex_);
+    counters_.gated += 1;
+    return PacketResult::kGated;
+  }
+  std::lock_guard lock(mutex_);
+  if (packet.payload_type == options_.telephone_event_pt) {
+    counters_.events += 1;  // recognised; written nowhere
+    return PacketResult::kEvent;
+  }
+  const auto codec = CodecForPayloadType(packet.payload_type);
+  if (!codec || *codec != options_.codec) {
+    counters_.invalid += 1;
+    return PacketResult::kInvalid;
+  }
+  SideState& s = sides_[static_cast<int>(side)];
+  const std::int64_t arrival_pos = PositionAt(arrival);
+  if (!s.anchored || s.ssrc != packet.ssrc) {
+    // A new source (first packet, or the sender restarted): place it by arrival.
+    if (s.anchored) s.lost_before += CurrentLost(s);
+    s.anchored = true;
+    s.ssrc = packet.ssrc;
+    s.anchor_ts = packet.timestamp;
+    s.anchor_pos = arrival_pos;
+    s.seq_started = false;
+  }
+  std::int64_t pos =
+      s.anchor_pos + static_cast<std::int32_t>(packet.timestamp - s.anchor_ts);  // wraps
+  if (std::llabs(pos - arrival_pos) > kRate) {
+    // A timestamp jump of more than a second: re-anchor instead of leaving a hole.
+    s.anchor_ts = packet.timestamp;
+    s.anchor_pos = arrival_pos;
+    pos = arrival_pos;
+  }
+  // Sequence accounting (RFC 3550 A.1, simplified): extended highest sequence.
+  if (!s.seq_started) {
+    s.seq_started = true;
+    s.base_seq = packet.sequence;
+    s.max_seq = packet.sequence;
+    s.cycles = 0;
+    s.received = 0;
+  } else {
+    const std::uint16_t delta = static_cast<std::uint16_t>(packet.sequence - s.max_seq);
+    if (delta != 0 && delta < 0x8000) {
+      if (packet.sequence < s.max_seq) s.cycles += 65536;
+      s.max_seq = packet.sequence;
+    }
+  }
+  s.received += 1;
+
+  const auto samples = static_cast<std::int64_t>(packet.payload.size());
+  if (pos + samples <= flushed_) {
+    counters_.late += 1;
+    return PacketResult::kLate;
+  }
+  const std::int64_t first = std::max(pos, flushed_);
+  const std::int64_t last = std::min(pos + samples, flushed_ + kCapacityFrames);
+  const bool recorded = side == Side::kCustomer ? options_.record_customer : options_.record_agent;
+  if (recorded) {
+    const auto channel = static_cast<std::size_t>(side);
+    for (std::int64_t i = first; i < last; ++i) {
+      const std::uint8_t code = packet.payload[static_cast<std::size_t>(i - pos)];
+      const std::int16_t sample =
+          options_.codec == Codec::kPcmu ? DecodeMuLaw(code) : DecodeALaw(code);
+      ring_[static_cast<std::size_t>(i % kCapacityFrames) * 2 + channel] = sample;
+    }
+  }
+  counters_.packets += 1;
+  return PacketResult::kRecorded;
+}
+
+void RecordingSession::Pause(Clock::time_point when, std::int64_t wall_ms) {
+  std::lock_guard lock(mutex_);
+  if (!running_.exchange(false, std::memory_order_acq_rel)) return;
+  pauses_.push_back(PauseInterval{wall_ms, -1, PositionAt(when), -1});
+}
+
+void RecordingSession::Resume(Clock::time_point when, std::int64_t wall_ms) {
+  std::lock_guard lock(mutex_);
+  if (running_.load(std::memory_order_acquire)) return;
+  // Packets not sent to us while paused are not lost: sequence accounting restarts.
+  for (SideState& side : sides_) {
+    side.lost_before += CurrentLost(side);
+    side.seq_started = false;
+  }
+  if (!pauses_.empty() && pauses_.back().end_sample < 0) {
+    pauses_.back().end_sample = std::max(PositionAt(when), pauses_.back().start_sample);
+    pauses_.back().end_wall_ms = wall_ms;
+  }
+  running_.store(true, std::memory_order_release);
+}
+
+bool RecordingSession::InPause(std::int64_t sample) const {
+  for (const PauseInterval& p : pauses_) {
+    if (sample >= p.start_sample && (p.end_sample < 0 || sample < p.end_sample)) return true;
+  }
+  return false;
+}
+
+std::vector<std::int16_t> RecordingSession::TakeUpTo(std::int64_t upto) {
+  std::vector<std::int16_t> out;
+  if (upto <= flushed_) return out;
+  out.reserve(static_cast<std::size_t>(upto - flushed_) * 2);
+  for (std::int64_t i = flushed_; i < upto; ++i) {
+    const bool held = i < flushed_ + kCapacityFrames;
+    const std::size_t slot = static_cast<std::size_t>(i % kCapacityFrames) * 2;
+    const std::int16_t left = held ? ring_[slot] : 0;
+    const std::int16_t right = held ? ring_[slot + 1] : 0;
+    if (held) ring_[slot] = ring_[slot + 1] = 0;
+    if (options_.skip_paused && InPause(i)) continue;
+    out.push_back(left);
+    out.push_back(right);
+  }
+  flushed_ = upto;
+  counters_.frames_written += out.size() / 2;
+  return out;
+}
+
+std::vector<std::int16_t> RecordingSession::TakeReady(Clock::time_point now) {
+  std::lock_guard lock(mutex_);
+  return TakeUpTo(PositionAt(now) - kReorderFrames);
+}
+
+std::vector<std::int16_t> RecordingSession::TakeUntil(Clock::time_point until) {
+  std::lock_guard lock(mutex_);
+  return TakeUpTo(PositionAt(until));
+}
+
+std::uint64_t RecordingSession::CurrentLost(const SideState& s) {
+  if (!s.seq_started) return 0;
+  const std::uint64_t expected = s.cycles + s.max_seq - s.base_seq + 1;
+  return expected > s.received ? expected - s.received : 0;
+}
+
+std::uint64_t RecordingSession::LostLocked() const {
+  std::uint64_t lost = 0;
+  for (const SideState& s : sides_) lost += s.lost_before + CurrentLost(s);
+  return lost;
+}
+
+std::vector<PauseInterval> RecordingSession::pauses() const {
+  std::lock_guard lock(mutex_);
+  return pauses_;
+}
+
+SessionCounters RecordingSession::counters() const {
+  std::lock_guard lock(mutex_);
+  SessionCounters out = counters_;
+  out.lost = LostLocked();
+  return out;
+}
+
+}  // namespace callrec::media

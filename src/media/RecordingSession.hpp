@@ -1,0 +1,117 @@
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <span>
+#include <vector>
+
+#include "media/G711.hpp"
+#include "media/RtpPacket.hpp"
+
+namespace callrec::media {
+
+// Which leg a packet came from: the customer (left, TO_AGENT) or the agent
+// (right, FROM_AGENT).
+enum class Side { kCustomer = 0, kAgent = 1 };
+
+// A pause as the recording saw it: on the contact's timeline (samples since the
+// recording started) and in the file (frames; equal to the timeline when paused
+// time is kept as silence, a single point when it is cut out).
+struct PauseInterval {
+  std::int64_t start_wall_ms = 0;
+  std::int64_t end_wall_ms = -1;  // -1 while still paused
+  std::int64_t start_sample = 0;
+  std::int64_t end_sample = -1;
+};
+
+struct SessionCounters {
+  std::uint64_t packets = 0;         // RTP packets accepted into the recording
+  std::uint64_t gated = 0;           // dropped because the recording was not running
+  std::uint64_t late = 0;            // arrived after their place was written
+  std::uint64_t lost = 0;            // sequence numbers never received
+  std::uint64_t invalid = 0;         // not RTP, or a payload type that is not the codec
+  std::uint64_t events = 0;          // RFC 4733 telephone-events seen while recording
+  std::uint64_t frames_written = 0;  // frames handed to storage
+};
+
+// One contact's recording in memory, between the socket and the writer. Packets
+// are placed by RTP timestamp on a timeline shared by both sides, so the
+// channels stay aligned; a short reorder window (kReorderFrames) is held back
+// before frames are handed out. The gate decides at arrival: a packet that
+// arrives while the recording is not running is never decoded nor copied.
+class RecordingSession {
+ public:
+  using Clock = std::chrono::steady_clock;
+  static constexpr std::int64_t kRate = 8000;
+  static constexpr std::int64_t kReorderFrames = 8 * 100;    // 100 ms held back
+  static constexpr std::int64_t kCapacityFrames = 8000 * 4;  // 4 s in memory
+
+  struct Options {
+    Codec codec = Codec::kPcmu;
+    bool record_customer = true;
+    bool record_agent = true;
+    bool skip_paused = false;  // pause behaviour: cut out instead of silence
+    std::uint8_t telephone_event_pt = 101;
+  };
+
+  RecordingSession(Options options, Clock::time_point started, std::int64_t started_wall_ms);
+
+  enum class PacketResult { kRecorded, kGated, kLate, kEvent, kInvalid };
+  // Packet path: never blocks on I/O, never throws.
+  PacketResult OnPacket(Side side, const RtpPacket& packet, Clock::time_point arrival);
+
+  // Control path.
+  void Pause(Clock::time_point when, std::int64_t wall_ms);
+  void Resume(Clock::time_point when, std::int64_t wall_ms);
+  bool running() const { return running_.load(std::memory_order_acquire); }
+
+  // Interleaved stereo frames that can no longer change (older than the reorder
+  // window), in file order: paused frames are cut out when skipping.
+  std::vector<std::int16_t> TakeReady(Clock::time_point now);
+  // Everything up to `until` (the stop), ignoring the reorder window.
+  std::vector<std::int16_t> TakeUntil(Clock::time_point until);
+
+  std::vector<PauseInterval> pauses() const;
+  SessionCounters counters() const;
+  bool skip_paused() const { return options_.skip_paused; }
+  std::int64_t started_wall_ms() const { return started_wall_ms_; }
+
+ private:
+  struct SideState {
+    bool anchored = false;
+    std::uint32_t ssrc = 0;
+    std::uint32_t anchor_ts = 0;
+    std::int64_t anchor_pos = 0;
+    // Sequence accounting for loss.
+    bool seq_started = false;
+    std::uint16_t max_seq = 0;
+    std::uint64_t cycles = 0;
+    std::uint64_t base_seq = 0;
+    std::uint64_t received = 0;
+    std::uint64_t lost_before = 0;  // from earlier SSRCs
+  };
+
+  std::int64_t PositionAt(Clock::time_point t) const;
+  std::vector<std::int16_t> TakeUpTo(std::int64_t upto);
+  bool InPause(std::int64_t sample) const;
+  std::uint64_t LostLocked() const;
+  static std::uint64_t CurrentLost(const SideState& side);
+
+  const Options options_;
+  const Clock::time_point started_;
+  const std::int64_t started_wall_ms_;
+  std::atomic<bool> running_{true};
+
+  mutable std::mutex mutex_;
+  std::vector<std::int16_t> ring_;  // kCapacityFrames stereo frames
+  std::int64_t flushed_ = 0;        // timeline position of the first frame not yet handed out
+  SideState sides_[2];
+  std::vector<PauseInterval> pauses_;
+  SessionCounters counters_;
+};
+
+}  // namespace callrec::media

@@ -1,0 +1,131 @@
+#include "media/RecordingWriter.hpp"
+
+namespace callrec::media {
+
+RecordingWriter::RecordingWriter(std::size_t max_queued_chunks)
+    : max_queued_(max_queued_chunks), thread_([this] { Run(); }) {}
+
+RecordingWriter::~RecordingWriter() {
+  Stop();
+}
+
+void RecordingWriter::Stop() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+void RecordingWriter::Push(std::string id, Job job) {
+  {
+    std::lock_guard lock(mutex_);
+    if (auto* append = std::get_if<AppendJob>(&job); append && queue_.size() >= max_queued_) {
+      // Storage is behind: keep the timeline, lose the audio, say so.
+      const std::uint64_t frames = append->samples.size() / 2;
+      dropped_frames_ += frames;
+      job = GapJob{frames};
+    }
+    queue_.emplace_back(std::move(id), std::move(job));
+  }
+  cv_.notify_one();
+}
+
+void RecordingWriter::Open(const std::string& id, std::filesystem::path wav) {
+  Push(id, OpenJob{std::move(wav)});
+}
+void RecordingWriter::Append(const std::string& id, std::vector<std::int16_t> interleaved) {
+  if (interleaved.empty()) return;
+  Push(id, AppendJob{std::move(interleaved)});
+}
+void RecordingWriter::Sync(const std::string& id) {
+  Push(id, SyncJob{});
+}
+void RecordingWriter::Close(const std::string& id, Finished finished) {
+  Push(id, CloseJob{std::move(finished)});
+}
+void RecordingWriter::Post(std::function<void()> task) {
+  Push("", TaskJob{std::move(task)});
+}
+
+std::uint64_t RecordingWriter::dropped_frames() const {
+  std::lock_guard lock(mutex_);
+  return dropped_frames_;
+}
+
+std::string RecordingWriter::last_error() const {
+  std::lock_guard lock(mutex_);
+  return last_error_;
+}
+
+void RecordingWriter::Run() {
+  for (;;) {
+    std::deque<std::pair<std::string, Job>> batch;
+    {
+      std::unique_lock lock(mutex_);
+      cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+      if (queue_.empty()) break;
+      batch.swap(queue_);
+    }
+    for (auto& [id, job] : batch) Execute(id, job);
+  }
+  // Stopping: close what is still open so headers are right.
+  for (auto& [id, file] : files_) {
+    if (file.writer) file.writer->Close();
+  }
+  files_.clear();
+}
+
+void RecordingWriter::Execute(const std::string& id, Job& job) {
+  auto record_error = [this](OpenFile& file, const std::string& error) {
+    if (error.empty()) return;
+    file.error = error;
+    std::lock_guard lock(mutex_);
+    last_error_ = file.path.string() + ": " + error;
+  };
+  if (auto* task = std::get_if<TaskJob>(&job)) {
+    task->task();
+    return;
+  }
+  if (auto* open = std::get_if<OpenJob>(&job)) {
+    OpenFile& file = files_[id];
+    file.path = open->wav;
+    std::error_code ec;
+    std::filesystem::create_directories(open->wav.parent_path(), ec);
+    auto created = WavWriter::Create(open->wav, 2, 8000);
+    if (created.ok()) {
+      file.writer.emplace(std::move(created).value());
+    } else {
+      record_error(file, created.error().message);
+    }
+    return;
+  }
+  auto it = files_.find(id);
+  if (it == files_.end()) return;
+  OpenFile& file = it->second;
+  if (auto* append = std::get_if<AppendJob>(&job)) {
+    if (file.writer && !file.writer->Append(append->samples)) {
+      record_error(file, file.writer->last_error());
+    }
+  } else if (auto* gap = std::get_if<GapJob>(&job)) {
+    if (file.writer) {
+      std::vector<std::int16_t> silence(gap->frames * 2, 0);
+      if (!file.writer->Append(silence)) record_error(file, file.writer->last_error());
+    }
+  } else if (std::holds_alternative<SyncJob>(job)) {
+    if (file.writer && !file.writer->SyncHeader()) record_error(file, file.writer->last_error());
+  } else if (auto* close = std::get_if<CloseJob>(&job)) {
+    std::uint64_t frames = 0;
+    if (file.writer) {
+      if (!file.writer->Close()) record_error(file, file.writer->last_error());
+      frames = file.writer->frames();
+    }
+    const std::filesystem::path path = file.path;
+    const std::string error = file.error;
+    files_.erase(it);
+    if (close->finished) close->finished(path, frames, error);
+  }
+}
+
+}  // namespace callrec::media

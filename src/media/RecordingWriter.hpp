@@ -1,0 +1,87 @@
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <variant>
+#include <vector>
+
+#include "media/WavFile.hpp"
+
+namespace callrec::media {
+
+// The storage stage: one thread that owns every open WAV file, so the packet
+// path never waits for the disk. Jobs are queued with a bound; when storage
+// cannot keep up, audio chunks are replaced by a gap of the same length (written
+// as silence, so the channels stay aligned) and the loss is counted.
+class RecordingWriter {
+ public:
+  // Runs on the writer thread once the file is closed: path, frames, error.
+  using Finished = std::function<void(const std::filesystem::path& wav, std::uint64_t frames,
+                                      const std::string& error)>;
+
+  explicit RecordingWriter(std::size_t max_queued_chunks = 2048);
+  ~RecordingWriter();
+  RecordingWriter(const RecordingWriter&) = delete;
+  RecordingWriter& operator=(const RecordingWriter&) = delete;
+
+  void Open(const std::string& id, std::filesystem::path wav);
+  void Append(const std::string& id, std::vector<std::int16_t> interleaved);
+  void Sync(const std::string& id);
+  void Close(const std::string& id, Finished finished);
+  // Runs `task` on the writer thread after everything queued before it.
+  void Post(std::function<void()> task);
+
+  std::uint64_t dropped_frames() const;
+  std::string last_error() const;
+  // Writes everything queued, then stops the thread. Idempotent.
+  void Stop();
+
+ private:
+  struct OpenJob {
+    std::filesystem::path wav;
+  };
+  struct AppendJob {
+    std::vector<std::int16_t> samples;
+  };
+  struct GapJob {
+    std::uint64_t frames;
+  };
+  struct SyncJob {};
+  struct CloseJob {
+    Finished finished;
+  };
+  struct TaskJob {
+    std::function<void()> task;
+  };
+  using Job = std::variant<OpenJob, AppendJob, GapJob, SyncJob, CloseJob, TaskJob>;
+
+  void Push(std::string id, Job job);
+  void Run();
+  void Execute(const std::string& id, Job& job);
+
+  const std::size_t max_queued_;
+  mutable std::mutex mutex_;
+  std::condition_variable cv_;
+  std::deque<std::pair<std::string, Job>> queue_;
+  bool stopping_ = false;
+  std::uint64_t dropped_frames_ = 0;
+  std::string last_error_;
+  // Owned by the writer thread only.
+  struct OpenFile {
+    std::filesystem::path path;
+    std::optional<WavWriter> writer;
+    std::string error;
+  };
+  std::map<std::string, OpenFile> files_;
+  std::thread thread_;
+};
+
+}  // namespace callrec::media

@@ -185,10 +185,14 @@ void Recorder::OnSettled(const core::Contact& contact) {
         StartRecording(*call, contact);
       } else {
         call->session->Resume(now, wall_clock_());
+        WriteProgress(*call);
       }
       break;
     case RecordingState::kPaused:
-      if (call->session) call->session->Pause(now, wall_clock_());
+      if (call->session) {
+        call->session->Pause(now, wall_clock_());
+        WriteProgress(*call);
+      }
       break;
     case RecordingState::kStopped:
     case RecordingState::kEnded:
@@ -229,6 +233,15 @@ void Recorder::StartRecording(Call& call, const core::Contact& contact) {
   const std::filesystem::path json = std::filesystem::path(call.wav).replace_extension(".json");
   writer_.Post([json, initial] { WriteJsonAtomically(json, MetadataToJson(initial)); });
   log::Info("recording.started", {{"contact", contact.contact_id}, {"path", call.wav.string()}});
+}
+
+void Recorder::WriteProgress(Call& call) {
+  // The pauses so far reach the disk at once, so a crash cannot lose them.
+  RecordingMetadata progress = call.metadata;
+  progress.pauses = call.session->pauses();
+  progress.counters = call.session->counters();
+  const auto json = std::filesystem::path(call.wav).replace_extension(".json");
+  writer_.Post([json, progress] { WriteJsonAtomically(json, MetadataToJson(progress)); });
 }
 
 void Recorder::FinishRecording(Call& call, bool interrupted) {

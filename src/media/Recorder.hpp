@@ -85,6 +85,7 @@ class Recorder final : public control::RecordingListener {
   void Receive(const std::shared_ptr<Call>& call, Side side);
   void StartRecording(Call& call, const core::Contact& contact);
   void FinishRecording(Call& call, bool interrupted);
+  void WriteProgress(Call& call);
   void Tick();
   void ReleasePorts(Call& call);
   std::optional<std::uint16_t> TakePort();

@@ -353,10 +353,12 @@ class ServerProcess:
         return http_call(self.port, method, path, data, hdrs)
 
     def create_contact(self, contact_id, agent_id="agent-1", initial_contact_id=None,
-                       agent_joined=True, codec="PCMU", instance_id="local"):
+                       agent_joined=True, codec="PCMU", instance_id="local", pause_behavior=None):
         body = {"InstanceId": instance_id, "ContactId": contact_id,
                 "InitialContactId": initial_contact_id or contact_id, "AgentId": agent_id,
                 "Codec": codec, "AgentJoined": agent_joined}
+        if pause_behavior is not None:
+            body["PauseBehavior"] = pause_behavior
         reply = self.v1("POST", "/v1/contacts", body)
         if reply.status != 201:
             raise AssertionError("creating contact %s: %r" % (contact_id, reply))
@@ -500,6 +502,23 @@ CONNECT_PATHS = {
     "PAUSE": "/contact/suspend-recording",
     "RESUME": "/contact/resume-recording",
 }
+
+BOTO3_METHODS = {
+    "START": "start_contact_recording",
+    "PAUSE": "suspend_contact_recording",
+    "RESUME": "resume_contact_recording",
+    "STOP": "stop_contact_recording",
+}
+
+
+def boto3_recording_op(client, operation, contact_id, initial_contact_id=None,
+                       instance_id="local", track="ALL"):
+    """One Connect operation (START/PAUSE/RESUME/STOP) through a boto3 client."""
+    params = {"InstanceId": instance_id, "ContactId": contact_id,
+              "InitialContactId": initial_contact_id or contact_id}
+    if operation == "START":
+        params["VoiceRecordingConfiguration"] = {"VoiceRecordingTrack": track}
+    return getattr(client, BOTO3_METHODS[operation])(**params)
 
 
 def utcnow():

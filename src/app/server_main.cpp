@@ -2,6 +2,7 @@
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/address.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <chrono>
 #include <iostream>
@@ -77,7 +78,10 @@ int Run(const config::ServerConfig& config) {
   const aws::SigV4Verifier verifier(std::move(keys), "connect");
 
   boost::asio::io_context io;
-  store::SqliteContactStore store(config.data_dir / "callrec.db");
+  // Answers are built on the HTTP threads once their commit is durable.
+  store::SqliteContactStore store(
+      config.data_dir / "callrec.db",
+      [&io](std::function<void()> done) { boost::asio::post(io, std::move(done)); });
   control::ContactService contacts(
       store,
       std::set<std::string, std::less<>>(config.instance_ids.begin(), config.instance_ids.end()),

@@ -281,6 +281,18 @@ SigV4Verifier::SigV4Verifier(std::map<std::string, std::string, std::less<>> key
                              std::string service, std::chrono::seconds max_skew)
     : keys_(std::move(keys)), service_(std::move(service)), max_skew_(max_skew) {}
 
+Digest SigV4Verifier::CachedSigningKey(const std::string& access_key_id, const std::string& secret,
+                                       const std::string& date, const std::string& region) const {
+  const std::string cache_key = access_key_id + '/' + date + '/' + region;
+  std::lock_guard lock(cache_mutex_);
+  if (auto it = signing_keys_.find(cache_key); it != signing_keys_.end()) return it->second;
+  // Dates and regions only grow in number slowly; a bounded cache stays small.
+  if (signing_keys_.size() > 1024) signing_keys_.clear();
+  const Digest key = SigningKey(secret, date, region, service_);
+  signing_keys_.emplace(cache_key, key);
+  return key;
+}
+
 core::Result<Principal, AwsError> SigV4Verifier::Verify(
     const SignableRequest& request, std::string_view body,
     std::chrono::system_clock::time_point now) const {
@@ -330,8 +342,8 @@ core::Result<Principal, AwsError> SigV4Verifier::Verify(
   }
   const std::string scope = auth.date + "/" + auth.region + "/" + auth.service + "/aws4_request";
   const std::string to_sign = StringToSign(*amz_date, scope, CanonicalRequest(canonical, names));
-  const std::string expected = Hex(
-      HmacSha256(AsView(SigningKey(key->second, auth.date, auth.region, auth.service)), to_sign));
+  const std::string expected = Hex(HmacSha256(
+      AsView(CachedSigningKey(key->first, key->second, auth.date, auth.region)), to_sign));
   if (!ConstantTimeEqual(expected, auth.signature)) {
     return AwsError::InvalidSignature(
         "The request signature we calculated does not match the signature you provided. "

@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <map>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -73,9 +74,16 @@ class SigV4Verifier {
                                            std::chrono::system_clock::time_point now) const;
 
  private:
+  // The signing key only changes with the date and region: derive it once
+  // (four HMACs) and reuse it. Keyed by access key id, date and region.
+  Digest CachedSigningKey(const std::string& access_key_id, const std::string& secret,
+                          const std::string& date, const std::string& region) const;
+
   std::map<std::string, std::string, std::less<>> keys_;
   std::string service_;
   std::chrono::seconds max_skew_;
+  mutable std::mutex cache_mutex_;
+  mutable std::map<std::string, Digest, std::less<>> signing_keys_;
 };
 
 }  // namespace callrec::aws

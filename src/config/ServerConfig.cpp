@@ -42,7 +42,7 @@ ParsedConfig ParseServerConfig(int argc, const char* const* argv) {
 
   std::string listen = "127.0.0.1:8080";
   std::string sip_listen = "127.0.0.1:5060";
-  std::string rtp_ports = "40000-40999";
+  std::string rtp_ports = "40000-49999";
   std::string pause = "silence";
   std::string data_dir = c.data_dir.string();
   std::vector<std::string> access_keys;

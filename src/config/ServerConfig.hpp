@@ -29,7 +29,7 @@ struct ServerConfig {
   std::string admin_token;
   HostPort sip_listen{"127.0.0.1", 5060};
   std::uint16_t rtp_port_low = 40000;
-  std::uint16_t rtp_port_high = 40999;
+  std::uint16_t rtp_port_high = 49999;
   PauseBehavior pause_behavior = PauseBehavior::kSilence;
   std::string log_level = "info";
   unsigned http_threads = 0;  // 0: one per core

@@ -24,7 +24,7 @@ namespace callrec::media {
 struct RecorderConfig {
   std::string rtp_host = "127.0.0.1";
   std::uint16_t rtp_port_low = 40000;
-  std::uint16_t rtp_port_high = 40999;
+  std::uint16_t rtp_port_high = 49999;
   bool skip_paused = false;
   std::filesystem::path recordings_dir;
 };

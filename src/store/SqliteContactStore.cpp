@@ -75,7 +75,8 @@ std::string ColumnText(sqlite3_stmt* statement, int index) {
 
 }  // namespace
 
-SqliteContactStore::SqliteContactStore(const std::filesystem::path& path) {
+SqliteContactStore::SqliteContactStore(const std::filesystem::path& path, Dispatch dispatch)
+    : dispatch_(std::move(dispatch)) {
   const std::string where = "state database " + path.string();
   try {
     writer_ = Open(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
@@ -224,7 +225,12 @@ void SqliteContactStore::WriterLoop() {
       }
     }
     for (Pending& pending : batch) {
-      if (pending.done) pending.done(error.empty(), error);
+      if (!pending.done) continue;
+      if (dispatch_) {
+        dispatch_([done = std::move(pending.done), error] { done(error.empty(), error); });
+      } else {
+        pending.done(error.empty(), error);
+      }
     }
   }
 }

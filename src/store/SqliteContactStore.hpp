@@ -5,6 +5,7 @@
 #include <condition_variable>
 #include <deque>
 #include <filesystem>
+#include <functional>
 #include <mutex>
 #include <thread>
 
@@ -20,7 +21,12 @@ class SqliteContactStore final : public ContactStore {
  public:
   // Throws std::runtime_error with a plain message if the database cannot be
   // opened, is locked by another process, or is not a callrec database.
-  explicit SqliteContactStore(const std::filesystem::path& path);
+  // Runs a write's `done` somewhere; by default on the writer thread itself.
+  // The server hands them to its HTTP threads, so the writer goes straight on
+  // to the next commit instead of building responses.
+  using Dispatch = std::function<void(std::function<void()>)>;
+
+  explicit SqliteContactStore(const std::filesystem::path& path, Dispatch dispatch = {});
   ~SqliteContactStore() override;
 
   SqliteContactStore(const SqliteContactStore&) = delete;
@@ -43,6 +49,7 @@ class SqliteContactStore final : public ContactStore {
   void WriterLoop();
   std::string CommitBatch(std::deque<Pending>& batch);
 
+  Dispatch dispatch_;
   sqlite3* writer_ = nullptr;
   sqlite3* reader_ = nullptr;
   sqlite3_stmt* upsert_contact_ = nullptr;

@@ -107,6 +107,7 @@ json::object V1Api::Describe(const core::Contact& contact) const {
                                       {"Late", c.late},
                                       {"Gated", c.gated},
                                       {"Invalid", c.invalid},
+                                      {"Duplicates", c.duplicates},
                                       {"WrittenSeconds", static_cast<double>(c.frames_written) /
                                                              media::RecordingSession::kRate}};
     }

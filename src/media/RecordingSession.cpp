@@ -26,14 +26,15 @@ RecordingSession::PacketResult RecordingSession::OnPacket(Side side, const RtpPa
     return PacketResult::kGated;
   }
   std::lock_guard lock(mutex_);
-  if (packet.payload_type == options_.telephone_event_pt) {
-    counters_.events += 1;  // recognised; written nowhere
-    return PacketResult::kEvent;
-  }
-  const auto codec = CodecForPayloadType(packet.payload_type);
-  if (!codec || *codec != options_.codec) {
-    counters_.invalid += 1;
-    return PacketResult::kInvalid;
+  // RFC 4733 events share the stream's SSRC and sequence numbers: they count
+  // for loss, and are then recognised and written nowhere.
+  const bool event = packet.payload_type == options_.telephone_event_pt;
+  if (!event) {
+    const auto codec = CodecForPayloadType(packet.payload_type);
+    if (!codec || *codec != options_.codec) {
+      counters_.invalid += 1;
+      return PacketResult::kInvalid;
+    }
   }
   SideState& s = sides_[static_cast<int>(side)];
   const std::int64_t arrival_pos = PositionAt(arrival);
@@ -46,6 +47,14 @@ RecordingSession::PacketResult RecordingSession::OnPacket(Side side, const RtpPa
     s.anchor_pos = arrival_pos;
     s.seq_started = false;
   }
+  if (!CountSequence(s, packet.sequence)) {
+    counters_.duplicates += 1;
+    return PacketResult::kDuplicate;
+  }
+  if (event) {
+    counters_.events += 1;
+    return PacketResult::kEvent;
+  }
   std::int64_t pos =
       s.anchor_pos + static_cast<std::int32_t>(packet.timestamp - s.anchor_ts);  // wraps
   if (std::llabs(pos - arrival_pos) > kRate) {
@@ -54,21 +63,6 @@ RecordingSession::PacketResult RecordingSession::OnPacket(Side side, const RtpPa
     s.anchor_pos = arrival_pos;
     pos = arrival_pos;
   }
-  // Sequence accounting (RFC 3550 A.1, simplified): extended highest sequence.
-  if (!s.seq_started) {
-    s.seq_started = true;
-    s.base_seq = packet.sequence;
-    s.max_seq = packet.sequence;
-    s.cycles = 0;
-    s.received = 0;
-  } else {
-    const std::uint16_t delta = static_cast<std::uint16_t>(packet.sequence - s.max_seq);
-    if (delta != 0 && delta < 0x8000) {
-      if (packet.sequence < s.max_seq) s.cycles += 65536;
-      s.max_seq = packet.sequence;
-    }
-  }
-  s.received += 1;
 
   const auto samples = static_cast<std::int64_t>(packet.payload.size());
   if (pos + samples <= flushed_) {
@@ -146,6 +140,35 @@ std::vector<std::int16_t> RecordingSession::TakeReady(Clock::time_point now) {
 std::vector<std::int16_t> RecordingSession::TakeUntil(Clock::time_point until) {
   std::lock_guard lock(mutex_);
   return TakeUpTo(PositionAt(until));
+}
+
+bool RecordingSession::CountSequence(SideState& s, std::uint16_t sequence) {
+  // RFC 3550 A.1, simplified: the extended sequence number of this packet.
+  std::int64_t extended;
+  if (!s.seq_started) {
+    s.seq_started = true;
+    s.base_seq = sequence;
+    s.max_seq = sequence;
+    s.cycles = 0;
+    s.received = 0;
+    s.seen.fill(-1);
+    extended = sequence;
+  } else {
+    const auto delta = static_cast<std::uint16_t>(sequence - s.max_seq);
+    if (delta != 0 && delta < 0x8000) {
+      if (sequence < s.max_seq) s.cycles += 65536;
+      s.max_seq = sequence;
+      extended = static_cast<std::int64_t>(s.cycles) + sequence;
+    } else {
+      extended =
+          static_cast<std::int64_t>(s.cycles) + sequence - (sequence > s.max_seq ? 65536 : 0);
+    }
+  }
+  std::int64_t& slot = s.seen[static_cast<std::size_t>(extended) % s.seen.size()];
+  if (slot == extended) return false;  // a duplicate
+  slot = extended;
+  s.received += 1;
+  return true;
 }
 
 std::uint64_t RecordingSession::CurrentLost(const SideState& s) {

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -35,6 +36,7 @@ struct SessionCounters {
   std::uint64_t lost = 0;            // sequence numbers never received
   std::uint64_t invalid = 0;         // not RTP, or a payload type that is not the codec
   std::uint64_t events = 0;          // RFC 4733 telephone-events seen while recording
+  std::uint64_t duplicates = 0;      // sequence numbers received twice
   std::uint64_t frames_written = 0;  // frames handed to storage
 };
 
@@ -60,7 +62,7 @@ class RecordingSession {
 
   RecordingSession(Options options, Clock::time_point started, std::int64_t started_wall_ms);
 
-  enum class PacketResult { kRecorded, kGated, kLate, kEvent, kInvalid };
+  enum class PacketResult { kRecorded, kGated, kLate, kEvent, kDuplicate, kInvalid };
   // Packet path: never blocks on I/O, never throws.
   PacketResult OnPacket(Side side, const RtpPacket& packet, Clock::time_point arrival);
 
@@ -92,7 +94,8 @@ class RecordingSession {
     std::uint64_t cycles = 0;
     std::uint64_t base_seq = 0;
     std::uint64_t received = 0;
-    std::uint64_t lost_before = 0;  // from earlier SSRCs
+    std::uint64_t lost_before = 0;         // from earlier SSRCs
+    std::array<std::int64_t, 512> seen{};  // extended sequence numbers, for duplicates
   };
 
   std::int64_t PositionAt(Clock::time_point t) const;
@@ -100,6 +103,8 @@ class RecordingSession {
   bool InPause(std::int64_t sample) const;
   std::uint64_t LostLocked() const;
   static std::uint64_t CurrentLost(const SideState& side);
+  // Accounts for one sequence number; false for a duplicate.
+  static bool CountSequence(SideState& side, std::uint16_t sequence);
 
   const Options options_;
   const Clock::time_point started_;

@@ -129,13 +129,38 @@ TEST_F(RecordingSessionTest, TelephoneEventsAndOtherCodecsAreNotWritten) {
 
 TEST_F(RecordingSessionTest, LatePacketsAreCountedNotWrittenOutOfPlace) {
   RecordingSession session(options_, t0_, 0);
-  Feed(session, Side::kCustomer, t0_, 0, 10, 0x80);
+  Feed(session, Side::kCustomer, t0_, 0, 3, 0x80);  // packet 3 is delayed...
+  Feed(session, Side::kCustomer, t0_, 4, 6, 0x80);
   const auto first = session.TakeReady(t0_ + 400ms);  // hands out up to 300 ms
   EXPECT_EQ(first.size(), 2400u * 2);
   TestPacket late(3, 3 * 160, 0x00);
   EXPECT_EQ(session.OnPacket(Side::kCustomer, late.packet, t0_ + 400ms),
             RecordingSession::PacketResult::kLate);
   EXPECT_EQ(session.counters().late, 1u);
+  for (std::size_t f = 3 * 160; f < 4 * 160; ++f) ASSERT_EQ(Left(first, f), 0) << f;
+}
+
+TEST_F(RecordingSessionTest, DuplicatesAreCountedAndDoNotHideLoss) {
+  RecordingSession session(options_, t0_, 0);
+  for (int i : {0, 1, 1, 2, 4, 4, 5}) {  // 3 lost, 1 and 4 twice
+    TestPacket p(static_cast<std::uint16_t>(i), static_cast<std::uint32_t>(i * 160), 0x80);
+    session.OnPacket(Side::kCustomer, p.packet, t0_ + i * 20ms);
+  }
+  EXPECT_EQ(session.counters().duplicates, 2u);
+  EXPECT_EQ(session.counters().lost, 1u);
+  EXPECT_EQ(session.counters().packets, 5u);
+}
+
+TEST_F(RecordingSessionTest, TelephoneEventsCountForLossButAreNotWritten) {
+  RecordingSession session(options_, t0_, 0);
+  Feed(session, Side::kCustomer, t0_, 0, 3, 0x80);
+  TestPacket event(3, 3 * 160, 0x00, 7, 101);
+  EXPECT_EQ(session.OnPacket(Side::kCustomer, event.packet, t0_ + 60ms),
+            RecordingSession::PacketResult::kEvent);
+  Feed(session, Side::kCustomer, t0_, 4, 3, 0x80);
+  EXPECT_EQ(session.counters().lost, 0u);
+  const auto frames = session.TakeUntil(t0_ + 140ms);
+  for (std::size_t f = 3 * 160; f < 4 * 160; ++f) ASSERT_EQ(Left(frames, f), 0) << f;
 }
 
 TEST_F(RecordingSessionTest, NewSsrcAndTimestampWrapKeepTheTimeline) {

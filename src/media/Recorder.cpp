@@ -1,5 +1,6 @@
 #include "media/Recorder.hpp"
 
+#include <algorithm>
 #include <boost/json.hpp>
 #include <fstream>
 #include <sstream>
@@ -241,7 +242,9 @@ void Recorder::WriteProgress(Call& call) {
   progress.pauses = call.session->pauses();
   progress.counters = call.session->counters();
   const auto json = std::filesystem::path(call.wav).replace_extension(".json");
-  writer_.Post([json, progress] { WriteJsonAtomically(json, MetadataToJson(progress)); });
+  // Not fsynced: it survives a killed process (the page cache does), and at
+  // thousands of pauses a second an fsync each would starve the audio.
+  writer_.Post([json, progress] { WriteJsonAtomically(json, MetadataToJson(progress), false); });
 }
 
 void Recorder::FinishRecording(Call& call, bool interrupted) {
@@ -274,14 +277,15 @@ void Recorder::FinishRecording(Call& call, bool interrupted) {
   call.metadata.counters = call.session->counters();
   call.metadata.complete = !interrupted;
   if (interrupted) call.metadata.storage_error = "the server stopped during the call";
-  writer_.Close(call.id, [this, metadata = call.metadata, id = call.id](
-                             const std::filesystem::path& wav, std::uint64_t frames,
-                             const std::string& error) mutable {
+  writer_.Close(call.id, [this, metadata = call.metadata,
+                          id = call.id](const RecordingWriter::FileResult& result) mutable {
+    const std::filesystem::path& wav = result.path;
+    const std::uint64_t frames = result.frames;
     metadata.frames = frames;
     metadata.audit_trail = audit_(id);
-    metadata.storage_dropped_frames = writer_.dropped_frames();
-    if (!error.empty()) {
-      metadata.storage_error = error;
+    metadata.storage_dropped_frames = result.dropped_frames;
+    if (!result.error.empty()) {
+      metadata.storage_error = result.error;
       metadata.complete = false;
     }
     if (auto sha = Sha256OfFile(wav); sha.ok()) metadata.sha256 = sha.value();
@@ -314,7 +318,12 @@ void Recorder::Tick() {
     }
     if (!session || finished) continue;
     const std::string& id = call->id;
-    writer_.Append(id, session->TakeReady(now));
+    std::vector<std::int16_t> frames = session->TakeReady(now);
+    if (std::all_of(frames.begin(), frames.end(), [](std::int16_t v) { return v == 0; })) {
+      writer_.AppendSilence(id, frames.size() / 2);  // nothing heard: no samples to carry
+    } else {
+      writer_.Append(id, std::move(frames));
+    }
     if (sync) writer_.Sync(id);
   }
   timer_.expires_after(kTick);

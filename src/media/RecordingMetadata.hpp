@@ -44,9 +44,11 @@ std::filesystem::path RecordingPath(const std::filesystem::path& recordings_dir,
                                     const std::string& initial_contact_id,
                                     const std::string& contact_id, std::int64_t start_wall_ms);
 
-// Temporary file + fsync + rename: readers see the old or the new file, never half.
+// Temporary file (+ fsync when `durable`) + rename: readers see the old or the
+// new file, never half of one.
 core::Result<bool, MediaError> WriteJsonAtomically(const std::filesystem::path& path,
-                                                   const boost::json::object& json);
+                                                   const boost::json::object& json,
+                                                   bool durable = true);
 core::Result<std::string, MediaError> Sha256OfFile(const std::filesystem::path& path);
 
 }  // namespace callrec::media

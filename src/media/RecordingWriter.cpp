@@ -25,7 +25,7 @@ void RecordingWriter::Push(std::string id, Job job) {
       // Storage is behind: keep the timeline, lose the audio, say so.
       const std::uint64_t frames = append->samples.size() / 2;
       dropped_frames_ += frames;
-      job = GapJob{frames};
+      job = GapJob{frames, true};
     }
     queue_.emplace_back(std::move(id), std::move(job));
   }
@@ -38,6 +38,9 @@ void RecordingWriter::Open(const std::string& id, std::filesystem::path wav) {
 void RecordingWriter::Append(const std::string& id, std::vector<std::int16_t> interleaved) {
   if (interleaved.empty()) return;
   Push(id, AppendJob{std::move(interleaved)});
+}
+void RecordingWriter::AppendSilence(const std::string& id, std::uint64_t frames) {
+  if (frames > 0) Push(id, GapJob{frames, false});
 }
 void RecordingWriter::Sync(const std::string& id) {
   Push(id, SyncJob{});
@@ -109,8 +112,10 @@ void RecordingWriter::Execute(const std::string& id, Job& job) {
       record_error(file, file.writer->last_error());
     }
   } else if (auto* gap = std::get_if<GapJob>(&job)) {
+    if (gap->dropped) file.dropped_frames += gap->frames;
     if (file.writer) {
-      std::vector<std::int16_t> silence(gap->frames * 2, 0);
+      if (zeros_.size() < gap->frames * 2) zeros_.assign(gap->frames * 2, 0);
+      const std::span<const std::int16_t> silence(zeros_.data(), gap->frames * 2);
       if (!file.writer->Append(silence)) record_error(file, file.writer->last_error());
     }
   } else if (std::holds_alternative<SyncJob>(job)) {
@@ -121,10 +126,9 @@ void RecordingWriter::Execute(const std::string& id, Job& job) {
       if (!file.writer->Close()) record_error(file, file.writer->last_error());
       frames = file.writer->frames();
     }
-    const std::filesystem::path path = file.path;
-    const std::string error = file.error;
+    const FileResult result{file.path, frames, file.dropped_frames, file.error};
     files_.erase(it);
-    if (close->finished) close->finished(path, frames, error);
+    if (close->finished) close->finished(result);
   }
 }
 

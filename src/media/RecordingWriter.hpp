@@ -23,9 +23,14 @@ namespace callrec::media {
 // as silence, so the channels stay aligned) and the loss is counted.
 class RecordingWriter {
  public:
-  // Runs on the writer thread once the file is closed: path, frames, error.
-  using Finished = std::function<void(const std::filesystem::path& wav, std::uint64_t frames,
-                                      const std::string& error)>;
+  // What became of one file, reported on the writer thread once it is closed.
+  struct FileResult {
+    std::filesystem::path path;
+    std::uint64_t frames = 0;
+    std::uint64_t dropped_frames = 0;  // audio lost because storage was behind
+    std::string error;
+  };
+  using Finished = std::function<void(const FileResult& result)>;
 
   explicit RecordingWriter(std::size_t max_queued_chunks = 2048);
   ~RecordingWriter();
@@ -34,6 +39,8 @@ class RecordingWriter {
 
   void Open(const std::string& id, std::filesystem::path wav);
   void Append(const std::string& id, std::vector<std::int16_t> interleaved);
+  // Digital silence, without building the samples.
+  void AppendSilence(const std::string& id, std::uint64_t frames);
   void Sync(const std::string& id);
   void Close(const std::string& id, Finished finished);
   // Runs `task` on the writer thread after everything queued before it.
@@ -53,6 +60,7 @@ class RecordingWriter {
   };
   struct GapJob {
     std::uint64_t frames;
+    bool dropped;  // audio that was lost, not silence that was recorded
   };
   struct SyncJob {};
   struct CloseJob {
@@ -78,8 +86,10 @@ class RecordingWriter {
   struct OpenFile {
     std::filesystem::path path;
     std::optional<WavWriter> writer;
+    std::uint64_t dropped_frames = 0;
     std::string error;
   };
+  std::vector<std::int16_t> zeros_;  // writer thread only
   std::map<std::string, OpenFile> files_;
   std::thread thread_;
 };

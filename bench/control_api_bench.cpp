@@ -32,6 +32,11 @@ struct Options {
   unsigned rounds = 1;
   std::string server;
   std::string temp_dir;
+  // With live recordings, every contact's agent has joined, so START opens a
+  // real recording (silence: no RTP is sent) and the media and storage threads
+  // compete with the control path; without, START waits for the agent and the
+  // control path is measured on its own.
+  bool recording = false;
 };
 
 std::filesystem::path DefaultServer() {
@@ -161,7 +166,8 @@ int Run(const Options& options) {
     out.set(http::field::authorization, std::string("Bearer ") + kAdminToken);
     out.set(http::field::content_type, "application/json");
     out.body() = R"({"InstanceId":"local","ContactId":")" + ContactId(i) +
-                 R"(","AgentId":"agent-)" + std::to_string(i) + R"("})";
+                 R"(","AgentId":"agent-)" + std::to_string(i) + R"(","AgentJoined":)" +
+                 (options.recording ? "true" : "false") + "}";
   });
   const RunResult started = setup(200, [&](std::size_t i, Request& out) {
     SignedPost(out, signer, host, "/contact/start-recording",
@@ -311,6 +317,8 @@ int main(int argc, char** argv) {
   app.add_option("--server", options.server,
                  "callrec-server binary (default: $CALLREC_SERVER, else ../src/callrec-server "
                  "beside this binary)");
+  app.add_flag("--recording", options.recording,
+               "START opens a live recording per contact (1,000 silent calls written to disk)");
   app.add_option("--temp-dir", options.temp_dir,
                  "where the fresh data directory is made (default: the system temp dir)");
   CLI11_PARSE(app, argc, argv);

@@ -309,22 +309,17 @@ void Recorder::Tick() {
   const auto now = RecordingSession::Clock::now();
   const bool sync = ++ticks_ % kTicksPerSync == 0;
   for (const auto& call : calls) {
-    std::shared_ptr<RecordingSession> session;
-    bool finished;
-    {
-      std::lock_guard lock(call->mutex);
-      session = call->session;
-      finished = call->finished;
-    }
-    if (!session || finished) continue;
-    const std::string& id = call->id;
-    std::vector<std::int16_t> frames = session->TakeReady(now);
+    // Held while taking and queueing, so the last frames of a finishing
+    // recording cannot be queued after its close.
+    std::lock_guard lock(call->mutex);
+    if (!call->session || call->finished) continue;
+    std::vector<std::int16_t> frames = call->session->TakeReady(now);
     if (std::all_of(frames.begin(), frames.end(), [](std::int16_t v) { return v == 0; })) {
-      writer_.AppendSilence(id, frames.size() / 2);  // nothing heard: no samples to carry
+      writer_.AppendSilence(call->id, frames.size() / 2);  // nothing heard: no samples to carry
     } else {
-      writer_.Append(id, std::move(frames));
+      writer_.Append(call->id, std::move(frames));
     }
-    if (sync) writer_.Sync(id);
+    if (sync) writer_.Sync(call->id);
   }
   timer_.expires_after(kTick);
   timer_.async_wait([this](const boost::system::error_code& ec) {

@@ -155,28 +155,24 @@ void Recorder::Receive(const std::shared_ptr<Call>& call, Side side) {
       });
 }
 
+std::shared_ptr<Recorder::Call> Recorder::FindCall(const std::string& contact_id) const {
+  std::lock_guard lock(mutex_);
+  auto it = calls_.find(contact_id);
+  return it == calls_.end() ? nullptr : it->second;
+}
+
 void Recorder::OnDecided(const core::Contact& contact) {
   // Close the gate the moment a pause or stop is decided, before any answer.
   if (contact.state() == RecordingState::kRecording) return;
-  std::shared_ptr<Call> call;
-  {
-    std::lock_guard lock(mutex_);
-    auto it = calls_.find(contact.contact_id);
-    if (it == calls_.end()) return;
-    call = it->second;
-  }
+  const std::shared_ptr<Call> call = FindCall(contact.contact_id);
+  if (!call) return;
   std::lock_guard lock(call->mutex);
   if (call->session) call->session->Pause(RecordingSession::Clock::now(), wall_clock_());
 }
 
 void Recorder::OnSettled(const core::Contact& contact) {
-  std::shared_ptr<Call> call;
-  {
-    std::lock_guard lock(mutex_);
-    auto it = calls_.find(contact.contact_id);
-    if (it == calls_.end()) return;
-    call = it->second;
-  }
+  const std::shared_ptr<Call> call = FindCall(contact.contact_id);
+  if (!call) return;
   std::lock_guard lock(call->mutex);
   const auto now = RecordingSession::Clock::now();
   call->contact = contact;
@@ -328,13 +324,8 @@ void Recorder::Tick() {
 }
 
 std::optional<RecordingView> Recorder::View(const std::string& contact_id) const {
-  std::shared_ptr<Call> call;
-  {
-    std::lock_guard lock(mutex_);
-    auto it = calls_.find(contact_id);
-    if (it == calls_.end()) return std::nullopt;
-    call = it->second;
-  }
+  const std::shared_ptr<Call> call = FindCall(contact_id);
+  if (!call) return std::nullopt;
   RecordingView view;
   const std::string host = config_.rtp_host.find(':') != std::string::npos
                                ? "[" + config_.rtp_host + "]"

@@ -82,6 +82,7 @@ class Recorder final : public control::RecordingListener {
 
  private:
   struct Call;
+  std::shared_ptr<Call> FindCall(const std::string& contact_id) const;
   void Receive(const std::shared_ptr<Call>& call, Side side);
   void StartRecording(Call& call, const core::Contact& contact);
   void FinishRecording(Call& call, bool interrupted);

@@ -6,7 +6,7 @@ JOBS ?= 2
 RUN_ARGS ?=
 PYTHON ?= $(shell scripts/find-python.sh)
 
-.PHONY: all deps build run test unit-test interop-test bench format format-check clean
+.PHONY: all deps build run test unit-test interop-test bench format format-check clean lambda-zip
 
 all: build
 
@@ -25,10 +25,24 @@ run: build
 unit-test: build
 	cd $(BUILD_DIR) && ctest --output-on-failure -j$(JOBS)
 
-interop-test: build
-	CALLREC_BUILD_DIR=$(abspath $(BUILD_DIR)) $(PYTHON) -m unittest discover -s tests/interop -p 'test_*.py' -v
+interop-test: build lambda-zip
+	CALLREC_BUILD_DIR=$(abspath $(BUILD_DIR)) \
+	CALLREC_LAMBDA_BIN=$(abspath $(LAMBDA_BUILD_DIR))/src/callrec-lambda \
+	$(PYTHON) -m unittest discover -s tests/interop -p 'test_*.py' -v
 
 test: unit-test interop-test
+
+# callrec-lambda.zip: the `bootstrap` of a provided.al2023 custom runtime, with
+# everything but glibc linked in (see deploy/template.yaml).
+LAMBDA_BUILD_DIR ?= build-lambda
+lambda-zip: deps
+	cmake -S . -B $(LAMBDA_BUILD_DIR) -DCMAKE_BUILD_TYPE=Release -DCALLREC_STATIC_LAMBDA=ON -DBUILD_TESTING=OFF
+	cmake --build $(LAMBDA_BUILD_DIR) -j$(JOBS) --target callrec-lambda
+	rm -rf $(LAMBDA_BUILD_DIR)/zip && mkdir -p $(LAMBDA_BUILD_DIR)/zip
+	cp $(LAMBDA_BUILD_DIR)/src/callrec-lambda $(LAMBDA_BUILD_DIR)/zip/bootstrap
+	strip $(LAMBDA_BUILD_DIR)/zip/bootstrap
+	cd $(LAMBDA_BUILD_DIR)/zip && rm -f ../../callrec-lambda.zip && cmake -E tar cf ../../callrec-lambda.zip --format=zip bootstrap
+	@echo "callrec-lambda.zip: $$(du -h callrec-lambda.zip | cut -f1)"
 
 bench: build
 	$(BUILD_DIR)/bench/control_api_bench

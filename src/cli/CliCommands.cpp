@@ -8,13 +8,18 @@
 
 #include "aws/SigV4.hpp"
 #include "aws/UriEncoding.hpp"
-#include "cli/HttpClient.hpp"
+#include "httpclient/HttpClient.hpp"
 #include "media/RecordingVerifier.hpp"
 
 namespace callrec::cli {
 namespace {
 
 namespace json = boost::json;
+using httpclient::Endpoint;
+using httpclient::HttpCall;
+using httpclient::HttpReply;
+using httpclient::ParseEndpointUrl;
+using httpclient::SendHttp;
 
 std::string Env(const char* name, std::string fallback = "") {
   const char* value = std::getenv(name);

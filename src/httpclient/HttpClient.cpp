@@ -1,0 +1,134 @@
+#include "httpclient/HttpClient.hpp"
+
+#include <openssl/ssl.h>
+#include <strings.h>
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+#include <cstdlib>
+#include <filesystem>
+
+namespace callrec::httpclient {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace ssl = asio::ssl;
+
+namespace {
+
+void LoadTrustedCertificates(ssl::context& context) {
+  // A static binary carries Debian's OPENSSLDIR, which Amazon Linux does not
+  // have: look where each distribution keeps its bundle.
+  if (const char* file = std::getenv("SSL_CERT_FILE"); file && *file) {
+    context.load_verify_file(file);
+    return;
+  }
+  for (const char* bundle : {"/etc/pki/tls/certs/ca-bundle.crt",
+                             "/etc/ssl/certs/ca-certificates.crt", "/etc/ssl/cert.pem"}) {
+    std::error_code ec;
+    if (std::filesystem::exists(bundle, ec)) {
+      context.load_verify_file(bundle);
+      return;
+    }
+  }
+  context.set_default_verify_paths();
+}
+
+template <typename Stream>
+HttpReply Exchange(Stream& stream, const HttpCall& call) {
+  http::request<http::string_body> request{http::string_to_verb(call.method), call.target, 11};
+  for (const auto& [name, value] : call.headers) request.set(name, value);
+  request.body() = call.body;
+  request.prepare_payload();
+  http::write(stream, request);
+  beast::flat_buffer buffer;
+  http::response<http::string_body> response;
+  http::read(stream, buffer, response);
+  HttpReply reply;
+  reply.status = response.result_int();
+  for (const auto& field : response) {
+    reply.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
+  }
+  reply.body = std::move(response.body());
+  return reply;
+}
+
+}  // namespace
+
+core::Result<Endpoint, std::string> ParseEndpointUrl(const std::string& url) {
+  Endpoint out;
+  std::string rest;
+  if (url.rfind("http://", 0) == 0) {
+    rest = url.substr(7);
+  } else if (url.rfind("https://", 0) == 0) {
+    rest = url.substr(8);
+    out.tls = true;
+  } else {
+    return "endpoint URL must start with http:// or https://, got '" + url + "'";
+  }
+  rest = rest.substr(0, rest.find('/'));
+  if (!rest.empty() && rest.front() == '[') {
+    const std::size_t close = rest.find(']');
+    if (close == std::string::npos) return "bad IPv6 literal in '" + url + "'";
+    out.host = rest.substr(1, close - 1);
+    out.port = close + 2 <= rest.size() ? rest.substr(close + 2) : "";
+  } else {
+    const std::size_t colon = rest.find(':');
+    out.host = rest.substr(0, colon);
+    out.port = colon == std::string::npos ? "" : rest.substr(colon + 1);
+  }
+  if (out.port.empty()) out.port = out.tls ? "443" : "80";
+  if (out.host.empty()) return "no host in '" + url + "'";
+  return out;
+}
+
+std::string HttpReply::Header(std::string_view name) const {
+  for (const auto& [key, value] : headers) {
+    if (key.size() == name.size() && strncasecmp(key.data(), name.data(), name.size()) == 0) {
+      return value;
+    }
+  }
+  return "";
+}
+
+core::Result<HttpReply, std::string> SendHttp(const Endpoint& endpoint, const HttpCall& call,
+                                              std::chrono::milliseconds timeout) {
+  try {
+    asio::io_context io;
+    asio::ip::tcp::resolver resolver(io);
+    const auto addresses = resolver.resolve(endpoint.host, endpoint.port);
+    if (!endpoint.tls) {
+      beast::tcp_stream stream(io);
+      stream.expires_after(timeout);
+      stream.connect(addresses);
+      HttpReply reply = Exchange(stream, call);
+      beast::error_code ignored;
+      stream.socket().shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
+      return reply;
+    }
+    ssl::context context(ssl::context::tls_client);
+    LoadTrustedCertificates(context);
+    context.set_verify_mode(ssl::verify_peer);
+    beast::ssl_stream<beast::tcp_stream> stream(io, context);
+    if (!SSL_set_tlsext_host_name(stream.native_handle(), endpoint.host.c_str())) {
+      return std::string("cannot set the TLS server name");
+    }
+    stream.set_verify_callback(ssl::host_name_verification(endpoint.host));
+    beast::get_lowest_layer(stream).expires_after(timeout);
+    beast::get_lowest_layer(stream).connect(addresses);
+    stream.handshake(ssl::stream_base::client);
+    HttpReply reply = Exchange(stream, call);
+    beast::error_code ignored;
+    stream.shutdown(ignored);
+    return reply;
+  } catch (const std::exception& error) {
+    return "cannot reach " + endpoint.host + ":" + endpoint.port + ": " + error.what();
+  }
+}
+
+}  // namespace callrec::httpclient

@@ -1,0 +1,281 @@
+"""The real callrec-lambda binary under a Lambda Runtime API emulator written
+here, with events shaped like Amazon Connect's InvokeLambdaFunction, against a
+real callrec-server as the Connect endpoint (CONNECT_ENDPOINT)."""
+
+import http.server
+import json
+import os
+import queue
+import subprocess
+import threading
+import time
+import unittest
+import uuid
+
+from harness import ACCESS_KEY, BUILD_DIR, SECRET_KEY, ServerTestCase, free_port
+
+# `make interop-test` points this at the static bootstrap of `make lambda-zip`,
+# the binary that is deployed; by default the development build.
+LAMBDA_BIN = os.environ.get("CALLREC_LAMBDA_BIN") or os.path.join(BUILD_DIR, "src",
+                                                                  "callrec-lambda")
+
+
+class RuntimeApiEmulator:
+    """The Runtime API 2018-06-01: /invocation/next hands out queued events with
+    a request id and deadline; /response and /error record the answers."""
+
+    def __init__(self):
+        self.events = queue.Queue()
+        self.answers = {}
+        self.init_errors = []
+        self.answered = threading.Condition()
+        emulator = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args):
+                pass
+
+            def _reply(self, status, body=b"", headers=()):
+                self.send_response(status)
+                for name, value in headers:
+                    self.send_header(name, value)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def do_GET(self):
+                if self.path != "/2018-06-01/runtime/invocation/next":
+                    return self._reply(404)
+                request_id, event, timeout_ms = emulator.events.get()
+                deadline = int(time.time() * 1000) + timeout_ms
+                self._reply(200, event, [("Lambda-Runtime-Aws-Request-Id", request_id),
+                                         ("Lambda-Runtime-Deadline-Ms", str(deadline)),
+                                         ("Content-Type", "application/json")])
+
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                parts = self.path.split("/")
+                with emulator.answered:
+                    if self.path == "/2018-06-01/runtime/init/error":
+                        emulator.init_errors.append(json.loads(body))
+                    elif len(parts) == 6 and parts[5] in ("response", "error"):
+                        emulator.answers[parts[4]] = (parts[5], json.loads(body))
+                    else:
+                        return self._reply(404)
+                    emulator.answered.notify_all()
+                self._reply(202, b'{"status":"OK"}')
+
+        self.port = free_port()
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread.start()
+
+    def invoke(self, event, timeout_ms=8000, raw=None):
+        request_id = str(uuid.uuid4())
+        body = raw if raw is not None else json.dumps(event).encode()
+        self.events.put((request_id, body, timeout_ms))
+        deadline = time.time() + timeout_ms / 1000 + 5
+        with self.answered:
+            while request_id not in self.answers:
+                if not self.answered.wait(timeout=max(0.1, deadline - time.time())):
+                    if time.time() > deadline:
+                        raise AssertionError("the Lambda did not answer %s" % request_id)
+            return self.answers[request_id]
+
+    def close(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+def connect_event(operation, contact_id, track=None, initial=None, related=None, status=None):
+    """An InvokeLambdaFunction event as Amazon Connect sends it."""
+    parameters = {"operation": operation, "initialContactId": initial or contact_id}
+    if track is not None:
+        parameters["voiceRecordingTrack"] = track
+    contact = {"ContactId": contact_id, "InitialContactId": initial or contact_id,
+               "Channel": "VOICE", "InstanceARN":
+               "arn:aws:connect:us-east-1:123456789012:instance/local",
+               "Attributes": {} if status is None else {"callRecordingStatus": status}}
+    if related:
+        contact["RelatedContactId"] = related
+    return {"Name": "ContactFlowEvent",
+            "Details": {"ContactData": contact, "Parameters": parameters}}
+
+
+class LambdaTest(ServerTestCase):
+
+    def setUp(self):
+        super().setUp()
+        self.runtime = RuntimeApiEmulator()
+        self.addCleanup(self.runtime.close)
+
+    def start_lambda(self, endpoint=None, instance_id="local", secret=SECRET_KEY):
+        env = {"PATH": os.environ.get("PATH", ""),
+               "AWS_LAMBDA_RUNTIME_API": "127.0.0.1:%d" % self.runtime.port,
+               "AWS_REGION": "us-east-1",
+               "AWS_ACCESS_KEY_ID": ACCESS_KEY,
+               "AWS_SECRET_ACCESS_KEY": secret,
+               "AWS_SESSION_TOKEN": "session-token-not-checked",
+               "CONNECT_ENDPOINT": endpoint or self.server.url}
+        if instance_id is not None:
+            env["INSTANCE_ID"] = instance_id
+        self.log_path = os.path.join(self.server.data_dir, "lambda.log")
+        log = open(self.log_path, "wb")
+        self.addCleanup(log.close)
+        process = subprocess.Popen([LAMBDA_BIN], env=env, stdout=log, stderr=subprocess.STDOUT)
+
+        def stop():
+            process.kill()
+            process.wait()
+        self.addCleanup(stop)
+        return process
+
+    def invoke(self, event, **kwargs):
+        kind, body = self.runtime.invoke(event, **kwargs)
+        self.assertEqual(kind, "response", body)
+        self.assertTrue(all(isinstance(v, str) for v in body.values()),
+                        "the answer must be a flat string map: %r" % body)
+        return body
+
+    def test_every_operation_reports_the_state_reached(self):
+        self.server = self.new_server()
+        self.server.create_contact("c1")
+        self.start_lambda()
+        steps = [("START", "ALL", "ON", "RECORDING"), ("PAUSE", None, "PAUSED", "PAUSED"),
+                 ("RESUME", None, "ON", "RECORDING"), ("STOP", None, "OFF", "STOPPED")]
+        for operation, track, status, state in steps:
+            answer = self.invoke(connect_event(operation, "c1", track=track))
+            self.assertEqual(answer["statusCode"], "200", answer)
+            self.assertEqual(answer["operation"], operation)
+            self.assertEqual(answer["callRecordingStatus"], status)
+            self.assertIn(("PAUSED" if status == "PAUSED" else
+                           "NOT RECORDING" if status == "OFF" else "RECORDING"),
+                          answer["callRecordingHTML"])
+            self.assertEqual(self.server.state("c1"), state)
+        trail = self.server.get_contact("c1")["AuditTrail"]
+        self.assertEqual([e["Principal"] for e in trail[1:]], [ACCESS_KEY] * 4)
+
+    def test_related_contact_and_track(self):
+        self.server = self.new_server()
+        self.server.create_contact("agent-leg", initial_contact_id="first")
+        self.start_lambda()
+        answer = self.invoke(connect_event("START", "guide-contact", track="FROM_AGENT",
+                                           initial="first", related="agent-leg"))
+        self.assertEqual(answer["statusCode"], "200", answer)
+        self.assertEqual(self.server.get_contact("agent-leg")["Track"], "FROM_AGENT")
+
+    def test_refusals_are_400_and_never_claim_recording(self):
+        self.server = self.new_server()
+        self.server.create_contact("c2")
+        self.start_lambda()
+        for event, needle in [
+                (connect_event("REWIND", "c2"), "Unknown operation"),
+                (connect_event("START", "c2", track="BOTH"), "voiceRecordingTrack")]:
+            answer = self.invoke(event)
+            self.assertEqual(answer["statusCode"], "400", answer)
+            self.assertIn(needle, answer["message"])
+            self.assertEqual(answer["callRecordingStatus"], "OFF")
+        self.assertEqual(self.server.state("c2"), "NOT_STARTED")
+        # A Connect refusal: its status and message, and the state really reached.
+        answer = self.invoke(connect_event("PAUSE", "c2"))
+        self.assertEqual(answer["statusCode"], "400", answer)
+        self.assertIn("InvalidRequestException", answer["message"])
+        self.assertEqual(answer["callRecordingStatus"], "OFF")
+        self.invoke(connect_event("START", "c2", track="ALL"))
+        self.invoke(connect_event("PAUSE", "c2"))
+        answer = self.invoke(connect_event("START", "c2", track="ALL", status="PAUSED"))
+        self.assertEqual(answer["statusCode"], "400", answer)
+        self.assertEqual(answer["callRecordingStatus"], "PAUSED")
+        answer = self.invoke(connect_event("PAUSE", "nobody"))
+        self.assertEqual(answer["statusCode"], "404", answer)
+        self.assertIn("ResourceNotFoundException", answer["message"])
+
+    def test_bad_signature_is_reported_as_connect_error(self):
+        self.server = self.new_server()
+        self.server.create_contact("c3")
+        self.start_lambda(secret="not-the-secret")
+        answer = self.invoke(connect_event("START", "c3", track="ALL"))
+        self.assertEqual(answer["statusCode"], "403", answer)
+        self.assertIn("InvalidSignatureException", answer["message"])
+        self.assertEqual(self.server.state("c3"), "NOT_STARTED")
+
+    def test_dead_endpoint_then_malformed_event_then_good_one(self):
+        self.server = self.new_server()
+        self.server.create_contact("c4")
+        dead = "http://127.0.0.1:%d" % free_port()
+        process = self.start_lambda(endpoint=dead)
+        started = time.time()
+        answer = self.invoke(connect_event("START", "c4", track="ALL"), timeout_ms=1500)
+        self.assertEqual(answer["statusCode"], "502", answer)
+        self.assertEqual(answer["callRecordingStatus"], "OFF")
+        self.assertLess(time.time() - started, 3, "retries must stay within the deadline")
+        answer = self.invoke(None, raw=b"{not json")
+        self.assertEqual(answer["statusCode"], "400", answer)
+        answer = self.invoke({"unexpected": [1, 2, 3]})
+        self.assertEqual(answer["statusCode"], "400", answer)
+        self.assertIsNone(process.poll(), "the runtime must keep serving")
+        # The same process still serves a good event (against the live server).
+        process.kill()
+        process.wait()
+        self.start_lambda()
+        answer = self.invoke(connect_event("START", "c4", track="ALL"))
+        self.assertEqual(answer["statusCode"], "200", answer)
+
+    def test_logs_are_json_lines_without_secrets(self):
+        self.server = self.new_server()
+        self.server.create_contact("c5")
+        self.start_lambda()
+        self.invoke(connect_event("START", "c5", track="ALL"))
+        self.invoke(connect_event("REWIND", "c5"))
+        time.sleep(0.2)
+        with open(self.log_path, "rb") as f:
+            lines = [json.loads(line) for line in f.read().decode().splitlines() if line]
+        invocations = [line for line in lines if line.get("event") == "invocation"]
+        self.assertEqual(len(invocations), 2, lines)
+        self.assertEqual(invocations[0]["statusCode"], 200)
+        self.assertIn("requestId", invocations[0])
+        text = json.dumps(lines)
+        for secret in (SECRET_KEY, "session-token-not-checked"):
+            self.assertNotIn(secret, text)
+
+    def test_missing_instance_id_is_an_init_error(self):
+        self.server = self.new_server()
+        process = self.start_lambda(instance_id=None)
+        self.assertEqual(process.wait(timeout=10), 1)
+        self.assertEqual(len(self.runtime.init_errors), 1)
+        self.assertIn("INSTANCE_ID", self.runtime.init_errors[0]["errorMessage"])
+
+
+class BootstrapPortabilityTest(unittest.TestCase):
+    """provided.al2023 has glibc 2.34 and nothing else we may rely on."""
+
+    def setUp(self):
+        if not os.environ.get("CALLREC_LAMBDA_BIN"):
+            self.skipTest("only the static bootstrap of `make lambda-zip` is checked")
+
+    def test_needs_no_glibc_newer_than_2_34(self):
+        dynamic = subprocess.run(["objdump", "-T", LAMBDA_BIN], capture_output=True,
+                                 text=True, check=True).stdout
+        versions = set()
+        for word in dynamic.split():
+            word = word.strip("()")
+            if word.startswith("GLIBC_2."):
+                versions.add(tuple(int(x) for x in word[len("GLIBC_"):].split(".")))
+        self.assertTrue(versions, "no versioned glibc symbols found: is it dynamic at all?")
+        self.assertLessEqual(max(versions), (2, 34), sorted(versions))
+
+    def test_needs_no_shared_library_outside_glibc(self):
+        needed = subprocess.run(["objdump", "-p", LAMBDA_BIN], capture_output=True,
+                                text=True, check=True).stdout
+        libraries = [line.split()[1] for line in needed.splitlines()
+                     if line.strip().startswith("NEEDED")]
+        glibc = {"libc.so.6", "libm.so.6", "libpthread.so.0", "libdl.so.2", "ld-linux-x86-64.so.2",
+                 "ld-linux-aarch64.so.1", "librt.so.1"}
+        self.assertTrue(libraries)
+        self.assertEqual([lib for lib in libraries if lib not in glibc], [], libraries)
+
+
+if __name__ == "__main__":
+    unittest.main()

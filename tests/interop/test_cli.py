@@ -187,7 +187,7 @@ class CallrecCliTest(ServerTestCase):
             self.assertIn("AWS_ACCESS_KEY_ID", result.stderr)
             self.assertEqual(self.server.state("cl-nocreds"), "NOT_STARTED")
         with self.subTest(case="bad endpoint url"):
-            result = self.server.callrec_cli("--endpoint-url", "https://127.0.0.1:1", "start",
+            result = self.server.callrec_cli("--endpoint-url", "ftp://127.0.0.1:1", "start",
                                              "c", endpoint=False)
             self.assertExit(result, 2)
         with self.subTest(case="help"):

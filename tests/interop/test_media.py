@@ -25,6 +25,7 @@ The helper self-tests at the end need no server.
 
 import datetime
 import hashlib
+import functools
 import json
 import math
 import os
@@ -32,6 +33,7 @@ import re
 import shutil
 import struct
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -82,6 +84,7 @@ class Call:
     def __init__(self, case, contact_id, codec="PCMU", agent_joined=True, initial_contact_id=None,
                  pause_behavior=None, agent_id="agent-m", server=None):
         self.case = case
+        case.calls.append(self)
         self.server = server or case.server
         self.contact_id = contact_id
         self.initial_contact_id = initial_contact_id or contact_id
@@ -235,8 +238,39 @@ class Call:
 
 # ---- base test case -----------------------------------------------------------------------
 
+def retry_when_overloaded(test):
+    """Runs a real-time test again, on a fresh server, when it failed while the
+    machine stalled the test's own RTP sender (> 8 ms behind its schedule): its
+    expectations were void, not the server's behaviour. At most three runs; a
+    failure with punctual senders is reported at once."""
+
+    @functools.wraps(test)
+    def run(self):
+        for attempt in range(3):
+            self.calls = []
+            try:
+                return test(self)
+            except AssertionError:
+                late = max((call.lateness(leg) for call in self.calls
+                            for leg in (call.customer, call.agent) if leg is not None),
+                           default=0.0)
+                if attempt == 2 or late < 0.008:
+                    raise
+                sys.stderr.write("\n%s: the test's sender fell %.1f ms behind; running it "
+                                 "again on a fresh server\n" % (self.id(), late * 1000))
+                self.server.stop()
+                self.server = self.new_server(**self.server_kwargs)
+    return run
+
+
 class MediaCase(ServerTestCase):
     """Starts callrec-server with a private --rtp-ports range per class."""
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        for name, member in list(vars(cls).items()):
+            if name.startswith("test_") and callable(member):
+                setattr(cls, name, retry_when_overloaded(member))
 
     rtp_ports = None  # (low, high)
     pause_behavior = None
@@ -249,6 +283,7 @@ class MediaCase(ServerTestCase):
         if self.pause_behavior:
             extra += ["--pause-behavior", self.pause_behavior]
         self.server_kwargs = {"extra_args": extra, "log_level": self.log_level, "name": "media"}
+        self.calls = []
         super().setUp()
 
     # ---- recordings ---------------------------------------------------------------------

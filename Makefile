@@ -6,7 +6,7 @@ JOBS ?= 2
 RUN_ARGS ?=
 PYTHON ?= $(shell scripts/find-python.sh)
 
-.PHONY: all deps build run test unit-test interop-test bench format format-check clean lambda-zip
+.PHONY: all deps build run test unit-test flow-test interop-test bench format format-check clean lambda-zip
 
 all: build
 
@@ -30,7 +30,10 @@ interop-test: build lambda-zip
 	CALLREC_LAMBDA_BIN=$(abspath $(LAMBDA_BUILD_DIR))/src/callrec-lambda \
 	$(PYTHON) -m unittest discover -s tests/interop -p 'test_*.py' -v
 
-test: unit-test interop-test
+flow-test: deps
+	$(PYTHON) -m unittest discover -s tests/flows -v
+
+test: unit-test flow-test interop-test
 
 # callrec-lambda.zip: the `bootstrap` of a provided.al2023 custom runtime, with
 # everything but glibc linked in (see deploy/template.yaml).

@@ -201,7 +201,7 @@ class LambdaTest(ServerTestCase):
         self.assertIn("InvalidSignatureException", answer["message"])
         self.assertEqual(self.server.state("c3"), "NOT_STARTED")
 
-    def test_dead_endpoint_then_malformed_event_then_good_one(self):
+    def test_dead_endpoint_is_502_within_the_deadline(self):
         self.server = self.new_server()
         self.server.create_contact("c4")
         dead = "http://127.0.0.1:%d" % free_port()
@@ -211,17 +211,71 @@ class LambdaTest(ServerTestCase):
         self.assertEqual(answer["statusCode"], "502", answer)
         self.assertEqual(answer["callRecordingStatus"], "OFF")
         self.assertLess(time.time() - started, 3, "retries must stay within the deadline")
-        answer = self.invoke(None, raw=b"{not json")
-        self.assertEqual(answer["statusCode"], "400", answer)
-        answer = self.invoke({"unexpected": [1, 2, 3]})
-        self.assertEqual(answer["statusCode"], "400", answer)
         self.assertIsNone(process.poll(), "the runtime must keep serving")
-        # The same process still serves a good event (against the live server).
-        process.kill()
-        process.wait()
-        self.start_lambda()
-        answer = self.invoke(connect_event("START", "c4", track="ALL"))
+
+    def test_malformed_events_then_a_good_one_in_the_same_process(self):
+        self.server = self.new_server()
+        self.server.create_contact("c6")
+        process = self.start_lambda()
+        for raw in (b"{not json", b"[1,2,3]", b'{"unexpected": {}}', b'"just a string"'):
+            answer = self.invoke(None, raw=raw)
+            self.assertEqual(answer["statusCode"], "400", (raw, answer))
+        answer = self.invoke(connect_event("START", "c6", track="ALL"))
         self.assertEqual(answer["statusCode"], "200", answer)
+        self.assertEqual(self.server.state("c6"), "RECORDING")
+        self.assertIsNone(process.poll(), "the runtime must keep serving")
+
+    def test_throttling_is_retried_with_backoff_within_the_deadline(self):
+        # A fault injector in front of the real server: the first two calls are
+        # refused as Connect refuses when throttling, the rest pass through.
+        self.server = self.new_server()
+        self.server.create_contact("c7")
+        upstream = self.server.port
+        seen = []
+
+        class Throttle(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args):
+                pass
+
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                seen.append(time.time())
+                if len(seen) <= 2:
+                    payload = b'{"message":"Rate exceeded"}'
+                    self.send_response(429)
+                    self.send_header("x-amzn-ErrorType", "ThrottlingException")
+                    self.send_header("Content-Length", str(len(payload)))
+                    self.end_headers()
+                    self.wfile.write(payload)
+                    return
+                import http.client
+                conn = http.client.HTTPConnection("127.0.0.1", upstream, timeout=10)
+                conn.request("POST", self.path, body, dict(self.headers.items()))
+                reply = conn.getresponse()
+                data = reply.read()
+                self.send_response(reply.status)
+                for name, value in reply.getheaders():
+                    if name.lower() not in ("content-length", "connection", "transfer-encoding"):
+                        self.send_header(name, value)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+        proxy = http.server.ThreadingHTTPServer(("127.0.0.1", free_port()), Throttle)
+        threading.Thread(target=proxy.serve_forever, daemon=True).start()
+        self.addCleanup(proxy.server_close)
+        self.addCleanup(proxy.shutdown)
+        # The Host header the Lambda signs names the proxy; the server checks
+        # signatures over what it receives, which the proxy passes unchanged.
+        self.start_lambda(endpoint="http://127.0.0.1:%d" % proxy.server_address[1])
+        answer = self.invoke(connect_event("START", "c7", track="ALL"))
+        self.assertEqual(answer["statusCode"], "200", answer)
+        self.assertEqual(len(seen), 3)
+        self.assertGreaterEqual(seen[2] - seen[1], 1.5 * (seen[1] - seen[0]) - 0.02,
+                                "the back-off must grow: %s" % seen)
+        self.assertEqual(self.server.state("c7"), "RECORDING")
 
     def test_logs_are_json_lines_without_secrets(self):
         self.server = self.new_server()

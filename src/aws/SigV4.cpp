@@ -241,10 +241,12 @@ std::string FormatAmzDate(std::chrono::system_clock::time_point time) {
   return buffer;
 }
 
-SigV4Signer::SigV4Signer(Credentials credentials, std::string region, std::string service)
+SigV4Signer::SigV4Signer(Credentials credentials, std::string region, std::string service,
+                         bool content_sha256_header)
     : credentials_(std::move(credentials)),
       region_(std::move(region)),
-      service_(std::move(service)) {}
+      service_(std::move(service)),
+      content_sha256_header_(content_sha256_header) {}
 
 void SigV4Signer::Sign(SignableRequest& request, std::string_view body,
                        std::chrono::system_clock::time_point now) const {
@@ -252,7 +254,9 @@ void SigV4Signer::Sign(SignableRequest& request, std::string_view body,
   const std::string date = amz_date.substr(0, 8);
   request.payload_hash = Sha256Hex(body);
   request.headers.emplace_back("X-Amz-Date", amz_date);
-  request.headers.emplace_back("X-Amz-Content-Sha256", request.payload_hash);
+  if (content_sha256_header_) {
+    request.headers.emplace_back("X-Amz-Content-Sha256", request.payload_hash);
+  }
   if (!credentials_.session_token.empty()) {
     request.headers.emplace_back("X-Amz-Security-Token", credentials_.session_token);
   }

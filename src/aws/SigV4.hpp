@@ -46,7 +46,10 @@ std::string FormatAmzDate(std::chrono::system_clock::time_point time);
 
 class SigV4Signer {
  public:
-  SigV4Signer(Credentials credentials, std::string region, std::string service);
+  // `content_sha256_header`: also send (and sign) X-Amz-Content-Sha256, as the
+  // CLI and the Lambda do; botocore sends it for S3 only.
+  SigV4Signer(Credentials credentials, std::string region, std::string service,
+              bool content_sha256_header = true);
 
   // Adds X-Amz-Date, X-Amz-Content-Sha256, X-Amz-Security-Token (if any) and
   // Authorization to `request`, signing every header it carries.
@@ -57,6 +60,7 @@ class SigV4Signer {
   Credentials credentials_;
   std::string region_;
   std::string service_;
+  bool content_sha256_header_;
 };
 
 // Who signed a verified request.

@@ -55,5 +55,42 @@ TEST(SigV4Botocore, EveryBotocoreSignatureVerifiesAndAnyAlterationFails) {
   }
 }
 
+// The signer, from the same requests: botocore's headers without the ones a
+// signer adds, signed at the same moment, must give botocore's Authorization.
+TEST(SigV4Botocore, SignerProducesBotocoresAuthorization) {
+  const auto signed_at = sys_days(year(2026) / 11 / 24) + hours(8) + minutes(30) + seconds(15);
+  int compared = 0;
+  for (const auto& item : LoadVectors()) {
+    const auto& v = item.as_object();
+    auto str = [&](const char* key) { return std::string(v.at(key).as_string()); };
+    SignableRequest request{str("method"),
+                            str("path"),
+                            str("query"),
+                            {{"Host", "connect.us-east-1.amazonaws.com"}},
+                            ""};
+    std::string token;
+    for (const auto& header : v.at("headers").as_array()) {
+      const std::string name(header.as_array()[0].as_string());
+      const std::string value(header.as_array()[1].as_string());
+      if (name == "Authorization" || name == "X-Amz-Date") continue;
+      if (name == "X-Amz-Security-Token") {
+        token = value;
+        continue;
+      }
+      request.headers.emplace_back(name, value);
+    }
+    SigV4Signer signer({str("access_key_id"), str("secret_access_key"), token}, str("region"),
+                       "connect", /*content_sha256_header=*/false);
+    signer.Sign(request, str("body"), signed_at);
+    std::string authorization;
+    for (const auto& [name, value] : request.headers) {
+      if (name == "Authorization") authorization = value;
+    }
+    EXPECT_EQ(authorization, str("authorization")) << str("method") << " " << str("path");
+    ++compared;
+  }
+  EXPECT_GE(compared, 300);
+}
+
 }  // namespace
 }  // namespace callrec::aws

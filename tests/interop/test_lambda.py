@@ -2,11 +2,15 @@
 here, with events shaped like Amazon Connect's InvokeLambdaFunction, against a
 real callrec-server as the Connect endpoint (CONNECT_ENDPOINT)."""
 
+import http.client
 import http.server
 import json
 import os
 import queue
+import shutil
+import ssl
 import subprocess
+import tempfile
 import threading
 import time
 import unittest
@@ -111,7 +115,7 @@ class LambdaTest(ServerTestCase):
         self.runtime = RuntimeApiEmulator()
         self.addCleanup(self.runtime.close)
 
-    def start_lambda(self, endpoint=None, instance_id="local", secret=SECRET_KEY):
+    def start_lambda(self, endpoint=None, instance_id="local", secret=SECRET_KEY, extra_env=None):
         env = {"PATH": os.environ.get("PATH", ""),
                "AWS_LAMBDA_RUNTIME_API": "127.0.0.1:%d" % self.runtime.port,
                "AWS_REGION": "us-east-1",
@@ -121,6 +125,7 @@ class LambdaTest(ServerTestCase):
                "CONNECT_ENDPOINT": endpoint or self.server.url}
         if instance_id is not None:
             env["INSTANCE_ID"] = instance_id
+        env.update(extra_env or {})
         self.log_path = os.path.join(self.server.data_dir, "lambda.log")
         log = open(self.log_path, "wb")
         self.addCleanup(log.close)
@@ -276,6 +281,71 @@ class LambdaTest(ServerTestCase):
         self.assertGreaterEqual(seen[2] - seen[1], 1.5 * (seen[1] - seen[0]) - 0.02,
                                 "the back-off must grow: %s" % seen)
         self.assertEqual(self.server.state("c7"), "RECORDING")
+
+    def test_https_endpoint_with_certificate_verification(self):
+        # A TLS front (Python's ssl with a certificate made here for 127.0.0.1)
+        # before the real server: the Lambda must verify it against the CA
+        # bundle it is given, and refuse it against any other.
+        self.server = self.new_server()
+        self.server.create_contact("c8")
+        workdir = tempfile.mkdtemp(prefix="callrec-tls-")
+        self.addCleanup(shutil.rmtree, workdir, True)
+        cert, key = os.path.join(workdir, "cert.pem"), os.path.join(workdir, "key.pem")
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+                        "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+                        "-keyout", key, "-out", cert], check=True, capture_output=True)
+        upstream = self.server.port
+
+        class Front(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args):
+                pass
+
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                conn = http.client.HTTPConnection("127.0.0.1", upstream, timeout=10)
+                conn.request("POST", self.path, body, dict(self.headers.items()))
+                reply = conn.getresponse()
+                data = reply.read()
+                self.send_response(reply.status)
+                for name, value in reply.getheaders():
+                    if name.lower() not in ("content-length", "connection", "transfer-encoding"):
+                        self.send_header(name, value)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+        front = http.server.ThreadingHTTPServer(("127.0.0.1", free_port()), Front)
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(cert, key)
+        front.socket = context.wrap_socket(front.socket, server_side=True)
+        threading.Thread(target=front.serve_forever, daemon=True).start()
+        self.addCleanup(front.server_close)
+        self.addCleanup(front.shutdown)
+        endpoint = "https://127.0.0.1:%d" % front.server_address[1]
+
+        trusted = self.start_lambda(endpoint=endpoint, extra_env={"SSL_CERT_FILE": cert})
+        answer = self.invoke(connect_event("START", "c8", track="ALL"))
+        self.assertEqual(answer["statusCode"], "200", answer)
+        self.assertEqual(self.server.state("c8"), "RECORDING")
+        trusted.kill()
+        trusted.wait()
+        # A fresh Runtime API: the killed process's long poll still holds the old one.
+        self.runtime = RuntimeApiEmulator()
+        self.addCleanup(self.runtime.close)
+
+        # Against a bundle that does not hold that certificate: refused, nothing changes.
+        other = os.path.join(workdir, "other.pem")
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+                        "-subj", "/CN=someone-else", "-keyout", os.path.join(workdir, "k2.pem"),
+                        "-out", other], check=True, capture_output=True)
+        self.start_lambda(endpoint=endpoint, extra_env={"SSL_CERT_FILE": other})
+        answer = self.invoke(connect_event("PAUSE", "c8"), timeout_ms=1500)
+        self.assertEqual(answer["statusCode"], "502", answer)
+        self.assertIn("certificate", answer["message"].lower())
+        self.assertEqual(answer["callRecordingStatus"], "OFF")
+        self.assertEqual(self.server.state("c8"), "RECORDING")
 
     def test_logs_are_json_lines_without_secrets(self):
         self.server = self.new_server()

@@ -97,14 +97,61 @@ SqliteContactStore::SqliteContactStore(const std::filesystem::path& path, Dispat
       INSERT INTO audit(contact_id, at_ms, operation, principal, result, detail)
       VALUES(?1, ?2, ?3, ?4, ?5, ?6))sql");
     reader_ = Open(path, SQLITE_OPEN_READONLY);
+    // Most of a checkpoint's copying runs on its own connection and thread, beside the
+    // writer (WAL lets a passive checkpoint run while commits go on), from half the
+    // usual threshold. The writer still checkpoints at the usual threshold between two
+    // transactions, as SQLite's automatic checkpoint does, so the WAL is reset, but by
+    // then little is left to copy. synchronous=FULL on this connection too.
+    checkpointer_ = Open(path, SQLITE_OPEN_READWRITE);
+    Exec(checkpointer_, "PRAGMA synchronous=FULL;", "cannot make " + where + " durable");
+    sqlite3_wal_hook(writer_, &SqliteContactStore::OnWalCommit, this);
   } catch (...) {
     sqlite3_finalize(upsert_contact_);
     sqlite3_finalize(insert_audit_);
     sqlite3_close(writer_);
     sqlite3_close(reader_);
+    sqlite3_close(checkpointer_);
     throw;
   }
+  checkpoint_thread_ = std::thread([this] { CheckpointLoop(); });
   writer_thread_ = std::thread([this] { WriterLoop(); });
+}
+
+int SqliteContactStore::OnWalCommit(void* self, sqlite3* db, const char* name, int pages) {
+  // SQLite's default automatic checkpoint threshold, on the writer thread.
+  constexpr int kCheckpointPages = 1000;
+  constexpr int kBackgroundPages = kCheckpointPages / 2;  // from here, every 250 new pages
+  if (pages >= kCheckpointPages) {
+    sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+  } else if (pages >= kBackgroundPages) {
+    // Not after every commit: each checkpoint syncs the database file.
+    auto* store = static_cast<SqliteContactStore*>(self);
+    if (pages < store->checkpoint_requested_at_) store->checkpoint_requested_at_ = 0;
+    if (pages < store->checkpoint_requested_at_ + kBackgroundPages / 2 &&
+        store->checkpoint_requested_at_ != 0) {
+      return SQLITE_OK;
+    }
+    store->checkpoint_requested_at_ = pages;
+    {
+      std::lock_guard lock(store->checkpoint_mutex_);
+      store->checkpoint_wanted_ = true;
+    }
+    store->checkpoint_cv_.notify_one();
+  }
+  return SQLITE_OK;
+}
+
+void SqliteContactStore::CheckpointLoop() {
+  for (;;) {
+    {
+      std::unique_lock lock(checkpoint_mutex_);
+      checkpoint_cv_.wait(lock, [this] { return checkpoint_stopping_ || checkpoint_wanted_; });
+      if (checkpoint_stopping_) return;
+      checkpoint_wanted_ = false;
+    }
+    // Passive: never blocks the writer; what it cannot copy now, the next one will.
+    sqlite3_wal_checkpoint_v2(checkpointer_, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+  }
 }
 
 void SqliteContactStore::Close() {
@@ -114,6 +161,12 @@ void SqliteContactStore::Close() {
   }
   queue_cv_.notify_all();
   if (writer_thread_.joinable()) writer_thread_.join();
+  {
+    std::lock_guard lock(checkpoint_mutex_);
+    checkpoint_stopping_ = true;
+  }
+  checkpoint_cv_.notify_all();
+  if (checkpoint_thread_.joinable()) checkpoint_thread_.join();
 }
 
 SqliteContactStore::~SqliteContactStore() {
@@ -121,6 +174,7 @@ SqliteContactStore::~SqliteContactStore() {
   sqlite3_finalize(upsert_contact_);
   sqlite3_finalize(insert_audit_);
   sqlite3_close(reader_);
+  sqlite3_close(checkpointer_);
   sqlite3_close(writer_);
 }
 

@@ -47,11 +47,14 @@ class SqliteContactStore final : public ContactStore {
   };
 
   void WriterLoop();
+  void CheckpointLoop();
+  static int OnWalCommit(void* self, sqlite3* db, const char* name, int pages);
   std::string CommitBatch(std::deque<Pending>& batch);
 
   Dispatch dispatch_;
   sqlite3* writer_ = nullptr;
   sqlite3* reader_ = nullptr;
+  sqlite3* checkpointer_ = nullptr;
   sqlite3_stmt* upsert_contact_ = nullptr;
   sqlite3_stmt* insert_audit_ = nullptr;
 
@@ -62,6 +65,13 @@ class SqliteContactStore final : public ContactStore {
   bool stopping_ = false;
   StoreStats stats_;
   std::thread writer_thread_;
+
+  std::mutex checkpoint_mutex_;
+  std::condition_variable checkpoint_cv_;
+  bool checkpoint_wanted_ = false;
+  bool checkpoint_stopping_ = false;
+  int checkpoint_requested_at_ = 0;  // WAL pages at the last request; writer thread only
+  std::thread checkpoint_thread_;
 };
 
 }  // namespace callrec::store

@@ -1,10 +1,10 @@
 #include "api/ConnectApi.hpp"
 
-#include <array>
 #include <boost/json.hpp>
 #include <optional>
 
 #include "api/ControlErrors.hpp"
+#include "aws/ConnectPaths.hpp"
 #include "log/Log.hpp"
 
 namespace callrec::api {
@@ -13,27 +13,12 @@ namespace {
 namespace json = boost::json;
 using core::Operation;
 
-struct Route {
-  std::string_view path;
-  Operation operation;
-};
-
-constexpr std::array kRoutes{
-    Route{"/contact/start-recording", Operation::kStart},
-    Route{"/contact/stop-recording", Operation::kStop},
-    Route{"/contact/suspend-recording", Operation::kPause},
-    Route{"/contact/resume-recording", Operation::kResume},
-};
-
 std::string_view PathOf(std::string_view target) {
   return target.substr(0, target.find('?'));
 }
 
 std::optional<Operation> OperationFor(std::string_view path) {
-  for (const Route& route : kRoutes) {
-    if (route.path == path) return route.operation;
-  }
-  return std::nullopt;
+  return aws::OperationAtConnectPath(path);
 }
 
 aws::SignableRequest ToSignable(const HttpRequest& request) {

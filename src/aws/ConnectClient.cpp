@@ -3,22 +3,10 @@
 #include <boost/json.hpp>
 #include <thread>
 
+#include "aws/ConnectPaths.hpp"
+
 namespace callrec::aws {
 namespace {
-
-std::string PathOf(core::Operation operation) {
-  switch (operation) {
-    case core::Operation::kStart:
-      return "/contact/start-recording";
-    case core::Operation::kStop:
-      return "/contact/stop-recording";
-    case core::Operation::kPause:
-      return "/contact/suspend-recording";
-    case core::Operation::kResume:
-      return "/contact/resume-recording";
-  }
-  return "/";
-}
 
 bool Retryable(const ConnectCallError& error) {
   return error.status == 0 || error.status == 429 || error.status >= 500 ||
@@ -52,8 +40,11 @@ ConnectClient::Outcome ConnectClient::Call(core::Operation operation,
   auto backoff = std::chrono::milliseconds(50);
   for (;;) {
     outcome.attempts += 1;
-    SignableRequest request{
-        "POST", PathOf(operation), "", {{"Host", host}, {"Content-Type", "application/json"}}, ""};
+    SignableRequest request{"POST",
+                            std::string(ConnectPath(operation)),
+                            "",
+                            {{"Host", host}, {"Content-Type", "application/json"}},
+                            ""};
     signer_.Sign(request, text, std::chrono::system_clock::now());
     const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
         deadline - std::chrono::steady_clock::now());

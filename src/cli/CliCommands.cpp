@@ -2,11 +2,12 @@
 
 #include <CLI/CLI.hpp>
 #include <boost/json.hpp>
+#include <cctype>
 #include <chrono>
 #include <cstdlib>
 #include <ostream>
 
-#include "aws/SigV4.hpp"
+#include "aws/ConnectClient.hpp"
 #include "aws/UriEncoding.hpp"
 #include "httpclient/HttpClient.hpp"
 #include "media/RecordingVerifier.hpp"
@@ -44,9 +45,20 @@ struct Options {
 };
 
 // Prints an API error (AWS shape) and returns the exit code for it.
+int ReportError(unsigned status, std::string type, const std::string& message,
+                const Options& options, std::ostream& out, std::ostream& err) {
+  if (type.empty()) type = "HTTP " + std::to_string(status);
+  if (options.as_json) {
+    out << json::serialize(json::object{{"Error", type}, {"Message", message}, {"Status", status}})
+        << "\n";
+  } else {
+    err << "error: " << type << ": " << message << "\n";
+  }
+  return 1;
+}
+
 int ReportError(const HttpReply& reply, const Options& options, std::ostream& out,
                 std::ostream& err) {
-  std::string type = reply.Header("x-amzn-ErrorType");
   std::string message = reply.body;
   json::error_code ec;
   json::value body = json::parse(reply.body, ec);
@@ -55,15 +67,7 @@ int ReportError(const HttpReply& reply, const Options& options, std::ostream& ou
       message = std::string(m->as_string());
     }
   }
-  if (type.empty()) type = "HTTP " + std::to_string(reply.status);
-  if (options.as_json) {
-    out << json::serialize(
-               json::object{{"Error", type}, {"Message", message}, {"Status", reply.status}})
-        << "\n";
-  } else {
-    err << "error: " << type << ": " << message << "\n";
-  }
-  return 1;
+  return ReportError(reply.status, reply.Header("x-amzn-ErrorType"), message, options, out, err);
 }
 
 core::Result<HttpReply, std::string> CallV1(const Options& options, const std::string& target) {
@@ -91,12 +95,13 @@ void PrintContact(const json::object& contact, std::ostream& out) {
       << "  initial=" << text("InitialContactId") << "\n";
 }
 
+std::string Uppercase(std::string text) {
+  for (char& c : text) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return text;
+}
+
 int RecordingOperation(const std::string& command, const Options& options, std::ostream& out,
                        std::ostream& err) {
-  static const std::map<std::string, std::string> kPaths{{"start", "/contact/start-recording"},
-                                                         {"stop", "/contact/stop-recording"},
-                                                         {"pause", "/contact/suspend-recording"},
-                                                         {"resume", "/contact/resume-recording"}};
   if (options.access_key.empty() || options.secret_key.empty()) {
     err << "error: credentials are needed: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or "
            "--access-key and --secret-key\n";
@@ -107,31 +112,25 @@ int RecordingOperation(const std::string& command, const Options& options, std::
     err << "error: " << endpoint.error() << "\n";
     return 2;
   }
-  json::object body{
-      {"InstanceId", options.instance_id},
-      {"ContactId", options.contact_id},
-      {"InitialContactId",
-       options.initial_contact_id.empty() ? options.contact_id : options.initial_contact_id}};
-  if (command == "start") {
-    body["VoiceRecordingConfiguration"] = json::object{{"VoiceRecordingTrack", options.track}};
+  // The same client as callrec-lambda: SigV4, retries of throttling within the deadline.
+  const aws::ConnectClient client(endpoint.value(),
+                                  {options.access_key, options.secret_key, options.session_token},
+                                  options.region);
+  const auto outcome = client.Call(
+      *core::ParseOperation(Uppercase(command)),  // the subcommands are the operations
+      options.instance_id, options.contact_id,
+      options.initial_contact_id.empty() ? options.contact_id : options.initial_contact_id,
+      core::ParseTrack(options.track).value_or(core::Track::kAll),
+      std::chrono::steady_clock::now() + std::chrono::seconds(10));
+  if (outcome.error) {
+    const aws::ConnectCallError& error = *outcome.error;
+    if (error.status == 0) {
+      err << "error: " << error.message << "\n";
+      return 1;
+    }
+    return ReportError(static_cast<unsigned>(error.status), error.type, error.message, options, out,
+                       err);
   }
-  HttpCall call{"POST", kPaths.at(command), {}, json::serialize(body)};
-  aws::SignableRequest signable{
-      call.method,
-      call.target,
-      "",
-      {{"Host", endpoint->host + ":" + endpoint->port}, {"Content-Type", "application/json"}},
-      ""};
-  aws::SigV4Signer signer({options.access_key, options.secret_key, options.session_token},
-                          options.region, "connect");
-  signer.Sign(signable, call.body, std::chrono::system_clock::now());
-  call.headers = signable.headers;
-  auto reply = SendHttp(*endpoint, call);
-  if (!reply) {
-    err << "error: " << reply.error() << "\n";
-    return 1;
-  }
-  if (reply->status != 200) return ReportError(*reply, options, out, err);
 
   // With the admin token, show the state the operation reached.
   std::optional<json::object> contact;

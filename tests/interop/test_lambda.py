@@ -93,6 +93,21 @@ class RuntimeApiEmulator:
         self.httpd.server_close()
 
 
+def forward(handler, upstream, body):
+    """Passes a POST unchanged to the real server and its answer back."""
+    conn = http.client.HTTPConnection("127.0.0.1", upstream, timeout=10)
+    conn.request("POST", handler.path, body, dict(handler.headers.items()))
+    reply = conn.getresponse()
+    data = reply.read()
+    handler.send_response(reply.status)
+    for name, value in reply.getheaders():
+        if name.lower() not in ("content-length", "connection", "transfer-encoding"):
+            handler.send_header(name, value)
+    handler.send_header("Content-Length", str(len(data)))
+    handler.end_headers()
+    handler.wfile.write(data)
+
+
 def connect_event(operation, contact_id, track=None, initial=None, related=None, status=None):
     """An InvokeLambdaFunction event as Amazon Connect sends it."""
     parameters = {"operation": operation, "initialContactId": initial or contact_id}
@@ -255,18 +270,7 @@ class LambdaTest(ServerTestCase):
                     self.end_headers()
                     self.wfile.write(payload)
                     return
-                import http.client
-                conn = http.client.HTTPConnection("127.0.0.1", upstream, timeout=10)
-                conn.request("POST", self.path, body, dict(self.headers.items()))
-                reply = conn.getresponse()
-                data = reply.read()
-                self.send_response(reply.status)
-                for name, value in reply.getheaders():
-                    if name.lower() not in ("content-length", "connection", "transfer-encoding"):
-                        self.send_header(name, value)
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
+                forward(self, upstream, body)
 
         proxy = http.server.ThreadingHTTPServer(("127.0.0.1", free_port()), Throttle)
         threading.Thread(target=proxy.serve_forever, daemon=True).start()
@@ -304,17 +308,7 @@ class LambdaTest(ServerTestCase):
 
             def do_POST(self):
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                conn = http.client.HTTPConnection("127.0.0.1", upstream, timeout=10)
-                conn.request("POST", self.path, body, dict(self.headers.items()))
-                reply = conn.getresponse()
-                data = reply.read()
-                self.send_response(reply.status)
-                for name, value in reply.getheaders():
-                    if name.lower() not in ("content-length", "connection", "transfer-encoding"):
-                        self.send_header(name, value)
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
+                forward(self, upstream, body)
 
         front = http.server.ThreadingHTTPServer(("127.0.0.1", free_port()), Front)
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)

@@ -11,8 +11,11 @@ packages=(
   libssl-dev                               # SHA-256, HMAC, constant-time compare
   libspdlog-dev                            # structured logging
   libcli11-dev                             # one option table for flags and config file
+  libsofia-sip-ua-dev                      # SIP stack (transactions, dialogs, session timers, SDP, multipart)
+  libxml2-dev                              # SIPREC rs-metadata (RFC 7865) XML
   libgtest-dev libgmock-dev                # unit tests
   clang-format
+  sip-tester                               # SIPp: the SIPREC interop peer
 )
 
 missing=()

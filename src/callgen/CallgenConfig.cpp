@@ -1,0 +1,213 @@
+#include "callgen/CallgenConfig.hpp"
+
+#include <CLI/CLI.hpp>
+
+#include <algorithm>
+#include <ostream>
+
+#include "callgen/AudioClip.hpp"
+#include "callgen/RtpSocket.hpp"
+
+namespace callrec::callgen {
+namespace {
+
+// "HOST:PORT" or "[IPv6]:PORT".
+bool SplitTarget(const std::string& text, std::string& host, std::uint16_t& port) {
+  std::string port_text;
+  if (!text.empty() && text.front() == '[') {
+    const auto close = text.find(']');
+    if (close == std::string::npos || close + 1 >= text.size() || text[close + 1] != ':') {
+      return false;
+    }
+    host = text.substr(1, close - 1);
+    port_text = text.substr(close + 2);
+  } else {
+    const auto colon = text.rfind(':');
+    if (colon == std::string::npos || text.find(':') != colon) return false;
+    host = text.substr(0, colon);
+    port_text = text.substr(colon + 1);
+  }
+  if (host.empty() || port_text.empty() || port_text.size() > 5 ||
+      !std::all_of(port_text.begin(), port_text.end(), ::isdigit)) {
+    return false;
+  }
+  const int value = std::stoi(port_text);
+  if (value < 1 || value > 65535) return false;
+  port = static_cast<std::uint16_t>(value);
+  return true;
+}
+
+std::optional<PauseWindow> ParsePause(const std::string& text) {
+  const auto dash = text.find('-');
+  if (dash == std::string::npos) return std::nullopt;
+  try {
+    std::size_t used = 0;
+    const double start = std::stod(text.substr(0, dash), &used);
+    if (used != dash) return std::nullopt;
+    const std::string rest = text.substr(dash + 1);
+    const double end = std::stod(rest, &used);
+    if (used != rest.size()) return std::nullopt;
+    return PauseWindow{Seconds{start}, Seconds{end}};
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
+}
+
+}  // namespace
+
+std::string ContactIdOf(const CallgenConfig& config, int index) {
+  if (!config.contact_id_prefix.empty()) {
+    return config.contact_id_prefix + "-" + std::to_string(index + 1);
+  }
+  return config.contact_id;
+}
+
+std::string TransferContactIdOf(const CallgenConfig& config, int index) {
+  const std::string first = ContactIdOf(config, index);
+  return first.empty() ? std::string() : first + "-transfer";
+}
+
+std::string InitialContactIdOf(const CallgenConfig& config, int index, bool transferred) {
+  if (!config.initial_contact_id.empty()) return config.initial_contact_id;
+  return transferred ? ContactIdOf(config, index) : std::string();
+}
+
+std::optional<std::string> CheckTimings(const CallgenConfig& c) {
+  const auto within = [&](Seconds t) { return t.count() >= 0 && t < c.duration; };
+  if (c.duration.count() <= 0) return "--duration must be positive";
+  if (c.agent_joins_after && !within(*c.agent_joins_after)) {
+    return "--agent-joins-after must be within the call (0 to --duration)";
+  }
+  if (c.transfer_after) {
+    if (!within(*c.transfer_after) || c.transfer_after->count() <= 0) {
+      return "--transfer-after must be within the call (after 0, before --duration)";
+    }
+    if (c.agent_joins_after && *c.agent_joins_after >= *c.transfer_after) {
+      return "--agent-joins-after must come before --transfer-after";
+    }
+  }
+  if (c.client_pause) {
+    const auto& p = *c.client_pause;
+    if (p.start.count() < 0 || p.end <= p.start || p.end >= c.duration) {
+      return "--client-pause START-END needs 0 <= START < END < --duration";
+    }
+    if (c.transfer_after && p.start < *c.transfer_after && p.end > *c.transfer_after) {
+      return "--client-pause must not span --transfer-after";
+    }
+  }
+  if (!c.contact_id.empty() && c.sessions > 1) {
+    return "--contact-id names one call; use --contact-id-prefix with --sessions";
+  }
+  return std::nullopt;
+}
+
+core::Result<CallgenConfig, int> ParseCallgenConfig(int argc, const char* const* argv,
+                                                    std::ostream& out, std::ostream& err) {
+  CallgenConfig config;
+  std::string target;
+  std::string codec = "PCMU";
+  double duration = 0;
+  double agent_joins_after = -1;
+  double transfer_after = -1;
+  std::string pause;
+
+  CLI::App app{
+      "callrec-callgen: a SIPREC recording client (SRC) simulator. Places calls to a\n"
+      "recording server: one INVITE per call (Require: siprec, multipart SDP + rs-metadata),\n"
+      "customer and agent audio as 20 ms G.711 RTP, re-INVITEs for a late agent or a client\n"
+      "pause, a second session for a transfer, then BYE. Prints what it sent. Times are\n"
+      "seconds from the call's 200 OK. Exit code 1 when any session failed."};
+  app.add_option("--target", target, "Recording server, HOST:PORT ([IPv6]:PORT)")->required();
+  app.add_option("--transport", config.transport, "SIP transport")
+      ->check(CLI::IsMember({"udp", "tcp"}))
+      ->capture_default_str();
+  app.add_option("--local-ip", config.local_ip,
+                 "Local address for SIP and RTP (default: the one routed toward the target)");
+  app.add_option("--sessions", config.sessions, "Calls to place")
+      ->check(CLI::Range(1, 100000))
+      ->capture_default_str();
+  app.add_option("--rate", config.rate, "Calls started per second")
+      ->check(CLI::Range(0.001, 10000.0))
+      ->capture_default_str();
+  app.add_option("--duration", duration,
+                 "Seconds from 200 OK to BYE (default: the longer WAV, else 5)");
+  app.add_option("--customer-wav", config.customer_wav,
+                 "Customer audio: 8 kHz mono WAV, µ-law, A-law or 16-bit PCM (default: 440 Hz)")
+      ->check(CLI::ExistingFile);
+  app.add_option("--agent-wav", config.agent_wav, "Agent audio, same formats (default: 1000 Hz)")
+      ->check(CLI::ExistingFile);
+  app.add_option("--codec", codec, "Codec sent; WAVs are transcoded if needed")
+      ->check(CLI::IsMember({"PCMU", "PCMA"}, CLI::ignore_case))
+      ->capture_default_str();
+  auto* contact =
+      app.add_option("--contact-id", config.contact_id, "X-Contact-Id of the call (one call only)");
+  app.add_option("--contact-id-prefix", config.contact_id_prefix,
+                 "X-Contact-Id P-1, P-2, ... per call (a transfer adds -transfer)")
+      ->excludes(contact);
+  app.add_option("--initial-contact-id", config.initial_contact_id,
+                 "X-Initial-Contact-Id (default: none; a transfer sends the first contact id)");
+  app.add_option("--customer-aor", config.customer_aor, "Customer participant's AoR")
+      ->capture_default_str();
+  app.add_option("--agent-aor", config.agent_aor, "Agent participant's AoR")->capture_default_str();
+  app.add_option("--transfer-agent-aor", config.transfer_agent_aor,
+                 "Agent of the session after --transfer-after")
+      ->capture_default_str();
+  app.add_option("--agent-joins-after", agent_joins_after,
+                 "The agent joins late: first INVITE without the agent participant (its stream\n"
+                 "silent), re-INVITE with full metadata at this time, agent audio from then");
+  app.add_option("--transfer-after", transfer_after,
+                 "At this time, open a second session in the same group (new session id, new\n"
+                 "contact id, --transfer-agent-aor) and BYE the first");
+  app.add_option("--client-pause", pause,
+                 "START-END: re-INVITE with every stream a=inactive at START (no RTP sent),\n"
+                 "back to a=sendonly at END");
+  app.add_flag("--json", config.json, "Print the report as JSON");
+  app.add_flag("-v,--verbose", config.verbose, "Print each SIP event as it happens (stderr)");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& error) {
+    const int code = app.exit(error, out, err);
+    return code == 0 ? 0 : 2;
+  }
+  const auto usage = [&](const std::string& message) {
+    err << "callrec-callgen: " << message << "\nRun with --help for more information.\n";
+    return core::Result<CallgenConfig, int>(2);
+  };
+  if (!SplitTarget(target, config.target_host, config.target_port)) {
+    return usage("--target must be HOST:PORT, e.g. 127.0.0.1:5060");
+  }
+  if (!MakeUdpAddress(config.target_host, config.target_port)) {
+    return usage("--target host must be a numeric IP address: " + config.target_host);
+  }
+  if (config.local_ip.empty()) {
+    auto local = LocalIpToward(config.target_host);
+    if (!local) return usage(local.error().message);
+    config.local_ip = *local;
+  } else if (!MakeUdpAddress(config.local_ip, 0)) {
+    return usage("--local-ip must be a numeric IP address");
+  }
+  config.codec = *media::ParseCodecName(codec);
+  if (duration > 0) {
+    config.duration = Seconds{duration};
+  } else {
+    double longest = 0;
+    for (const auto& path : {config.customer_wav, config.agent_wav}) {
+      if (path.empty()) continue;
+      auto wav = ReadWav(path);
+      if (!wav) return usage(wav.error());
+      longest = std::max(longest, static_cast<double>(wav->samples()) / 8000.0);
+    }
+    config.duration = Seconds{longest > 0 ? longest : 5.0};
+  }
+  if (agent_joins_after >= 0) config.agent_joins_after = Seconds{agent_joins_after};
+  if (transfer_after >= 0) config.transfer_after = Seconds{transfer_after};
+  if (!pause.empty()) {
+    config.client_pause = ParsePause(pause);
+    if (!config.client_pause) return usage("--client-pause must be START-END in seconds, e.g. 2-4");
+  }
+  if (auto conflict = CheckTimings(config)) return usage(*conflict);
+  return config;
+}
+
+}  // namespace callrec::callgen

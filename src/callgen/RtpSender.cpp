@@ -1,0 +1,125 @@
+#include "callgen/RtpSender.hpp"
+
+#include <sys/socket.h>
+
+#include <algorithm>
+#include <functional>
+
+namespace callrec::callgen {
+
+RtpSender::RtpSender() : thread_([this] { Run(); }) {}
+
+RtpSender::~RtpSender() {
+  Stop();
+}
+
+void RtpSender::Start(std::shared_ptr<OutboundStream> stream, UdpAddress destination,
+                      SteadyTime origin, std::int64_t first_slot, std::int64_t clip_start) {
+  Post(Command{Command::Kind::kStart, std::move(stream), destination, origin, first_slot,
+               clip_start});
+}
+
+void RtpSender::SetSending(const std::shared_ptr<OutboundStream>& stream, bool sending) {
+  Post(Command{sending ? Command::Kind::kSend : Command::Kind::kPause, stream, {}, {}, 0, 0});
+}
+
+void RtpSender::Finish(const std::shared_ptr<OutboundStream>& stream) {
+  Post(Command{Command::Kind::kFinish, stream, {}, {}, 0, 0});
+}
+
+void RtpSender::Stop() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  wake_.notify_one();
+  if (thread_.joinable()) thread_.join();
+}
+
+void RtpSender::Post(Command command) {
+  {
+    std::lock_guard lock(mutex_);
+    pending_.push_back(std::move(command));
+  }
+  wake_.notify_one();
+}
+
+void RtpSender::Apply(std::vector<Command>& commands, std::vector<Due>& heap) {
+  for (auto& command : commands) {
+    OutboundStream& stream = *command.stream;
+    switch (command.kind) {
+      case Command::Kind::kStart:
+        stream.destination_ = command.destination;
+        stream.origin_ = command.origin;
+        stream.next_slot_ = command.first_slot;
+        stream.sending_ = true;
+        stream.packetizer_.set_audio_offset(command.clip_start -
+                                            command.first_slot * kSamplesPerPacket);
+        heap.push_back(Due{SlotDue(stream.origin_, stream.next_slot_), command.stream});
+        std::push_heap(heap.begin(), heap.end(), std::greater<>());
+        break;
+      case Command::Kind::kSend:
+        stream.sending_ = true;
+        break;
+      case Command::Kind::kPause:
+        stream.sending_ = false;
+        break;
+      case Command::Kind::kFinish:
+        stream.stopped_ = true;
+        break;
+    }
+  }
+  commands.clear();
+}
+
+void RtpSender::SendOne(OutboundStream& stream, SteadyTime due) {
+  std::array<std::uint8_t, kMaxRtpPacket> packet;
+  const std::size_t size = stream.packetizer_.Build(stream.next_slot_, packet);
+  const ssize_t sent = sendto(stream.socket_.fd(), packet.data(), size, MSG_DONTWAIT,
+                              reinterpret_cast<const sockaddr*>(&stream.destination_.storage),
+                              stream.destination_.length);
+  stream.stats_.lateness.Record(std::chrono::steady_clock::now() - due);
+  if (sent == static_cast<ssize_t>(size)) {
+    ++stream.stats_.packets;
+    stream.stats_.bytes += size - kRtpHeaderSize;
+  } else {
+    ++stream.stats_.send_errors;
+  }
+}
+
+void RtpSender::Run() {
+  std::vector<Due> heap;  // min-heap on due time
+  std::vector<Command> commands;
+  std::unique_lock lock(mutex_);
+  for (;;) {
+    commands.swap(pending_);
+    Apply(commands, heap);
+    if (stopping_) break;
+    if (heap.empty()) {
+      wake_.wait(lock, [this] { return stopping_ || !pending_.empty(); });
+      continue;
+    }
+    const SteadyTime next = heap.front().at;
+    if (next > std::chrono::steady_clock::now()) {
+      wake_.wait_until(lock, next, [this] { return stopping_ || !pending_.empty(); });
+      continue;
+    }
+    lock.unlock();
+    const SteadyTime now = std::chrono::steady_clock::now();
+    while (!heap.empty() && heap.front().at <= now) {
+      std::pop_heap(heap.begin(), heap.end(), std::greater<>());
+      Due due = std::move(heap.back());
+      heap.pop_back();
+      OutboundStream& stream = *due.stream;
+      if (stream.stopped_) continue;
+      if (stream.sending_) SendOne(stream, due.at);
+      ++stream.next_slot_;
+      due.at = SlotDue(stream.origin_, stream.next_slot_);
+      heap.push_back(std::move(due));
+      std::push_heap(heap.begin(), heap.end(), std::greater<>());
+    }
+    lock.lock();
+  }
+}
+
+}  // namespace callrec::callgen

@@ -1,0 +1,140 @@
+#include "sip/SdpOffer.hpp"
+
+#include <sofia-sip/sdp.h>
+
+#include <algorithm>
+#include <cctype>
+#include <memory>
+
+#include "sip/SiprecBody.hpp"
+
+namespace callrec::sip {
+namespace {
+
+struct ParserDeleter {
+  void operator()(sdp_parser_t* parser) const { sdp_parser_free(parser); }
+};
+
+std::string Upper(std::string_view text) {
+  std::string out(text);
+  std::transform(out.begin(), out.end(), out.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
+  return out;
+}
+
+std::string LowerCopy(std::string_view text) {
+  std::string out(text);
+  std::transform(out.begin(), out.end(), out.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return out;
+}
+
+// The last direction attribute in a list (RFC 4566 allows one; the last wins if
+// a client repeats them).
+std::optional<Direction> DirectionOf(const sdp_attribute_t* attributes) {
+  std::optional<Direction> found;
+  for (const sdp_attribute_t* a = attributes; a != nullptr; a = a->a_next) {
+    const std::string name = LowerCopy(a->a_name == nullptr ? "" : a->a_name);
+    if (name == "sendrecv") found = Direction::kSendRecv;
+    if (name == "sendonly") found = Direction::kSendOnly;
+    if (name == "recvonly") found = Direction::kRecvOnly;
+    if (name == "inactive") found = Direction::kInactive;
+  }
+  return found;
+}
+
+std::string LabelOf(const sdp_attribute_t* attributes) {
+  for (const sdp_attribute_t* a = attributes; a != nullptr; a = a->a_next) {
+    if (a->a_name != nullptr && LowerCopy(a->a_name) == "label") {
+      return a->a_value == nullptr ? "" : a->a_value;
+    }
+  }
+  return "";
+}
+
+OfferedStream ToStream(const sdp_media_t& m, const sdp_session_t& session,
+                       std::string_view signalling_source_address) {
+  OfferedStream stream;
+  stream.media = LowerCopy(m.m_type_name == nullptr ? "" : m.m_type_name);
+  stream.label = LabelOf(m.m_attributes);
+  if (m.m_connections != nullptr && m.m_connections->c_address != nullptr) {
+    stream.address = m.m_connections->c_address;
+  } else if (session.sdp_connection != nullptr && session.sdp_connection->c_address != nullptr) {
+    stream.address = session.sdp_connection->c_address;
+  } else {
+    stream.address = std::string(signalling_source_address);
+  }
+  stream.port = static_cast<std::uint16_t>(m.m_port);
+  stream.protocol = m.m_proto_name == nullptr ? "" : m.m_proto_name;
+  stream.direction =
+      DirectionOf(m.m_attributes)
+          .value_or(DirectionOf(session.sdp_attributes).value_or(Direction::kSendRecv));
+  // sofia-sip turns an RTP m-line's formats into m_rtpmaps (in m-line order,
+  // well-known static types filled in, unknown ones with an empty name) and
+  // leaves m_format for other protocols.
+  for (const sdp_rtpmap_t* map = m.m_rtpmaps; map != nullptr; map = map->rm_next) {
+    const int pt = static_cast<int>(map->rm_pt);
+    stream.formats.push_back(std::to_string(pt));
+    if (map->rm_encoding == nullptr || *map->rm_encoding == '\0') continue;
+    Codec codec{pt, Upper(map->rm_encoding), static_cast<int>(map->rm_rate)};
+    if (codec.name == "TELEPHONE-EVENT" && codec.clock_rate == 8000 && !stream.telephone_event_pt) {
+      stream.telephone_event_pt = pt;
+    }
+    stream.codecs.push_back(std::move(codec));
+  }
+  for (const sdp_list_t* f = m.m_format; f != nullptr; f = f->l_next) {
+    if (f->l_text != nullptr) stream.formats.emplace_back(f->l_text);
+  }
+  return stream;
+}
+
+}  // namespace
+
+std::string_view DirectionName(Direction direction) {
+  switch (direction) {
+    case Direction::kSendRecv:
+      return "sendrecv";
+    case Direction::kSendOnly:
+      return "sendonly";
+    case Direction::kRecvOnly:
+      return "recvonly";
+    case Direction::kInactive:
+      return "inactive";
+  }
+  return "sendrecv";
+}
+
+core::Result<Offer, SipError> ParseOffer(std::string_view sdp,
+                                         std::string_view signalling_source_address) {
+  if (sdp.size() > kMaxSdpBytes) return TooLarge("SDP larger than 32 KiB");
+  // Blank lines before v= (a body captured with its separator line) are harmless.
+  const std::size_t start = sdp.find_first_not_of(" \t\r\n");
+  sdp.remove_prefix(start == std::string_view::npos ? sdp.size() : start);
+  // Flags: no c= required per m-line (Connectel sends none at all), and direction
+  // attributes left as attributes (we read them ourselves, media level first).
+  const int flags = sdp_f_c_missing | sdp_f_mode_manual;
+  std::unique_ptr<sdp_parser_t, ParserDeleter> parser(
+      sdp_parse(nullptr, sdp.data(), static_cast<issize_t>(sdp.size()), flags));
+  if (!parser) return BadRequest("SDP could not be parsed");
+  if (const char* error = sdp_parsing_error(parser.get())) {
+    return BadRequest(std::string("SDP not valid: ") + error);
+  }
+  const sdp_session_t* session = sdp_session(parser.get());
+  if (session == nullptr || session->sdp_origin == nullptr) {
+    return BadRequest("SDP without o= line");
+  }
+  Offer offer;
+  offer.origin_session_id = std::to_string(session->sdp_origin->o_id);
+  offer.origin_version = session->sdp_origin->o_version;
+  for (const sdp_media_t* m = session->sdp_media; m != nullptr; m = m->m_next) {
+    if (offer.streams.size() == kMaxOfferedStreams) {
+      return BadRequest("SDP offers more than " + std::to_string(kMaxOfferedStreams) + " streams");
+    }
+    if (m->m_port > 65535) return BadRequest("SDP m-line port " + std::to_string(m->m_port));
+    offer.streams.push_back(ToStream(*m, *session, signalling_source_address));
+  }
+  if (offer.streams.empty()) return BadRequest("SDP offers no m-line");
+  return offer;
+}
+
+}  // namespace callrec::sip

@@ -1,77 +1,41 @@
 #include "store/SqliteContactStore.hpp"
 
 #include <chrono>
+#include <initializer_list>
 #include <stdexcept>
+
+#include "store/Sqlite.hpp"
+#include "store/SqliteSchema.hpp"
 
 namespace callrec::store {
 namespace {
 
-constexpr const char* kSchema = R"sql(
-CREATE TABLE IF NOT EXISTS contacts(
-  contact_id TEXT PRIMARY KEY,
-  instance_id TEXT NOT NULL,
-  initial_contact_id TEXT NOT NULL,
-  agent_id TEXT NOT NULL,
-  codec TEXT NOT NULL,
-  state TEXT NOT NULL,
-  final_state TEXT NOT NULL,
-  track TEXT NOT NULL,
-  agent_joined INTEGER NOT NULL,
-  created_ms INTEGER NOT NULL,
-  updated_ms INTEGER NOT NULL,
-  version INTEGER NOT NULL);
-CREATE TABLE IF NOT EXISTS audit(
-  seq INTEGER PRIMARY KEY AUTOINCREMENT,
-  contact_id TEXT NOT NULL,
-  at_ms INTEGER NOT NULL,
-  operation TEXT NOT NULL,
-  principal TEXT NOT NULL,
-  result TEXT NOT NULL,
-  detail TEXT NOT NULL);
-CREATE INDEX IF NOT EXISTS audit_by_contact ON audit(contact_id, seq);
-)sql";
+using sqlite::BindText;
+using sqlite::ColumnText;
+using sqlite::Exec;
+using sqlite::Fail;
+using sqlite::Open;
+using sqlite::Prepare;
+using sqlite::StepDone;
 
-[[noreturn]] void Fail(sqlite3* db, const std::string& what) {
-  throw std::runtime_error(what + ": " + (db ? sqlite3_errmsg(db) : "out of memory"));
+void Finalize(std::initializer_list<sqlite3_stmt*> statements) {
+  for (sqlite3_stmt* statement : statements) sqlite3_finalize(statement);
 }
 
-void Exec(sqlite3* db, const char* sql, const std::string& what) {
-  char* error = nullptr;
-  if (sqlite3_exec(db, sql, nullptr, nullptr, &error) != SQLITE_OK) {
-    std::string message = error ? error : sqlite3_errmsg(db);
-    sqlite3_free(error);
-    throw std::runtime_error(what + ": " + message);
-  }
-}
-
-sqlite3* Open(const std::filesystem::path& path, int flags) {
-  sqlite3* db = nullptr;
-  if (sqlite3_open_v2(path.c_str(), &db, flags | SQLITE_OPEN_NOMUTEX, nullptr) != SQLITE_OK) {
-    std::string message = db ? sqlite3_errmsg(db) : "out of memory";
-    sqlite3_close(db);
-    throw std::runtime_error("cannot open state database " + path.string() + ": " + message);
-  }
-  sqlite3_busy_timeout(db, 5000);
-  return db;
-}
-
-sqlite3_stmt* Prepare(sqlite3* db, const char* sql) {
-  sqlite3_stmt* statement = nullptr;
-  if (sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, &statement, nullptr) !=
-      SQLITE_OK) {
-    Fail(db, std::string("cannot prepare statement '") + sql + "'");
-  }
-  return statement;
-}
-
-void BindText(sqlite3_stmt* statement, int index, std::string_view text) {
-  sqlite3_bind_text(statement, index, text.data(), static_cast<int>(text.size()), SQLITE_TRANSIENT);
-}
-
-std::string ColumnText(sqlite3_stmt* statement, int index) {
-  const unsigned char* text = sqlite3_column_text(statement, index);
-  return text ? reinterpret_cast<const char*>(text) : "";
-}
+// One contact's trail, newest row first in the walk, returned oldest first. Every
+// step is a primary-key lookup; the contact_id check stops a walk that a damaged
+// link would lead into another contact's rows.
+constexpr const char* kSelectTrail = R"sql(
+  WITH RECURSIVE trail(seq, at_ms, operation, principal, result, detail, prev_seq) AS (
+    SELECT seq, at_ms, operation, principal, result, detail, prev_seq FROM audit
+    WHERE seq = (SELECT audit_head FROM contacts WHERE contact_id = ?1
+                 UNION ALL SELECT audit_head FROM loose_trails WHERE contact_id = ?1
+                 LIMIT 1)
+      AND contact_id = ?1
+    UNION ALL
+    SELECT a.seq, a.at_ms, a.operation, a.principal, a.result, a.detail, a.prev_seq
+    FROM audit AS a JOIN trail AS t ON a.seq = t.prev_seq WHERE a.contact_id = ?1)
+  SELECT at_ms, operation, principal, result, detail FROM trail ORDER BY seq)sql";
 
 }  // namespace
 
@@ -84,19 +48,38 @@ SqliteContactStore::SqliteContactStore(const std::filesystem::path& path, Dispat
     Exec(writer_, "PRAGMA quick_check;", where + " failed its integrity check");
     Exec(writer_, "PRAGMA journal_mode=WAL;", "cannot switch " + where + " to WAL");
     Exec(writer_, "PRAGMA synchronous=FULL;", "cannot make " + where + " durable");
-    Exec(writer_, kSchema, "cannot create the schema in " + where);
-    upsert_contact_ = Prepare(writer_, R"sql(
+    PrepareSchema(writer_, where);
+    begin_ = Prepare(writer_, "BEGIN IMMEDIATE");
+    commit_ = Prepare(writer_, "COMMIT");
+    rollback_ = Prepare(writer_, "ROLLBACK");
+    insert_contact_ = Prepare(writer_, R"sql(
       INSERT INTO contacts(contact_id, instance_id, initial_contact_id, agent_id, codec, state,
-                           final_state, track, agent_joined, created_ms, updated_ms, version)
-      VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
+                           final_state, track, agent_joined, created_ms, updated_ms, version,
+                           audit_head)
+      VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
       ON CONFLICT(contact_id) DO UPDATE SET
         agent_id=excluded.agent_id, state=excluded.state, final_state=excluded.final_state,
         track=excluded.track, agent_joined=excluded.agent_joined,
-        updated_ms=excluded.updated_ms, version=excluded.version)sql");
+        updated_ms=excluded.updated_ms, version=excluded.version,
+        audit_head=excluded.audit_head)sql");
+    // What a state change rewrites; the identity columns never change.
+    update_contact_ = Prepare(writer_, R"sql(
+      UPDATE contacts SET agent_id=?2, state=?3, final_state=?4, track=?5, agent_joined=?6,
+                          updated_ms=?7, version=?8, audit_head=?9
+      WHERE contact_id=?1)sql");
+    update_head_ = Prepare(writer_, "UPDATE contacts SET audit_head=?2 WHERE contact_id=?1");
+    upsert_loose_head_ = Prepare(writer_, R"sql(
+      INSERT INTO loose_trails(contact_id, audit_head) VALUES(?1, ?2)
+      ON CONFLICT(contact_id) DO UPDATE SET audit_head=excluded.audit_head)sql");
+    delete_loose_head_ = Prepare(writer_, "DELETE FROM loose_trails WHERE contact_id=?1");
     insert_audit_ = Prepare(writer_, R"sql(
-      INSERT INTO audit(contact_id, at_ms, operation, principal, result, detail)
-      VALUES(?1, ?2, ?3, ?4, ?5, ?6))sql");
+      INSERT INTO audit(seq, contact_id, at_ms, operation, principal, result, detail, prev_seq)
+      VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8))sql");
+    if (std::string error = LoadTrailHeads(); !error.empty()) {
+      throw std::runtime_error("cannot read the audit trails of " + where + ": " + error);
+    }
     reader_ = Open(path, SQLITE_OPEN_READONLY);
+    select_trail_ = Prepare(reader_, kSelectTrail);
     // Most of a checkpoint's copying runs on its own connection and thread, beside the
     // writer (WAL lets a passive checkpoint run while commits go on), from half the
     // usual threshold. The writer still checkpoints at the usual threshold between two
@@ -106,8 +89,8 @@ SqliteContactStore::SqliteContactStore(const std::filesystem::path& path, Dispat
     Exec(checkpointer_, "PRAGMA synchronous=FULL;", "cannot make " + where + " durable");
     sqlite3_wal_hook(writer_, &SqliteContactStore::OnWalCommit, this);
   } catch (...) {
-    sqlite3_finalize(upsert_contact_);
-    sqlite3_finalize(insert_audit_);
+    Finalize({begin_, commit_, rollback_, insert_contact_, update_contact_, update_head_,
+              upsert_loose_head_, delete_loose_head_, insert_audit_, select_trail_});
     sqlite3_close(writer_);
     sqlite3_close(reader_);
     sqlite3_close(checkpointer_);
@@ -171,8 +154,8 @@ void SqliteContactStore::Close() {
 
 SqliteContactStore::~SqliteContactStore() {
   Close();
-  sqlite3_finalize(upsert_contact_);
-  sqlite3_finalize(insert_audit_);
+  Finalize({begin_, commit_, rollback_, insert_contact_, update_contact_, update_head_,
+            upsert_loose_head_, delete_loose_head_, insert_audit_, select_trail_});
   sqlite3_close(reader_);
   sqlite3_close(checkpointer_);
   sqlite3_close(writer_);
@@ -218,24 +201,22 @@ std::vector<core::Contact> SqliteContactStore::LoadContacts() {
 
 std::vector<core::AuditEntry> SqliteContactStore::LoadAuditTrail(std::string_view contact_id) {
   std::lock_guard lock(reader_mutex_);
-  sqlite3_stmt* statement = Prepare(reader_, R"sql(
-    SELECT at_ms, operation, principal, result, detail FROM audit
-    WHERE contact_id = ?1 ORDER BY seq)sql");
-  BindText(statement, 1, contact_id);
+  BindText(select_trail_, 1, contact_id);
   std::vector<core::AuditEntry> trail;
   int rc;
-  while ((rc = sqlite3_step(statement)) == SQLITE_ROW) {
+  while ((rc = sqlite3_step(select_trail_)) == SQLITE_ROW) {
     core::AuditEntry entry;
     entry.contact_id = std::string(contact_id);
-    entry.at_ms = sqlite3_column_int64(statement, 0);
-    entry.operation = ColumnText(statement, 1);
-    entry.principal = ColumnText(statement, 2);
-    entry.result = ColumnText(statement, 3);
-    entry.detail = ColumnText(statement, 4);
+    entry.at_ms = sqlite3_column_int64(select_trail_, 0);
+    entry.operation = ColumnText(select_trail_, 1);
+    entry.principal = ColumnText(select_trail_, 2);
+    entry.result = ColumnText(select_trail_, 3);
+    entry.detail = ColumnText(select_trail_, 4);
     trail.push_back(std::move(entry));
   }
-  sqlite3_finalize(statement);
-  if (rc != SQLITE_DONE) Fail(reader_, "cannot read the audit trail");
+  const std::string error = rc == SQLITE_DONE ? "" : sqlite3_errmsg(reader_);
+  sqlite3_reset(select_trail_);
+  if (!error.empty()) throw std::runtime_error("cannot read the audit trail: " + error);
   return trail;
 }
 
@@ -289,49 +270,130 @@ void SqliteContactStore::WriterLoop() {
   }
 }
 
-std::string SqliteContactStore::CommitBatch(std::deque<Pending>& batch) {
-  auto step = [this](sqlite3_stmt* statement) -> std::string {
-    int rc = sqlite3_step(statement);
-    sqlite3_reset(statement);
-    sqlite3_clear_bindings(statement);
-    return rc == SQLITE_DONE ? "" : sqlite3_errmsg(writer_);
+std::string SqliteContactStore::LoadTrailHeads() {
+  heads_.clear();
+  last_seq_ = 0;
+  std::string error;
+  auto read = [&](const char* sql, auto&& row) {
+    if (!error.empty()) return;
+    sqlite3_stmt* statement = nullptr;
+    if (sqlite3_prepare_v2(writer_, sql, -1, &statement, nullptr) != SQLITE_OK) {
+      error = sqlite3_errmsg(writer_);
+      return;
+    }
+    int rc;
+    while ((rc = sqlite3_step(statement)) == SQLITE_ROW) row(statement);
+    if (rc != SQLITE_DONE) error = sqlite3_errmsg(writer_);
+    sqlite3_finalize(statement);
   };
-  if (sqlite3_exec(writer_, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr) != SQLITE_OK) {
-    return std::string("cannot begin a transaction: ") + sqlite3_errmsg(writer_);
+  read("SELECT contact_id, audit_head FROM contacts", [this](sqlite3_stmt* statement) {
+    heads_[ColumnText(statement, 0)] = TrailHead{sqlite3_column_int64(statement, 1), true};
+  });
+  read("SELECT contact_id, audit_head FROM loose_trails", [this](sqlite3_stmt* statement) {
+    heads_.try_emplace(ColumnText(statement, 0), TrailHead{sqlite3_column_int64(statement, 1)});
+  });
+  read("SELECT COALESCE(MAX(seq), 0) FROM audit",
+       [this](sqlite3_stmt* statement) { last_seq_ = sqlite3_column_int64(statement, 0); });
+  return error;
+}
+
+std::string SqliteContactStore::WriteTrailHead(const std::string& contact_id, TrailHead& head) {
+  if (head.has_row) {
+    BindText(update_head_, 1, contact_id);
+    sqlite3_bind_int64(update_head_, 2, head.seq);
+    if (std::string error = StepDone(update_head_); !error.empty()) return error;
+    if (sqlite3_changes(writer_) > 0) return "";
+    head.has_row = false;  // not expected: the row is gone, so the head goes aside
+  }
+  BindText(upsert_loose_head_, 1, contact_id);
+  sqlite3_bind_int64(upsert_loose_head_, 2, head.seq);
+  return StepDone(upsert_loose_head_);
+}
+
+std::string SqliteContactStore::WriteContact(const core::Contact& c, TrailHead& head) {
+  if (head.has_row) {
+    BindText(update_contact_, 1, c.contact_id);
+    BindText(update_contact_, 2, c.agent_id);
+    BindText(update_contact_, 3, core::ToString(c.recording.state));
+    BindText(update_contact_, 4, core::ToString(c.recording.final_state));
+    BindText(update_contact_, 5, core::ToString(c.recording.track));
+    sqlite3_bind_int(update_contact_, 6, c.recording.agent_joined ? 1 : 0);
+    sqlite3_bind_int64(update_contact_, 7, c.updated_ms);
+    sqlite3_bind_int64(update_contact_, 8, c.version);
+    sqlite3_bind_int64(update_contact_, 9, head.seq);
+    if (std::string error = StepDone(update_contact_); !error.empty()) return error;
+    if (sqlite3_changes(writer_) > 0) return "";
+  }
+  const bool loose = !head.has_row && head.seq != 0;
+  BindText(insert_contact_, 1, c.contact_id);
+  BindText(insert_contact_, 2, c.instance_id);
+  BindText(insert_contact_, 3, c.initial_contact_id);
+  BindText(insert_contact_, 4, c.agent_id);
+  BindText(insert_contact_, 5, c.codec);
+  BindText(insert_contact_, 6, core::ToString(c.recording.state));
+  BindText(insert_contact_, 7, core::ToString(c.recording.final_state));
+  BindText(insert_contact_, 8, core::ToString(c.recording.track));
+  sqlite3_bind_int(insert_contact_, 9, c.recording.agent_joined ? 1 : 0);
+  sqlite3_bind_int64(insert_contact_, 10, c.created_ms);
+  sqlite3_bind_int64(insert_contact_, 11, c.updated_ms);
+  sqlite3_bind_int64(insert_contact_, 12, c.version);
+  sqlite3_bind_int64(insert_contact_, 13, head.seq);
+  if (std::string error = StepDone(insert_contact_); !error.empty()) return error;
+  head.has_row = true;
+  if (!loose) return "";
+  // The trail began before the contact had a row: the row holds its head from now on.
+  BindText(delete_loose_head_, 1, c.contact_id);
+  return StepDone(delete_loose_head_);
+}
+
+std::string SqliteContactStore::WriteOne(const ContactWrite& write) {
+  if (const auto& a = write.audit) {
+    // References into heads_ stay valid while other keys are added.
+    TrailHead& head = heads_[a->contact_id];
+    const std::int64_t seq = last_seq_ + 1;
+    sqlite3_bind_int64(insert_audit_, 1, seq);
+    BindText(insert_audit_, 2, a->contact_id);
+    sqlite3_bind_int64(insert_audit_, 3, a->at_ms);
+    BindText(insert_audit_, 4, a->operation);
+    BindText(insert_audit_, 5, a->principal);
+    BindText(insert_audit_, 6, a->result);
+    BindText(insert_audit_, 7, a->detail);
+    sqlite3_bind_int64(insert_audit_, 8, head.seq);
+    if (std::string error = StepDone(insert_audit_); !error.empty()) return error;
+    last_seq_ = seq;
+    head.seq = seq;
+    // A contact written with its own audit line carries the new head in its row.
+    const bool row_follows = write.contact && write.contact->contact_id == a->contact_id;
+    if (!row_follows) {
+      if (std::string error = WriteTrailHead(a->contact_id, head); !error.empty()) return error;
+    }
+  }
+  if (const auto& c = write.contact) return WriteContact(*c, heads_[c->contact_id]);
+  return "";
+}
+
+std::string SqliteContactStore::CommitBatch(std::deque<Pending>& batch) {
+  if (heads_stale_) {
+    if (std::string error = LoadTrailHeads(); !error.empty()) {
+      return "cannot read the audit trail heads: " + error;
+    }
+    heads_stale_ = false;
+  }
+  if (std::string error = StepDone(begin_); !error.empty()) {
+    return "cannot begin a transaction: " + error;
   }
   std::string error;
   for (const Pending& pending : batch) {
-    if (const auto& c = pending.write.contact) {
-      BindText(upsert_contact_, 1, c->contact_id);
-      BindText(upsert_contact_, 2, c->instance_id);
-      BindText(upsert_contact_, 3, c->initial_contact_id);
-      BindText(upsert_contact_, 4, c->agent_id);
-      BindText(upsert_contact_, 5, c->codec);
-      BindText(upsert_contact_, 6, core::ToString(c->recording.state));
-      BindText(upsert_contact_, 7, core::ToString(c->recording.final_state));
-      BindText(upsert_contact_, 8, core::ToString(c->recording.track));
-      sqlite3_bind_int(upsert_contact_, 9, c->recording.agent_joined ? 1 : 0);
-      sqlite3_bind_int64(upsert_contact_, 10, c->created_ms);
-      sqlite3_bind_int64(upsert_contact_, 11, c->updated_ms);
-      sqlite3_bind_int64(upsert_contact_, 12, c->version);
-      error = step(upsert_contact_);
-      if (!error.empty()) break;
-    }
-    if (const auto& a = pending.write.audit) {
-      BindText(insert_audit_, 1, a->contact_id);
-      sqlite3_bind_int64(insert_audit_, 2, a->at_ms);
-      BindText(insert_audit_, 3, a->operation);
-      BindText(insert_audit_, 4, a->principal);
-      BindText(insert_audit_, 5, a->result);
-      BindText(insert_audit_, 6, a->detail);
-      error = step(insert_audit_);
-      if (!error.empty()) break;
-    }
+    error = WriteOne(pending.write);
+    if (!error.empty()) break;
   }
-  if (error.empty() && sqlite3_exec(writer_, "COMMIT", nullptr, nullptr, nullptr) != SQLITE_OK) {
-    error = std::string("commit failed: ") + sqlite3_errmsg(writer_);
+  if (error.empty()) {
+    if (std::string failed = StepDone(commit_); !failed.empty()) error = "commit failed: " + failed;
   }
-  if (!error.empty()) sqlite3_exec(writer_, "ROLLBACK", nullptr, nullptr, nullptr);
+  if (!error.empty()) {
+    StepDone(rollback_);
+    heads_stale_ = true;  // the heads and sequence numbers of this batch were rolled back
+  }
   return error;
 }
 

@@ -7,7 +7,9 @@
 #include <filesystem>
 #include <functional>
 #include <mutex>
+#include <string>
 #include <thread>
+#include <unordered_map>
 
 #include "store/ContactStore.hpp"
 
@@ -17,6 +19,8 @@ namespace callrec::store {
 // One writer thread takes every queued write, commits them in one transaction
 // (group commit) and only then reports them done, so throughput does not cost
 // durability. Reads use their own connection, which WAL lets run beside writes.
+// Audit rows are appended in one global order and linked per contact (see
+// SqliteSchema.hpp), so a commit writes few pages however many contacts it touches.
 class SqliteContactStore final : public ContactStore {
  public:
   // Throws std::runtime_error with a plain message if the database cannot be
@@ -45,18 +49,44 @@ class SqliteContactStore final : public ContactStore {
     ContactWrite write;
     Done done;
   };
+  // Where a contact's audit trail ends, and whether the contact has a row to say so.
+  struct TrailHead {
+    std::int64_t seq = 0;
+    bool has_row = false;
+  };
 
   void WriterLoop();
   void CheckpointLoop();
   static int OnWalCommit(void* self, sqlite3* db, const char* name, int pages);
   std::string CommitBatch(std::deque<Pending>& batch);
+  std::string WriteOne(const ContactWrite& write);
+  std::string WriteContact(const core::Contact& contact, TrailHead& head);
+  std::string WriteTrailHead(const std::string& contact_id, TrailHead& head);
+  // Rereads the trail heads and the last sequence number: after a rollback, so what
+  // the writer believes matches the database again.
+  std::string LoadTrailHeads();
 
   Dispatch dispatch_;
   sqlite3* writer_ = nullptr;
   sqlite3* reader_ = nullptr;
   sqlite3* checkpointer_ = nullptr;
-  sqlite3_stmt* upsert_contact_ = nullptr;
+  // Writer connection's statements, prepared once.
+  sqlite3_stmt* begin_ = nullptr;
+  sqlite3_stmt* commit_ = nullptr;
+  sqlite3_stmt* rollback_ = nullptr;
+  sqlite3_stmt* insert_contact_ = nullptr;
+  sqlite3_stmt* update_contact_ = nullptr;
+  sqlite3_stmt* update_head_ = nullptr;
+  sqlite3_stmt* upsert_loose_head_ = nullptr;
+  sqlite3_stmt* delete_loose_head_ = nullptr;
   sqlite3_stmt* insert_audit_ = nullptr;
+  // Reader connection's, under reader_mutex_.
+  sqlite3_stmt* select_trail_ = nullptr;
+
+  // Writer thread only (the constructor fills them before it starts).
+  std::unordered_map<std::string, TrailHead> heads_;
+  std::int64_t last_seq_ = 0;
+  bool heads_stale_ = false;
 
   std::mutex reader_mutex_;
   mutable std::mutex queue_mutex_;

@@ -2,10 +2,13 @@
 
 #include <gtest/gtest.h>
 
+#include <sqlite3.h>
+
 #include <fstream>
 #include <future>
 
 #include "store/DataDirLock.hpp"
+#include "store/SqliteSchema.hpp"
 
 namespace callrec::store {
 namespace {
@@ -46,8 +49,48 @@ class SqliteContactStoreTest : public ::testing::Test {
     return done.get_future().get();
   }
 
+  // Runs SQL on the database file through a connection of the test's own.
+  void ExecRaw(const std::string& sql) {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open((dir_ / "callrec.db").c_str(), &db), SQLITE_OK);
+    char* error = nullptr;
+    const int rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &error);
+    const std::string message = error ? error : "";
+    sqlite3_free(error);
+    sqlite3_close(db);
+    ASSERT_EQ(rc, SQLITE_OK) << message;
+  }
+
+  // The first column of the first row, as text ("" if none).
+  std::string QueryRaw(const std::string& sql) {
+    sqlite3* db = nullptr;
+    EXPECT_EQ(sqlite3_open((dir_ / "callrec.db").c_str(), &db), SQLITE_OK);
+    sqlite3_stmt* statement = nullptr;
+    std::string value;
+    if (sqlite3_prepare_v2(db, sql.c_str(), -1, &statement, nullptr) == SQLITE_OK &&
+        sqlite3_step(statement) == SQLITE_ROW && sqlite3_column_text(statement, 0)) {
+      value = reinterpret_cast<const char*>(sqlite3_column_text(statement, 0));
+    }
+    sqlite3_finalize(statement);
+    sqlite3_close(db);
+    return value;
+  }
+
+  static core::AuditEntry Audit(const std::string& id, std::int64_t at, const std::string& op) {
+    return core::AuditEntry{id, at, op, "AKID", "OK", "detail-" + std::to_string(at)};
+  }
+
+  static std::vector<std::string> Operations(const std::vector<core::AuditEntry>& trail) {
+    std::vector<std::string> out;
+    for (const auto& entry : trail)
+      out.push_back(entry.operation + "@" + std::to_string(entry.at_ms));
+    return out;
+  }
+
   std::filesystem::path dir_;
 };
+
+using Ops = std::vector<std::string>;
 
 TEST_F(SqliteContactStoreTest, ContactsAndAuditTrailSurviveReopening) {
   {
@@ -130,6 +173,166 @@ TEST_F(SqliteContactStoreTest, CorruptDatabaseIsRefusedWithAClearMessage) {
     FAIL() << "a corrupt database was opened";
   } catch (const std::runtime_error& error) {
     EXPECT_NE(std::string(error.what()).find("callrec.db"), std::string::npos) << error.what();
+  }
+}
+
+TEST_F(SqliteContactStoreTest, InterleavedTrailsStayApartAndInOrder) {
+  {
+    SqliteContactStore store(dir_ / "callrec.db");
+    // Concurrent writes (several share a commit) for three contacts, interleaved,
+    // with and without a contact row change, the last one audited under another id.
+    std::vector<std::future<bool>> done;
+    for (int i = 0; i < 300; ++i) {
+      const std::string id = "c" + std::to_string(i % 3);
+      ContactWrite write;
+      if (i % 2 == 0) write.contact = MakeContact(id, core::RecordingState::kPaused);
+      write.audit = Audit(id, i, i % 2 ? "RESUME" : "PAUSE");
+      auto promise = std::make_shared<std::promise<bool>>();
+      done.push_back(promise->get_future());
+      ASSERT_TRUE(store.Write(std::move(write),
+                              [promise](bool ok, const std::string&) { promise->set_value(ok); }));
+    }
+    for (auto& future : done) ASSERT_TRUE(future.get());
+    EXPECT_TRUE(WriteAndWait(
+        store, {MakeContact("c0", core::RecordingState::kRecording), Audit("c1", 1000, "END")}));
+    EXPECT_LT(store.Stats().commits, 301u);
+  }
+  SqliteContactStore reopened(dir_ / "callrec.db");
+  for (int c = 0; c < 3; ++c) {
+    Ops expected;
+    for (int i = c; i < 300; i += 3) {
+      expected.push_back(std::string(i % 2 ? "RESUME" : "PAUSE") + "@" + std::to_string(i));
+    }
+    if (c == 1) expected.push_back("END@1000");
+    const auto trail = reopened.LoadAuditTrail("c" + std::to_string(c));
+    EXPECT_EQ(Operations(trail), expected) << "c" << c;
+    for (const auto& entry : trail) EXPECT_EQ(entry.contact_id, "c" + std::to_string(c));
+  }
+  // No per-contact index: the trail is found through the contact's row.
+  EXPECT_EQ(QueryRaw("SELECT count(*) FROM sqlite_master WHERE type = 'index' AND "
+                     "tbl_name = 'audit'"),
+            "0");
+}
+
+TEST_F(SqliteContactStoreTest, TrailOfAContactWithoutARowIsKeptAndJoinsItsRowLater) {
+  {
+    SqliteContactStore store(dir_ / "callrec.db");
+    ASSERT_TRUE(WriteAndWait(store, {std::nullopt, Audit("early", 1, "PAUSE")}));
+    ASSERT_TRUE(WriteAndWait(store, {std::nullopt, Audit("early", 2, "RESUME")}));
+    EXPECT_EQ(Operations(store.LoadAuditTrail("early")), (Ops{"PAUSE@1", "RESUME@2"}));
+  }
+  {
+    SqliteContactStore store(dir_ / "callrec.db");
+    EXPECT_TRUE(store.LoadContacts().empty());
+    ASSERT_TRUE(WriteAndWait(store, {MakeContact("early", core::RecordingState::kNotStarted),
+                                     Audit("early", 3, "CREATE")}));
+    ASSERT_TRUE(WriteAndWait(store, {std::nullopt, Audit("early", 4, "START")}));
+  }
+  SqliteContactStore reopened(dir_ / "callrec.db");
+  EXPECT_EQ(Operations(reopened.LoadAuditTrail("early")),
+            (Ops{"PAUSE@1", "RESUME@2", "CREATE@3", "START@4"}));
+  EXPECT_EQ(QueryRaw("SELECT count(*) FROM loose_trails"), "0");
+}
+
+TEST_F(SqliteContactStoreTest, FailedCommitLeavesTrailsLinkedToWhatIsDurable) {
+  { SqliteContactStore create(dir_ / "callrec.db"); }
+  // Fails the contact update after the same write's audit row was inserted, so the
+  // whole transaction, that row included, is rolled back.
+  ExecRaw(
+      "CREATE TRIGGER refuse BEFORE UPDATE ON contacts WHEN NEW.agent_id = 'refused' "
+      "BEGIN SELECT RAISE(ABORT, 'refused by the test'); END;");
+  SqliteContactStore store(dir_ / "callrec.db");
+  core::Contact contact = MakeContact("c1", core::RecordingState::kRecording);
+  ASSERT_TRUE(WriteAndWait(store, {contact, Audit("c1", 1, "START")}));
+  core::Contact refused = contact;
+  refused.agent_id = "refused";
+  EXPECT_FALSE(WriteAndWait(store, {refused, Audit("c1", 2, "PAUSE")}));
+  EXPECT_EQ(store.Stats().failures, 1u);
+  ASSERT_TRUE(WriteAndWait(store, {contact, Audit("c1", 3, "PAUSE")}));
+  ASSERT_TRUE(WriteAndWait(store, {std::nullopt, Audit("c1", 4, "RESUME")}));
+  EXPECT_EQ(Operations(store.LoadAuditTrail("c1")), (Ops{"START@1", "PAUSE@3", "RESUME@4"}));
+}
+
+TEST_F(SqliteContactStoreTest, UnversionedDatabaseIsMigrated) {
+  // The layout of builds before schema versions, with rows as they wrote them.
+  ExecRaw(R"sql(
+    CREATE TABLE contacts(
+      contact_id TEXT PRIMARY KEY, instance_id TEXT NOT NULL, initial_contact_id TEXT NOT NULL,
+      agent_id TEXT NOT NULL, codec TEXT NOT NULL, state TEXT NOT NULL,
+      final_state TEXT NOT NULL, track TEXT NOT NULL, agent_joined INTEGER NOT NULL,
+      created_ms INTEGER NOT NULL, updated_ms INTEGER NOT NULL, version INTEGER NOT NULL);
+    CREATE TABLE audit(
+      seq INTEGER PRIMARY KEY AUTOINCREMENT, contact_id TEXT NOT NULL, at_ms INTEGER NOT NULL,
+      operation TEXT NOT NULL, principal TEXT NOT NULL, result TEXT NOT NULL,
+      detail TEXT NOT NULL);
+    CREATE INDEX audit_by_contact ON audit(contact_id, seq);
+    INSERT INTO contacts VALUES('a', 'local', 'a', 'alice', 'PCMU', 'PAUSED', 'NOT_STARTED',
+                                'ALL', 1, 10, 30, 3);
+    INSERT INTO contacts VALUES('b', 'local', 'root', 'bob', 'PCMA', 'RECORDING',
+                                'NOT_STARTED', 'TO_AGENT', 0, 11, 21, 2);
+    INSERT INTO contacts VALUES('quiet', 'local', 'quiet', 'carol', 'PCMU', 'NOT_STARTED',
+                                'NOT_STARTED', 'NONE', 0, 12, 12, 1);
+    INSERT INTO audit(contact_id, at_ms, operation, principal, result, detail) VALUES
+      ('a', 10, 'CREATE', 'admin', 'OK', 'NOT_STARTED'),
+      ('b', 11, 'CREATE', 'admin', 'OK', 'NOT_STARTED'),
+      ('a', 20, 'START', 'AKID', 'OK', 'RECORDING track=ALL'),
+      ('gone', 5, 'PAUSE', 'AKID', 'OK', 'PAUSED'),
+      ('b', 21, 'START', 'AKID', 'OK', 'RECORDING track=TO_AGENT'),
+      ('a', 30, 'PAUSE', 'AKID', 'OK', 'PAUSED'),
+      ('a', 31, 'PAUSE', 'AKID', 'UNCHANGED', 'PAUSED');
+  )sql");
+  {
+    SqliteContactStore store(dir_ / "callrec.db");
+    EXPECT_EQ(QueryRaw("PRAGMA user_version"), std::to_string(kSchemaVersion));
+    EXPECT_EQ(QueryRaw("SELECT count(*) FROM sqlite_master WHERE name = 'audit_by_contact'"), "0");
+    const auto contacts = store.LoadContacts();
+    ASSERT_EQ(contacts.size(), 3u);
+    EXPECT_EQ(Operations(store.LoadAuditTrail("a")),
+              (Ops{"CREATE@10", "START@20", "PAUSE@30", "PAUSE@31"}));
+    const auto b = store.LoadAuditTrail("b");
+    EXPECT_EQ(Operations(b), (Ops{"CREATE@11", "START@21"}));
+    ASSERT_EQ(b.size(), 2u);
+    EXPECT_EQ(b[1].detail, "RECORDING track=TO_AGENT");
+    EXPECT_EQ(b[1].principal, "AKID");
+    EXPECT_EQ(Operations(store.LoadAuditTrail("gone")), (Ops{"PAUSE@5"}));
+    EXPECT_TRUE(store.LoadAuditTrail("quiet").empty());
+    // New rows continue the migrated trails, after the highest old sequence number.
+    core::Contact a = contacts[0].contact_id == "a" ? contacts[0] : contacts[1];
+    ASSERT_EQ(a.contact_id, "a");
+    a.recording.state = core::RecordingState::kRecording;
+    a.version += 1;
+    ASSERT_TRUE(WriteAndWait(store, {a, Audit("a", 40, "RESUME")}));
+    ASSERT_TRUE(WriteAndWait(store, {std::nullopt, Audit("quiet", 41, "END")}));
+    ASSERT_TRUE(WriteAndWait(store, {std::nullopt, Audit("gone", 42, "END")}));
+  }
+  SqliteContactStore reopened(dir_ / "callrec.db");
+  EXPECT_EQ(Operations(reopened.LoadAuditTrail("a")),
+            (Ops{"CREATE@10", "START@20", "PAUSE@30", "PAUSE@31", "RESUME@40"}));
+  EXPECT_EQ(Operations(reopened.LoadAuditTrail("quiet")), (Ops{"END@41"}));
+  EXPECT_EQ(Operations(reopened.LoadAuditTrail("gone")), (Ops{"PAUSE@5", "END@42"}));
+  EXPECT_EQ(QueryRaw("SELECT max(seq) FROM audit"), "10");
+  for (const auto& c : reopened.LoadContacts()) {
+    if (c.contact_id == "a") {
+      EXPECT_EQ(c.recording.state, core::RecordingState::kRecording);
+    } else if (c.contact_id == "b") {
+      EXPECT_EQ(c.recording.track, core::Track::kToAgent);
+      EXPECT_EQ(c.initial_contact_id, "root");
+    }
+  }
+}
+
+TEST_F(SqliteContactStoreTest, NewerSchemaIsRefusedWithAClearMessage) {
+  { SqliteContactStore create(dir_ / "callrec.db"); }
+  ExecRaw("PRAGMA user_version = " + std::to_string(kSchemaVersion + 1));
+  try {
+    SqliteContactStore store(dir_ / "callrec.db");
+    FAIL() << "a database of a newer schema was opened";
+  } catch (const std::runtime_error& error) {
+    const std::string message = error.what();
+    EXPECT_NE(message.find("schema version " + std::to_string(kSchemaVersion + 1)),
+              std::string::npos)
+        << message;
+    EXPECT_NE(message.find("callrec.db"), std::string::npos) << message;
   }
 }
 

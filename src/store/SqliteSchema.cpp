@@ -1,0 +1,126 @@
+#include "store/SqliteSchema.hpp"
+
+#include <stdexcept>
+
+#include "store/Sqlite.hpp"
+
+namespace callrec::store {
+namespace {
+
+using sqlite::Exec;
+
+constexpr const char* kCreate = R"sql(
+CREATE TABLE contacts(
+  contact_id TEXT PRIMARY KEY,
+  instance_id TEXT NOT NULL,
+  initial_contact_id TEXT NOT NULL,
+  agent_id TEXT NOT NULL,
+  codec TEXT NOT NULL,
+  state TEXT NOT NULL,
+  final_state TEXT NOT NULL,
+  track TEXT NOT NULL,
+  agent_joined INTEGER NOT NULL,
+  created_ms INTEGER NOT NULL,
+  updated_ms INTEGER NOT NULL,
+  version INTEGER NOT NULL,
+  audit_head INTEGER NOT NULL DEFAULT 0);
+CREATE TABLE audit(
+  seq INTEGER PRIMARY KEY,
+  contact_id TEXT NOT NULL,
+  at_ms INTEGER NOT NULL,
+  operation TEXT NOT NULL,
+  principal TEXT NOT NULL,
+  result TEXT NOT NULL,
+  detail TEXT NOT NULL,
+  prev_seq INTEGER NOT NULL);
+CREATE TABLE loose_trails(
+  contact_id TEXT PRIMARY KEY,
+  audit_head INTEGER NOT NULL) WITHOUT ROWID;
+PRAGMA user_version = 2;
+)sql";
+
+// From the unversioned layout. Window functions need SQLite >= 3.25 (Debian 12: 3.40).
+constexpr const char* kFromUnversioned = R"sql(
+ALTER TABLE contacts ADD COLUMN audit_head INTEGER NOT NULL DEFAULT 0;
+CREATE TABLE audit_v2(
+  seq INTEGER PRIMARY KEY,
+  contact_id TEXT NOT NULL,
+  at_ms INTEGER NOT NULL,
+  operation TEXT NOT NULL,
+  principal TEXT NOT NULL,
+  result TEXT NOT NULL,
+  detail TEXT NOT NULL,
+  prev_seq INTEGER NOT NULL);
+INSERT INTO audit_v2(seq, contact_id, at_ms, operation, principal, result, detail, prev_seq)
+  SELECT seq, contact_id, at_ms, operation, principal, result, detail,
+         COALESCE(LAG(seq) OVER (PARTITION BY contact_id ORDER BY seq), 0)
+  FROM audit ORDER BY seq;
+UPDATE contacts SET audit_head =
+  COALESCE((SELECT MAX(seq) FROM audit WHERE audit.contact_id = contacts.contact_id), 0);
+CREATE TABLE loose_trails(
+  contact_id TEXT PRIMARY KEY,
+  audit_head INTEGER NOT NULL) WITHOUT ROWID;
+INSERT INTO loose_trails(contact_id, audit_head)
+  SELECT contact_id, MAX(seq) FROM audit
+  WHERE contact_id NOT IN (SELECT contact_id FROM contacts) GROUP BY contact_id;
+DROP TABLE audit;
+ALTER TABLE audit_v2 RENAME TO audit;
+DELETE FROM sqlite_sequence WHERE name = 'audit';
+PRAGMA user_version = 2;
+)sql";
+
+bool HasTable(sqlite3* db, const char* name) {
+  sqlite3_stmt* statement =
+      sqlite::Prepare(db, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?1");
+  sqlite::BindText(statement, 1, name);
+  const bool found = sqlite3_step(statement) == SQLITE_ROW;
+  sqlite3_finalize(statement);
+  return found;
+}
+
+// Runs `sql` in one immediate transaction: all of it or none of it.
+void Transaction(sqlite3* db, const char* sql, const std::string& what) {
+  Exec(db, "BEGIN IMMEDIATE", what);
+  try {
+    Exec(db, sql, what);
+    Exec(db, "COMMIT", what);
+  } catch (...) {
+    sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr);
+    throw;
+  }
+}
+
+}  // namespace
+
+int SchemaVersion(sqlite3* db) {
+  sqlite3_stmt* statement = sqlite::Prepare(db, "PRAGMA user_version");
+  const int version = sqlite3_step(statement) == SQLITE_ROW ? sqlite3_column_int(statement, 0) : -1;
+  sqlite3_finalize(statement);
+  if (version < 0) sqlite::Fail(db, "cannot read the schema version");
+  return version;
+}
+
+void PrepareSchema(sqlite3* db, const std::string& where) {
+  const int version = SchemaVersion(db);
+  if (version == kSchemaVersion) return;
+  if (version > kSchemaVersion) {
+    throw std::runtime_error(where + " has schema version " + std::to_string(version) +
+                             ", newer than this build of callrec knows (" +
+                             std::to_string(kSchemaVersion) + "); refusing to open it");
+  }
+  if (version != 0) {
+    throw std::runtime_error(where + " has an unknown schema version " + std::to_string(version));
+  }
+  const bool has_contacts = HasTable(db, "contacts");
+  const bool has_audit = HasTable(db, "audit");
+  if (!has_contacts && !has_audit) {
+    Transaction(db, kCreate, "cannot create the schema in " + where);
+  } else if (has_contacts && has_audit) {
+    Transaction(db, kFromUnversioned, "cannot migrate the audit trail of " + where);
+  } else {
+    throw std::runtime_error(where + " is not a callrec state database (it has a '" +
+                             (has_contacts ? "contacts" : "audit") + "' table but not the other)");
+  }
+}
+
+}  // namespace callrec::store

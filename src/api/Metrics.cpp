@@ -58,6 +58,7 @@ std::string Metrics::Render() const {
   out << "callrec_recording_operation_seconds_bucket{le=\"+Inf\"} " << cumulative << "\n";
   out << "callrec_recording_operation_seconds_sum " << latency_sum_ << "\n";
   out << "callrec_recording_operation_seconds_count " << latency_count_ << "\n";
+  for (const auto& source : sources_) out << source();
   return out.str();
 }
 

@@ -3,9 +3,11 @@
 #include <array>
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <string>
+#include <vector>
 
 namespace callrec::api {
 
@@ -19,11 +21,16 @@ class Metrics {
   void CountRequest(unsigned status);
   void CountAuthFailure(const std::string& type);
 
+  // Another part of the server's own metrics (e.g. SIPREC), in Prometheus text
+  // format; set up before requests arrive.
+  void AddSource(std::function<std::string()> render) { sources_.push_back(std::move(render)); }
+
   std::string Render() const;
 
  private:
   static constexpr std::array<double, 12> kBuckets{0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005,
                                                    0.01,   0.025,   0.05,   0.1,   0.5,    1.0};
+  std::vector<std::function<std::string()>> sources_;
   mutable std::mutex mutex_;
   std::map<std::pair<std::string, std::string>, std::uint64_t> operations_;
   std::map<unsigned, std::uint64_t> requests_by_status_;

@@ -22,6 +22,7 @@
 #include "control/ContactService.hpp"
 #include "log/Log.hpp"
 #include "media/Recorder.hpp"
+#include "sip/SiprecServer.hpp"
 #include "store/DataDirLock.hpp"
 #include "store/SqliteContactStore.hpp"
 
@@ -48,6 +49,8 @@ void PrintBanner(const config::ServerConfig& config, const config::ResolvedCrede
   std::cout << "callrec-server ready\n"
             << "  Connect API : " << url << "  (SigV4, service 'connect')\n"
             << "  callrec API : " << url << "/v1  (Authorization: Bearer <admin token>)\n"
+            << "  SIPREC      : sip:" << UrlHost(config.sip_listen.host) << ":"
+            << config.sip_listen.port << "  (UDP and TCP)\n"
             << "  health      : " << url << "/healthz   metrics: " << url << "/metrics\n"
             << "  data        : " << config.data_dir.string() << "\n"
             << "  instance    : " << config.instance_ids.front() << "\n";
@@ -104,7 +107,40 @@ int Run(const config::ServerConfig& config) {
   auto media_guard = boost::asio::make_work_guard(media_io);
   std::thread media_thread([&media_io] { media_io.run(); });
 
+  sip::SiprecConfig siprec_config;
+  siprec_config.instance_id = config.instance_ids.front();
+  siprec_config.media_address = config.sip_listen.host;
+  if (!config.agent_match.empty()) siprec_config.agent_match.emplace(config.agent_match);
+  if (config.auto_record != "off") siprec_config.auto_record = core::ParseTrack(config.auto_record);
+  siprec_config.contact_id_header = config.contact_id_header;
+  siprec_config.initial_contact_id_header = config.initial_contact_id_header;
+  sip::SiprecServer siprec(siprec_config, contacts, recorder);
+  siprec.Start(config.sip_listen.host, config.sip_listen.port);
+
   api::Metrics metrics;
+  metrics.AddSource([&siprec] {
+    const sip::SiprecStats stats = siprec.Stats();
+    return "# HELP callrec_siprec_sessions Live SIPREC recording sessions.\n"
+           "# TYPE callrec_siprec_sessions gauge\n"
+           "callrec_siprec_sessions " +
+           std::to_string(stats.sessions_active) +
+           "\n"
+           "# HELP callrec_siprec_sessions_total SIPREC sessions accepted.\n"
+           "# TYPE callrec_siprec_sessions_total counter\n"
+           "callrec_siprec_sessions_total " +
+           std::to_string(stats.sessions_total) +
+           "\n"
+           "# HELP callrec_siprec_refused_total INVITEs refused (bad or unsupported offers, no "
+           "ports).\n"
+           "# TYPE callrec_siprec_refused_total counter\n"
+           "callrec_siprec_refused_total " +
+           std::to_string(stats.invites_refused) +
+           "\n"
+           "# HELP callrec_siprec_reoffers_total re-INVITEs and UPDATEs within sessions.\n"
+           "# TYPE callrec_siprec_reoffers_total counter\n"
+           "callrec_siprec_reoffers_total " +
+           std::to_string(stats.reinvites) + "\n";
+  });
   api::ConnectApi connect(contacts, verifier, metrics,
                           [] { return std::chrono::system_clock::now(); });
   api::V1Api v1(contacts, store, recorder, metrics, creds.admin_token);
@@ -136,6 +172,7 @@ int Run(const config::ServerConfig& config) {
   // on without us); then the media thread and the store stop. Everything
   // acknowledged is already durable; Close() writes what is still queued while
   // the objects its callbacks use are alive.
+  siprec.Stop();  // BYE to live sessions; their contacts end
   recorder.Shutdown();
   media_guard.reset();
   media_io.stop();

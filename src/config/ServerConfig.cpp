@@ -4,6 +4,7 @@
 #include <charconv>
 #include <iostream>
 #include <optional>
+#include <regex>
 
 namespace callrec::config {
 namespace {
@@ -65,6 +66,19 @@ ParsedConfig ParseServerConfig(int argc, const char* const* argv) {
   app.add_option("--pause-behavior", pause, "Paused time in the file: silence or skip")
       ->check(CLI::IsMember({"silence", "skip"}))
       ->capture_default_str();
+  app.add_option("--agent-match", c.agent_match,
+                 "SIPREC: regex on a participant's AoR or name that marks the agent")
+      ->capture_default_str();
+  app.add_option("--auto-record", c.auto_record,
+                 "SIPREC: start recording when a session begins: off, ALL, TO_AGENT, FROM_AGENT")
+      ->check(CLI::IsMember({"off", "ALL", "TO_AGENT", "FROM_AGENT"}))
+      ->capture_default_str();
+  app.add_option("--contact-id-header", c.contact_id_header,
+                 "SIPREC: SIP header carrying the ContactId (else derived from the session id)")
+      ->capture_default_str();
+  app.add_option("--initial-contact-id-header", c.initial_contact_id_header,
+                 "SIPREC: SIP header carrying the InitialContactId (else the SIPREC group)")
+      ->capture_default_str();
   app.add_option("--log-level", c.log_level, "debug, info, warn or error")
       ->check(CLI::IsMember({"debug", "info", "warn", "error"}))
       ->capture_default_str();
@@ -104,6 +118,13 @@ ParsedConfig ParseServerConfig(int argc, const char* const* argv) {
     for (const std::string& id : c.instance_ids) {
       if (id.empty() || id.size() > 100) {
         throw CLI::ValidationError("--instance-id", "instance ids are 1 to 100 characters");
+      }
+    }
+    if (!c.agent_match.empty()) {
+      try {
+        std::regex check(c.agent_match);
+      } catch (const std::regex_error& error) {
+        throw CLI::ValidationError("--agent-match", std::string("invalid regex: ") + error.what());
       }
     }
     c.pause_behavior = pause == "skip" ? PauseBehavior::kSkip : PauseBehavior::kSilence;

@@ -31,6 +31,14 @@ struct ServerConfig {
   std::uint16_t rtp_port_low = 40000;
   std::uint16_t rtp_port_high = 49999;
   PauseBehavior pause_behavior = PauseBehavior::kSilence;
+  // SIPREC: which participant is the agent (regex on AoR or name; empty: the
+  // client's hints, else the documented default), whether a new session starts
+  // recording at once (off, ALL, TO_AGENT, FROM_AGENT), and the header that
+  // carries the ContactId.
+  std::string agent_match;
+  std::string auto_record = "off";
+  std::string contact_id_header = "X-Contact-Id";
+  std::string initial_contact_id_header = "X-Initial-Contact-Id";
   std::string log_level = "info";
   unsigned http_threads = 0;  // 0: one per core
 };

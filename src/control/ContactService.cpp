@@ -229,7 +229,7 @@ void ContactService::End(const std::string& contact_id, const std::string& princ
 }
 
 void ContactService::AgentJoined(const std::string& contact_id, const std::string& principal,
-                                 Reply reply) {
+                                 Reply reply, const std::string& agent_id) {
   std::unique_lock lock(mutex_);
   auto it = contacts_.find(contact_id);
   if (it == contacts_.end()) {
@@ -239,20 +239,26 @@ void ContactService::AgentJoined(const std::string& contact_id, const std::strin
   }
   core::Contact& contact = it->second;
   const auto transition = RecordingStateMachine::AgentJoined(contact.recording);
-  if (!transition.changed) {
+  const bool renamed = !agent_id.empty() && agent_id != contact.agent_id;
+  if (!transition.changed && !renamed) {
     lock.unlock();
     return reply(std::nullopt);
   }
   std::optional<core::Contact> before = contact;
   const std::int64_t now = clock_();
   contact.recording = transition.status;
+  if (renamed) contact.agent_id = agent_id;
   contact.updated_ms = now;
   contact.version += 1;
   store::ContactWrite write;
   write.contact = contact;
-  write.audit =
-      core::AuditEntry{contact_id, now,  "AGENT_JOINED",
-                       principal,  "OK", std::string(core::ToString(contact.recording.state))};
+  write.audit = core::AuditEntry{contact_id,
+                                 now,
+                                 "AGENT_JOINED",
+                                 principal,
+                                 "OK",
+                                 std::string(core::ToString(contact.recording.state)) +
+                                     (renamed ? " agent " + agent_id : std::string())};
   if (!Persist(std::move(write), std::move(before), [reply](bool ok, const std::string& error) {
         if (!ok) return reply(Internal(error));
         reply(std::nullopt);

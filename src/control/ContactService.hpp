@@ -70,7 +70,10 @@ class ContactService {
   void Apply(const OperationRequest& request, Reply reply);
   void Create(const CreateRequest& request, ContactReply reply);
   void End(const std::string& contact_id, const std::string& principal, ContactReply reply);
-  void AgentJoined(const std::string& contact_id, const std::string& principal, Reply reply);
+  // The agent joined: a waiting START begins recording. A non-empty `agent_id`
+  // also names the agent (SIPREC metadata naming who joined, or a transfer).
+  void AgentJoined(const std::string& contact_id, const std::string& principal, Reply reply,
+                   const std::string& agent_id = {});
 
   std::optional<core::Contact> Find(const std::string& contact_id) const;
   std::vector<core::Contact> List(const ContactFilter& filter) const;

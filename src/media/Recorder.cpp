@@ -83,8 +83,10 @@ std::optional<std::uint16_t> Recorder::TakePort() {
 }
 
 core::Result<RtpEndpoints, MediaError> Recorder::Attach(const core::Contact& contact,
-                                                        std::optional<bool> skip_paused) {
+                                                        std::optional<bool> skip_paused,
+                                                        bool agent_joins_by_media) {
   auto call = std::make_shared<Call>(io_, contact, skip_paused.value_or(config_.skip_paused));
+  call->agent_heard = !agent_joins_by_media;
   const auto address = asio::ip::make_address(config_.rtp_host);
   std::lock_guard lock(mutex_);
   if (shut_down_) return MediaError{"the recorder is shutting down"};

@@ -62,8 +62,11 @@ class Recorder final : public control::RecordingListener {
   void OnAgentMedia(AgentMedia callback) { on_agent_media_ = std::move(callback); }
 
   // Binds the two RTP ports of a new contact. Fails when the range is exhausted.
+  // `agent_joins_by_media`: the agent leg's first packet means the agent joined
+  // (/v1 contacts); SIPREC sessions say so in their metadata instead.
   core::Result<RtpEndpoints, MediaError> Attach(const core::Contact& contact,
-                                                std::optional<bool> skip_paused);
+                                                std::optional<bool> skip_paused,
+                                                bool agent_joins_by_media = true);
   std::optional<RecordingView> View(const std::string& contact_id) const;
 
   void OnDecided(const core::Contact& contact) override;

@@ -78,6 +78,19 @@ def free_port():
         return s.getsockname()[1]
 
 
+def free_sip_port():
+    """A port free for both UDP and TCP on 127.0.0.1 (SIP listens on both)."""
+    for _ in range(50):
+        port = free_port()
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as u:
+            try:
+                u.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        return port
+    raise RuntimeError("no free SIP port")
+
+
 class HttpResult:
     """A response: status, headers (case-insensitive lookup), raw body, parsed JSON."""
 
@@ -182,6 +195,7 @@ class ServerProcess:
         self.tmp = tempfile.mkdtemp(prefix="callrec-interop-%s-" % name)
         self.data_dir = os.path.join(self.tmp, "data")
         self.port = None
+        self.sip_port = None
         self.proc = None
         self.starts = 0
         self._out = None
@@ -199,7 +213,7 @@ class ServerProcess:
 
     def _args(self):
         args = [SERVER_BIN, "--listen", "127.0.0.1:%d" % self.port, "--data-dir", self.data_dir,
-                "--log-level", self.log_level]
+                "--log-level", self.log_level, "--sip-listen", "127.0.0.1:%d" % self.sip_port]
         if self.admin_token:  # none: the server generates one into the data dir
             args += ["--admin-token", self.admin_token]
         for key_id, secret in self.access_keys:
@@ -213,6 +227,8 @@ class ServerProcess:
         for attempt in range(4):
             if self.port is None:
                 self.port = free_port()
+            if self.sip_port is None:
+                self.sip_port = free_sip_port()
             self.starts += 1
             self.stdout_path = os.path.join(self.tmp, "stdout-%d.log" % self.starts)
             self.stderr_path = os.path.join(self.tmp, "stderr-%d.log" % self.starts)
@@ -236,6 +252,7 @@ class ServerProcess:
                     time.sleep(0.5)
                 else:
                     self.port = None
+                    self.sip_port = None
                 continue
             raise RuntimeError("callrec-server exited with %s at start\n%s"
                                % (self.proc.returncode, self.logs()))

@@ -1,0 +1,29 @@
+#pragma once
+
+#include <sofia-sip/sip.h>
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace callrec::sip {
+
+// What callrec reads from a request sofia-sip has parsed, as plain strings.
+struct SipRequestView {
+  std::string call_id;
+  std::string content_type;    // full value with parameters, "" when absent
+  std::string_view body;       // points into the message; valid during the event
+  std::string source_address;  // Via received=, else Via host
+  bool siprec_option = false;  // Require or Supported lists "siprec"
+  bool src_contact = false;    // Contact carries +sip.src
+};
+
+SipRequestView ViewRequest(const sip_t* sip);
+
+// An extension header's value (case-insensitive name), e.g. X-Contact-Id.
+std::optional<std::string> ExtensionHeader(const sip_t* sip, std::string_view name);
+
+// "399 callrec \"text\"" for a Warning header; quotes and backslashes escaped.
+std::string WarningValue(std::string_view text);
+
+}  // namespace callrec::sip

@@ -1,0 +1,132 @@
+#include "sip/SipUserAgent.hpp"
+
+#include <sofia-sip/nua_tag.h>
+#include <sofia-sip/sip_tag.h>
+#include <sofia-sip/su_log.h>
+
+#include <cstdarg>
+#include <cstdio>
+#include <future>
+#include <memory>
+#include <stdexcept>
+
+#include "log/Log.hpp"
+
+namespace callrec::sip {
+namespace {
+
+struct PostedWork {
+  std::function<void()>* work;
+};
+
+// sofia-sip's own diagnostics go to our log at debug level, never to stderr.
+void ForwardSofiaLog(void*, const char* format, va_list args) {
+  if (!log::Enabled(log::Level::kDebug)) return;
+  char line[512];
+  std::vsnprintf(line, sizeof line, format, args);
+  std::string text(line);
+  while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
+  log::Debug("sip.stack", {{"text", text}});
+}
+
+std::string ListenUrl(const std::string& host, std::uint16_t port) {
+  const bool v6 = host.find(':') != std::string::npos;
+  return "sip:" + (v6 ? "[" + host + "]" : host) + ":" + std::to_string(port);
+}
+
+}  // namespace
+
+SipUserAgent::SipUserAgent(const std::string& host, std::uint16_t port, Listener& listener)
+    : listener_(listener) {
+  std::promise<std::string> started;
+  auto ready = started.get_future();
+  thread_ = std::thread([this, url = ListenUrl(host, port), &started] {
+    su_init();
+    su_log_redirect(nullptr, &ForwardSofiaLog, nullptr);
+    su_log_set_level(nullptr, log::Enabled(log::Level::kDebug) ? 3 : 0);
+    root_ = su_root_create(this);
+    if (root_ == nullptr) {
+      started.set_value("cannot create the SIP event loop");
+      su_deinit();
+      return;
+    }
+    su_root_threading(root_, 1);
+    nua_ = nua_create(root_, &SipUserAgent::OnEvent, this, NUTAG_URL(url.c_str()),
+                      NUTAG_MEDIA_ENABLE(0), NUTAG_AUTOALERT(0), NUTAG_ENABLEMESSAGE(0),
+                      NUTAG_ALLOW("INVITE, ACK, BYE, CANCEL, OPTIONS, UPDATE"),
+                      NUTAG_APPL_METHOD("UPDATE"), SIPTAG_SUPPORTED_STR("timer, siprec"),
+                      SIPTAG_USER_AGENT_STR("callrec-server"), TAG_END());
+    if (nua_ == nullptr) {
+      started.set_value("cannot listen for SIP on " + url +
+                        " (address already in use, or not a local address)");
+      su_root_destroy(root_);
+      root_ = nullptr;
+      su_deinit();
+      return;
+    }
+    started.set_value("");
+    su_root_run(root_);
+    nua_destroy(nua_);
+    nua_ = nullptr;
+    {
+      std::lock_guard lock(mutex_);
+      su_root_destroy(root_);
+      root_ = nullptr;
+    }
+    su_deinit();
+  });
+  const std::string error = ready.get();
+  if (!error.empty()) {
+    thread_.join();
+    throw std::runtime_error(error);
+  }
+}
+
+SipUserAgent::~SipUserAgent() {
+  Stop();
+}
+
+void SipUserAgent::Post(std::function<void()> work) {
+  std::lock_guard lock(mutex_);
+  if (root_ == nullptr || stopping_) return;
+  su_msg_r message = SU_MSG_R_INIT;
+  if (su_msg_create(message, su_root_task(root_), su_task_null, &SipUserAgent::Deliver,
+                    sizeof(PostedWork)) != 0) {
+    log::Error("sip.post_failed");
+    return;
+  }
+  auto* posted = static_cast<PostedWork*>(su_msg_data(message));
+  posted->work = new std::function<void()>(std::move(work));
+  if (su_msg_send(message) != 0) {
+    delete posted->work;
+    su_msg_destroy(message);
+    log::Error("sip.post_failed");
+  }
+}
+
+void SipUserAgent::Deliver(su_root_magic_t*, su_msg_r, su_msg_arg_t* arg) {
+  std::unique_ptr<std::function<void()>> work(static_cast<PostedWork*>(arg)->work);
+  (*work)();
+}
+
+void SipUserAgent::Stop() {
+  if (!thread_.joinable()) return;
+  Post([this] {
+    stopping_ = true;
+    nua_shutdown(nua_);
+  });
+  thread_.join();
+}
+
+void SipUserAgent::OnEvent(nua_event_t event, int status, const char* phrase, nua_t*,
+                           nua_magic_t* magic, nua_handle_t* nh, nua_hmagic_t* hmagic,
+                           const sip_t* sip, tagi_t tags[]) {
+  auto* self = static_cast<SipUserAgent*>(magic);
+  if (event == nua_r_shutdown) {
+    if (status >= 200) su_root_break(self->root_);
+    return;
+  }
+  self->listener_.OnSipEvent(event, status, phrase, nh, hmagic, sip, tags);
+}
+
+}  // namespace callrec::sip

@@ -1,0 +1,37 @@
+#pragma once
+
+#include <sofia-sip/nua.h>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "sip/RsMetadata.hpp"
+#include "sip/SdpOffer.hpp"
+#include "sip/TrackMapping.hpp"
+
+namespace callrec::sip {
+
+// One recording session (one SIP dialog) as SiprecServer follows it.
+struct SiprecCall {
+  nua_handle_t* handle = nullptr;
+  std::string call_id;
+  std::string contact_id;
+  std::string initial_contact_id;
+  std::string agent_id;
+  Offer offer;  // the latest offer answered
+  std::optional<RsMetadata> metadata;
+  TrackPlan plan;
+  int payload_type = 0;  // 0 PCMU, 8 PCMA
+  std::uint16_t customer_port = 0;
+  std::uint16_t agent_port = 0;
+  std::uint64_t sdp_session_id = 0;
+  std::uint64_t sdp_version = 0;
+  bool created = false;        // the contact exists
+  bool answered = false;       // the INVITE got its 200
+  bool ended = false;          // END was asked for
+  bool terminated = false;     // the dialog is gone (BYE, CANCEL, timeout)
+  bool client_paused = false;  // the client's re-INVITE made every stream inactive
+};
+
+}  // namespace callrec::sip

@@ -1,0 +1,501 @@
+#include "sip/SiprecServer.hpp"
+
+#include <sofia-sip/nua_tag.h>
+#include <sofia-sip/sip_tag.h>
+#include <sofia-sip/su_tag.h>
+
+#include <charconv>
+#include <random>
+
+#include "log/Log.hpp"
+#include "sip/ContactIdentity.hpp"
+#include "sip/SdpAnswer.hpp"
+#include "sip/SipMessage.hpp"
+#include "sip/SiprecBody.hpp"
+#include "sip/SiprecCall.hpp"
+
+namespace callrec::sip {
+namespace {
+
+constexpr const char* kRecordingClient = "recording-client";
+
+std::uint16_t PortOf(const std::string& host_port) {
+  const std::size_t colon = host_port.rfind(':');
+  unsigned port = 0;
+  if (colon != std::string::npos) {
+    std::from_chars(host_port.data() + colon + 1, host_port.data() + host_port.size(), port);
+  }
+  return static_cast<std::uint16_t>(port);
+}
+
+bool Recorded(const OfferedStream& stream, TrackSide side) {
+  return side != TrackSide::kNone && stream.port != 0 && stream.media == "audio";
+}
+
+bool Offers(const OfferedStream& stream, int payload_type, std::string_view name) {
+  for (const Codec& codec : stream.codecs) {
+    if (codec.payload_type == payload_type && codec.name == name && codec.clock_rate == 8000) {
+      return true;
+    }
+  }
+  return false;
+}
+
+// One codec for the whole contact: PCMU if every recorded stream offers it,
+// else PCMA; G.711 only, with its static payload type.
+std::optional<int> CommonCodec(const Offer& offer, const TrackPlan& plan) {
+  for (const auto& [payload_type, name] : {std::pair{0, "PCMU"}, std::pair{8, "PCMA"}}) {
+    bool all = true, any = false;
+    for (std::size_t i = 0; i < offer.streams.size(); ++i) {
+      if (!Recorded(offer.streams[i], plan.stream_sides[i])) continue;
+      any = true;
+      all = all && Offers(offer.streams[i], payload_type, name);
+    }
+    if (any && all) return payload_type;
+  }
+  return std::nullopt;
+}
+
+// Every recorded stream inactive (or only sending our way): the client paused.
+bool ClientPaused(const Offer& offer, const TrackPlan& plan) {
+  bool any = false;
+  for (std::size_t i = 0; i < offer.streams.size(); ++i) {
+    if (!Recorded(offer.streams[i], plan.stream_sides[i])) continue;
+    any = true;
+    const Direction d = offer.streams[i].direction;
+    if (d == Direction::kSendOnly || d == Direction::kSendRecv) return false;
+  }
+  return any;
+}
+
+int StatusFor(const control::ControlError& error) {
+  switch (error.kind) {
+    case control::ControlError::Kind::kInvalidRequest:
+    case control::ControlError::Kind::kInvalidParameter:
+      return 400;
+    case control::ControlError::Kind::kConflict:
+      return 403;
+    case control::ControlError::Kind::kNotFound:
+      return 404;
+    case control::ControlError::Kind::kInternal:
+      break;
+  }
+  return 500;
+}
+
+const char* PhraseFor(int status) {
+  switch (status) {
+    case 400:
+      return "Bad Request";
+    case 403:
+      return "Forbidden";
+    case 404:
+      return "Not Found";
+    case 415:
+      return "Unsupported Media Type";
+    case 420:
+      return "Bad Extension";
+    case 421:
+      return "Extension Required";
+    case 481:
+      return "Call/Transaction Does Not Exist";
+    case 488:
+      return "Not Acceptable Here";
+    case 491:
+      return "Request Pending";
+    case 513:
+      return "Message Too Large";
+    case 503:
+      return "Service Unavailable";
+    default:
+      return "Server Internal Error";
+  }
+}
+
+// What the client's offer, the metadata and the configuration make of a session.
+struct SessionPlan {
+  Offer offer;
+  std::optional<RsMetadata> metadata;
+  TrackPlan tracks;
+  int payload_type = 0;
+};
+
+core::Result<SessionPlan, SipError> PlanSession(const SipRequestView& request,
+                                                const std::optional<RsMetadata>& previous,
+                                                const std::optional<std::regex>& agent_match) {
+  auto body = SplitBody(request.content_type, request.body);
+  if (!body) return body.error();
+  SessionPlan plan;
+  auto offer = ParseOffer(body->sdp, request.source_address);
+  if (!offer) return offer.error();
+  plan.offer = std::move(offer).value();
+  plan.metadata = previous;
+  if (body->metadata_xml) {
+    auto metadata = ParseRsMetadata(*body->metadata_xml);
+    if (!metadata) return metadata.error();
+    plan.metadata = std::move(metadata).value();
+  }
+  plan.tracks = MapTracks(plan.offer, plan.metadata, agent_match);
+  if (log::Enabled(log::Level::kDebug)) {
+    boost::json::array streams;
+    for (std::size_t i = 0; i < plan.offer.streams.size(); ++i) {
+      const OfferedStream& s = plan.offer.streams[i];
+      streams.push_back(
+          boost::json::object{{"label", s.label},
+                              {"media", s.media},
+                              {"port", s.port},
+                              {"codecs", s.codecs.size()},
+                              {"side", i < plan.tracks.stream_sides.size()
+                                           ? static_cast<int>(plan.tracks.stream_sides[i])
+                                           : -1}});
+    }
+    log::Debug("sip.session.plan", {{"streams", streams}, {"rule", plan.tracks.rule}});
+  }
+  const auto codec = CommonCodec(plan.offer, plan.tracks);
+  if (!codec) {
+    return SipError{488, "Not Acceptable Here",
+                    "no recordable audio stream offering PCMU or PCMA (payload type 0 or 8)"};
+  }
+  plan.payload_type = *codec;
+  return plan;
+}
+
+}  // namespace
+
+SiprecServer::SiprecServer(SiprecConfig config, control::ContactService& contacts,
+                           media::Recorder& recorder)
+    : config_(std::move(config)), contacts_(contacts), recorder_(recorder) {}
+
+SiprecServer::~SiprecServer() {
+  Stop();
+}
+
+void SiprecServer::Start(const std::string& host, std::uint16_t port) {
+  agent_ = std::make_unique<SipUserAgent>(host, port, *this);
+}
+
+void SiprecServer::Stop() {
+  if (agent_) agent_->Stop();
+}
+
+SiprecStats SiprecServer::Stats() const {
+  return SiprecStats{sessions_active_.load(), sessions_total_.load(), invites_refused_.load(),
+                     reinvites_.load()};
+}
+
+void SiprecServer::OnSipEvent(nua_event_t event, int, const char*, nua_handle_t* nh,
+                              nua_hmagic_t* hmagic, const sip_t* sip, tagi_t tags[]) {
+  auto* call = static_cast<SiprecCall*>(hmagic);
+  switch (event) {
+    case nua_i_invite:
+      if (call != nullptr) {
+        OnReoffer(*call, sip, false);
+      } else {
+        OnInvite(nh, sip);
+      }
+      break;
+    case nua_i_update:
+      if (call != nullptr) {
+        OnReoffer(*call, sip, true);
+      } else {
+        nua_respond(nh, 481, "Call/Transaction Does Not Exist", NUTAG_WITH_THIS(agent_->nua()),
+                    TAG_END());
+      }
+      break;
+    case nua_i_bye:
+      if (call != nullptr) EndContact(*call, "bye");
+      break;
+    case nua_i_cancel:
+      if (call != nullptr) {
+        call->terminated = true;
+        EndContact(*call, "cancel");
+      }
+      break;
+    case nua_i_state: {
+      int state = nua_callstate_init;
+      tl_gets(tags, NUTAG_CALLSTATE_REF(state), TAG_END());
+      if (state != nua_callstate_terminated) break;
+      if (call != nullptr) {
+        call->terminated = true;
+        EndContact(*call, "terminated");
+      }
+      Forget(nh);
+      break;
+    }
+    case nua_i_options:
+      // Answered by the stack (SBC keep-alives); the handle it made is ours to free.
+      if (call == nullptr && nh != nullptr && nh != nua_default(agent_->nua())) {
+        nua_handle_destroy(nh);
+      }
+      break;
+    default:
+      break;
+  }
+}
+
+void SiprecServer::OnInvite(nua_handle_t* nh, const sip_t* sip) {
+  const SipRequestView request = ViewRequest(sip);
+  if (request.body.empty()) {
+    return Refuse(nh, 488, "Not Acceptable Here",
+                  "a SIPREC INVITE must carry an SDP offer and rs-metadata; the body is empty");
+  }
+  auto body = SplitBody(request.content_type, request.body);
+  if (!body) return Refuse(nh, body.error().status, body.error().reason, body.error().warning);
+  if (!request.siprec_option && !request.src_contact && !body->metadata_xml) {
+    return Refuse(nh, 488, "Not Acceptable Here",
+                  "callrec records SIPREC sessions only (RFC 7866): no 'siprec' option tag, no "
+                  "+sip.src Contact and no rs-metadata");
+  }
+  auto planned = PlanSession(request, std::nullopt, config_.agent_match);
+  if (!planned) {
+    return Refuse(nh, planned.error().status, planned.error().reason, planned.error().warning);
+  }
+  SessionPlan plan = std::move(planned).value();
+
+  auto call = std::make_shared<SiprecCall>();
+  call->handle = nh;
+  call->call_id = request.call_id;
+  call->offer = std::move(plan.offer);
+  call->metadata = std::move(plan.metadata);
+  call->plan = std::move(plan.tracks);
+  call->payload_type = plan.payload_type;
+  call->agent_id = call->plan.agent_id;
+  call->client_paused = ClientPaused(call->offer, call->plan);
+  std::random_device random;
+  call->sdp_session_id = (static_cast<std::uint64_t>(random()) << 20) ^ random();
+  const ContactIdentity identity = DeriveIdentity(
+      ExtensionHeader(sip, config_.contact_id_header),
+      ExtensionHeader(sip, config_.initial_contact_id_header), call->metadata, request.call_id);
+  call->contact_id = identity.contact_id;
+  call->initial_contact_id = identity.initial_contact_id;
+  if (!ContactIdFree(call->contact_id)) {
+    const auto header = ExtensionHeader(sip, config_.contact_id_header);
+    if (header && IsValidContactId(*header)) {
+      return Refuse(nh, 403, "Forbidden",
+                    "contact " + call->contact_id + " already exists (ended or recording)");
+    }
+    // The client reused a SIPREC session id (persistent recording, or a new
+    // dialog for the same session): a new contact in the same chain.
+    call->contact_id = StableId(identity.contact_id + "/" + request.call_id);
+  }
+  calls_[nh] = call;
+  nua_handle_bind(nh, call.get());
+  sessions_active_++;
+  sessions_total_++;
+
+  control::CreateRequest create;
+  create.instance_id = config_.instance_id;
+  create.contact_id = call->contact_id;
+  create.initial_contact_id = call->initial_contact_id;
+  create.agent_id = call->agent_id;
+  create.codec = call->payload_type == 8 ? "PCMA" : "PCMU";
+  // Waiting for an agent makes sense only when a stream will carry the agent's
+  // voice and the metadata has not named the agent yet.
+  bool agent_stream = false;
+  for (std::size_t i = 0; i < call->offer.streams.size(); ++i) {
+    agent_stream = agent_stream || (call->plan.stream_sides[i] == TrackSide::kAgent &&
+                                    Recorded(call->offer.streams[i], TrackSide::kAgent));
+  }
+  create.agent_joined = call->plan.agent.has_value() || !agent_stream;
+  create.principal = kRecordingClient;
+  contacts_.Create(create, [this, call](core::Result<core::Contact, control::ControlError> result) {
+    agent_->Post([this, call, result = std::move(result)]() mutable {
+      if (!result) {
+        if (call->terminated) return;
+        return Refuse(call->handle, StatusFor(result.error()), PhraseFor(StatusFor(result.error())),
+                      result.error().message);
+      }
+      ContinueInvite(call, std::move(result).value());
+    });
+  });
+}
+
+void SiprecServer::ContinueInvite(const std::shared_ptr<SiprecCall>& call, core::Contact contact) {
+  call->created = true;
+  if (call->terminated) return EndContact(*call, "cancelled");
+  if (contact.state() == core::RecordingState::kEnded) {
+    return Refuse(call->handle, 403, "Forbidden", "contact " + contact.contact_id + " has ended");
+  }
+  auto endpoints = recorder_.Attach(contact, std::nullopt, /*agent_joins_by_media=*/false);
+  if (!endpoints) {
+    EndContact(*call, "no media");
+    if (recorder_.free_ports() < 2) {
+      return Refuse(call->handle, 503, "Service Unavailable",
+                    "no free RTP ports: every port of --rtp-ports is in use");
+    }
+    return Refuse(call->handle, 403, "Forbidden", endpoints.error().message);
+  }
+  call->customer_port = PortOf(endpoints->customer);
+  call->agent_port = PortOf(endpoints->agent);
+  log::Info("sip.session.started", {{"contact", call->contact_id},
+                                    {"initial_contact", call->initial_contact_id},
+                                    {"call_id", call->call_id},
+                                    {"agent", call->agent_id},
+                                    {"rule", call->plan.rule}});
+  if (!config_.auto_record) return Answer(*call);
+
+  control::OperationRequest start;
+  start.instance_id = config_.instance_id;
+  start.contact_id = call->contact_id;
+  start.initial_contact_id = call->initial_contact_id;
+  start.operation = core::Operation::kStart;
+  start.track = *config_.auto_record;
+  start.principal = "auto-record";
+  contacts_.Apply(start, [this, call](std::optional<control::ControlError>) {
+    agent_->Post([this, call] {
+      if (call->terminated) return;
+      if (!call->client_paused) return Answer(*call);
+      // The client offered inactive streams from the start: its own pause.
+      control::OperationRequest pause;
+      pause.instance_id = config_.instance_id;
+      pause.contact_id = call->contact_id;
+      pause.initial_contact_id = call->initial_contact_id;
+      pause.operation = core::Operation::kPause;
+      pause.principal = kRecordingClient;
+      contacts_.Apply(pause, [this, call](std::optional<control::ControlError>) {
+        agent_->Post([this, call] {
+          if (!call->terminated) Answer(*call);
+        });
+      });
+    });
+  });
+}
+
+void SiprecServer::Answer(SiprecCall& call, bool to_current_request) {
+  std::vector<AnsweredStream> streams;
+  for (std::size_t i = 0; i < call.offer.streams.size(); ++i) {
+    const OfferedStream& offered = call.offer.streams[i];
+    AnsweredStream answered;
+    const TrackSide side = call.plan.stream_sides[i];
+    if (!Recorded(offered, side)) {
+      answered.port = 0;
+      answered.direction = Direction::kInactive;
+      answered.payload_type = offered.codecs.empty() ? 0 : offered.codecs.front().payload_type;
+    } else {
+      answered.port = side == TrackSide::kAgent ? call.agent_port : call.customer_port;
+      answered.payload_type = call.payload_type;
+      answered.telephone_event_pt = offered.telephone_event_pt;
+      answered.direction =
+          offered.direction == Direction::kSendOnly || offered.direction == Direction::kSendRecv
+              ? Direction::kRecvOnly
+              : Direction::kInactive;
+    }
+    streams.push_back(answered);
+  }
+  const std::string sdp = BuildAnswer(call.offer, streams, config_.media_address,
+                                      call.sdp_session_id, ++call.sdp_version);
+  // An UPDATE is answered within its own event (nua_respond picks the request
+  // being served); an INVITE's answer may come later, from a posted task.
+  nua_respond(call.handle, 200, "OK", TAG_IF(to_current_request, NUTAG_WITH_THIS(agent_->nua())),
+              SIPTAG_CONTENT_TYPE_STR("application/sdp"), SIPTAG_PAYLOAD_STR(sdp.c_str()),
+              TAG_END());
+  call.answered = true;
+}
+
+void SiprecServer::OnReoffer(SiprecCall& call, const sip_t* sip, bool is_update) {
+  reinvites_++;
+  const SipRequestView request = ViewRequest(sip);
+  auto respond_error = [&](const SipError& error) {
+    const std::string warning = WarningValue(error.warning);
+    if (is_update) {
+      nua_respond(call.handle, error.status, PhraseFor(error.status),
+                  NUTAG_WITH_THIS(agent_->nua()), SIPTAG_WARNING_STR(warning.c_str()), TAG_END());
+    } else {
+      nua_respond(call.handle, error.status, PhraseFor(error.status),
+                  SIPTAG_WARNING_STR(warning.c_str()), TAG_END());
+    }
+  };
+  if (request.body.empty()) {
+    // A session refresh: nothing changes.
+    if (is_update) {
+      nua_respond(call.handle, 200, "OK", NUTAG_WITH_THIS(agent_->nua()), TAG_END());
+    } else {
+      --call.sdp_version;  // the same answer again
+      Answer(call);
+    }
+    return;
+  }
+  auto planned = PlanSession(request, call.metadata, config_.agent_match);
+  if (!planned) return respond_error(planned.error());
+  if (planned->payload_type != call.payload_type) {
+    return respond_error(SipError{488, "Not Acceptable Here",
+                                  "the codec of a recording cannot change during the session"});
+  }
+  SessionPlan plan = std::move(planned).value();
+  call.offer = std::move(plan.offer);
+  call.metadata = std::move(plan.metadata);
+  call.plan = std::move(plan.tracks);
+
+  if (call.created && !call.ended) {
+    auto ignore = [](std::optional<control::ControlError>) {};
+    if (!call.plan.agent_id.empty() && call.plan.agent_id != call.agent_id) {
+      log::Info("sip.session.agent", {{"contact", call.contact_id},
+                                      {"agent", call.plan.agent_id},
+                                      {"previous", call.agent_id}});
+      call.agent_id = call.plan.agent_id;
+      contacts_.AgentJoined(call.contact_id, kRecordingClient, ignore, call.agent_id);
+    } else if (call.plan.agent && !call.agent_id.empty()) {
+      contacts_.AgentJoined(call.contact_id, kRecordingClient, ignore);
+    }
+    const bool paused = ClientPaused(call.offer, call.plan);
+    const auto contact = contacts_.Find(call.contact_id);
+    if (paused != call.client_paused && contact) {
+      control::OperationRequest operation;
+      operation.instance_id = config_.instance_id;
+      operation.contact_id = call.contact_id;
+      operation.initial_contact_id = call.initial_contact_id;
+      operation.principal = kRecordingClient;
+      if (paused && contact->state() == core::RecordingState::kRecording) {
+        operation.operation = core::Operation::kPause;
+        contacts_.Apply(operation, ignore);
+      } else if (!paused && contact->state() == core::RecordingState::kPaused) {
+        operation.operation = core::Operation::kResume;
+        contacts_.Apply(operation, ignore);
+      }
+    }
+    call.client_paused = paused;
+  }
+  Answer(call, is_update);
+}
+
+bool SiprecServer::ContactIdFree(const std::string& contact_id) const {
+  if (contacts_.Find(contact_id)) return false;
+  for (const auto& [handle, call] : calls_) {
+    if (call->contact_id == contact_id && !call->ended) return false;
+  }
+  return true;
+}
+
+void SiprecServer::Refuse(nua_handle_t* nh, int status, const std::string& reason,
+                          const std::string& warning) {
+  invites_refused_++;
+  log::Info("sip.session.refused", {{"status", status}, {"warning", warning}});
+  (void)reason;  // nua_respond() keeps the phrase pointer: only static phrases
+  const std::string value = WarningValue(warning);
+  if (status == 503) {
+    nua_respond(nh, status, PhraseFor(status), SIPTAG_WARNING_STR(value.c_str()),
+                SIPTAG_RETRY_AFTER_STR("5"), TAG_END());
+  } else {
+    nua_respond(nh, status, PhraseFor(status), SIPTAG_WARNING_STR(value.c_str()), TAG_END());
+  }
+}
+
+void SiprecServer::EndContact(SiprecCall& call, const char* why) {
+  if (!call.created || call.ended) return;
+  call.ended = true;
+  log::Info("sip.session.ended", {{"contact", call.contact_id}, {"why", why}});
+  contacts_.End(call.contact_id, kRecordingClient,
+                [](core::Result<core::Contact, control::ControlError>) {});
+}
+
+void SiprecServer::Forget(nua_handle_t* nh) {
+  auto it = calls_.find(nh);
+  if (it != calls_.end()) {
+    calls_.erase(it);
+    sessions_active_--;
+  }
+  nua_handle_bind(nh, nullptr);
+  nua_handle_destroy(nh);
+}
+
+}  // namespace callrec::sip

@@ -1,0 +1,79 @@
+#pragma once
+
+#include <atomic>
+#include <map>
+#include <memory>
+#include <optional>
+#include <regex>
+#include <string>
+
+#include "control/ContactService.hpp"
+#include "core/RecordingStateMachine.hpp"
+#include "media/Recorder.hpp"
+#include "sip/SipUserAgent.hpp"
+
+namespace callrec::sip {
+
+struct SiprecConfig {
+  std::string instance_id = "local";
+  std::string media_address = "127.0.0.1";  // c= of the answers (where the RTP ports are bound)
+  std::optional<std::regex> agent_match;
+  std::optional<core::Track> auto_record;  // nullopt: the agent (or the API) starts it
+  std::string contact_id_header = "X-Contact-Id";
+  std::string initial_contact_id_header = "X-Initial-Contact-Id";
+};
+
+// Counters for /metrics.
+struct SiprecStats {
+  std::uint64_t sessions_active = 0;
+  std::uint64_t sessions_total = 0;
+  std::uint64_t invites_refused = 0;
+  std::uint64_t reinvites = 0;
+};
+
+struct SiprecCall;
+
+// callrec-server as a Session Recording Server (RFC 7866): each recording
+// session becomes a contact (ContactService) whose tracks are bound by the
+// Recorder. INVITE: split the body, parse SDP and rs-metadata, map the
+// participants to the customer and agent tracks, create the contact, bind its
+// ports, optionally start recording, answer 200 with a plain recvonly SDP.
+// re-INVITE/UPDATE: new metadata names the agent (joins late, transfer); all
+// streams inactive is the client's own pause. BYE (or the dialog dying) ends
+// the contact. Everything runs on the SipUserAgent's thread; ContactService
+// replies are posted back to it.
+class SiprecServer final : public SipUserAgent::Listener {
+ public:
+  SiprecServer(SiprecConfig config, control::ContactService& contacts, media::Recorder& recorder);
+  ~SiprecServer() override;
+
+  // Listens on HOST:PORT (UDP and TCP); throws if it cannot.
+  void Start(const std::string& host, std::uint16_t port);
+  // BYE to every live session, then the SIP thread stops.
+  void Stop();
+  SiprecStats Stats() const;
+
+  void OnSipEvent(nua_event_t event, int status, const char* phrase, nua_handle_t* nh,
+                  nua_hmagic_t* call, const sip_t* sip, tagi_t tags[]) override;
+
+ private:
+  void OnInvite(nua_handle_t* nh, const sip_t* sip);
+  void OnReoffer(SiprecCall& call, const sip_t* sip, bool is_update);
+  void ContinueInvite(const std::shared_ptr<SiprecCall>& call, core::Contact contact);
+  void Answer(SiprecCall& call, bool to_current_request = false);
+  void Refuse(nua_handle_t* nh, int status, const std::string& reason, const std::string& warning);
+  void EndContact(SiprecCall& call, const char* why);
+  void Forget(nua_handle_t* nh);
+  bool ContactIdFree(const std::string& contact_id) const;
+
+  const SiprecConfig config_;
+  control::ContactService& contacts_;
+  media::Recorder& recorder_;
+  std::unique_ptr<SipUserAgent> agent_;
+  // Live sessions by handle; only the SIP thread touches the map.
+  std::map<nua_handle_t*, std::shared_ptr<SiprecCall>> calls_;
+  std::atomic<std::uint64_t> sessions_active_{0}, sessions_total_{0}, invites_refused_{0},
+      reinvites_{0};
+};
+
+}  // namespace callrec::sip

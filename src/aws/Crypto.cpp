@@ -1,30 +1,72 @@
 #include "aws/Crypto.hpp"
 
+#include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
+#include <openssl/params.h>
 #include <openssl/rand.h>
 
+#include <memory>
 #include <stdexcept>
 #include <vector>
 
 namespace callrec::aws {
 
+namespace {
+
+// OpenSSL 3 looks an algorithm up by name, under a lock, each time EVP_sha256() or
+// HMAC() is used; fetched once, it is used directly. Both are created on first use
+// and never change, so every thread may share them; they live as long as the process.
+const EVP_MD* FetchedSha256() {
+  static EVP_MD* const md = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+  return md;
+}
+
+// An HMAC context with its digest set and no key: each call works on its own copy
+// (EVP_MAC_CTX_dup only reads this one), keyed with EVP_MAC_init.
+const EVP_MAC_CTX* HmacSha256Template() {
+  static EVP_MAC_CTX* const context = [] {
+    EVP_MAC* mac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
+    EVP_MAC_CTX* made = mac ? EVP_MAC_CTX_new(mac) : nullptr;
+    EVP_MAC_free(mac);  // the context holds its own reference
+    char digest[] = "SHA256";
+    const OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0),
+                                 OSSL_PARAM_construct_end()};
+    if (made && EVP_MAC_CTX_set_params(made, params) != 1) {
+      EVP_MAC_CTX_free(made);
+      made = nullptr;
+    }
+    return made;
+  }();
+  return context;
+}
+
+}  // namespace
+
 Digest Sha256(std::string_view data) {
   Digest out{};
   unsigned int length = 0;
-  if (EVP_Digest(data.data(), data.size(), out.data(), &length, EVP_sha256(), nullptr) != 1) {
+  const EVP_MD* md = FetchedSha256();
+  if (md == nullptr ||
+      EVP_Digest(data.data(), data.size(), out.data(), &length, md, nullptr) != 1) {
     throw std::runtime_error("SHA-256 failed");
   }
   return out;
 }
 
 Digest HmacSha256(std::string_view key, std::string_view data) {
+  const EVP_MAC_CTX* keyless = HmacSha256Template();
+  // EVP_MAC_CTX_dup takes a non-const pointer but does not change its argument.
+  std::unique_ptr<EVP_MAC_CTX, decltype(&EVP_MAC_CTX_free)> context(
+      keyless ? EVP_MAC_CTX_dup(const_cast<EVP_MAC_CTX*>(keyless)) : nullptr, &EVP_MAC_CTX_free);
   Digest out{};
-  unsigned int length = 0;
-  if (HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
-           reinterpret_cast<const unsigned char*>(data.data()), data.size(), out.data(),
-           &length) == nullptr) {
+  std::size_t length = 0;
+  if (!context ||
+      EVP_MAC_init(context.get(), reinterpret_cast<const unsigned char*>(key.data()), key.size(),
+                   nullptr) != 1 ||
+      EVP_MAC_update(context.get(), reinterpret_cast<const unsigned char*>(data.data()),
+                     data.size()) != 1 ||
+      EVP_MAC_final(context.get(), out.data(), &length, out.size()) != 1 || length != out.size()) {
     throw std::runtime_error("HMAC-SHA256 failed");
   }
   return out;
@@ -32,11 +74,11 @@ Digest HmacSha256(std::string_view key, std::string_view data) {
 
 std::string Hex(std::string_view bytes) {
   static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(bytes.size() * 2);
-  for (unsigned char c : bytes) {
-    out.push_back(kDigits[c >> 4]);
-    out.push_back(kDigits[c & 0xF]);
+  std::string out(bytes.size() * 2, '\0');
+  for (std::size_t i = 0; i < bytes.size(); ++i) {
+    const auto c = static_cast<unsigned char>(bytes[i]);
+    out[2 * i] = kDigits[c >> 4];
+    out[2 * i + 1] = kDigits[c & 0xF];
   }
   return out;
 }

@@ -73,33 +73,58 @@ std::string Lowercase(std::string_view text) {
   return out;
 }
 
+// Header names are ASCII tokens; `lower` is already lowercase. No copy: this runs for
+// every header of the request once per signed header.
+bool EqualsLowercase(std::string_view name, std::string_view lower) {
+  if (name.size() != lower.size()) return false;
+  for (std::size_t i = 0; i < name.size(); ++i) {
+    const char c = name[i];
+    if ((c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c) != lower[i]) return false;
+  }
+  return true;
+}
+
+// Appends the value with leading and trailing whitespace removed and inner runs of it
+// folded to one space, a word at a time.
+void AppendTrimmed(std::string& out, std::string_view value) {
+  auto space = [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; };
+  bool first = true;
+  std::size_t i = 0;
+  while (i < value.size()) {
+    while (i < value.size() && space(value[i])) ++i;
+    if (i == value.size()) break;
+    std::size_t end = i;
+    while (end < value.size() && !space(value[end])) ++end;
+    if (!first) out += ' ';
+    out.append(value.data() + i, end - i);
+    first = false;
+    i = end;
+  }
+}
+
 std::string TrimAll(std::string_view value) {
   std::string out;
-  bool space = false;
-  for (char c : value) {
-    if (c == ' ' || c == '\t' || c == '\n' || c == '\r') {
-      space = !out.empty();
-      continue;
-    }
-    if (space) out.push_back(' ');
-    space = false;
-    out.push_back(c);
-  }
+  AppendTrimmed(out, value);
   return out;
 }
 
-std::optional<std::string> HeaderValue(const SignableRequest& request, std::string_view name) {
-  std::optional<std::string> found;
+// Appends the values of every header called `name` (lowercase), trimmed and joined
+// with commas; false if there is none.
+bool AppendHeaderValue(std::string& out, const SignableRequest& request, std::string_view name) {
+  bool found = false;
   for (const auto& [key, value] : request.headers) {
-    if (Lowercase(key) != name) continue;
-    if (found) {
-      *found += ',';
-      *found += TrimAll(value);
-    } else {
-      found = TrimAll(value);
-    }
+    if (!EqualsLowercase(key, name)) continue;
+    if (found) out += ',';
+    AppendTrimmed(out, value);
+    found = true;
   }
   return found;
+}
+
+std::optional<std::string> HeaderValue(const SignableRequest& request, std::string_view name) {
+  std::string value;
+  if (!AppendHeaderValue(value, request, name)) return std::nullopt;
+  return value;
 }
 
 std::optional<std::chrono::system_clock::time_point> ParseAmzDate(std::string_view text) {
@@ -179,12 +204,13 @@ core::Result<AuthorizationHeader, AwsError> ParseAuthorization(std::string_view 
   return out;
 }
 
-}  // namespace
-
+// The canonical request with the payload hash given apart, so the verifier need not
+// copy the request to set it.
 std::string CanonicalRequest(const SignableRequest& request,
-                             const std::vector<std::string>& signed_headers) {
+                             const std::vector<std::string>& signed_headers,
+                             std::string_view payload_hash) {
   std::string out;
-  out.reserve(256);
+  out.reserve(512);
   out += request.method;
   out += '\n';
   out += UriEncode(NormalizePath(request.path), true);
@@ -194,7 +220,7 @@ std::string CanonicalRequest(const SignableRequest& request,
   for (const std::string& name : signed_headers) {
     out += name;
     out += ':';
-    out += HeaderValue(request, name).value_or("");
+    AppendHeaderValue(out, request, name);
     out += '\n';
   }
   out += '\n';
@@ -203,8 +229,15 @@ std::string CanonicalRequest(const SignableRequest& request,
     out += signed_headers[i];
   }
   out += '\n';
-  out += request.payload_hash;
+  out += payload_hash;
   return out;
+}
+
+}  // namespace
+
+std::string CanonicalRequest(const SignableRequest& request,
+                             const std::vector<std::string>& signed_headers) {
+  return CanonicalRequest(request, signed_headers, request.payload_hash);
 }
 
 std::string StringToSign(std::string_view amz_date, std::string_view scope,
@@ -337,15 +370,15 @@ core::Result<Principal, AwsError> SigV4Verifier::Verify(
     return AwsError::UnrecognizedClient("The security token included in the request is invalid.");
   }
 
-  SignableRequest canonical = request;
-  canonical.payload_hash = Sha256Hex(body);
+  const std::string payload_hash = Sha256Hex(body);
   if (auto declared = HeaderValue(request, "x-amz-content-sha256");
-      declared && *declared != "UNSIGNED-PAYLOAD" && *declared != canonical.payload_hash) {
+      declared && *declared != "UNSIGNED-PAYLOAD" && *declared != payload_hash) {
     return AwsError::InvalidSignature(
         "The provided 'x-amz-content-sha256' header does not match what was computed.");
   }
   const std::string scope = auth.date + "/" + auth.region + "/" + auth.service + "/aws4_request";
-  const std::string to_sign = StringToSign(*amz_date, scope, CanonicalRequest(canonical, names));
+  const std::string to_sign =
+      StringToSign(*amz_date, scope, CanonicalRequest(request, names, payload_hash));
   const std::string expected = Hex(HmacSha256(
       AsView(CachedSigningKey(key->first, key->second, auth.date, auth.region)), to_sign));
   if (!ConstantTimeEqual(expected, auth.signature)) {

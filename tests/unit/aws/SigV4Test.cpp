@@ -37,6 +37,26 @@ TEST(SigV4, DocumentedCanonicalRequest) {
             "f536975d06c0309214f805bb90ccff089219ecd68b2577efef23edd43b7e1a59");
 }
 
+// Header names match whatever their case; repeated headers are joined with commas in
+// the order sent, each value trimmed and its inner whitespace folded.
+TEST(SigV4, CanonicalHeadersIgnoreNameCaseAndJoinRepeats) {
+  const SignableRequest request{"POST",
+                                "/contact/suspend-recording",
+                                "",
+                                {{"HOST", "example.com"},
+                                 {"X-Amz-Meta-Tag", "  a   b  "},
+                                 {"Content-Type", "application/json"},
+                                 {"x-amz-meta-TAG", "\tc\r\n"},
+                                 {"X-Amz-Meta-Tagged", "not this one"},
+                                 {"X-AMZ-DATE", "20150830T123600Z"}},
+                                Sha256Hex("{}")};
+  EXPECT_EQ(CanonicalRequest(request, {"host", "x-amz-date", "x-amz-meta-tag", "x-absent"}),
+            "POST\n/contact/suspend-recording\n\n"
+            "host:example.com\nx-amz-date:20150830T123600Z\nx-amz-meta-tag:a b,c\nx-absent:\n\n"
+            "host;x-amz-date;x-amz-meta-tag;x-absent\n" +
+                Sha256Hex("{}"));
+}
+
 TEST(SigV4, DocumentedSigningKeyAndSignature) {
   const Digest key = SigningKey(kDocSecret, "20150830", "us-east-1", "iam");
   EXPECT_EQ(Hex(key), "c4afb1cc5771d871763a393e44b703571b55cc28424d1a5e86da6ed3c154a4b9");

@@ -66,6 +66,7 @@ struct MediaLine {
   std::string role;  // customer | agent
   std::shared_ptr<OutboundStream> stream;
   std::optional<UdpAddress> destination;
+  bool recorder_receives = false;  // answered a=recvonly or a=sendrecv
   bool started = false;
 };
 
@@ -260,7 +261,7 @@ struct SiprecClient::Impl {
 
   void StartLine(Session& s, std::size_t i, std::int64_t first_slot, std::int64_t clip_start) {
     MediaLine& line = s.lines[i];
-    if (!line.destination || line.started) return;
+    if (!line.destination || !line.recorder_receives || line.started) return;
     sender.Start(line.stream, *line.destination, s.origin, first_slot, clip_start);
     line.started = true;
   }
@@ -303,6 +304,9 @@ struct SiprecClient::Impl {
         continue;
       }
       s.lines[i].destination = address;
+      // RFC 3264: nothing is sent on a stream the answer makes inactive.
+      s.lines[i].recorder_receives = stream->direction == MediaDirection::kRecvOnly ||
+                                     stream->direction == MediaDirection::kSendRecv;
       s.report.streams[i].destination = HostPort(stream->address, stream->port);
     }
     return complete;
@@ -356,8 +360,14 @@ struct SiprecClient::Impl {
     if (request == Request::kAgentJoins) {
       StartLine(s, 1, FirstSlotAtOrAfter(s.origin, Clock::now()), 0);
     } else if (request == Request::kResume) {
-      for (auto& line : s.lines) {
-        if (line.started) sender.SetSending(line.stream, true);
+      const std::int64_t slot = FirstSlotAtOrAfter(s.origin, Clock::now());
+      for (std::size_t i = 0; i < s.lines.size(); ++i) {
+        MediaLine& line = s.lines[i];
+        if (line.started) {
+          sender.SetSending(line.stream, line.recorder_receives);
+        } else if (i == 0 || s.agent_present) {
+          StartLine(s, i, slot, i == 0 ? slot * kSamplesPerPacket : 0);
+        }
       }
     }
   }

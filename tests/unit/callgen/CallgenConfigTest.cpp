@@ -1,0 +1,156 @@
+#include "callgen/CallgenConfig.hpp"
+
+#include <gtest/gtest.h>
+
+#include <sstream>
+
+namespace callrec::callgen {
+namespace {
+
+struct Parsed {
+  core::Result<CallgenConfig, int> result;
+  std::string out;
+  std::string err;
+};
+
+Parsed Parse(std::vector<std::string> args) {
+  args.insert(args.begin(), "callrec-callgen");
+  std::vector<const char*> argv;
+  for (const auto& a : args) argv.push_back(a.c_str());
+  std::ostringstream out, err;
+  auto result = ParseCallgenConfig(static_cast<int>(argv.size()), argv.data(), out, err);
+  return Parsed{std::move(result), out.str(), err.str()};
+}
+
+const std::string kAudio = std::string(CALLREC_FIXTURES_DIR) + "/audio/";
+
+TEST(CallgenConfig, DefaultsForASingleCall) {
+  auto p = Parse({"--target", "127.0.0.1:5060"});
+  ASSERT_TRUE(p.result.ok()) << p.err;
+  const CallgenConfig& c = *p.result;
+  EXPECT_EQ(c.target_host, "127.0.0.1");
+  EXPECT_EQ(c.target_port, 5060);
+  EXPECT_EQ(c.local_ip, "127.0.0.1");
+  EXPECT_EQ(c.transport, "udp");
+  EXPECT_EQ(c.sessions, 1);
+  EXPECT_DOUBLE_EQ(c.duration.count(), 5.0);
+  EXPECT_EQ(c.codec, media::Codec::kPcmu);
+  EXPECT_EQ(c.customer_aor, "sip:+15551230001@pstn.example");
+  EXPECT_EQ(c.agent_aor, "sip:agent1@cc.example");
+  EXPECT_FALSE(c.agent_joins_after || c.transfer_after || c.client_pause);
+}
+
+TEST(CallgenConfig, EveryOption) {
+  auto p = Parse({"--target",
+                  "[::1]:5070",
+                  "--transport",
+                  "tcp",
+                  "--sessions",
+                  "10",
+                  "--rate",
+                  "2.5",
+                  "--duration",
+                  "30",
+                  "--codec",
+                  "pcma",
+                  "--contact-id-prefix",
+                  "C",
+                  "--initial-contact-id",
+                  "I",
+                  "--agent-joins-after",
+                  "2",
+                  "--transfer-after",
+                  "20",
+                  "--client-pause",
+                  "5-8.5",
+                  "--json"});
+  ASSERT_TRUE(p.result.ok()) << p.err;
+  const CallgenConfig& c = *p.result;
+  EXPECT_EQ(c.target_host, "::1");
+  EXPECT_EQ(c.target_port, 5070);
+  EXPECT_EQ(c.local_ip, "::1");
+  EXPECT_EQ(c.transport, "tcp");
+  EXPECT_EQ(c.sessions, 10);
+  EXPECT_DOUBLE_EQ(c.rate, 2.5);
+  EXPECT_EQ(c.codec, media::Codec::kPcma);
+  EXPECT_DOUBLE_EQ(c.agent_joins_after->count(), 2);
+  EXPECT_DOUBLE_EQ(c.transfer_after->count(), 20);
+  EXPECT_DOUBLE_EQ(c.client_pause->start.count(), 5);
+  EXPECT_DOUBLE_EQ(c.client_pause->end.count(), 8.5);
+  EXPECT_TRUE(c.json);
+  EXPECT_EQ(ContactIdOf(c, 0), "C-1");
+  EXPECT_EQ(ContactIdOf(c, 9), "C-10");
+  EXPECT_EQ(TransferContactIdOf(c, 1), "C-2-transfer");
+  EXPECT_EQ(InitialContactIdOf(c, 1, false), "I");
+}
+
+TEST(CallgenConfig, ContactIds) {
+  CallgenConfig c;
+  EXPECT_EQ(ContactIdOf(c, 0), "");
+  EXPECT_EQ(TransferContactIdOf(c, 0), "");
+  EXPECT_EQ(InitialContactIdOf(c, 0, true), "");
+  c.contact_id = "A";
+  EXPECT_EQ(ContactIdOf(c, 0), "A");
+  EXPECT_EQ(InitialContactIdOf(c, 0, false), "");
+  EXPECT_EQ(InitialContactIdOf(c, 0, true), "A");
+}
+
+TEST(CallgenConfig, DurationDefaultsToTheLongerWav) {
+  auto p = Parse({"--target", "127.0.0.1:5060", "--customer-wav", kAudio + "customer_ulaw.wav",
+                  "--agent-wav", kAudio + "tone1000_alaw.wav"});
+  ASSERT_TRUE(p.result.ok()) << p.err;
+  EXPECT_DOUBLE_EQ(p.result->duration.count(), 5.0);
+  auto short_only =
+      Parse({"--target", "127.0.0.1:5060", "--agent-wav", kAudio + "tone1000_alaw.wav"});
+  ASSERT_TRUE(short_only.result.ok());
+  EXPECT_DOUBLE_EQ(short_only.result->duration.count(), 0.1);
+}
+
+TEST(CallgenConfig, UsageErrorsExitTwoWithTheReason) {
+  const struct {
+    std::vector<std::string> args;
+    const char* reason;
+  } cases[] = {
+      {{}, "--target is required"},
+      {{"--target", "127.0.0.1"}, "HOST:PORT"},
+      {{"--target", "127.0.0.1:99999"}, "HOST:PORT"},
+      {{"--target", "recorder.example:5060"}, "numeric IP"},
+      {{"--target", "127.0.0.1:5060", "--transport", "tls"}, "transport"},
+      {{"--target", "127.0.0.1:5060", "--codec", "G729"}, "codec"},
+      {{"--target", "127.0.0.1:5060", "--client-pause", "3"}, "START-END"},
+      {{"--target", "127.0.0.1:5060", "--client-pause", "4-3"}, "START < END"},
+      {{"--target", "127.0.0.1:5060", "--duration", "5", "--client-pause", "4-6"}, "< --duration"},
+      {{"--target", "127.0.0.1:5060", "--duration", "5", "--transfer-after", "6"}, "within"},
+      {{"--target", "127.0.0.1:5060", "--duration", "9", "--agent-joins-after", "5",
+        "--transfer-after", "4"},
+       "before --transfer-after"},
+      {{"--target", "127.0.0.1:5060", "--duration", "9", "--client-pause", "3-5",
+        "--transfer-after", "4"},
+       "span"},
+      {{"--target", "127.0.0.1:5060", "--sessions", "2", "--contact-id", "A"}, "prefix"},
+      {{"--target", "127.0.0.1:5060", "--contact-id", "A", "--contact-id-prefix", "B"}, "excludes"},
+      {{"--target", "127.0.0.1:5060", "--customer-wav", "/no/such.wav"}, "exist"},
+  };
+  for (const auto& c : cases) {
+    auto p = Parse(c.args);
+    ASSERT_FALSE(p.result.ok()) << c.reason;
+    EXPECT_EQ(p.result.error(), 2) << c.reason;
+    EXPECT_NE(p.err.find(c.reason), std::string::npos) << p.err;
+  }
+}
+
+TEST(CallgenConfig, HelpExitsZeroAndNamesEveryOption) {
+  auto p = Parse({"--help"});
+  ASSERT_FALSE(p.result.ok());
+  EXPECT_EQ(p.result.error(), 0);
+  for (const char* option :
+       {"--target", "--transport", "--sessions", "--rate", "--duration", "--customer-wav",
+        "--agent-wav", "--codec", "--contact-id", "--contact-id-prefix", "--initial-contact-id",
+        "--customer-aor", "--agent-aor", "--transfer-agent-aor", "--agent-joins-after",
+        "--transfer-after", "--client-pause", "--json"}) {
+    EXPECT_NE(p.out.find(option), std::string::npos) << option;
+  }
+}
+
+}  // namespace
+}  // namespace callrec::callgen

@@ -1,0 +1,140 @@
+#include "callgen/RtpSender.hpp"
+
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <poll.h>
+#include <unistd.h>
+
+#include "media/RtpPacket.hpp"
+
+namespace callrec::callgen {
+namespace {
+
+using namespace std::chrono_literals;
+
+// A loopback UDP receiver for the sender's packets.
+class Receiver {
+ public:
+  Receiver() {
+    fd_ = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    address_ = *MakeUdpAddress("127.0.0.1", 0);
+    EXPECT_EQ(bind(fd_, reinterpret_cast<sockaddr*>(&address_.storage), address_.length), 0);
+    socklen_t length = sizeof address_.storage;
+    getsockname(fd_, reinterpret_cast<sockaddr*>(&address_.storage), &length);
+  }
+  ~Receiver() { close(fd_); }
+
+  const UdpAddress& address() const { return address_; }
+
+  // Every packet that arrives within `period` (the sender keeps sending, so
+  // waiting for silence would not end while a stream runs).
+  std::vector<std::vector<std::uint8_t>> Collect(std::chrono::milliseconds period) {
+    std::vector<std::vector<std::uint8_t>> packets;
+    const auto end = std::chrono::steady_clock::now() + period;
+    for (;;) {
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+          end - std::chrono::steady_clock::now());
+      if (left.count() <= 0) break;
+      pollfd p{fd_, POLLIN, 0};
+      if (poll(&p, 1, static_cast<int>(left.count())) != 1) continue;
+      std::vector<std::uint8_t> buffer(2048);
+      const ssize_t n = recv(fd_, buffer.data(), buffer.size(), 0);
+      if (n <= 0) break;
+      buffer.resize(static_cast<std::size_t>(n));
+      packets.push_back(std::move(buffer));
+    }
+    return packets;
+  }
+
+ private:
+  int fd_ = -1;
+  UdpAddress address_;
+};
+
+std::shared_ptr<OutboundStream> NewStream(std::uint32_t ssrc) {
+  auto socket = RtpSocket::Open("127.0.0.1");
+  EXPECT_TRUE(socket.ok());
+  auto clip = std::make_shared<const AudioClip>(ToneClip(440, 1.0, media::Codec::kPcmu));
+  return std::make_shared<OutboundStream>(std::move(socket).value(),
+                                          RtpPacketizer(RtpIdentity{ssrc, 10, 1000, 0}, clip, 0));
+}
+
+TEST(RtpSocket, BindsAnEvenPortOnTheAskedAddress) {
+  for (int i = 0; i < 10; ++i) {
+    auto socket = RtpSocket::Open("127.0.0.1");
+    ASSERT_TRUE(socket.ok()) << socket.error();
+    EXPECT_EQ(socket->port() % 2, 0);
+    EXPECT_NE(socket->port(), 0);
+  }
+  EXPECT_FALSE(RtpSocket::Open("not-an-ip").ok());
+}
+
+TEST(RtpSender, SendsEveryPacketOfTheScheduleInOrder) {
+  Receiver receiver;
+  RtpSender sender;
+  auto stream = NewStream(77);
+  // Started 200 ms in the past: slots 0..10 are due at once, then one per 20 ms.
+  sender.Start(stream, receiver.address(), std::chrono::steady_clock::now() - 200ms, 0);
+  auto packets = receiver.Collect(300ms);
+  sender.Finish(stream);
+  const auto after = receiver.Collect(100ms);
+  sender.Stop();
+  packets.insert(packets.end(), after.begin(), after.end());
+
+  ASSERT_GE(packets.size(), 20u);
+  for (std::size_t i = 0; i < packets.size(); ++i) {
+    const auto rtp = media::ParseRtp(packets[i]);
+    ASSERT_TRUE(rtp.has_value());
+    EXPECT_EQ(rtp->ssrc, 77u);
+    EXPECT_EQ(rtp->sequence, 10 + i);
+    EXPECT_EQ(rtp->timestamp, 1000 + 160 * i);
+    EXPECT_EQ(rtp->payload.size(), 160u);
+  }
+  EXPECT_EQ(stream->stats().packets, packets.size());
+  EXPECT_EQ(stream->stats().bytes, 160 * packets.size());
+  EXPECT_EQ(stream->stats().lateness.count(), packets.size());
+}
+
+TEST(RtpSender, SendsNothingWhilePausedAndResumesWithAMarker) {
+  Receiver receiver;
+  RtpSender sender;
+  auto stream = NewStream(5);
+  sender.Start(stream, receiver.address(), std::chrono::steady_clock::now(), 0);
+  const auto before = receiver.Collect(100ms);
+  sender.SetSending(stream, false);
+  receiver.Collect(50ms);  // what was in flight when the pause was applied
+  EXPECT_TRUE(receiver.Collect(200ms).empty());
+  sender.SetSending(stream, true);
+  const auto after = receiver.Collect(100ms);
+  sender.Stop();
+  ASSERT_FALSE(before.empty());
+  ASSERT_FALSE(after.empty());
+  const auto last_before = media::ParseRtp(before.back());
+  const auto first_after = media::ParseRtp(after.front());
+  ASSERT_TRUE(last_before && first_after);
+  EXPECT_TRUE(first_after->marker);
+  // The timestamp covers the pause; the sequence does not.
+  EXPECT_GE(first_after->timestamp - last_before->timestamp, 10u * 160);
+  EXPECT_LE(static_cast<std::uint16_t>(first_after->sequence - last_before->sequence), 4);
+}
+
+TEST(RtpSender, FinishedStreamsStopAndOthersGoOn) {
+  Receiver a;
+  Receiver b;
+  RtpSender sender;
+  auto one = NewStream(1);
+  auto two = NewStream(2);
+  const auto origin = std::chrono::steady_clock::now();
+  sender.Start(one, a.address(), origin, 0);
+  sender.Start(two, b.address(), origin, 0);
+  a.Collect(60ms);
+  sender.Finish(one);
+  a.Collect(50ms);
+  EXPECT_TRUE(a.Collect(100ms).empty());
+  EXPECT_FALSE(b.Collect(60ms).empty());
+  sender.Stop();
+  sender.Stop();  // idempotent
+}
+
+}  // namespace
+}  // namespace callrec::callgen

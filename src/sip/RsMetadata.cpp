@@ -164,9 +164,11 @@ RsMetadata Read(const xmlNode* root) {
 
 core::Result<RsMetadata, SipError> ParseRsMetadata(std::string_view xml) {
   if (xml.size() > kMaxMetadataXmlBytes) return TooLarge("rs-metadata larger than 256 KiB");
-  if (xml.find_first_not_of(" \t\r\n") == std::string_view::npos) {
-    return BadRequest("rs-metadata is empty");
-  }
+  // Blank lines before the XML declaration (a part body with an extra line
+  // break) would make it "not at the start"; they carry nothing.
+  const std::size_t start = xml.find_first_not_of(" \t\r\n");
+  if (start == std::string_view::npos) return BadRequest("rs-metadata is empty");
+  xml.remove_prefix(start);
   // No DTDs at all: RFC 7865 metadata has none, and every entity attack needs one.
   if (xml.find("<!DOCTYPE") != std::string_view::npos ||
       xml.find("<!ENTITY") != std::string_view::npos) {

@@ -52,6 +52,62 @@ std::string LabelOf(const sdp_attribute_t* attributes) {
   return "";
 }
 
+bool IsTokenChar(char c) {  // RFC 4566 token-char
+  const auto u = static_cast<unsigned char>(c);
+  return u == 0x21 || (u >= 0x23 && u <= 0x27) || u == 0x2a || u == 0x2b || u == 0x2d ||
+         u == 0x2e || (u >= 0x30 && u <= 0x39) || (u >= 0x41 && u <= 0x5a) ||
+         (u >= 0x5e && u <= 0x7e);
+}
+
+bool IsToken(std::string_view field, std::string_view also = {}) {
+  return !field.empty() && std::all_of(field.begin(), field.end(), [also](char c) {
+    return IsTokenChar(c) || also.find(c) != std::string_view::npos;
+  });
+}
+
+// Checks every m= line against RFC 4566 before sofia-sip sees it: sofia-sip
+// 1.12.11 allocates without end on a non-RTP format that is not a token
+// ("m=audio 1 TCP <x"). Records are split as sofia-sip splits them (at CR or
+// LF, leading blanks skipped). Returns what is wrong, or nullopt.
+std::optional<std::string> CheckMediaLines(std::string_view sdp) {
+  if (sdp.find('\0') != std::string_view::npos) return "SDP contains a NUL byte";
+  std::size_t pos = 0;
+  while (pos < sdp.size()) {
+    std::size_t end = sdp.find_first_of("\r\n", pos);
+    if (end == std::string_view::npos) end = sdp.size();
+    std::string_view line = sdp.substr(pos, end - pos);
+    pos = end + 1;
+    const std::size_t first = line.find_first_not_of(" \t");
+    if (first == std::string_view::npos || !line.substr(first).starts_with("m=")) continue;
+    std::vector<std::string_view> fields;
+    std::string_view rest = line.substr(first + 2);
+    while (!rest.empty()) {
+      const std::size_t start = rest.find_first_not_of(" \t");
+      if (start == std::string_view::npos) break;
+      rest.remove_prefix(start);
+      const std::size_t stop = std::min(rest.find_first_of(" \t"), rest.size());
+      fields.push_back(rest.substr(0, stop));
+      rest.remove_prefix(stop);
+    }
+    const std::string what = "SDP m-line not valid: '" + std::string(line.substr(0, 80)) + "'";
+    if (fields.size() < 3 || !IsToken(fields[0]) || !IsToken(fields[2], "/")) return what;
+    const std::string_view port = fields[1];
+    const std::size_t slash = port.find('/');
+    const auto digits = [](std::string_view d) {
+      return !d.empty() && d.size() <= 5 &&
+             std::all_of(d.begin(), d.end(), [](char c) { return c >= '0' && c <= '9'; });
+    };
+    if (!digits(port.substr(0, slash)) ||
+        (slash != std::string_view::npos && !digits(port.substr(slash + 1)))) {
+      return what;
+    }
+    for (std::size_t i = 3; i < fields.size(); ++i) {
+      if (!IsToken(fields[i])) return what;
+    }
+  }
+  return std::nullopt;
+}
+
 OfferedStream ToStream(const sdp_media_t& m, const sdp_session_t& session,
                        std::string_view signalling_source_address) {
   OfferedStream stream;
@@ -110,6 +166,7 @@ core::Result<Offer, SipError> ParseOffer(std::string_view sdp,
   // Blank lines before v= (a body captured with its separator line) are harmless.
   const std::size_t start = sdp.find_first_not_of(" \t\r\n");
   sdp.remove_prefix(start == std::string_view::npos ? sdp.size() : start);
+  if (auto wrong = CheckMediaLines(sdp)) return BadRequest(std::move(*wrong));
   // Flags: no c= required per m-line (Connectel sends none at all), and direction
   // attributes left as attributes (we read them ourselves, media level first).
   const int flags = sdp_f_c_missing | sdp_f_mode_manual;

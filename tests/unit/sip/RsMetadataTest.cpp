@@ -136,6 +136,15 @@ TEST(RsMetadata, PreRfcGroupIdAndUnknownParticipantInAssociation) {
   EXPECT_EQ(m->stream_labels.at("st1"), "5");
 }
 
+TEST(RsMetadata, BlankLinesBeforeTheXmlDeclaration) {
+  const auto m = ParseRsMetadata(
+      "\r\n\r\n<?xml version='1.0' encoding='UTF-8'?>\r\n"
+      "<recording xmlns='urn:ietf:params:xml:ns:recording:1'><session "
+      "session_id='s'/></recording>");
+  ASSERT_TRUE(m) << m.error().warning;
+  EXPECT_EQ(m->session_id, "s");
+}
+
 TEST(RsMetadata, OtherNamespaceElementsAreNotRecordingElements) {
   const auto m = ParseRsMetadata(
       "<recording xmlns='urn:ietf:params:xml:ns:recording:1'>"

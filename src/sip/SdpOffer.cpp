@@ -4,7 +4,9 @@
 
 #include <algorithm>
 #include <cctype>
+#include <charconv>
 #include <memory>
+#include <utility>
 
 #include "sip/SiprecBody.hpp"
 
@@ -108,6 +110,53 @@ std::optional<std::string> CheckMediaLines(std::string_view sdp) {
   return std::nullopt;
 }
 
+bool StartsWithNoCase(std::string_view text, std::string_view prefix) {
+  return text.size() >= prefix.size() && Upper(text.substr(0, prefix.size())) == Upper(prefix);
+}
+
+std::optional<int> PayloadType(std::string_view text) {
+  int value = 0;
+  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (error != std::errc() || end != text.data() + text.size() || value < 0 || value > 127) {
+    return std::nullopt;
+  }
+  return value;
+}
+
+// "a=rtpmap:<pt> <name>/<rate>[/<channels>]" for this payload type.
+std::optional<std::pair<std::string, unsigned long>> RtpMapAttribute(
+    const sdp_attribute_t* attributes, int payload_type) {
+  for (const sdp_attribute_t* a = attributes; a != nullptr; a = a->a_next) {
+    if (a->a_name == nullptr || a->a_value == nullptr || LowerCopy(a->a_name) != "rtpmap") {
+      continue;
+    }
+    const std::string_view value(a->a_value);
+    const std::size_t space = value.find(' ');
+    if (space == std::string_view::npos || PayloadType(value.substr(0, space)) != payload_type) {
+      continue;
+    }
+    const std::string_view map = value.substr(space + 1);
+    const std::size_t slash = map.find('/');
+    if (slash == std::string_view::npos) return std::nullopt;
+    const std::string_view rate = map.substr(slash + 1, map.find('/', slash + 1) - slash - 1);
+    unsigned long clock_rate = 0;
+    const auto [end, error] = std::from_chars(rate.data(), rate.data() + rate.size(), clock_rate);
+    if (error != std::errc() || end != rate.data() + rate.size()) return std::nullopt;
+    return std::pair{std::string(map.substr(0, slash)), clock_rate};
+  }
+  return std::nullopt;
+}
+
+void AddCodec(OfferedStream& stream, int payload_type, std::string_view name,
+              unsigned long clock_rate) {
+  if (name.empty() || clock_rate > 1000000) return;  // a payload type without a known codec
+  Codec codec{payload_type, Upper(name), static_cast<int>(clock_rate)};
+  if (codec.name == "TELEPHONE-EVENT" && codec.clock_rate == 8000 && !stream.telephone_event_pt) {
+    stream.telephone_event_pt = payload_type;
+  }
+  stream.codecs.push_back(std::move(codec));
+}
+
 OfferedStream ToStream(const sdp_media_t& m, const sdp_session_t& session,
                        std::string_view signalling_source_address) {
   OfferedStream stream;
@@ -125,21 +174,28 @@ OfferedStream ToStream(const sdp_media_t& m, const sdp_session_t& session,
   stream.direction =
       DirectionOf(m.m_attributes)
           .value_or(DirectionOf(session.sdp_attributes).value_or(Direction::kSendRecv));
-  // sofia-sip turns an RTP m-line's formats into m_rtpmaps (in m-line order,
-  // well-known static types filled in, unknown ones with an empty name) and
-  // leaves m_format for other protocols.
+  // sofia-sip turns the formats of the RTP profiles it knows (RTP/AVP,
+  // RTP/SAVP) into m_rtpmaps, in m-line order, well-known static types filled
+  // in and unknown ones with an empty name.
   for (const sdp_rtpmap_t* map = m.m_rtpmaps; map != nullptr; map = map->rm_next) {
     const int pt = static_cast<int>(map->rm_pt);
     stream.formats.push_back(std::to_string(pt));
-    if (map->rm_encoding == nullptr || *map->rm_encoding == '\0') continue;
-    Codec codec{pt, Upper(map->rm_encoding), static_cast<int>(map->rm_rate)};
-    if (codec.name == "TELEPHONE-EVENT" && codec.clock_rate == 8000 && !stream.telephone_event_pt) {
-      stream.telephone_event_pt = pt;
+    if (map->rm_encoding != nullptr) {
+      AddCodec(stream, pt, map->rm_encoding, static_cast<unsigned long>(map->rm_rate));
     }
-    stream.codecs.push_back(std::move(codec));
   }
+  // Other profiles (RTP/AVPF, ...) keep plain formats and a=rtpmap attributes.
+  const bool other_rtp = m.m_rtpmaps == nullptr && StartsWithNoCase(stream.protocol, "RTP/");
   for (const sdp_list_t* f = m.m_format; f != nullptr; f = f->l_next) {
-    if (f->l_text != nullptr) stream.formats.emplace_back(f->l_text);
+    if (f->l_text == nullptr) continue;
+    stream.formats.emplace_back(f->l_text);
+    const std::optional<int> pt = other_rtp ? PayloadType(f->l_text) : std::nullopt;
+    if (!pt) continue;
+    if (auto mapped = RtpMapAttribute(m.m_attributes, *pt)) {
+      AddCodec(stream, *pt, mapped->first, mapped->second);
+    } else if (const sdp_rtpmap_t* known = sdp_rtpmap_well_known[*pt]) {
+      AddCodec(stream, *pt, known->rm_encoding, known->rm_rate);
+    }
   }
   return stream;
 }

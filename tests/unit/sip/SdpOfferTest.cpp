@@ -131,6 +131,24 @@ TEST(SdpOffer, StaticPayloadTypesAndDirectionFallback) {
   EXPECT_EQ(offer->streams[3].formats, std::vector<std::string>{"*"});
 }
 
+TEST(SdpOffer, RtpProfilesSofiaSipDoesNotKnow) {
+  // sofia-sip 1.12 leaves RTP/AVPF formats unparsed: codecs come from a=rtpmap
+  // and the static payload types all the same.
+  const auto offer = ParseOffer(
+      "v=0\r\no=- 1 1 IN IP4 192.0.2.1\r\ns=-\r\nc=IN IP4 192.0.2.1\r\nt=0 0\r\n"
+      "m=audio 4000 RTP/AVPF 96 8 101 97\r\na=rtpmap:96 opus/48000/2\r\n"
+      "a=rtpmap:101 telephone-event/8000\r\na=rtpmap:97 broken\r\n",
+      "192.0.2.1");
+  ASSERT_TRUE(offer) << offer.error().warning;
+  const OfferedStream& s = offer->streams[0];
+  EXPECT_EQ(s.protocol, "RTP/AVPF");
+  EXPECT_EQ(s.formats, (std::vector<std::string>{"96", "8", "101", "97"}));
+  EXPECT_EQ(CodecNames(s),
+            (std::vector<std::string>{"OPUS/48000", "PCMA/8000", "TELEPHONE-EVENT/8000"}));
+  EXPECT_EQ(s.telephone_event_pt, 101);
+  EXPECT_EQ(ChooseAudioCodec(s), 8);
+}
+
 TEST(SdpOffer, NoSupportedCodec) {
   const auto offer = ParseOffer(
       "v=0\r\no=- 1 1 IN IP4 192.0.2.1\r\ns=-\r\nc=IN IP4 192.0.2.1\r\nt=0 0\r\n"

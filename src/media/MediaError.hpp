@@ -9,6 +9,7 @@ namespace callrec::media {
 // never ambiguous.
 struct MediaError {
   std::string message;
+  bool ports_exhausted = false;  // Attach: every port of the range is in use
 };
 
 }  // namespace callrec::media

@@ -98,7 +98,8 @@ core::Result<RtpEndpoints, MediaError> Recorder::Attach(const core::Contact& con
       if (!port) {
         ReleasePorts(*call);
         return MediaError{"no free RTP port in " + std::to_string(config_.rtp_port_low) + "-" +
-                          std::to_string(config_.rtp_port_high)};
+                              std::to_string(config_.rtp_port_high),
+                          /*ports_exhausted=*/true};
       }
       boost::system::error_code ec;
       call->sockets[side].open(address.is_v6() ? udp::v6() : udp::v4(), ec);
@@ -201,9 +202,15 @@ void Recorder::OnSettled(const core::Contact& contact) {
       break;
   }
   if (contact.state() == RecordingState::kEnded) {
+    std::optional<RecordingView> last;  // (call->mutex is held)
+    if (call->session) {
+      last = RecordingView{std::nullopt, call->wav, call->session->counters(), false};
+    }
     std::lock_guard guard(mutex_);
     ReleasePorts(*call);
     calls_.erase(contact.contact_id);
+    // Where the finished recording is stays visible in /v1.
+    if (last) finished_[contact.contact_id] = std::move(*last);
   }
 }
 
@@ -327,7 +334,12 @@ void Recorder::Tick() {
 
 std::optional<RecordingView> Recorder::View(const std::string& contact_id) const {
   const std::shared_ptr<Call> call = FindCall(contact_id);
-  if (!call) return std::nullopt;
+  if (!call) {
+    std::lock_guard lock(mutex_);
+    auto it = finished_.find(contact_id);
+    if (it == finished_.end()) return std::nullopt;
+    return it->second;
+  }
   RecordingView view;
   const std::string host = config_.rtp_host.find(':') != std::string::npos
                                ? "[" + config_.rtp_host + "]"

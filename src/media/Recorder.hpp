@@ -107,6 +107,7 @@ class Recorder final : public control::RecordingListener {
   mutable std::mutex mutex_;
   std::set<std::uint16_t> free_ports_;
   std::map<std::string, std::shared_ptr<Call>> calls_;
+  std::map<std::string, RecordingView> finished_;  // ended contacts' recordings
   bool shut_down_ = false;
 };
 

@@ -246,6 +246,11 @@ void SiprecServer::OnInvite(nua_handle_t* nh, const sip_t* sip) {
                   "callrec records SIPREC sessions only (RFC 7866): no 'siprec' option tag, no "
                   "+sip.src Contact and no rs-metadata");
   }
+  if (recorder_.free_ports() < 2) {
+    // Refused before a contact exists, so a retry with the same ContactId works.
+    return Refuse(nh, 503, "Service Unavailable",
+                  "no free RTP ports: every port of --rtp-ports is in use");
+  }
   auto planned = PlanSession(request, std::nullopt, config_.agent_match);
   if (!planned) {
     return Refuse(nh, planned.error().status, planned.error().reason, planned.error().warning);
@@ -319,7 +324,7 @@ void SiprecServer::ContinueInvite(const std::shared_ptr<SiprecCall>& call, core:
   auto endpoints = recorder_.Attach(contact, std::nullopt, /*agent_joins_by_media=*/false);
   if (!endpoints) {
     EndContact(*call, "no media");
-    if (recorder_.free_ports() < 2) {
+    if (endpoints.error().ports_exhausted) {
       return Refuse(call->handle, 503, "Service Unavailable",
                     "no free RTP ports: every port of --rtp-ports is in use");
     }

@@ -256,6 +256,35 @@ class SessionUpdatesTest(SiprecCase):
         self.wait_state("api-1", "ENDED")
 
 
+class SessionTimerAndUpdateTest(SiprecCase):
+    """Session timers are accepted; UPDATE refreshes and carries offers too."""
+    rtp_ports = rtp_range(620, 40)
+    extra = ("--auto-record", "ALL")
+
+    def test_session_timer_and_update(self):
+        sdp = sipclient.siprec_sdp([("1", 20000, "sendonly"), ("2", 20002, "sendonly")])
+        meta = sipclient.siprec_metadata("sess-timer", "grp-timer", [
+            (CUSTOMER[0], CUSTOMER[1], CUSTOMER[2], ["1"]), (AGENT[0], AGENT[1], AGENT[2], ["2"])])
+        body, content_type = sipclient.multipart(sdp, meta)
+        c = self.client()
+        response = c.invite(body, content_type, extra_headers=(
+            "Require: siprec", "Supported: timer", "Session-Expires: 120;refresher=uac",
+            "X-Contact-Id: timer-1"))
+        self.assertAnswer(response, ["1", "2"])
+        self.assertTrue(response.header("Session-Expires", "").startswith("120"),
+                        "Session-Expires answered: %r" % response.headers)
+        self.assertEqual(c.request("UPDATE").status, 200, "a refresh without a body")
+        inactive = sipclient.siprec_sdp([("1", 20000, "inactive"), ("2", 20002, "inactive")])
+        body, content_type = sipclient.multipart(inactive, meta)
+        update = c.request("UPDATE", body, content_type)
+        self.assertEqual(update.status, 200)
+        self.assertEqual([d for _, _, d in sipclient.answered_ports(update.body)[2]],
+                         ["inactive", "inactive"])
+        self.wait_state("timer-1", "PAUSED")
+        self.assertEqual(c.bye().status, 200)
+        self.wait_state("timer-1", "ENDED")
+
+
 class MediaMappingTest(SiprecCase):
     """RTP sent to the answered ports lands on the right channel."""
     rtp_ports = rtp_range(520, 40)

@@ -33,12 +33,15 @@ int RunCallgen(int argc, const char* const* argv, std::ostream& out, std::ostrea
       return 2;
     }
   }
-  RtpSender sender;
+  RtpSender sender(config->realtime);
   SiprecClient client(*config, *customer, *agent, sender, err);
   auto report = client.Run();
   if (!report) {
     err << "callrec-callgen: " << report.error() << "\n";
     return 3;
+  }
+  if (config->realtime && !sender.realtime()) {
+    err << "callrec-callgen: SCHED_FIFO refused, the media thread ran at normal priority\n";
   }
   if (config->json) {
     PrintJson(*report, out);

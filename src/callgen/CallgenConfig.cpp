@@ -162,6 +162,8 @@ core::Result<CallgenConfig, int> ParseCallgenConfig(int argc, const char* const*
                  "START-END: re-INVITE with every stream a=inactive at START (no RTP sent),\n"
                  "back to a=sendonly at END");
   app.add_flag("--json", config.json, "Print the report as JSON");
+  app.add_flag("--realtime", config.realtime,
+               "Run the media thread with SCHED_FIFO (needs CAP_SYS_NICE), for load runs");
   app.add_flag("-v,--verbose", config.verbose, "Print each SIP event as it happens (stderr)");
 
   try {

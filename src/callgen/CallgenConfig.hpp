@@ -48,6 +48,7 @@ struct CallgenConfig {
   std::optional<PauseWindow> client_pause;
 
   bool json = false;
+  bool realtime = false;  // SCHED_FIFO for the media thread
   bool verbose = false;
 };
 

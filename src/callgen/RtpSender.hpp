@@ -1,5 +1,6 @@
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <memory>
@@ -54,7 +55,9 @@ class OutboundStream {
 // their lateness is recorded.
 class RtpSender {
  public:
-  RtpSender();
+  // `realtime`: ask for SCHED_FIFO for the media thread (refused without
+  // CAP_SYS_NICE; the thread then runs at normal priority).
+  explicit RtpSender(bool realtime = false);
   ~RtpSender();
   RtpSender(const RtpSender&) = delete;
   RtpSender& operator=(const RtpSender&) = delete;
@@ -69,6 +72,8 @@ class RtpSender {
   void Finish(const std::shared_ptr<OutboundStream>& stream);
   // Ends the media thread (idempotent). Statistics are stable afterwards.
   void Stop();
+  // Whether the media thread runs with SCHED_FIFO (valid once it started).
+  bool realtime() const { return realtime_granted_; }
 
  private:
   struct Command {
@@ -94,6 +99,8 @@ class RtpSender {
   std::condition_variable wake_;
   std::vector<Command> pending_;
   bool stopping_ = false;
+  bool realtime_wanted_;
+  std::atomic<bool> realtime_granted_{false};
   std::thread thread_;
 };
 

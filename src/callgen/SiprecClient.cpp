@@ -549,10 +549,11 @@ core::Result<CallgenReport, std::string> SiprecClient::Run() {
   impl.contact = "<sip:callgen@" + HostPort(config.local_ip, *port) +
                  ";transport=" + config.transport + ">;+sip.src";
   const std::string from = "<sip:callgen@" + UriHost(config.local_ip) + ">";
-  impl.nua = nua_create(impl.root, Impl::OnNua, &impl, NUTAG_URL(bind.c_str()),
-                        NUTAG_MEDIA_ENABLE(0), NUTAG_M_USERNAME("callgen"), NUTAG_SESSION_TIMER(0),
-                        NUTAG_AUTOACK(1), NTATAG_UDP_MTU(65535), SIPTAG_FROM_STR(from.c_str()),
-                        SIPTAG_USER_AGENT_STR("callrec-callgen"), TAG_END());
+  impl.nua =
+      nua_create(impl.root, Impl::OnNua, &impl, NUTAG_URL(bind.c_str()), NUTAG_MEDIA_ENABLE(0),
+                 NUTAG_M_USERNAME("callgen"), NUTAG_SESSION_TIMER(0), NUTAG_AUTOACK(1),
+                 NUTAG_RETRY_COUNT(0), NTATAG_UDP_MTU(65535), SIPTAG_FROM_STR(from.c_str()),
+                 SIPTAG_USER_AGENT_STR("callrec-callgen"), TAG_END());
   if (impl.nua == nullptr) {
     su_root_destroy(impl.root);
     su_deinit();

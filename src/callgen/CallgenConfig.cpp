@@ -67,9 +67,9 @@ std::string TransferContactIdOf(const CallgenConfig& config, int index) {
   return first.empty() ? std::string() : first + "-transfer";
 }
 
-std::string InitialContactIdOf(const CallgenConfig& config, int index, bool transferred) {
+std::string InitialContactIdOf(const CallgenConfig& config, int index) {
   if (!config.initial_contact_id.empty()) return config.initial_contact_id;
-  return transferred ? ContactIdOf(config, index) : std::string();
+  return ContactIdOf(config, index);
 }
 
 std::optional<std::string> CheckTimings(const CallgenConfig& c) {
@@ -130,7 +130,12 @@ core::Result<CallgenConfig, int> ParseCallgenConfig(int argc, const char* const*
       ->check(CLI::Range(0.001, 10000.0))
       ->capture_default_str();
   app.add_option("--duration", duration,
-                 "Seconds from 200 OK to BYE (default: the longer WAV, else 5)");
+                 "Seconds from 200 OK to BYE (default: the longer WAV, else 5)")
+      ->check(CLI::Validator(
+          [](const std::string& value) {
+            return std::stod(value) > 0 ? std::string() : std::string("must be above 0 seconds");
+          },
+          "SECONDS"));
   app.add_option("--customer-wav", config.customer_wav,
                  "Customer audio: 8 kHz mono WAV, µ-law, A-law or 16-bit PCM (default: 440 Hz)")
       ->check(CLI::ExistingFile);
@@ -145,7 +150,7 @@ core::Result<CallgenConfig, int> ParseCallgenConfig(int argc, const char* const*
                  "X-Contact-Id P-1, P-2, ... per call (a transfer adds -transfer)")
       ->excludes(contact);
   app.add_option("--initial-contact-id", config.initial_contact_id,
-                 "X-Initial-Contact-Id (default: none; a transfer sends the first contact id)");
+                 "X-Initial-Contact-Id of every session (default: the call's first contact id)");
   app.add_option("--customer-aor", config.customer_aor, "Customer participant's AoR")
       ->capture_default_str();
   app.add_option("--agent-aor", config.agent_aor, "Agent participant's AoR")->capture_default_str();

@@ -56,9 +56,11 @@ struct CallgenConfig {
 std::string ContactIdOf(const CallgenConfig& config, int index);
 // The X-Contact-Id of the session that call `index` is transferred to.
 std::string TransferContactIdOf(const CallgenConfig& config, int index);
-// X-Initial-Contact-Id of call `index`: --initial-contact-id, else (for a
-// transfer's second session) the first session's contact id.
-std::string InitialContactIdOf(const CallgenConfig& config, int index, bool transferred);
+// X-Initial-Contact-Id of every session of call `index`: --initial-contact-id,
+// else the first session's contact id (as in Amazon Connect, the first
+// contact is its own initial contact, and a transfer's recording is filed
+// beside it). Empty when no ids were asked for.
+std::string InitialContactIdOf(const CallgenConfig& config, int index);
 
 // Parses the command line. --help and errors are written to out/err; the
 // error is then the process exit code (0 after --help, 2 on a usage error).

@@ -166,7 +166,7 @@ struct SiprecClient::Impl {
     s.report.session_id = RandomMetadataId(random);
     s.report.contact_id =
         transfer ? TransferContactIdOf(config, call.index) : ContactIdOf(config, call.index);
-    s.report.initial_contact_id = InitialContactIdOf(config, call.index, transfer);
+    s.report.initial_contact_id = InitialContactIdOf(config, call.index);
     s.offer.local_ip = config.local_ip;
     s.offer.session_id = std::uniform_int_distribution<std::uint64_t>(1, 1ULL << 40)(random);
     s.offer.codec = config.codec;

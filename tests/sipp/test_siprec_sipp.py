@@ -193,6 +193,7 @@ class CallgenAgainstSipp(unittest.TestCase):
         self.assertIn("Require: siprec", invite)
         self.assertRegex(invite, r"Contact: <sip:callgen@127\.0\.0\.1:\d+;transport=udp>;\+sip\.src")
         self.assertIn("X-Contact-Id: C-1", invite)
+        self.assertIn("X-Initial-Contact-Id: C-1", invite)
         self.assertIn("Content-Type: multipart/mixed;boundary=", invite)
         self.assertIn("Content-Disposition: recording-session", invite)
         self.assertIn("Call-ID: " + session["call_id"], invite)
@@ -259,6 +260,7 @@ class CallgenAgainstSipp(unittest.TestCase):
         self.assertNotEqual(first["session_id"], second["session_id"])
         self.assertNotEqual(first["call_id"], second["call_id"])
         self.assertEqual(second["contact_id"], "T-1-transfer")
+        self.assertEqual(first["initial_contact_id"], "T-1")
         self.assertEqual(second["initial_contact_id"], "T-1")
         requests = [(line.split()[0], block) for line, block in recorder.requests()]
         order = [(method, first["call_id"] in block) for method, block in requests

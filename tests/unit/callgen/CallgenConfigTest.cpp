@@ -81,18 +81,18 @@ TEST(CallgenConfig, EveryOption) {
   EXPECT_EQ(ContactIdOf(c, 0), "C-1");
   EXPECT_EQ(ContactIdOf(c, 9), "C-10");
   EXPECT_EQ(TransferContactIdOf(c, 1), "C-2-transfer");
-  EXPECT_EQ(InitialContactIdOf(c, 1, false), "I");
+  EXPECT_EQ(InitialContactIdOf(c, 1), "I");
 }
 
 TEST(CallgenConfig, ContactIds) {
   CallgenConfig c;
   EXPECT_EQ(ContactIdOf(c, 0), "");
   EXPECT_EQ(TransferContactIdOf(c, 0), "");
-  EXPECT_EQ(InitialContactIdOf(c, 0, true), "");
+  EXPECT_EQ(InitialContactIdOf(c, 0), "");
   c.contact_id = "A";
   EXPECT_EQ(ContactIdOf(c, 0), "A");
-  EXPECT_EQ(InitialContactIdOf(c, 0, false), "");
-  EXPECT_EQ(InitialContactIdOf(c, 0, true), "A");
+  EXPECT_EQ(TransferContactIdOf(c, 0), "A-transfer");
+  EXPECT_EQ(InitialContactIdOf(c, 0), "A");
 }
 
 TEST(CallgenConfig, DurationDefaultsToTheLongerWav) {
@@ -118,6 +118,7 @@ TEST(CallgenConfig, UsageErrorsExitTwoWithTheReason) {
       {{"--target", "127.0.0.1:5060", "--transport", "tls"}, "transport"},
       {{"--target", "127.0.0.1:5060", "--codec", "G729"}, "codec"},
       {{"--target", "127.0.0.1:5060", "--client-pause", "3"}, "START-END"},
+      {{"--target", "127.0.0.1:5060", "--duration", "0"}, "--duration"},
       {{"--target", "127.0.0.1:5060", "--client-pause", "4-3"}, "START < END"},
       {{"--target", "127.0.0.1:5060", "--duration", "5", "--client-pause", "4-6"}, "< --duration"},
       {{"--target", "127.0.0.1:5060", "--duration", "5", "--transfer-after", "6"}, "within"},

@@ -6,7 +6,7 @@ JOBS ?= 2
 RUN_ARGS ?=
 PYTHON ?= $(shell scripts/find-python.sh)
 
-.PHONY: all deps build run test unit-test flow-test interop-test bench format format-check clean lambda-zip
+.PHONY: all deps build run call test unit-test flow-test interop-test bench format format-check clean lambda-zip
 
 all: build
 
@@ -21,6 +21,14 @@ build: deps $(BUILD_DIR)/Makefile
 
 run: build
 	$(BUILD_DIR)/src/callrec-server --data-dir ./data $(RUN_ARGS)
+
+# A simulated SIPREC call to the server of `make run` (from another terminal):
+# customer and agent tones at known offsets (tests/fixtures/audio), 10 s.
+CALL_ARGS ?=
+call: build
+	$(BUILD_DIR)/src/callrec-callgen --target 127.0.0.1:5060 --duration 10 \
+	  --contact-id demo-$$(date +%s) --customer-wav tests/fixtures/audio/customer_ulaw.wav \
+	  --agent-wav tests/fixtures/audio/agent_ulaw.wav $(CALL_ARGS)
 
 unit-test: build
 	cd $(BUILD_DIR) && ctest --output-on-failure -j$(JOBS)

@@ -1,0 +1,132 @@
+// Small DOM and formatting helpers shared by both pages.
+
+// el('div', {class: 'x', dataset: {a: 1}, onclick: f}, child, 'text', ...)
+export function el(tag, props = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [key, value] of Object.entries(props || {})) {
+    if (value === undefined || value === null || value === false) continue;
+    if (key === 'class') node.className = value;
+    else if (key === 'dataset') Object.assign(node.dataset, value);
+    else if (key === 'text') node.textContent = value;
+    else if (key.startsWith('on')) node.addEventListener(key.slice(2), value);
+    else if (value === true) node.setAttribute(key, '');
+    else node.setAttribute(key, String(value));
+  }
+  for (const child of children.flat()) {
+    if (child === undefined || child === null || child === false) continue;
+    node.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+  return node;
+}
+
+export function $(selector, root = document) {
+  return root.querySelector(selector);
+}
+
+function pad(n, width = 2) {
+  return String(n).padStart(width, '0');
+}
+
+function parseTime(value) {
+  if (!value) return null;
+  const date = new Date(value);
+  return Number.isNaN(date.getTime()) ? null : date;
+}
+
+// 14:03:07.215 (local time), or the raw value when it is not a time.
+export function clock(value) {
+  const date = parseTime(value);
+  if (!date) return value || '';
+  return `${pad(date.getHours())}:${pad(date.getMinutes())}:${pad(date.getSeconds())}.` +
+      pad(date.getMilliseconds(), 3);
+}
+
+// 2024-05-01 14:03:07 (local time).
+export function dateTime(value) {
+  const date = parseTime(value);
+  if (!date) return value || '';
+  return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())} ` +
+      `${pad(date.getHours())}:${pad(date.getMinutes())}:${pad(date.getSeconds())}`;
+}
+
+// YYYY-MM-DD of a time in local time (what an <input type=date> holds).
+export function localDate(value) {
+  const date = parseTime(value);
+  if (!date) return '';
+  return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}`;
+}
+
+export function duration(seconds) {
+  if (seconds === null || seconds === undefined || Number.isNaN(Number(seconds))) return '';
+  const total = Number(seconds);
+  const minutes = Math.floor(total / 60);
+  const rest = total - minutes * 60;
+  return `${minutes}:${rest.toFixed(1).padStart(4, '0')}`;
+}
+
+// How a contact's State is shown: the badge's text, its colour, and a sentence.
+export function presentState(contact) {
+  const track = trackName(contact.Track);
+  switch (contact.State) {
+    case 'RECORDING':
+      return {label: 'RECORDING', tone: 'success', text: `Recording ${track}.`};
+    case 'PAUSED':
+      return {label: 'PAUSED', tone: 'warning', text: 'Paused: nothing is being recorded.'};
+    case 'NOT_STARTED':
+      return {label: 'NOT RECORDING', tone: 'error', text: 'Recording has not been started.'};
+    case 'WAITING_FOR_AGENT':
+      return {
+        label: 'WAITING FOR AGENT',
+        tone: 'info',
+        text: 'Recording starts when the agent joins; nothing is recorded yet.',
+      };
+    case 'STOPPED':
+      return {label: 'STOPPED', tone: 'error', text: 'Recording stopped: nothing more is recorded.'};
+    case 'ENDED': {
+      const last = contact.RecordingState && contact.RecordingState !== 'ENDED' ?
+          ` (recording ${String(contact.RecordingState).toLowerCase().replace(/_/g, ' ')})` :
+          '';
+      return {label: 'ENDED', tone: 'neutral', text: `The contact has ended${last}.`};
+    }
+    default:
+      return {
+        label: String(contact.State || 'UNKNOWN').replace(/_/g, ' '),
+        tone: 'neutral',
+        text: '',
+      };
+  }
+}
+
+export function trackName(track) {
+  switch (track) {
+    case 'ALL': return 'both tracks';
+    case 'TO_AGENT': return 'the customer only';
+    case 'FROM_AGENT': return 'the agent only';
+    default: return track ? String(track) : 'both tracks';
+  }
+}
+
+// Both (ALL), Customer only (TO_AGENT), Agent only (FROM_AGENT).
+export function trackLabel(track) {
+  const names = {ALL: 'Both', TO_AGENT: 'Customer only', FROM_AGENT: 'Agent only'};
+  return names[track] ? `${names[track]} (${track})` : track || '';
+}
+
+export function resultTone(result) {
+  if (result === 'OK') return 'success';
+  if (result === 'UNCHANGED') return '';
+  return 'error';
+}
+
+export async function copyText(text, button) {
+  try {
+    await navigator.clipboard.writeText(text);
+    if (button) {
+      const before = button.textContent;
+      button.textContent = 'Copied';
+      setTimeout(() => (button.textContent = before), 1200);
+    }
+  } catch {
+    // clipboard refused (insecure context): nothing to do
+  }
+}

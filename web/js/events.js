@@ -1,0 +1,119 @@
+// Server push: GET /v1/events read with fetch() and a streaming body reader
+// (EventSource cannot send the Authorization header), parsed as
+// text/event-stream, reconnected with back-off when the stream drops.
+
+// Incremental text/event-stream parser (the WHATWG rules that matter here:
+// lines end in LF, CR or CRLF; a blank line dispatches; `:` starts a comment;
+// `data` lines are joined with LF; one leading space after the colon is dropped).
+export class EventStreamParser {
+  constructor(onEvent) {
+    this.onEvent = onEvent;
+    this.buffer = '';
+    this.reset();
+  }
+
+  reset() {
+    this.type = '';
+    this.data = [];
+    this.id = '';
+  }
+
+  push(text) {
+    this.buffer += text;
+    for (;;) {
+      const match = /\r\n|\r|\n/.exec(this.buffer);
+      if (!match) break;
+      // A lone CR at the very end may be the first half of CRLF: wait for more.
+      if (match[0] === '\r' && match.index === this.buffer.length - 1) break;
+      const line = this.buffer.slice(0, match.index);
+      this.buffer = this.buffer.slice(match.index + match[0].length);
+      this.line(line);
+    }
+  }
+
+  line(line) {
+    if (line === '') {
+      if (this.data.length) {
+        this.onEvent({type: this.type || 'message', data: this.data.join('\n'), id: this.id});
+      }
+      this.reset();
+      return;
+    }
+    if (line.startsWith(':')) return;
+    const colon = line.indexOf(':');
+    const field = colon < 0 ? line : line.slice(0, colon);
+    let value = colon < 0 ? '' : line.slice(colon + 1);
+    if (value.startsWith(' ')) value = value.slice(1);
+    if (field === 'event') this.type = value;
+    else if (field === 'data') this.data.push(value);
+    else if (field === 'id') this.id = value;
+  }
+}
+
+// One subscription. onEvent({type, data}) for every event; onStatus('connecting'
+// | 'live' | 'down', detail) as the connection changes; onOpen() after each
+// (re)connection, so the page can fetch what it missed while disconnected.
+export class EventStream {
+  constructor(api, {onEvent, onStatus = () => {}, onOpen = () => {}, onUnauthorized = () => {}}) {
+    this.api = api;
+    this.onEvent = onEvent;
+    this.onStatus = onStatus;
+    this.onOpen = onOpen;
+    this.onUnauthorized = onUnauthorized;
+    this.controller = null;
+    this.stopped = true;
+    this.delay = 500;
+  }
+
+  start() {
+    this.stopped = false;
+    this.run();
+  }
+
+  stop() {
+    this.stopped = true;
+    if (this.controller) this.controller.abort();
+  }
+
+  async run() {
+    while (!this.stopped) {
+      this.controller = new AbortController();
+      this.onStatus('connecting');
+      try {
+        const response = await this.api.fetch('GET', '/v1/events', {
+          signal: this.controller.signal,
+          headers: {Accept: 'text/event-stream'},
+        });
+        this.delay = 500;
+        this.onStatus('live');
+        this.onOpen();
+        await this.read(response.body.getReader());
+        if (!this.stopped) this.onStatus('down', 'The event stream ended.');
+      } catch (error) {
+        if (this.stopped) return;
+        if (error.status === 401) {
+          this.onUnauthorized(error);
+          return;
+        }
+        this.onStatus('down', error.message);
+      }
+      if (this.stopped) return;
+      await sleep(this.delay);
+      this.delay = Math.min(this.delay * 2, 8000);
+    }
+  }
+
+  async read(reader) {
+    const decoder = new TextDecoder();
+    const parser = new EventStreamParser((event) => this.onEvent(event));
+    for (;;) {
+      const {value, done} = await reader.read();
+      if (done) break;
+      parser.push(decoder.decode(value, {stream: true}));
+    }
+  }
+}
+
+function sleep(ms) {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

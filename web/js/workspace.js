@@ -1,0 +1,330 @@
+// The agent workspace (/): the contacts the signed-in agent handles, the
+// selected contact's recording card (status badge, track choice, Start /
+// Pause / Resume / Stop acting through the guide flow), the guide's Cards
+// view, and the contact's event timeline, all kept live by /v1/events.
+
+import {Api, seg} from './api.js';
+import {renderCardsView} from './cards.js';
+import {$, clock, el, presentState, trackLabel} from './dom.js';
+import {EventStream} from './events.js';
+import {flash, flashError, setLive, signOut, start} from './shell.js';
+import {Timeline} from './timeline.js';
+
+const OPERATIONS = ['START', 'PAUSE', 'RESUME', 'STOP'];
+const ACTIVE = new Set(['NOT_STARTED', 'WAITING_FOR_AGENT', 'RECORDING', 'PAUSED', 'STOPPED']);
+
+const state = {
+  api: null,
+  session: null,
+  contacts: new Map(),  // ContactId -> contact (as listed, updated by events)
+  selected: null,       // ContactId shown on the right
+  guide: null,          // the selected contact's guide answer
+  busy: null,           // the action name being run by the flow, if any
+  guideTimer: 0,
+  loadSeq: 0,
+};
+
+let timeline;
+
+start((session) => {
+  state.session = session;
+  state.api = new Api(session.token);
+  timeline = new Timeline($('#timeline'), $('#timeline-empty'));
+  for (const button of document.querySelectorAll('[data-op]')) {
+    button.addEventListener('click', () => operate(button.dataset.op));
+  }
+  $('#refresh').addEventListener('click', () => loadContacts());
+  window.addEventListener('hashchange', () => {
+    const wanted = hashContact();
+    if (wanted && wanted !== state.selected) select(wanted);
+  });
+  const stream = new EventStream(state.api, {
+    onEvent: onStreamEvent,
+    onStatus: setLive,
+    onOpen: () => loadContacts(),  // what changed while we were not listening
+    onUnauthorized: () => {
+      flash('Your token is no longer accepted.', {title: 'Signed out'});
+      setTimeout(signOut, 2500);
+    },
+  });
+  stream.start();
+  const wanted = hashContact();
+  if (wanted) select(wanted);
+});
+
+function hashContact() {
+  const params = new URLSearchParams(location.hash.slice(1));
+  return params.get('contact');
+}
+
+// ---- contacts ---------------------------------------------------------------
+
+async function loadContacts() {
+  try {
+    const answer = await state.api.get('/v1/contacts');
+    const fresh = new Map();
+    for (const contact of answer.Contacts || []) {
+      fresh.set(contact.ContactId, {...state.contacts.get(contact.ContactId), ...contact});
+    }
+    state.contacts = fresh;
+    renderList();
+    if (state.selected && fresh.has(state.selected)) {
+      renderRecording();
+    } else if (!state.selected) {
+      const first = sortedContacts().find((c) => ACTIVE.has(c.State));
+      if (first) select(first.ContactId);
+    }
+  } catch (error) {
+    flashError(error, 'Contacts could not be loaded');
+  }
+}
+
+function sortedContacts() {
+  return [...state.contacts.values()].sort((a, b) => {
+    const activeA = ACTIVE.has(a.State) ? 0 : 1;
+    const activeB = ACTIVE.has(b.State) ? 0 : 1;
+    if (activeA !== activeB) return activeA - activeB;
+    return String(b.CreatedAt || '').localeCompare(String(a.CreatedAt || ''));
+  });
+}
+
+function renderList() {
+  const list = $('#contact-list');
+  const contacts = sortedContacts();
+  list.replaceChildren(...contacts.map((contact) => {
+    const shown = presentState(contact);
+    const meta = [state.session.admin && contact.AgentId ? `Agent ${contact.AgentId}` : '',
+                  contact.CreatedAt ? `since ${clock(contact.CreatedAt).slice(0, 8)}` : '',
+                  contact.Codec || ''].filter(Boolean).join(' · ');
+    return el('li', {dataset: {contact: contact.ContactId}},
+              el('button', {type: 'button', 'aria-current': contact.ContactId === state.selected ?
+                                'true' :
+                                'false',
+                            onclick: () => select(contact.ContactId)},
+                 el('span', {class: 'cid', text: contact.ContactId}),
+                 el('span', {class: `status ${shown.tone}`, text: shown.label}),
+                 el('span', {class: 'meta', text: meta})));
+  }));
+  $('#contact-count').textContent = contacts.length ? `(${contacts.length})` : '';
+  $('#no-contacts').hidden = contacts.length > 0;
+}
+
+async function select(contactId) {
+  state.selected = contactId;
+  state.guide = null;
+  state.busy = null;
+  const seq = ++state.loadSeq;
+  history.replaceState(null, '', `#contact=${encodeURIComponent(contactId)}`);
+  renderList();
+  $('#no-selection').hidden = true;
+  $('#contact-view').hidden = false;
+  $('#contact-heading').textContent = contactId;
+  timeline.reset([]);
+  renderRecording();
+  renderGuide();
+  try {
+    const [contact, guide] = await Promise.all([
+      state.api.get(`/v1/contacts/${seg(contactId)}`),
+      state.api.get(`/v1/contacts/${seg(contactId)}/guide`),
+    ]);
+    if (seq !== state.loadSeq) return;
+    const {AuditTrail, ...rest} = contact;
+    state.contacts.set(contactId, {...state.contacts.get(contactId), ...rest});
+    timeline.reset(AuditTrail);
+    applyGuide(guide);
+    renderList();
+  } catch (error) {
+    if (seq !== state.loadSeq) return;
+    state.selected = null;
+    $('#contact-view').hidden = true;
+    $('#no-selection').hidden = false;
+    $('#no-selection-text').textContent = error.status === 403 ?
+        `You may not see contact “${contactId}”: it is handled by another agent.` :
+        `Contact “${contactId}” could not be opened.`;
+    flashError(error, `Contact ${contactId}`);
+    renderList();
+  }
+}
+
+// ---- live events ------------------------------------------------------------
+
+function onStreamEvent(event) {
+  if (event.type !== 'contact') return;
+  let data;
+  try {
+    data = JSON.parse(event.data);
+  } catch {
+    return;
+  }
+  const {Audit, ...contact} = data;
+  if (!contact.ContactId) return;
+  state.contacts.set(contact.ContactId, {...state.contacts.get(contact.ContactId), ...contact});
+  if (contact.ContactId === state.selected) {
+    renderRecording();
+    if (Audit) timeline.add(Audit);
+    // The flow's own answer brings the new view when an action of ours runs.
+    if (!state.busy) scheduleGuideRefresh();
+  } else if (!state.selected && ACTIVE.has(contact.State)) {
+    select(contact.ContactId);
+  }
+  renderList();
+}
+
+function scheduleGuideRefresh() {
+  clearTimeout(state.guideTimer);
+  state.guideTimer = setTimeout(refreshGuide, 40);
+}
+
+async function refreshGuide() {
+  const contactId = state.selected;
+  if (!contactId || state.busy) return;
+  const seq = state.loadSeq;
+  try {
+    const guide = await state.api.get(`/v1/contacts/${seg(contactId)}/guide`);
+    if (seq === state.loadSeq && contactId === state.selected && !state.busy) applyGuide(guide);
+  } catch (error) {
+    flashError(error, 'The guide could not be refreshed');
+  }
+}
+
+// ---- the guide --------------------------------------------------------------
+
+function applyGuide(guide) {
+  state.guide = guide;
+  const contact = state.contacts.get(guide.ContactId || state.selected);
+  if (contact && guide.State) {
+    // The guide answers the contact's state as the flow left it.
+    for (const key of ['State', 'RecordingState', 'Track']) {
+      if (guide[key] !== undefined) contact[key] = guide[key];
+    }
+  }
+  renderRecording();
+  renderGuide();
+  renderList();
+}
+
+// The flow's action that performs `operation` (and, for START, records `track`).
+function actionFor(operation, track) {
+  const map = (state.guide && state.guide.ActionOperations) || {};
+  for (const [name, target] of Object.entries(map)) {
+    if (!target || target.Operation !== operation) continue;
+    if (operation === 'START' && (target.Track || 'ALL') !== track) continue;
+    return name;
+  }
+  return null;
+}
+
+function allowed(operation) {
+  const ops = state.guide && state.guide.Operations;
+  return Boolean(ops && ops[operation]) && Boolean(state.guide.View);
+}
+
+function selectedTrack() {
+  const checked = document.querySelector('input[name=track]:checked');
+  return checked ? checked.value : 'ALL';
+}
+
+async function operate(operation) {
+  const name = actionFor(operation, operation === 'START' ? selectedTrack() : undefined);
+  if (!name) {
+    flash(`The guide offers no action for ${operation}.`, {title: 'Not available'});
+    return;
+  }
+  await runAction(name);
+}
+
+async function runAction(actionName) {
+  const contactId = state.selected;
+  if (!contactId || state.busy) return;
+  state.busy = actionName;
+  renderRecording();
+  renderGuide();
+  const seq = state.loadSeq;
+  try {
+    const guide = await state.api.post(`/v1/contacts/${seg(contactId)}/guide/actions`, {
+      Result: 'ActionSelected',
+      ViewResultData: {actionName},
+    });
+    if (seq !== state.loadSeq) return;
+    state.busy = null;
+    applyGuide(guide);
+  } catch (error) {
+    if (seq !== state.loadSeq) return;
+    state.busy = null;
+    flashError(error, `“${actionName}” failed`);
+    renderRecording();
+    refreshGuide();
+  }
+}
+
+// ---- rendering ----------------------------------------------------------------
+
+function renderRecording() {
+  const contact = state.contacts.get(state.selected);
+  const badge = $('#status-badge');
+  if (!contact) {
+    badge.hidden = true;
+    return;
+  }
+  const shown = presentState(contact);
+  badge.hidden = false;
+  if (badge.dataset.state !== contact.State || badge.textContent !== shown.label) {
+    badge.className = `badge-big ${shown.tone}`;
+    badge.dataset.state = contact.State || '';
+    badge.textContent = shown.label;
+  }
+  $('#status-text').textContent = shown.text;
+  renderDetails(contact);
+
+  const busyOp = state.busy && state.guide && state.guide.ActionOperations &&
+      state.guide.ActionOperations[state.busy];
+  for (const operation of OPERATIONS) {
+    const button = document.querySelector(`[data-op="${operation}"]`);
+    const track = operation === 'START' ? selectedTrack() : undefined;
+    const possible = allowed(operation) && actionFor(operation, track) !== null;
+    button.disabled = Boolean(state.busy) || !possible;
+    button.title = possible ? '' : 'Not possible in this state';
+    const spinning = busyOp && busyOp.Operation === operation;
+    const spinner = button.querySelector('.busy');
+    if (spinning && !spinner) button.prepend(el('span', {class: 'busy', 'aria-hidden': 'true'}));
+    if (!spinning && spinner) spinner.remove();
+  }
+  for (const input of document.querySelectorAll('input[name=track]')) {
+    input.disabled = Boolean(state.busy) || !allowed('START');
+  }
+}
+
+function renderDetails(contact) {
+  const pairs = [
+    ['Initial contact', contact.InitialContactId],
+    ['Agent', contact.AgentId || '—'],
+    ['Recorded tracks', contact.State === 'NOT_STARTED' ? '—' : trackLabel(contact.Track)],
+    ['Codec', contact.Codec],
+    ['Agent joined', contact.AgentJoined === undefined ? '' : contact.AgentJoined ? 'Yes' : 'No'],
+    ['Since', contact.CreatedAt ? clock(contact.CreatedAt).slice(0, 8) : ''],
+    ['Instance', contact.InstanceId],
+  ];
+  $('#contact-attributes').replaceChildren(...pairs.filter(([, v]) => v !== undefined && v !== '')
+      .map(([k, v]) => el('div', {}, el('dt', {text: k}), el('dd', {text: String(v)}))));
+}
+
+function renderGuide() {
+  renderCardsView($('#guide-body'), state.guide, {
+    onAction: runAction,
+    actionState: (name) => {
+      const target = state.guide && state.guide.ActionOperations &&
+          state.guide.ActionOperations[name];
+      const possible = !target || allowed(target.Operation);
+      return {
+        enabled: !state.busy && possible,
+        busy: state.busy === name,
+        title: possible ? '' : 'Not possible in this state',
+      };
+    },
+  });
+}
+
+// Start's availability depends on the track chosen (an action per track).
+document.addEventListener('change', (event) => {
+  if (event.target && event.target.name === 'track') renderRecording();
+});

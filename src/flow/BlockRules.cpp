@@ -1,0 +1,332 @@
+#include "flow/BlockRules.hpp"
+
+#include <array>
+#include <charconv>
+
+#include "flow/JsonPath.hpp"
+
+namespace callrec::flow {
+namespace {
+
+namespace json = boost::json;
+
+// "Actions in the Amazon Connect Flow language" (API reference): contact,
+// flow control, interaction and participant actions, Version 2019-10-30.
+constexpr auto kDocumentedTypes =
+    std::to_array<std::string_view>({"CompleteOutboundCall",
+                                     "CreateCase",
+                                     "CreateTask",
+                                     "CreateWisdomSession",
+                                     "DequeueContactAndTransferToQueue",
+                                     "EndFlowModuleExecution",
+                                     "GetCase",
+                                     "InvokeFlowModule",
+                                     "StartOutboundChatContact",
+                                     "TagContact",
+                                     "TransferContactToAgent",
+                                     "TransferContactToQueue",
+                                     "UnTagContact",
+                                     "UpdateCase",
+                                     "UpdateContactAttributes",
+                                     "UpdateContactCallbackNumber",
+                                     "UpdateContactData",
+                                     "UpdateContactEventHooks",
+                                     "UpdateContactMediaProcessing",
+                                     "UpdateContactMediaStreamingBehavior",
+                                     "UpdateContactRecordingAndAnalyticsBehavior",
+                                     "UpdateContactRecordingBehavior",
+                                     "ResumeContact",
+                                     "UpdateContactRoutingBehavior",
+                                     "UpdateContactTargetQueue",
+                                     "UpdateContactTextToSpeechVoice",
+                                     "UpdatePreviousContactParticipantState",
+                                     "CheckHoursOfOperation",
+                                     "CheckMetricData",
+                                     "CheckOutboundCallStatus",
+                                     "CheckVoiceId",
+                                     "Compare",
+                                     "DistributeByPercentage",
+                                     "EndFlowExecution",
+                                     "GetMetricData",
+                                     "Loop",
+                                     "StartVoiceIdStream",
+                                     "TransferToFlow",
+                                     "UpdateFlowAttributes",
+                                     "UpdateFlowLoggingBehavior",
+                                     "UpdateRoutingCriteria",
+                                     "Wait",
+                                     "AssociateContactToCustomerProfile",
+                                     "CreateCallbackContact",
+                                     "CreateCustomerProfile",
+                                     "InvokeLambdaFunction",
+                                     "GetCustomerProfile",
+                                     "GetCustomerProfileObject",
+                                     "GetCalculatedAttributesForCustomerProfile",
+                                     "UpdateCustomerProfile",
+                                     "ConnectParticipantWithLexBot",
+                                     "DisconnectParticipant",
+                                     "GetParticipantInput",
+                                     "MessageParticipant",
+                                     "MessageParticipantIteratively",
+                                     "ShowView"});
+
+constexpr std::array<std::pair<std::string_view, BlockType>, 7> kRunnable{{
+    {"ShowView", BlockType::kShowView},
+    {"UpdateContactAttributes", BlockType::kUpdateContactAttributes},
+    {"Compare", BlockType::kCompare},
+    {"InvokeLambdaFunction", BlockType::kInvokeLambdaFunction},
+    {"UpdateFlowLoggingBehavior", BlockType::kUpdateFlowLoggingBehavior},
+    {"DisconnectParticipant", BlockType::kDisconnectParticipant},
+    {"EndFlowExecution", BlockType::kEndFlowExecution},
+}};
+
+constexpr std::array<std::pair<std::string_view, Operator>, 8> kOperators{{
+    {"Equals", Operator::kEquals},
+    {"NumberGreaterThan", Operator::kNumberGreaterThan},
+    {"NumberGreaterOrEqualTo", Operator::kNumberGreaterOrEqualTo},
+    {"NumberLessThan", Operator::kNumberLessThan},
+    {"NumberLessOrEqualTo", Operator::kNumberLessOrEqualTo},
+    {"TextStartsWith", Operator::kTextStartsWith},
+    {"TextEndsWith", Operator::kTextEndsWith},
+    {"TextContains", Operator::kTextContains},
+}};
+
+class Checker {
+ public:
+  explicit Checker(const Block& block) : block_(block) {}
+
+  std::optional<FlowError> Fail(std::string message) const {
+    return FlowError{block_.identifier, block_.type, std::move(message)};
+  }
+
+  // Every string (keys included) that starts with "$." must be a valid reference.
+  std::optional<FlowError> References(const json::value& value, const std::string& where) const {
+    std::string why;
+    if (value.is_string()) {
+      const std::string_view text = value.as_string();
+      if (IsReference(text) && !ParseJsonPath(text, &why)) {
+        return Fail("bad JSONPath '" + std::string(text) + "' in " + where + ": " + why);
+      }
+    } else if (value.is_object()) {
+      for (const auto& member : value.as_object()) {
+        if (IsReference(member.key()) && !ParseJsonPath(member.key(), &why)) {
+          return Fail("bad JSONPath '" + std::string(member.key()) + "' in " + where + ": " + why);
+        }
+        if (auto error = References(member.value(), where + "." + std::string(member.key()))) {
+          return error;
+        }
+      }
+    } else if (value.is_array()) {
+      for (const json::value& item : value.as_array()) {
+        if (auto error = References(item, where)) return error;
+      }
+    }
+    return std::nullopt;
+  }
+
+  const json::value* Param(std::string_view name) const {
+    return block_.parameters.if_contains(name);
+  }
+
+  std::optional<FlowError> StringMap(std::string_view name, bool required) const {
+    const json::value* map = Param(name);
+    if (map == nullptr) {
+      return required ? Fail("Parameters." + std::string(name) + " is required") : std::nullopt;
+    }
+    if (!map->is_object()) return Fail("Parameters." + std::string(name) + " must be an object");
+    for (const auto& member : map->as_object()) {
+      if (!member.value().is_string()) {
+        return Fail("Parameters." + std::string(name) + "." + std::string(member.key()) +
+                    " must be a string");
+      }
+    }
+    return std::nullopt;
+  }
+
+  std::optional<FlowError> OneOf(std::string_view name,
+                                 std::initializer_list<std::string_view> allowed,
+                                 bool required) const {
+    const json::value* value = Param(name);
+    if (value == nullptr) {
+      return required ? Fail("Parameters." + std::string(name) + " is required") : std::nullopt;
+    }
+    if (value->is_string()) {
+      for (std::string_view option : allowed) {
+        if (value->as_string() == option) return std::nullopt;
+      }
+    }
+    std::string list;
+    for (std::string_view option : allowed)
+      list += (list.empty() ? "" : ", ") + std::string(option);
+    return Fail("Parameters." + std::string(name) + " must be one of " + list);
+  }
+
+  std::optional<FlowError> Seconds(int max, bool required) const {
+    const json::value* value = Param("InvocationTimeLimitSeconds");
+    if (value == nullptr) {
+      return required ? Fail("Parameters.InvocationTimeLimitSeconds is required") : std::nullopt;
+    }
+    long long seconds = 0;
+    if (value->is_int64()) {
+      seconds = value->as_int64();
+    } else if (value->is_uint64()) {
+      seconds = static_cast<long long>(std::min<std::uint64_t>(value->as_uint64(), 1u << 30));
+    } else if (value->is_string()) {
+      const std::string_view text = value->as_string();
+      const auto parsed = std::from_chars(text.data(), text.data() + text.size(), seconds);
+      if (parsed.ec != std::errc() || parsed.ptr != text.data() + text.size()) seconds = 0;
+    }
+    if (seconds < 1 || seconds > max) {
+      return Fail(
+          "Parameters.InvocationTimeLimitSeconds must be a whole number of seconds from 1 to " +
+          std::to_string(max));
+    }
+    return std::nullopt;
+  }
+
+ private:
+  const Block& block_;
+};
+
+std::optional<FlowError> CheckShowView(const Checker& check, const Block& block, FlowKind kind) {
+  const json::value* resource = check.Param("ViewResource");
+  const json::value* id =
+      resource && resource->is_object() ? resource->as_object().if_contains("Id") : nullptr;
+  if (id == nullptr || !id->is_string() || id->as_string().empty()) {
+    return check.Fail("Parameters.ViewResource.Id is required");
+  }
+  if (kind == FlowKind::kInbound) return std::nullopt;  // shown by Connect, never here
+  if (ViewName(id->as_string()).empty()) {
+    return check.Fail("view '" + std::string(id->as_string()) +
+                      "' is not supported: only the Cards view (aws:view/cards) is");
+  }
+  const json::value* data = check.Param("ViewData");
+  if (data == nullptr || !data->is_object())
+    return check.Fail("Parameters.ViewData must be an object");
+  const json::value* cards = data->as_object().if_contains("Cards");
+  if (cards != nullptr && !cards->is_array() &&
+      !(cards->is_string() && IsReference(cards->as_string()))) {
+    return check.Fail("ViewData.Cards must be a list of cards");
+  }
+  if (cards != nullptr && cards->is_array()) {
+    for (const json::value& card : cards->as_array()) {
+      if (!card.is_object()) return check.Fail("ViewData.Cards must be a list of cards (objects)");
+    }
+  }
+  (void)block;
+  return check.Seconds(1 << 30, false);
+}
+
+std::optional<FlowError> CheckLambda(const Checker& check) {
+  const json::value* arn = check.Param("LambdaFunctionARN");
+  if (arn == nullptr || !arn->is_string() || arn->as_string().empty()) {
+    return check.Fail("Parameters.LambdaFunctionARN is required");
+  }
+  if (auto error = check.Seconds(8, false)) return error;
+  const json::value* type = check.Param("InvocationType");
+  if (type != nullptr && !(type->is_string() && type->as_string() == "SYNCHRONOUS")) {
+    return check.Fail("Parameters.InvocationType: only SYNCHRONOUS invocations are supported");
+  }
+  if (auto error = check.StringMap("LambdaInvocationAttributes", false)) return error;
+  const json::value* validation = check.Param("ResponseValidation");
+  if (validation != nullptr) {
+    const json::value* response_type =
+        validation->is_object() ? validation->as_object().if_contains("ResponseType") : nullptr;
+    if (response_type == nullptr || !response_type->is_string() ||
+        (response_type->as_string() != "STRING_MAP" && response_type->as_string() != "JSON")) {
+      return check.Fail("Parameters.ResponseValidation.ResponseType must be STRING_MAP or JSON");
+    }
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::optional<BlockType> ClassifyBlock(std::string_view type) {
+  for (const auto& [name, kind] : kRunnable) {
+    if (name == type) return kind;
+  }
+  for (std::string_view name : kDocumentedTypes) {
+    if (name == type) return BlockType::kOther;
+  }
+  return std::nullopt;
+}
+
+std::optional<Operator> ParseOperator(std::string_view name) {
+  for (const auto& [text, op] : kOperators) {
+    if (text == name) return op;
+  }
+  return std::nullopt;
+}
+
+std::optional<FlowError> CheckBlock(const Block& block, FlowKind kind) {
+  const Checker check(block);
+  if (auto error = check.References(block.parameters, "Parameters")) return error;
+  for (const ConditionBranch& condition : block.conditions) {
+    for (const std::string& operand : condition.operands) {
+      if (auto error = check.References(json::value(operand), "Condition.Operands")) return error;
+    }
+  }
+  switch (block.kind) {
+    case BlockType::kShowView:
+      return CheckShowView(check, block, kind);
+    case BlockType::kUpdateContactAttributes:
+      if (auto error = check.StringMap("Attributes", true)) return error;
+      return check.OneOf("TargetContact", {"Current", "Related"}, false);
+    case BlockType::kCompare: {
+      const json::value* value = check.Param("ComparisonValue");
+      if (value == nullptr || !value->is_string() || !IsReference(value->as_string())) {
+        return check.Fail("Parameters.ComparisonValue must be a \"$.\" reference");
+      }
+      if (block.conditions.empty()) return check.Fail("Compare needs Conditions");
+      return std::nullopt;
+    }
+    case BlockType::kInvokeLambdaFunction:
+      return kind == FlowKind::kGuide ? CheckLambda(check) : std::nullopt;
+    case BlockType::kUpdateFlowLoggingBehavior:
+      return check.OneOf("FlowLoggingBehavior", {"Enabled", "Disabled"}, true);
+    case BlockType::kDisconnectParticipant:
+    case BlockType::kEndFlowExecution:
+      return std::nullopt;
+    case BlockType::kOther:
+      if (kind == FlowKind::kGuide) {
+        return check.Fail(
+            "block type " + block.type +
+            " is not supported by the guide runtime (supported: ShowView with the Cards "
+            "view, UpdateContactAttributes, Compare, InvokeLambdaFunction, "
+            "UpdateFlowLoggingBehavior, DisconnectParticipant, EndFlowExecution)");
+      }
+      return std::nullopt;
+  }
+  return std::nullopt;
+}
+
+std::string ViewName(std::string_view id) {
+  // arn:<partition>:connect:<region>:aws:view/cards, optionally :<version>;
+  // the partition and region may still be ${...} placeholders.
+  const std::size_t slash = id.rfind(":aws:view/");
+  if (slash == std::string_view::npos || !id.starts_with("arn:")) return {};
+  std::string_view name = id.substr(slash + 10);
+  if (const std::size_t colon = name.find(':'); colon != std::string_view::npos) {
+    const std::string_view version = name.substr(colon + 1);
+    const bool digits =
+        !version.empty() && version.find_first_not_of("0123456789") == std::string_view::npos;
+    if (!digits && version != "$LATEST") return {};
+    name = name.substr(0, colon);
+  }
+  return name == "cards" ? "cards" : "";
+}
+
+std::chrono::seconds TimeLimit(const Block& block) {
+  const json::value* value = block.parameters.if_contains("InvocationTimeLimitSeconds");
+  long long seconds = 0;
+  if (value != nullptr && value->is_int64()) seconds = value->as_int64();
+  if (value != nullptr && value->is_string()) {
+    const std::string_view text = value->as_string();
+    std::from_chars(text.data(), text.data() + text.size(), seconds);
+  }
+  if (seconds <= 0) seconds = block.kind == BlockType::kShowView ? 14400 : 8;
+  return std::chrono::seconds(seconds);
+}
+
+}  // namespace callrec::flow

@@ -1,0 +1,316 @@
+"""The agent workspace end to end (issue 6): the real callrec-server serving
+web/, headless Chromium driven by playwright-core (tests/e2e/workspace.mjs),
+and a real SIPREC call from callrec-callgen.
+
+An agent signs in, the call arrives and its card shows NOT RECORDING; Start,
+Pause, Resume and Stop go through the guide flow and the badge follows within
+300 ms (timed in the page); the recording's tone analysis shows the pause; a
+second agent sees nothing of the call and may not open it; the recordings page
+lists it, shows its metadata, plays it and downloads the same bytes. Every state
+is kept as a screenshot in $CALLREC_BUILD_DIR/e2e-artifacts/.
+
+The browser part runs once for the class; each test checks one part of it.
+"""
+
+import hashlib
+import json
+import os
+import queue
+import shutil
+import subprocess
+import sys
+import threading
+import time
+import unittest
+
+import audio
+from harness import BUILD_DIR, SERVER_BIN, ServerProcess
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.normpath(os.path.join(HERE, "..", ".."))
+WEB_DIR = os.path.join(REPO, "web")
+E2E_DIR = os.path.join(REPO, "tests", "e2e")
+AUDIO = os.path.join(REPO, "tests", "fixtures", "audio")
+CALLGEN_BIN = os.path.join(BUILD_DIR, "src", "callrec-callgen")
+CHROMIUM = os.environ.get("CALLREC_CHROMIUM", "/usr/bin/chromium")
+ARTIFACTS = os.environ.get("CALLREC_E2E_ARTIFACTS", os.path.join(BUILD_DIR, "e2e-artifacts"))
+RTP_BASE = int(os.environ.get("CALLREC_TEST_RTP_BASE", "31000"))
+RTP_PORTS = (RTP_BASE + 1300, RTP_BASE + 1339)
+
+# tests/fixtures/audio/README.md: the two 5 s files, looped for the call's length.
+CUSTOMER_WAV = os.path.join(AUDIO, "customer_ulaw.wav")  # 600 Hz 0.5-1.5, 1400 Hz 3.0-4.0
+AGENT_WAV = os.path.join(AUDIO, "agent_ulaw.wav")  # 1000 Hz 1.0-2.0, 1800 Hz 3.5-4.5
+# When the browser presses each button, in seconds after the call shows up in the
+# page (~ the 200 OK): the pause covers both 3.x s tones with margins.
+SCHEDULE = {"start": 0.3, "pause": 2.4, "resume": 4.8, "stop": 7.2}
+CALL_SECONDS = 10
+CONTACT = "wk-call-1"
+ALICE = "agent-alice"
+BOB = "agent-bob"
+PAUSE_LIMIT_MS = 300  # issue 6: Pause -> PAUSED within 300 ms
+TOL = 0.06  # s: tone edges (as in test_callgen)
+
+
+def sha256_file(path):
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 16), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def ensure_node_modules():
+    """tests/e2e/node_modules as package-lock.json says (scripts/install-deps.sh
+    does the same); npm ci only when it is missing."""
+    if os.path.isdir(os.path.join(E2E_DIR, "node_modules", "playwright-core")):
+        return
+    subprocess.run(["npm", "ci", "--no-audit", "--no-fund"], cwd=E2E_DIR, check=True,
+                   stdout=subprocess.DEVNULL, timeout=300)
+
+
+class WorkspaceEndToEndTest(unittest.TestCase):
+    result = None
+
+    @classmethod
+    def setUpClass(cls):
+        if not os.path.exists(CHROMIUM):
+            raise unittest.SkipTest("no Chromium at %s (scripts/install-deps.sh installs it)"
+                                    % CHROMIUM)
+        for binary in (SERVER_BIN, CALLGEN_BIN):
+            if not os.path.exists(binary):
+                raise unittest.SkipTest("no %s" % binary)
+        if shutil.which("node") is None:
+            raise AssertionError("node is missing (scripts/install-deps.sh installs it)")
+        ensure_node_modules()
+        shutil.rmtree(ARTIFACTS, ignore_errors=True)
+        os.makedirs(ARTIFACTS)
+        cls.server = ServerProcess(name="workspace", extra_args=[
+            "--web-dir", WEB_DIR, "--rtp-ports", "%d-%d" % RTP_PORTS,
+            "--agent-match", "^sip:agent"])
+        try:
+            cls.server.start()
+            cls.tokens = {agent: cls.create_agent(agent) for agent in (ALICE, BOB)}
+            cls.result, cls.callgen_report = cls.run_browser()
+            cls.contact = cls.server.get_contact(CONTACT)
+            cls.wav_path = cls.contact["Recording"]["Path"]
+            with open(cls.wav_path[:-len(".wav")] + ".json") as f:
+                cls.meta = json.load(f)
+            cls.wav = audio.read_wav(cls.wav_path)
+        except BaseException:
+            sys.stderr.write("\n==== callrec-server output ====\n%s\n" % cls.server.logs())
+            cls.server.close()
+            raise
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.server.close()
+        cls.server.cleanup_files()
+
+    @classmethod
+    def create_agent(cls, agent_id):
+        reply = cls.server.v1("POST", "/v1/agents", {"AgentId": agent_id})
+        if reply.status != 201:
+            raise AssertionError("POST /v1/agents %s: %r" % (agent_id, reply))
+        body = reply.json()
+        assert body["AgentId"] == agent_id, body
+        return body["Token"]
+
+    @classmethod
+    def run_browser(cls):
+        config = {
+            "url": cls.server.url + "/", "adminToken": cls.server.admin_token,
+            "alice": {"id": ALICE, "token": cls.tokens[ALICE]},
+            "bob": {"id": BOB, "token": cls.tokens[BOB]},
+            "contactId": CONTACT, "artifacts": ARTIFACTS, "schedule": SCHEDULE,
+        }
+        env = dict(os.environ, CALLREC_E2E=json.dumps(config), CALLREC_CHROMIUM=CHROMIUM)
+        browser = subprocess.Popen(["node", os.path.join(E2E_DIR, "workspace.mjs")], cwd=E2E_DIR,
+                                   env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                   text=True)
+        lines = queue.Queue()
+        threading.Thread(target=lambda: [lines.put(l) for l in browser.stdout] + [lines.put(None)],
+                         daemon=True).start()
+        callgen = None
+        try:
+            ready = cls.next_message(lines, 90)
+            if ready.get("event") != "ready":
+                raise AssertionError("the browser did not get ready: %s" % ready)
+            callgen = subprocess.Popen(
+                [CALLGEN_BIN, "--target", "127.0.0.1:%d" % cls.server.sip_port,
+                 "--contact-id", CONTACT, "--duration", str(CALL_SECONDS),
+                 "--agent-aor", "sip:%s@cc.example" % ALICE, "--customer-wav", CUSTOMER_WAV,
+                 "--agent-wav", AGENT_WAV, "--json"],
+                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            done = cls.next_message(lines, 180)
+            out, err = callgen.communicate(timeout=60)
+            if callgen.returncode != 0:
+                raise AssertionError("callgen failed:\n%s\n%s" % (out, err))
+            if done.get("event") != "done":
+                raise AssertionError("the browser failed: %s\nstderr: %s" % (
+                    json.dumps(done, indent=1)[:20000], browser.stderr.read()[-4000:]))
+            browser.wait(timeout=30)
+            return done, json.loads(out)
+        finally:
+            for proc in (browser, callgen):
+                if proc is not None and proc.poll() is None:
+                    proc.kill()
+                    proc.wait()
+
+    @staticmethod
+    def next_message(lines, timeout):
+        deadline = time.monotonic() + timeout
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise AssertionError("no word from the browser script in %ss" % timeout)
+            try:
+                line = lines.get(timeout=left)
+            except queue.Empty:
+                continue
+            if line is None:
+                raise AssertionError("the browser script exited without a result")
+            line = line.strip()
+            if line.startswith("{"):
+                return json.loads(line)
+
+    # ---- the card -------------------------------------------------------------------
+
+    def test_card_follows_start_pause_resume_stop(self):
+        r = self.result
+        self.assertEqual(r["signedInAs"], ALICE)
+        self.assertEqual((r["firstState"], r["firstBadgeText"]), ("NOT_STARTED", "NOT RECORDING"))
+        self.assertEqual(r["enabledBefore"], ["START"], "only Start before recording")
+        ops = r["operations"]
+        self.assertEqual(ops["START"]["badgeText"], "RECORDING")
+        self.assertEqual(ops["PAUSE"]["badgeText"], "PAUSED")
+        self.assertEqual(ops["RESUME"]["badgeText"], "RECORDING")
+        self.assertEqual(ops["STOP"]["badgeText"], "STOPPED")
+        self.assertEqual(sorted(ops["START"]["enabledAfter"]), ["PAUSE", "STOP"])
+        self.assertEqual(sorted(ops["PAUSE"]["enabledAfter"]), ["RESUME", "STOP"])
+        self.assertEqual(sorted(ops["RESUME"]["enabledAfter"]), ["PAUSE", "STOP"])
+        self.assertNotIn("PAUSE", ops["STOP"]["enabledAfter"])
+        self.assertNotIn("RESUME", ops["STOP"]["enabledAfter"])
+        # The timeline got every operation live, each done by the guide flow.
+        seen = [(e["operation"], e["result"]) for e in r["timeline"]]
+        for op in ("START", "PAUSE", "RESUME", "STOP"):
+            self.assertIn((op, "OK"), seen, r["timeline"])
+        trail = [(e["Operation"], e["Result"]) for e in self.contact["AuditTrail"]]
+        for op in ("START", "PAUSE", "RESUME", "STOP"):
+            self.assertEqual(trail.count((op, "OK")), 1, trail)
+        self.assertEqual(self.contact["State"], "ENDED")
+        self.assertEqual(r["pageErrors"], {"alice": [], "bob": []})
+
+    def test_pause_shows_within_300_ms(self):
+        ops = self.result["operations"]
+        latencies = {op: round(v["latencyMs"], 1) for op, v in ops.items()}
+        sys.stderr.write("\nclick -> badge (ms, in the page): %s\n" % latencies)
+        self.assertLess(ops["PAUSE"]["latencyMs"], PAUSE_LIMIT_MS, latencies)
+        for op in ("START", "RESUME", "STOP"):
+            self.assertLess(ops[op]["latencyMs"], 1000, latencies)
+
+    def test_guide_cards_view_is_rendered(self):
+        guide = self.result["guide"]
+        self.assertEqual(guide["heading"], "Manage Call Recording")
+        for action in ("Start recording", "Start customer only", "Start agent only",
+                       "Pause recording", "Resume recording", "Stop recording"):
+            self.assertIn(action, guide["actions"])
+        self.assertIn(self.contact["InitialContactId"], guide["attributeBar"])
+        self.assertIn("PAUSED", self.result["pausedSection"])
+
+    def test_changes_are_pushed_not_polled(self):
+        push = self.result["push"]
+        self.assertEqual(push["answerStatus"], 200, push)
+        self.assertIsNotNone(push["shownAfterAnswerMs"], "the change never showed: %s" % push)
+        self.assertLess(push["shownAfterAnswerMs"], 300, push)
+        self.assertEqual(push["requestsMeanwhile"], [], "the page asked instead of being told")
+
+    # ---- the recording ----------------------------------------------------------------
+
+    def test_recording_has_the_pause_where_the_agent_pressed_it(self):
+        wav, ops = self.wav, self.result["operations"]
+        # Anchor on the agent's first 1000 Hz (call time 1.0-2.0): its place in the
+        # file gives the call time of file offset 0.
+        spans = audio.tone_spans(wav.right, 1000, min_duration=0.5)
+        self.assertTrue(spans, "no agent tone at all")
+        origin = 1.0 - spans[0][0]
+        self.assertAlmostEqual(spans[0][1] - spans[0][0], 1.0, delta=2 * TOL,
+                               msg="the first agent tone is whole: %s" % spans)
+        # In the pause (2.4-4.8): 1400 Hz (3.0-4.0) and 1800 Hz (3.5-4.5) are absent.
+        self.assertLess(audio.max_tone_amplitude(wav.left, 1400), 300, "customer during the pause")
+        self.assertLess(audio.max_tone_amplitude(wav.right, 1800), 300, "agent during the pause")
+        # After the resume: the loop's second 600 Hz (5.5-6.5).
+        found = audio.tone_spans(wav.left, 600, min_duration=0.1)
+        self.assertTrue(any(abs(s - (5.5 - origin)) <= TOL and abs(e - (6.5 - origin)) <= TOL
+                            for s, e in found), "600 Hz after the resume: %s (origin %.3f)"
+                        % (found, origin))
+        # Nothing after the Stop: the file is as long as Start to Stop.
+        recorded = ops["STOP"]["badgeAt"] - ops["START"]["badgeAt"]
+        self.assertAlmostEqual(wav.duration, recorded, delta=0.3)
+        pauses = self.meta["Pauses"]
+        self.assertEqual(len(pauses), 1, self.meta)
+        self.assertAlmostEqual(pauses[0]["FileOffsetStart"], ops["PAUSE"]["clickAt"] - origin,
+                               delta=0.3)
+        self.assertTrue(self.meta["Complete"])
+
+    # ---- another agent ----------------------------------------------------------------
+
+    def test_another_agent_sees_nothing_of_it(self):
+        bob = self.result["bob"]
+        self.assertEqual(bob["contactsShown"], [])
+        self.assertTrue(bob["noContactsShown"])
+        self.assertEqual([items for items in bob["listsSeen"] if items], [],
+                         "a contact of alice's showed in bob's list at some point")
+        self.assertEqual(bob["badgesSeen"], [], "no contact card ever showed for bob")
+        self.assertFalse(bob["cardVisible"])
+        self.assertIn("another agent", bob["noSelectionText"])
+        self.assertTrue(bob["flash"], "the refusal is shown")
+        self.assertEqual(bob["api"]["contact"], 403)
+        self.assertEqual(bob["api"]["guide"], 403)
+        self.assertEqual(bob["api"]["action"], 403)
+        self.assertIn(bob["api"]["recording"], (403, 404))
+        self.assertIn(bob["api"]["audio"], (403, 404))
+        self.assertEqual(bob["recordingRows"], [])
+        # bob's refused action changed nothing
+        trail = [(e["Operation"], e["Result"]) for e in self.contact["AuditTrail"]]
+        self.assertEqual(trail.count(("PAUSE", "OK")), 1, trail)
+
+    # ---- the recordings page ------------------------------------------------------------
+
+    def test_recordings_page_lists_plays_and_downloads(self):
+        rec = self.result["recording"]
+        self.assertIn(CONTACT, rec["rows"])
+        self.assertNotIn(CONTACT + "-push", rec["rows"], "nothing recorded for the push contact")
+        on_disk = sha256_file(self.wav_path)
+        self.assertEqual(self.meta["Sha256"], on_disk)
+        self.assertEqual(rec["shaShown"], on_disk)
+        self.assertIn("Complete", rec["metadataText"])
+        self.assertEqual(len(rec["pauseRows"]), 1, rec["pauseRows"])
+        for op in ("START", "PAUSE", "RESUME", "STOP"):
+            self.assertIn(op, rec["auditShown"])
+        self.assertAlmostEqual(rec["audio"]["duration"], self.wav.duration, delta=0.1)
+        self.assertGreater(rec["audio"]["currentTime"], 0.2, "it played")
+        self.assertEqual(rec["audio"]["src"], "blob:")
+        self.assertEqual(rec["downloadName"], CONTACT + ".wav")
+        self.assertEqual(sha256_file(rec["downloadPath"]), on_disk, "the download is the file")
+
+    def test_sign_in_and_out(self):
+        bad = self.result["badToken"]
+        self.assertIn("not accepted", bad["error"])
+        self.assertTrue(bad["appHidden"])
+        self.assertEqual(bad["stored"], 0)
+        out = self.result["signOut"]
+        self.assertEqual(out["keysBefore"], ["callrec.session"])
+        self.assertEqual(out["keysAfter"], [])
+        self.assertTrue(out["signInShown"])
+
+    def test_screenshots_of_each_state_are_kept(self):
+        names = [os.path.basename(p) for p in self.result["screenshots"]]
+        for label in ("not-recording", "recording", "paused", "resumed", "stopped", "ended",
+                      "forbidden", "recording-detail"):
+            self.assertTrue(any(n.endswith("-%s.png" % label) for n in names), (label, names))
+        for path in self.result["screenshots"]:
+            self.assertGreater(os.path.getsize(path), 10000, path)
+
+
+if __name__ == "__main__":
+    unittest.main()

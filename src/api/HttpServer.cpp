@@ -1,9 +1,12 @@
 #include "api/HttpServer.hpp"
 
+#include <atomic>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/strand.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
+#include <deque>
 #include <optional>
 
 #include "log/Log.hpp"
@@ -56,13 +59,89 @@ class Session : public std::enable_shared_from_this<Session> {
     const bool keep_alive = request.keep_alive();
     const unsigned version = request.version();
     stream_.expires_never();
-    handler_.Handle(std::move(request), [self = shared_from_this(), keep_alive,
-                                         version](HttpResponse response) {
-      asio::post(self->stream_.get_executor(),
-                 [self, keep_alive, version, response = std::move(response)]() mutable {
-                   self->Send(std::move(response), keep_alive, version);
+    handler_.Handle(
+        std::move(request),
+        [self = shared_from_this(), keep_alive, version](HttpResponse response) {
+          asio::post(self->stream_.get_executor(),
+                     [self, keep_alive, version, response = std::move(response)]() mutable {
+                       self->Send(std::move(response), keep_alive, version);
+                     });
+        },
+        [self = shared_from_this()](HttpResponse head, StreamStarted started) {
+          asio::post(self->stream_.get_executor(),
+                     [self, head = std::move(head), started = std::move(started)]() mutable {
+                       self->StartStream(std::move(head), std::move(started));
+                     });
+        });
+  }
+
+  // A streamed answer: the head without a length (the body ends when the
+  // connection does), then whatever the sink is given, in order. A read that
+  // completes (EOF, or a client that sends anything) closes the stream.
+  class Sink final : public StreamSink {
+   public:
+    explicit Sink(std::shared_ptr<Session> session) : session_(std::move(session)) {}
+    bool Send(std::string bytes) override {
+      if (!open_) return false;
+      asio::post(session_->stream_.get_executor(),
+                 [session = session_, bytes = std::move(bytes)]() mutable {
+                   session->QueueStreamBytes(std::move(bytes));
                  });
-    });
+      return true;
+    }
+    bool open() const override { return open_; }
+    void Close() { open_ = false; }
+
+   private:
+    std::shared_ptr<Session> session_;
+    std::atomic<bool> open_{true};
+  };
+
+  void StartStream(HttpResponse head, StreamStarted started) {
+    std::string text =
+        "HTTP/1.1 " + std::to_string(head.result_int()) + " " + std::string(head.reason()) + "\r\n";
+    for (const auto& field : head.base()) {
+      if (field.name() == http::field::content_length || field.name() == http::field::connection) {
+        continue;
+      }
+      text += std::string(field.name_string()) + ": " + std::string(field.value()) + "\r\n";
+    }
+    text += "Connection: close\r\n\r\n";
+    sink_ = std::make_shared<Sink>(shared_from_this());
+    stream_.expires_never();
+    QueueStreamBytes(std::move(text));
+    // Watch for the client going away.
+    stream_.async_read_some(
+        asio::buffer(watch_byte_),
+        [self = shared_from_this()](beast::error_code, std::size_t) { self->EndStream(); });
+    started(sink_);
+  }
+
+  void QueueStreamBytes(std::string bytes) {
+    if (!sink_ || !sink_->open()) return;
+    pending_bytes_ += bytes.size();
+    if (pending_bytes_ > kMaxPendingStreamBytes) return EndStream();  // a client not reading
+    outbox_.push_back(std::move(bytes));
+    if (outbox_.size() == 1) WriteNextChunk();
+  }
+
+  void WriteNextChunk() {
+    asio::async_write(stream_.socket(), asio::buffer(outbox_.front()),
+                      [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                        if (ec) return self->EndStream();
+                        self->pending_bytes_ -= self->outbox_.front().size();
+                        self->outbox_.pop_front();
+                        if (!self->outbox_.empty()) self->WriteNextChunk();
+                      });
+  }
+
+  void EndStream() {
+    if (!sink_ || !sink_->open()) return;
+    sink_->Close();
+    outbox_.clear();
+    pending_bytes_ = 0;
+    Close();
+    sink_.reset();  // breaks the session <-> sink cycle
   }
 
   void Send(HttpResponse response, bool keep_alive, unsigned version) {
@@ -91,6 +170,12 @@ class Session : public std::enable_shared_from_this<Session> {
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   std::shared_ptr<HttpResponse> response_;
+  // Streamed answers only.
+  static constexpr std::size_t kMaxPendingStreamBytes = 1 << 20;
+  std::shared_ptr<Sink> sink_;
+  std::deque<std::string> outbox_;
+  std::size_t pending_bytes_ = 0;
+  char watch_byte_[1];
 };
 
 }  // namespace

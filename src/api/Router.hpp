@@ -6,6 +6,7 @@
 #include "api/ConnectApi.hpp"
 #include "api/Http.hpp"
 #include "api/Metrics.hpp"
+#include "api/StaticFiles.hpp"
 #include "api/V1Api.hpp"
 
 namespace callrec::api {
@@ -14,15 +15,16 @@ namespace callrec::api {
 // path, counts the answer, and refuses unknown paths the AWS way.
 class Router final : public RequestHandler {
  public:
-  Router(ConnectApi& connect, V1Api& v1, Metrics& metrics)
-      : connect_(connect), v1_(v1), metrics_(metrics) {}
+  Router(ConnectApi& connect, V1Api& v1, Metrics& metrics, const StaticFiles* pages = nullptr)
+      : connect_(connect), v1_(v1), metrics_(metrics), pages_(pages) {}
 
-  void Handle(HttpRequest&& request, Respond respond) override;
+  void Handle(HttpRequest&& request, Respond respond, OpenStream open_stream) override;
 
  private:
   ConnectApi& connect_;
   V1Api& v1_;
   Metrics& metrics_;
+  const StaticFiles* pages_;
   std::atomic<std::uint64_t> next_id_{1};
 };
 

@@ -15,20 +15,6 @@ namespace {
 namespace json = boost::json;
 constexpr std::string_view kContacts = "/v1/contacts";
 
-HttpResponse Error(int status, std::string type, std::string message) {
-  return ErrorResponse(aws::AwsError{status, std::move(type), std::move(message)});
-}
-
-HttpResponse BadRequest(std::string message) {
-  return ErrorResponse(aws::AwsError::InvalidParameter(std::move(message)));
-}
-
-HttpResponse MethodNotAllowed(const HttpRequest& request) {
-  return Error(405, "MethodNotAllowedException",
-               "Method " + std::string(request.method_string()) + " is not allowed on " +
-                   std::string(request.target()) + ".");
-}
-
 struct Invalid {
   std::string message;
 };
@@ -52,28 +38,6 @@ std::string NewContactId() {
          hex.substr(17, 3) + "-" + hex.substr(20, 12);
 }
 
-// Query strings as browsers, curl and Python's urlencode write them: '+' is a space.
-std::string FormDecode(std::string_view text) {
-  std::string plus_as_space(text);
-  std::replace(plus_as_space.begin(), plus_as_space.end(), '+', ' ');
-  return aws::PercentDecode(plus_as_space);
-}
-
-std::optional<std::string> QueryParam(std::string_view query, std::string_view name) {
-  std::size_t start = 0;
-  while (start < query.size()) {
-    std::size_t end = query.find('&', start);
-    if (end == std::string_view::npos) end = query.size();
-    std::string_view pair = query.substr(start, end - start);
-    std::size_t eq = pair.find('=');
-    if (FormDecode(pair.substr(0, eq)) == name) {
-      return eq == std::string_view::npos ? "" : FormDecode(pair.substr(eq + 1));
-    }
-    start = end + 1;
-  }
-  return std::nullopt;
-}
-
 json::object ContactWithTrail(const core::Contact& contact,
                               const std::vector<core::AuditEntry>& trail) {
   json::object out = ContactToJson(contact);
@@ -84,14 +48,15 @@ json::object ContactWithTrail(const core::Contact& contact,
 }  // namespace
 
 V1Api::V1Api(control::ContactService& contacts, const store::ContactStore& store,
-             media::Recorder& recorder, Metrics& metrics, std::string admin_token)
+             media::Recorder& recorder, Metrics& metrics, std::string admin_token,
+             const AgentDirectory* agents)
     : contacts_(contacts),
       store_(store),
       recorder_(recorder),
       metrics_(metrics),
-      admin_token_(std::move(admin_token)) {}
+      admin_token_(std::move(admin_token)),
+      agents_(agents) {}
 
-// A contact with its audit trail, RTP addresses and live recording counters.
 json::object V1Api::Describe(const core::Contact& contact) const {
   json::object out = ContactWithTrail(contact, contacts_.AuditTrail(contact.contact_id));
   if (auto view = recorder_.View(contact.contact_id)) {
@@ -119,7 +84,7 @@ bool V1Api::Serves(std::string_view path) {
   return path == "/healthz" || path == "/metrics" || path == "/v1" || path.substr(0, 4) == "/v1/";
 }
 
-void V1Api::Handle(HttpRequest&& request, Respond respond) {
+void V1Api::Handle(HttpRequest&& request, Respond respond, OpenStream open_stream) {
   const std::string_view target = request.target();
   const std::size_t question = target.find('?');
   const std::string_view path = target.substr(0, question);
@@ -136,19 +101,36 @@ void V1Api::Handle(HttpRequest&& request, Respond respond) {
 
   const std::string_view authorization = request[http::field::authorization];
   constexpr std::string_view kBearer = "Bearer ";
-  if (authorization.substr(0, kBearer.size()) != kBearer ||
-      !aws::ConstantTimeEqual(authorization.substr(kBearer.size()), admin_token_)) {
+  Caller caller;
+  if (authorization.substr(0, kBearer.size()) == kBearer) {
+    const std::string_view token = authorization.substr(kBearer.size());
+    if (aws::ConstantTimeEqual(token, admin_token_)) {
+      caller.admin = true;
+    } else if (agents_ != nullptr) {
+      caller.agent_id = agents_->AgentFor(token).value_or("");
+    }
+  }
+  if (!caller.admin && caller.agent_id.empty()) {
     HttpResponse response = Error(401, "UnauthorizedException",
-                                  "A valid admin bearer token is required (Authorization: "
-                                  "Bearer <token>).");
+                                  "A valid bearer token is required (Authorization: Bearer "
+                                  "<admin or agent token>).");
     response.set(http::field::www_authenticate, "Bearer realm=\"callrec\"");
     return respond(std::move(response));
   }
+  auto admin_only = [&]() {
+    respond(Error(403, "AccessDeniedException",
+                  "Only the admin may " + std::string(request.method_string()) + " " +
+                      std::string(path) + "."));
+  };
 
   if (path == kContacts) {
-    if (post) return CreateContact(request, std::move(respond));
-    if (get) return ListContacts(query, std::move(respond));
+    if (post) return caller.admin ? CreateContact(request, std::move(respond)) : admin_only();
+    if (get) return ListContacts(caller, query, std::move(respond));
     return respond(MethodNotAllowed(request));
+  }
+  if (workspace_ != nullptr &&
+      workspace_->Route(caller, request, path, query, respond, open_stream)) {
+    return;
   }
   if (path.substr(0, kContacts.size() + 1) == std::string(kContacts) + "/") {
     std::string_view rest = path.substr(kContacts.size() + 1);
@@ -158,10 +140,12 @@ void V1Api::Handle(HttpRequest&& request, Respond respond) {
         slash == std::string_view::npos ? std::string_view() : rest.substr(slash + 1);
     if (contact_id.empty()) return respond(BadRequest("ContactId is empty."));
     if (action.empty()) {
-      return get ? GetContact(contact_id, std::move(respond)) : respond(MethodNotAllowed(request));
+      return get ? GetContact(caller, contact_id, std::move(respond))
+                 : respond(MethodNotAllowed(request));
     }
     if (action == "end" || action == "agent-joined") {
       if (!post) return respond(MethodNotAllowed(request));
+      if (!caller.admin) return admin_only();
       auto reply_contact = [this, respond](core::Result<core::Contact, control::ControlError> r) {
         if (!r) return respond(ErrorResponse(ToAwsError(r.error())));
         respond(JsonResponse(http::status::ok, json::serialize(Describe(r.value()))));
@@ -237,9 +221,16 @@ void V1Api::CreateContact(const HttpRequest& request, Respond respond) {
   });
 }
 
-void V1Api::ListContacts(std::string_view query, Respond respond) {
+void V1Api::ListContacts(const Caller& caller, std::string_view query, Respond respond) {
   control::ContactFilter filter;
   filter.agent_id = QueryParam(query, "AgentId");
+  if (!caller.admin) {
+    // An agent lists their own contacts only, whatever they ask for.
+    if (filter.agent_id && *filter.agent_id != caller.agent_id) {
+      return respond(JsonResponse(http::status::ok, R"({"Contacts":[]})"));
+    }
+    filter.agent_id = caller.agent_id;
+  }
   if (auto state = QueryParam(query, "State")) {
     filter.state = core::ParseRecordingState(*state);
     if (!filter.state) {
@@ -255,11 +246,15 @@ void V1Api::ListContacts(std::string_view query, Respond respond) {
   respond(JsonResponse(http::status::ok, json::serialize(json::object{{"Contacts", list}})));
 }
 
-void V1Api::GetContact(const std::string& contact_id, Respond respond) {
+void V1Api::GetContact(const Caller& caller, const std::string& contact_id, Respond respond) {
   auto contact = contacts_.Find(contact_id);
   if (!contact) {
     return respond(ErrorResponse(
         aws::AwsError::ResourceNotFound("Contact " + contact_id + " was not found.")));
+  }
+  if (!caller.Sees(contact->agent_id)) {
+    return respond(
+        Error(403, "AccessDeniedException", "Contact " + contact_id + " is not one of yours."));
   }
   respond(JsonResponse(http::status::ok, json::serialize(Describe(*contact))));
 }

@@ -4,6 +4,7 @@
 #include <functional>
 #include <string>
 
+#include "api/AgentDirectory.hpp"
 #include "api/Http.hpp"
 #include "api/Metrics.hpp"
 #include "control/ContactService.hpp"
@@ -14,27 +15,43 @@ namespace callrec::api {
 
 // callrec's own API (PRODUCT.md 4.2): contacts without SIP, their state and audit
 // trail, plus /healthz and /metrics. /v1 needs the admin bearer token.
+// The workspace's part of /v1 (agents, events, guide, recordings), reached
+// once V1Api has authenticated the caller.
+class WorkspaceRoutes {
+ public:
+  virtual ~WorkspaceRoutes() = default;
+  // False when the path is not one of its own (V1Api answers 404).
+  virtual bool Route(const Caller& caller, HttpRequest& request, std::string_view path,
+                     std::string_view query, Respond& respond, OpenStream& open_stream) = 0;
+};
+
 class V1Api {
  public:
   V1Api(control::ContactService& contacts, const store::ContactStore& store,
-        media::Recorder& recorder, Metrics& metrics, std::string admin_token);
+        media::Recorder& recorder, Metrics& metrics, std::string admin_token,
+        const AgentDirectory* agents = nullptr);
 
   static bool Serves(std::string_view path);
-  void Handle(HttpRequest&& request, Respond respond);
+  void Handle(HttpRequest&& request, Respond respond, OpenStream open_stream = {});
+  // Set once, before requests arrive.
+  void SetWorkspace(WorkspaceRoutes* workspace) { workspace_ = workspace; }
+  // A contact with its audit trail, RTP addresses and live recording counters.
+  boost::json::object Describe(const core::Contact& contact) const;
 
  private:
   void CreateContact(const HttpRequest& request, Respond respond);
-  void ListContacts(std::string_view query, Respond respond);
-  void GetContact(const std::string& contact_id, Respond respond);
+  void ListContacts(const Caller& caller, std::string_view query, Respond respond);
+  void GetContact(const Caller& caller, const std::string& contact_id, Respond respond);
   void Health(Respond respond);
   void RenderMetrics(Respond respond);
-  boost::json::object Describe(const core::Contact& contact) const;
 
   control::ContactService& contacts_;
   const store::ContactStore& store_;
   media::Recorder& recorder_;
   Metrics& metrics_;
   const std::string admin_token_;
+  const AgentDirectory* agents_;
+  WorkspaceRoutes* workspace_ = nullptr;
 };
 
 }  // namespace callrec::api

@@ -11,15 +11,21 @@
 #include <thread>
 #include <vector>
 
+#include "api/AgentDirectory.hpp"
 #include "api/ConnectApi.hpp"
+#include "api/EventHub.hpp"
+#include "api/GuideService.hpp"
 #include "api/HttpServer.hpp"
 #include "api/Metrics.hpp"
 #include "api/Router.hpp"
+#include "api/StaticFiles.hpp"
 #include "api/V1Api.hpp"
+#include "api/WorkspaceApi.hpp"
 #include "aws/SigV4.hpp"
 #include "config/Credentials.hpp"
 #include "config/ServerConfig.hpp"
 #include "control/ContactService.hpp"
+#include "flow/Flow.hpp"
 #include "log/Log.hpp"
 #include "media/Recorder.hpp"
 #include "sip/SiprecServer.hpp"
@@ -51,6 +57,7 @@ void PrintBanner(const config::ServerConfig& config, const config::ResolvedCrede
             << "  callrec API : " << url << "/v1  (Authorization: Bearer <admin token>)\n"
             << "  SIPREC      : sip:" << UrlHost(config.sip_listen.host) << ":"
             << config.sip_listen.port << "  (UDP and TCP)\n"
+            << "  workspace   : " << url << "/  (agent id + token from POST /v1/agents)\n"
             << "  health      : " << url << "/healthz   metrics: " << url << "/metrics\n"
             << "  data        : " << config.data_dir.string() << "\n"
             << "  instance    : " << config.instance_ids.front() << "\n";
@@ -115,7 +122,6 @@ int Run(const config::ServerConfig& config) {
   siprec_config.contact_id_header = config.contact_id_header;
   siprec_config.initial_contact_id_header = config.initial_contact_id_header;
   sip::SiprecServer siprec(siprec_config, contacts, recorder);
-  siprec.Start(config.sip_listen.host, config.sip_listen.port);
 
   api::Metrics metrics;
   metrics.AddSource([&siprec] {
@@ -143,9 +149,54 @@ int Run(const config::ServerConfig& config) {
   });
   api::ConnectApi connect(contacts, verifier, metrics,
                           [] { return std::chrono::system_clock::now(); });
-  api::V1Api v1(contacts, store, recorder, metrics, creds.admin_token);
-  api::Router router(connect, v1, metrics);
+  // The agent workspace: agent tokens, live events, pages.
+  api::AgentDirectory agents(config.data_dir / "agents.json");
+  for (const auto& agent : config.agent_tokens) agents.Configure(agent.id, agent.secret);
+  api::EventHub events(io);
+  contacts.AddObserver(
+      [&events](const core::Contact& contact, const std::optional<core::AuditEntry>& audit) {
+        events.Publish(contact, audit);
+      });
+  api::V1Api v1(contacts, store, recorder, metrics, creds.admin_token, &agents);
+  api::WorkspaceApi workspace(contacts, recorder, agents, events, config.data_dir / "recordings");
+  v1.SetWorkspace(&workspace);
+  // The agent guide flow, run for each contact an agent opens; refused at
+  // start-up (naming the block) if it uses what the runtime does not support.
+  const std::filesystem::path flows_dir = std::filesystem::path(CALLREC_SOURCE_DIR) / "flows";
+  const std::filesystem::path guide_path =
+      config.guide_flow.empty() ? flows_dir / "agent-recording-guide.json" : config.guide_flow;
+  auto guide_flow = flow::Flow::Load(guide_path, flow::FlowKind::kGuide);
+  if (!guide_flow) {
+    const flow::FlowError& e = guide_flow.error();
+    throw std::runtime_error(
+        "guide flow " + guide_path.string() + ": " + e.message +
+        (e.identifier.empty() ? std::string() : " (block '" + e.identifier + "', " + e.type + ")"));
+  }
+  std::optional<flow::Flow> inbound_flow;
+  const std::filesystem::path inbound_path =
+      config.inbound_flow.empty() ? flows_dir / "inbound-recording.json" : config.inbound_flow;
+  if (!config.inbound_flow.empty() || std::filesystem::exists(inbound_path)) {
+    auto loaded = flow::Flow::Load(inbound_path, flow::FlowKind::kInbound);
+    if (!loaded) {
+      throw std::runtime_error("inbound flow " + inbound_path.string() + ": " +
+                               loaded.error().message);
+    }
+    inbound_flow = std::move(loaded).value();
+  }
+  api::GuideService guides(io, contacts,
+                           std::make_shared<const flow::Flow>(std::move(guide_flow).value()),
+                           std::move(inbound_flow));
+  workspace.SetGuide(&guides);
+  contacts.AddObserver(
+      [&guides](const core::Contact& contact, const std::optional<core::AuditEntry>&) {
+        guides.OnContactChanged(contact);
+      });
+  const api::StaticFiles pages(
+      config.web_dir.empty() ? std::filesystem::path(CALLREC_SOURCE_DIR) / "web" : config.web_dir);
+  api::Router router(connect, v1, metrics, &pages);
 
+  // Everything is wired: now the outside may call in.
+  siprec.Start(config.sip_listen.host, config.sip_listen.port);
   const boost::asio::ip::tcp::endpoint endpoint(boost::asio::ip::make_address(config.listen.host),
                                                 config.listen.port);
   api::HttpServer server(io, endpoint, router, api::HttpLimits{});
@@ -154,6 +205,7 @@ int Run(const config::ServerConfig& config) {
   signals.async_wait([&](const boost::system::error_code&, int signal) {
     log::Info("server.stopping", {{"signal", signal}});
     server.Stop();
+    events.Stop();
     io.stop();
   });
 

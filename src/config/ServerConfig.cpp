@@ -47,6 +47,8 @@ ParsedConfig ParseServerConfig(int argc, const char* const* argv) {
   std::string pause = "silence";
   std::string data_dir = c.data_dir.string();
   std::vector<std::string> access_keys;
+  std::vector<std::string> agent_tokens;
+  std::string web_dir, guide_flow, inbound_flow;
   bool dump_config = false;
 
   // The option table: every flag, its default, and its config-file key.
@@ -79,6 +81,18 @@ ParsedConfig ParseServerConfig(int argc, const char* const* argv) {
   app.add_option("--initial-contact-id-header", c.initial_contact_id_header,
                  "SIPREC: SIP header carrying the InitialContactId (else the SIPREC group)")
       ->capture_default_str();
+  app.add_option("--web-dir", web_dir, "Workspace pages (empty: the source tree's web/)")
+      ->capture_default_str();
+  app.add_option("--guide-flow", guide_flow,
+                 "Agent guide flow run for each contact (empty: flows/agent-recording-guide.json)")
+      ->capture_default_str();
+  app.add_option("--inbound-flow", inbound_flow,
+                 "Inbound flow whose attributes a new contact gets (empty: "
+                 "flows/inbound-recording.json)")
+      ->capture_default_str();
+  app.add_option("--agent-token", agent_tokens,
+                 "Workspace sign-in for an agent, AGENT:TOKEN (repeatable; more via POST "
+                 "/v1/agents)");
   app.add_option("--log-level", c.log_level, "debug, info, warn or error")
       ->check(CLI::IsMember({"debug", "info", "warn", "error"}))
       ->capture_default_str();
@@ -112,6 +126,17 @@ ParsedConfig ParseServerConfig(int argc, const char* const* argv) {
       }
       c.access_keys.push_back({key.substr(0, colon), key.substr(colon + 1)});
     }
+    for (const std::string& entry : agent_tokens) {
+      if (entry.empty()) continue;
+      const std::size_t colon = entry.find(':');
+      if (colon == std::string::npos || colon == 0 || colon + 1 == entry.size()) {
+        throw CLI::ValidationError("--agent-token", "expected AGENT:TOKEN");
+      }
+      c.agent_tokens.push_back({entry.substr(0, colon), entry.substr(colon + 1)});
+    }
+    c.web_dir = web_dir;
+    c.guide_flow = guide_flow;
+    c.inbound_flow = inbound_flow;
     if (c.instance_ids.empty()) {
       throw CLI::ValidationError("--instance-id", "at least one instance id is needed");
     }

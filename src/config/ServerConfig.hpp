@@ -39,6 +39,14 @@ struct ServerConfig {
   std::string auto_record = "off";
   std::string contact_id_header = "X-Contact-Id";
   std::string initial_contact_id_header = "X-Initial-Contact-Id";
+  // The agent workspace: its pages, the guide flow run for each contact, the
+  // inbound flow whose attributes a new contact gets (empty: the built-in
+  // defaults, i.e. the source tree's web/ and flows/), and agent tokens given
+  // in the configuration (more are issued by POST /v1/agents).
+  std::filesystem::path web_dir;
+  std::filesystem::path guide_flow;
+  std::filesystem::path inbound_flow;
+  std::vector<AccessKey> agent_tokens;  // id = agent, secret = token
   std::string log_level = "info";
   unsigned http_threads = 0;  // 0: one per core
 };

@@ -32,7 +32,9 @@ ContactService::ContactService(store::ContactStore& store,
 bool ContactService::Persist(store::ContactWrite write, std::optional<core::Contact> before,
                              std::function<void(bool, const std::string&)> then) {
   std::optional<std::int64_t> version;
-  std::string contact_id;
+  // The contact concerned: the written one, else the one the audit entry names.
+  std::string contact_id = write.audit ? write.audit->contact_id : std::string();
+  std::optional<core::AuditEntry> audit = observers_.empty() ? std::nullopt : write.audit;
   if (write.contact) {
     version = write.contact->version;
     contact_id = write.contact->contact_id;
@@ -47,8 +49,9 @@ bool ContactService::Persist(store::ContactWrite write, std::optional<core::Cont
     if (listener_ && contact) listener_->OnSettled(*contact);
   };
   const bool queued =
-      store_.Write(std::move(write), [this, restore, settle, contact_id, then = std::move(then)](
-                                         bool ok, const std::string& error) {
+      store_.Write(std::move(write), [this, restore, settle, contact_id, audit = std::move(audit),
+                                      has_contact = version.has_value(),
+                                      then = std::move(then)](bool ok, const std::string& error) {
         std::optional<core::Contact> now;
         {
           std::lock_guard lock(mutex_);
@@ -57,7 +60,10 @@ bool ContactService::Persist(store::ContactWrite write, std::optional<core::Cont
             now = it->second;
           }
         }
-        settle(std::move(now));
+        if (has_contact) settle(now);
+        if (ok && now) {
+          for (const Observer& observer : observers_) observer(*now, audit);
+        }
         then(ok, error);
       });
   if (!queued) {
@@ -173,13 +179,15 @@ void ContactService::Create(const CreateRequest& request, ContactReply reply) {
       contacts_.erase(it);
     }
   };
+  std::optional<core::AuditEntry> audit = write.audit;
   const bool queued = store_.Write(
-      std::move(write), [this, forget, contact, reply](bool ok, const std::string& error) {
+      std::move(write), [this, forget, contact, audit, reply](bool ok, const std::string& error) {
         if (!ok) {
           std::lock_guard guard(mutex_);
           forget();
           return reply(Internal(error));
         }
+        for (const Observer& observer : observers_) observer(contact, audit);
         reply(contact);
       });
   if (!queued) {

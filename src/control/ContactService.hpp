@@ -81,6 +81,12 @@ class ContactService {
   std::map<core::RecordingState, std::size_t> CountByState() const;
   // Set once, before requests arrive.
   void SetListener(RecordingListener* listener) { listener_ = listener; }
+  // Told of every durable change of a contact (and of every audited refusal,
+  // with the contact as it is), after the commit, before the reply; for live
+  // views such as the workspace's event stream. Added before requests arrive.
+  using Observer =
+      std::function<void(const core::Contact&, const std::optional<core::AuditEntry>&)>;
+  void AddObserver(Observer observer) { observers_.push_back(std::move(observer)); }
   bool KnowsInstance(std::string_view instance_id) const {
     return instance_ids_.find(instance_id) != instance_ids_.end();
   }
@@ -97,6 +103,7 @@ class ContactService {
   const std::set<std::string, std::less<>> instance_ids_;
   Clock clock_;
   RecordingListener* listener_ = nullptr;
+  std::vector<Observer> observers_;
   mutable std::mutex mutex_;
   std::unordered_map<std::string, core::Contact> contacts_;
 };

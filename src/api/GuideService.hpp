@@ -1,0 +1,63 @@
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+
+#include "api/WorkspaceApi.hpp"
+#include "control/ContactService.hpp"
+#include "flow/Flow.hpp"
+#include "flow/GuideRun.hpp"
+
+namespace callrec::api {
+
+// Runs the agent guide flow (flows/agent-recording-guide.json, or
+// --guide-flow) for each contact an agent handles, as Amazon Connect runs the
+// Default for Agent UI flow, and answers its views to the workspace:
+//   GET  /v1/contacts/{id}/guide          -> the view shown (the run starts on first use)
+//   POST /v1/contacts/{id}/guide/actions  -> the view's output; runs to the next view
+// InvokeLambdaFunction runs lambda::RecordingHandler, the code of
+// callrec-lambda, in process, against ContactService (principal: the agent),
+// on a small thread pool so HTTP threads never wait on it. One strand per run.
+// A new contact's attributes come from the inbound flow (--inbound-flow) or
+// the built-in defaults; the recording status attributes follow the contact's
+// real state whoever changed it.
+class GuideService final : public GuideRoutes {
+ public:
+  GuideService(boost::asio::io_context& io, control::ContactService& contacts,
+               std::shared_ptr<const flow::Flow> guide, std::optional<flow::Flow> inbound);
+  ~GuideService() override;
+
+  void Guide(const Caller& caller, const core::Contact& contact, const HttpRequest& request,
+             bool act, Respond respond) override;
+  // ContactService observer: keeps the runs' status attributes true.
+  void OnContactChanged(const core::Contact& contact);
+
+ private:
+  struct Slot;
+  std::shared_ptr<Slot> SlotFor(const core::Contact& contact, const std::string& principal);
+  void Answer(const std::shared_ptr<Slot>& slot, core::Result<flow::GuideView, flow::FlowError>,
+              Respond respond) const;
+  flow::LambdaInvoker InvokerFor(const std::shared_ptr<Slot>& slot, std::string principal);
+
+  boost::asio::io_context& io_;
+  control::ContactService& contacts_;
+  std::shared_ptr<const flow::Flow> guide_;
+  std::optional<flow::Flow> inbound_;
+  boost::json::object action_operations_;  // the guide's action names -> {Operation, Track}
+  boost::asio::thread_pool lambda_pool_{2};
+  mutable std::mutex mutex_;
+  std::map<std::string, std::shared_ptr<Slot>> slots_;  // by contact id
+};
+
+// Which recording operation each of the guide's ShowView actions leads to:
+// ShowView -> Compare on $.Views.ViewResultData.actionName -> the
+// InvokeLambdaFunction its condition reaches, read from the Lambda's
+// `operation` / `voiceRecordingTrack` attributes. Names it cannot trace are left out.
+boost::json::object ActionOperations(const flow::Flow& guide);
+
+}  // namespace callrec::api

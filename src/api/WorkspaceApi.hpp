@@ -1,0 +1,54 @@
+#pragma once
+
+#include <filesystem>
+#include <functional>
+
+#include "api/AgentDirectory.hpp"
+#include "api/EventHub.hpp"
+#include "api/V1Api.hpp"
+#include "control/ContactService.hpp"
+#include "media/Recorder.hpp"
+
+namespace callrec::api {
+
+// The guide-flow runtime's routes, /v1/contacts/{id}/guide[/actions]; the
+// caller is already known to see the contact.
+class GuideRoutes {
+ public:
+  virtual ~GuideRoutes() = default;
+  virtual void Guide(const Caller& caller, const core::Contact& contact, const HttpRequest& request,
+                     bool act, Respond respond) = 0;
+};
+
+// What the agent workspace uses besides /v1/contacts (PRODUCT.md 4.5):
+//   POST /v1/agents {AgentId} (admin) -> {AgentId, Token};  GET /v1/me
+//   GET  /v1/events: server-sent events of the caller's contacts
+//   GET  /v1/contacts/{id}/guide, POST .../guide/actions (GuideRoutes)
+//   GET  /v1/recordings[?AgentId=&ContactId=&InitialContactId=&Complete=]
+//   GET  /v1/recordings/{ContactId} (metadata), .../audio (the WAV, Range)
+// An agent sees and acts on their own contacts only: 403 otherwise.
+class WorkspaceApi final : public WorkspaceRoutes {
+ public:
+  WorkspaceApi(control::ContactService& contacts, media::Recorder& recorder, AgentDirectory& agents,
+               EventHub& events, std::filesystem::path recordings_dir);
+
+  void SetGuide(GuideRoutes* guide) { guide_ = guide; }
+  bool Route(const Caller& caller, HttpRequest& request, std::string_view path,
+             std::string_view query, Respond& respond, OpenStream& open_stream) override;
+
+ private:
+  void IssueToken(const HttpRequest& request, Respond respond);
+  void ListRecordings(const Caller& caller, std::string_view query, Respond respond);
+  void Recording(const Caller& caller, const std::string& contact_id, bool audio,
+                 const HttpRequest& request, Respond respond);
+  std::optional<std::filesystem::path> RecordingPath(const std::string& contact_id) const;
+
+  control::ContactService& contacts_;
+  media::Recorder& recorder_;
+  AgentDirectory& agents_;
+  EventHub& events_;
+  const std::filesystem::path recordings_dir_;
+  GuideRoutes* guide_ = nullptr;
+};
+
+}  // namespace callrec::api

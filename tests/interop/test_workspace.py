@@ -23,8 +23,9 @@ import threading
 import time
 import unittest
 
-import audio
-from harness import BUILD_DIR, SERVER_BIN, ServerProcess
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # run by path, too
+import audio  # noqa: E402
+from harness import BUILD_DIR, SERVER_BIN, ServerProcess  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.normpath(os.path.join(HERE, "..", ".."))

@@ -79,6 +79,29 @@ void PrintBanner(const config::ServerConfig& config, const config::ResolvedCrede
 
 int Run(const config::ServerConfig& config) {
   log::Configure(config.log_level);
+  // The agent guide flow, run for each contact an agent opens; refused at
+  // start-up (naming the block) if it uses what the runtime does not support.
+  const std::filesystem::path flows_dir = std::filesystem::path(CALLREC_SOURCE_DIR) / "flows";
+  const std::filesystem::path guide_path =
+      config.guide_flow.empty() ? flows_dir / "agent-recording-guide.json" : config.guide_flow;
+  auto guide_flow = flow::Flow::Load(guide_path, flow::FlowKind::kGuide);
+  if (!guide_flow) {
+    const flow::FlowError& e = guide_flow.error();
+    throw std::runtime_error(
+        "guide flow " + guide_path.string() + ": " + e.message +
+        (e.identifier.empty() ? std::string() : " (block '" + e.identifier + "', " + e.type + ")"));
+  }
+  std::optional<flow::Flow> inbound_flow;
+  const std::filesystem::path inbound_path =
+      config.inbound_flow.empty() ? flows_dir / "inbound-recording.json" : config.inbound_flow;
+  if (!config.inbound_flow.empty() || std::filesystem::exists(inbound_path)) {
+    auto loaded = flow::Flow::Load(inbound_path, flow::FlowKind::kInbound);
+    if (!loaded) {
+      throw std::runtime_error("inbound flow " + inbound_path.string() + ": " +
+                               loaded.error().message);
+    }
+    inbound_flow = std::move(loaded).value();
+  }
   std::filesystem::create_directories(config.data_dir);
   store::DataDirLock lock(config.data_dir);
   const config::ResolvedCredentials creds = config::ResolveCredentials(config);
@@ -113,6 +136,17 @@ int Run(const config::ServerConfig& config) {
   });
   auto media_guard = boost::asio::make_work_guard(media_io);
   std::thread media_thread([&media_io] { media_io.run(); });
+  // If start-up fails past this point (a port in use), the media thread is
+  // stopped before the error is reported, not left running into terminate().
+  struct MediaThreadStop {
+    boost::asio::io_context& io;
+    std::thread& thread;
+    ~MediaThreadStop() {
+      if (!thread.joinable()) return;
+      io.stop();
+      thread.join();
+    }
+  } media_thread_stop{media_io, media_thread};
 
   sip::SiprecConfig siprec_config;
   siprec_config.instance_id = config.instance_ids.front();
@@ -160,29 +194,6 @@ int Run(const config::ServerConfig& config) {
   api::V1Api v1(contacts, store, recorder, metrics, creds.admin_token, &agents);
   api::WorkspaceApi workspace(contacts, recorder, agents, events, config.data_dir / "recordings");
   v1.SetWorkspace(&workspace);
-  // The agent guide flow, run for each contact an agent opens; refused at
-  // start-up (naming the block) if it uses what the runtime does not support.
-  const std::filesystem::path flows_dir = std::filesystem::path(CALLREC_SOURCE_DIR) / "flows";
-  const std::filesystem::path guide_path =
-      config.guide_flow.empty() ? flows_dir / "agent-recording-guide.json" : config.guide_flow;
-  auto guide_flow = flow::Flow::Load(guide_path, flow::FlowKind::kGuide);
-  if (!guide_flow) {
-    const flow::FlowError& e = guide_flow.error();
-    throw std::runtime_error(
-        "guide flow " + guide_path.string() + ": " + e.message +
-        (e.identifier.empty() ? std::string() : " (block '" + e.identifier + "', " + e.type + ")"));
-  }
-  std::optional<flow::Flow> inbound_flow;
-  const std::filesystem::path inbound_path =
-      config.inbound_flow.empty() ? flows_dir / "inbound-recording.json" : config.inbound_flow;
-  if (!config.inbound_flow.empty() || std::filesystem::exists(inbound_path)) {
-    auto loaded = flow::Flow::Load(inbound_path, flow::FlowKind::kInbound);
-    if (!loaded) {
-      throw std::runtime_error("inbound flow " + inbound_path.string() + ": " +
-                               loaded.error().message);
-    }
-    inbound_flow = std::move(loaded).value();
-  }
   api::GuideService guides(io, contacts,
                            std::make_shared<const flow::Flow>(std::move(guide_flow).value()),
                            std::move(inbound_flow));

@@ -51,6 +51,10 @@ class GuideRun {
  public:
   GuideRun(std::shared_ptr<const Flow> flow, ContactData contact, LambdaInvoker invoke,
            AttributesWriter write);
+  GuideRun(const GuideRun&) = delete;
+  GuideRun& operator=(const GuideRun&) = delete;
+  GuideRun(GuideRun&&) = default;
+  GuideRun& operator=(GuideRun&&) = default;
 
   // From StartAction to the first ShowView: done(view) once there.
   void Start(GuideDone done);

@@ -188,7 +188,7 @@ class Checker {
   const Block& block_;
 };
 
-std::optional<FlowError> CheckShowView(const Checker& check, const Block& block, FlowKind kind) {
+std::optional<FlowError> CheckShowView(const Checker& check, FlowKind kind) {
   const json::value* resource = check.Param("ViewResource");
   const json::value* id =
       resource && resource->is_object() ? resource->as_object().if_contains("Id") : nullptr;
@@ -213,7 +213,6 @@ std::optional<FlowError> CheckShowView(const Checker& check, const Block& block,
       if (!card.is_object()) return check.Fail("ViewData.Cards must be a list of cards (objects)");
     }
   }
-  (void)block;
   return check.Seconds(1 << 30, false);
 }
 
@@ -269,7 +268,7 @@ std::optional<FlowError> CheckBlock(const Block& block, FlowKind kind) {
   }
   switch (block.kind) {
     case BlockType::kShowView:
-      return CheckShowView(check, block, kind);
+      return CheckShowView(check, kind);
     case BlockType::kUpdateContactAttributes:
       if (auto error = check.StringMap("Attributes", true)) return error;
       return check.OneOf("TargetContact", {"Current", "Related"}, false);

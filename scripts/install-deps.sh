@@ -16,6 +16,8 @@ packages=(
   libgtest-dev libgmock-dev                # unit tests
   clang-format
   sip-tester                               # SIPp: the SIPREC interop peer
+  chromium                                 # the workspace's end-to-end tests (tests/e2e)
+  espeak-ng                                # make run's demo call: the dialogue's voices
 )
 
 missing=()
@@ -34,7 +36,23 @@ if ! python3 -c 'import boto3' 2>/dev/null && ! /usr/bin/python3 -c 'import boto
   missing+=(python3-boto3)
 fi
 
+if ! command -v npm >/dev/null 2>&1; then
+  missing+=(npm)
+fi
+
+# tests/e2e's node_modules (playwright-core) as its package-lock.json says;
+# npm ci only when they are missing or older than the lock file.
+e2e_modules() {
+  local dir
+  dir="$(dirname "$0")/../tests/e2e"
+  if [ ! -f "$dir/node_modules/.package-lock.json" ] ||
+     [ "$dir/package-lock.json" -nt "$dir/node_modules/.package-lock.json" ]; then
+    (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
+  fi
+}
+
 if [ ${#missing[@]} -eq 0 ]; then
+  e2e_modules
   exit 0
 fi
 
@@ -47,3 +65,4 @@ if ! $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"; then
   $SUDO apt-get update -q
   $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
+e2e_modules

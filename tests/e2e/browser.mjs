@@ -28,8 +28,11 @@ function instruments() {
   document.addEventListener('click', (event) => {
     const button = event.target.closest && event.target.closest('button');
     if (!button) return;
-    log.clicks.push({t: performance.now(), now: Date.now(),
-                     op: button.dataset.op || button.dataset.action || button.textContent.trim()});
+    log.clicks.push({
+      t: performance.now(),
+      now: Date.now(),
+      op: button.dataset.op || button.dataset.action || button.textContent.trim()
+    });
   }, true);
   const observe = () => {
     const badge = document.getElementById('status-badge');
@@ -42,33 +45,40 @@ function instruments() {
     }
     const list = document.getElementById('contact-list');
     if (list) {
-      const items = [...list.querySelectorAll('li')].map(
-          (li) => `${li.dataset.contact}=${li.querySelector('.status').textContent}`).join(',');
+      const items =
+          [...list.querySelectorAll('li')]
+              .map((li) => `${li.dataset.contact}=${li.querySelector('.status').textContent}`)
+              .join(',');
       if (items !== lastList) {
         lastList = items;
-        log.lists.push({t: performance.now(), now: Date.now(), items: items ? items.split(',') : []});
+        log.lists.push(
+            {t: performance.now(), now: Date.now(), items: items ? items.split(',') : []});
       }
     }
   };
   new MutationObserver(observe).observe(document, {
-    subtree: true, childList: true, attributes: true, characterData: true,
+    subtree: true,
+    childList: true,
+    attributes: true,
+    characterData: true,
   });
   window.addEventListener('error', (event) => log.errors.push(String(event.message)));
   window.addEventListener('unhandledrejection', (event) => log.errors.push(String(event.reason)));
 }
 
 export async function newPage(browser, name, artifacts) {
-  const context = await browser.newContext({viewport: {width: 1360, height: 880},
-                                            acceptDownloads: true});
+  const context =
+      await browser.newContext({viewport: {width: 1360, height: 880}, acceptDownloads: true});
   const page = await context.newPage();
   await page.addInitScript(instruments);
   page.consoleLines = [];
   page.on('console', (m) => page.consoleLines.push(`${m.type()}: ${m.text()}`));
   page.on('pageerror', (e) => page.consoleLines.push(`pageerror: ${e.message}`));
   page.shots = [];
-  page.shoot = async (label) => {
-    const file = path.join(artifacts, `${name}-${String(page.shots.length + 1).padStart(2, '0')}-${label}.png`);
-    await page.screenshot({path: file, animations: 'disabled'});
+  page.shoot = async (label, options = {}) => {
+    const file = path.join(
+        artifacts, `${name}-${String(page.shots.length + 1).padStart(2, '0')}-${label}.png`);
+    await page.screenshot({path: file, animations: 'disabled', ...options});
     page.shots.push(file);
     return file;
   };
@@ -84,40 +94,33 @@ export async function signIn(page, url, agentId, token) {
   await page.waitForSelector('#live[data-status=live]');
 }
 
-export function log(page) {
-  return page.evaluate(() => window.__e2e);
-}
+export function log(page) { return page.evaluate(() => window.__e2e); }
 
 // The first badge change to `state` at or after page time `after` (ms).
 export async function badgeAfter(page, state, after, timeout = 5000) {
-  await page.waitForFunction(([s, a]) => window.__e2e.badges.some((b) => b.state === s && b.t >= a),
-                             [state, after], {timeout, polling: 'raf'});
+  await page.waitForFunction(
+      ([s, a]) => window.__e2e.badges.some((b) => b.state === s && b.t >= a), [state, after],
+      {timeout, polling: 'raf'});
   const {badges} = await log(page);
   return badges.find((b) => b.state === state && b.t >= after);
 }
 
-export async function pageNow(page) {
-  return page.evaluate(() => performance.now());
-}
+export async function pageNow(page) { return page.evaluate(() => performance.now()); }
 
-export function mkdirs(dir) {
-  fs.mkdirSync(dir, {recursive: true});
-}
+export function mkdirs(dir) { fs.mkdirSync(dir, {recursive: true}); }
 
-export function sleep(ms) {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
+export function sleep(ms) { return new Promise((resolve) => setTimeout(resolve, ms)); }
 
 // JSON lines on stdout: what the Python side reads.
-export function emit(object) {
-  process.stdout.write(`${JSON.stringify(object)}\n`);
-}
+export function emit(object) { process.stdout.write(`${JSON.stringify(object)}\n`); }
 
 export async function api(base, token, method, route, body) {
   const response = await fetch(base + route, {
     method,
-    headers: {Authorization: `Bearer ${token}`,
-              ...(body === undefined ? {} : {'Content-Type': 'application/json'})},
+    headers: {
+      Authorization: `Bearer ${token}`,
+      ...(body === undefined ? {} : {'Content-Type': 'application/json'})
+    },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   const text = await response.text();

@@ -10,15 +10,27 @@
 // measurement, or {"event":"error", ...}. Exit code 0 only after "done".
 
 import path from 'node:path';
+
 import {api, badgeAfter, emit, launch, log, mkdirs, newPage, pageNow, signIn, sleep} from './browser.mjs';
 
 const config = JSON.parse(process.env.CALLREC_E2E || process.argv[2] || '{}');
 const base = config.url.replace(/\/$/, '');
 const id = config.contactId;
-const schedule = {start: 0.3, pause: 2.4, resume: 4.8, stop: 7.2, ...config.schedule};
+const schedule = {
+  start: 0.3,
+  pause: 2.4,
+  resume: 4.8,
+  stop: 7.2,
+  ...config.schedule
+};
 mkdirs(config.artifacts);
 
-const result = {event: 'done', contactId: id, operations: {}, screenshots: []};
+const result = {
+  event: 'done',
+  contactId: id,
+  operations: {},
+  screenshots: []
+};
 let browser;
 let alice;
 let bob;
@@ -36,20 +48,23 @@ async function main() {
   emit({event: 'ready'});
 
   // The call arrives: the page selects it (pushed, not polled) and shows NOT RECORDING.
-  await alice.waitForFunction((cid) => document.getElementById('contact-heading').textContent === cid &&
-                                  document.getElementById('status-badge').dataset.state,
-                              id, {timeout: 30000});
+  await alice.waitForFunction(
+      (cid) => document.getElementById('contact-heading').textContent === cid &&
+          document.getElementById('status-badge').dataset.state,
+      id, {timeout: 30000});
   const first = (await log(alice)).badges.find((b) => b.state);
   result.firstState = first.state;
   result.firstBadgeText = first.text;
   const t0 = first.t;
   await alice.waitForSelector('[data-testid=cards-view]');
-  result.guide = await alice.evaluate(() => ({
-    heading: document.querySelector('.view-heading')?.textContent || '',
-    actions: [...document.querySelectorAll('[data-testid=cards-view] [data-action]')]
-        .map((b) => b.dataset.action),
-    attributeBar: [...document.querySelectorAll('.attribute-bar dd span')].map((s) => s.textContent),
-  }));
+  result.guide = await alice.evaluate(
+      () => ({
+        heading: document.querySelector('.view-heading')?.textContent || '',
+        actions: [...document.querySelectorAll('[data-testid=cards-view] [data-action]')].map(
+            (b) => b.dataset.action),
+        attributeBar:
+            [...document.querySelectorAll('.attribute-bar dd span')].map((s) => s.textContent),
+      }));
   result.enabledBefore = await enabledOps(alice);
   await alice.shoot('not-recording');
 
@@ -66,9 +81,9 @@ async function main() {
     const click = (await log(alice)).clicks.find((c) => c.op === op && c.t >= before);
     const badge = await badgeAfter(alice, expected, click.t);
     result.operations[op] = {
-      clickAt: (click.t - t0) / 1000,            // seconds after the call showed up
+      clickAt: (click.t - t0) / 1000,  // seconds after the call showed up
       badgeAt: (badge.t - t0) / 1000,
-      latencyMs: badge.t - click.t,              // click -> badge changed, in the page
+      latencyMs: badge.t - click.t,  // click -> badge changed, in the page
       badgeText: badge.text,
     };
     result.operations[op].enabledAfter = await enabledOps(alice);
@@ -138,39 +153,46 @@ async function signOutCheck(page) {
 }
 
 async function enabledOps(page) {
-  return page.$$eval('[data-op]', (buttons) => buttons.filter((b) => !b.disabled).map((b) => b.dataset.op));
+  return page.$$eval(
+      '[data-op]', (buttons) => buttons.filter((b) => !b.disabled).map((b) => b.dataset.op));
 }
 
 async function timeline(page) {
-  return page.$$eval('#timeline li', (items) => items.map((li) => ({
-    operation: li.dataset.operation, result: li.dataset.result,
-    text: li.textContent.replace(/\s+/g, ' ').trim(),
-  })));
+  return page.$$eval(
+      '#timeline li', (items) => items.map((li) => ({
+                                             operation: li.dataset.operation,
+                                             result: li.dataset.result,
+                                             text: li.textContent.replace(/\s+/g, ' ').trim(),
+                                           })));
 }
 
 async function pushCheck() {
   const other = `${id}-push`;
-  const created = await api(base, config.adminToken, 'POST', '/v1/contacts',
-                            {InstanceId: 'local', ContactId: other, AgentId: config.alice.id});
+  const created = await api(
+      base, config.adminToken, 'POST', '/v1/contacts',
+      {InstanceId: 'local', ContactId: other, AgentId: config.alice.id});
   if (created.status !== 201 && created.status !== 200) {
     throw new Error(`creating ${other}: ${created.status} ${created.text}`);
   }
-  await alice.waitForFunction((cid) => window.__e2e.lists.some((l) => l.items.some((i) => i.startsWith(`${cid}=`))),
-                              other, {timeout: 5000});
+  await alice.waitForFunction(
+      (cid) => window.__e2e.lists.some((l) => l.items.some((i) => i.startsWith(`${cid}=`))), other,
+      {timeout: 5000});
   const requests = [];
   const onRequest = (request) => {
-    if (!request.url().includes('/v1/events')) requests.push(`${request.method()} ${request.url()}`);
+    if (!request.url().includes('/v1/events'))
+      requests.push(`${request.method()} ${request.url()}`);
   };
   alice.on('request', onRequest);
   const sent = Date.now();
-  const answer = await api(base, config.adminToken, 'POST',
-                           `/v1/contacts/${encodeURIComponent(other)}/guide/actions`,
-                           {Result: 'ActionSelected', ViewResultData: {actionName: 'Start recording'}});
+  const answer = await api(
+      base, config.adminToken, 'POST', `/v1/contacts/${encodeURIComponent(other)}/guide/actions`,
+      {Result: 'ActionSelected', ViewResultData: {actionName: 'Start recording'}});
   const answered = Date.now();
   let shown = null;
   try {
-    await alice.waitForFunction((cid) => window.__e2e.lists.some((l) => l.items.includes(`${cid}=RECORDING`)),
-                                other, {timeout: 3000, polling: 'raf'});
+    await alice.waitForFunction(
+        (cid) => window.__e2e.lists.some((l) => l.items.includes(`${cid}=RECORDING`)), other,
+        {timeout: 3000, polling: 'raf'});
     shown = (await log(alice)).lists.find((l) => l.items.includes(`${other}=RECORDING`)).now;
   } catch {
     // reported as not shown
@@ -179,7 +201,9 @@ async function pushCheck() {
   alice.off('request', onRequest);
   await api(base, config.adminToken, 'POST', `/v1/contacts/${encodeURIComponent(other)}/end`, {});
   return {
-    contactId: other, answerStatus: answer.status, answerState: answer.json && answer.json.State,
+    contactId: other,
+    answerStatus: answer.status,
+    answerState: answer.json && answer.json.State,
     shownAfterSentMs: shown === null ? null : shown - sent,
     shownAfterAnswerMs: shown === null ? null : shown - answered,
     requestsMeanwhile: requests,
@@ -190,7 +214,8 @@ async function bobCheck() {
   const out = {};
   const lists = (await log(bob)).lists;
   out.listsSeen = lists.map((l) => l.items);
-  out.contactsShown = await bob.$$eval('#contact-list li', (items) => items.map((li) => li.dataset.contact));
+  out.contactsShown =
+      await bob.$$eval('#contact-list li', (items) => items.map((li) => li.dataset.contact));
   out.noContactsShown = await bob.isVisible('[data-testid=no-contacts]');
   out.badgesSeen = (await log(bob)).badges.filter((b) => b.state).map((b) => b.state);
   // Opening it by its address: refused, and the page says so.
@@ -204,8 +229,10 @@ async function bobCheck() {
   out.api = {
     contact: (await api(base, config.bob.token, 'GET', `/v1/contacts/${enc}`)).status,
     guide: (await api(base, config.bob.token, 'GET', `/v1/contacts/${enc}/guide`)).status,
-    action: (await api(base, config.bob.token, 'POST', `/v1/contacts/${enc}/guide/actions`,
-                       {Result: 'ActionSelected', ViewResultData: {actionName: 'Pause recording'}})).status,
+    action: (await api(base, config.bob.token, 'POST', `/v1/contacts/${enc}/guide/actions`, {
+              Result: 'ActionSelected',
+              ViewResultData: {actionName: 'Pause recording'}
+            })).status,
     recording: (await api(base, config.bob.token, 'GET', `/v1/recordings/${enc}`)).status,
     audio: (await api(base, config.bob.token, 'GET', `/v1/recordings/${enc}/audio`)).status,
   };
@@ -217,7 +244,8 @@ async function recordingsCheck() {
   const deadline = Date.now() + 20000;
   let meta = null;
   while (Date.now() < deadline) {
-    const reply = await api(base, config.alice.token, 'GET', `/v1/recordings/${encodeURIComponent(id)}`);
+    const reply =
+        await api(base, config.alice.token, 'GET', `/v1/recordings/${encodeURIComponent(id)}`);
     if (reply.status === 200 && reply.json && reply.json.Complete) {
       meta = reply.json;
       break;
@@ -229,14 +257,22 @@ async function recordingsCheck() {
   await alice.goto(`${base}/recordings.html`);
   await alice.waitForSelector(`#recording-rows tr[data-contact="${id}"]`, {timeout: 10000});
   out.rows = await alice.$$eval('#recording-rows tr', (rows) => rows.map((r) => r.dataset.contact));
+  out.row = await alice.$eval(
+      `#recording-rows tr[data-contact="${id}"]`,
+      (row) => [...row.cells].map((c) => c.textContent.trim()));
   await alice.shoot('recordings');
+  out.filters = await filterChecks(alice, out.row[3].slice(0, 10));
   await alice.click(`#recording-rows tr[data-contact="${id}"] td`);
   await alice.waitForSelector('#detail:not([hidden])');
-  await alice.waitForFunction((cid) => document.getElementById('detail').dataset.contact === cid, id);
+  await alice.waitForFunction(
+      (cid) => document.getElementById('detail').dataset.contact === cid, id);
   out.shaShown = (await alice.textContent('[data-testid=sha256]')).trim();
-  out.metadataText = (await alice.textContent('[data-testid=metadata]')).replace(/\s+/g, ' ').trim();
-  out.pauseRows = await alice.$$eval('#pause-rows tr', (rows) => rows.map((r) => r.textContent.replace(/\s+/g, ' ').trim()));
-  out.auditShown = await alice.$$eval('#timeline li', (items) => items.map((li) => li.dataset.operation));
+  out.metadataText =
+      (await alice.textContent('[data-testid=metadata]')).replace(/\s+/g, ' ').trim();
+  out.pauseRows = await alice.$$eval(
+      '#pause-rows tr', (rows) => rows.map((r) => r.textContent.replace(/\s+/g, ' ').trim()));
+  out.auditShown =
+      await alice.$$eval('#timeline li', (items) => items.map((li) => li.dataset.operation));
   await alice.click('[data-testid=play]');
   await alice.waitForFunction(() => {
     const a = document.getElementById('player');
@@ -244,16 +280,52 @@ async function recordingsCheck() {
   }, null, {timeout: 10000});
   out.audio = await alice.evaluate(() => {
     const a = document.getElementById('player');
-    return {duration: a.duration, currentTime: a.currentTime, paused: a.paused,
-            src: a.src.slice(0, 5)};
+    return {
+      duration: a.duration,
+      currentTime: a.currentTime,
+      paused: a.paused,
+      src: a.src.slice(0, 5)
+    };
   });
   await alice.evaluate(() => document.getElementById('player').pause());
-  await alice.shoot('recording-detail');
-  const [download] = await Promise.all([alice.waitForEvent('download'),
-                                        alice.click('[data-testid=download]')]);
+  await alice.shoot('recording-detail', {fullPage: true});
+  const [download] =
+      await Promise.all([alice.waitForEvent('download'), alice.click('[data-testid=download]')]);
   out.downloadName = download.suggestedFilename();
   out.downloadPath = path.join(config.artifacts, `download-${out.downloadName}`);
   await download.saveAs(out.downloadPath);
+  return out;
+}
+
+// Each filter narrows the list as it should: {filter: contacts listed}.
+async function filterChecks(page, day) {
+  const rows = () => page.$$eval('#recording-rows tr', (trs) => trs.map((r) => r.dataset.contact));
+  const apply = async (values) => {
+    const loaded = () => page.$eval('#recording-rows', (body) => body.dataset.loads);
+    const changed = (n) => page.waitForFunction(
+        (m) => document.getElementById('recording-rows').dataset.loads !== m, n);
+    const cleared = await loaded();
+    await page.click('#filters button[type=reset]');  // reloads the list unfiltered
+    await changed(cleared);
+    for (const [name, value] of Object.entries(values)) {
+      if (name === 'Complete')
+        await page.selectOption(`#filters [name=${name}]`, value);
+      else
+        await page.fill(`#filters [name=${name}]`, value);
+    }
+    const before = await loaded();
+    await page.click('#filters button[type=submit]');
+    await changed(before);
+    return rows();
+  };
+  const out = {
+    contactId: await apply({ContactId: id}),
+    incomplete: await apply({Complete: 'false'}),
+    complete: await apply({Complete: 'true'}),
+    sameDay: await apply({date: day}),
+    otherDay: await apply({date: '2001-02-03'}),
+  };
+  await apply({});
   return out;
 }
 
@@ -268,7 +340,10 @@ try {
     if (!page) continue;
     try {
       await page.shoot('failure');
-      failure[page === alice ? 'alice' : 'bob'] = {log: await log(page), console: page.consoleLines.slice(-30)};
+      failure[page === alice ? 'alice' : 'bob'] = {
+        log: await log(page),
+        console: page.consoleLines.slice(-30)
+      };
     } catch {
       // the page is gone
     }

@@ -136,14 +136,10 @@ class WorkspaceEndToEndTest(unittest.TestCase):
             ready = cls.next_message(lines, 90)
             if ready.get("event") != "ready":
                 raise AssertionError("the browser did not get ready: %s" % ready)
-            callgen = subprocess.Popen(
-                [CALLGEN_BIN, "--target", "127.0.0.1:%d" % cls.server.sip_port,
-                 "--contact-id", CONTACT, "--duration", str(CALL_SECONDS),
-                 "--agent-aor", "sip:%s@cc.example" % ALICE, "--customer-wav", CUSTOMER_WAV,
-                 "--agent-wav", AGENT_WAV, "--json"],
-                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            callgen, out, err = cls.place_call()
             done = cls.next_message(lines, 180)
-            out, err = callgen.communicate(timeout=60)
+            if out is None:
+                out, err = callgen.communicate(timeout=60)
             if callgen.returncode != 0:
                 raise AssertionError("callgen failed:\n%s\n%s" % (out, err))
             if done.get("event") != "done":
@@ -156,6 +152,31 @@ class WorkspaceEndToEndTest(unittest.TestCase):
                 if proc is not None and proc.poll() is None:
                     proc.kill()
                     proc.wait()
+            browser.stderr.close()
+            browser.stdout.close()
+
+    @classmethod
+    def place_call(cls):
+        """Starts callgen's call; (process, out, err), out and err None while it runs.
+        A call that failed before its INVITE because no even RTP port was free (a
+        machine crowded by a benchmark) is placed again: nothing of it exists yet."""
+        argv = [CALLGEN_BIN, "--target", "127.0.0.1:%d" % cls.server.sip_port,
+                "--contact-id", CONTACT, "--duration", str(CALL_SECONDS),
+                "--agent-aor", "sip:%s@cc.example" % ALICE, "--customer-wav", CUSTOMER_WAV,
+                "--agent-wav", AGENT_WAV, "--json"]
+        for attempt in range(5):
+            proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                    text=True)
+            try:
+                out, err = proc.communicate(timeout=2)
+            except subprocess.TimeoutExpired:
+                return proc, None, None  # the call is on
+            if proc.returncode == 0 or "no even port" not in out or attempt == 4:
+                return proc, out, err
+            sys.stderr.write("callgen: %s; placing the call again\n"
+                             % json.loads(out)["sessions"][0]["failure"])
+            time.sleep(0.5)
+        raise AssertionError("unreachable")
 
     @staticmethod
     def next_message(lines, timeout):
@@ -280,7 +301,19 @@ class WorkspaceEndToEndTest(unittest.TestCase):
     def test_recordings_page_lists_plays_and_downloads(self):
         rec = self.result["recording"]
         self.assertIn(CONTACT, rec["rows"])
-        self.assertNotIn(CONTACT + "-push", rec["rows"], "nothing recorded for the push contact")
+        # Contact, Initial contact, Agent, Started, Duration, Pauses, Status, Actions
+        row = rec["row"]
+        self.assertEqual(row[0], CONTACT)
+        self.assertEqual(row[2], ALICE)
+        self.assertRegex(row[3], r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$")
+        self.assertEqual(row[5], "1", "one pause")
+        self.assertEqual(row[6], "Complete")
+        filters = rec["filters"]
+        self.assertEqual(filters["contactId"], [CONTACT])
+        self.assertEqual(filters["incomplete"], [])
+        self.assertIn(CONTACT, filters["complete"])
+        self.assertIn(CONTACT, filters["sameDay"])
+        self.assertEqual(filters["otherDay"], [])
         on_disk = sha256_file(self.wav_path)
         self.assertEqual(self.meta["Sha256"], on_disk)
         self.assertEqual(rec["shaShown"], on_disk)

@@ -10,13 +10,9 @@ export class ApiError extends Error {
 }
 
 export class Api {
-  constructor(token) {
-    this.token = token;
-  }
+  constructor(token) { this.token = token; }
 
-  headers(extra = {}) {
-    return {Authorization: `Bearer ${this.token}`, ...extra};
-  }
+  headers(extra = {}) { return {Authorization: `Bearer ${this.token}`, ...extra}; }
 
   async fetch(method, path, {body, signal, headers} = {}) {
     const init = {method, headers: this.headers(headers), signal, cache: 'no-store'};
@@ -41,13 +37,9 @@ export class Api {
     return text ? JSON.parse(text) : {};
   }
 
-  get(path, options) {
-    return this.json('GET', path, options);
-  }
+  get(path, options) { return this.json('GET', path, options); }
 
-  post(path, body, options) {
-    return this.json('POST', path, {...options, body});
-  }
+  post(path, body, options) { return this.json('POST', path, {...options, body}); }
 
   async blob(path, options) {
     const response = await this.fetch('GET', path, options);
@@ -75,14 +67,16 @@ async function errorOf(response) {
 
 function defaultMessage(status) {
   switch (status) {
-    case 401: return 'The token was not accepted. Sign in again.';
-    case 403: return 'You may not see or act on this contact.';
-    case 404: return 'Not found.';
-    default: return `The server answered ${status}.`;
+    case 401:
+      return 'The token was not accepted. Sign in again.';
+    case 403:
+      return 'You may not see or act on this contact.';
+    case 404:
+      return 'Not found.';
+    default:
+      return `The server answered ${status}.`;
   }
 }
 
 // Path segment for an id (contact ids may hold any character).
-export function seg(id) {
-  return encodeURIComponent(id);
-}
+export function seg(id) { return encodeURIComponent(id); }

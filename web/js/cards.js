@@ -10,9 +10,10 @@ export function renderCardsView(root, guide, options) {
   root.replaceChildren();
   const view = guide && guide.View;
   if (!view) {
-    root.append(el('p', {class: 'guide-finished', 'data-testid': 'guide-finished'},
-                    guide && guide.Finished ? 'The guide has finished for this contact.' :
-                                              'The guide has nothing to show yet.'));
+    root.append(
+        el('p', {class: 'guide-finished', 'data-testid': 'guide-finished'},
+           guide && guide.Finished ? 'The guide has finished for this contact.' :
+                                     'The guide has nothing to show yet.'));
     return;
   }
   const data = view.ViewData || {};
@@ -37,8 +38,8 @@ function attributeBar(items) {
     const value = item.Value === undefined || item.Value === null ? '' : String(item.Value);
     const dd = el('dd', {}, el('span', {text: value}));
     if (item.Copyable && value) {
-      const button = el('button', {type: 'button', class: 'copy', title: `Copy ${item.Label}`},
-                        'Copy');
+      const button =
+          el('button', {type: 'button', class: 'copy', title: `Copy ${item.Label}`}, 'Copy');
       button.addEventListener('click', () => copyText(value, button));
       dd.append(button);
     }
@@ -52,10 +53,10 @@ function guideCard(card, index, count, options) {
   const detail = card.Detail || null;
   const node = el('article', {class: 'guide-card', dataset: {card: summary.Id || String(index)}});
   const initial = (summary.Heading || '?').trim().charAt(0).toUpperCase();
-  node.append(el('div', {class: 'summary'}, el('span', {class: 'icon', 'aria-hidden': 'true'},
-                                                  initial),
-                     el('div', {}, el('h4', {text: summary.Heading || ''}),
-                        summary.Description ? el('p', {text: summary.Description}) : null)));
+  node.append(
+      el('div', {class: 'summary'}, el('span', {class: 'icon', 'aria-hidden': 'true'}, initial),
+         el('div', {}, el('h4', {text: summary.Heading || ''}),
+            summary.Description ? el('p', {text: summary.Description}) : null)));
   if (detail) {
     const body = el('div', {class: 'detail'});
     if (detail.Heading && detail.Heading !== summary.Heading) {
@@ -65,8 +66,8 @@ function guideCard(card, index, count, options) {
       body.append(el('p', {text: detail.Description}));
     }
     for (const section of detail.Sections || []) {
-      const html = section && typeof section.TemplateString === 'string' ? section.TemplateString :
-                                                                           '';
+      const html =
+          section && typeof section.TemplateString === 'string' ? section.TemplateString : '';
       const part = el('div', {class: 'section', 'data-testid': 'guide-section'});
       part.innerHTML = html;  // sanitised by the server (see web/README.md)
       body.append(part);

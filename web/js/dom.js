@@ -5,12 +5,18 @@ export function el(tag, props = {}, ...children) {
   const node = document.createElement(tag);
   for (const [key, value] of Object.entries(props || {})) {
     if (value === undefined || value === null || value === false) continue;
-    if (key === 'class') node.className = value;
-    else if (key === 'dataset') Object.assign(node.dataset, value);
-    else if (key === 'text') node.textContent = value;
-    else if (key.startsWith('on')) node.addEventListener(key.slice(2), value);
-    else if (value === true) node.setAttribute(key, '');
-    else node.setAttribute(key, String(value));
+    if (key === 'class')
+      node.className = value;
+    else if (key === 'dataset')
+      Object.assign(node.dataset, value);
+    else if (key === 'text')
+      node.textContent = value;
+    else if (key.startsWith('on'))
+      node.addEventListener(key.slice(2), value);
+    else if (value === true)
+      node.setAttribute(key, '');
+    else
+      node.setAttribute(key, String(value));
   }
   for (const child of children.flat()) {
     if (child === undefined || child === null || child === false) continue;
@@ -19,13 +25,9 @@ export function el(tag, props = {}, ...children) {
   return node;
 }
 
-export function $(selector, root = document) {
-  return root.querySelector(selector);
-}
+export function $(selector, root = document) { return root.querySelector(selector); }
 
-function pad(n, width = 2) {
-  return String(n).padStart(width, '0');
-}
+function pad(n, width = 2) { return String(n).padStart(width, '0'); }
 
 function parseTime(value) {
   if (!value) return null;
@@ -81,7 +83,11 @@ export function presentState(contact) {
         text: 'Recording starts when the agent joins; nothing is recorded yet.',
       };
     case 'STOPPED':
-      return {label: 'STOPPED', tone: 'error', text: 'Recording stopped: nothing more is recorded.'};
+      return {
+        label: 'STOPPED',
+        tone: 'error',
+        text: 'Recording stopped: nothing more is recorded.'
+      };
     case 'ENDED': {
       const last = contact.RecordingState && contact.RecordingState !== 'ENDED' ?
           ` (recording ${String(contact.RecordingState).toLowerCase().replace(/_/g, ' ')})` :
@@ -99,10 +105,14 @@ export function presentState(contact) {
 
 export function trackName(track) {
   switch (track) {
-    case 'ALL': return 'both tracks';
-    case 'TO_AGENT': return 'the customer only';
-    case 'FROM_AGENT': return 'the agent only';
-    default: return track ? String(track) : 'both tracks';
+    case 'ALL':
+      return 'both tracks';
+    case 'TO_AGENT':
+      return 'the customer only';
+    case 'FROM_AGENT':
+      return 'the agent only';
+    default:
+      return track ? String(track) : 'both tracks';
   }
 }
 

@@ -44,9 +44,12 @@ export class EventStreamParser {
     const field = colon < 0 ? line : line.slice(0, colon);
     let value = colon < 0 ? '' : line.slice(colon + 1);
     if (value.startsWith(' ')) value = value.slice(1);
-    if (field === 'event') this.type = value;
-    else if (field === 'data') this.data.push(value);
-    else if (field === 'id') this.id = value;
+    if (field === 'event')
+      this.type = value;
+    else if (field === 'data')
+      this.data.push(value);
+    else if (field === 'id')
+      this.id = value;
   }
 }
 
@@ -114,6 +117,4 @@ export class EventStream {
   }
 }
 
-function sleep(ms) {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
+function sleep(ms) { return new Promise((resolve) => setTimeout(resolve, ms)); }

@@ -13,8 +13,9 @@ const state = {
   api: null,
   session: null,
   recordings: [],
-  selected: null,   // ContactId
-  audio: null,      // {contactId, url} of the fetched WAV
+  loads: 0,
+  selected: null,  // ContactId
+  audio: null,     // {contactId, url} of the fetched WAV
   listTimer: 0,
   detailSeq: 0,
 };
@@ -41,9 +42,10 @@ start((session) => {
     loadList();
   });
   form.addEventListener('reset', () => setTimeout(() => {
-    if (!session.admin) form.elements.AgentId.value = session.agentId;
-    loadList();
-  }));
+                                   if (!session.admin)
+                                     form.elements.AgentId.value = session.agentId;
+                                   loadList();
+                                 }));
   $('#refresh').addEventListener('click', () => loadList());
   $('#play').addEventListener('click', play);
   $('#download').addEventListener('click', download);
@@ -78,8 +80,8 @@ async function loadList() {
     const answer = await state.api.get(`/v1/recordings${query.size ? `?${query}` : ''}`);
     let recordings = answer.Recordings || [];
     // The date is the day the recording started, in the browser's time zone.
-    if (date) recordings = recordings.filter((r) => localDate(r.StartedAt) === date);
-    recordings.sort((a, b) => String(b.StartedAt || '').localeCompare(String(a.StartedAt || '')));
+    if (date) recordings = recordings.filter((r) => localDate(startOf(r)) === date);
+    recordings.sort((a, b) => String(startOf(b)).localeCompare(String(startOf(a))));
     state.recordings = recordings;
     renderList();
   } catch (error) {
@@ -89,37 +91,54 @@ async function loadList() {
 
 function renderList() {
   const rows = state.recordings.map((r) => {
-    const pauses = Array.isArray(r.Paused) ? r.Paused.length : 0;
-    const row = el('tr', {dataset: {contact: r.ContactId},
-                          'aria-selected': r.ContactId === state.selected ? 'true' : 'false',
-                          onclick: () => select(r.ContactId)},
-                   el('td', {}, el('strong', {text: r.ContactId})),
-                   el('td', {text: r.InitialContactId || ''}),
-                   el('td', {text: r.AgentId || '—'}),
-                   el('td', {text: dateTime(r.StartedAt)}),
-                   el('td', {class: 'num', text: duration(r.DurationSeconds)}),
-                   el('td', {class: 'num', text: String(pauses)}),
-                   el('td', {}, completeStatus(r.Complete)),
-                   el('td', {}, el('div', {class: 'btn-row'},
-                                   el('button', {type: 'button', class: 'btn small',
-                                                 dataset: {play: r.ContactId},
-                                                 onclick: (event) => {
-                                                   event.stopPropagation();
-                                                   select(r.ContactId).then(play);
-                                                 }},
-                                      'Play'),
-                                   el('button', {type: 'button', class: 'btn small link',
-                                                 dataset: {download: r.ContactId},
-                                                 onclick: (event) => {
-                                                   event.stopPropagation();
-                                                   select(r.ContactId).then(download);
-                                                 }},
-                                      'Download'))));
+    const pauses = pausesOf(r).length;
+    const row = el(
+        'tr', {
+          dataset: {contact: r.ContactId},
+          'aria-selected': r.ContactId === state.selected ? 'true' : 'false',
+          onclick: () => select(r.ContactId)
+        },
+        el('td', {}, el('strong', {text: r.ContactId})), el('td', {text: r.InitialContactId || ''}),
+        el('td', {text: r.AgentId || '—'}), el('td', {text: dateTime(startOf(r))}),
+        el('td', {class: 'num', text: duration(r.DurationSeconds)}),
+        el('td', {class: 'num', text: String(pauses)}), el('td', {}, completeStatus(r.Complete)),
+        el('td', {},
+           el('div', {class: 'btn-row'},
+              el('button', {
+                type: 'button',
+                class: 'btn small',
+                dataset: {play: r.ContactId},
+                onclick: (event) => {
+                  event.stopPropagation();
+                  select(r.ContactId).then(play);
+                }
+              },
+                 'Play'),
+              el('button', {
+                type: 'button',
+                class: 'btn small link',
+                dataset: {download: r.ContactId},
+                onclick: (event) => {
+                  event.stopPropagation();
+                  select(r.ContactId).then(download);
+                }
+              },
+                 'Download'))));
     return row;
   });
   $('#recording-rows').replaceChildren(...rows);
+  $('#recording-rows').dataset.loads = String(++state.loads);  // each answer shown
   $('#recording-count').textContent = `(${rows.length})`;
   $('#no-recordings').hidden = rows.length > 0;
+}
+
+// The list's rows carry the metadata's names (StartTime, Pauses); issue 6's
+// sketch of the API called them StartedAt and Paused.
+function startOf(recording) { return recording.StartTime || recording.StartedAt || ''; }
+
+function pausesOf(recording) {
+  const pauses = recording.Pauses || recording.Paused;
+  return Array.isArray(pauses) ? pauses : [];
 }
 
 function completeStatus(complete) {
@@ -156,7 +175,7 @@ function renderDetail(contactId, meta) {
     ['Initial contact', meta.InitialContactId],
     ['Agent', meta.AgentId || '—'],
     ['Tracks', trackLabel(meta.Track)],
-    ['Started', dateTime(meta.StartTime)],
+    ['Started', dateTime(startOf(meta))],
     ['Ended', meta.EndTime ? dateTime(meta.EndTime) : 'Still recording'],
     ['Duration', duration(meta.DurationSeconds)],
     ['Paused time', meta.PauseBehavior === 'skip' ? 'Cut out of the file' : 'Silence in the file'],
@@ -166,24 +185,34 @@ function renderDetail(contactId, meta) {
     ['Dropped while paused', counters.Gated],
   ];
   const list = pairs.filter(([, v]) => v !== undefined && v !== null && v !== '')
-      .map(([k, v]) => el('div', {}, el('dt', {text: k}), el('dd', {}, v)));
-  list.push(el('div', {style: 'grid-column: 1 / -1'}, el('dt', {text: 'SHA-256'}),
-               el('dd', {class: 'sha', 'data-testid': 'sha256',
-                         text: meta.Sha256 || (meta.Complete ? '' : 'Written when the recording ends')})));
-  if (meta.Repaired) list.push(el('div', {}, el('dt', {text: 'Repaired'}), el('dd', {text: 'Yes'})));
+                   .map(([k, v]) => el('div', {}, el('dt', {text: k}), el('dd', {}, v)));
+  list.push(el('div', {style: 'grid-column: 1 / -1'}, el('dt', {text: 'SHA-256'}), el('dd', {
+                 class: 'sha',
+                 'data-testid': 'sha256',
+                 text: meta.Sha256 || (meta.Complete ? '' : 'Written when the recording ends')
+               })));
+  if (meta.Repaired)
+    list.push(el('div', {}, el('dt', {text: 'Repaired'}), el('dd', {text: 'Yes'})));
   if (meta.StorageError) {
-    list.push(el('div', {}, el('dt', {text: 'Storage error'}), el('dd', {text: meta.StorageError})));
+    list.push(
+        el('div', {}, el('dt', {text: 'Storage error'}), el('dd', {text: meta.StorageError})));
   }
   $('#meta').replaceChildren(...list);
 
-  const pauses = meta.Pauses || meta.Paused || [];
-  $('#pause-rows').replaceChildren(...pauses.map((p) => el('tr', {},
-      el('td', {text: dateTime(p.Start)}),
-      el('td', {text: p.End ? dateTime(p.End) : 'Still paused'}),
-      el('td', {text: p.FileOffsetStart === undefined ? '' :
-                   `${duration(p.FileOffsetStart)} – ${duration(p.FileOffsetEnd)}`}),
-      el('td', {class: 'num', text: p.PausedSeconds === undefined ? '' :
-                                    `${Number(p.PausedSeconds).toFixed(1)} s`}))));
+  const pauses = pausesOf(meta);
+  $('#pause-rows')
+      .replaceChildren(...pauses.map(
+          (p) => el(
+              'tr', {}, el('td', {text: dateTime(p.Start)}),
+              el('td', {text: p.End ? dateTime(p.End) : 'Still paused'}), el('td', {
+                text: p.FileOffsetStart === undefined ?
+                    '' :
+                    `${duration(p.FileOffsetStart)} – ${duration(p.FileOffsetEnd)}`
+              }),
+              el('td', {
+                class: 'num',
+                text: p.PausedSeconds === undefined ? '' : `${Number(p.PausedSeconds).toFixed(1)} s`
+              }))));
   $('#no-pauses').hidden = pauses.length > 0;
   $('[data-testid=pauses]').hidden = pauses.length === 0;
   timeline.reset(meta.AuditTrail || []);

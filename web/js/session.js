@@ -14,13 +14,9 @@ export function loadSession() {
   }
 }
 
-export function saveSession(session) {
-  sessionStorage.setItem(KEY, JSON.stringify(session));
-}
+export function saveSession(session) { sessionStorage.setItem(KEY, JSON.stringify(session)); }
 
-export function clearSession() {
-  sessionStorage.removeItem(KEY);
-}
+export function clearSession() { sessionStorage.removeItem(KEY); }
 
 // Asks the server who the token belongs to. An agent token must be the agent
 // named in the form (when one is named); the admin token sees every agent.
@@ -34,6 +30,4 @@ export async function verify(agentId, token) {
   return {token, agentId: me.AgentId, admin: false};
 }
 
-export function displayName(session) {
-  return session.admin ? 'Administrator' : session.agentId;
-}
+export function displayName(session) { return session.admin ? 'Administrator' : session.agentId; }

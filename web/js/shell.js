@@ -68,8 +68,7 @@ function showSignIn(onSession, message) {
       form.reset();
       enter(session, onSession);
     } catch (failure) {
-      error.textContent = failure.status === 401 ? 'That token was not accepted.' :
-                                                   failure.message;
+      error.textContent = failure.status === 401 ? 'That token was not accepted.' : failure.message;
       error.hidden = false;
     } finally {
       submit.disabled = false;
@@ -82,20 +81,20 @@ export function setLive(status, detail) {
   const node = $('#live');
   if (!node) return;
   node.dataset.status = status;
-  node.textContent = status === 'live' ? 'Live' : status === 'connecting' ? 'Connecting…' :
-                                                                            'Reconnecting…';
+  node.textContent = status === 'live' ? 'Live' :
+      status === 'connecting'          ? 'Connecting…' :
+                                         'Reconnecting…';
   node.title = detail || '';
 }
 
 // A flash message at the top of the page; errors stay until dismissed.
 export function flash(message, {tone = 'error', title, timeout} = {}) {
   const bar = $('#flashbar');
-  const item = el('div', {class: `flash ${tone === 'error' ? '' : tone}`, role: 'alert',
-                          dataset: {tone}},
-                  el('div', {class: 'text'}, title ? el('strong', {text: title}) : null,
-                     el('span', {text: message})),
-                  el('button', {type: 'button', 'aria-label': 'Dismiss',
-                                onclick: () => item.remove()}, '×'));
+  const item = el(
+      'div', {class: `flash ${tone === 'error' ? '' : tone}`, role: 'alert', dataset: {tone}},
+      el('div', {class: 'text'}, title ? el('strong', {text: title}) : null,
+         el('span', {text: message})),
+      el('button', {type: 'button', 'aria-label': 'Dismiss', onclick: () => item.remove()}, '×'));
   bar.append(item);
   while (bar.children.length > 3) bar.firstElementChild.remove();
   if (timeout || tone !== 'error') setTimeout(() => item.remove(), timeout || 5000);

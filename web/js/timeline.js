@@ -19,19 +19,21 @@ export class Timeline {
 
   add(entry, fresh = true) {
     if (!entry) return;
-    const key = [entry.Time, entry.Operation, entry.Principal, entry.Result, entry.Detail].join('|');
+    const key =
+        [entry.Time, entry.Operation, entry.Principal, entry.Result, entry.Detail].join('|');
     if (this.seen.has(key)) return;
     this.seen.add(key);
     const tone = resultTone(entry.Result);
-    const item = el('li', {class: fresh ? 'fresh' : '', dataset: {operation: entry.Operation || '',
-                                                                   result: entry.Result || ''}},
-                    el('time', {datetime: entry.Time || '', title: entry.Time || ''},
-                       clock(entry.Time)),
-                    el('div', {class: 'what'}, el('span', {class: 'op', text: entry.Operation}),
-                       el('span', {class: `pill ${tone}`, text: entry.Result || ''}),
-                       el('span', {class: 'who', text: entry.Principal ? `by ${entry.Principal}` :
-                                                                         ''})),
-                    entry.Detail ? el('div', {class: 'detail', text: entry.Detail}) : null);
+    const item =
+        el('li', {
+          class: fresh ? 'fresh' : '',
+          dataset: {operation: entry.Operation || '', result: entry.Result || ''}
+        },
+           el('time', {datetime: entry.Time || '', title: entry.Time || ''}, clock(entry.Time)),
+           el('div', {class: 'what'}, el('span', {class: 'op', text: entry.Operation}),
+              el('span', {class: `pill ${tone}`, text: entry.Result || ''}),
+              el('span', {class: 'who', text: entry.Principal ? `by ${entry.Principal}` : ''})),
+           entry.Detail ? el('div', {class: 'detail', text: entry.Detail}) : null);
     // Newest first; entries arrive in order, but place by time to be safe.
     const before = [...this.list.children].find(
         (li) => (li.querySelector('time').getAttribute('datetime') || '') <= (entry.Time || ''));
@@ -39,7 +41,5 @@ export class Timeline {
     this.updateEmpty();
   }
 
-  updateEmpty() {
-    this.empty.hidden = this.list.children.length > 0;
-  }
+  updateEmpty() { this.empty.hidden = this.list.children.length > 0; }
 }

@@ -93,17 +93,20 @@ function renderList() {
   const contacts = sortedContacts();
   list.replaceChildren(...contacts.map((contact) => {
     const shown = presentState(contact);
-    const meta = [state.session.admin && contact.AgentId ? `Agent ${contact.AgentId}` : '',
-                  contact.CreatedAt ? `since ${clock(contact.CreatedAt).slice(0, 8)}` : '',
-                  contact.Codec || ''].filter(Boolean).join(' · ');
-    return el('li', {dataset: {contact: contact.ContactId}},
-              el('button', {type: 'button', 'aria-current': contact.ContactId === state.selected ?
-                                'true' :
-                                'false',
-                            onclick: () => select(contact.ContactId)},
-                 el('span', {class: 'cid', text: contact.ContactId}),
-                 el('span', {class: `status ${shown.tone}`, text: shown.label}),
-                 el('span', {class: 'meta', text: meta})));
+    const meta = [
+      state.session.admin && contact.AgentId ? `Agent ${contact.AgentId}` : '',
+      contact.CreatedAt ? `since ${clock(contact.CreatedAt).slice(0, 8)}` : '', contact.Codec || ''
+    ].filter(Boolean).join(' · ');
+    return el(
+        'li', {dataset: {contact: contact.ContactId}},
+        el('button', {
+          type: 'button',
+          'aria-current': contact.ContactId === state.selected ? 'true' : 'false',
+          onclick: () => select(contact.ContactId)
+        },
+           el('span', {class: 'cid', text: contact.ContactId}),
+           el('span', {class: `status ${shown.tone}`, text: shown.label}),
+           el('span', {class: 'meta', text: meta})));
   }));
   $('#contact-count').textContent = contacts.length ? `(${contacts.length})` : '';
   $('#no-contacts').hidden = contacts.length > 0;
@@ -300,20 +303,25 @@ function renderDetails(contact) {
     ['Agent', contact.AgentId || '—'],
     ['Recorded tracks', contact.State === 'NOT_STARTED' ? '—' : trackLabel(contact.Track)],
     ['Codec', contact.Codec],
-    ['Agent joined', contact.AgentJoined === undefined ? '' : contact.AgentJoined ? 'Yes' : 'No'],
+    ['Agent joined',
+     contact.AgentJoined === undefined ? '' :
+         contact.AgentJoined           ? 'Yes' :
+                                         'No'],
     ['Since', contact.CreatedAt ? clock(contact.CreatedAt).slice(0, 8) : ''],
     ['Instance', contact.InstanceId],
   ];
-  $('#contact-attributes').replaceChildren(...pairs.filter(([, v]) => v !== undefined && v !== '')
-      .map(([k, v]) => el('div', {}, el('dt', {text: k}), el('dd', {text: String(v)}))));
+  $('#contact-attributes')
+      .replaceChildren(
+          ...pairs.filter(([, v]) => v !== undefined && v !== '')
+              .map(([k, v]) => el('div', {}, el('dt', {text: k}), el('dd', {text: String(v)}))));
 }
 
 function renderGuide() {
   renderCardsView($('#guide-body'), state.guide, {
     onAction: runAction,
     actionState: (name) => {
-      const target = state.guide && state.guide.ActionOperations &&
-          state.guide.ActionOperations[name];
+      const target =
+          state.guide && state.guide.ActionOperations && state.guide.ActionOperations[name];
       const possible = !target || allowed(target.Operation);
       return {
         enabled: !state.busy && possible,

@@ -232,6 +232,17 @@ class SessionUpdatesTest(SiprecCase):
         ops = [(e["Operation"], e["Principal"]) for e in trail]
         self.assertIn(("PAUSE", "recording-client"), ops)
         self.assertIn(("RESUME", "recording-client"), ops)
+        # A transfer within the session: the metadata names another agent.
+        transferred = sipclient.siprec_metadata("sess-late", "grp-late", [
+            (CUSTOMER[0], CUSTOMER[1], CUSTOMER[2], ["1"]),
+            ("p-agent2", "sip:agent8@cc.example", "Agent Eight", ["2"])])
+        body, content_type = sipclient.multipart(sdp, transferred)
+        self.assertAnswer(c.invite(body, content_type, extra_headers=()), ["1", "2"])
+        deadline = time.monotonic() + 5
+        while self.server.get_contact("late-1")["AgentId"] != "agent8":
+            self.assertLess(time.monotonic(), deadline, "AgentId not updated by the transfer")
+            time.sleep(0.02)
+        self.assertEqual(self.server.state("late-1"), "RECORDING")
         self.assertEqual(c.bye().status, 200)
         self.wait_state("late-1", "ENDED")
 

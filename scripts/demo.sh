@@ -58,10 +58,12 @@ healthy() {
     "$url/healthz" 2>/dev/null
 }
 for _ in $(seq 100); do
-  healthy && break
   kill -0 "$server" 2>/dev/null || { echo "demo: callrec-server did not start" >&2; exit 1; }
+  healthy && break
   sleep 0.1
 done
+sleep 0.2  # a server that failed to bind SIP is gone by now (and another may hold the port)
+kill -0 "$server" 2>/dev/null || { echo "demo: callrec-server did not start" >&2; exit 1; }
 
 # The admin token: given on the command line, else the one generated into the data dir.
 admin=""
@@ -84,6 +86,7 @@ PY
 )
 
 contact="demo-$(date +%H%M%S)"
+call_start=$(date +%s)
 "$BUILD_DIR/src/callrec-callgen" --target "$sip" --contact-id "$contact" \
   --duration "$CALL_SECONDS" --agent-aor "sip:$AGENT@cc.example" \
   --customer-wav "$demo/customer.wav" --agent-wav "$demo/agent.wav" >/dev/null &
@@ -94,6 +97,7 @@ t = json.load(open(sys.argv[1]))
 c = [x for x in t["turns"] if x["card_number"]][0]
 print("%d|%d|%d" % (c["start"], c["end"], t["duration"]))' "$demo/timeline.json")
 IFS='|' read -r card_start card_end loop <<<"$card"
+at() { date -d "@$((call_start + $1))" +%H:%M:%S; }
 
 cat <<INFO
 
@@ -106,7 +110,8 @@ cat <<INFO
   │ A call ($contact) is on: Alex calls Example Bank. Sign in, then
   │   1. press Start (both tracks),
   │   2. press Pause when the agent asks for the card number
-  │      (the customer reads it ${card_start}-${card_end} s into the call),
+  │      (the customer reads it at $(at "$card_start")-$(at "$card_end"), again at
+  │      $(at $((card_start + loop)))-$(at $((card_end + loop))), $(at $((card_start + 2 * loop)))-$(at $((card_end + 2 * loop))), ...),
   │   3. press Resume when the agent says the payment has gone through,
   │   4. press Stop, and play the recording on the Recordings page:
   │      no card number in it.

@@ -22,7 +22,7 @@ build: deps $(BUILD_DIR)/Makefile
 # The server on ./data plus a demo call to record (scripts/demo.sh): prints the
 # workspace URL and the demo agent's token.
 run: build
-	BUILD_DIR=$(BUILD_DIR) bash scripts/demo.sh --data-dir ./data $(RUN_ARGS)
+	BUILD_DIR=$(BUILD_DIR) bash scripts/demo.sh $(RUN_ARGS)
 
 # A simulated SIPREC call to the server of `make run` (from another terminal):
 # customer and agent tones at known offsets (tests/fixtures/audio), 10 s.

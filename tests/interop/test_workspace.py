@@ -346,5 +346,19 @@ class WorkspaceEndToEndTest(unittest.TestCase):
             self.assertGreater(os.path.getsize(path), 10000, path)
 
 
+class EventStreamParserTest(unittest.TestCase):
+    """The page's text/event-stream parser on every way of cutting a stream
+    into chunks (tests/e2e/events.test.mjs, node's test runner; no browser)."""
+
+    def test_parser(self):
+        if shutil.which("node") is None:
+            self.fail("node is missing (scripts/install-deps.sh installs it)")
+        run = subprocess.run(["node", "--test", os.path.join(E2E_DIR, "events.test.mjs")],
+                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                             timeout=60)
+        self.assertEqual(run.returncode, 0, run.stdout[-4000:])
+        self.assertIn("# fail 0", run.stdout)
+
+
 if __name__ == "__main__":
     unittest.main()

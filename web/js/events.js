@@ -9,6 +9,7 @@ export class EventStreamParser {
   constructor(onEvent) {
     this.onEvent = onEvent;
     this.buffer = '';
+    this.afterCR = false;
     this.reset();
   }
 
@@ -19,13 +20,16 @@ export class EventStreamParser {
   }
 
   push(text) {
+    if (!text) return;
+    // A CR that ended the previous chunk may have been the first half of CRLF.
+    if (this.afterCR && text[0] === '\n') text = text.slice(1);
+    this.afterCR = false;
     this.buffer += text;
     for (;;) {
       const match = /\r\n|\r|\n/.exec(this.buffer);
       if (!match) break;
-      // A lone CR at the very end may be the first half of CRLF: wait for more.
-      if (match[0] === '\r' && match.index === this.buffer.length - 1) break;
       const line = this.buffer.slice(0, match.index);
+      this.afterCR = match[0] === '\r' && match.index === this.buffer.length - 1;
       this.buffer = this.buffer.slice(match.index + match[0].length);
       this.line(line);
     }

@@ -24,7 +24,10 @@ void Router::Handle(HttpRequest&& request, Respond respond, OpenStream open_stre
     };
     return v1_.Handle(std::move(request), std::move(counted), std::move(counted_stream));
   }
-  if (pages_ != nullptr && StaticFiles::Serves(path)) return counted(pages_->Get(request, path));
+  const bool read = request.method() == http::verb::get || request.method() == http::verb::head;
+  if (pages_ != nullptr && read && StaticFiles::Serves(path)) {
+    return counted(pages_->Get(request, path));
+  }
   counted(ErrorResponse(
       {404, "UnknownOperationException",
        "No operation at " + std::string(request.method_string()) + " " + std::string(path) + "."}));

@@ -422,6 +422,12 @@ class CancelTest(SiprecCase):
         while self.metric("callrec_rtp_free_ports") < free_before and time.monotonic() < deadline:
             time.sleep(0.05)
         self.assertEqual(self.metric("callrec_rtp_free_ports"), free_before)
+        # Ending is durable a moment after the dialog is gone.
+        deadline = time.monotonic() + 5
+        while any(c["State"] != "ENDED" for c in self.server.list_contacts()):
+            if time.monotonic() > deadline:
+                break
+            time.sleep(0.05)
         for contact in self.server.list_contacts():
             self.assertEqual(contact["State"], "ENDED", contact)
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `make run`: callrec-server on ./data with a demo call to record.
 #
-#   1. generates the demo dialogue with espeak-ng into $BUILD_DIR/demo/ (once)
+#   1. generates the demo dialogue with espeak-ng into $BUILD_DIR/demo/ (once;
+#      $DEMO_AUDIO_DIR elsewhere)
 #   2. starts callrec-server (recording only when the agent presses Start)
 #   3. creates the agent `demo-agent` (POST /v1/agents) and prints its token
 #   4. places a SIPREC call from callrec-callgen: customer and agent talking;
@@ -32,7 +33,7 @@ for ((i = 0; i < ${#args[@]}; i++)); do
 done
 url="http://${http/0.0.0.0/127.0.0.1}"
 
-demo="$BUILD_DIR/demo"
+demo=${DEMO_AUDIO_DIR:-$BUILD_DIR/demo}
 if [ ! -s "$demo/customer.wav" ] || [ ! -s "$demo/agent.wav" ] ||
    [ scripts/demo-audio.py -nt "$demo/timeline.json" ]; then
   python3 scripts/demo-audio.py "$demo"

@@ -16,16 +16,20 @@ import hashlib
 import json
 import os
 import queue
+import re
 import shutil
+import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # run by path, too
 import audio  # noqa: E402
-from harness import BUILD_DIR, SERVER_BIN, ServerProcess  # noqa: E402
+from harness import (BUILD_DIR, SERVER_BIN, ServerProcess, free_port,  # noqa: E402
+                     free_sip_port, http_call)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.normpath(os.path.join(HERE, "..", ".."))
@@ -344,6 +348,107 @@ class WorkspaceEndToEndTest(unittest.TestCase):
             self.assertTrue(any(n.endswith("-%s.png" % label) for n in names), (label, names))
         for path in self.result["screenshots"]:
             self.assertGreater(os.path.getsize(path), 10000, path)
+
+
+class MakeRunDemoTest(unittest.TestCase):
+    """`make run`'s demo (scripts/demo.sh): the dialogue generated with espeak-ng,
+    the server up with the demo agent, the call placed and waiting for the agent
+    to press Start, and everything gone after Ctrl-C (SIGTERM here)."""
+
+    def setUp(self):
+        for binary in (SERVER_BIN, CALLGEN_BIN):
+            if not os.path.exists(binary):
+                self.skipTest("no %s" % binary)
+        if shutil.which("espeak-ng") is None:
+            self.skipTest("no espeak-ng (scripts/install-deps.sh installs it)")
+        self.tmp = tempfile.mkdtemp(prefix="callrec-demo-")
+        self.addCleanup(shutil.rmtree, self.tmp, True)
+
+    def test_demo_call_waits_for_the_agent(self):
+        port, sip = free_port(), free_sip_port()
+        audio_dir = os.path.join(self.tmp, "audio")
+        env = dict(os.environ, BUILD_DIR=BUILD_DIR, DEMO_AUDIO_DIR=audio_dir, CALL_SECONDS="30")
+        script = subprocess.Popen(
+            ["bash", "scripts/demo.sh", "--listen", "127.0.0.1:%d" % port, "--sip-listen",
+             "127.0.0.1:%d" % sip, "--data-dir", os.path.join(self.tmp, "data"), "--rtp-ports",
+             "%d-%d" % (RTP_PORTS[1] + 2, RTP_PORTS[1] + 41), "--log-level", "warn"],
+            cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+            start_new_session=True)
+        self.addCleanup(self.stop, script)
+        printed, info = [], {}
+        deadline = time.monotonic() + 60
+        while "contact" not in info and time.monotonic() < deadline:
+            line = script.stdout.readline()
+            if not line:
+                break
+            printed.append(line)
+            for key, pattern in (("url", r"Agent workspace\s+(\S+)"), ("token", r"Token\s+(\S+)"),
+                                 ("contact", r"A call \((\S+)\)")):
+                match = re.search(pattern, line)
+                if match:
+                    info[key] = match.group(1)
+        self.assertEqual(set(info), {"url", "token", "contact"}, "".join(printed))
+        self.assertEqual(info["url"], "http://127.0.0.1:%d/?agent=demo-agent" % port)
+        me = http_call(port, "GET", "/v1/me", headers=[("Authorization", "Bearer " + info["token"])])
+        self.assertEqual(me.json(), {"AgentId": "demo-agent"})
+        # The call is the demo agent's and nothing records until they press Start.
+        contact = None
+        for _ in range(100):
+            reply = http_call(port, "GET", "/v1/contacts",
+                              headers=[("Authorization", "Bearer " + info["token"])])
+            contacts = reply.json()["Contacts"]
+            if contacts:
+                contact = contacts[0]
+                break
+            time.sleep(0.05)
+        self.assertIsNotNone(contact, "the demo call never arrived")
+        self.assertEqual((contact["ContactId"], contact["AgentId"], contact["State"]),
+                         (info["contact"], "demo-agent", "NOT_STARTED"))
+        self.assertEqual(http_call(port, "GET", "/").status, 200)
+        self.check_dialogue(audio_dir)
+        # Ctrl-C ends the server and the call.
+        self.stop(script)
+        with self.assertRaises(OSError):
+            http_call(port, "GET", "/healthz", timeout=2)
+        left = subprocess.run(["pgrep", "-f", audio_dir], stdout=subprocess.PIPE, text=True)
+        self.assertEqual(left.stdout, "", "callgen is still running")
+
+    def check_dialogue(self, audio_dir):
+        """The customer reads the card number, announced, alone, on their track."""
+        with open(os.path.join(audio_dir, "timeline.json")) as f:
+            timeline = json.load(f)
+        turns = timeline["turns"]
+        card = [t for t in turns if t["card_number"]]
+        self.assertEqual(len(card), 1)
+        card = card[0]
+        self.assertEqual(card["speaker"], "customer")
+        self.assertIn("four one one one", card["text"].lower())
+        before = turns[turns.index(card) - 1]
+        self.assertIn("card number", before["text"])
+        self.assertGreaterEqual(card["start"] - before["end"], 3.0, "time to press Pause")
+        self.assertLess(card["start"], timeline["duration"] / 2 + 10, "about half-way")
+        customer = audio.read_wav(os.path.join(audio_dir, "customer.wav"))
+        agent = audio.read_wav(os.path.join(audio_dir, "agent.wav"))
+        self.assertEqual((customer.rate, customer.channels, agent.rate), (8000, 1, 8000))
+
+        def level(track, start, end):
+            part = track.channel_data[0][int(start * 8000):int(end * 8000)]
+            return (sum(x * x for x in part) / max(1, len(part))) ** 0.5
+
+        self.assertGreater(level(customer, card["start"], card["end"]), 500, "the card is spoken")
+        self.assertLess(level(agent, card["start"], card["end"]), 5, "the agent is silent then")
+        self.assertLess(level(customer, before["start"], before["end"]), 5)
+
+    @staticmethod
+    def stop(script):
+        if script.poll() is None:
+            script.terminate()
+            try:
+                script.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(script.pid, signal.SIGKILL)
+                script.wait()
+        script.stdout.close()
 
 
 class EventStreamParserTest(unittest.TestCase):

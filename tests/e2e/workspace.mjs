@@ -109,6 +109,9 @@ async function main() {
   await badgeAfter(alice, 'ENDED', 0, 30000);
   await alice.shoot('ended');
 
+  // The track choice: Start with "Customer only" runs the flow's TO_AGENT action.
+  result.track = await trackCheck();
+
   // Another agent saw none of it, and may not open it.
   result.bob = await bobCheck();
 
@@ -207,6 +210,42 @@ async function pushCheck() {
     shownAfterSentMs: shown === null ? null : shown - sent,
     shownAfterAnswerMs: shown === null ? null : shown - answered,
     requestsMeanwhile: requests,
+  };
+}
+
+async function trackCheck() {
+  const other = `${id}-track`;
+  const created = await api(
+      base, config.adminToken, 'POST', '/v1/contacts',
+      {InstanceId: 'local', ContactId: other, AgentId: config.alice.id});
+  if (created.status !== 201 && created.status !== 200) {
+    throw new Error(`creating ${other}: ${created.status} ${created.text}`);
+  }
+  const item = `#contact-list li[data-contact="${other}"] button`;
+  await alice.waitForSelector(item);
+  await alice.click(item);
+  await alice.waitForFunction(
+      (cid) => document.getElementById('contact-heading').textContent === cid &&
+          document.getElementById('status-badge').dataset.state === 'NOT_STARTED' &&
+          !document.querySelector('[data-op=START]').disabled,
+      other);
+  await alice.check('input[name=track][value=TO_AGENT]', {force: true});
+  const before = await pageNow(alice);
+  await alice.click('[data-op=START]');
+  await badgeAfter(alice, 'RECORDING', before);
+  await alice.waitForFunction(
+      () => document.getElementById('contact-attributes').textContent.includes('TO_AGENT'));
+  const shown = await alice.textContent('#contact-attributes');
+  await alice.shoot('customer-only');
+  const contact =
+      await api(base, config.adminToken, 'GET', `/v1/contacts/${encodeURIComponent(other)}`);
+  await api(base, config.adminToken, 'POST', `/v1/contacts/${encodeURIComponent(other)}/end`, {});
+  return {
+    contactId: other,
+    track: contact.json && contact.json.Track,
+    audit: contact.json &&
+        contact.json.AuditTrail.map((e) => [e.Operation, e.Principal, e.Result, e.Detail]),
+    shownCustomerOnly: shown.includes('Customer only (TO_AGENT)'),
   };
 }
 

@@ -73,22 +73,76 @@ def ensure_node_modules():
                    stdout=subprocess.DEVNULL, timeout=300)
 
 
+class BrowserScript:
+    """A tests/e2e script run by node with its config in $CALLREC_E2E; it speaks
+    JSON lines on stdout ({"event": "ready" | "done" | "error", ...})."""
+
+    def __init__(self, name, config):
+        env = dict(os.environ, CALLREC_E2E=json.dumps(config), CALLREC_CHROMIUM=CHROMIUM)
+        self.name = name
+        self.proc = subprocess.Popen(["node", os.path.join(E2E_DIR, name)], cwd=E2E_DIR, env=env,
+                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        self.lines = queue.Queue()
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self):
+        for line in self.proc.stdout:
+            self.lines.put(line)
+        self.lines.put(None)
+
+    def expect(self, event, timeout):
+        """The next message; an AssertionError unless it is `event`."""
+        deadline = time.monotonic() + timeout
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise AssertionError("%s: no %r in %ss" % (self.name, event, timeout))
+            try:
+                line = self.lines.get(timeout=left)
+            except queue.Empty:
+                continue
+            if line is None:
+                raise AssertionError("%s exited without %r: %s" % (
+                    self.name, event, self.proc.stderr.read()[-4000:]))
+            if not line.startswith("{"):
+                continue
+            message = json.loads(line)
+            if message.get("event") != event:
+                raise AssertionError("%s: expected %r, got %s" % (
+                    self.name, event, json.dumps(message, indent=1)[:20000]))
+            return message
+
+    def close(self):
+        if self.proc.poll() is None:
+            try:
+                self.proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.proc.stdout.close()
+        self.proc.stderr.close()
+
+
+def require_browser():
+    if not os.path.exists(CHROMIUM):
+        raise unittest.SkipTest("no Chromium at %s (scripts/install-deps.sh installs it)"
+                                % CHROMIUM)
+    if not os.path.exists(SERVER_BIN):
+        raise unittest.SkipTest("no %s" % SERVER_BIN)
+    if shutil.which("node") is None:
+        raise AssertionError("node is missing (scripts/install-deps.sh installs it)")
+    ensure_node_modules()
+    os.makedirs(ARTIFACTS, exist_ok=True)
+
+
 class WorkspaceEndToEndTest(unittest.TestCase):
     result = None
 
     @classmethod
     def setUpClass(cls):
-        if not os.path.exists(CHROMIUM):
-            raise unittest.SkipTest("no Chromium at %s (scripts/install-deps.sh installs it)"
-                                    % CHROMIUM)
-        for binary in (SERVER_BIN, CALLGEN_BIN):
-            if not os.path.exists(binary):
-                raise unittest.SkipTest("no %s" % binary)
-        if shutil.which("node") is None:
-            raise AssertionError("node is missing (scripts/install-deps.sh installs it)")
-        ensure_node_modules()
-        shutil.rmtree(ARTIFACTS, ignore_errors=True)
-        os.makedirs(ARTIFACTS)
+        if not os.path.exists(CALLGEN_BIN):
+            raise unittest.SkipTest("no %s" % CALLGEN_BIN)
+        require_browser()
         cls.server = ServerProcess(name="workspace", extra_args=[
             "--web-dir", WEB_DIR, "--rtp-ports", "%d-%d" % RTP_PORTS,
             "--agent-match", "^sip:agent"])
@@ -122,42 +176,27 @@ class WorkspaceEndToEndTest(unittest.TestCase):
 
     @classmethod
     def run_browser(cls):
-        config = {
+        script = BrowserScript("workspace.mjs", {
             "url": cls.server.url + "/", "adminToken": cls.server.admin_token,
             "alice": {"id": ALICE, "token": cls.tokens[ALICE]},
             "bob": {"id": BOB, "token": cls.tokens[BOB]},
             "contactId": CONTACT, "artifacts": ARTIFACTS, "schedule": SCHEDULE,
-        }
-        env = dict(os.environ, CALLREC_E2E=json.dumps(config), CALLREC_CHROMIUM=CHROMIUM)
-        browser = subprocess.Popen(["node", os.path.join(E2E_DIR, "workspace.mjs")], cwd=E2E_DIR,
-                                   env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                   text=True)
-        lines = queue.Queue()
-        threading.Thread(target=lambda: [lines.put(l) for l in browser.stdout] + [lines.put(None)],
-                         daemon=True).start()
+        })
         callgen = None
         try:
-            ready = cls.next_message(lines, 90)
-            if ready.get("event") != "ready":
-                raise AssertionError("the browser did not get ready: %s" % ready)
+            script.expect("ready", 90)
             callgen, out, err = cls.place_call()
-            done = cls.next_message(lines, 180)
+            done = script.expect("done", 180)
             if out is None:
                 out, err = callgen.communicate(timeout=60)
             if callgen.returncode != 0:
                 raise AssertionError("callgen failed:\n%s\n%s" % (out, err))
-            if done.get("event") != "done":
-                raise AssertionError("the browser failed: %s\nstderr: %s" % (
-                    json.dumps(done, indent=1)[:20000], browser.stderr.read()[-4000:]))
-            browser.wait(timeout=30)
             return done, json.loads(out)
         finally:
-            for proc in (browser, callgen):
-                if proc is not None and proc.poll() is None:
-                    proc.kill()
-                    proc.wait()
-            browser.stderr.close()
-            browser.stdout.close()
+            script.close()
+            if callgen is not None and callgen.poll() is None:
+                callgen.kill()
+                callgen.communicate()
 
     @classmethod
     def place_call(cls):
@@ -181,23 +220,6 @@ class WorkspaceEndToEndTest(unittest.TestCase):
                              % json.loads(out)["sessions"][0]["failure"])
             time.sleep(0.5)
         raise AssertionError("unreachable")
-
-    @staticmethod
-    def next_message(lines, timeout):
-        deadline = time.monotonic() + timeout
-        while True:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                raise AssertionError("no word from the browser script in %ss" % timeout)
-            try:
-                line = lines.get(timeout=left)
-            except queue.Empty:
-                continue
-            if line is None:
-                raise AssertionError("the browser script exited without a result")
-            line = line.strip()
-            if line.startswith("{"):
-                return json.loads(line)
 
     # ---- the card -------------------------------------------------------------------
 
@@ -225,6 +247,14 @@ class WorkspaceEndToEndTest(unittest.TestCase):
             self.assertEqual(trail.count((op, "OK")), 1, trail)
         self.assertEqual(self.contact["State"], "ENDED")
         self.assertEqual(r["pageErrors"], {"alice": [], "bob": []})
+
+    def test_start_with_the_customer_track_only(self):
+        track = self.result["track"]
+        self.assertEqual(track["track"], "TO_AGENT", track)
+        self.assertTrue(track["shownCustomerOnly"], track)
+        starts = [e for e in track["audit"] if e[0] == "START"]
+        self.assertEqual(len(starts), 1, track["audit"])
+        self.assertEqual(starts[0][1:3], [ALICE, "OK"])
 
     def test_pause_shows_within_300_ms(self):
         ops = self.result["operations"]
@@ -314,7 +344,7 @@ class WorkspaceEndToEndTest(unittest.TestCase):
         self.assertEqual(row[6], "Complete")
         filters = rec["filters"]
         self.assertEqual(filters["contactId"], [CONTACT])
-        self.assertEqual(filters["incomplete"], [])
+        self.assertNotIn(CONTACT, filters["incomplete"])
         self.assertIn(CONTACT, filters["complete"])
         self.assertIn(CONTACT, filters["sameDay"])
         self.assertEqual(filters["otherDay"], [])
@@ -344,10 +374,40 @@ class WorkspaceEndToEndTest(unittest.TestCase):
     def test_screenshots_of_each_state_are_kept(self):
         names = [os.path.basename(p) for p in self.result["screenshots"]]
         for label in ("not-recording", "recording", "paused", "resumed", "stopped", "ended",
-                      "forbidden", "recording-detail"):
+                      "customer-only", "forbidden", "recording-detail"):
             self.assertTrue(any(n.endswith("-%s.png" % label) for n in names), (label, names))
         for path in self.result["screenshots"]:
             self.assertGreater(os.path.getsize(path), 10000, path)
+
+
+class ReconnectTest(unittest.TestCase):
+    """The page's event stream comes back by itself after the server restarts."""
+
+    def setUp(self):
+        require_browser()
+        self.server = ServerProcess(name="reconnect", extra_args=[
+            "--web-dir", WEB_DIR, "--rtp-ports", "%d-%d" % (RTP_PORTS[1] + 42, RTP_PORTS[1] + 49)])
+        self.addCleanup(self.server.cleanup_files)
+        self.addCleanup(self.server.close)
+        self.server.start()
+
+    def test_restart(self):
+        token = self.server.v1("POST", "/v1/agents", {"AgentId": ALICE}).json()["Token"]
+        self.server.create_contact("rc-1", agent_id=ALICE)
+        script = BrowserScript("reconnect.mjs", {
+            "url": self.server.url + "/", "adminToken": self.server.admin_token,
+            "alice": {"id": ALICE, "token": token}, "contactId": "rc-1", "artifacts": ARTIFACTS})
+        try:
+            script.expect("ready", 60)
+            self.server.restart()
+            done = script.expect("done", 60)
+        finally:
+            script.close()
+        self.assertEqual(done["answerStatus"], 200, done)
+        self.assertEqual(done["liveStates"][-1], "live")
+        self.assertIn("connecting", done["liveStates"])
+        self.assertLess(done["shownAfterReconnectMs"], 1000, done)
+        self.assertEqual(done["errors"], [])
 
 
 class MakeRunDemoTest(unittest.TestCase):

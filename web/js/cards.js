@@ -28,7 +28,6 @@ export function renderCardsView(root, guide, options) {
     wrap.append(actionButtons(data.Actions, options));
   }
   if (wrap.children.length === 0) wrap.append(el('p', {class: 'guide-finished'}, 'Empty view.'));
-  // Keep a wider margin above the cards when there is a heading.
   root.append(el('div', {class: 'cards-view'}, wrap));
 }
 

@@ -41,7 +41,7 @@ start((session) => {
   const stream = new EventStream(state.api, {
     onEvent: onStreamEvent,
     onStatus: setLive,
-    onOpen: () => loadContacts(),  // what changed while we were not listening
+    onOpen: catchUp,
     onUnauthorized: () => {
       flash('Your token is no longer accepted.', {title: 'Signed out'});
       setTimeout(signOut, 2500);
@@ -77,6 +77,22 @@ async function loadContacts() {
   } catch (error) {
     flashError(error, 'Contacts could not be loaded');
   }
+}
+
+// After (re)connecting the event stream: what changed while nobody listened.
+async function catchUp() {
+  await loadContacts();
+  const contactId = state.selected;
+  if (!contactId || !state.contacts.has(contactId)) return;
+  const seq = state.loadSeq;
+  try {
+    const contact = await state.api.get(`/v1/contacts/${seg(contactId)}`);
+    if (seq !== state.loadSeq) return;
+    for (const entry of contact.AuditTrail || []) timeline.add(entry, false);
+  } catch (error) {
+    flashError(error, `Contact ${contactId}`);
+  }
+  refreshGuide();
 }
 
 function sortedContacts() {

@@ -27,7 +27,9 @@ void RtpSender::SetSending(const std::shared_ptr<OutboundStream>& stream, bool s
 }
 
 void RtpSender::Finish(const std::shared_ptr<OutboundStream>& stream) {
-  Post(Command{Command::Kind::kFinish, stream, {}, {}, 0, 0});
+  const std::uint64_t ticket = Post(Command{Command::Kind::kFinish, stream, {}, {}, 0, 0});
+  std::unique_lock lock(mutex_);
+  applied_cv_.wait(lock, [&] { return applied_ >= ticket || stopped_; });
 }
 
 void RtpSender::Stop() {
@@ -39,12 +41,15 @@ void RtpSender::Stop() {
   if (thread_.joinable()) thread_.join();
 }
 
-void RtpSender::Post(Command command) {
+std::uint64_t RtpSender::Post(Command command) {
+  std::uint64_t ticket = 0;
   {
     std::lock_guard lock(mutex_);
     pending_.push_back(std::move(command));
+    ticket = ++posted_;
   }
   wake_.notify_one();
+  return ticket;
 }
 
 void RtpSender::Apply(std::vector<Command>& commands, std::vector<Due>& heap) {
@@ -103,6 +108,10 @@ void RtpSender::Run() {
   for (;;) {
     commands.swap(pending_);
     Apply(commands, heap);
+    if (applied_ != posted_) {
+      applied_ = posted_;  // everything posted before the swap
+      applied_cv_.notify_all();
+    }
     if (stopping_) break;
     if (heap.empty()) {
       wake_.wait(lock, [this] { return stopping_ || !pending_.empty(); });
@@ -129,6 +138,8 @@ void RtpSender::Run() {
     }
     lock.lock();
   }
+  stopped_ = true;
+  applied_cv_.notify_all();
 }
 
 }  // namespace callrec::callgen

@@ -68,7 +68,9 @@ class RtpSender {
              std::int64_t first_slot, std::int64_t clip_start = 0);
   // Pausing skips slots (nothing is sent, the timestamp keeps running).
   void SetSending(const std::shared_ptr<OutboundStream>& stream, bool sending);
-  // Sends nothing more; the stream is released by the sender.
+  // Sends nothing more; the stream is released by the sender. Returns once the
+  // media thread has applied it: no packet of the stream leaves afterwards, so
+  // a BYE sent next cannot overtake the stream's last packet.
   void Finish(const std::shared_ptr<OutboundStream>& stream);
   // Ends the media thread (idempotent). Statistics are stable afterwards.
   void Stop();
@@ -90,7 +92,8 @@ class RtpSender {
     bool operator>(const Due& other) const { return at > other.at; }
   };
 
-  void Post(Command command);
+  // Returns the command's ticket: applied once applied_ reaches it.
+  std::uint64_t Post(Command command);
   void Run();
   void Apply(std::vector<Command>& commands, std::vector<Due>& heap);
   static void SendOne(OutboundStream& stream, SteadyTime due);
@@ -98,7 +101,11 @@ class RtpSender {
   std::mutex mutex_;
   std::condition_variable wake_;
   std::vector<Command> pending_;
+  std::uint64_t posted_ = 0;   // commands posted so far
+  std::uint64_t applied_ = 0;  // commands the media thread has applied
+  std::condition_variable applied_cv_;
   bool stopping_ = false;
+  bool stopped_ = false;  // the media thread has ended
   bool realtime_wanted_;
   std::atomic<bool> realtime_granted_{false};
   std::thread thread_;

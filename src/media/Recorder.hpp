@@ -103,6 +103,7 @@ class Recorder final : public control::RecordingListener {
   boost::asio::steady_timer timer_;
   std::atomic<std::uint64_t> invalid_packets_{0};
   std::uint64_t ticks_ = 0;
+  std::uint64_t calls_created_ = 0;  // guarded by mutex_
 
   mutable std::mutex mutex_;
   std::set<std::uint16_t> free_ports_;

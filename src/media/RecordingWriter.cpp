@@ -2,8 +2,8 @@
 
 namespace callrec::media {
 
-RecordingWriter::RecordingWriter(std::size_t max_queued_chunks)
-    : max_queued_(max_queued_chunks), thread_([this] { Run(); }) {}
+RecordingWriter::RecordingWriter(std::size_t max_queued_samples)
+    : max_queued_(max_queued_samples), thread_([this] { Run(); }) {}
 
 RecordingWriter::~RecordingWriter() {
   Stop();
@@ -21,11 +21,15 @@ void RecordingWriter::Stop() {
 void RecordingWriter::Push(std::string id, Job job) {
   {
     std::lock_guard lock(mutex_);
-    if (auto* append = std::get_if<AppendJob>(&job); append && queue_.size() >= max_queued_) {
-      // Storage is behind: keep the timeline, lose the audio, say so.
-      const std::uint64_t frames = append->samples.size() / 2;
-      dropped_frames_ += frames;
-      job = GapJob{frames, true};
+    if (auto* append = std::get_if<AppendJob>(&job)) {
+      if (queued_samples_ + append->samples.size() > max_queued_) {
+        // Storage is behind: keep the timeline, lose the audio, say so.
+        const std::uint64_t frames = append->samples.size() / 2;
+        dropped_frames_ += frames;
+        job = GapJob{frames, true};
+      } else {
+        queued_samples_ += append->samples.size();
+      }
     }
     queue_.emplace_back(std::move(id), std::move(job));
   }
@@ -71,7 +75,15 @@ void RecordingWriter::Run() {
       if (queue_.empty()) break;
       batch.swap(queue_);
     }
-    for (auto& [id, job] : batch) Execute(id, job);
+    for (auto& [id, job] : batch) {
+      const auto* append = std::get_if<AppendJob>(&job);
+      const std::size_t samples = append ? append->samples.size() : 0;
+      Execute(id, job);
+      if (samples > 0) {
+        std::lock_guard lock(mutex_);
+        queued_samples_ -= samples;
+      }
+    }
   }
   // Stopping: close what is still open so headers are right.
   for (auto& [id, file] : files_) {

@@ -18,9 +18,10 @@
 namespace callrec::media {
 
 // The storage stage: one thread that owns every open WAV file, so the packet
-// path never waits for the disk. Jobs are queued with a bound; when storage
-// cannot keep up, audio chunks are replaced by a gap of the same length (written
-// as silence, so the channels stay aligned) and the loss is counted.
+// path never waits for the disk. The audio waiting in the queue is bounded (in
+// samples, so the bound is memory and holds whatever the number of calls); when
+// storage cannot keep up, audio chunks are replaced by a gap of the same length
+// (written as silence, so the channels stay aligned) and the loss is counted.
 class RecordingWriter {
  public:
   // What became of one file, reported on the writer thread once it is closed.
@@ -32,7 +33,9 @@ class RecordingWriter {
   };
   using Finished = std::function<void(const FileResult& result)>;
 
-  explicit RecordingWriter(std::size_t max_queued_chunks = 2048);
+  // 16 Mi samples = 32 MiB of audio waiting: 1,000 calls' 2 s of stereo audio.
+  static constexpr std::size_t kDefaultMaxQueuedSamples = 16u << 20;
+  explicit RecordingWriter(std::size_t max_queued_samples = kDefaultMaxQueuedSamples);
   ~RecordingWriter();
   RecordingWriter(const RecordingWriter&) = delete;
   RecordingWriter& operator=(const RecordingWriter&) = delete;
@@ -79,6 +82,7 @@ class RecordingWriter {
   mutable std::mutex mutex_;
   std::condition_variable cv_;
   std::deque<std::pair<std::string, Job>> queue_;
+  std::size_t queued_samples_ = 0;  // in the AppendJobs of queue_ and of the batch being written
   bool stopping_ = false;
   std::uint64_t dropped_frames_ = 0;
   std::string last_error_;

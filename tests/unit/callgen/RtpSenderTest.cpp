@@ -136,5 +136,23 @@ TEST(RtpSender, FinishedStreamsStopAndOthersGoOn) {
   sender.Stop();  // idempotent
 }
 
+// Finish returns once the stream is stopped: what arrives afterwards was sent
+// before (a BYE sent next cannot overtake the stream's last packet), and
+// finishing after the media thread ended does not wait.
+TEST(RtpSender, NothingLeavesAfterFinishReturns) {
+  Receiver a;
+  RtpSender sender;
+  auto one = NewStream(1);
+  sender.Start(one, a.address(), std::chrono::steady_clock::now(), 0);
+  a.Collect(50ms);
+  sender.Finish(one);
+  const auto queued = a.Collect(10ms);  // already in the socket's buffer
+  EXPECT_LE(queued.size(), 1u);
+  EXPECT_TRUE(a.Collect(80ms).empty());
+  sender.Stop();
+  auto two = NewStream(2);
+  sender.Finish(two);
+}
+
 }  // namespace
 }  // namespace callrec::callgen

@@ -45,7 +45,7 @@ TEST(RecordingWriter, WhenStorageFallsBehindAudioBecomesCountedGaps) {
   std::promise<void> release;
   std::promise<RecordingWriter::FileResult> closed;
   {
-    RecordingWriter writer(/*max_queued_chunks=*/4);
+    RecordingWriter writer(/*max_queued_samples=*/4 * 320);
     writer.Open("c1", wav);
     auto released = release.get_future().share();
     writer.Post([released] { released.wait(); });  // the disk is stuck

@@ -6,7 +6,7 @@ JOBS ?= 2
 RUN_ARGS ?=
 PYTHON ?= $(shell scripts/find-python.sh)
 
-.PHONY: all deps build run call test unit-test flow-test interop-test bench format format-check clean lambda-zip
+.PHONY: all deps build run call test unit-test flow-test interop-test bench bench-siprec format format-check clean lambda-zip fuzz fuzz-smoke
 
 all: build
 
@@ -43,7 +43,19 @@ interop-test: build lambda-zip
 flow-test: deps
 	$(PYTHON) -m unittest discover -s tests/flows -v
 
-test: unit-test flow-test interop-test
+test: unit-test flow-test interop-test fuzz-smoke
+
+# libFuzzer targets (fuzz/README.md), built with clang in their own directory:
+# `make fuzz` runs each for FUZZ_SECONDS, `make fuzz-smoke` (part of `make test`)
+# for FUZZ_SMOKE_SECONDS; either fails if a target finds a crash.
+FUZZ_BUILD_DIR ?= build-fuzz
+FUZZ_SECONDS ?= 60
+FUZZ_SMOKE_SECONDS ?= 10
+fuzz: deps
+	FUZZ_BUILD_DIR=$(abspath $(FUZZ_BUILD_DIR)) FUZZ_JOBS=$(JOBS) bash fuzz/run.sh $(FUZZ_SECONDS)
+
+fuzz-smoke: deps
+	FUZZ_BUILD_DIR=$(abspath $(FUZZ_BUILD_DIR)) FUZZ_JOBS=$(JOBS) bash fuzz/run.sh $(FUZZ_SMOKE_SECONDS)
 
 # callrec-lambda.zip: the `bootstrap` of a provided.al2023 custom runtime, with
 # everything but glibc linked in (see deploy/template.yaml).
@@ -60,7 +72,11 @@ lambda-zip: deps
 bench: build
 	$(BUILD_DIR)/bench/control_api_bench
 
-SOURCES = $(shell find src tests bench -name '*.cpp' -o -name '*.hpp')
+# SIPREC setup rate and concurrent calls with zero loss, against SIPp (~6 minutes).
+bench-siprec: build
+	python3 bench/siprec/siprec_bench.py --build-dir $(BUILD_DIR)
+
+SOURCES = $(shell find src tests bench fuzz -name '*.cpp' -o -name '*.hpp')
 
 format:
 	clang-format -i $(SOURCES)

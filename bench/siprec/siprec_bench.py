@@ -52,13 +52,13 @@ def parse_args():
     p.add_argument("--keep", action="store_true", help="keep the run's data and logs")
     a = p.parse_args()
     quick = a.quick
-    a.rates = [float(r) for r in (a.rates or ("2000" if quick else "500,1000,2000,4000")
+    a.rates = [float(r) for r in (a.rates or ("2000" if quick else "1000,2000,4000,8000")
                                   ).split(",")]
     a.step_seconds = a.step_seconds or (3.0 if quick else 5.0)
     a.drain_seconds = a.drain_seconds if a.drain_seconds is not None else (3.0 if quick else 6.0)
     a.callgen_rate = a.callgen_rate or 1000.0
     a.callgen_seconds = 1.5 if quick else 3.0
-    a.counts = [int(n) for n in (a.counts or ("100" if quick else "50,100,200,400")).split(",")]
+    a.counts = [int(n) for n in (a.counts or ("100" if quick else "100,200,400,800,1200")).split(",")]
     a.duration = a.duration or (6.0 if quick else 12.0)
     a.rtp_range = tuple(int(x) for x in a.rtp_ports.split("-"))
     a.part2_server_share = {}

@@ -139,28 +139,56 @@ void Recorder::Receive(const std::shared_ptr<Call>& call, Side side) {
       asio::buffer(call->buffers[s]), call->senders[s],
       [this, call, side, s](const boost::system::error_code& ec, std::size_t bytes) {
         if (ec == asio::error::operation_aborted || !call->sockets[s].is_open()) return;
-        if (!ec) {
-          const auto arrival = RecordingSession::Clock::now();
-          const std::span<const std::uint8_t> datagram(call->buffers[s].data(), bytes);
-          auto packet = ParseRtp(datagram);
-          std::shared_ptr<RecordingSession> session;
-          {
-            std::lock_guard lock(call->mutex);
-            session = call->session;
-          }
-          if (!packet) {
-            if (!IsRtcp(datagram)) invalid_packets_.fetch_add(1, std::memory_order_relaxed);
-          } else {
-            if (side == Side::kAgent && !call->agent_heard.exchange(true) && on_agent_media_) {
-              on_agent_media_(call->id);
-            }
-            if (session) session->OnPacket(side, *packet, arrival);
-          }
-          // The datagram buffer is reused for the next packet: nothing of a
-          // gated packet outlives this handler.
-        }
+        // The datagram buffer is reused for the next packet: nothing of a
+        // gated packet outlives this handler.
+        if (!ec) OnDatagram(*call, side, std::span(call->buffers[s].data(), bytes));
         Receive(call, side);
       });
+}
+
+void Recorder::OnDatagram(Call& call, Side side, std::span<const std::uint8_t> datagram) {
+  const auto arrival = RecordingSession::Clock::now();
+  auto packet = ParseRtp(datagram);
+  if (!packet) {
+    if (!IsRtcp(datagram)) invalid_packets_.fetch_add(1, std::memory_order_relaxed);
+    return;
+  }
+  if (side == Side::kAgent && !call.agent_heard.exchange(true) && on_agent_media_) {
+    on_agent_media_(call.id);
+  }
+  std::shared_ptr<RecordingSession> session;
+  {
+    std::lock_guard lock(call.mutex);
+    session = call.session;
+  }
+  if (session) session->OnPacket(side, *packet, arrival);
+}
+
+void Recorder::Drain(const std::string& contact_id, std::function<void()> then) {
+  {
+    std::lock_guard lock(mutex_);
+    if (shut_down_) return then();
+  }
+  asio::post(io_, [this, contact_id, then = std::move(then)] {
+    // Bounded, so a sender that never stops cannot hold the contact open.
+    constexpr int kMaxDrained = 4096;
+    if (const std::shared_ptr<Call> call = FindCall(contact_id)) {
+      // Not the call's buffers: a read the reactor completed may sit in them.
+      std::array<std::uint8_t, kDatagramBytes> buffer;
+      for (Side side : {Side::kCustomer, Side::kAgent}) {
+        udp::socket& socket = call->sockets[static_cast<int>(side)];
+        if (!socket.is_open()) continue;
+        boost::system::error_code ec;
+        socket.non_blocking(true, ec);
+        udp::endpoint sender;
+        for (int n = 0; n < kMaxDrained && !ec; ++n) {
+          const std::size_t bytes = socket.receive_from(asio::buffer(buffer), sender, 0, ec);
+          if (!ec) OnDatagram(*call, side, std::span(buffer.data(), bytes));
+        }
+      }
+    }
+    then();
+  });
 }
 
 std::shared_ptr<Recorder::Call> Recorder::FindCall(const std::string& contact_id) const {

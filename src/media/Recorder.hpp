@@ -10,6 +10,7 @@
 #include <mutex>
 #include <optional>
 #include <set>
+#include <span>
 #include <string>
 
 #include "control/ContactService.hpp"
@@ -68,6 +69,12 @@ class Recorder final : public control::RecordingListener {
                                                 std::optional<bool> skip_paused,
                                                 bool agent_joins_by_media = true);
   std::optional<RecordingView> View(const std::string& contact_id) const;
+  // Reads, on the media thread, every datagram already waiting in the
+  // contact's sockets (as if it had been read on arrival), then calls `then`
+  // there. A SIPREC BYE ends the contact through this: the client's last
+  // packets, sent before its BYE, are recorded even when the media thread is
+  // behind the SIP thread.
+  void Drain(const std::string& contact_id, std::function<void()> then);
 
   void OnDecided(const core::Contact& contact) override;
   void OnSettled(const core::Contact& contact) override;
@@ -87,6 +94,7 @@ class Recorder final : public control::RecordingListener {
   struct Call;
   std::shared_ptr<Call> FindCall(const std::string& contact_id) const;
   void Receive(const std::shared_ptr<Call>& call, Side side);
+  void OnDatagram(Call& call, Side side, std::span<const std::uint8_t> datagram);
   void StartRecording(Call& call, const core::Contact& contact);
   void FinishRecording(Call& call, bool interrupted);
   void WriteProgress(Call& call);

@@ -203,7 +203,7 @@ void SiprecServer::OnSipEvent(nua_event_t event, int, const char*, nua_handle_t*
       }
       break;
     case nua_i_bye:
-      if (call != nullptr) EndContact(*call, "bye");
+      if (call != nullptr) EndContact(*call, "bye", /*drain_media=*/true);
       break;
     case nua_i_cancel:
       if (call != nullptr) {
@@ -485,12 +485,16 @@ void SiprecServer::Refuse(nua_handle_t* nh, int status, const std::string& reaso
   }
 }
 
-void SiprecServer::EndContact(SiprecCall& call, const char* why) {
+void SiprecServer::EndContact(SiprecCall& call, const char* why, bool drain_media) {
   if (!call.created || call.ended) return;
   call.ended = true;
   log::Info("sip.session.ended", {{"contact", call.contact_id}, {"why", why}});
-  contacts_.End(call.contact_id, kRecordingClient,
-                [](core::Result<core::Contact, control::ControlError>) {});
+  auto end = [this, id = call.contact_id] {
+    contacts_.End(id, kRecordingClient, [](core::Result<core::Contact, control::ControlError>) {});
+  };
+  // After a BYE, what the client sent before it is recorded first.
+  if (drain_media) return recorder_.Drain(call.contact_id, std::move(end));
+  end();
 }
 
 void SiprecServer::Forget(nua_handle_t* nh) {

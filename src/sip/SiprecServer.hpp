@@ -62,7 +62,7 @@ class SiprecServer final : public SipUserAgent::Listener {
   void ContinueInvite(const std::shared_ptr<SiprecCall>& call, core::Contact contact);
   void Answer(SiprecCall& call, bool to_current_request = false);
   void Refuse(nua_handle_t* nh, int status, const std::string& reason, const std::string& warning);
-  void EndContact(SiprecCall& call, const char* why);
+  void EndContact(SiprecCall& call, const char* why, bool drain_media = false);
   void Forget(nua_handle_t* nh);
   bool ContactIdFree(const std::string& contact_id) const;
 

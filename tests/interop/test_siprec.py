@@ -4,6 +4,7 @@ broken ones. The well-behaved peers (SIPp, callrec-callgen) have their own
 test files; this one checks what the server accepts, refuses and answers.
 """
 
+import json
 import os
 import re
 import socket
@@ -346,6 +347,51 @@ class MediaMappingTest(SiprecCase):
         self.assertTrue(audio.tone_spans(agent, 1400), "agent tone on the right channel")
         self.assertLess(audio.max_tone_amplitude(customer, 1400), 300, "no agent tone on the left")
         self.assertLess(audio.max_tone_amplitude(agent, 600), 300, "no customer tone on the right")
+        sock.close()
+
+
+class LastPacketsBeforeByeTest(SiprecCase):
+    """A client's packets sent before its BYE are recorded, even when they
+    still wait in the server's sockets when the BYE arrives (the media thread
+    behind the SIP thread): the server reads them before ending the contact."""
+    rtp_ports = rtp_range(560, 40)
+    extra = ("--auto-record", "ALL")
+
+    def test_burst_then_bye_loses_nothing(self):
+        per_stream = 150
+        payloads = [rtp.encode(rtp.tone_packet(800, i), "PCMU") for i in range(per_stream)]
+        sock = rtp.udp_socket()
+        for attempt in range(4):
+            contact_id = "burst-%d" % attempt
+            sdp = sipclient.siprec_sdp([("1", 20000, "sendonly"), ("2", 20002, "sendonly")])
+            meta = sipclient.siprec_metadata("sess-burst-%d" % attempt, "grp-burst", [
+                (CUSTOMER[0], CUSTOMER[1], CUSTOMER[2], ["1"]),
+                (AGENT[0], AGENT[1], AGENT[2], ["2"])])
+            body, content_type = sipclient.multipart(sdp, meta)
+            c = self.client()
+            response = c.invite(body, content_type, extra_headers=(
+                "Require: siprec", "X-Contact-Id: " + contact_id))
+            ports, _, _ = sipclient.answered_ports(response.body)
+            # Interleaved, as fast as Python sends, and the BYE right after.
+            for i in range(per_stream):
+                for label, ssrc in (("1", 0x2001), ("2", 0x2002)):
+                    sock.sendto(rtp.rtp_packet(0, 100 + i, 1000 + 160 * i, ssrc + attempt,
+                                               payloads[i]), ("127.0.0.1", ports[label]))
+            self.assertEqual(c.bye().status, 200)
+            self.wait_state(contact_id, "ENDED")
+            meta_path = self.server.get_contact(contact_id)["Recording"]["Path"][:-4] + ".json"
+            deadline = time.monotonic() + 10
+            meta = {}
+            while not meta.get("Complete") and time.monotonic() < deadline:
+                time.sleep(0.05)
+                try:
+                    with open(meta_path) as f:
+                        meta = json.load(f)
+                except (OSError, ValueError):
+                    pass
+            counters = meta.get("Counters", {})
+            self.assertEqual(counters.get("Gated"), 0, meta)
+            self.assertEqual(counters["Packets"], 2 * per_stream, counters)
         sock.close()
 
 

@@ -15,6 +15,7 @@ packages=(
   libxml2-dev                              # SIPREC rs-metadata (RFC 7865) XML
   libgtest-dev libgmock-dev                # unit tests
   clang-format
+  clang libclang-rt-14-dev                 # libFuzzer, ASan, UBSan: make fuzz, make fuzz-smoke
   sip-tester                               # SIPp: the SIPREC interop peer
   chromium                                 # the workspace's end-to-end tests (tests/e2e)
   espeak-ng                                # make run's demo call: the dialogue's voices

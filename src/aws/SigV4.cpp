@@ -139,6 +139,9 @@ std::optional<std::chrono::system_clock::time_point> ParseAmzDate(std::string_vi
   auto y = number(0, 4), mo = number(4, 2), d = number(6, 2);
   auto h = number(9, 2), mi = number(11, 2), s = number(13, 2);
   if (!y || !mo || !d || !h || !mi || !s) return std::nullopt;
+  // system_clock counts nanoseconds in 64 bits (years 1678 to 2262): a date
+  // outside is malformed, not a time to overflow (found by fuzz/http_request).
+  if (*y < 1970 || *y > 2200) return std::nullopt;
   std::chrono::year_month_day ymd{std::chrono::year{*y}, std::chrono::month(*mo),
                                   std::chrono::day(*d)};
   if (!ymd.ok() || *h > 23 || *mi > 59 || *s > 60) return std::nullopt;

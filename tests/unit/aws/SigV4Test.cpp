@@ -155,6 +155,20 @@ TEST_F(SignedRequest, MissingOrMalformedAuthorization) {
   EXPECT_EQ(incomplete.error().status, 403);
 }
 
+TEST_F(SignedRequest, DateOutsideTheClocksRangeIsMalformed) {
+  for (const std::string date : {"10120304", "00000101", "99991231"}) {
+    SignableRequest request = Signed();
+    for (auto& [name, value] : request.headers) {
+      if (name == "X-Amz-Date") value = date + "T120000Z";
+      if (name == "Authorization") value.replace(value.find("/2026") + 1, 8, date);
+    }
+    auto verified = verifier_.Verify(request, body_, now_);
+    ASSERT_FALSE(verified.ok()) << date;
+    EXPECT_EQ(verified.error().type, "IncompleteSignatureException") << date;
+    EXPECT_NE(verified.error().message.find("YYYYMMDDTHHMMSSZ"), std::string::npos) << date;
+  }
+}
+
 TEST_F(SignedRequest, UnsignedHostOrDateIsRefused) {
   SignableRequest request = Signed();
   for (auto& [name, value] : request.headers) {

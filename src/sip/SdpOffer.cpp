@@ -81,6 +81,12 @@ std::optional<std::string> CheckMediaLines(std::string_view sdp) {
     pos = end + 1;
     const std::size_t first = line.find_first_not_of(" \t");
     if (first == std::string_view::npos || !line.substr(first).starts_with("m=")) continue;
+    // RFC 4566 separates the fields with SP only; sofia-sip also allocates
+    // without end on tabs after a non-RTP protocol ("m=audio 1 udp\t\t", found
+    // by fuzz/sdp_offer).
+    if (line.find('\t', first) != std::string_view::npos) {
+      return "SDP m-line not valid: '" + std::string(line.substr(0, 80)) + "'";
+    }
     std::vector<std::string_view> fields;
     std::string_view rest = line.substr(first + 2);
     while (!rest.empty()) {

@@ -187,7 +187,9 @@ void Recorder::Drain(const std::string& contact_id, std::function<void()> then) 
         }
       }
     }
-    then();
+    // Posted, not called: a datagram the reactor had already read into the
+    // call's buffer has its handler queued; it runs before the contact ends.
+    asio::post(io_, std::move(then));
   });
 }
 

@@ -262,13 +262,20 @@ void V1Api::GetContact(const Caller& caller, const std::string& contact_id, Resp
 void V1Api::Health(Respond respond) {
   const store::StoreStats stats = store_.Stats();
   const std::string storage_error = recorder_.storage_error();
-  const bool healthy = stats.last_error.empty() && storage_error.empty();
+  // Degraded while writes fail now (disk full, read-only); ok again once they
+  // succeed. LastError keeps the last failure either way.
+  const bool recordings_failing = recorder_.storage_failing();
+  const bool healthy = !stats.failing && !recordings_failing;
   json::object body{
       {"Status", healthy ? "ok" : "degraded"},
-      {"Store",
-       json::object{
-           {"Commits", stats.commits}, {"Queued", stats.queued}, {"LastError", stats.last_error}}},
-      {"Recordings", json::object{{"LastError", storage_error},
+      {"Store", json::object{{"Commits", stats.commits},
+                             {"Queued", stats.queued},
+                             {"Failing", stats.failing},
+                             {"WriteFailures", stats.failures},
+                             {"LastError", stats.last_error}}},
+      {"Recordings", json::object{{"Failing", recordings_failing},
+                                  {"WriteErrors", recorder_.storage_write_errors()},
+                                  {"LastError", storage_error},
                                   {"DroppedFrames", recorder_.storage_dropped_frames()},
                                   {"FreeRtpPorts", recorder_.free_ports()}}}};
   respond(JsonResponse(healthy ? http::status::ok : http::status::service_unavailable,
@@ -300,6 +307,16 @@ void V1Api::RenderMetrics(Respond respond) {
   text += "# TYPE callrec_recording_dropped_frames_total counter\n";
   text += "callrec_recording_dropped_frames_total " +
           std::to_string(recorder_.storage_dropped_frames()) + "\n";
+  text += "# HELP callrec_storage_failing 1 while writes fail now (disk full, read-only).\n";
+  text += "# TYPE callrec_storage_failing gauge\n";
+  text +=
+      "callrec_storage_failing{store=\"state\"} " + std::to_string(stats.failing ? 1 : 0) + "\n";
+  text += "callrec_storage_failing{store=\"recordings\"} " +
+          std::to_string(recorder_.storage_failing() ? 1 : 0) + "\n";
+  text += "# HELP callrec_recording_write_errors_total Failed writes of recording files.\n";
+  text += "# TYPE callrec_recording_write_errors_total counter\n";
+  text += "callrec_recording_write_errors_total " +
+          std::to_string(recorder_.storage_write_errors()) + "\n";
   text += "# HELP callrec_rtp_free_ports Free RTP ports (two per contact).\n";
   text += "# TYPE callrec_rtp_free_ports gauge\n";
   text += "callrec_rtp_free_ports " + std::to_string(recorder_.free_ports()) + "\n";

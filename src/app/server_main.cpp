@@ -24,6 +24,7 @@
 #include "aws/SigV4.hpp"
 #include "config/Credentials.hpp"
 #include "config/ServerConfig.hpp"
+#include "control/AfterRestart.hpp"
 #include "control/ContactService.hpp"
 #include "flow/Flow.hpp"
 #include "log/Log.hpp"
@@ -127,6 +128,18 @@ int Run(const config::ServerConfig& config) {
                             config.pause_behavior == config::PauseBehavior::kSkip,
                             config.data_dir / "recordings"},
       [&contacts](const std::string& id) { return contacts.AuditTrail(id); }, NowMs);
+  // Contacts whose media died with the previous process end now, durably, before
+  // their files are repaired, so the repaired metadata's trail says why.
+  control::RestartOutcome restarted;
+  {
+    auto work = boost::asio::make_work_guard(io);
+    restarted = control::SettleAfterRestart(contacts, [&io] { io.run_one(); });
+  }
+  io.restart();  // the guard's end left it stopped
+  if (!restarted.ended.empty() || !restarted.failed.empty()) {
+    log::Warn("contacts.ended_at_restart",
+              {{"count", restarted.ended.size()}, {"failed", restarted.failed.size()}});
+  }
   if (const std::size_t repaired = recorder.RepairUnfinished()) {
     log::Warn("recordings.repaired", {{"count", repaired}});
   }
@@ -134,6 +147,13 @@ int Run(const config::ServerConfig& config) {
   recorder.OnAgentMedia([&contacts](const std::string& id) {
     contacts.AgentJoined(id, "media", [](const std::optional<control::ControlError>&) {});
   });
+  for (const core::Contact& contact : restarted.awaiting_media) {
+    // New RTP ports for contacts still waiting to record; the old ones are gone.
+    if (auto attached = recorder.Attach(contact, std::nullopt); !attached) {
+      log::Warn("media.attach_failed",
+                {{"contact", contact.contact_id}, {"error", attached.error().message}});
+    }
+  }
   auto media_guard = boost::asio::make_work_guard(media_io);
   std::thread media_thread([&media_io] { media_io.run(); });
   // If start-up fails past this point (a port in use), the media thread is

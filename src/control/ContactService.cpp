@@ -198,7 +198,7 @@ void ContactService::Create(const CreateRequest& request, ContactReply reply) {
 }
 
 void ContactService::End(const std::string& contact_id, const std::string& principal,
-                         ContactReply reply) {
+                         ContactReply reply, const std::string& reason) {
   std::unique_lock lock(mutex_);
   auto it = contacts_.find(contact_id);
   if (it == contacts_.end()) {
@@ -224,7 +224,8 @@ void ContactService::End(const std::string& contact_id, const std::string& princ
       "END",
       principal,
       transition.changed ? "OK" : "UNCHANGED",
-      "ENDED recording=" + std::string(core::ToString(contact.recording.final_state))};
+      "ENDED recording=" + std::string(core::ToString(contact.recording.final_state)) +
+          (reason.empty() ? std::string() : " (" + reason + ")")};
   core::Contact copy = contact;
   if (!Persist(std::move(write), std::move(before),
                [reply, copy](bool ok, const std::string& error) {

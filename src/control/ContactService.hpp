@@ -69,7 +69,9 @@ class ContactService {
   // The four Connect operations. Every outcome, refusals included, is audited.
   void Apply(const OperationRequest& request, Reply reply);
   void Create(const CreateRequest& request, ContactReply reply);
-  void End(const std::string& contact_id, const std::string& principal, ContactReply reply);
+  // `reason`, when given, is added to the audit line's detail (e.g. "server restart").
+  void End(const std::string& contact_id, const std::string& principal, ContactReply reply,
+           const std::string& reason = {});
   // The agent joined: a waiting START begins recording. A non-empty `agent_id`
   // also names the agent (SIPREC metadata naming who joined, or a transfer).
   void AgentJoined(const std::string& contact_id, const std::string& principal, Reply reply,

@@ -88,6 +88,8 @@ class Recorder final : public control::RecordingListener {
   std::uint64_t invalid_packets() const { return invalid_packets_.load(); }
   std::uint64_t storage_dropped_frames() const { return writer_.dropped_frames(); }
   std::string storage_error() const { return writer_.last_error(); }
+  bool storage_failing() const { return writer_.failing(); }
+  std::uint64_t storage_write_errors() const { return writer_.write_errors(); }
   std::size_t free_ports() const;
 
  private:

@@ -1,5 +1,7 @@
 #include "media/RecordingWriter.hpp"
 
+#include <algorithm>
+
 namespace callrec::media {
 
 RecordingWriter::RecordingWriter(std::size_t max_queued_samples)
@@ -66,6 +68,57 @@ std::string RecordingWriter::last_error() const {
   return last_error_;
 }
 
+std::uint64_t RecordingWriter::write_errors() const {
+  std::lock_guard lock(mutex_);
+  return write_errors_;
+}
+
+bool RecordingWriter::failing() const {
+  std::lock_guard lock(mutex_);
+  return failing_;
+}
+
+std::span<const std::int16_t> RecordingWriter::Zeros(std::uint64_t frames) {
+  if (zeros_.size() < frames * 2) zeros_.assign(frames * 2, 0);
+  return {zeros_.data(), frames * 2};
+}
+
+void RecordingWriter::NoteWrite(OpenFile& file, bool ok) {
+  if (!ok) file.error = file.writer->last_error();
+  std::lock_guard lock(mutex_);
+  if (!ok) {
+    write_errors_ += 1;
+    last_error_ = file.path.string() + ": " + file.error;
+  }
+  failing_ = !ok;
+}
+
+void RecordingWriter::WriteAudio(OpenFile& file, std::span<const std::int16_t> interleaved) {
+  const std::uint64_t frames = interleaved.size() / 2;
+  if (!file.writer) {
+    file.dropped_frames += frames;  // never opened: the error is already recorded
+    std::lock_guard lock(mutex_);
+    dropped_frames_ += frames;
+    return;
+  }
+  // At most a second of silence per write, so a long outage needs no large buffer.
+  constexpr std::uint64_t kSilenceChunk = 8000;
+  bool ok = true;
+  while (ok && file.owed_frames > 0) {
+    const std::uint64_t n = std::min(file.owed_frames, kSilenceChunk);
+    ok = file.writer->Append(Zeros(n));
+    if (ok) file.owed_frames -= n;
+  }
+  if (ok) ok = file.writer->Append(interleaved);
+  if (!ok) {
+    file.owed_frames += frames;
+    file.dropped_frames += frames;
+    std::lock_guard lock(mutex_);
+    dropped_frames_ += frames;
+  }
+  NoteWrite(file, ok);
+}
+
 void RecordingWriter::Run() {
   for (;;) {
     std::deque<std::pair<std::string, Job>> batch;
@@ -98,6 +151,8 @@ void RecordingWriter::Execute(const std::string& id, Job& job) {
     file.error = error;
     std::lock_guard lock(mutex_);
     last_error_ = file.path.string() + ": " + error;
+    write_errors_ += 1;
+    failing_ = true;
   };
   if (auto* task = std::get_if<TaskJob>(&job)) {
     task->task();
@@ -120,18 +175,16 @@ void RecordingWriter::Execute(const std::string& id, Job& job) {
   if (it == files_.end()) return;
   OpenFile& file = it->second;
   if (auto* append = std::get_if<AppendJob>(&job)) {
-    if (file.writer && !file.writer->Append(append->samples)) {
-      record_error(file, file.writer->last_error());
-    }
+    WriteAudio(file, append->samples);
   } else if (auto* gap = std::get_if<GapJob>(&job)) {
     if (gap->dropped) file.dropped_frames += gap->frames;
     if (file.writer) {
-      if (zeros_.size() < gap->frames * 2) zeros_.assign(gap->frames * 2, 0);
-      const std::span<const std::int16_t> silence(zeros_.data(), gap->frames * 2);
-      if (!file.writer->Append(silence)) record_error(file, file.writer->last_error());
+      // Owed like any silence: written now, or once the disk takes writes again.
+      file.owed_frames += gap->frames;
+      WriteAudio(file, {});
     }
   } else if (std::holds_alternative<SyncJob>(job)) {
-    if (file.writer && !file.writer->SyncHeader()) record_error(file, file.writer->last_error());
+    if (file.writer) NoteWrite(file, file.writer->SyncHeader());
   } else if (auto* close = std::get_if<CloseJob>(&job)) {
     std::uint64_t frames = 0;
     if (file.writer) {

@@ -8,6 +8,7 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <string>
 #include <thread>
 #include <variant>
@@ -51,6 +52,10 @@ class RecordingWriter {
 
   std::uint64_t dropped_frames() const;
   std::string last_error() const;
+  // Writes that failed (ENOSPC, EROFS, EIO), and whether the last write failed:
+  // storage is failing now. A write that succeeds after failures clears it.
+  std::uint64_t write_errors() const;
+  bool failing() const;
   // Writes everything queued, then stops the thread. Idempotent.
   void Stop();
 
@@ -85,14 +90,24 @@ class RecordingWriter {
   std::size_t queued_samples_ = 0;  // in the AppendJobs of queue_ and of the batch being written
   bool stopping_ = false;
   std::uint64_t dropped_frames_ = 0;
+  std::uint64_t write_errors_ = 0;
+  bool failing_ = false;
   std::string last_error_;
   // Owned by the writer thread only.
   struct OpenFile {
     std::filesystem::path path;
     std::optional<WavWriter> writer;
     std::uint64_t dropped_frames = 0;
+    // Audio lost to failed writes, written as silence before the next audio
+    // once writes succeed again, so what follows keeps its place in time.
+    std::uint64_t owed_frames = 0;
     std::string error;
   };
+  // Appends to the file, after the silence it owes; counts what is lost if the
+  // disk refuses it. Writer thread only.
+  void WriteAudio(OpenFile& file, std::span<const std::int16_t> interleaved);
+  std::span<const std::int16_t> Zeros(std::uint64_t frames);
+  void NoteWrite(OpenFile& file, bool ok);
   std::vector<std::int16_t> zeros_;  // writer thread only
   std::map<std::string, OpenFile> files_;
   std::thread thread_;

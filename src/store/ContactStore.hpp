@@ -24,6 +24,9 @@ struct StoreStats {
   std::uint64_t queued = 0;
   double commit_seconds_total = 0;
   std::string last_error;
+  // The last commit failed (disk full, read-only, locked): the store is failing
+  // now. Cleared by the next commit that succeeds; last_error stays for the record.
+  bool failing = false;
 };
 
 // Where contacts, states and audit trails live (SQLite now, PostgreSQL later).

@@ -37,6 +37,42 @@ constexpr const char* kSelectTrail = R"sql(
     FROM audit AS a JOIN trail AS t ON a.seq = t.prev_seq WHERE a.contact_id = ?1)
   SELECT at_ms, operation, principal, result, detail FROM trail ORDER BY seq)sql";
 
+// PRAGMA quick_check answers rows ("ok", or what is wrong) rather than an error.
+void CheckIntegrity(sqlite3* db, const std::string& where) {
+  sqlite3_stmt* statement = nullptr;
+  std::string problem;
+  if (sqlite3_prepare_v2(db, "PRAGMA quick_check(5)", -1, &statement, nullptr) != SQLITE_OK) {
+    problem = sqlite3_errmsg(db);
+  } else {
+    int rc;
+    while ((rc = sqlite3_step(statement)) == SQLITE_ROW) {
+      const std::string row = ColumnText(statement, 0);
+      if (row != "ok") problem += (problem.empty() ? "" : "; ") + row;
+    }
+    if (rc != SQLITE_DONE && problem.empty()) problem = sqlite3_errmsg(db);
+  }
+  sqlite3_finalize(statement);
+  if (!problem.empty()) {
+    throw std::runtime_error(where + " failed its integrity check (" + problem +
+                             "); refusing to start: the file is left as it is, restore it from a "
+                             "backup or move it aside");
+  }
+}
+
+void CheckWritable(sqlite3* db, const std::string& where) {
+  char* error = nullptr;
+  const int rc = sqlite3_exec(db, "BEGIN IMMEDIATE; ROLLBACK;", nullptr, nullptr, &error);
+  if (rc == SQLITE_OK) return;
+  std::string message = error ? error : sqlite3_errmsg(db);
+  sqlite3_free(error);
+  sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr);
+  if ((rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED) {
+    throw std::runtime_error(where + " is locked by another process (" + message +
+                             "); refusing to start: nothing was changed");
+  }
+  throw std::runtime_error(where + " cannot be written (" + message + ")");
+}
+
 }  // namespace
 
 SqliteContactStore::SqliteContactStore(const std::filesystem::path& path, Dispatch dispatch)
@@ -45,7 +81,10 @@ SqliteContactStore::SqliteContactStore(const std::filesystem::path& path, Dispat
   try {
     writer_ = Open(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
     // A corrupt or foreign file shows here, before anything is written to it.
-    Exec(writer_, "PRAGMA quick_check;", where + " failed its integrity check");
+    CheckIntegrity(writer_, where);
+    // Another process (a backup, an sqlite3 shell) holding the write lock would
+    // make every commit fail after the busy timeout: refuse to start instead.
+    CheckWritable(writer_, where);
     Exec(writer_, "PRAGMA journal_mode=WAL;", "cannot switch " + where + " to WAL");
     Exec(writer_, "PRAGMA synchronous=FULL;", "cannot make " + where + " durable");
     PrepareSchema(writer_, where);
@@ -258,6 +297,7 @@ void SqliteContactStore::WriterLoop() {
         stats_.failures += batch.size();
         stats_.last_error = error;
       }
+      stats_.failing = !error.empty();
     }
     for (Pending& pending : batch) {
       if (!pending.done) continue;

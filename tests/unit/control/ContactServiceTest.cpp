@@ -2,8 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <future>
+#include <thread>
 
+#include "control/AfterRestart.hpp"
 #include "store/SqliteContactStore.hpp"
 
 namespace callrec::control {
@@ -178,6 +181,54 @@ TEST_F(ContactServiceTest, AFailedWriteIsNotAcknowledgedAndUndoesItsChange) {
   ASSERT_TRUE(error);
   EXPECT_EQ(error->kind, ControlError::Kind::kInternal);
   EXPECT_EQ(StateOf("c1"), RecordingState::kNotStarted);
+}
+
+// After a restart no contact claims a recording that cannot receive a packet:
+// begun recordings and SIPREC contacts end (durably, with the reason), contacts
+// still waiting to record stay and are handed back for new ports.
+TEST_F(ContactServiceTest, ARestartEndsWhatItCannotCarryOn) {
+  Create("rec");
+  Apply("rec", Operation::kStart);
+  Create("paused");
+  Apply("paused", Operation::kStart);
+  Apply("paused", Operation::kPause);
+  Create("new");
+  Create("wait", /*agent_joined=*/false);
+  Apply("wait", Operation::kStart);
+  Create("stopped");
+  Apply("stopped", Operation::kStart);
+  Apply("stopped", Operation::kStop);
+  {
+    CreateRequest request{"local", "sip", "", "alice", "PCMU", true, "recording-client"};
+    std::promise<void> done;
+    service_->Create(request, [&](auto) { done.set_value(); });
+    done.get_future().get();
+  }
+  Close();
+  Open();
+  const RestartOutcome outcome = SettleAfterRestart(*service_, [] { std::this_thread::yield(); });
+  std::vector<std::string> ended = outcome.ended;
+  std::sort(ended.begin(), ended.end());
+  EXPECT_EQ(ended, (std::vector<std::string>{"paused", "rec", "sip"}));
+  EXPECT_TRUE(outcome.failed.empty());
+  std::vector<std::string> awaiting;
+  for (const auto& c : outcome.awaiting_media) awaiting.push_back(c.contact_id);
+  std::sort(awaiting.begin(), awaiting.end());
+  EXPECT_EQ(awaiting, (std::vector<std::string>{"new", "wait"}));
+  EXPECT_EQ(StateOf("rec"), RecordingState::kEnded);
+  EXPECT_EQ(service_->Find("paused")->recording.final_state, RecordingState::kPaused);
+  EXPECT_EQ(StateOf("new"), RecordingState::kNotStarted);
+  EXPECT_EQ(StateOf("wait"), RecordingState::kWaitingForAgent);
+  EXPECT_EQ(StateOf("stopped"), RecordingState::kStopped);
+  const auto trail = service_->AuditTrail("paused");
+  EXPECT_EQ(trail.back().operation, "END");
+  EXPECT_EQ(trail.back().principal, "server");
+  EXPECT_EQ(trail.back().detail, "ENDED recording=PAUSED (server restart)");
+  // Durable: a second restart finds them ended and ends nothing more.
+  Close();
+  Open();
+  EXPECT_EQ(StateOf("rec"), RecordingState::kEnded);
+  EXPECT_TRUE(SettleAfterRestart(*service_, [] {}).ended.empty());
 }
 
 }  // namespace

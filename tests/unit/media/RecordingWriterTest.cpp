@@ -1,7 +1,9 @@
 #include "media/RecordingWriter.hpp"
 
 #include <gtest/gtest.h>
+#include <sys/resource.h>
 
+#include <csignal>
 #include <future>
 
 #include "media/WavFile.hpp"
@@ -69,6 +71,53 @@ TEST(RecordingWriter, UnwritableDirectoryIsReportedNotThrown) {
   const auto result = closed.get_future().get();
   EXPECT_FALSE(result.error.empty());
   EXPECT_FALSE(writer.last_error().empty());
+}
+
+// A full disk, made with RLIMIT_FSIZE (writes past it fail with EFBIG once
+// SIGXFSZ is ignored): the failure is visible at once, what was written stays,
+// and when writes succeed again the lost span is silence of the same length,
+// so later audio keeps its place in time.
+TEST(RecordingWriter, AFailedWriteLeavesASilentGapAndRecovers) {
+  const auto wav = TempWav("full.wav");
+  struct rlimit original {};
+  ASSERT_EQ(::getrlimit(RLIMIT_FSIZE, &original), 0);
+  const auto previous = std::signal(SIGXFSZ, SIG_IGN);
+  auto limit = [](rlim_t bytes) {
+    return [bytes] {
+      struct rlimit now {};
+      ::getrlimit(RLIMIT_FSIZE, &now);
+      now.rlim_cur = bytes;
+      ::setrlimit(RLIMIT_FSIZE, &now);
+    };
+  };
+  std::promise<RecordingWriter::FileResult> closed;
+  std::promise<std::pair<bool, std::uint64_t>> while_full;
+  RecordingWriter writer;
+  writer.Open("c1", wav);
+  writer.Append("c1", std::vector<std::int16_t>(320, 1000));  // 160 frames: 44 + 640 bytes
+  writer.Post(limit(44 + 640));                               // the disk is full
+  writer.Append("c1", std::vector<std::int16_t>(320, 2000));  // refused
+  writer.AppendSilence("c1", 40);                             // refused too
+  writer.Post([&] { while_full.set_value({writer.failing(), writer.write_errors()}); });
+  writer.Post(limit(original.rlim_cur));  // space again
+  writer.Append("c1", std::vector<std::int16_t>(320, 9));
+  writer.Close("c1", [&](const RecordingWriter::FileResult& r) { closed.set_value(r); });
+  const auto full = while_full.get_future().get();
+  const auto result = closed.get_future().get();
+  std::signal(SIGXFSZ, previous);
+  EXPECT_TRUE(full.first);
+  EXPECT_GE(full.second, 2u);
+  EXPECT_FALSE(writer.failing());
+  EXPECT_NE(result.error.find("write failed"), std::string::npos) << result.error;
+  EXPECT_EQ(result.dropped_frames, 160u);  // the audio lost; the silence was silence
+  EXPECT_EQ(result.frames, 160u + 160u + 40u + 160u);
+  auto samples = ReadWavSamples(wav);
+  ASSERT_TRUE(samples.ok());
+  ASSERT_EQ(samples->size(), 520u * 2);
+  EXPECT_EQ((*samples)[159 * 2], 1000);
+  EXPECT_EQ((*samples)[160 * 2], 0);
+  EXPECT_EQ((*samples)[359 * 2 + 1], 0);
+  EXPECT_EQ((*samples)[360 * 2], 9);
 }
 
 }  // namespace

@@ -176,6 +176,59 @@ TEST_F(SqliteContactStoreTest, CorruptDatabaseIsRefusedWithAClearMessage) {
   }
 }
 
+// PRAGMA quick_check reports damage as rows, not as an error: a damaged page
+// must still stop the start, and the file must be left as it was.
+TEST_F(SqliteContactStoreTest, DamagedPageIsRefusedAndTheFileLeftAsItWas) {
+  {
+    SqliteContactStore store(dir_ / "callrec.db");
+    for (int i = 0; i < 50; ++i) {
+      const std::string id = "c" + std::to_string(i);
+      ASSERT_TRUE(WriteAndWait(
+          store, {MakeContact(id, core::RecordingState::kRecording), Audit(id, i, "START")}));
+    }
+  }
+  auto read = [this] {
+    std::ifstream in(dir_ / "callrec.db", std::ios::binary);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  };
+  std::string bytes = read();
+  ASSERT_GT(bytes.size(), 3u * 4096u);
+  // Page 2's B-tree header and cell pointers.
+  for (std::size_t i = 4096; i < 4096 + 64; ++i) bytes[i] = static_cast<char>(0xA5 ^ i);
+  {
+    std::ofstream out(dir_ / "callrec.db", std::ios::binary | std::ios::trunc);
+    out << bytes;
+  }
+  try {
+    SqliteContactStore store(dir_ / "callrec.db");
+    FAIL() << "a damaged database was opened";
+  } catch (const std::runtime_error& error) {
+    const std::string message = error.what();
+    EXPECT_NE(message.find((dir_ / "callrec.db").string()), std::string::npos) << message;
+    EXPECT_NE(message.find("integrity"), std::string::npos) << message;
+  }
+  EXPECT_EQ(read(), bytes);
+}
+
+// Another process holding the write lock (a backup, an sqlite3 shell) would make
+// every commit fail after the busy timeout: the start is refused instead.
+TEST_F(SqliteContactStoreTest, DatabaseLockedByAnotherConnectionIsRefused) {
+  { SqliteContactStore create(dir_ / "callrec.db"); }
+  sqlite3* holder = nullptr;
+  ASSERT_EQ(sqlite3_open((dir_ / "callrec.db").c_str(), &holder), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(holder, "BEGIN EXCLUSIVE", nullptr, nullptr, nullptr), SQLITE_OK);
+  try {
+    SqliteContactStore store(dir_ / "callrec.db");
+    ADD_FAILURE() << "a locked database was opened";
+  } catch (const std::runtime_error& error) {
+    EXPECT_NE(std::string(error.what()).find("locked by another process"), std::string::npos)
+        << error.what();
+  }
+  sqlite3_exec(holder, "ROLLBACK", nullptr, nullptr, nullptr);
+  sqlite3_close(holder);
+  SqliteContactStore reopened(dir_ / "callrec.db");
+}
+
 TEST_F(SqliteContactStoreTest, InterleavedTrailsStayApartAndInOrder) {
   {
     SqliteContactStore store(dir_ / "callrec.db");
@@ -248,7 +301,10 @@ TEST_F(SqliteContactStoreTest, FailedCommitLeavesTrailsLinkedToWhatIsDurable) {
   refused.agent_id = "refused";
   EXPECT_FALSE(WriteAndWait(store, {refused, Audit("c1", 2, "PAUSE")}));
   EXPECT_EQ(store.Stats().failures, 1u);
+  EXPECT_TRUE(store.Stats().failing);  // failing now: /healthz says degraded
   ASSERT_TRUE(WriteAndWait(store, {contact, Audit("c1", 3, "PAUSE")}));
+  EXPECT_FALSE(store.Stats().failing);  // a commit that succeeds ends it
+  EXPECT_NE(store.Stats().last_error.find("refused by the test"), std::string::npos);
   ASSERT_TRUE(WriteAndWait(store, {std::nullopt, Audit("c1", 4, "RESUME")}));
   EXPECT_EQ(Operations(store.LoadAuditTrail("c1")), (Ops{"START@1", "PAUSE@3", "RESUME@4"}));
 }

@@ -1,0 +1,564 @@
+"""Fault injection against the real callrec-server: the data directory fills up
+or turns read-only mid-call, the state database is locked or corrupt at start,
+kill -9 under recording load, a restart while calls are up, and memory per
+contact. Loopback only; the small file systems are a tmpfs (full disk) and an
+ext4 image on a loop device (read-only after an error), both mounted by the
+test (root needed: a test that cannot mount is skipped, saying why).
+"""
+
+import hashlib
+import json
+import os
+import re
+import sqlite3
+import subprocess
+import tempfile
+import threading
+import time
+import unittest
+
+import audio
+import rtp
+import sipclient
+from faultfs import ExtImage, Tmpfs, fill
+from harness import SERVER_BIN, ServerProcess, ServerTestCase, metric, parse_metrics
+
+RTP_BASE = int(os.environ.get("CALLREC_TEST_RTP_BASE", "31000"))
+TONE_CUSTOMER = 600
+TONE_AGENT = 1400
+TOL = 0.045  # span edges: a packet, plus the analysis resolution, plus a tick
+
+
+def rtp_range(offset, count):
+    return RTP_BASE + 1300 + offset, RTP_BASE + 1300 + offset + count - 1
+
+
+def addr(text):
+    host, _, port = text.rpartition(":")
+    return host.strip("[]"), int(port)
+
+
+class FaultCase(ServerTestCase):
+    start_server = False
+    rtp_ports = rtp_range(0, 20)
+
+    def setUp(self):
+        if not os.path.exists(SERVER_BIN):
+            self.skipTest("no %s" % SERVER_BIN)
+        super().setUp()
+
+    def server_on(self, mount, extra=(), **kwargs):
+        """A server whose data directory is the mounted file system `mount`; the
+        server is stopped before the file system is unmounted."""
+        server = self.new_server(start=False, extra_args=[
+            "--rtp-ports", "%d-%d" % self.rtp_ports] + list(extra), name="faults", **kwargs)
+        os.makedirs(server.data_dir)
+        try:
+            mount.mount(server.data_dir)
+        except PermissionError as error:
+            self.skipTest(str(error))
+
+        def close_then_unmount():
+            server.close()
+            mount.unmount()
+        self.addCleanup(close_then_unmount)
+        return server
+
+    def health(self, server):
+        reply = server.v1("GET", "/healthz", token=False)
+        return reply.status, reply.json()
+
+    def wait_for(self, what, predicate, timeout=10):
+        deadline = time.monotonic() + timeout
+        while True:
+            value = predicate()
+            if value:
+                return value
+            if time.monotonic() > deadline:
+                self.fail("timed out waiting for %s" % what)
+            time.sleep(0.05)
+
+    def send_call(self, contact, seconds, t0=None):
+        """Both legs of a contact: the customer a 600 Hz tone, the agent 1400 Hz."""
+        packets = int(seconds / rtp.PTIME)
+        t0 = t0 or time.perf_counter() + 0.05
+        legs = [rtp.Leg(addr(contact["Rtp"]["Customer"]), "PCMU", rtp.tone_fn(TONE_CUSTOMER),
+                        packets, name="customer", t0=t0),
+                rtp.Leg(addr(contact["Rtp"]["Agent"]), "PCMU", rtp.tone_fn(TONE_AGENT), packets,
+                        name="agent", t0=t0)]
+        for leg in legs:
+            leg.start()
+        return t0, legs
+
+    def metadata(self, wav_path, timeout=10, want=lambda m: m.get("EndTime") is not None):
+        path = wav_path[:-4] + ".json"
+        last = None
+
+        def read():
+            nonlocal last
+            try:
+                with open(path) as f:
+                    last = json.load(f)
+            except (OSError, ValueError):
+                return None
+            return last if want(last) else None
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if read():
+                return last
+            time.sleep(0.05)
+        self.fail("%s: metadata never as expected; last seen %s" % (path, last))
+
+    def assertToneCovers(self, channel, freq, start, end, what):
+        """One span of `freq` covering [start, end] (within TOL)."""
+        spans = audio.tone_spans(channel, freq)
+        covering = [s for s in spans if s[0] <= start + TOL and s[1] >= end - TOL]
+        self.assertTrue(covering, "%s: %d Hz should cover %.2f-%.2f s; found %s"
+                        % (what, freq, start, end, spans))
+
+
+class DiskFullTest(FaultCase):
+    rtp_ports = rtp_range(0, 20)
+
+    def test_disk_fills_mid_recording(self):
+        fs = Tmpfs(size="8m")
+        server = self.server_on(fs)
+        server.start()
+        self.assertEqual(self.health(server)[0], 200)
+        contact = server.create_contact("full-1")
+        self.assertEqual(server.connect_call("START", "full-1").status, 200)
+        started = time.perf_counter()
+        t0, legs = self.send_call(contact, 9.0, t0=started + 0.05)
+        path = server.get_contact("full-1")["Recording"]["Path"]
+
+        time.sleep(2.5)
+        filled_at = time.perf_counter() - started
+        filler = fill(server.data_dir)
+        # The next tick's write fails: /healthz and /metrics say so at once.
+        self.wait_for("/healthz to degrade", lambda: self.health(server)[0] == 503)
+        status, body = self.health(server)
+        self.assertEqual(body["Status"], "degraded", body)
+        self.assertTrue(body["Recordings"]["Failing"], body)
+        self.assertIn("No space left", body["Recordings"]["LastError"], body)
+        metrics = parse_metrics(server.metrics())
+        self.assertEqual(metric(metrics, "callrec_storage_failing", store="recordings"), 1.0)
+        self.assertGreater(metric(metrics, "callrec_recording_write_errors_total"), 0)
+
+        # The contact goes on: the Connect API answers. A commit that fails is not
+        # acknowledged (5xx naming storage) and changes nothing; one that the disk
+        # still took (SQLite reuses its WAL's space) is acknowledged and holds.
+        reply = server.connect_call("PAUSE", "full-1")
+        if reply.status == 200:
+            self.assertEqual(server.state("full-1"), "PAUSED")
+            self.assertEqual(server.connect_call("RESUME", "full-1").status, 200)
+        else:
+            self.assertAwsError(reply, 500, "InternalServiceException", "could not be stored")
+            self.assertEqual(server.state("full-1"), "RECORDING")
+        # New contacts soon need space the database does not have: refused, never
+        # half-made, and counted.
+        refused = []
+        for i in range(200):
+            reply = server.v1("POST", "/v1/contacts", {
+                "InstanceId": "local", "ContactId": "late-%d" % i, "AgentId": "a"})
+            if reply.status != 201:
+                refused.append((i, reply))
+                break
+        self.assertTrue(refused, "200 contacts created on a full disk")
+        i, reply = refused[0]
+        self.assertEqual(reply.status, 500, repr(reply))
+        self.assertIn("full", reply.text.lower())
+        self.assertEqual(server.v1("GET", "/v1/contacts/late-%d" % i).status, 404)
+        status, body = self.health(server)
+        self.assertTrue(body["Store"]["Failing"], body)
+        self.assertIn("full", body["Store"]["LastError"], body)
+        self.assertGreater(metric(parse_metrics(server.metrics()),
+                                  "callrec_store_write_failures_total"), 0)
+        self.assertEqual(metric(parse_metrics(server.metrics()), "callrec_storage_failing",
+                                store="state"), 1.0)
+
+        time.sleep(1.0)
+        freed_at = time.perf_counter() - started
+        os.unlink(filler)
+        for leg in legs:
+            leg.join(30)
+        time.sleep(0.3)
+        reply = server.v1("POST", "/v1/contacts/full-1/end")
+        self.assertEqual(reply.status, 200, repr(reply))
+        meta = self.metadata(path)
+        self.assertIs(meta["Complete"], False, meta)
+        self.assertIn("No space left", meta.get("StorageError", ""), meta)
+        self.assertGreater(meta["Counters"]["StorageDroppedFrames"], 0, meta)
+        self.assertEqual(audio.header_problems(path), [])
+        wav = audio.read_wav(path)
+        # Written before the fill: intact, at its place.
+        origin = t0 - started  # file offset 0 is START's answer, just before t0
+        self.assertToneCovers(wav.left, TONE_CUSTOMER, 0.2, filled_at - origin - 0.2,
+                              "customer before the fill")
+        self.assertToneCovers(wav.right, TONE_AGENT, 0.2, filled_at - origin - 0.2,
+                              "agent before the fill")
+        # After the space came back, the audio is at its true offset: the lost
+        # span became silence, not a shift.
+        after = freed_at - origin + 0.5
+        self.assertGreater(wav.duration, after + 1.0, "nothing written after space came back")
+        self.assertToneCovers(wav.left, TONE_CUSTOMER, after, wav.duration - 0.5,
+                              "customer after the space came back")
+        lost = [s for s in audio.tone_spans(wav.left, TONE_CUSTOMER)
+                if s[0] > filled_at - origin and s[1] < freed_at - origin]
+        self.assertEqual(lost, [], "audio in the span the disk refused")
+        self.assertTrue(audio.is_silent(wav.left, filled_at - origin + 0.3,
+                                        freed_at - origin - 0.1),
+                        "the refused span is silence")
+
+        # Writes work again: healthy, and a new recording is complete.
+        self.wait_for("/healthz to recover", lambda: self.health(server)[0] == 200)
+        contact = server.create_contact("after-full")
+        self.assertEqual(server.connect_call("START", "after-full").status, 200)
+        _, legs = self.send_call(contact, 1.0)
+        for leg in legs:
+            leg.join(30)
+        time.sleep(0.3)
+        self.assertEqual(server.v1("POST", "/v1/contacts/after-full/end").status, 200)
+        meta = self.metadata(server.get_contact("after-full")["Recording"]["Path"])
+        self.assertIs(meta["Complete"], True, meta)
+        self.assertEqual(self.health(server)[0], 200)
+        self.assertEqual(metric(parse_metrics(server.metrics()), "callrec_storage_failing",
+                                store="state"), 0.0)
+
+
+class ReadOnlyTest(FaultCase):
+    rtp_ports = rtp_range(20, 20)
+
+    def test_data_dir_turns_read_only(self):
+        fs = ExtImage(size_mb=32)
+        server = self.server_on(fs)
+        server.start()
+        contact = server.create_contact("ro-1")
+        self.assertEqual(server.connect_call("START", "ro-1").status, 200)
+        started = time.perf_counter()
+        t0, legs = self.send_call(contact, 4.0, t0=started + 0.05)
+        path = server.get_contact("ro-1")["Recording"]["Path"]
+        time.sleep(2.0)
+        broken_at = time.perf_counter() - started
+        # An I/O error: ext4 (errors=remount-ro) turns the file system read-only
+        # under the open files, as a failing disk does.
+        fs.trigger_error()
+        self.wait_for("/healthz to degrade", lambda: self.health(server)[0] == 503)
+        reply = server.connect_call("PAUSE", "ro-1")
+        self.assertAwsError(reply, 500, "InternalServiceException", "could not be stored")
+        self.assertEqual(server.state("ro-1"), "RECORDING", "a refused PAUSE changed the state")
+        status, body = self.health(server)
+        self.assertTrue(body["Store"]["Failing"] and body["Recordings"]["Failing"], body)
+        self.assertIn("read-only", (body["Store"]["LastError"] + body["Recordings"]["LastError"]
+                                    ).lower(), body)
+        metrics = parse_metrics(server.metrics())
+        self.assertEqual(metric(metrics, "callrec_storage_failing", store="state"), 1.0)
+        self.assertEqual(metric(metrics, "callrec_storage_failing", store="recordings"), 1.0)
+        for leg in legs:
+            leg.join(30)
+        self.assertTrue(server.running, "the server died on a read-only file system")
+
+        # ext4 will not take writes again before an fsck: recovery is a restart.
+        self.assertEqual(server.stop(), 0, "SIGTERM on a read-only data dir")
+        fs.repair_and_remount()
+        server.start()
+        restarted = server.get_contact("ro-1")
+        self.assertEqual(restarted["State"], "ENDED")
+        self.assertEqual(restarted["RecordingState"], "RECORDING")
+        self.assertEqual(restarted["AuditTrail"][-1]["Principal"], "server")
+        meta = self.metadata(path, want=lambda m: m.get("Repaired") is True)
+        self.assertIs(meta["Complete"], False)
+        wav = audio.read_wav(path)
+        origin = t0 - started
+        # Synced once a second: what was on disk a second before the error is kept.
+        self.assertToneCovers(wav.left, TONE_CUSTOMER, 0.2, broken_at - origin - 1.1,
+                              "customer before the error")
+
+
+class StartupTest(FaultCase):
+    """A locked or corrupt state database stops the start with a message naming
+    the file, and the file is left exactly as it was."""
+
+    def prepared(self):
+        server = self.new_server(start=False, name="faults-db")
+        server.start()
+        server.create_contact("kept-1")
+        self.assertEqual(server.connect_call("START", "kept-1").status, 200)
+        self.assertEqual(server.stop(), 0)
+        return server, os.path.join(server.data_dir, "callrec.db")
+
+    def start_fails(self, server, needle):
+        with self.assertRaises(RuntimeError) as raised:
+            server.start(timeout=20)
+        self.assertNotEqual(server.proc.returncode, 0)
+        err = server.stderr_text().splitlines()[-1] if server.stderr_text() else ""
+        self.assertIn(os.path.join(server.data_dir, "callrec.db"), err, str(raised.exception))
+        self.assertIn(needle, err)
+        return err
+
+    def digest(self, path):
+        with open(path, "rb") as f:
+            return hashlib.sha256(f.read()).hexdigest()
+
+    def test_locked_database(self):
+        server, db = self.prepared()
+        before = self.digest(db)
+        holder = sqlite3.connect(db, isolation_level=None, timeout=0)
+        holder.execute("BEGIN EXCLUSIVE")
+        try:
+            err = self.start_fails(server, "locked")
+            self.assertIn("nothing was changed", err)
+        finally:
+            holder.execute("ROLLBACK")
+            holder.close()
+        self.assertEqual(self.digest(db), before)
+        server.start()
+        self.assertEqual(server.state("kept-1"), "ENDED", "ended by the restart, not reset")
+        self.assertEqual(server.get_contact("kept-1")["RecordingState"], "RECORDING")
+
+    def test_corrupt_page(self):
+        server, db = self.prepared()
+        with open(db, "r+b") as f:
+            f.seek(4096)  # page 2's B-tree header and cell pointers
+            f.write(bytes((0xA5 ^ i) & 0xFF for i in range(64)))
+        before = self.digest(db)
+        self.start_fails(server, "integrity")
+        self.assertEqual(self.digest(db), before, "the corrupt file was changed")
+        self.assertFalse(os.path.exists(db + "-wal") and os.path.getsize(db + "-wal") > 0)
+
+    def test_not_a_database(self):
+        server, db = self.prepared()
+        with open(db, "r+b") as f:
+            f.write(b"this is not SQLite")
+        before = self.digest(db)
+        self.start_fails(server, "not a database")
+        self.assertEqual(self.digest(db), before)
+
+    def test_data_dir_lock_held_by_another_process(self):
+        server, _ = self.prepared()
+        import fcntl
+        with open(os.path.join(server.data_dir, ".lock"), "a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            with self.assertRaises(RuntimeError):
+                server.start(timeout=10)
+            self.assertIn("in use by another callrec-server", server.stderr_text())
+        server.start()  # the lock is the process's: gone with it
+        self.assertEqual(server.get_contact("kept-1")["RecordingState"], "RECORDING")
+
+
+def answer_bye(client, timeout=10):
+    """Reads the server's BYE on the client's socket and answers 200."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            data = client._read_one(deadline - time.monotonic())
+        except OSError:
+            return
+        first, headers, _ = sipclient.parse_message(data)
+        if first[0] != "BYE":
+            continue
+        keep = [(k, v) for k, v in headers
+                if k.lower() in ("via", "from", "to", "call-id", "cseq")]
+        lines = ["SIP/2.0 200 OK"] + ["%s: %s" % kv for kv in keep] + ["Content-Length: 0"]
+        client._send(("\r\n".join(lines) + "\r\n\r\n").encode())
+        return
+
+
+class RestartWithCallsTest(FaultCase):
+    """Media lives in the process: after a restart no contact claims a recording
+    that cannot receive a packet."""
+    rtp_ports = rtp_range(40, 40)
+
+    def test_kill9_with_calls_up(self):
+        self.restart_with_calls(lambda server, client: server.kill9())
+
+    def test_sigterm_with_calls_up(self):
+        def stop(server, client):
+            # A clean stop BYEs live SIPREC sessions and waits for the answers
+            # (sofia-sip's shutdown: up to Timer F, 32 s, for a client that is
+            # gone), so the client answers as a live one does.
+            answered = threading.Thread(target=answer_bye, args=(client,), daemon=True)
+            answered.start()
+            self.assertEqual(server.stop(), 0)
+            answered.join(5)
+        self.restart_with_calls(stop)
+
+    def restart_with_calls(self, stop):
+        server = self.new_server(start=False, name="faults-restart", extra_args=[
+            "--rtp-ports", "%d-%d" % self.rtp_ports, "--auto-record", "ALL"])
+        server.start()
+        rec = server.create_contact("rs-rec")
+        self.assertEqual(server.connect_call("START", "rs-rec").status, 200)
+        server.create_contact("rs-paused")
+        self.assertEqual(server.connect_call("START", "rs-paused").status, 200)
+        self.assertEqual(server.connect_call("PAUSE", "rs-paused").status, 200)
+        server.create_contact("rs-new")
+        server.create_contact("rs-wait", agent_joined=False)
+        self.assertEqual(server.connect_call("START", "rs-wait").status, 200)
+        server.create_contact("rs-stopped")
+        self.assertEqual(server.connect_call("START", "rs-stopped").status, 200)
+        self.assertEqual(server.connect_call("STOP", "rs-stopped").status, 200)
+        # A SIPREC session, recorded (--auto-record).
+        client = sipclient.SipClient(server.sip_port)
+        self.addCleanup(client.close)
+        sdp = sipclient.siprec_sdp([("1", 20000, "sendonly"), ("2", 20002, "sendonly")])
+        meta = sipclient.siprec_metadata("sess-rs", "grp-rs", [
+            ("customer", "Customer", "sip:+15550100@example.com", ["1"]),
+            ("agent", "Agent", "sip:agent-7@example.com", ["2"])])
+        body, content_type = sipclient.multipart(sdp, meta)
+        answer = client.invite(body, content_type, extra_headers=(
+            "Require: siprec", "X-Contact-Id: rs-sip"))
+        self.assertEqual(answer.status, 200)
+        self.wait_for("rs-sip recording", lambda: server.state("rs-sip") == "RECORDING")
+
+        _, legs = self.send_call(rec, 2.0)
+        for leg in legs:
+            leg.join(30)
+        rec_path = server.get_contact("rs-rec")["Recording"]["Path"]
+        stop(server, client)
+        server.start()
+
+        expect = {"rs-rec": ("ENDED", "RECORDING"), "rs-paused": ("ENDED", "PAUSED"),
+                  "rs-sip": ("ENDED", "RECORDING"), "rs-new": ("NOT_STARTED", "NOT_STARTED"),
+                  "rs-wait": ("WAITING_FOR_AGENT", "WAITING_FOR_AGENT"),
+                  "rs-stopped": ("STOPPED", "STOPPED")}
+        for contact_id, (state, recording) in expect.items():
+            c = server.get_contact(contact_id)
+            self.assertEqual((c["State"], c["RecordingState"]), (state, recording), contact_id)
+        for contact_id in ("rs-rec", "rs-paused"):
+            last = server.get_contact(contact_id)["AuditTrail"][-1]
+            self.assertEqual((last["Operation"], last["Principal"], last["Result"]),
+                             ("END", "server", "OK"), contact_id)
+            self.assertIn("server restart", last["Detail"])
+        self.assertEqual(server.list_contacts(State="RECORDING"), [])
+        self.assertEqual(server.list_contacts(State="PAUSED"), [])
+        # The cut recording is incomplete. After kill -9 it is repaired at start-up,
+        # after the contact ended, so its trail says why; a clean stop closed it
+        # itself ("the server stopped during the call").
+        meta = self.metadata(rec_path, want=lambda m: m.get("Repaired") is True or
+                             m.get("EndTime") is not None)
+        self.assertIs(meta["Complete"], False)
+        if meta.get("Repaired"):
+            self.assertIn("server restart", meta["AuditTrail"][-1]["Detail"])
+        else:
+            self.assertIn("server stopped", meta["StorageError"])
+        wav = audio.read_wav(rec_path)
+        self.assertGreater(wav.duration, 0.9, "audio acknowledged before the stop is lost")
+        self.assertToneCovers(wav.left, TONE_CUSTOMER, 0.3, 0.9, "customer before the stop")
+        # The SIPREC dialog died with the process: the client's BYE is unknown.
+        self.assertEqual(client.bye().status, 481)
+
+        # Contacts that had not recorded yet carry on, on new ports.
+        new = server.get_contact("rs-new")
+        self.assertIn("Rtp", new, new)
+        self.assertEqual(server.connect_call("START", "rs-new").status, 200)
+        _, legs = self.send_call(new, 1.0)
+        for leg in legs:
+            leg.join(30)
+        time.sleep(0.3)
+        self.assertEqual(server.v1("POST", "/v1/contacts/rs-new/end").status, 200)
+        meta = self.metadata(server.get_contact("rs-new")["Recording"]["Path"])
+        self.assertIs(meta["Complete"], True)
+        self.assertGreater(meta["Counters"]["Packets"], 80, meta)
+        wait = server.get_contact("rs-wait")
+        _, legs = self.send_call(wait, 0.5)
+        for leg in legs:
+            leg.join(30)
+        self.wait_for("rs-wait recording", lambda: server.state("rs-wait") == "RECORDING")
+
+
+class KillUnderRecordingLoadTest(FaultCase):
+    """kill -9 with many calls recording: every recording is repaired and holds
+    the audio up to about a second before the kill (headers are synced once a
+    second), on both channels, at the right offsets."""
+    rtp_ports = rtp_range(80, 100)
+    CALLS = 20
+
+    def test_kill9_with_calls_recording(self):
+        server = self.new_server(start=False, name="faults-load", extra_args=[
+            "--rtp-ports", "%d-%d" % self.rtp_ports])
+        server.start()
+        calls = []
+        for i in range(self.CALLS):
+            contact_id = "load-%02d" % i
+            contact = server.create_contact(contact_id)
+            reply = server.connect_call("START", contact_id)
+            self.assertEqual(reply.status, 200)
+            acked = time.perf_counter()
+            calls.append((contact_id, contact, acked))
+        t0 = time.perf_counter() + 0.05
+        legs = []
+        for _, contact, _ in calls:
+            legs += self.send_call(contact, 4.0, t0=t0)[1]
+        time.sleep(3.0)
+        paths = [server.get_contact(c)["Recording"]["Path"] for c, _, _ in calls]
+        killed = time.perf_counter()
+        server.kill9()
+        for leg in legs:
+            leg.join(30)
+        server.start()
+        for (contact_id, _, acked), path in zip(calls, paths):
+            meta = self.metadata(path, want=lambda m: m.get("Repaired") is True)
+            self.assertIs(meta["Complete"], False)
+            self.assertEqual(audio.header_problems(path), [], path)
+            wav = audio.read_wav(path)
+            recorded = killed - acked
+            self.assertGreater(wav.duration, recorded - 1.5,
+                               "%s: %.2f s kept of %.2f s" % (contact_id, wav.duration, recorded))
+            start = t0 - acked
+            self.assertToneCovers(wav.left, TONE_CUSTOMER, start + 0.1, wav.duration - 0.1,
+                                  contact_id + " customer")
+            self.assertToneCovers(wav.right, TONE_AGENT, start + 0.1, wav.duration - 0.1,
+                                  contact_id + " agent")
+
+
+def rss_kib(pid):
+    with open("/proc/%d/status" % pid) as f:
+        return int(re.search(r"VmRSS:\s+(\d+)", f.read()).group(1))
+
+
+class MemoryTest(FaultCase):
+    """Resident memory with idle contacts, and after many ended ones: ended
+    contacts must not grow memory without bound. Prints the figures."""
+    rtp_ports = rtp_range(200, 2400)  # four ports per contact (RTP and RTCP, two legs)
+
+    def test_memory_per_contact(self):
+        server = self.new_server(start=False, name="faults-mem", extra_args=[
+            "--rtp-ports", "%d-%d" % self.rtp_ports, "--http-threads", "2"])
+        server.start()
+        pid = server.proc.pid
+        figures = {"idle_0": rss_kib(pid)}
+        created = 0
+
+        def create(n, prefix):
+            nonlocal created
+            for i in range(n):
+                server.create_contact("%s-%05d" % (prefix, created + i))
+            created += n
+        create(100, "idle")
+        figures["idle_100"] = rss_kib(pid)
+        create(400, "idle")
+        figures["idle_500"] = rss_kib(pid)
+        for c in server.list_contacts():
+            self.assertEqual(server.v1("POST", "/v1/contacts/%s/end" % c["ContactId"]).status,
+                             200)
+        figures["ended_500"] = rss_kib(pid)
+        # Contacts created and ended, 2,000 of them: what stays per ended contact.
+        for batch in range(4):
+            ids = []
+            for i in range(500):
+                contact_id = "churn-%d-%03d" % (batch, i)
+                server.create_contact(contact_id)
+                ids.append(contact_id)
+            for contact_id in ids:
+                server.v1("POST", "/v1/contacts/%s/end" % contact_id)
+            figures["ended_%d" % (1000 + 500 * batch)] = rss_kib(pid)
+        per_ended = (figures["ended_2500"] - figures["ended_1000"]) / 1500.0
+        figures["kib_per_ended_contact"] = round(per_ended, 2)
+        figures["kib_per_idle_contact"] = round(
+            (figures["idle_500"] - figures["idle_100"]) / 400.0, 2)
+        print("\nmemory (VmRSS KiB): %s" % json.dumps(figures))
+        self.assertLess(per_ended, 4.0, "ended contacts keep memory: %s" % figures)
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -3,6 +3,7 @@
 #include <sofia-sip/nua_tag.h>
 #include <sofia-sip/sip_tag.h>
 #include <sofia-sip/su_log.h>
+#include <sofia-sip/tport_tag.h>
 
 #include <cstdarg>
 #include <cstdio>
@@ -14,6 +15,9 @@
 
 namespace callrec::sip {
 namespace {
+
+constexpr unsigned kIncompleteMs = 5'000;  // a message not complete by then is dropped
+constexpr unsigned kIdleMs = 120'000;      // TCP connections unused for 2 minutes
 
 struct PostedWork {
   std::function<void()>* work;
@@ -55,7 +59,12 @@ SipUserAgent::SipUserAgent(const std::string& host, std::uint16_t port, Listener
                       NUTAG_MEDIA_ENABLE(0), NUTAG_AUTOALERT(0), NUTAG_ENABLEMESSAGE(0),
                       NUTAG_ALLOW("INVITE, ACK, BYE, CANCEL, OPTIONS, UPDATE"),
                       NUTAG_APPL_METHOD("UPDATE"), SIPTAG_SUPPORTED_STR("timer, siprec"),
-                      SIPTAG_USER_AGENT_STR("callrec-server"), TAG_END());
+                      SIPTAG_USER_AGENT_STR("callrec-server"),
+                      // A TCP peer that sends part of a message, or garbage, and then
+                      // nothing (or half-closes) is dropped after kIncompleteMs instead
+                      // of holding its descriptor for ever; an idle connection after
+                      // kIdleMs (an SBC reconnects for its next request).
+                      TPTAG_TIMEOUT(kIncompleteMs), TPTAG_IDLE(kIdleMs), TAG_END());
     if (nua_ == nullptr) {
       started.set_value("cannot listen for SIP on " + url +
                         " (address already in use, or not a local address)");
@@ -64,6 +73,8 @@ SipUserAgent::SipUserAgent(const std::string& host, std::uint16_t port, Listener
       su_deinit();
       return;
     }
+    // The transports exist once nua_create returns; their limits are set on them.
+    nua_set_params(nua_, TPTAG_TIMEOUT(kIncompleteMs), TPTAG_IDLE(kIdleMs), TAG_END());
     started.set_value("");
     su_root_run(root_);
     nua_destroy(nua_);

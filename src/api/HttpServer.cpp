@@ -3,11 +3,15 @@
 #include <atomic>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/ssl/error.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
+#include <boost/beast/core/detect_ssl.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
 #include <deque>
 #include <optional>
+#include <type_traits>
 
 #include "log/Log.hpp"
 
@@ -17,22 +21,78 @@ namespace {
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 using tcp = asio::ip::tcp;
+using TlsStream = beast::ssl_stream<beast::tcp_stream>;
 
-class Session : public std::enable_shared_from_this<Session> {
+// One connection: `Stream` is beast::tcp_stream (HTTP) or TlsStream (HTTPS).
+template <class Stream>
+class Session : public std::enable_shared_from_this<Session<Stream>> {
+  static constexpr bool kTls = std::is_same_v<Stream, TlsStream>;
+
  public:
-  Session(tcp::socket&& socket, RequestHandler& handler, const HttpLimits& limits)
-      : stream_(std::move(socket)), handler_(handler), limits_(limits) {}
+  template <class... StreamArgs>
+  Session(RequestHandler& handler, const HttpLimits& limits, StreamArgs&&... stream_args)
+      : stream_(std::forward<StreamArgs>(stream_args)...), handler_(handler), limits_(limits) {}
 
   void Start() {
-    asio::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->Read(); });
+    asio::dispatch(stream_.get_executor(), [self = this->shared_from_this()] {
+      if constexpr (kTls) {
+        self->DetectTls();
+      } else {
+        self->Read();
+      }
+    });
   }
 
  private:
+  using std::enable_shared_from_this<Session<Stream>>::shared_from_this;
+
+  beast::tcp_stream& Tcp() { return beast::get_lowest_layer(stream_); }
+
+  // HTTPS: the first bytes say whether the client speaks TLS at all; the whole
+  // handshake must be over within handshake_timeout.
+  void DetectTls() {
+    Tcp().expires_after(limits_.handshake_timeout);
+    beast::async_detect_ssl(
+        Tcp(), buffer_, [self = shared_from_this()](beast::error_code ec, bool is_tls) {
+          if (ec) return self->CloseSocket();
+          if (!is_tls) return self->RefusePlainHttp();
+          // The bytes detect_ssl read are the handshake's start. (Boost 1.81
+          // checks this handler against void(error_code) but calls it with
+          // (error_code, bytes used): a variadic lambda takes both.)
+          self->stream_.async_handshake(
+              asio::ssl::stream_base::server, self->buffer_.data(),
+              [self](beast::error_code ec, auto... used) {
+                if (ec) {
+                  log::Debug("http.tls_handshake_failed", {{"error", ec.message()}});
+                  return self->CloseSocket();
+                }
+                self->buffer_.consume((std::size_t{0} + ... + used));
+                self->tls_up_ = true;
+                self->Read();
+              });
+        });
+  }
+
+  // Plain HTTP on the HTTPS port: one clear answer in plain text, then close.
+  void RefusePlainHttp() {
+    HttpResponse response = ErrorResponse(aws::AwsError::InvalidRequest(
+        "This port speaks HTTPS only (TLS); use https:// to reach it."));
+    response.version(11);
+    response.keep_alive(false);
+    response.prepare_payload();
+    response_ = std::make_shared<HttpResponse>(std::move(response));
+    http::async_write(Tcp(), *response_,
+                      [self = shared_from_this()](beast::error_code, std::size_t) {
+                        self->response_.reset();
+                        self->CloseSocket();
+                      });
+  }
+
   void Read() {
     parser_.emplace();
     parser_->body_limit(limits_.max_body_bytes);
     parser_->header_limit(static_cast<std::uint32_t>(limits_.max_header_bytes));
-    stream_.expires_after(limits_.idle_timeout);
+    Tcp().expires_after(limits_.idle_timeout);
     http::async_read(
         stream_, buffer_, *parser_,
         [self = shared_from_this()](beast::error_code ec, std::size_t) { self->OnRead(ec); });
@@ -40,8 +100,12 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void OnRead(beast::error_code ec) {
     if (ec == http::error::end_of_stream || ec == asio::error::connection_reset ||
-        ec == beast::error::timeout || ec == asio::error::operation_aborted) {
-      return Close();
+        ec == beast::error::timeout || ec == asio::error::operation_aborted ||
+        ec == asio::ssl::error::stream_truncated ||
+        ec.category() == asio::error::get_ssl_category()) {
+      // A TLS peer that closes cleanly sends close_notify: answer it. Anything
+      // else (a reset, a timeout, a TLS error) leaves nothing to say.
+      return ec == http::error::end_of_stream ? Close() : CloseSocket();
     }
     if (ec) {
       aws::AwsError error =
@@ -58,7 +122,7 @@ class Session : public std::enable_shared_from_this<Session> {
     HttpRequest request = parser_->release();
     const bool keep_alive = request.keep_alive();
     const unsigned version = request.version();
-    stream_.expires_never();
+    Tcp().expires_never();
     handler_.Handle(
         std::move(request),
         [self = shared_from_this(), keep_alive, version](HttpResponse response) {
@@ -108,9 +172,9 @@ class Session : public std::enable_shared_from_this<Session> {
     }
     text += "Connection: close\r\n\r\n";
     sink_ = std::make_shared<Sink>(shared_from_this());
-    stream_.expires_never();
+    Tcp().expires_never();
     QueueStreamBytes(std::move(text));
-    // Watch for the client going away.
+    // Watch for the client going away (TLS allows this read beside the writes).
     stream_.async_read_some(
         asio::buffer(watch_byte_),
         [self = shared_from_this()](beast::error_code, std::size_t) { self->EndStream(); });
@@ -126,7 +190,7 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void WriteNextChunk() {
-    asio::async_write(stream_.socket(), asio::buffer(outbox_.front()),
+    asio::async_write(stream_, asio::buffer(outbox_.front()),
                       [self = shared_from_this()](beast::error_code ec, std::size_t) {
                         if (ec) return self->EndStream();
                         self->pending_bytes_ -= self->outbox_.front().size();
@@ -140,7 +204,8 @@ class Session : public std::enable_shared_from_this<Session> {
     sink_->Close();
     outbox_.clear();
     pending_bytes_ = 0;
-    Close();
+    // A write may still be pending (a client not reading): no TLS goodbye.
+    CloseSocket();
     sink_.reset();  // breaks the session <-> sink cycle
   }
 
@@ -149,7 +214,7 @@ class Session : public std::enable_shared_from_this<Session> {
     response.keep_alive(keep_alive);
     response.prepare_payload();
     response_ = std::make_shared<HttpResponse>(std::move(response));
-    stream_.expires_after(limits_.idle_timeout);
+    Tcp().expires_after(limits_.idle_timeout);
     http::async_write(stream_, *response_,
                       [self = shared_from_this(), keep_alive](beast::error_code ec, std::size_t) {
                         self->response_.reset();
@@ -158,13 +223,28 @@ class Session : public std::enable_shared_from_this<Session> {
                       });
   }
 
+  // Closes after a complete exchange (nothing else pending). Over TLS the
+  // close_notify goes first, so a client reading to the end knows it got all.
   void Close() {
-    beast::error_code ignored;
-    stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
-    stream_.close();
+    if constexpr (kTls) {
+      if (tls_up_) {
+        tls_up_ = false;
+        Tcp().expires_after(limits_.handshake_timeout);
+        stream_.async_shutdown(
+            [self = shared_from_this()](beast::error_code) { self->CloseSocket(); });
+        return;
+      }
+    }
+    CloseSocket();
   }
 
-  beast::tcp_stream stream_;
+  void CloseSocket() {
+    beast::error_code ignored;
+    Tcp().socket().shutdown(tcp::socket::shutdown_send, ignored);
+    Tcp().close();
+  }
+
+  Stream stream_;
   RequestHandler& handler_;
   const HttpLimits limits_;
   beast::flat_buffer buffer_;
@@ -176,6 +256,7 @@ class Session : public std::enable_shared_from_this<Session> {
   std::deque<std::string> outbox_;
   std::size_t pending_bytes_ = 0;
   char watch_byte_[1];
+  bool tls_up_ = false;  // handshake done, no close_notify sent yet
 };
 
 }  // namespace
@@ -183,8 +264,12 @@ class Session : public std::enable_shared_from_this<Session> {
 class HttpServer::Listener : public std::enable_shared_from_this<Listener> {
  public:
   Listener(asio::io_context& io, const tcp::endpoint& endpoint, RequestHandler& handler,
-           HttpLimits limits)
-      : io_(io), acceptor_(asio::make_strand(io)), handler_(handler), limits_(limits) {
+           HttpLimits limits, std::shared_ptr<asio::ssl::context> tls)
+      : io_(io),
+        acceptor_(asio::make_strand(io)),
+        handler_(handler),
+        limits_(limits),
+        tls_(std::move(tls)) {
     acceptor_.open(endpoint.protocol());
     acceptor_.set_option(asio::socket_base::reuse_address(true));
     acceptor_.bind(endpoint);
@@ -192,17 +277,25 @@ class HttpServer::Listener : public std::enable_shared_from_this<Listener> {
   }
 
   void Accept() {
-    acceptor_.async_accept(asio::make_strand(io_), [self = shared_from_this()](beast::error_code ec,
-                                                                               tcp::socket socket) {
-      if (ec == asio::error::operation_aborted) return;
-      if (!ec) {
-        socket.set_option(tcp::no_delay(true), ec);
-        std::make_shared<Session>(std::move(socket), self->handler_, self->limits_)->Start();
-      } else {
-        log::Warn("http.accept_failed", {{"error", ec.message()}});
-      }
-      if (self->acceptor_.is_open()) self->Accept();
-    });
+    acceptor_.async_accept(asio::make_strand(io_),
+                           [self = shared_from_this()](beast::error_code ec, tcp::socket socket) {
+                             if (ec == asio::error::operation_aborted) return;
+                             if (!ec) {
+                               socket.set_option(tcp::no_delay(true), ec);
+                               if (self->tls_) {
+                                 std::make_shared<Session<TlsStream>>(
+                                     self->handler_, self->limits_, std::move(socket), *self->tls_)
+                                     ->Start();
+                               } else {
+                                 std::make_shared<Session<beast::tcp_stream>>(
+                                     self->handler_, self->limits_, std::move(socket))
+                                     ->Start();
+                               }
+                             } else {
+                               log::Warn("http.accept_failed", {{"error", ec.message()}});
+                             }
+                             if (self->acceptor_.is_open()) self->Accept();
+                           });
   }
 
   tcp::endpoint LocalEndpoint() const { return acceptor_.local_endpoint(); }
@@ -219,11 +312,12 @@ class HttpServer::Listener : public std::enable_shared_from_this<Listener> {
   tcp::acceptor acceptor_;
   RequestHandler& handler_;
   HttpLimits limits_;
+  std::shared_ptr<asio::ssl::context> tls_;
 };
 
 HttpServer::HttpServer(asio::io_context& io, const tcp::endpoint& endpoint, RequestHandler& handler,
-                       HttpLimits limits)
-    : listener_(std::make_shared<Listener>(io, endpoint, handler, limits)) {
+                       HttpLimits limits, std::shared_ptr<asio::ssl::context> tls)
+    : listener_(std::make_shared<Listener>(io, endpoint, handler, limits, std::move(tls))) {
   listener_->Accept();
 }
 

@@ -59,7 +59,11 @@ void SignedPost(Request& out, const aws::SigV4Signer& signer, const std::string&
   aws::SignableRequest signable;
   signable.method = "POST";
   signable.path = target;
-  signable.headers = {{"Host", host}, {"Content-Type", "application/json"}};
+  // A unique signed header, as botocore sends: the server accepts a signature
+  // once, and the same request can recur within X-Amz-Date's one second.
+  signable.headers = {{"Host", host},
+                      {"Content-Type", "application/json"},
+                      {"amz-sdk-invocation-id", aws::RandomToken(32, "0123456789abcdef")}};
   signer.Sign(signable, body, std::chrono::system_clock::now());
   out.method(http::verb::post);
   out.target(target);

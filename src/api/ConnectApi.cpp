@@ -142,6 +142,7 @@ void ConnectApi::Handle(HttpRequest&& request, Respond respond) {
   if (!parsed) return fail(parsed.error());
   control::OperationRequest op = std::move(parsed).value();
   op.principal = principal->access_key_id;
+  op.replayed = principal->replayed;
   const std::string contact_id = op.contact_id;
   contacts_.Apply(op, [this, respond = std::move(respond), started, op_name,
                        contact_id](std::optional<control::ControlError> error) {

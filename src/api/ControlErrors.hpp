@@ -17,6 +17,8 @@ inline aws::AwsError ToAwsError(const control::ControlError& error) {
       return aws::AwsError::ResourceNotFound(error.message);
     case Kind::kConflict:
       return {409, "ConflictException", error.message};
+    case Kind::kAccessDenied:
+      return {403, "AccessDeniedException", error.message};
     case Kind::kInternal:
       return aws::AwsError::InternalService(error.message);
   }

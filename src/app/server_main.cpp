@@ -19,6 +19,7 @@
 #include "api/Metrics.hpp"
 #include "api/Router.hpp"
 #include "api/StaticFiles.hpp"
+#include "api/TlsContext.hpp"
 #include "api/V1Api.hpp"
 #include "api/WorkspaceApi.hpp"
 #include "aws/SigV4.hpp"
@@ -49,8 +50,8 @@ std::string UrlHost(const std::string& host) {
 
 void PrintBanner(const config::ServerConfig& config, const config::ResolvedCredentials& creds,
                  const boost::asio::ip::tcp::endpoint& endpoint) {
-  const std::string url =
-      "http://" + UrlHost(config.listen.host) + ":" + std::to_string(endpoint.port());
+  const std::string url = (config.tls_cert.empty() ? "http://" : "https://") +
+                          UrlHost(config.listen.host) + ":" + std::to_string(endpoint.port());
   const auto& key = creds.access_keys.front();
   // Printed to stdout for the person who started the server; never logged.
   std::cout << "callrec-server ready\n"
@@ -80,6 +81,9 @@ void PrintBanner(const config::ServerConfig& config, const config::ResolvedCrede
 
 int Run(const config::ServerConfig& config) {
   log::Configure(config.log_level);
+  // HTTPS: an unusable certificate or key stops start-up here, before anything is opened.
+  const auto tls =
+      config.tls_cert.empty() ? nullptr : api::MakeTlsContext(config.tls_cert, config.tls_key);
   // The agent guide flow, run for each contact an agent opens; refused at
   // start-up (naming the block) if it uses what the runtime does not support.
   const std::filesystem::path flows_dir = std::filesystem::path(CALLREC_SOURCE_DIR) / "flows";
@@ -109,7 +113,9 @@ int Run(const config::ServerConfig& config) {
 
   std::map<std::string, std::string, std::less<>> keys;
   for (const auto& key : creds.access_keys) keys[key.id] = key.secret;
-  const aws::SigV4Verifier verifier(std::move(keys), "connect");
+  aws::ReplayGuard replay_guard(config.replay_cache_entries);
+  const aws::SigV4Verifier verifier(std::move(keys), "connect", std::chrono::minutes(5),
+                                    &replay_guard);
 
   boost::asio::io_context io;
   // Answers are built on the HTTP threads once their commit is durable.
@@ -201,6 +207,11 @@ int Run(const config::ServerConfig& config) {
            "callrec_siprec_reoffers_total " +
            std::to_string(stats.reinvites) + "\n";
   });
+  metrics.AddSource([&replay_guard] {
+    return "# HELP callrec_replay_cache_entries Connect API signatures remembered until they "
+           "expire.\n# TYPE callrec_replay_cache_entries gauge\ncallrec_replay_cache_entries " +
+           std::to_string(replay_guard.size()) + "\n";
+  });
   api::ConnectApi connect(contacts, verifier, metrics,
                           [] { return std::chrono::system_clock::now(); });
   // The agent workspace: agent tokens, live events, pages.
@@ -230,7 +241,7 @@ int Run(const config::ServerConfig& config) {
   siprec.Start(config.sip_listen.host, config.sip_listen.port);
   const boost::asio::ip::tcp::endpoint endpoint(boost::asio::ip::make_address(config.listen.host),
                                                 config.listen.port);
-  api::HttpServer server(io, endpoint, router, api::HttpLimits{});
+  api::HttpServer server(io, endpoint, router, api::HttpLimits{}, tls);
 
   boost::asio::signal_set signals(io, SIGINT, SIGTERM);
   signals.async_wait([&](const boost::system::error_code&, int signal) {

@@ -38,12 +38,19 @@ ConnectClient::Outcome ConnectClient::Call(core::Operation operation,
 
   Outcome outcome;
   auto backoff = std::chrono::milliseconds(50);
+  // As botocore does: signed headers that make every attempt's signature new,
+  // since the server accepts a signature once and a retry may come within the
+  // same second (X-Amz-Date's resolution).
+  const std::string invocation_id = RandomToken(32, "0123456789abcdef");
   for (;;) {
     outcome.attempts += 1;
     SignableRequest request{"POST",
                             std::string(ConnectPath(operation)),
                             "",
-                            {{"Host", host}, {"Content-Type", "application/json"}},
+                            {{"Host", host},
+                             {"Content-Type", "application/json"},
+                             {"amz-sdk-invocation-id", invocation_id},
+                             {"amz-sdk-request", "attempt=" + std::to_string(outcome.attempts)}},
                             ""};
     signer_.Sign(request, text, std::chrono::system_clock::now());
     const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(

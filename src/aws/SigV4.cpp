@@ -318,8 +318,12 @@ void SigV4Signer::Sign(SignableRequest& request, std::string_view body,
 }
 
 SigV4Verifier::SigV4Verifier(std::map<std::string, std::string, std::less<>> keys,
-                             std::string service, std::chrono::seconds max_skew)
-    : keys_(std::move(keys)), service_(std::move(service)), max_skew_(max_skew) {}
+                             std::string service, std::chrono::seconds max_skew,
+                             ReplayGuard* replay_guard)
+    : keys_(std::move(keys)),
+      service_(std::move(service)),
+      max_skew_(max_skew),
+      replay_guard_(replay_guard) {}
 
 Digest SigV4Verifier::CachedSigningKey(const std::string& access_key_id, const std::string& secret,
                                        const std::string& date, const std::string& region) const {
@@ -389,7 +393,27 @@ core::Result<Principal, AwsError> SigV4Verifier::Verify(
         "The request signature we calculated does not match the signature you provided. "
         "Check your AWS Secret Access Key and signing method.");
   }
-  return Principal{auth.access_key_id};
+  // Only a genuine signature is remembered: nobody can fill the guard without
+  // the secret.
+  Principal principal{auth.access_key_id};
+  if (replay_guard_ != nullptr) {
+    switch (replay_guard_->Consume(expected, *when + max_skew_, now)) {
+      case ReplayGuard::Verdict::kFresh:
+        break;
+      case ReplayGuard::Verdict::kReplayed:
+        principal.replayed = true;
+        break;
+      case ReplayGuard::Verdict::kExpired:
+        return AwsError::InvalidSignature("Signature expired: " + *amz_date + " is more than " +
+                                          std::to_string(max_skew_.count()) +
+                                          " seconds from the server's time " + FormatAmzDate(now) +
+                                          ".");
+      case ReplayGuard::Verdict::kFull:
+        return AwsError::Throttling(
+            "Too many signed requests within the signature validity window; retry later.");
+    }
+  }
+  return principal;
 }
 
 }  // namespace callrec::aws

@@ -10,6 +10,7 @@
 
 #include "aws/AwsError.hpp"
 #include "aws/Crypto.hpp"
+#include "aws/ReplayGuard.hpp"
 #include "core/Result.hpp"
 
 namespace callrec::aws {
@@ -66,13 +67,22 @@ class SigV4Signer {
 // Who signed a verified request.
 struct Principal {
   std::string access_key_id;
+  // The signature was accepted before (and has not expired): the caller must
+  // not let this request change anything (see SigV4Verifier).
+  bool replayed = false;
 };
 
 class SigV4Verifier {
  public:
-  // `keys` maps access key id to secret.
+  // `keys` maps access key id to secret. With a `replay_guard`, every accepted
+  // signature is remembered until it expires: the same signed request sent
+  // again comes back with `replayed` set (an idempotent repeat is harmless, a
+  // replayed RESUME during a pause is not: the caller decides under its lock);
+  // when the guard is full, new signatures are refused with 429
+  // ThrottlingException rather than old ones forgotten.
   SigV4Verifier(std::map<std::string, std::string, std::less<>> keys, std::string service,
-                std::chrono::seconds max_skew = std::chrono::minutes(5));
+                std::chrono::seconds max_skew = std::chrono::minutes(5),
+                ReplayGuard* replay_guard = nullptr);
 
   core::Result<Principal, AwsError> Verify(const SignableRequest& request, std::string_view body,
                                            std::chrono::system_clock::time_point now) const;
@@ -86,6 +96,7 @@ class SigV4Verifier {
   std::map<std::string, std::string, std::less<>> keys_;
   std::string service_;
   std::chrono::seconds max_skew_;
+  ReplayGuard* replay_guard_;
   mutable std::mutex cache_mutex_;
   mutable std::map<std::string, Digest, std::less<>> signing_keys_;
 };

@@ -49,6 +49,7 @@ ParsedConfig ParseServerConfig(int argc, const char* const* argv) {
   std::vector<std::string> access_keys;
   std::vector<std::string> agent_tokens;
   std::string web_dir, guide_flow, inbound_flow;
+  std::string tls_cert, tls_key;
   bool dump_config = false;
 
   // The option table: every flag, its default, and its config-file key.
@@ -98,6 +99,17 @@ ParsedConfig ParseServerConfig(int argc, const char* const* argv) {
       ->capture_default_str();
   app.add_option("--http-threads", c.http_threads, "HTTP worker threads (0: one per core)")
       ->capture_default_str();
+  app.add_option("--tls-cert", tls_cert,
+                 "HTTPS: PEM certificate chain for the HTTP API (with --tls-key; empty: plain "
+                 "HTTP)")
+      ->capture_default_str();
+  app.add_option("--tls-key", tls_key, "HTTPS: PEM private key of --tls-cert (not encrypted)")
+      ->capture_default_str();
+  app.add_option("--replay-cache-entries", c.replay_cache_entries,
+                 "Connect API signatures remembered until they expire (a repeated one may change "
+                 "nothing); when full, new requests get 429 ThrottlingException")
+      ->check(CLI::Range(std::size_t{1000}, std::size_t{100'000'000}))
+      ->capture_default_str();
   app.add_flag("--dump-config", dump_config, "Print every option with its value and exit")
       ->configurable(false);
 
@@ -134,6 +146,12 @@ ParsedConfig ParseServerConfig(int argc, const char* const* argv) {
       }
       c.agent_tokens.push_back({entry.substr(0, colon), entry.substr(colon + 1)});
     }
+    if (tls_cert.empty() != tls_key.empty()) {
+      throw CLI::ValidationError("--tls-cert/--tls-key",
+                                 "give both the certificate and its key, or neither");
+    }
+    c.tls_cert = tls_cert;
+    c.tls_key = tls_key;
     c.web_dir = web_dir;
     c.guide_flow = guide_flow;
     c.inbound_flow = inbound_flow;

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <filesystem>
 #include <string>
@@ -49,6 +50,13 @@ struct ServerConfig {
   std::vector<AccessKey> agent_tokens;  // id = agent, secret = token
   std::string log_level = "info";
   unsigned http_threads = 0;  // 0: one per core
+  // HTTPS for the HTTP API: a PEM certificate chain and its key (both or
+  // neither; neither: plain HTTP).
+  std::filesystem::path tls_cert;
+  std::filesystem::path tls_key;
+  // Connect API signatures remembered until they expire, so that a replayed
+  // one changes nothing; when this many are live, new requests are throttled (429).
+  std::size_t replay_cache_entries = 1'000'000;
 };
 
 // What parsing the command line produced: a config to run with, or an exit

@@ -100,6 +100,12 @@ void ContactService::Apply(const OperationRequest& request, Reply reply) {
         RecordingStateMachine::Apply(contact.recording, request.operation, request.track);
     if (!outcome) {
       refusal = ControlError{ControlError::Kind::kInvalidRequest, outcome.error().message};
+    } else if (outcome->changed && request.replayed) {
+      refusal = ControlError{ControlError::Kind::kAccessDenied,
+                             "Signature already used: a repeated request may not change the "
+                             "recording. Sign every request afresh (X-Amz-Date has 1-second "
+                             "resolution: the same request signed twice in one second is the "
+                             "same signature)."};
     } else if (outcome->changed) {
       before = contact;
       contact.recording = outcome->status;
@@ -114,7 +120,8 @@ void ContactService::Apply(const OperationRequest& request, Reply reply) {
   if (refusal) {
     audit.result = refusal->kind == ControlError::Kind::kInvalidParameter
                        ? "InvalidParameterException"
-                       : "InvalidRequestException";
+                   : refusal->kind == ControlError::Kind::kAccessDenied ? "AccessDeniedException"
+                                                                        : "InvalidRequestException";
     audit.detail = refusal->message;
   } else {
     audit.detail = std::string(core::ToString(contact.recording.state));

@@ -25,6 +25,10 @@ struct OperationRequest {
   core::Operation operation = core::Operation::kStart;
   core::Track track = core::Track::kAll;  // START only
   std::string principal;
+  // The request's signature was already used (aws::ReplayGuard): a repeat is
+  // served only if it changes nothing, so a captured request replayed later
+  // (a RESUME during a pause) is refused with kAccessDenied.
+  bool replayed = false;
 };
 
 struct CreateRequest {

@@ -7,7 +7,14 @@ namespace callrec::control {
 // Why the control layer refused or failed a request; the API layer turns the
 // kind into a status code and an AWS error type.
 struct ControlError {
-  enum class Kind { kInvalidRequest, kInvalidParameter, kNotFound, kConflict, kInternal };
+  enum class Kind {
+    kInvalidRequest,
+    kInvalidParameter,
+    kNotFound,
+    kConflict,
+    kAccessDenied,
+    kInternal
+  };
   Kind kind;
   std::string message;
 };

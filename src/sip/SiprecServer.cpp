@@ -74,6 +74,7 @@ int StatusFor(const control::ControlError& error) {
     case control::ControlError::Kind::kInvalidParameter:
       return 400;
     case control::ControlError::Kind::kConflict:
+    case control::ControlError::Kind::kAccessDenied:
       return 403;
     case control::ControlError::Kind::kNotFound:
       return 404;

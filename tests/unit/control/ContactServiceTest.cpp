@@ -231,5 +231,32 @@ TEST_F(ContactServiceTest, ARestartEndsWhatItCannotCarryOn) {
   EXPECT_TRUE(SettleAfterRestart(*service_, [] {}).ended.empty());
 }
 
+// A request whose signature was already used (OperationRequest::replayed) is
+// served only when it changes nothing: idempotent repeats still succeed, a
+// captured RESUME replayed during a pause is refused and audited.
+TEST_F(ContactServiceTest, ReplayedRequestMayNotChangeTheRecording) {
+  Create("c1");
+  auto replayed = [&](Operation operation) {
+    OperationRequest request{"local", "c1", "c1", operation, core::Track::kAll, "AKIDTEST", true};
+    std::promise<std::optional<ControlError>> done;
+    service_->Apply(request, [&](auto error) { done.set_value(std::move(error)); });
+    return done.get_future().get();
+  };
+  EXPECT_FALSE(Apply("c1", Operation::kStart));
+  EXPECT_FALSE(replayed(Operation::kStart));  // a repeat: UNCHANGED
+  EXPECT_FALSE(Apply("c1", Operation::kPause));
+  auto refused = replayed(Operation::kResume);
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(refused->kind, ControlError::Kind::kAccessDenied);
+  EXPECT_NE(refused->message.find("already used"), std::string::npos);
+  EXPECT_EQ(StateOf("c1"), RecordingState::kPaused);
+  EXPECT_EQ(service_->AuditTrail("c1").back().result, "AccessDeniedException");
+  // An impossible transition is refused as usual, replayed or not.
+  ASSERT_TRUE(replayed(Operation::kStart));
+  EXPECT_EQ(replayed(Operation::kStart)->kind, ControlError::Kind::kInvalidRequest);
+  EXPECT_FALSE(Apply("c1", Operation::kResume));
+  EXPECT_EQ(StateOf("c1"), RecordingState::kRecording);
+}
+
 }  // namespace
 }  // namespace callrec::control

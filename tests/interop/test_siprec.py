@@ -229,8 +229,14 @@ class SessionUpdatesTest(SiprecCase):
         body, content_type = sipclient.multipart(sdp, full)
         self.assertAnswer(c.invite(body, content_type, extra_headers=()), ["1", "2"])
         self.wait_state("late-1", "RECORDING")
-        trail = self.server.get_contact("late-1")["AuditTrail"]
-        ops = [(e["Operation"], e["Principal"]) for e in trail]
+        # The state shows a decision at once; its audit entry once it is durable.
+        deadline = time.monotonic() + 5
+        while True:
+            trail = self.server.get_contact("late-1")["AuditTrail"]
+            ops = [(e["Operation"], e["Principal"]) for e in trail]
+            if ("RESUME", "recording-client") in ops or time.monotonic() > deadline:
+                break
+            time.sleep(0.02)
         self.assertIn(("PAUSE", "recording-client"), ops)
         self.assertIn(("RESUME", "recording-client"), ops)
         # A transfer within the session: the metadata names another agent.

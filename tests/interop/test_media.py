@@ -1229,7 +1229,12 @@ class RtpSelfTest(unittest.TestCase):
         leg.join(5)
         t0 = leg.log.t0
         deviations = [when - (t0 + i * PTIME) for i, (when, _) in enumerate(got)]
-        self.assertLess(max(abs(d) for d in deviations), 0.004, deviations)
+        # Drift would make every later packet late; a busy machine only delays a few
+        # (scheduling hiccups of a few ms, not carried over to the next packets).
+        magnitudes = sorted(abs(d) for d in deviations)
+        self.assertLess(magnitudes[len(magnitudes) // 2], 0.004, deviations)
+        self.assertLess(min(abs(d) for d in deviations[-10:]), 0.002, deviations)
+        self.assertLess(magnitudes[-1], 0.05, deviations)
         self.assertEqual([p[2] for _, p in got], [(leg.start_seq + i) & 0xFFFF for i in range(40)])
 
     def test_hook_blocks_then_catches_up(self):

@@ -12,6 +12,8 @@ namespace callrec::aws {
 namespace {
 
 constexpr std::string_view kAlgorithm = "AWS4-HMAC-SHA256";
+// How long after its X-Amz-Date a signature may come again (see Verify).
+constexpr std::chrono::seconds kReplayGrace{5};
 
 // RFC 3986 dot-segment removal, as botocore normalises before signing.
 std::string NormalizePath(std::string_view path) {
@@ -401,7 +403,11 @@ core::Result<Principal, AwsError> SigV4Verifier::Verify(
       case ReplayGuard::Verdict::kFresh:
         break;
       case ReplayGuard::Verdict::kReplayed:
-        principal.replayed = true;
+        // X-Amz-Date has 1-second resolution and botocore signs no unique
+        // header: an SDK that sends PAUSE, RESUME, PAUSE within a second sends
+        // the first signature again. Such a repeat is expected while the date
+        // is fresh; from kReplayGrace on, the same signature is a replay.
+        principal.replayed = now >= *when + kReplayGrace;
         break;
       case ReplayGuard::Verdict::kExpired:
         return AwsError::InvalidSignature("Signature expired: " + *amz_date + " is more than " +

@@ -22,6 +22,7 @@ import tempfile
 import time
 import unittest
 import urllib.parse
+import uuid
 from unittest import mock
 
 import boto3
@@ -443,8 +444,10 @@ class ServerProcess:
             timeout=timeout))
 
     def sign(self, path, body=b"", method="POST", access_key=ACCESS_KEY, secret_key=SECRET_KEY,
-             headers=None, when=None, region=REGION, service="connect"):
-        """SigV4-signs a request with botocore; returns (body bytes, [(header, value)])."""
+             headers=None, when=None, region=REGION, service="connect", unique=True):
+        """SigV4-signs a request with botocore; returns (body bytes, [(header, value)]).
+        `unique`: sign a random amz-sdk-invocation-id too (as callrec's clients do),
+        so that two requests alike in the same second are two signatures."""
         if not isinstance(body, (bytes, str)):
             body = json.dumps(body)
         if isinstance(body, str):
@@ -452,6 +455,8 @@ class ServerProcess:
         # Host is set here (not left to the HTTP library) so that it is among the
         # headers returned, exactly as signed.
         base = {"Host": "127.0.0.1:%d" % self.port, "Content-Type": "application/json"}
+        if unique:
+            base["amz-sdk-invocation-id"] = str(uuid.uuid4())
         base.update(headers or {})
         request = botocore.awsrequest.AWSRequest(method=method, url=self.url + path, data=body,
                                                  headers=base)

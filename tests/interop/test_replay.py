@@ -1,8 +1,9 @@
 """A SigV4 signature changes the recording once: a signed request captured on
-the path and sent again is refused (403 AccessDeniedException, "already used")
-when it would change anything, e.g. a RESUME replayed during a pause; a repeat
-that changes nothing is still the idempotent 200 clients rely on (botocore
-signs the same request in the same second identically). A fresh signature for
+the path and sent again 5 s or more after its X-Amz-Date is refused (403
+AccessDeniedException, "already used") when it would change anything, e.g. a
+RESUME replayed during a pause; a repeat that changes nothing is still the
+idempotent 200 clients rely on, and so is any repeat within 5 s of its date
+(botocore signs the same request in the same second identically). A fresh signature for
 the same operation works; an old capture (past the 5-minute skew) is stale, and
 an unknown key is refused. Real peers: botocore's SigV4Auth for the captured
 request, boto3, the AWS CLI and the `callrec` CLI.
@@ -29,10 +30,13 @@ def body_for(contact_id):
 class ReplayTest(ServerTestCase):
 
     def capture(self, operation, contact_id, **sign_kwargs):
-        """A request signed now by botocore, as someone on the path would record it:
-        the exact bytes, to be sent as often as one likes."""
+        """A request signed by botocore, as someone on the path would record it: the
+        exact bytes, to be sent as often as one likes. Dated 10 s ago unless `when`
+        says otherwise: a signature may come again within 5 s of its date (an SDK's
+        same-second repeat), a replay comes later."""
+        sign_kwargs.setdefault("when", utcnow() - datetime.timedelta(seconds=10))
         body, headers = self.server.sign(CONNECT_PATHS[operation], body_for(contact_id),
-                                         **sign_kwargs)
+                                         unique=False, **sign_kwargs)
         return CONNECT_PATHS[operation], body, headers
 
     def send(self, captured):
@@ -112,9 +116,10 @@ class ReplayTest(ServerTestCase):
                                 "does not match")
         self.assertEqual(self.server.state("rp-key"), "NOT_STARTED")
 
-    def test_same_request_signed_twice_in_one_second_is_one_signature(self):
-        """The documented limitation: a client that signs the same request twice in
-        the same second without a distinguishing header sends the same signature."""
+    def test_same_second_repeat_is_taken_and_a_later_one_refused(self):
+        """botocore signs the same request in the same second identically, so PAUSE,
+        RESUME, PAUSE within a second carries the first PAUSE's signature again: taken
+        while the signature is under 5 s old, refused as a replay afterwards."""
         self.server.create_contact("rp-second")
         boto3_recording_op(self.server.boto3_client(), "START", "rp-second")
         when = utcnow().replace(microsecond=0)
@@ -122,15 +127,19 @@ class ReplayTest(ServerTestCase):
         second = self.capture("PAUSE", "rp-second", when=when + datetime.timedelta(seconds=0.5))
         self.assertEqual(dict(first[2])["Authorization"], dict(second[2])["Authorization"])
         self.assertEqual(self.send(first).status, 200)
-        self.assertEqual(self.send(self.capture("RESUME", "rp-second", when=when)).status, 200)
-        # PAUSE, RESUME, PAUSE within one second: the second PAUSE looks replayed.
-        self.assertAwsError(self.send(second), *REPLAY_REFUSED)
-        self.assertEqual(self.server.state("rp-second"), "RECORDING")
+        resume = self.capture("RESUME", "rp-second", when=when)
+        self.assertEqual(self.send(resume).status, 200)
+        self.assertEqual(self.send(second).status, 200)
+        self.assertEqual(self.server.state("rp-second"), "PAUSED")
+        # 5 s after its date the same RESUME is a replay.
+        time.sleep(max(0.0, 5.2 - (utcnow() - when).total_seconds()))
+        self.assertAwsError(self.send(resume), *REPLAY_REFUSED)
+        self.assertEqual(self.server.state("rp-second"), "PAUSED")
         # Any signed header that differs (as `callrec` and callrec-lambda sign) makes it new.
-        third = self.capture("PAUSE", "rp-second", when=when,
+        third = self.capture("RESUME", "rp-second", when=when,
                              headers={"amz-sdk-invocation-id": "another"})
         self.assertEqual(self.send(third).status, 200)
-        self.assertEqual(self.server.state("rp-second"), "PAUSED")
+        self.assertEqual(self.server.state("rp-second"), "RECORDING")
 
     def test_idempotent_repeats_from_real_clients_still_succeed(self):
         """boto3 and the AWS CLI sign the same request in the same second
@@ -205,8 +214,10 @@ class ReplayCacheFullTest(ServerTestCase):
         self.assertTrue(self.server.running)
 
     def capture_unique(self, operation, n):
+        # Dated 10 s ago, so that sending it again is a replay (see ReplayTest.capture).
         body, headers = self.server.sign(CONNECT_PATHS[operation], body_for("rp-full"),
-                                         headers={"amz-sdk-invocation-id": "n-%s" % n})
+                                         headers={"amz-sdk-invocation-id": "n-%s" % n},
+                                         when=utcnow() - datetime.timedelta(seconds=10))
         return CONNECT_PATHS[operation], body, headers
 
     def send(self, captured):

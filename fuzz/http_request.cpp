@@ -20,20 +20,6 @@ namespace http = api::http;
 
 namespace {
 
-// The request as ConnectApi hands it to the verifier.
-aws::SignableRequest Signable(const api::HttpRequest& request) {
-  aws::SignableRequest out;
-  out.method = std::string(request.method_string());
-  const std::string_view target = request.target();
-  const std::size_t question = target.find('?');
-  out.path = std::string(target.substr(0, question));
-  if (question != std::string_view::npos) out.query = std::string(target.substr(question + 1));
-  for (const auto& field : request) {
-    out.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
-  }
-  return out;
-}
-
 void CheckAnswer(const api::HttpResponse& response) {
   const unsigned status = response.result_int();
   CALLREC_FUZZ_CHECK(status == 200 || (status >= 400 && status < 500));
@@ -64,8 +50,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 
   api::HttpRequest request = parser.release();
   CALLREC_FUZZ_CHECK(request.body().size() <= limits.max_body_bytes);
-  const auto verified =
-      fuzz::ConnectApiHarness::Verifier().Verify(Signable(request), request.body(), fuzz::kNow);
+  const auto verified = fuzz::ConnectApiHarness::Verifier().Verify(api::ToSignable(request),
+                                                                   request.body(), fuzz::kNow);
   // The fuzzer does not know the secret: no signature of its own can pass.
   CALLREC_FUZZ_CHECK(!verified.ok());
   CALLREC_FUZZ_CHECK(verified.error().status >= 400 && verified.error().status < 500);

@@ -21,19 +21,6 @@ std::optional<Operation> OperationFor(std::string_view path) {
   return aws::OperationAtConnectPath(path);
 }
 
-aws::SignableRequest ToSignable(const HttpRequest& request) {
-  aws::SignableRequest out;
-  out.method = std::string(request.method_string());
-  const std::string_view target = request.target();
-  const std::size_t question = target.find('?');
-  out.path = std::string(target.substr(0, question));
-  if (question != std::string_view::npos) out.query = std::string(target.substr(question + 1));
-  for (const auto& field : request) {
-    out.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
-  }
-  return out;
-}
-
 // Reads a required string member with Connect's length limits.
 core::Result<std::string, aws::AwsError> RequiredString(const json::object& body,
                                                         std::string_view name,

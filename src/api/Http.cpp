@@ -62,4 +62,17 @@ std::optional<std::string> QueryParam(std::string_view query, std::string_view n
   return std::nullopt;
 }
 
+aws::SignableRequest ToSignable(const HttpRequest& request) {
+  aws::SignableRequest out;
+  out.method = std::string(request.method_string());
+  const std::string_view target = request.target();
+  const std::size_t question = target.find('?');
+  out.path = std::string(target.substr(0, question));
+  if (question != std::string_view::npos) out.query = std::string(target.substr(question + 1));
+  for (const auto& field : request) {
+    out.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
+  }
+  return out;
+}
+
 }  // namespace callrec::api

@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "aws/AwsError.hpp"
+#include "aws/SigV4.hpp"
 
 namespace callrec::api {
 
@@ -47,5 +48,7 @@ HttpResponse MethodNotAllowed(const HttpRequest& request);
 std::optional<std::string> QueryParam(std::string_view query, std::string_view name);
 // An AWS rest-json error: status, x-amzn-ErrorType and {"message": ...}.
 HttpResponse ErrorResponse(const aws::AwsError& error);
+// The request as SigV4 sees it: method, path and query split, every header.
+aws::SignableRequest ToSignable(const HttpRequest& request);
 
 }  // namespace callrec::api

@@ -21,6 +21,8 @@ import threading
 import time
 import unittest
 
+from make_agent_pcap import wav_data
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 AUDIO = os.path.join(ROOT, "tests", "fixtures", "audio")
@@ -32,19 +34,6 @@ def free_port(kind=socket.SOCK_DGRAM):
     with socket.socket(socket.AF_INET, kind) as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-
-
-def wav_data(path):
-    """The sample bytes of a RIFF/WAVE file (chunks walked)."""
-    with open(path, "rb") as f:
-        image = f.read()
-    at = 12
-    while at + 8 <= len(image):
-        tag, size = image[at:at + 4], struct.unpack("<I", image[at + 4:at + 8])[0]
-        if tag == b"data":
-            return image[at + 8:at + 8 + size]
-        at += 8 + size + (size & 1)
-    raise ValueError("no data chunk in " + path)
 
 
 class RtpCounter:

@@ -13,6 +13,7 @@ packages=(
   libcli11-dev                             # one option table for flags and config file
   libsofia-sip-ua-dev                      # SIP stack (transactions, dialogs, session timers, SDP, multipart)
   libxml2-dev                              # SIPREC rs-metadata (RFC 7865) XML
+  libsrtp2-dev                             # SRTP (RFC 3711) for SDES-keyed media over SIP TLS
   libgtest-dev libgmock-dev                # unit tests
   clang-format
   clang libclang-rt-14-dev                 # libFuzzer, ASan, UBSan: make fuzz, make fuzz-smoke
@@ -35,6 +36,11 @@ if ! command -v aws >/dev/null 2>&1; then
 fi
 if ! python3 -c 'import boto3' 2>/dev/null && ! /usr/bin/python3 -c 'import boto3' 2>/dev/null; then
   missing+=(python3-boto3)
+fi
+
+# The SRTP interop test's own sender (RFC 3711 from AES-CTR and HMAC-SHA1).
+if ! python3 -c 'import cryptography' 2>/dev/null && ! /usr/bin/python3 -c 'import cryptography' 2>/dev/null; then
+  missing+=(python3-cryptography)
 fi
 
 if ! command -v npm >/dev/null 2>&1; then

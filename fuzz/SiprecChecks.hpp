@@ -18,6 +18,7 @@
 #include "sip/SdpOffer.hpp"
 #include "sip/SiprecBody.hpp"
 #include "sip/TrackMapping.hpp"
+#include "srtp/SdesCrypto.hpp"
 
 namespace callrec::fuzz {
 
@@ -40,6 +41,19 @@ inline void CheckAnswer(const sip::Offer& offer) {
     answered[i].port = static_cast<std::uint16_t>(40000 + 2 * i);
     answered[i].payload_type = *codec;
     answered[i].telephone_event_pt = stream.telephone_event_pt;
+    // SDES: a line that parses formats to itself; the answer carries a key of ours.
+    for (const std::string& line : stream.crypto) {
+      const auto key = srtp::ParseCrypto(line);
+      if (!key) {
+        CALLREC_FUZZ_CHECK(!key.error().empty());
+        continue;
+      }
+      CALLREC_FUZZ_CHECK(key->key_salt.size() == srtp::KeySaltLength(key->suite));
+      const auto again = srtp::ParseCrypto(srtp::FormatCrypto(*key));
+      CALLREC_FUZZ_CHECK(again.ok() && again->key_salt == key->key_salt && again->tag == key->tag &&
+                         again->suite == key->suite);
+      if (!answered[i].crypto) answered[i].crypto = srtp::FormatCrypto(*key);
+    }
   }
   const std::string answer = sip::BuildAnswer(offer, answered, "192.0.2.1", 42, 1);
   const auto reparsed = sip::ParseOffer(answer, "192.0.2.1");
@@ -53,6 +67,10 @@ inline void CheckAnswer(const sip::Offer& offer) {
     CALLREC_FUZZ_CHECK(reparsed->streams[i].port == answered[i].port);
     CALLREC_FUZZ_CHECK(reparsed->streams[i].label == offer.streams[i].label);
     CALLREC_FUZZ_CHECK(reparsed->streams[i].media == offer.streams[i].media);
+    if (answered[i].crypto && answered[i].port != 0) {
+      CALLREC_FUZZ_CHECK(reparsed->streams[i].crypto.size() == 1 &&
+                         reparsed->streams[i].crypto.front() == *answered[i].crypto);
+    }
   }
 }
 

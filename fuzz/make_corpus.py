@@ -2,11 +2,13 @@
 """Writes the seed corpora of fuzz/corpus/<target>/ from tests/fixtures/ and
 hand-written inputs, in each target's input format (see the target's header
 comment). Run from anywhere; it rewrites only the seed-*.bin files, so inputs
-kept from fuzzing runs (crash-*, regress-*) stay. Standard library only."""
+kept from fuzzing runs (crash-*, regress-*) stay. Standard library, and the
+interop tests' SRTP sender (python3-cryptography) for the SRTP seeds."""
 
 import json
 import pathlib
 import struct
+import sys
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "tests" / "fixtures"
@@ -92,6 +94,15 @@ def siprec_seeds():
         "m=audio 4000 RTP/AVP 8 101\na=rtpmap:8 PCMA/8000\na=rtpmap:101 telephone-event/8000\n"
         "a=label:customer\na=inactive\nm=audio 0 RTP/AVP 0\na=label:agent\n"
         "m=video 4004 RTP/AVP 96\na=rtpmap:96 H264/90000\n")
+    sdp_seeds["sdes-srtp"] = crlf(
+        "v=0\no=- 1 1 IN IP4 192.0.2.9\ns=-\nc=IN IP4 192.0.2.9\nt=0 0\n"
+        "m=audio 4000 RTP/SAVP 0\na=rtpmap:0 PCMU/8000\n"
+        "a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:PS1uQCVeeCFCanVmcjkpPywjNWhcYD0mXXtxaVBR|2^31\n"
+        "a=crypto:2 AES_CM_128_HMAC_SHA1_32 inline:PS1uQCVeeCFCanVmcjkpPywjNWhcYD0mXXtxaVBR|2^20|1:4\n"
+        "a=label:1\na=sendonly\n"
+        "m=audio 4002 RTP/SAVPF 0\na=crypto:5 AES_256_CM_HMAC_SHA1_32 "
+        "inline:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8gISIjJCUmJygpKissLQ== WSH=64\n"
+        "a=label:2\na=sendonly\n")
     sip_seeds["identity-headers"] = invite(
         "application/sdp", sdp_seeds["telephone-event-inactive"],
         "X-Contact-Id: 11111111-2222-3333-4444-555555555555\n"
@@ -115,6 +126,13 @@ def rtp(pt, seq, ts, ssrc, payload, marker=False):
 
 def rtp_seeds():
     seeds = {p.stem: p.read_bytes() for p in sorted((FIXTURES / "rtp").glob("*.raw"))}
+    # Authentic SRTP under the target's fixed key (AES_CM_128_HMAC_SHA1_32, 30 x 0x07),
+    # protected by the interop tests' RFC 3711 sender.
+    sys.path.insert(0, str(ROOT / "tests" / "interop"))
+    import srtp  # noqa: E402 - the interop tests' module
+    sender = srtp.Sender(srtp.new_crypto_line(1, "AES_CM_128_HMAC_SHA1_32", bytes([7] * 30)))
+    for seq in (1, 65535):
+        seeds["srtp-seq-%d" % seq] = sender.protect(rtp(0, seq, 160 * seq, 0x1234, bytes(160)))
     write("rtp_packet", seeds)
 
 

@@ -303,6 +303,17 @@ void V1Api::RenderMetrics(Respond respond) {
   text += "# HELP callrec_rtp_invalid_packets_total Datagrams on RTP ports that were not RTP.\n";
   text += "# TYPE callrec_rtp_invalid_packets_total counter\n";
   text += "callrec_rtp_invalid_packets_total " + std::to_string(recorder_.invalid_packets()) + "\n";
+  const media::SrtpRefusals srtp = recorder_.srtp_refusals();
+  text +=
+      "# HELP callrec_srtp_packets_refused_total Datagrams on SRTP legs not recorded: "
+      "authentication failed (wrong key, altered, plain RTP), replayed, or malformed.\n";
+  text += "# TYPE callrec_srtp_packets_refused_total counter\n";
+  text += "callrec_srtp_packets_refused_total{reason=\"authentication\"} " +
+          std::to_string(srtp.authentication) + "\n";
+  text +=
+      "callrec_srtp_packets_refused_total{reason=\"replay\"} " + std::to_string(srtp.replay) + "\n";
+  text += "callrec_srtp_packets_refused_total{reason=\"malformed\"} " +
+          std::to_string(srtp.malformed) + "\n";
   text += "# HELP callrec_recording_dropped_frames_total Audio frames lost: storage was behind.\n";
   text += "# TYPE callrec_recording_dropped_frames_total counter\n";
   text += "callrec_recording_dropped_frames_total " +

@@ -58,8 +58,12 @@ void PrintBanner(const config::ServerConfig& config, const config::ResolvedCrede
             << "  Connect API : " << url << "  (SigV4, service 'connect')\n"
             << "  callrec API : " << url << "/v1  (Authorization: Bearer <admin token>)\n"
             << "  SIPREC      : sip:" << UrlHost(config.sip_listen.host) << ":"
-            << config.sip_listen.port << "  (UDP and TCP)\n"
-            << "  workspace   : " << url << "/  (agent id + token from POST /v1/agents)\n"
+            << config.sip_listen.port << "  (UDP and TCP)\n";
+  if (config.sip_tls_listen.port != 0) {
+    std::cout << "  SIPREC TLS  : sips:" << UrlHost(config.sip_tls_listen.host) << ":"
+              << config.sip_tls_listen.port << "  (SRTP " << config.srtp << ")\n";
+  }
+  std::cout << "  workspace   : " << url << "/  (agent id + token from POST /v1/agents)\n"
             << "  health      : " << url << "/healthz   metrics: " << url << "/metrics\n"
             << "  data        : " << config.data_dir.string() << "\n"
             << "  instance    : " << config.instance_ids.front() << "\n";
@@ -181,6 +185,7 @@ int Run(const config::ServerConfig& config) {
   if (config.auto_record != "off") siprec_config.auto_record = core::ParseTrack(config.auto_record);
   siprec_config.contact_id_header = config.contact_id_header;
   siprec_config.initial_contact_id_header = config.initial_contact_id_header;
+  siprec_config.srtp_required = config.srtp == "required";
   sip::SiprecServer siprec(siprec_config, contacts, recorder);
 
   api::Metrics metrics;
@@ -238,7 +243,16 @@ int Run(const config::ServerConfig& config) {
   api::Router router(connect, v1, metrics, &pages);
 
   // Everything is wired: now the outside may call in.
-  siprec.Start(config.sip_listen.host, config.sip_listen.port);
+  std::optional<sip::SipUserAgent::Tls> sip_tls;
+  if (config.sip_tls_listen.port != 0) {
+    // The same checks as HTTPS, with the same clear messages, before sofia-sip
+    // (which only says that the transport failed) reads the files.
+    api::MakeTlsContext(config.sip_tls_cert, config.sip_tls_key);
+    sip_tls =
+        sip::SipUserAgent::Tls{config.sip_tls_listen.host, config.sip_tls_listen.port,
+                               config.sip_tls_cert, config.sip_tls_key, config.sip_tls_client_ca};
+  }
+  siprec.Start(config.sip_listen.host, config.sip_listen.port, sip_tls);
   const boost::asio::ip::tcp::endpoint endpoint(boost::asio::ip::make_address(config.listen.host),
                                                 config.listen.port);
   api::HttpServer server(io, endpoint, router, api::HttpLimits{}, tls);

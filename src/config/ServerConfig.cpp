@@ -50,6 +50,7 @@ ParsedConfig ParseServerConfig(int argc, const char* const* argv) {
   std::vector<std::string> agent_tokens;
   std::string web_dir, guide_flow, inbound_flow;
   std::string tls_cert, tls_key;
+  std::string sip_tls_listen, sip_tls_cert, sip_tls_key, sip_tls_client_ca;
   bool dump_config = false;
 
   // The option table: every flag, its default, and its config-file key.
@@ -64,6 +65,21 @@ ParsedConfig ParseServerConfig(int argc, const char* const* argv) {
   app.add_option("--admin-token", c.admin_token,
                  "Bearer token for /v1; empty: one is generated into the data directory");
   app.add_option("--sip-listen", sip_listen, "SIPREC listener, HOST:PORT")->capture_default_str();
+  app.add_option("--sip-tls-listen", sip_tls_listen,
+                 "SIPREC over TLS listener, HOST:PORT (empty: no TLS; needs --sip-tls-cert and "
+                 "--sip-tls-key)")
+      ->capture_default_str();
+  app.add_option("--sip-tls-cert", sip_tls_cert, "SIP TLS: PEM certificate chain presented")
+      ->capture_default_str();
+  app.add_option("--sip-tls-key", sip_tls_key, "SIP TLS: PEM private key of --sip-tls-cert")
+      ->capture_default_str();
+  app.add_option("--sip-tls-client-ca", sip_tls_client_ca,
+                 "SIP TLS: PEM CA bundle; when set, clients must present a certificate it signed")
+      ->capture_default_str();
+  app.add_option("--srtp", c.srtp,
+                 "SRTP (SDES keys, SIP over TLS only): optional, or required (plain RTP refused)")
+      ->check(CLI::IsMember({"optional", "required"}))
+      ->capture_default_str();
   app.add_option("--rtp-ports", rtp_ports, "UDP port range for RTP, LOW-HIGH")
       ->capture_default_str();
   app.add_option("--pause-behavior", pause, "Paused time in the file: silence or skip")
@@ -152,6 +168,20 @@ ParsedConfig ParseServerConfig(int argc, const char* const* argv) {
     }
     c.tls_cert = tls_cert;
     c.tls_key = tls_key;
+    if (!sip_tls_listen.empty()) {
+      const std::string tls_error = ParseHostPort(sip_tls_listen, c.sip_tls_listen);
+      if (!tls_error.empty()) throw CLI::ValidationError("--sip-tls-listen", tls_error);
+      if (sip_tls_cert.empty() || sip_tls_key.empty()) {
+        throw CLI::ValidationError("--sip-tls-listen",
+                                   "SIP over TLS needs --sip-tls-cert and --sip-tls-key");
+      }
+    } else if (!sip_tls_cert.empty() || !sip_tls_key.empty() || !sip_tls_client_ca.empty()) {
+      throw CLI::ValidationError("--sip-tls-cert/--sip-tls-key/--sip-tls-client-ca",
+                                 "given without --sip-tls-listen");
+    }
+    c.sip_tls_cert = sip_tls_cert;
+    c.sip_tls_key = sip_tls_key;
+    c.sip_tls_client_ca = sip_tls_client_ca;
     c.web_dir = web_dir;
     c.guide_flow = guide_flow;
     c.inbound_flow = inbound_flow;

@@ -29,6 +29,15 @@ struct ServerConfig {
   std::vector<AccessKey> access_keys;
   std::string admin_token;
   HostPort sip_listen{"127.0.0.1", 5060};
+  // SIP over TLS (port 0: off): the PEM certificate chain and key it presents,
+  // and the CA bundle client certificates must chain to (empty: none asked).
+  HostPort sip_tls_listen{"", 0};
+  std::filesystem::path sip_tls_cert;
+  std::filesystem::path sip_tls_key;
+  std::filesystem::path sip_tls_client_ca;
+  // SRTP keyed by SDES (over SIP TLS only): "optional" records plain RTP and
+  // SRTP offers, "required" refuses plain RTP.
+  std::string srtp = "optional";
   std::uint16_t rtp_port_low = 40000;
   std::uint16_t rtp_port_high = 49999;
   PauseBehavior pause_behavior = PauseBehavior::kSilence;

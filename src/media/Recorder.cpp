@@ -9,6 +9,7 @@
 #include "log/Log.hpp"
 #include "media/RecordingMetadata.hpp"
 #include "media/WavFile.hpp"
+#include "srtp/SrtpStream.hpp"
 
 namespace callrec::media {
 namespace {
@@ -46,7 +47,9 @@ struct Recorder::Call {
   bool finished = false;
   std::uint64_t sync_phase = 0;
 
-  std::mutex mutex;  // guards session, path, metadata state below
+  std::mutex mutex;  // guards the SRTP legs, session, path, metadata state below
+  MediaKeys keys;
+  std::optional<srtp::SrtpStream> srtp[2];  // SRTP legs: unprotected before parsing
   std::shared_ptr<RecordingSession> session;
   std::filesystem::path wav;
   RecordingMetadata metadata;
@@ -86,11 +89,43 @@ std::optional<std::uint16_t> Recorder::TakePort() {
   return port;
 }
 
+namespace {
+
+bool SameKey(const std::optional<srtp::SdesCrypto>& a, const std::optional<srtp::SdesCrypto>& b) {
+  if (!a || !b) return a.has_value() == b.has_value();
+  return a->suite == b->suite && a->key_salt == b->key_salt;
+}
+
+// libsrtp2 sessions for the legs whose key changed (every leg of a new call);
+// nothing changes when one of the keys is refused.
+std::optional<MediaError> OpenSrtp(const MediaKeys& keys, const MediaKeys& previous,
+                                   std::optional<srtp::SrtpStream> (&legs)[2], bool fresh) {
+  std::optional<srtp::SrtpStream> opened[2];
+  bool replace[2] = {false, false};
+  for (int side = 0; side < 2; ++side) {
+    if (!fresh && SameKey(keys[side], previous[side])) continue;
+    replace[side] = true;
+    if (!keys[side]) continue;
+    auto stream = srtp::SrtpStream::Inbound(*keys[side]);
+    if (!stream) return MediaError{stream.error()};
+    opened[side].emplace(std::move(stream).value());
+  }
+  for (int side = 0; side < 2; ++side) {
+    if (replace[side]) legs[side] = std::move(opened[side]);
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
 core::Result<RtpEndpoints, MediaError> Recorder::Attach(const core::Contact& contact,
                                                         std::optional<bool> skip_paused,
-                                                        bool agent_joins_by_media) {
+                                                        bool agent_joins_by_media,
+                                                        const MediaKeys& keys) {
   auto call = std::make_shared<Call>(io_, contact, skip_paused.value_or(config_.skip_paused));
   call->agent_heard = !agent_joins_by_media;
+  if (auto error = OpenSrtp(keys, {}, call->srtp, /*fresh=*/true)) return *error;
+  call->keys = keys;
   const auto address = asio::ip::make_address(config_.rtp_host);
   std::lock_guard lock(mutex_);
   if (shut_down_) return MediaError{"the recorder is shutting down"};
@@ -146,8 +181,44 @@ void Recorder::Receive(const std::shared_ptr<Call>& call, Side side) {
       });
 }
 
-void Recorder::OnDatagram(Call& call, Side side, std::span<const std::uint8_t> datagram) {
+std::optional<MediaError> Recorder::Rekey(const std::string& contact_id, const MediaKeys& keys) {
+  const std::shared_ptr<Call> call = FindCall(contact_id);
+  if (!call) return MediaError{"no media for contact " + contact_id};
+  std::lock_guard lock(call->mutex);
+  if (auto error = OpenSrtp(keys, call->keys, call->srtp, /*fresh=*/false)) return error;
+  call->keys = keys;
+  return std::nullopt;
+}
+
+SrtpRefusals Recorder::srtp_refusals() const {
+  return SrtpRefusals{srtp_authentication_.load(), srtp_replay_.load(), srtp_malformed_.load()};
+}
+
+void Recorder::OnDatagram(Call& call, Side side, std::span<std::uint8_t> datagram) {
   const auto arrival = RecordingSession::Clock::now();
+  {
+    std::lock_guard lock(call.mutex);
+    if (auto& leg = call.srtp[static_cast<int>(side)]) {
+      // SRTCP (the same first bytes as RTCP) is not recorded.
+      if (IsRtcp(datagram)) return;
+      auto length = leg->Unprotect(datagram);
+      if (!length) {
+        switch (length.error()) {
+          case srtp::Refusal::kAuthentication:
+            srtp_authentication_.fetch_add(1, std::memory_order_relaxed);
+            break;
+          case srtp::Refusal::kReplay:
+            srtp_replay_.fetch_add(1, std::memory_order_relaxed);
+            break;
+          case srtp::Refusal::kMalformed:
+            srtp_malformed_.fetch_add(1, std::memory_order_relaxed);
+            break;
+        }
+        return;
+      }
+      datagram = datagram.first(*length);
+    }
+  }
   auto packet = ParseRtp(datagram);
   if (!packet) {
     if (!IsRtcp(datagram)) invalid_packets_.fetch_add(1, std::memory_order_relaxed);

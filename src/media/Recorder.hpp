@@ -19,6 +19,7 @@
 #include "media/RecordingMetadata.hpp"
 #include "media/RecordingSession.hpp"
 #include "media/RecordingWriter.hpp"
+#include "srtp/SdesCrypto.hpp"
 
 namespace callrec::media {
 
@@ -34,6 +35,17 @@ struct RecorderConfig {
 struct RtpEndpoints {
   std::string customer;  // HOST:PORT
   std::string agent;
+};
+
+// The SRTP keys a contact's legs are sent with ([customer, agent]; nullopt:
+// plain RTP).
+using MediaKeys = std::array<std::optional<srtp::SdesCrypto>, 2>;
+
+// Datagrams refused on SRTP legs, by reason.
+struct SrtpRefusals {
+  std::uint64_t authentication = 0;
+  std::uint64_t replay = 0;
+  std::uint64_t malformed = 0;
 };
 
 // A contact's recording as /v1 shows it.
@@ -62,12 +74,18 @@ class Recorder final : public control::RecordingListener {
   // Called when an agent leg first sends media on a contact waiting for it.
   void OnAgentMedia(AgentMedia callback) { on_agent_media_ = std::move(callback); }
 
-  // Binds the two RTP ports of a new contact. Fails when the range is exhausted.
-  // `agent_joins_by_media`: the agent leg's first packet means the agent joined
-  // (/v1 contacts); SIPREC sessions say so in their metadata instead.
+  // Binds the two RTP ports of a new contact. Fails when the range is exhausted
+  // or libsrtp2 refuses a key. `agent_joins_by_media`: the agent leg's first
+  // packet means the agent joined (/v1 contacts); SIPREC sessions say so in
+  // their metadata instead. A leg with a key takes SRTP only: a packet that
+  // does not authenticate (plain RTP included) is counted and never recorded.
   core::Result<RtpEndpoints, MediaError> Attach(const core::Contact& contact,
                                                 std::optional<bool> skip_paused,
-                                                bool agent_joins_by_media = true);
+                                                bool agent_joins_by_media = true,
+                                                const MediaKeys& keys = {});
+  // New keys for a contact's legs (a re-INVITE re-keyed the session); a leg
+  // whose key is unchanged keeps its SRTP state (replay window).
+  std::optional<MediaError> Rekey(const std::string& contact_id, const MediaKeys& keys);
   std::optional<RecordingView> View(const std::string& contact_id) const;
   // Reads, on the media thread, every datagram already waiting in the
   // contact's sockets (as if it had been read on arrival), then calls `then`
@@ -86,6 +104,7 @@ class Recorder final : public control::RecordingListener {
   void Shutdown();
 
   std::uint64_t invalid_packets() const { return invalid_packets_.load(); }
+  SrtpRefusals srtp_refusals() const;
   std::uint64_t storage_dropped_frames() const { return writer_.dropped_frames(); }
   std::string storage_error() const { return writer_.last_error(); }
   bool storage_failing() const { return writer_.failing(); }
@@ -96,7 +115,7 @@ class Recorder final : public control::RecordingListener {
   struct Call;
   std::shared_ptr<Call> FindCall(const std::string& contact_id) const;
   void Receive(const std::shared_ptr<Call>& call, Side side);
-  void OnDatagram(Call& call, Side side, std::span<const std::uint8_t> datagram);
+  void OnDatagram(Call& call, Side side, std::span<std::uint8_t> datagram);
   void StartRecording(Call& call, const core::Contact& contact);
   void FinishRecording(Call& call, bool interrupted);
   void WriteProgress(Call& call);
@@ -112,6 +131,7 @@ class Recorder final : public control::RecordingListener {
   RecordingWriter writer_;
   boost::asio::steady_timer timer_;
   std::atomic<std::uint64_t> invalid_packets_{0};
+  std::atomic<std::uint64_t> srtp_authentication_{0}, srtp_replay_{0}, srtp_malformed_{0};
   std::uint64_t ticks_ = 0;
   std::uint64_t calls_created_ = 0;  // guarded by mutex_
 

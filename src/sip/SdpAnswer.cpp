@@ -58,6 +58,7 @@ std::string BuildAnswer(const Offer& offer, const std::vector<AnsweredStream>& s
       sdp += "a=rtpmap:" + pt + " telephone-event/8000\r\n";
       sdp += "a=fmtp:" + pt + " 0-15\r\n";
     }
+    if (answer.crypto) sdp += "a=crypto:" + *answer.crypto + "\r\n";
     if (!offered.label.empty()) sdp += "a=label:" + offered.label + "\r\n";
     sdp += "a=" + std::string(DirectionName(answer.direction)) + "\r\n";
   }
@@ -66,7 +67,7 @@ std::string BuildAnswer(const Offer& offer, const std::vector<AnsweredStream>& s
 
 std::optional<int> ChooseAudioCodec(const OfferedStream& stream) {
   if (stream.media != "audio") return std::nullopt;
-  if (stream.protocol != "RTP/AVP" && stream.protocol != "RTP/AVPF") return std::nullopt;
+  if (ProfileOf(stream) == MediaProfile::kOther) return std::nullopt;
   for (const char* wanted : {"PCMU", "PCMA"}) {
     for (const Codec& codec : stream.codecs) {
       if (codec.name == wanted && codec.clock_rate == 8000) return codec.payload_type;

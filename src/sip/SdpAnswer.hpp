@@ -16,6 +16,7 @@ struct AnsweredStream {
   std::uint16_t port = 0;  // 0 = declined
   int payload_type = 0;
   std::optional<int> telephone_event_pt;
+  std::optional<std::string> crypto;  // our a=crypto value for an SRTP stream
 };
 
 // A plain SDP answer (not multipart, CRLF line ends): one m-line per offered
@@ -29,8 +30,8 @@ std::string BuildAnswer(const Offer& offer, const std::vector<AnsweredStream>& s
                         std::uint64_t session_version);
 
 // The codec to record a stream with: PCMU preferred, else PCMA (both at 8000
-// Hz). nullopt when the stream cannot be recorded (not audio, not plain RTP/AVP
-// or RTP/AVPF, no G.711): the caller declines it, or answers 488 when no
+// Hz). nullopt when the stream cannot be recorded (not audio, neither RTP nor
+// SDES-keyed SRTP (see ProfileOf), no G.711): the caller declines it, or answers 488 when no
 // stream is left.
 std::optional<int> ChooseAudioCodec(const OfferedStream& stream);
 

@@ -168,6 +168,12 @@ OfferedStream ToStream(const sdp_media_t& m, const sdp_session_t& session,
   OfferedStream stream;
   stream.media = LowerCopy(m.m_type_name == nullptr ? "" : m.m_type_name);
   stream.label = LabelOf(m.m_attributes);
+  for (const sdp_attribute_t* a = m.m_attributes; a != nullptr; a = a->a_next) {
+    if (a->a_name != nullptr && a->a_value != nullptr && LowerCopy(a->a_name) == "crypto" &&
+        stream.crypto.size() < kMaxCryptoPerStream) {
+      stream.crypto.emplace_back(a->a_value);
+    }
+  }
   if (m.m_connections != nullptr && m.m_connections->c_address != nullptr) {
     stream.address = m.m_connections->c_address;
   } else if (session.sdp_connection != nullptr && session.sdp_connection->c_address != nullptr) {
@@ -207,6 +213,13 @@ OfferedStream ToStream(const sdp_media_t& m, const sdp_session_t& session,
 }
 
 }  // namespace
+
+MediaProfile ProfileOf(const OfferedStream& stream) {
+  const std::string protocol = LowerCopy(stream.protocol);
+  if (protocol == "rtp/avp" || protocol == "rtp/avpf") return MediaProfile::kPlainRtp;
+  if (protocol == "rtp/savp" || protocol == "rtp/savpf") return MediaProfile::kSrtp;
+  return MediaProfile::kOther;
+}
 
 std::string_view DirectionName(Direction direction) {
   switch (direction) {

@@ -33,7 +33,14 @@ struct OfferedStream {
   std::vector<Codec> codecs;  // in offer order; static PTs (0, 8, 18, ...) known without rtpmap
   std::optional<int> telephone_event_pt;  // telephone-event/8000
   std::vector<std::string> formats;       // the m-line's formats as sent (for a declining answer)
+  std::vector<std::string> crypto;        // a=crypto values (SDES, RFC 4568), in offer order
 };
+
+// How a stream's media travels: RTP/AVP(F) is plain RTP, RTP/SAVP(F) is SRTP
+// keyed by the stream's a=crypto; anything else (DTLS-SRTP's UDP/TLS/RTP/SAVP,
+// non-RTP) callrec cannot record.
+enum class MediaProfile { kPlainRtp, kSrtp, kOther };
+MediaProfile ProfileOf(const OfferedStream& stream);
 
 struct Offer {
   std::string origin_session_id;  // o= sess-id
@@ -42,6 +49,7 @@ struct Offer {
 };
 
 inline constexpr std::size_t kMaxOfferedStreams = 16;
+inline constexpr std::size_t kMaxCryptoPerStream = 8;  // more a=crypto lines are ignored
 
 // Parses an SDP offer with sofia-sip's SDP parser. Tolerates what real SRCs
 // send: no session-level c= (or no c= at all: Connectel), no t=, unknown

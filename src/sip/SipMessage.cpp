@@ -48,6 +48,8 @@ SipRequestView ViewRequest(const sip_t* sip) {
     view.body = std::string_view(sip->sip_payload->pl_data, sip->sip_payload->pl_len);
   }
   if (sip->sip_via != nullptr) {
+    view.over_tls = sip->sip_via->v_protocol != nullptr &&
+                    strcasecmp(sip->sip_via->v_protocol, "SIP/2.0/TLS") == 0;
     const char* host =
         sip->sip_via->v_received != nullptr ? sip->sip_via->v_received : sip->sip_via->v_host;
     if (host != nullptr) view.source_address = host;

@@ -16,6 +16,11 @@ struct SipRequestView {
   std::string source_address;  // Via received=, else Via host
   bool siprec_option = false;  // Require or Supported lists "siprec"
   bool src_contact = false;    // Contact carries +sip.src
+  // The request came over TLS: its top Via says SIP/2.0/TLS. sofia-sip's nta
+  // drops a request whose top Via names another transport than the one it
+  // came over ("Via check: invalid transport"), so a client cannot claim TLS
+  // over TCP or UDP (tests/interop/test_sip_tls.py proves it).
+  bool over_tls = false;
 };
 
 SipRequestView ViewRequest(const sip_t* sip);

@@ -5,8 +5,12 @@
 #include <sofia-sip/su_log.h>
 #include <sofia-sip/tport_tag.h>
 
+#include <sys/stat.h>
+
 #include <cstdarg>
 #include <cstdio>
+#include <cstdlib>
+#include <fstream>
 #include <future>
 #include <memory>
 #include <stdexcept>
@@ -33,18 +37,69 @@ void ForwardSofiaLog(void*, const char* format, va_list args) {
   log::Debug("sip.stack", {{"text", text}});
 }
 
-std::string ListenUrl(const std::string& host, std::uint16_t port) {
+std::string ListenUrl(const std::string& scheme, const std::string& host, std::uint16_t port) {
   const bool v6 = host.find(':') != std::string::npos;
-  return "sip:" + (v6 ? "[" + host + "]" : host) + ":" + std::to_string(port);
+  return scheme + ":" + (v6 ? "[" + host + "]" : host) + ":" + std::to_string(port);
 }
+
+std::string ReadFile(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw std::runtime_error("SIP TLS: cannot read " + path.string());
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+// sofia-sip reads its TLS credentials from a directory: agent.pem (the
+// certificate chain and the private key in one file) and cafile.pem. They are
+// written to a private directory (0700, files 0600) that exists only while the
+// transport is created: sofia-sip has loaded them into OpenSSL by then.
+class TlsCredentialsDirectory {
+ public:
+  explicit TlsCredentialsDirectory(const SipUserAgent::Tls& tls) {
+    std::string pattern =
+        (std::filesystem::temp_directory_path() / "callrec-sip-tls-XXXXXX").string();
+    if (mkdtemp(pattern.data()) == nullptr) {
+      throw std::runtime_error("SIP TLS: cannot create a private directory for the credentials");
+    }
+    path_ = pattern;
+    Write("agent.pem", ReadFile(tls.certificate) + "\n" + ReadFile(tls.private_key));
+    if (!tls.client_ca.empty()) Write("cafile.pem", ReadFile(tls.client_ca));
+  }
+  ~TlsCredentialsDirectory() {
+    std::error_code ec;
+    std::filesystem::remove_all(path_, ec);
+  }
+  TlsCredentialsDirectory(const TlsCredentialsDirectory&) = delete;
+  TlsCredentialsDirectory& operator=(const TlsCredentialsDirectory&) = delete;
+  std::string path() const { return path_.string(); }
+
+ private:
+  void Write(const char* name, const std::string& content) {
+    const std::filesystem::path file = path_ / name;
+    {
+      std::ofstream out(file, std::ios::binary);
+      out << content;
+      if (!out.flush()) throw std::runtime_error("SIP TLS: cannot write " + file.string());
+    }
+    ::chmod(file.c_str(), 0600);
+  }
+  std::filesystem::path path_;
+};
 
 }  // namespace
 
-SipUserAgent::SipUserAgent(const std::string& host, std::uint16_t port, Listener& listener)
+SipUserAgent::SipUserAgent(const std::string& host, std::uint16_t port, Listener& listener,
+                           const std::optional<Tls>& tls)
     : listener_(listener) {
+  std::unique_ptr<TlsCredentialsDirectory> credentials;
+  if (tls) credentials = std::make_unique<TlsCredentialsDirectory>(*tls);
+  const std::string url = ListenUrl("sip", host, port);
+  const std::string sips_url = tls ? ListenUrl("sips", tls->host, tls->port) : "";
+  const std::string certificates = credentials ? credentials->path() : "";
+  const unsigned verify =
+      tls && !tls->client_ca.empty() ? TPTLS_VERIFY_INCOMING : TPTLS_VERIFY_NONE;
   std::promise<std::string> started;
   auto ready = started.get_future();
-  thread_ = std::thread([this, url = ListenUrl(host, port), &started] {
+  thread_ = std::thread([&, this] {
     su_init();
     su_log_redirect(nullptr, &ForwardSofiaLog, nullptr);
     su_log_set_level(nullptr, log::Enabled(log::Level::kDebug) ? 3 : 0);
@@ -56,6 +111,9 @@ SipUserAgent::SipUserAgent(const std::string& host, std::uint16_t port, Listener
     }
     su_root_threading(root_, 1);
     nua_ = nua_create(root_, &SipUserAgent::OnEvent, this, NUTAG_URL(url.c_str()),
+                      TAG_IF(!sips_url.empty(), NUTAG_SIPS_URL(sips_url.c_str())),
+                      TAG_IF(!certificates.empty(), TPTAG_CERTIFICATE(certificates.c_str())),
+                      TAG_IF(!certificates.empty(), TPTAG_TLS_VERIFY_POLICY(verify)),
                       NUTAG_MEDIA_ENABLE(0), NUTAG_AUTOALERT(0), NUTAG_ENABLEMESSAGE(0),
                       NUTAG_ALLOW("INVITE, ACK, BYE, CANCEL, OPTIONS, UPDATE"),
                       NUTAG_APPL_METHOD("UPDATE"), SIPTAG_SUPPORTED_STR("timer, siprec"),
@@ -67,7 +125,9 @@ SipUserAgent::SipUserAgent(const std::string& host, std::uint16_t port, Listener
                       TPTAG_TIMEOUT(kIncompleteMs), TPTAG_IDLE(kIdleMs), TAG_END());
     if (nua_ == nullptr) {
       started.set_value("cannot listen for SIP on " + url +
-                        " (address already in use, or not a local address)");
+                        (sips_url.empty() ? "" : " and " + sips_url) +
+                        " (address already in use, not a local address, or TLS credentials "
+                        "sofia-sip refused)");
       su_root_destroy(root_);
       root_ = nullptr;
       su_deinit();

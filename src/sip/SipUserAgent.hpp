@@ -4,8 +4,10 @@
 #include <sofia-sip/su_wait.h>
 
 #include <atomic>
+#include <filesystem>
 #include <functional>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 
@@ -25,8 +27,21 @@ class SipUserAgent {
                             nua_hmagic_t* call, const sip_t* sip, tagi_t tags[]) = 0;
   };
 
-  // Binds HOST:PORT (UDP and TCP) and starts the thread; throws if binding fails.
-  SipUserAgent(const std::string& host, std::uint16_t port, Listener& listener);
+  // SIP over TLS: where to listen, the PEM certificate chain and its key,
+  // and, to require client certificates (mutual TLS), the PEM CA bundle that
+  // must have signed them.
+  struct Tls {
+    std::string host;
+    std::uint16_t port = 5061;
+    std::filesystem::path certificate;
+    std::filesystem::path private_key;
+    std::filesystem::path client_ca;  // empty: clients are not asked for a certificate
+  };
+
+  // Binds HOST:PORT (UDP and TCP), and the TLS listener when given, and starts
+  // the thread; throws if binding fails.
+  SipUserAgent(const std::string& host, std::uint16_t port, Listener& listener,
+               const std::optional<Tls>& tls = std::nullopt);
   ~SipUserAgent();
   SipUserAgent(const SipUserAgent&) = delete;
   SipUserAgent& operator=(const SipUserAgent&) = delete;
@@ -39,7 +54,6 @@ class SipUserAgent {
   nua_t* nua() const { return nua_; }
 
  private:
-  void Run(const std::string& url);
   static void OnEvent(nua_event_t event, int status, const char* phrase, nua_t* nua,
                       nua_magic_t* magic, nua_handle_t* nh, nua_hmagic_t* hmagic, const sip_t* sip,
                       tagi_t tags[]);
@@ -51,7 +65,6 @@ class SipUserAgent {
   std::thread thread_;
   std::mutex mutex_;  // guards root_ against Post() racing Stop()
   std::atomic<bool> stopping_{false};
-  bool shut_down_ = false;
 };
 
 }  // namespace callrec::sip

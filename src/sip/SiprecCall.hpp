@@ -5,10 +5,12 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "sip/RsMetadata.hpp"
 #include "sip/SdpOffer.hpp"
 #include "sip/TrackMapping.hpp"
+#include "srtp/SdesCrypto.hpp"
 
 namespace callrec::sip {
 
@@ -23,6 +25,10 @@ struct SiprecCall {
   std::optional<RsMetadata> metadata;
   TrackPlan plan;
   int payload_type = 0;  // 0 PCMU, 8 PCMA
+  // SRTP: the client's key of each offered stream (nullopt: plain RTP or not
+  // recorded), and ours, answered with the same tag and suite.
+  std::vector<std::optional<srtp::SdesCrypto>> keys;
+  std::vector<std::optional<srtp::SdesCrypto>> answer_keys;
   std::uint16_t customer_port = 0;
   std::uint16_t agent_port = 0;
   std::uint64_t sdp_session_id = 0;

@@ -29,7 +29,8 @@ std::uint16_t PortOf(const std::string& host_port) {
 }
 
 bool Recorded(const OfferedStream& stream, TrackSide side) {
-  return side != TrackSide::kNone && stream.port != 0 && stream.media == "audio";
+  return side != TrackSide::kNone && stream.port != 0 && stream.media == "audio" &&
+         ProfileOf(stream) != MediaProfile::kOther;
 }
 
 bool Offers(const OfferedStream& stream, int payload_type, std::string_view name) {
@@ -66,6 +67,16 @@ bool ClientPaused(const Offer& offer, const TrackPlan& plan) {
     if (d == Direction::kSendOnly || d == Direction::kSendRecv) return false;
   }
   return any;
+}
+
+// The recorder's keys: each side's recorded stream's key.
+media::MediaKeys MediaKeysOf(const SiprecCall& call) {
+  media::MediaKeys keys;
+  for (std::size_t i = 0; i < call.offer.streams.size() && i < call.keys.size(); ++i) {
+    if (!call.keys[i] || !Recorded(call.offer.streams[i], call.plan.stream_sides[i])) continue;
+    keys[call.plan.stream_sides[i] == TrackSide::kAgent ? 1 : 0] = call.keys[i];
+  }
+  return keys;
 }
 
 int StatusFor(const control::ControlError& error) {
@@ -119,11 +130,54 @@ struct SessionPlan {
   std::optional<RsMetadata> metadata;
   TrackPlan tracks;
   int payload_type = 0;
+  std::vector<std::optional<srtp::SdesCrypto>> keys;  // per offered stream
 };
+
+// The SRTP key of each recorded stream: the first a=crypto line callrec can
+// honour. SDES keys travel in the SDP, so only a request that came over TLS
+// may carry them (RFC 4568 8.3); with --srtp required, plain RTP is refused.
+std::optional<SipError> ChooseKeys(const SipRequestView& request, bool srtp_required,
+                                   SessionPlan& plan) {
+  plan.keys.assign(plan.offer.streams.size(), std::nullopt);
+  for (std::size_t i = 0; i < plan.offer.streams.size(); ++i) {
+    const OfferedStream& stream = plan.offer.streams[i];
+    if (!Recorded(stream, plan.tracks.stream_sides[i])) continue;
+    const std::string which =
+        "the m-line" + (stream.label.empty() ? "" : " labelled " + stream.label);
+    if (ProfileOf(stream) == MediaProfile::kPlainRtp) {
+      if (!srtp_required) continue;
+      return SipError{488, "Not Acceptable Here",
+                      "plain RTP on " + which +
+                          " is refused: this recorder requires SRTP (RTP/SAVP with a=crypto, "
+                          "over SIP TLS)"};
+    }
+    if (!request.over_tls) {
+      return SipError{488, "Not Acceptable Here",
+                      "SRTP keys (a=crypto) over an unencrypted SIP transport are refused: send "
+                      "SIPREC over TLS (RFC 4568 section 8.3)"};
+    }
+    std::string first_reason = "no a=crypto attribute";
+    for (const std::string& line : stream.crypto) {
+      auto key = srtp::ParseCrypto(line);
+      if (key) {
+        plan.keys[i] = std::move(key).value();
+        break;
+      }
+      if (&line == &stream.crypto.front()) first_reason = key.error();
+    }
+    if (!plan.keys[i]) {
+      return SipError{488, "Not Acceptable Here",
+                      "no usable SRTP key on " + which + ": " + first_reason +
+                          " (supported: " + srtp::SupportedSuiteNames() + ")"};
+    }
+  }
+  return std::nullopt;
+}
 
 core::Result<SessionPlan, SipError> PlanSession(const SipRequestView& request,
                                                 const std::optional<RsMetadata>& previous,
-                                                const std::optional<std::regex>& agent_match) {
+                                                const std::optional<std::regex>& agent_match,
+                                                bool srtp_required) {
   auto body = SplitBody(request.content_type, request.body);
   if (!body) return body.error();
   SessionPlan plan;
@@ -155,9 +209,11 @@ core::Result<SessionPlan, SipError> PlanSession(const SipRequestView& request,
   const auto codec = CommonCodec(plan.offer, plan.tracks);
   if (!codec) {
     return SipError{488, "Not Acceptable Here",
-                    "no recordable audio stream offering PCMU or PCMA (payload type 0 or 8)"};
+                    "no recordable audio stream offering PCMU or PCMA (payload type 0 or 8) over "
+                    "RTP/AVP or RTP/SAVP"};
   }
   plan.payload_type = *codec;
+  if (auto refused = ChooseKeys(request, srtp_required, plan)) return *refused;
   return plan;
 }
 
@@ -171,8 +227,9 @@ SiprecServer::~SiprecServer() {
   Stop();
 }
 
-void SiprecServer::Start(const std::string& host, std::uint16_t port) {
-  agent_ = std::make_unique<SipUserAgent>(host, port, *this);
+void SiprecServer::Start(const std::string& host, std::uint16_t port,
+                         const std::optional<SipUserAgent::Tls>& tls) {
+  agent_ = std::make_unique<SipUserAgent>(host, port, *this, tls);
 }
 
 void SiprecServer::Stop() {
@@ -252,7 +309,7 @@ void SiprecServer::OnInvite(nua_handle_t* nh, const sip_t* sip) {
     return Refuse(nh, 503, "Service Unavailable",
                   "no free RTP ports: every port of --rtp-ports is in use");
   }
-  auto planned = PlanSession(request, std::nullopt, config_.agent_match);
+  auto planned = PlanSession(request, std::nullopt, config_.agent_match, config_.srtp_required);
   if (!planned) {
     return Refuse(nh, planned.error().status, planned.error().reason, planned.error().warning);
   }
@@ -265,6 +322,7 @@ void SiprecServer::OnInvite(nua_handle_t* nh, const sip_t* sip) {
   call->metadata = std::move(plan.metadata);
   call->plan = std::move(plan.tracks);
   call->payload_type = plan.payload_type;
+  call->keys = std::move(plan.keys);
   call->agent_id = call->plan.agent_id;
   call->client_paused = ClientPaused(call->offer, call->plan);
   std::random_device random;
@@ -322,7 +380,8 @@ void SiprecServer::ContinueInvite(const std::shared_ptr<SiprecCall>& call, core:
   if (contact.state() == core::RecordingState::kEnded) {
     return Refuse(call->handle, 403, "Forbidden", "contact " + contact.contact_id + " has ended");
   }
-  auto endpoints = recorder_.Attach(contact, std::nullopt, /*agent_joins_by_media=*/false);
+  auto endpoints =
+      recorder_.Attach(contact, std::nullopt, /*agent_joins_by_media=*/false, MediaKeysOf(*call));
   if (!endpoints) {
     EndContact(*call, "no media");
     if (endpoints.error().ports_exhausted) {
@@ -385,6 +444,17 @@ void SiprecServer::Answer(SiprecCall& call, bool to_current_request) {
           offered.direction == Direction::kSendOnly || offered.direction == Direction::kSendRecv
               ? Direction::kRecvOnly
               : Direction::kInactive;
+      if (i < call.keys.size() && call.keys[i]) {
+        // RFC 4568 5.1.2: the answer names the accepted line's tag and suite
+        // with a key of our own (we never send: it protects nothing).
+        call.answer_keys.resize(call.offer.streams.size());
+        auto& ours = call.answer_keys[i];
+        if (!ours || ours->suite != call.keys[i]->suite) {
+          ours = srtp::NewKey(call.keys[i]->tag, call.keys[i]->suite);
+        }
+        ours->tag = call.keys[i]->tag;
+        answered.crypto = srtp::FormatCrypto(*ours);
+      }
     }
     streams.push_back(answered);
   }
@@ -421,16 +491,27 @@ void SiprecServer::OnReoffer(SiprecCall& call, const sip_t* sip, bool is_update)
     }
     return;
   }
-  auto planned = PlanSession(request, call.metadata, config_.agent_match);
+  auto planned = PlanSession(request, call.metadata, config_.agent_match, config_.srtp_required);
   if (!planned) return respond_error(planned.error());
   if (planned->payload_type != call.payload_type) {
     return respond_error(SipError{488, "Not Acceptable Here",
                                   "the codec of a recording cannot change during the session"});
   }
   SessionPlan plan = std::move(planned).value();
+  if (call.created && !call.ended) {
+    // A re-offer may re-key a leg (RFC 4568 7.1.4): the recorder switches now.
+    SiprecCall next;
+    next.offer = plan.offer;
+    next.plan = plan.tracks;
+    next.keys = plan.keys;
+    if (auto error = recorder_.Rekey(call.contact_id, MediaKeysOf(next))) {
+      return respond_error(SipError{488, "Not Acceptable Here", error->message});
+    }
+  }
   call.offer = std::move(plan.offer);
   call.metadata = std::move(plan.metadata);
   call.plan = std::move(plan.tracks);
+  call.keys = std::move(plan.keys);
 
   if (call.created && !call.ended) {
     auto ignore = [](std::optional<control::ControlError>) {};

@@ -21,6 +21,7 @@ struct SiprecConfig {
   std::optional<core::Track> auto_record;  // nullopt: the agent (or the API) starts it
   std::string contact_id_header = "X-Contact-Id";
   std::string initial_contact_id_header = "X-Initial-Contact-Id";
+  bool srtp_required = false;  // plain RTP offers refused (488)
 };
 
 // Counters for /metrics.
@@ -47,8 +48,10 @@ class SiprecServer final : public SipUserAgent::Listener {
   SiprecServer(SiprecConfig config, control::ContactService& contacts, media::Recorder& recorder);
   ~SiprecServer() override;
 
-  // Listens on HOST:PORT (UDP and TCP); throws if it cannot.
-  void Start(const std::string& host, std::uint16_t port);
+  // Listens on HOST:PORT (UDP and TCP), and for SIP over TLS when given;
+  // throws if it cannot.
+  void Start(const std::string& host, std::uint16_t port,
+             const std::optional<SipUserAgent::Tls>& tls = std::nullopt);
   // BYE to every live session, then the SIP thread stops.
   void Stop();
   SiprecStats Stats() const;

@@ -4,12 +4,15 @@ bodies real SBCs sent (tests/fixtures/siprec). Over UDP or TCP on 127.0.0.1.
 
 The well-behaved peers are SIPp (tests/sipp) and callrec-callgen; this module
 only frames requests, reads responses, and ACKs/BYEs like RFC 3261 says.
+SIP over TLS uses Python's ssl module (OpenSSL): a TLS client that is not
+sofia-sip's.
 """
 
 import os
 import random
 import re
 import socket
+import ssl
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -57,13 +60,17 @@ def parse_message(data):
 class SipClient:
     """One dialog at a time: invite() -> ack() -> reinvite()... -> bye()."""
 
-    def __init__(self, server_port, transport="udp", host="127.0.0.1", src=True):
+    def __init__(self, server_port, transport="udp", host="127.0.0.1", src=True, tls_context=None):
+        """transport: udp, tcp or tls (tls_context: an ssl.SSLContext, verifying the server)."""
         self.src = src  # Contact with +sip.src (a recording client)
         self.server = (host, server_port)
         self.transport = transport
         if transport == "udp":
             self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
             self.sock.bind((host, 0))
+        elif transport == "tls":
+            raw = socket.create_connection(self.server, timeout=5)
+            self.sock = tls_context.wrap_socket(raw, server_hostname=host)
         else:
             self.sock = socket.create_connection(self.server, timeout=5)
         self.local = self.sock.getsockname()
@@ -112,7 +119,7 @@ class SipClient:
             cseq = self.cseq
         branch = branch or "z9hG4bK%016x" % random.getrandbits(64)
         uri = self.contact or "sip:srs@%s:%d" % self.server
-        proto = "UDP" if self.transport == "udp" else "TCP"
+        proto = self.transport.upper()
         to = "<sip:srs@%s:%d>" % self.server + (";tag=%s" % self.to_tag if self.to_tag else "")
         lines = [
             "%s %s SIP/2.0" % (method, uri),
@@ -199,14 +206,18 @@ def answered_ports(sdp):
 BOUNDARY = "callrec-test-boundary"
 
 
-def siprec_sdp(streams, address="127.0.0.1", codecs=(0,)):
-    """streams: [(label, port, direction)]."""
+def siprec_sdp(streams, address="127.0.0.1", codecs=(0,), crypto=None):
+    """streams: [(label, port, direction)]. crypto: {label: ["1 AES_CM_128_HMAC_SHA1_80
+    inline:...", ...]}: those streams are offered RTP/SAVP with these a=crypto lines."""
     lines = ["v=0", "o=- 1 1 IN IP4 %s" % address, "s=siprec", "c=IN IP4 %s" % address, "t=0 0"]
     names = {0: "PCMU/8000", 8: "PCMA/8000", 18: "G729/8000", 101: "telephone-event/8000"}
     for label, port, direction in streams:
-        lines.append("m=audio %d RTP/AVP %s" % (port, " ".join(str(c) for c in codecs)))
+        keys = (crypto or {}).get(label)
+        profile = "RTP/SAVP" if keys is not None else "RTP/AVP"
+        lines.append("m=audio %d %s %s" % (port, profile, " ".join(str(c) for c in codecs)))
         for c in codecs:
             lines.append("a=rtpmap:%d %s" % (c, names[c]))
+        lines += ["a=crypto:%s" % k for k in keys or ()]
         lines += ["a=label:%s" % label, "a=%s" % direction]
     return "\r\n".join(lines) + "\r\n"
 

@@ -87,7 +87,7 @@ TEST(Robustness, MutatedFixturesAreParsedOrRefused) {
       std::vector<AnsweredStream> answers(offer->streams.size());
       for (std::size_t s = 0; s < answers.size(); ++s) {
         if (const auto pt = ChooseAudioCodec(offer->streams[s])) {
-          answers[s] = {Direction::kRecvOnly, 40000, *pt, offer->streams[s].telephone_event_pt};
+          answers[s] = {Direction::kRecvOnly, 40000, *pt, offer->streams[s].telephone_event_pt, {}};
         }
       }
       const std::string answer = BuildAnswer(*offer, answers, "10.1.1.1", 1, 1);

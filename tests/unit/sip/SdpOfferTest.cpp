@@ -158,7 +158,7 @@ TEST(SdpOffer, NoSupportedCodec) {
   ASSERT_TRUE(offer) << offer.error().warning;
   EXPECT_FALSE(ChooseAudioCodec(offer->streams[0]));  // G.729 and Opus only: 488 for the caller
   EXPECT_EQ(CodecNames(offer->streams[0]), (std::vector<std::string>{"G729/8000", "OPUS/48000"}));
-  EXPECT_FALSE(ChooseAudioCodec(offer->streams[1]));  // SRTP: not recordable by us
+  EXPECT_EQ(ChooseAudioCodec(offer->streams[1]), 0);  // SRTP: recordable with its a=crypto key
 }
 
 TEST(SdpOffer, GarbageIsRefused) {
@@ -196,7 +196,7 @@ std::vector<AnsweredStream> AcceptAll(const Offer& offer, std::uint16_t first_po
       answers.push_back({});
       continue;
     }
-    answers.push_back({Direction::kRecvOnly, first_port, *pt, s.telephone_event_pt});
+    answers.push_back({Direction::kRecvOnly, first_port, *pt, s.telephone_event_pt, {}});
     first_port = static_cast<std::uint16_t>(first_port + 2);
   }
   return answers;
@@ -239,7 +239,7 @@ TEST(SdpAnswer, ExactTextWithTelephoneEventAndDeclinedStream) {
       "192.0.2.1");
   ASSERT_TRUE(offer);
   const std::string sdp =
-      BuildAnswer(*offer, {{Direction::kRecvOnly, 31000, 8, 101}, {Direction::kInactive, 0, 0, {}}},
+      BuildAnswer(*offer, {{Direction::kRecvOnly, 31000, 8, 101, {}}, {Direction::kInactive, 0, 0, {}, {}}},
                   "2001:db8::5", 9, 10);
   EXPECT_EQ(sdp,
             "v=0\r\no=callrec 9 10 IN IP6 2001:db8::5\r\ns=callrec\r\nc=IN IP6 2001:db8::5\r\n"
@@ -262,6 +262,43 @@ TEST(SdpAnswer, InactiveAnswerForAPausedSrc) {
   const auto reparsed = ParseOffer(BuildAnswer(offer, answers, "10.0.0.5", 1, 2), "x");
   ASSERT_TRUE(reparsed);
   for (const auto& s : reparsed->streams) EXPECT_EQ(s.direction, Direction::kInactive);
+}
+
+}  // namespace
+}  // namespace callrec::sip
+
+namespace callrec::sip {
+namespace {
+
+TEST(SdpOffer, SdesStreamsKeepTheirCryptoLinesAndProfile) {
+  const auto offer = ParseOffer(
+      "v=0\r\no=- 1 1 IN IP4 192.0.2.1\r\ns=-\r\nc=IN IP4 192.0.2.1\r\nt=0 0\r\n"
+      "m=audio 4000 RTP/SAVP 0\r\na=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:KEY1\r\n"
+      "a=crypto:2 AES_CM_128_HMAC_SHA1_32 inline:KEY2\r\na=label:1\r\n"
+      "m=audio 4002 UDP/TLS/RTP/SAVP 0\r\na=label:2\r\n"
+      "m=audio 4004 RTP/AVP 0\r\na=label:3\r\n",
+      "192.0.2.1");
+  ASSERT_TRUE(offer) << offer.error().warning;
+  ASSERT_EQ(offer->streams.size(), 3u);
+  EXPECT_EQ(offer->streams[0].crypto,
+            (std::vector<std::string>{"1 AES_CM_128_HMAC_SHA1_80 inline:KEY1",
+                                      "2 AES_CM_128_HMAC_SHA1_32 inline:KEY2"}));
+  EXPECT_EQ(ProfileOf(offer->streams[0]), MediaProfile::kSrtp);
+  EXPECT_EQ(ProfileOf(offer->streams[1]), MediaProfile::kOther);  // DTLS-SRTP: not ours
+  EXPECT_EQ(ProfileOf(offer->streams[2]), MediaProfile::kPlainRtp);
+  EXPECT_FALSE(ChooseAudioCodec(offer->streams[1]));
+
+  const std::string answer =
+      BuildAnswer(*offer,
+                  {{Direction::kRecvOnly, 31000, 0, {}, "1 AES_CM_128_HMAC_SHA1_80 inline:OURS"},
+                   {Direction::kInactive, 0, 0, {}, {}},
+                   {Direction::kRecvOnly, 31002, 0, {}, {}}},
+                  "192.0.2.5", 1, 1);
+  EXPECT_NE(answer.find("m=audio 31000 RTP/SAVP 0\r\na=rtpmap:0 PCMU/8000\r\n"
+                        "a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:OURS\r\na=label:1\r\n"),
+            std::string::npos)
+      << answer;
+  EXPECT_EQ(answer.find("a=crypto", answer.find("m=audio 0")), std::string::npos) << answer;
 }
 
 }  // namespace

@@ -238,9 +238,9 @@ TEST(SdpAnswer, ExactTextWithTelephoneEventAndDeclinedStream) {
       "m=video 4004 RTP/AVP 97\r\na=rtpmap:97 H264/90000\r\n",
       "192.0.2.1");
   ASSERT_TRUE(offer);
-  const std::string sdp =
-      BuildAnswer(*offer, {{Direction::kRecvOnly, 31000, 8, 101, {}}, {Direction::kInactive, 0, 0, {}, {}}},
-                  "2001:db8::5", 9, 10);
+  const std::string sdp = BuildAnswer(
+      *offer, {{Direction::kRecvOnly, 31000, 8, 101, {}}, {Direction::kInactive, 0, 0, {}, {}}},
+      "2001:db8::5", 9, 10);
   EXPECT_EQ(sdp,
             "v=0\r\no=callrec 9 10 IN IP6 2001:db8::5\r\ns=callrec\r\nc=IN IP6 2001:db8::5\r\n"
             "t=0 0\r\n"

@@ -5,17 +5,14 @@
 #include <sofia-sip/su_log.h>
 #include <sofia-sip/tport_tag.h>
 
-#include <sys/stat.h>
-
 #include <cstdarg>
 #include <cstdio>
-#include <cstdlib>
-#include <fstream>
 #include <future>
 #include <memory>
 #include <stdexcept>
 
 #include "log/Log.hpp"
+#include "sip/SofiaTlsDirectory.hpp"
 
 namespace callrec::sip {
 namespace {
@@ -42,56 +39,16 @@ std::string ListenUrl(const std::string& scheme, const std::string& host, std::u
   return scheme + ":" + (v6 ? "[" + host + "]" : host) + ":" + std::to_string(port);
 }
 
-std::string ReadFile(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw std::runtime_error("SIP TLS: cannot read " + path.string());
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
-
-// sofia-sip reads its TLS credentials from a directory: agent.pem (the
-// certificate chain and the private key in one file) and cafile.pem. They are
-// written to a private directory (0700, files 0600) that exists only while the
-// transport is created: sofia-sip has loaded them into OpenSSL by then.
-class TlsCredentialsDirectory {
- public:
-  explicit TlsCredentialsDirectory(const SipUserAgent::Tls& tls) {
-    std::string pattern =
-        (std::filesystem::temp_directory_path() / "callrec-sip-tls-XXXXXX").string();
-    if (mkdtemp(pattern.data()) == nullptr) {
-      throw std::runtime_error("SIP TLS: cannot create a private directory for the credentials");
-    }
-    path_ = pattern;
-    Write("agent.pem", ReadFile(tls.certificate) + "\n" + ReadFile(tls.private_key));
-    if (!tls.client_ca.empty()) Write("cafile.pem", ReadFile(tls.client_ca));
-  }
-  ~TlsCredentialsDirectory() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  TlsCredentialsDirectory(const TlsCredentialsDirectory&) = delete;
-  TlsCredentialsDirectory& operator=(const TlsCredentialsDirectory&) = delete;
-  std::string path() const { return path_.string(); }
-
- private:
-  void Write(const char* name, const std::string& content) {
-    const std::filesystem::path file = path_ / name;
-    {
-      std::ofstream out(file, std::ios::binary);
-      out << content;
-      if (!out.flush()) throw std::runtime_error("SIP TLS: cannot write " + file.string());
-    }
-    ::chmod(file.c_str(), 0600);
-  }
-  std::filesystem::path path_;
-};
-
 }  // namespace
 
 SipUserAgent::SipUserAgent(const std::string& host, std::uint16_t port, Listener& listener,
                            const std::optional<Tls>& tls)
     : listener_(listener) {
-  std::unique_ptr<TlsCredentialsDirectory> credentials;
-  if (tls) credentials = std::make_unique<TlsCredentialsDirectory>(*tls);
+  std::unique_ptr<SofiaTlsDirectory> credentials;
+  if (tls) {
+    credentials = std::make_unique<SofiaTlsDirectory>(
+        SofiaTlsDirectory::Identity{tls->certificate, tls->private_key}, tls->client_ca);
+  }
   const std::string url = ListenUrl("sip", host, port);
   const std::string sips_url = tls ? ListenUrl("sips", tls->host, tls->port) : "";
   const std::string certificates = credentials ? credentials->path() : "";

@@ -7,6 +7,7 @@
 
 #include "callgen/AudioClip.hpp"
 #include "callgen/RtpSocket.hpp"
+#include "srtp/SdesCrypto.hpp"
 
 namespace callrec::callgen {
 namespace {
@@ -119,8 +120,20 @@ core::Result<CallgenConfig, int> ParseCallgenConfig(int argc, const char* const*
       "seconds from the call's 200 OK. Exit code 1 when any session failed."};
   app.add_option("--target", target, "Recording server, HOST:PORT ([IPv6]:PORT)")->required();
   app.add_option("--transport", config.transport, "SIP transport")
-      ->check(CLI::IsMember({"udp", "tcp"}))
+      ->check(CLI::IsMember({"udp", "tcp", "tls"}))
       ->capture_default_str();
+  app.add_option("--tls-ca", config.tls_ca,
+                 "TLS: PEM CA bundle the recorder's certificate must chain to (default: not "
+                 "verified)")
+      ->check(CLI::ExistingFile);
+  app.add_option("--tls-cert", config.tls_cert, "TLS: client certificate (PEM), with --tls-key")
+      ->check(CLI::ExistingFile);
+  app.add_option("--tls-key", config.tls_key, "TLS: the client certificate's key (PEM)")
+      ->check(CLI::ExistingFile);
+  app.add_option("--srtp", config.srtp,
+                 "SRTP suite of every stream, keys sent by SDES (a=crypto; needs --transport "
+                 "tls): AES_CM_128_HMAC_SHA1_80, AES_CM_128_HMAC_SHA1_32, AES_256_CM_HMAC_SHA1_80, "
+                 "AES_256_CM_HMAC_SHA1_32");
   app.add_option("--local-ip", config.local_ip,
                  "Local address for SIP and RTP (default: the one routed toward the target)");
   app.add_option("--sessions", config.sessions, "Calls to place")
@@ -193,6 +206,20 @@ core::Result<CallgenConfig, int> ParseCallgenConfig(int argc, const char* const*
     config.local_ip = *local;
   } else if (!MakeUdpAddress(config.local_ip, 0)) {
     return usage("--local-ip must be a numeric IP address");
+  }
+  if (!config.srtp.empty()) {
+    if (!srtp::SuiteFromName(config.srtp)) {
+      return usage("--srtp must be one of " + srtp::SupportedSuiteNames());
+    }
+    if (config.transport != "tls") {
+      return usage("--srtp sends keys in the SDP: it needs --transport tls");
+    }
+  }
+  if (config.tls_cert.empty() != config.tls_key.empty()) {
+    return usage("--tls-cert and --tls-key go together");
+  }
+  if ((!config.tls_ca.empty() || !config.tls_cert.empty()) && config.transport != "tls") {
+    return usage("--tls-ca/--tls-cert/--tls-key need --transport tls");
   }
   config.codec = *media::ParseCodecName(codec);
   if (duration > 0) {

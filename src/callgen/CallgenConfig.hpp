@@ -24,8 +24,15 @@ struct PauseWindow {
 struct CallgenConfig {
   std::string target_host;  // numeric IP, as given (IPv6 without brackets)
   std::uint16_t target_port = 5060;
-  std::string transport = "udp";  // udp | tcp
+  std::string transport = "udp";  // udp | tcp | tls
   std::string local_ip;           // where SIP and RTP are bound
+  // SIP over TLS: the CA bundle the recorder's certificate must chain to
+  // (empty: not verified) and a client certificate + key (mutual TLS).
+  std::string tls_ca;
+  std::string tls_cert;
+  std::string tls_key;
+  // SRTP suite of every stream (empty: plain RTP), keys sent by SDES; needs tls.
+  std::string srtp;
 
   int sessions = 1;   // calls placed
   double rate = 1.0;  // calls started per second

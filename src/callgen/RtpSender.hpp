@@ -5,12 +5,14 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <vector>
 
 #include "callgen/Lateness.hpp"
 #include "callgen/RtpPacketizer.hpp"
 #include "callgen/RtpSocket.hpp"
+#include "srtp/SrtpStream.hpp"
 
 namespace callrec::callgen {
 
@@ -28,8 +30,10 @@ struct RtpStreamStats {
 // then handed to the RtpSender.
 class OutboundStream {
  public:
-  OutboundStream(RtpSocket socket, RtpPacketizer packetizer)
-      : socket_(std::move(socket)), packetizer_(std::move(packetizer)) {}
+  // `srtp`: every packet is protected with it before it is sent.
+  OutboundStream(RtpSocket socket, RtpPacketizer packetizer,
+                 std::optional<srtp::SrtpStream> srtp = std::nullopt)
+      : socket_(std::move(socket)), packetizer_(std::move(packetizer)), srtp_(std::move(srtp)) {}
 
   std::uint16_t local_port() const { return socket_.port(); }
   const RtpIdentity& identity() const { return packetizer_.identity(); }
@@ -39,6 +43,7 @@ class OutboundStream {
   friend class RtpSender;
   RtpSocket socket_;
   RtpPacketizer packetizer_;
+  std::optional<srtp::SrtpStream> srtp_;  // used by the media thread only
   // Owned by the media thread once the stream is started.
   UdpAddress destination_;
   SteadyTime origin_{};

@@ -58,6 +58,10 @@ core::Result<std::vector<AnsweredStream>, std::string> ParseAnswerSdp(std::strin
   std::vector<AnsweredStream> streams;
   for (const sdp_media_t* m = session->sdp_media; m != nullptr; m = m->m_next) {
     AnsweredStream stream;
+    if (m->m_proto_name != nullptr) stream.protocol = m->m_proto_name;
+    if (const sdp_attribute_t* crypto = sdp_attribute_find(m->m_attributes, "crypto")) {
+      if (crypto->a_value != nullptr) stream.crypto = crypto->a_value;
+    }
     if (const sdp_attribute_t* label = sdp_attribute_find(m->m_attributes, "label")) {
       if (label->a_value != nullptr) stream.label = label->a_value;
     }

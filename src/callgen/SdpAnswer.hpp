@@ -18,6 +18,8 @@ struct AnsweredStream {
   std::string address;     // the m-line's c=, else the session's
   std::uint16_t port = 0;  // 0: the recorder refused this stream
   MediaDirection direction = MediaDirection::kSendRecv;
+  std::string protocol;  // RTP/AVP, RTP/SAVP, ...
+  std::string crypto;    // the first a=crypto value, "" when none
 };
 
 // Parses an SDP answer with sofia-sip's parser. Refuses what does not parse

@@ -4,7 +4,9 @@
 #include <sofia-sip/nua.h>
 #include <sofia-sip/nua_tag.h>
 #include <sofia-sip/sip_tag.h>
+#include <sofia-sip/su_log.h>
 #include <sofia-sip/su_wait.h>
+#include <sofia-sip/tport_tag.h>
 
 #include <chrono>
 #include <ctime>
@@ -14,6 +16,9 @@
 #include "callgen/CallPlan.hpp"
 #include "callgen/SdpAnswer.hpp"
 #include "callgen/SiprecOffer.hpp"
+#include "sip/SofiaTlsDirectory.hpp"
+#include "srtp/SdesCrypto.hpp"
+#include "srtp/SrtpStream.hpp"
 
 namespace callrec::callgen {
 namespace {
@@ -180,10 +185,25 @@ struct SiprecClient::Impl {
         break;
       }
       s.offer.streams.push_back(
-          OfferedStream{std::to_string(i + 1), RandomMetadataId(random), socket->port()});
-      auto stream = std::make_shared<OutboundStream>(
-          std::move(socket).value(), RtpPacketizer(RandomRtpIdentity(payload_type, random),
-                                                   i == 0 ? customer_clip : agent_clip, 0));
+          OfferedStream{std::to_string(i + 1), RandomMetadataId(random), socket->port(), {}});
+      std::optional<srtp::SrtpStream> protection;
+      if (!config.srtp.empty()) {
+        // One key per stream, kept for the session's re-INVITEs.
+        const srtp::SdesCrypto key = srtp::NewKey(1, *srtp::SuiteFromName(config.srtp));
+        auto outbound = srtp::SrtpStream::Outbound(key);
+        if (!outbound) {
+          Fail(s, outbound.error());
+          s.state = SessionState::kEnded;
+          break;
+        }
+        protection.emplace(std::move(outbound).value());
+        s.offer.streams.back().crypto = srtp::FormatCrypto(key);
+      }
+      auto stream =
+          std::make_shared<OutboundStream>(std::move(socket).value(),
+                                           RtpPacketizer(RandomRtpIdentity(payload_type, random),
+                                                         i == 0 ? customer_clip : agent_clip, 0),
+                                           std::move(protection));
       s.report.streams.push_back(
           StreamReport{roles[i], std::to_string(i + 1), stream->local_port(), {}, 0, 0, 0, {}});
       s.lines.push_back(MediaLine{roles[i], std::move(stream), {}, false});
@@ -223,8 +243,8 @@ struct SiprecClient::Impl {
     s.state = request == Request::kInvite ? SessionState::kInviting : SessionState::kUpdating;
     if (s.handle == nullptr) {
       const std::string host = HostPort(config.target_host, config.target_port);
-      const std::string uri =
-          "sip:recorder@" + host + (config.transport == "tcp" ? ";transport=tcp" : "");
+      const std::string uri = "sip:recorder@" + host +
+                              (config.transport == "udp" ? "" : ";transport=" + config.transport);
       s.report.call_id =
           "callgen-" + std::to_string(random()) + std::to_string(random()) + "@" +
           (config.local_ip.find(':') == std::string::npos ? config.local_ip : "callgen.invalid");
@@ -300,6 +320,14 @@ struct SiprecClient::Impl {
       const auto address = MakeUdpAddress(stream->address, stream->port);
       if (!address) {
         Fail(s, "the answer's address is not a numeric IP: " + stream->address);
+        complete = false;
+        continue;
+      }
+      if (!s.offer.streams[i].crypto.empty() &&
+          (stream->protocol != "RTP/SAVP" || stream->crypto.empty())) {
+        // RFC 4568: an SRTP offer is answered RTP/SAVP with a crypto line.
+        Fail(s, "the answer takes the SRTP stream with label " + label + " as " + stream->protocol +
+                    (stream->crypto.empty() ? " without a=crypto" : ""));
         complete = false;
         continue;
       }
@@ -531,6 +559,12 @@ core::Result<CallgenReport, std::string> SiprecClient::Run() {
   Impl& impl = *impl_;
   const CallgenConfig& config = impl.config;
   su_init();
+  // sofia-sip's own diagnostics (e.g. that a TLS client has no certificate of
+  // its own) only with --verbose.
+  if (!config.verbose) {
+    su_log_redirect(nullptr, [](void*, const char*, va_list) {}, nullptr);
+    su_log_set_level(nullptr, 0);
+  }
   impl.root = su_root_create(nullptr);
   if (impl.root == nullptr) {
     su_deinit();
@@ -538,22 +572,41 @@ core::Result<CallgenReport, std::string> SiprecClient::Run() {
   }
   // nua puts its feature parameters only on REGISTER contacts: the INVITE
   // gets its Contact (with +sip.src) from us, so the port must be known.
-  const auto port = FreePort(config.local_ip, config.transport == "tcp" ? SOCK_STREAM : SOCK_DGRAM);
+  const auto port = FreePort(config.local_ip, config.transport == "udp" ? SOCK_DGRAM : SOCK_STREAM);
   if (!port) {
     su_root_destroy(impl.root);
     su_deinit();
     return "no SIP port: " + port.error().message;
   }
-  const std::string bind =
-      "sip:" + HostPort(config.local_ip, *port) + ";transport=" + config.transport;
+  // TLS: sofia-sip's TLS transport, verifying the recorder against --tls-ca
+  // when given, presenting --tls-cert when given.
+  const std::string bind = config.transport == "tls" ? "sips:" + HostPort(config.local_ip, *port)
+                                                     : "sip:" + HostPort(config.local_ip, *port) +
+                                                           ";transport=" + config.transport;
+  std::unique_ptr<sip::SofiaTlsDirectory> credentials;
+  if (config.transport == "tls" && (!config.tls_ca.empty() || !config.tls_cert.empty())) {
+    try {
+      std::optional<sip::SofiaTlsDirectory::Identity> identity;
+      if (!config.tls_cert.empty()) identity.emplace(config.tls_cert, config.tls_key);
+      credentials = std::make_unique<sip::SofiaTlsDirectory>(identity, config.tls_ca);
+    } catch (const std::exception& error) {
+      su_root_destroy(impl.root);
+      su_deinit();
+      return std::string(error.what());
+    }
+  }
+  const std::string certificates = credentials ? credentials->path() : "";
+  const unsigned verify = config.tls_ca.empty() ? TPTLS_VERIFY_NONE : TPTLS_VERIFY_OUTGOING;
   impl.contact = "<sip:callgen@" + HostPort(config.local_ip, *port) +
                  ";transport=" + config.transport + ">;+sip.src";
   const std::string from = "<sip:callgen@" + UriHost(config.local_ip) + ">";
-  impl.nua =
-      nua_create(impl.root, Impl::OnNua, &impl, NUTAG_URL(bind.c_str()), NUTAG_MEDIA_ENABLE(0),
-                 NUTAG_M_USERNAME("callgen"), NUTAG_SESSION_TIMER(0), NUTAG_AUTOACK(1),
-                 NUTAG_RETRY_COUNT(0), NTATAG_UDP_MTU(65535), SIPTAG_FROM_STR(from.c_str()),
-                 SIPTAG_USER_AGENT_STR("callrec-callgen"), TAG_END());
+  impl.nua = nua_create(impl.root, Impl::OnNua, &impl, NUTAG_URL(bind.c_str()),
+                        TAG_IF(!certificates.empty(), TPTAG_CERTIFICATE(certificates.c_str())),
+                        TAG_IF(config.transport == "tls", TPTAG_TLS_VERIFY_POLICY(verify)),
+                        NUTAG_MEDIA_ENABLE(0), NUTAG_M_USERNAME("callgen"), NUTAG_SESSION_TIMER(0),
+                        NUTAG_AUTOACK(1), NUTAG_RETRY_COUNT(0), NTATAG_UDP_MTU(65535),
+                        SIPTAG_FROM_STR(from.c_str()), SIPTAG_USER_AGENT_STR("callrec-callgen"),
+                        TAG_END());
   if (impl.nua == nullptr) {
     su_root_destroy(impl.root);
     su_deinit();

@@ -35,8 +35,10 @@ std::string BuildSdp(const SdpOffer& offer) {
   sdp += std::string("c=IN ") + family + " " + offer.local_ip + "\r\n";
   sdp += "t=0 0\r\n";
   for (const auto& stream : offer.streams) {
-    sdp += "m=audio " + std::to_string(stream.port) + " RTP/AVP " + payload_type + "\r\n";
+    const char* profile = stream.crypto.empty() ? " RTP/AVP " : " RTP/SAVP ";
+    sdp += "m=audio " + std::to_string(stream.port) + profile + payload_type + "\r\n";
     sdp += "a=rtpmap:" + payload_type + (pcmu ? " PCMU/8000\r\n" : " PCMA/8000\r\n");
+    if (!stream.crypto.empty()) sdp += "a=crypto:" + stream.crypto + "\r\n";
     sdp += "a=ptime:20\r\n";
     sdp += "a=label:" + stream.label + "\r\n";
     sdp += offer.inactive ? "a=inactive\r\n" : "a=sendonly\r\n";

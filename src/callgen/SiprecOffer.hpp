@@ -15,6 +15,7 @@ struct OfferedStream {
   std::string label;      // a=label, matched against the answer and the metadata
   std::string stream_id;  // rs-metadata stream_id
   std::uint16_t port = 0;
+  std::string crypto;  // a=crypto value (SDES): offered RTP/SAVP; empty: RTP/AVP
 };
 
 // The SDP offer of a recording session (RFC 7866 section 8): one m=audio per

@@ -27,10 +27,11 @@ import audio
 import rtp
 import sipclient
 import srtp
-from harness import SERVER_BIN, ServerTestCase, free_port, free_sip_port
+from harness import BUILD_DIR, SERVER_BIN, ServerTestCase, free_port, free_sip_port
 from test_tls import make_ca, make_server_cert, openssl
 
 RTP_BASE = int(os.environ.get("CALLREC_TEST_RTP_BASE", "31000"))
+CALLGEN_BIN = os.path.join(BUILD_DIR, "src", "callrec-callgen")
 
 CUSTOMER = ("p-cust", "sip:+15551230001@pstn.example", "Customer")
 AGENT = ("p-agent", "sip:agent7@cc.example", "Agent Seven")
@@ -411,6 +412,47 @@ class MutualTlsTest(SipTlsCase):
                         c.request("OPTIONS", timeout=5)
                     finally:
                         c.close()
+
+
+class CallgenOverTlsTest(SipTlsCase):
+    """callrec-callgen as the recording client: sofia-sip's TLS on both ends,
+    libsrtp2 protecting on one and unprotecting on the other; the tones of its
+    default clips (440 Hz customer, 1000 Hz agent) are found in the recording."""
+    rtp_offset = 1440
+    client_ca = True
+
+    def callgen(self, *args):
+        argv = [CALLGEN_BIN, "--target", "127.0.0.1:%d" % self.tls_port, "--transport", "tls",
+                "--duration", "2", "--json"] + list(args)
+        return subprocess.run(argv, capture_output=True, text=True, timeout=60)
+
+    def test_callgen_tls_srtp_recorded(self):
+        if not os.path.exists(CALLGEN_BIN):
+            self.skipTest("no %s" % CALLGEN_BIN)
+        done = self.callgen("--tls-ca", PKI.ca, "--tls-cert", PKI.client_cert, "--tls-key",
+                            PKI.client_key, "--srtp", "AES_256_CM_HMAC_SHA1_80",
+                            "--contact-id", "cg-tls-1")
+        self.assertEqual(done.returncode, 0, done.stdout + done.stderr)
+        report = json.loads(done.stdout)
+        sent = sum(s["packets"] for s in report["sessions"][0]["streams"])
+        self.assertGreaterEqual(sent, 2 * 100, report)
+        self.wait_state("cg-tls-1", "ENDED")
+        wav, meta = self.finished_recording("cg-tls-1", 1.9)
+        self.assertTrue(audio.tone_spans(wav.left, 440), "customer (440 Hz) on the left")
+        self.assertTrue(audio.tone_spans(wav.right, 1000), "agent (1000 Hz) on the right")
+        counters = meta.get("Counters", {})
+        self.assertEqual(counters.get("Packets", 0) + counters.get("Late", 0), sent, meta)
+        self.assertEqual(self.srtp_refused("authentication"), 0)
+
+        # The recorder's certificate from another CA: callgen refuses to talk.
+        done = self.callgen("--tls-ca", PKI.other_ca, "--tls-cert", PKI.client_cert,
+                            "--tls-key", PKI.client_key, "--contact-id", "cg-tls-2")
+        self.assertEqual(done.returncode, 1, done.stdout + done.stderr)
+        # No client certificate: the recorder refuses callgen.
+        done = self.callgen("--tls-ca", PKI.ca, "--contact-id", "cg-tls-3")
+        self.assertEqual(done.returncode, 1, done.stdout + done.stderr)
+        ids = {c["ContactId"] for c in self.server.list_contacts()}
+        self.assertEqual(ids, {"cg-tls-1"})
 
 
 class StartupErrorTest(unittest.TestCase):

@@ -18,7 +18,7 @@ SdpOffer TwoStreamOffer() {
   offer.local_ip = "127.0.0.1";
   offer.session_id = 42;
   offer.version = 3;
-  offer.streams = {{"1", "c-stream", 40000}, {"2", "a-stream", 40002}};
+  offer.streams = {{"1", "c-stream", 40000, {}}, {"2", "a-stream", 40002, {}}};
   return offer;
 }
 
@@ -97,7 +97,7 @@ RsMetadata FullMetadata() {
   m.session_id = "S==";
   m.sip_session_id = "call-1@127.0.0.1";
   m.start_time = "2024-05-01T10:00:00Z";
-  m.streams = {{"1", "c-stream", 40000}, {"2", "a-stream", 40002}};
+  m.streams = {{"1", "c-stream", 40000, {}}, {"2", "a-stream", 40002, {}}};
   m.participants = {{"p-cust", "sip:+15551230001@pstn.example", "Customer", {0}, {1}},
                     {"p-agent", "sip:agent1@cc.example", "Agent & Co", {1}, {0}}};
   return m;

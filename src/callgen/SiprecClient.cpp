@@ -562,7 +562,8 @@ core::Result<CallgenReport, std::string> SiprecClient::Run() {
   // sofia-sip's own diagnostics (e.g. that a TLS client has no certificate of
   // its own) only with --verbose.
   if (!config.verbose) {
-    su_log_redirect(nullptr, [](void*, const char*, va_list) {}, nullptr);
+    su_log_redirect(
+        nullptr, [](void*, const char*, va_list) {}, nullptr);
     su_log_set_level(nullptr, 0);
   }
   impl.root = su_root_create(nullptr);

@@ -137,13 +137,18 @@ void ConnectApi::Handle(HttpRequest&& request, Respond respond) {
     if (error) {
       const aws::AwsError aws_error = ToAwsError(*error);
       metrics_.CountOperation(op_name, aws_error.type, took);
-      log::Info("connect.operation",
-                {{"contact", contact_id}, {"operation", op_name}, {"result", aws_error.type}});
+      if (log::Enabled(log::Level::kInfo)) {
+        log::Info("connect.operation",
+                  {{"contact", contact_id}, {"operation", op_name}, {"result", aws_error.type}});
+      }
       return respond(ErrorResponse(aws_error));
     }
     metrics_.CountOperation(op_name, "OK", took);
-    log::Info("connect.operation",
-              {{"contact", contact_id}, {"operation", op_name}, {"result", "OK"}});
+    // The log line's fields are built only when it is written (the hot path).
+    if (log::Enabled(log::Level::kInfo)) {
+      log::Info("connect.operation",
+                {{"contact", contact_id}, {"operation", op_name}, {"result", "OK"}});
+    }
     respond(JsonResponse(http::status::ok, "{}"));
   });
 }

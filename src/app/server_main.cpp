@@ -210,7 +210,13 @@ int Run(const config::ServerConfig& config) {
            "# HELP callrec_siprec_reoffers_total re-INVITEs and UPDATEs within sessions.\n"
            "# TYPE callrec_siprec_reoffers_total counter\n"
            "callrec_siprec_reoffers_total " +
-           std::to_string(stats.reinvites) + "\n";
+           std::to_string(stats.reinvites) +
+           "\n"
+           "# HELP callrec_sip_stalled_connections_closed_total TCP/TLS connections shut down "
+           "after 10 s without a SIP exchange (silent, or a TLS handshake cut short).\n"
+           "# TYPE callrec_sip_stalled_connections_closed_total counter\n"
+           "callrec_sip_stalled_connections_closed_total " +
+           std::to_string(stats.stalled_connections_closed) + "\n";
   });
   metrics.AddSource([&replay_guard] {
     return "# HELP callrec_replay_cache_entries Connect API signatures remembered until they "

@@ -19,6 +19,10 @@ namespace {
 
 constexpr unsigned kIncompleteMs = 5'000;  // a message not complete by then is dropped
 constexpr unsigned kIdleMs = 120'000;      // TCP connections unused for 2 minutes
+// A TCP/TLS connection we have sent nothing to (no response, no ServerHello)
+// after this long is no SIP peer (StalledConnections), checked this often.
+constexpr auto kStalledLimit = std::chrono::seconds(10);
+constexpr unsigned kSweepMs = 2'000;
 
 struct PostedWork {
   std::function<void()>* work;
@@ -92,8 +96,15 @@ SipUserAgent::SipUserAgent(const std::string& host, std::uint16_t port, Listener
     }
     // The transports exist once nua_create returns; their limits are set on them.
     nua_set_params(nua_, TPTAG_TIMEOUT(kIncompleteMs), TPTAG_IDLE(kIdleMs), TAG_END());
+    std::vector<std::uint16_t> stream_ports{port};
+    if (tls) stream_ports.push_back(tls->port);
+    stalled_ = std::make_unique<StalledConnections>(stream_ports, kStalledLimit);
+    sweep_timer_ = su_timer_create(su_root_task(root_), kSweepMs);
+    su_timer_set_for_ever(sweep_timer_, &SipUserAgent::OnSweep, this);
     started.set_value("");
     su_root_run(root_);
+    su_timer_destroy(sweep_timer_);
+    sweep_timer_ = nullptr;
     nua_destroy(nua_);
     nua_ = nullptr;
     {
@@ -135,6 +146,14 @@ void SipUserAgent::Post(std::function<void()> work) {
 void SipUserAgent::Deliver(su_root_magic_t*, su_msg_r, su_msg_arg_t* arg) {
   std::unique_ptr<std::function<void()>> work(static_cast<PostedWork*>(arg)->work);
   (*work)();
+}
+
+void SipUserAgent::OnSweep(su_root_magic_t*, su_timer_t*, su_timer_arg_t* arg) {
+  auto* self = static_cast<SipUserAgent*>(arg);
+  const std::size_t cut = self->stalled_->Sweep(StalledConnections::Clock::now());
+  if (cut == 0) return;
+  self->stalled_closed_ += cut;
+  log::Info("sip.stalled_connections_closed", {{"count", cut}});
 }
 
 void SipUserAgent::Stop() {

@@ -3,9 +3,12 @@
 #include <sofia-sip/nua.h>
 #include <sofia-sip/su_wait.h>
 
+#include "sip/StalledConnections.hpp"
+
 #include <atomic>
 #include <filesystem>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -52,12 +55,16 @@ class SipUserAgent {
   void Stop();
 
   nua_t* nua() const { return nua_; }
+  // TCP/TLS connections shut down because they never became SIP (see
+  // StalledConnections).
+  std::uint64_t stalled_connections_closed() const { return stalled_closed_.load(); }
 
  private:
   static void OnEvent(nua_event_t event, int status, const char* phrase, nua_t* nua,
                       nua_magic_t* magic, nua_handle_t* nh, nua_hmagic_t* hmagic, const sip_t* sip,
                       tagi_t tags[]);
   static void Deliver(su_root_magic_t* magic, su_msg_r msg, su_msg_arg_t* arg);
+  static void OnSweep(su_root_magic_t* magic, su_timer_t* timer, su_timer_arg_t* arg);
 
   Listener& listener_;
   su_root_t* root_ = nullptr;
@@ -65,6 +72,9 @@ class SipUserAgent {
   std::thread thread_;
   std::mutex mutex_;  // guards root_ against Post() racing Stop()
   std::atomic<bool> stopping_{false};
+  std::unique_ptr<StalledConnections> stalled_;  // the SIP thread's
+  su_timer_t* sweep_timer_ = nullptr;
+  std::atomic<std::uint64_t> stalled_closed_{0};
 };
 
 }  // namespace callrec::sip

@@ -238,7 +238,7 @@ void SiprecServer::Stop() {
 
 SiprecStats SiprecServer::Stats() const {
   return SiprecStats{sessions_active_.load(), sessions_total_.load(), invites_refused_.load(),
-                     reinvites_.load()};
+                     reinvites_.load(), agent_ ? agent_->stalled_connections_closed() : 0};
 }
 
 void SiprecServer::OnSipEvent(nua_event_t event, int, const char*, nua_handle_t* nh,

@@ -30,6 +30,7 @@ struct SiprecStats {
   std::uint64_t sessions_total = 0;
   std::uint64_t invites_refused = 0;
   std::uint64_t reinvites = 0;
+  std::uint64_t stalled_connections_closed = 0;
 };
 
 struct SiprecCall;

@@ -377,6 +377,58 @@ class RefusalTest(SipTlsCase):
         self.assertTrue(self.server.running)
 
 
+class StalledConnectionTest(SipTlsCase):
+    """Connections that never become SIP (silent, or a TLS ClientHello cut short)
+    on the TCP and TLS ports are closed after 10 s (sofia-sip alone keeps them
+    for ever, a descriptor each), while a quiet but real TLS peer stays."""
+    rtp_offset = 1420
+
+    def fds(self):
+        return len(os.listdir("/proc/%d/fd" % self.server.proc.pid))
+
+    def test_silent_and_half_handshakes_closed(self):
+        good = self.tls_client()
+        self.assertEqual(good.request("OPTIONS").status, 200)
+        baseline = self.fds()
+        hostile = []
+        for _ in range(10):
+            hostile.append(socket.create_connection(("127.0.0.1", self.tls_port)))
+            hostile.append(socket.create_connection(("127.0.0.1", self.server.sip_port)))
+            half = socket.create_connection(("127.0.0.1", self.tls_port))
+            half.sendall(b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03")  # a ClientHello's start
+            hostile.append(half)
+        time.sleep(0.5)
+        self.assertGreaterEqual(self.fds(), baseline + 30)
+        closed = set()
+        deadline = time.monotonic() + 20
+        while len(closed) < len(hostile) and time.monotonic() < deadline:
+            for i, sock in enumerate(hostile):
+                if i in closed:
+                    continue
+                sock.settimeout(0.01)
+                try:
+                    if sock.recv(16) == b"":
+                        closed.add(i)
+                except socket.timeout:
+                    pass
+                except OSError:
+                    closed.add(i)
+            time.sleep(0.2)
+        self.assertEqual(len(closed), len(hostile), "every stalled connection closed in 20 s")
+        for sock in hostile:
+            sock.close()
+        deadline = time.monotonic() + 5
+        while self.fds() > baseline and time.monotonic() < deadline:
+            time.sleep(0.1)
+        self.assertLessEqual(self.fds(), baseline, "descriptors back to where they were")
+        match = re.search(r"(?m)^callrec_sip_stalled_connections_closed_total (\d+)",
+                          self.server.metrics())
+        self.assertIsNotNone(match)
+        self.assertEqual(int(match.group(1)), 30)
+        # The real peer, quiet all along, still has its connection.
+        self.assertEqual(good.request("OPTIONS").status, 200)
+
+
 class SrtpRequiredTest(SipTlsCase):
     rtp_offset = 1440
     extra = ("--auto-record", "ALL", "--srtp", "required")

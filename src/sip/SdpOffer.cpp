@@ -67,6 +67,19 @@ bool IsToken(std::string_view field, std::string_view also = {}) {
   });
 }
 
+// RFC 4566 proto = token *("/" token): "RTP/AVP", never "/t" or "RTP//AVP"
+// (sofia-sip takes those, and an answer echoing them does not parse: found by
+// fuzz/sdp_offer).
+bool IsProto(std::string_view field) {
+  std::size_t start = 0;
+  for (;;) {
+    const std::size_t slash = field.find('/', start);
+    if (!IsToken(field.substr(start, slash - start))) return false;
+    if (slash == std::string_view::npos) return true;
+    start = slash + 1;
+  }
+}
+
 // Checks every m= line against RFC 4566 before sofia-sip sees it: sofia-sip
 // 1.12.11 allocates without end on a non-RTP format that is not a token
 // ("m=audio 1 TCP <x"). Records are split as sofia-sip splits them (at CR or
@@ -98,7 +111,7 @@ std::optional<std::string> CheckMediaLines(std::string_view sdp) {
       rest.remove_prefix(stop);
     }
     const std::string what = "SDP m-line not valid: '" + std::string(line.substr(0, 80)) + "'";
-    if (fields.size() < 3 || !IsToken(fields[0]) || !IsToken(fields[2], "/")) return what;
+    if (fields.size() < 3 || !IsToken(fields[0]) || !IsProto(fields[2])) return what;
     const std::string_view port = fields[1];
     const std::size_t slash = port.find('/');
     const auto digits = [](std::string_view d) {

@@ -171,9 +171,10 @@ TEST(SdpOffer, GarbageIsRefused) {
     EXPECT_FALSE(offer.error().warning.empty());
   }
   // sofia-sip's parser allocates without end on these: they must be stopped before it.
-  for (const char* m_line : {"m=audio 1000 RT</AVP 0", "m=audio 1 TCP <x", "m=audio 1 TCP a\"b",
-                             "m=audio x RTP/AVP 0", "m=audio 1000", "m=audio 1000 RTP/AVP 0 \x01",
-                             "m=audio 1 udp\t\t", "m=audio 1 TCP \t", "m=audio 1\tRTP/AVP 0"}) {
+  for (const char* m_line :
+       {"m=audio 1000 RT</AVP 0", "m=audio 1 TCP <x", "m=audio 1 TCP a\"b", "m=audio x RTP/AVP 0",
+        "m=audio 1000", "m=audio 1000 RTP/AVP 0 \x01", "m=audio 1 udp\t\t", "m=audio 1 TCP \t",
+        "m=audio 1\tRTP/AVP 0", "m=video 38/04 /t", "m=audio 1 RTP//AVP 0", "m=audio 1 RTP/ 0"}) {
     const auto offer =
         ParseOffer(std::string("v=0\r\no=- 1 2 IN IP4 1.2.3.4\r\ns=-\r\n") + m_line + "\r\n", "x");
     ASSERT_FALSE(offer) << m_line;

@@ -187,9 +187,14 @@ OfferedStream ToStream(const sdp_media_t& m, const sdp_session_t& session,
       stream.crypto.emplace_back(a->a_value);
     }
   }
-  if (m.m_connections != nullptr && m.m_connections->c_address != nullptr) {
+  // An empty c= address (sofia-sip makes "" of "c=IN IP4 /04 ...", found by
+  // fuzz/sdp_offer) counts as none.
+  const auto usable = [](const sdp_connection_t* c) {
+    return c != nullptr && c->c_address != nullptr && c->c_address[0] != '\0';
+  };
+  if (usable(m.m_connections)) {
     stream.address = m.m_connections->c_address;
-  } else if (session.sdp_connection != nullptr && session.sdp_connection->c_address != nullptr) {
+  } else if (usable(session.sdp_connection)) {
     stream.address = session.sdp_connection->c_address;
   } else {
     stream.address = std::string(signalling_source_address);

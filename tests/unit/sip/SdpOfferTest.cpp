@@ -304,3 +304,20 @@ TEST(SdpOffer, SdesStreamsKeepTheirCryptoLinesAndProfile) {
 
 }  // namespace
 }  // namespace callrec::sip
+
+namespace callrec::sip {
+namespace {
+
+TEST(SdpOffer, AnEmptyConnectionAddressCountsAsNone) {
+  // sofia-sip parses "c=IN IP4 /04 ..." into an empty address (fuzz/sdp_offer).
+  const auto offer = ParseOffer(
+      "v=0\r\no=- 1 1 IN IP4 192.0.2.9\r\ns=-\r\nc=IN IP4 /04 RTP/AVP\r\n"
+      "m=audio 4000 RTP/AVP 0\r\n",
+      "198.51.100.7");
+  ASSERT_TRUE(offer) << offer.error().warning;
+  ASSERT_EQ(offer->streams.size(), 1u);
+  EXPECT_EQ(offer->streams[0].address, "198.51.100.7");
+}
+
+}  // namespace
+}  // namespace callrec::sip

@@ -37,6 +37,22 @@ class MemoryContactStore final : public store::ContactStore {
       : contacts_(std::move(contacts)) {}
 
   std::vector<core::Contact> LoadContacts() override { return contacts_; }
+  std::vector<core::Contact> LoadLiveContacts() override { return contacts_; }
+  std::vector<core::Contact> LoadEndedContacts(const std::optional<std::string>&) override {
+    return {};
+  }
+  std::size_t CountEndedContacts() override { return 0; }
+  // Only the starting contacts, none ENDED: the Connect API ends none, so none
+  // is ever evicted and read back.
+  std::optional<core::Contact> LoadContact(std::string_view contact_id) override {
+    for (const core::Contact& contact : contacts_) {
+      if (contact.contact_id == contact_id) return contact;
+    }
+    return std::nullopt;
+  }
+  std::optional<store::RecordingSummary> LoadRecording(std::string_view) override {
+    return std::nullopt;
+  }
   std::vector<core::AuditEntry> LoadAuditTrail(std::string_view) override { return {}; }
   bool Write(store::ContactWrite, Done done) override {
     pending_.push_back(std::move(done));

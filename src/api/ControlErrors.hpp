@@ -21,6 +21,8 @@ inline aws::AwsError ToAwsError(const control::ControlError& error) {
       return {403, "AccessDeniedException", error.message};
     case Kind::kInternal:
       return aws::AwsError::InternalService(error.message);
+    case Kind::kLimitReached:
+      return {503, "ServiceUnavailableException", error.message};
   }
   return aws::AwsError::InternalService(error.message);
 }

@@ -7,6 +7,7 @@
 #include "api/ControlErrors.hpp"
 #include "aws/Crypto.hpp"
 #include "aws/UriEncoding.hpp"
+#include "log/Log.hpp"
 #include "media/RecordingMetadata.hpp"
 
 namespace callrec::api {
@@ -204,8 +205,14 @@ void V1Api::CreateContact(const HttpRequest& request, Respond respond) {
     }
     skip_paused = pause->as_string() == "skip";
   }
-  contacts_.Create(create, [this, respond,
-                            skip_paused](core::Result<core::Contact, control::ControlError> r) {
+  contacts_.Create(create, [this, respond, skip_paused, id = create.contact_id](
+                               core::Result<core::Contact, control::ControlError> r) {
+    if (!r && r.error().kind == control::ControlError::Kind::kLimitReached) {
+      log::Warn("contact.refused", {{"contact", id}, {"reason", "max_contacts"}});
+      HttpResponse response = ErrorResponse(ToAwsError(r.error()));
+      response.set(http::field::retry_after, "5");
+      return respond(std::move(response));
+    }
     if (!r) return respond(ErrorResponse(ToAwsError(r.error())));
     const core::Contact& contact = r.value();
     if (!recorder_.View(contact.contact_id) && contact.state() != core::RecordingState::kEnded) {
@@ -331,6 +338,11 @@ void V1Api::RenderMetrics(Respond respond) {
   text += "# HELP callrec_rtp_free_ports Free RTP ports (two per contact).\n";
   text += "# TYPE callrec_rtp_free_ports gauge\n";
   text += "callrec_rtp_free_ports " + std::to_string(recorder_.free_ports()) + "\n";
+  text +=
+      "# HELP callrec_contacts_in_memory Contacts held in memory: those not ENDED, and "
+      "ended ones until their end is durable.\n";
+  text += "# TYPE callrec_contacts_in_memory gauge\n";
+  text += "callrec_contacts_in_memory " + std::to_string(contacts_.ResidentCount()) + "\n";
   text += "# HELP callrec_contacts Contacts known to this server, by state.\n";
   text += "# TYPE callrec_contacts gauge\n";
   const auto counts = contacts_.CountByState();

@@ -30,6 +30,7 @@
 #include "flow/Flow.hpp"
 #include "log/Log.hpp"
 #include "media/Recorder.hpp"
+#include "media/StoredRecordings.hpp"
 #include "sip/SiprecServer.hpp"
 #include "store/DataDirLock.hpp"
 #include "store/SqliteContactStore.hpp"
@@ -129,7 +130,9 @@ int Run(const config::ServerConfig& config) {
   control::ContactService contacts(
       store,
       std::set<std::string, std::less<>>(config.instance_ids.begin(), config.instance_ids.end()),
-      NowMs);
+      NowMs, config.max_contacts);
+  // Ended contacts' recording views live in the state database, not in memory.
+  media::StoredRecordings stored_recordings(store);
   // Media runs on its own thread, so HTTP load never delays a packet.
   boost::asio::io_context media_io;
   media::Recorder recorder(
@@ -138,6 +141,7 @@ int Run(const config::ServerConfig& config) {
                             config.pause_behavior == config::PauseBehavior::kSkip,
                             config.data_dir / "recordings"},
       [&contacts](const std::string& id) { return contacts.AuditTrail(id); }, NowMs);
+  recorder.SetArchive(&stored_recordings);
   // Contacts whose media died with the previous process end now, durably, before
   // their files are repaired, so the repaired metadata's trail says why.
   control::RestartOutcome restarted;
@@ -186,6 +190,7 @@ int Run(const config::ServerConfig& config) {
   siprec_config.contact_id_header = config.contact_id_header;
   siprec_config.initial_contact_id_header = config.initial_contact_id_header;
   siprec_config.srtp_required = config.srtp == "required";
+  siprec_config.max_sessions_per_source = config.max_sip_sessions_per_source;
   sip::SiprecServer siprec(siprec_config, contacts, recorder);
 
   api::Metrics metrics;
@@ -217,6 +222,16 @@ int Run(const config::ServerConfig& config) {
            "# TYPE callrec_sip_stalled_connections_closed_total counter\n"
            "callrec_sip_stalled_connections_closed_total " +
            std::to_string(stats.stalled_connections_closed) + "\n";
+  });
+  metrics.AddSource([&contacts, &siprec] {
+    return "# HELP callrec_contacts_refused_total New contacts refused at a limit "
+           "(--max-contacts, --max-sip-sessions-per-source).\n"
+           "# TYPE callrec_contacts_refused_total counter\n"
+           "callrec_contacts_refused_total{reason=\"max_contacts\"} " +
+           std::to_string(contacts.RefusedAtLimit()) +
+           "\n"
+           "callrec_contacts_refused_total{reason=\"max_sip_sessions_per_source\"} " +
+           std::to_string(siprec.Stats().refused_per_source) + "\n";
   });
   metrics.AddSource([&replay_guard] {
     return "# HELP callrec_replay_cache_entries Connect API signatures remembered until they "

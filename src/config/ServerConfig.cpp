@@ -126,6 +126,14 @@ ParsedConfig ParseServerConfig(int argc, const char* const* argv) {
                  "nothing); when full, new requests get 429 ThrottlingException")
       ->check(CLI::Range(std::size_t{1000}, std::size_t{100'000'000}))
       ->capture_default_str();
+  app.add_option("--max-contacts", c.max_contacts,
+                 "Contacts not ENDED at once; a new one beyond it is refused (/v1: 503 "
+                 "ServiceUnavailableException, SIPREC: 503 with Retry-After); 0: no limit")
+      ->capture_default_str();
+  app.add_option("--max-sip-sessions-per-source", c.max_sip_sessions_per_source,
+                 "SIPREC dialogs at once from one source address; an INVITE beyond it gets 503 "
+                 "with Retry-After; 0: no limit")
+      ->capture_default_str();
   app.add_flag("--dump-config", dump_config, "Print every option with its value and exit")
       ->configurable(false);
 

@@ -66,6 +66,10 @@ struct ServerConfig {
   // Connect API signatures remembered until they expire, so that a replayed
   // one changes nothing; when this many are live, new requests are throttled (429).
   std::size_t replay_cache_entries = 1'000'000;
+  // Limits: contacts not ENDED (a new one is refused beyond it: /v1 503,
+  // SIPREC 503), and concurrent SIPREC dialogs from one source address. 0: none.
+  std::size_t max_contacts = 2'000;
+  std::size_t max_sip_sessions_per_source = 500;
 };
 
 // What parsing the command line produced: a config to run with, or an exit

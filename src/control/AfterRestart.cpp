@@ -28,9 +28,8 @@ RestartOutcome SettleAfterRestart(ContactService& contacts, const std::function<
   };
   auto shared = std::make_shared<Shared>();
   std::vector<std::string> to_end;
-  for (const core::Contact& contact : contacts.List({})) {
+  for (const core::Contact& contact : contacts.List({std::nullopt, std::nullopt, true})) {
     const RecordingState state = contact.state();
-    if (state == RecordingState::kEnded) continue;
     const bool recording_begun =
         state == RecordingState::kRecording || state == RecordingState::kPaused;
     if (recording_begun || CreatedBy(contacts, contact.contact_id, dialog_principals)) {

@@ -18,14 +18,74 @@ ControlError Internal(const std::string& error) {
   return {ControlError::Kind::kInternal, "The change could not be stored: " + error};
 }
 
+ControlError Unreadable(const std::string& error) {
+  return {ControlError::Kind::kInternal, "The state store could not be read: " + error};
+}
+
+bool Live(const core::Contact& contact) {
+  return contact.state() != core::RecordingState::kEnded;
+}
+
 }  // namespace
 
 ContactService::ContactService(store::ContactStore& store,
-                               std::set<std::string, std::less<>> instance_ids, Clock clock)
-    : store_(store), instance_ids_(std::move(instance_ids)), clock_(std::move(clock)) {
-  for (core::Contact& contact : store_.LoadContacts()) {
+                               std::set<std::string, std::less<>> instance_ids, Clock clock,
+                               std::size_t max_live_contacts)
+    : store_(store),
+      instance_ids_(std::move(instance_ids)),
+      clock_(std::move(clock)),
+      max_live_contacts_(max_live_contacts) {
+  for (core::Contact& contact : store_.LoadLiveContacts()) {
     std::string id = contact.contact_id;
-    contacts_.emplace(std::move(id), std::move(contact));
+    contacts_.emplace(std::move(id), Resident{std::move(contact)});
+  }
+  live_ = contacts_.size();
+  evicted_ended_ = store_.CountEndedContacts();
+}
+
+void ContactService::Assign(Resident& resident, core::Contact contact) {
+  if (Live(resident.contact) != Live(contact)) {
+    if (Live(contact)) {
+      ++live_;
+    } else {
+      --live_;
+    }
+  }
+  resident.contact = std::move(contact);
+}
+
+void ContactService::EvictIfSettled(Residents::iterator it) {
+  if (it == contacts_.end() || it->second.writes_in_flight > 0 || Live(it->second.contact)) return;
+  contacts_.erase(it);
+  ++evicted_ended_;
+  ++evictions_;
+}
+
+ContactService::Residents::iterator ContactService::Admit(std::unique_lock<std::mutex>& lock,
+                                                          const std::string& contact_id,
+                                                          std::string& error) {
+  for (;;) {
+    if (auto it = contacts_.find(contact_id); it != contacts_.end()) return it;
+    const std::uint64_t evictions = evictions_;
+    std::optional<core::Contact> stored;
+    lock.unlock();
+    try {
+      stored = store_.LoadContact(contact_id);
+    } catch (const std::exception& e) {
+      error = e.what();
+    }
+    lock.lock();
+    if (!error.empty()) return contacts_.end();
+    if (auto it = contacts_.find(contact_id); it != contacts_.end()) return it;
+    // Evicted while the store was read: what was read may be older than it.
+    if (evictions_ != evictions) continue;
+    if (!stored) return contacts_.end();
+    if (Live(*stored)) {
+      ++live_;  // not expected: live contacts stay in memory
+    } else {
+      --evicted_ended_;
+    }
+    return contacts_.emplace(contact_id, Resident{std::move(*stored)}).first;
   }
 }
 
@@ -40,10 +100,13 @@ bool ContactService::Persist(store::ContactWrite write, std::optional<core::Cont
     contact_id = write.contact->contact_id;
     if (listener_) listener_->OnDecided(*write.contact);
   }
+  // Caller holds mutex_, as does the callback below when it runs.
   auto restore = [this, before, version] {
     if (!before || !version) return;
     auto it = contacts_.find(before->contact_id);
-    if (it != contacts_.end() && it->second.version == *version) it->second = *before;
+    if (it != contacts_.end() && it->second.contact.version == *version) {
+      Assign(it->second, *before);
+    }
   };
   auto settle = [this](std::optional<core::Contact> contact) {
     if (listener_ && contact) listener_->OnSettled(*contact);
@@ -57,7 +120,9 @@ bool ContactService::Persist(store::ContactWrite write, std::optional<core::Cont
           std::lock_guard lock(mutex_);
           if (!ok) restore();
           if (auto it = contacts_.find(contact_id); !contact_id.empty() && it != contacts_.end()) {
-            now = it->second;
+            now = it->second.contact;
+            it->second.writes_in_flight -= 1;
+            EvictIfSettled(it);
           }
         }
         if (has_contact) settle(now);
@@ -66,23 +131,32 @@ bool ContactService::Persist(store::ContactWrite write, std::optional<core::Cont
         }
         then(ok, error);
       });
+  auto it = contacts_.find(contact_id);
   if (!queued) {
     restore();
     if (listener_ && before) listener_->OnSettled(*before);
+    EvictIfSettled(it);
+  } else if (it != contacts_.end()) {
+    it->second.writes_in_flight += 1;
   }
   return queued;
 }
 
 void ContactService::Apply(const OperationRequest& request, Reply reply) {
   std::unique_lock lock(mutex_);
-  auto it = contacts_.find(request.contact_id);
-  if (!KnowsInstance(request.instance_id) || it == contacts_.end() ||
-      it->second.instance_id != request.instance_id) {
+  if (!KnowsInstance(request.instance_id)) {
     lock.unlock();
-    reply(NotFound(request.contact_id, request.instance_id));
-    return;
+    return reply(NotFound(request.contact_id, request.instance_id));
   }
-  core::Contact& contact = it->second;
+  std::string read_error;
+  auto it = Admit(lock, request.contact_id, read_error);
+  if (it == contacts_.end() || it->second.contact.instance_id != request.instance_id) {
+    EvictIfSettled(it);
+    lock.unlock();
+    if (!read_error.empty()) return reply(Unreadable(read_error));
+    return reply(NotFound(request.contact_id, request.instance_id));
+  }
+  core::Contact& contact = it->second.contact;
   const std::int64_t now = clock_();
   core::AuditEntry audit{contact.contact_id, now, std::string(core::ToString(request.operation)),
                          request.principal,  "",  ""};
@@ -149,8 +223,9 @@ void ContactService::Create(const CreateRequest& request, ContactReply reply) {
                        "Instance " + request.instance_id + " is not served here."});
     return;
   }
-  if (auto it = contacts_.find(request.contact_id); it != contacts_.end()) {
-    const core::Contact& existing = it->second;
+  std::string read_error;
+  if (auto it = Admit(lock, request.contact_id, read_error); it != contacts_.end()) {
+    const core::Contact& existing = it->second.contact;
     const std::string initial =
         request.initial_contact_id.empty() ? request.contact_id : request.initial_contact_id;
     // A retried create with the same identity is answered with what exists.
@@ -158,11 +233,24 @@ void ContactService::Create(const CreateRequest& request, ContactReply reply) {
                       existing.initial_contact_id == initial &&
                       existing.agent_id == request.agent_id && existing.codec == request.codec;
     core::Contact copy = existing;
+    EvictIfSettled(it);
     lock.unlock();
     if (same) return reply(std::move(copy));
     return reply(ControlError{
         ControlError::Kind::kConflict,
         "Contact " + request.contact_id + " already exists with a different identity."});
+  }
+  if (!read_error.empty()) {
+    lock.unlock();
+    return reply(Unreadable(read_error));
+  }
+  if (max_live_contacts_ != 0 && live_ >= max_live_contacts_) {
+    refused_at_limit_ += 1;
+    lock.unlock();
+    return reply(ControlError{
+        ControlError::Kind::kLimitReached,
+        "Too many contacts: " + std::to_string(max_live_contacts_) +
+            " are not ENDED, the limit set by --max-contacts; retry once one has ended."});
   }
   core::Contact contact;
   contact.instance_id = request.instance_id;
@@ -174,7 +262,8 @@ void ContactService::Create(const CreateRequest& request, ContactReply reply) {
   contact.recording.agent_joined = request.agent_joined;
   contact.created_ms = contact.updated_ms = clock_();
   contact.version = 1;
-  contacts_.emplace(contact.contact_id, contact);
+  contacts_.emplace(contact.contact_id, Resident{contact});
+  ++live_;
 
   store::ContactWrite write;
   write.contact = contact;
@@ -182,7 +271,8 @@ void ContactService::Create(const CreateRequest& request, ContactReply reply) {
       contact.contact_id, contact.created_ms, "CREATE", request.principal, "OK", "NOT_STARTED"};
   const std::string id = contact.contact_id;
   auto forget = [this, id] {
-    if (auto it = contacts_.find(id); it != contacts_.end() && it->second.version == 1) {
+    if (auto it = contacts_.find(id); it != contacts_.end() && it->second.contact.version == 1) {
+      if (Live(it->second.contact)) --live_;
       contacts_.erase(it);
     }
   };
@@ -207,13 +297,15 @@ void ContactService::Create(const CreateRequest& request, ContactReply reply) {
 void ContactService::End(const std::string& contact_id, const std::string& principal,
                          ContactReply reply, const std::string& reason) {
   std::unique_lock lock(mutex_);
-  auto it = contacts_.find(contact_id);
+  std::string read_error;
+  auto it = Admit(lock, contact_id, read_error);
   if (it == contacts_.end()) {
     lock.unlock();
+    if (!read_error.empty()) return reply(Unreadable(read_error));
     return reply(
         ControlError{ControlError::Kind::kNotFound, "Contact " + contact_id + " was not found."});
   }
-  core::Contact& contact = it->second;
+  core::Contact& contact = it->second.contact;
   const auto transition = RecordingStateMachine::End(contact.recording);
   store::ContactWrite write;
   std::optional<core::Contact> before;
@@ -223,6 +315,7 @@ void ContactService::End(const std::string& contact_id, const std::string& princ
     contact.recording = transition.status;
     contact.updated_ms = now;
     contact.version += 1;
+    --live_;  // a place under --max-contacts is free from here
     write.contact = contact;
   }
   write.audit = core::AuditEntry{
@@ -247,16 +340,19 @@ void ContactService::End(const std::string& contact_id, const std::string& princ
 void ContactService::AgentJoined(const std::string& contact_id, const std::string& principal,
                                  Reply reply, const std::string& agent_id) {
   std::unique_lock lock(mutex_);
-  auto it = contacts_.find(contact_id);
+  std::string read_error;
+  auto it = Admit(lock, contact_id, read_error);
   if (it == contacts_.end()) {
     lock.unlock();
+    if (!read_error.empty()) return reply(Unreadable(read_error));
     return reply(
         ControlError{ControlError::Kind::kNotFound, "Contact " + contact_id + " was not found."});
   }
-  core::Contact& contact = it->second;
+  core::Contact& contact = it->second.contact;
   const auto transition = RecordingStateMachine::AgentJoined(contact.recording);
   const bool renamed = !agent_id.empty() && agent_id != contact.agent_id;
   if (!transition.changed && !renamed) {
+    EvictIfSettled(it);
     lock.unlock();
     return reply(std::nullopt);
   }
@@ -285,19 +381,36 @@ void ContactService::AgentJoined(const std::string& contact_id, const std::strin
 }
 
 std::optional<core::Contact> ContactService::Find(const std::string& contact_id) const {
-  std::lock_guard lock(mutex_);
-  auto it = contacts_.find(contact_id);
-  if (it == contacts_.end()) return std::nullopt;
-  return it->second;
+  {
+    std::lock_guard lock(mutex_);
+    auto it = contacts_.find(contact_id);
+    if (it != contacts_.end()) return it->second.contact;
+  }
+  // Not in memory: ended (and evicted once that was durable), or unknown.
+  return store_.LoadContact(contact_id);
 }
 
 std::vector<core::Contact> ContactService::List(const ContactFilter& filter) const {
+  auto wanted = [&filter](const core::Contact& contact) {
+    return (!filter.agent_id || contact.agent_id == *filter.agent_id) &&
+           (!filter.state || contact.state() == *filter.state) &&
+           (!filter.live_only || Live(contact));
+  };
   std::vector<core::Contact> out;
-  std::lock_guard lock(mutex_);
-  for (const auto& [id, contact] : contacts_) {
-    if (filter.agent_id && contact.agent_id != *filter.agent_id) continue;
-    if (filter.state && contact.state() != *filter.state) continue;
-    out.push_back(contact);
+  std::set<std::string, std::less<>> resident;
+  const bool evicted_wanted =
+      !filter.live_only && (!filter.state || *filter.state == core::RecordingState::kEnded);
+  {
+    std::lock_guard lock(mutex_);
+    for (const auto& [id, entry] : contacts_) {
+      if (evicted_wanted) resident.insert(id);
+      if (wanted(entry.contact)) out.push_back(entry.contact);
+    }
+  }
+  if (!evicted_wanted) return out;
+  // Ended contacts from the store, but those memory has (it may be ahead of it).
+  for (core::Contact& contact : store_.LoadEndedContacts(filter.agent_id)) {
+    if (resident.count(contact.contact_id) == 0) out.push_back(std::move(contact));
   }
   return out;
 }
@@ -309,8 +422,19 @@ std::vector<core::AuditEntry> ContactService::AuditTrail(const std::string& cont
 std::map<core::RecordingState, std::size_t> ContactService::CountByState() const {
   std::map<core::RecordingState, std::size_t> counts;
   std::lock_guard lock(mutex_);
-  for (const auto& [id, contact] : contacts_) counts[contact.state()] += 1;
+  for (const auto& [id, entry] : contacts_) counts[entry.contact.state()] += 1;
+  if (evicted_ended_ != 0) counts[core::RecordingState::kEnded] += evicted_ended_;
   return counts;
+}
+
+std::size_t ContactService::LiveCount() const {
+  std::lock_guard lock(mutex_);
+  return live_;
+}
+
+std::size_t ContactService::ResidentCount() const {
+  std::lock_guard lock(mutex_);
+  return contacts_.size();
 }
 
 }  // namespace callrec::control

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <atomic>
 #include <functional>
 #include <map>
 #include <mutex>
@@ -44,6 +45,8 @@ struct CreateRequest {
 struct ContactFilter {
   std::optional<std::string> agent_id;
   std::optional<core::RecordingState> state;
+  // Only contacts not ENDED: those in memory, without reading the store.
+  bool live_only = false;
 };
 
 // Told about every change of a contact's recording state, so the media side can
@@ -61,14 +64,22 @@ class RecordingListener {
 // Owns the live contacts: applies operations through the state machine, appends
 // every outcome to the audit trail, and acknowledges only once the store has made
 // the change durable. Thread-safe; replies run on the store's thread.
+//
+// Memory holds the contacts not ENDED and, for a moment, ended ones: an ended
+// contact is evicted once its last write is durable, and read back from the
+// store when asked for (Find, List) or operated on (it is then held again until
+// that operation's write is durable), so memory grows with the live contacts,
+// not with every contact ever seen.
 class ContactService {
  public:
   using Clock = std::function<std::int64_t()>;  // milliseconds since the epoch
   using Reply = std::function<void(std::optional<ControlError>)>;
   using ContactReply = std::function<void(core::Result<core::Contact, ControlError>)>;
 
+  // `max_live_contacts`: Create refuses a new contact (kLimitReached) while this
+  // many are not ENDED; 0 is no limit.
   ContactService(store::ContactStore& store, std::set<std::string, std::less<>> instance_ids,
-                 Clock clock);
+                 Clock clock, std::size_t max_live_contacts = 0);
 
   // The four Connect operations. Every outcome, refusals included, is audited.
   void Apply(const OperationRequest& request, Reply reply);
@@ -85,6 +96,13 @@ class ContactService {
   std::vector<core::Contact> List(const ContactFilter& filter) const;
   std::vector<core::AuditEntry> AuditTrail(const std::string& contact_id) const;
   std::map<core::RecordingState, std::size_t> CountByState() const;
+  // Contacts not ENDED (what --max-contacts bounds).
+  std::size_t LiveCount() const;
+  // Contacts held in memory: the live ones, and ended ones whose last write is
+  // not durable yet.
+  std::size_t ResidentCount() const;
+  // New contacts refused because max_live_contacts were live.
+  std::uint64_t RefusedAtLimit() const { return refused_at_limit_.load(); }
   // Set once, before requests arrive.
   void SetListener(RecordingListener* listener) { listener_ = listener; }
   // Told of every durable change of a contact (and of every audited refusal,
@@ -98,20 +116,42 @@ class ContactService {
   }
 
  private:
+  // A contact in memory, and how many of its writes are queued and not yet
+  // durable (it is evicted, once ENDED, when that is 0).
+  struct Resident {
+    core::Contact contact;
+    int writes_in_flight = 0;
+  };
+  using Residents = std::unordered_map<std::string, Resident>;
+
   // Queues `write` (the caller holds mutex_, which keeps writes in order); `then`
   // runs once it is durable or failed, and a failure restores `before` if nothing
   // changed the contact since. Returns false if the store refused the write at
   // once: `before` is already restored and `then` will not run.
   bool Persist(store::ContactWrite write, std::optional<core::Contact> before,
                std::function<void(bool ok, const std::string& error)> then);
+  // The contact in memory; an evicted one is read back from the store and held
+  // (the lock is released meanwhile). end() if there is none; `error` says why
+  // when the store could not be read.
+  Residents::iterator Admit(std::unique_lock<std::mutex>& lock, const std::string& contact_id,
+                            std::string& error);
+  // Evicts an ENDED contact once none of its writes is in flight. Holds mutex_.
+  void EvictIfSettled(Residents::iterator it);
+  // Replaces a resident's contact, keeping live_ true. Holds mutex_.
+  void Assign(Resident& resident, core::Contact contact);
 
   store::ContactStore& store_;
   const std::set<std::string, std::less<>> instance_ids_;
   Clock clock_;
+  const std::size_t max_live_contacts_;
   RecordingListener* listener_ = nullptr;
   std::vector<Observer> observers_;
   mutable std::mutex mutex_;
-  std::unordered_map<std::string, core::Contact> contacts_;
+  Residents contacts_;
+  std::size_t live_ = 0;           // residents not ENDED
+  std::size_t evicted_ended_ = 0;  // ENDED contacts in the store and not in memory
+  std::uint64_t evictions_ = 0;    // lets Admit see that one happened while it read
+  std::atomic<std::uint64_t> refused_at_limit_{0};
 };
 
 }  // namespace callrec::control

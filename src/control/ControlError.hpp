@@ -13,7 +13,9 @@ struct ControlError {
     kNotFound,
     kConflict,
     kAccessDenied,
-    kInternal
+    kInternal,
+    // A configured limit is reached (--max-contacts): retry later.
+    kLimitReached
   };
   Kind kind;
   std::string message;

@@ -315,8 +315,15 @@ void Recorder::OnSettled(const core::Contact& contact) {
     std::lock_guard guard(mutex_);
     ReleasePorts(*call);
     calls_.erase(contact.contact_id);
-    // Where the finished recording is stays visible in /v1.
-    if (last) finished_[contact.contact_id] = std::move(*last);
+    // Where the finished recording is stays visible in /v1: from memory until
+    // the archive has it durably (its Write may be called under a lock).
+    if (last) finished_[contact.contact_id] = *last;
+    if (last && archive_) {
+      archive_->Keep(contact.contact_id, *last, [this, id = contact.contact_id] {
+        std::lock_guard erase(mutex_);
+        finished_.erase(id);
+      });
+    }
   }
 }
 
@@ -441,10 +448,12 @@ void Recorder::Tick() {
 std::optional<RecordingView> Recorder::View(const std::string& contact_id) const {
   const std::shared_ptr<Call> call = FindCall(contact_id);
   if (!call) {
-    std::lock_guard lock(mutex_);
-    auto it = finished_.find(contact_id);
-    if (it == finished_.end()) return std::nullopt;
-    return it->second;
+    {
+      std::lock_guard lock(mutex_);
+      auto it = finished_.find(contact_id);
+      if (it != finished_.end()) return it->second;
+    }
+    return archive_ ? archive_->Find(contact_id) : std::nullopt;
   }
   RecordingView view;
   const std::string host = config_.rtp_host.find(':') != std::string::npos

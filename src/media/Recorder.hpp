@@ -56,6 +56,18 @@ struct RecordingView {
   bool running = false;
 };
 
+// Where the views of ended contacts' recordings are kept, so the Recorder does
+// not hold one in memory for every contact ever recorded (the server's is
+// StoredRecordings, in the state database).
+class RecordingArchive {
+ public:
+  virtual ~RecordingArchive() = default;
+  // Keeps `view`; `kept` runs (on any thread) once it is durable.
+  virtual void Keep(const std::string& contact_id, const RecordingView& view,
+                    std::function<void()> kept) = 0;
+  virtual std::optional<RecordingView> Find(const std::string& contact_id) const = 0;
+};
+
 // The media side of callrec-server: two UDP ports per contact, one
 // RecordingSession per recording, a 20 ms tick handing finished frames to the
 // RecordingWriter, and the metadata beside each file. It follows the contact's
@@ -73,6 +85,9 @@ class Recorder final : public control::RecordingListener {
 
   // Called when an agent leg first sends media on a contact waiting for it.
   void OnAgentMedia(AgentMedia callback) { on_agent_media_ = std::move(callback); }
+  // Ended contacts' recording views go there once durable (set once, before
+  // calls arrive, to outlive the Recorder); without one they stay in memory.
+  void SetArchive(RecordingArchive* archive) { archive_ = archive; }
 
   // Binds the two RTP ports of a new contact. Fails when the range is exhausted
   // or libsrtp2 refuses a key. `agent_joins_by_media`: the agent leg's first
@@ -138,7 +153,9 @@ class Recorder final : public control::RecordingListener {
   mutable std::mutex mutex_;
   std::set<std::uint16_t> free_ports_;
   std::map<std::string, std::shared_ptr<Call>> calls_;
-  std::map<std::string, RecordingView> finished_;  // ended contacts' recordings
+  // Ended contacts' recordings, until the archive has them.
+  std::map<std::string, RecordingView> finished_;
+  RecordingArchive* archive_ = nullptr;
   bool shut_down_ = false;
 };
 

@@ -18,6 +18,7 @@ namespace callrec::sip {
 struct SiprecCall {
   nua_handle_t* handle = nullptr;
   std::string call_id;
+  std::string source;  // the client's address (--max-sip-sessions-per-source)
   std::string contact_id;
   std::string initial_contact_id;
   std::string agent_id;

@@ -89,6 +89,8 @@ int StatusFor(const control::ControlError& error) {
       return 403;
     case control::ControlError::Kind::kNotFound:
       return 404;
+    case control::ControlError::Kind::kLimitReached:
+      return 503;
     case control::ControlError::Kind::kInternal:
       break;
   }
@@ -238,7 +240,8 @@ void SiprecServer::Stop() {
 
 SiprecStats SiprecServer::Stats() const {
   return SiprecStats{sessions_active_.load(), sessions_total_.load(), invites_refused_.load(),
-                     reinvites_.load(), agent_ ? agent_->stalled_connections_closed() : 0};
+                     reinvites_.load(), agent_ ? agent_->stalled_connections_closed() : 0,
+                     refused_per_source_.load()};
 }
 
 void SiprecServer::OnSipEvent(nua_event_t event, int, const char*, nua_handle_t* nh,
@@ -293,6 +296,17 @@ void SiprecServer::OnSipEvent(nua_event_t event, int, const char*, nua_handle_t*
 
 void SiprecServer::OnInvite(nua_handle_t* nh, const sip_t* sip) {
   const SipRequestView request = ViewRequest(sip);
+  if (const std::size_t limit = config_.max_sessions_per_source; limit != 0) {
+    // Checked first: a client over its share costs no parsing.
+    auto it = sessions_by_source_.find(request.source_address);
+    if (it != sessions_by_source_.end() && it->second >= limit) {
+      refused_per_source_++;
+      return Refuse(nh, 503, "Service Unavailable",
+                    "too many SIPREC sessions from " + request.source_address + ": " +
+                        std::to_string(limit) +
+                        " at once, the limit set by --max-sip-sessions-per-source");
+    }
+  }
   if (request.body.empty()) {
     return Refuse(nh, 488, "Not Acceptable Here",
                   "a SIPREC INVITE must carry an SDP offer and rs-metadata; the body is empty");
@@ -342,7 +356,9 @@ void SiprecServer::OnInvite(nua_handle_t* nh, const sip_t* sip) {
     // dialog for the same session): a new contact in the same chain.
     call->contact_id = StableId(identity.contact_id + "/" + request.call_id);
   }
+  call->source = request.source_address;
   calls_[nh] = call;
+  sessions_by_source_[call->source] += 1;
   nua_handle_bind(nh, call.get());
   sessions_active_++;
   sessions_total_++;
@@ -582,6 +598,10 @@ void SiprecServer::EndContact(SiprecCall& call, const char* why, bool drain_medi
 void SiprecServer::Forget(nua_handle_t* nh) {
   auto it = calls_.find(nh);
   if (it != calls_.end()) {
+    if (auto source = sessions_by_source_.find(it->second->source);
+        source != sessions_by_source_.end() && --source->second == 0) {
+      sessions_by_source_.erase(source);
+    }
     calls_.erase(it);
     sessions_active_--;
   }

@@ -22,6 +22,8 @@ struct SiprecConfig {
   std::string contact_id_header = "X-Contact-Id";
   std::string initial_contact_id_header = "X-Initial-Contact-Id";
   bool srtp_required = false;  // plain RTP offers refused (488)
+  // Dialogs at once from one source address (--max-sip-sessions-per-source); 0: none.
+  std::size_t max_sessions_per_source = 0;
 };
 
 // Counters for /metrics.
@@ -31,6 +33,7 @@ struct SiprecStats {
   std::uint64_t invites_refused = 0;
   std::uint64_t reinvites = 0;
   std::uint64_t stalled_connections_closed = 0;
+  std::uint64_t refused_per_source = 0;  // INVITEs over max_sessions_per_source
 };
 
 struct SiprecCall;
@@ -76,8 +79,9 @@ class SiprecServer final : public SipUserAgent::Listener {
   std::unique_ptr<SipUserAgent> agent_;
   // Live sessions by handle; only the SIP thread touches the map.
   std::map<nua_handle_t*, std::shared_ptr<SiprecCall>> calls_;
+  std::map<std::string, std::size_t, std::less<>> sessions_by_source_;  // SIP thread only
   std::atomic<std::uint64_t> sessions_active_{0}, sessions_total_{0}, invites_refused_{0},
-      reinvites_{0};
+      reinvites_{0}, refused_per_source_{0};
 };
 
 }  // namespace callrec::sip

@@ -11,10 +11,28 @@
 
 namespace callrec::store {
 
-// One durable change: a contact's new state and/or a line of its audit trail.
+// What /v1 shows of an ended contact's recording: where the file is and the
+// counters of its session when the contact ended.
+struct RecordingSummary {
+  std::string contact_id;
+  std::string path;
+  std::uint64_t packets = 0;
+  std::uint64_t lost = 0;
+  std::uint64_t late = 0;
+  std::uint64_t gated = 0;
+  std::uint64_t invalid = 0;
+  std::uint64_t duplicates = 0;
+  std::uint64_t frames_written = 0;
+
+  bool operator==(const RecordingSummary&) const = default;
+};
+
+// One durable change: a contact's new state and/or a line of its audit trail,
+// and/or the summary of a finished recording.
 struct ContactWrite {
   std::optional<core::Contact> contact;
   std::optional<core::AuditEntry> audit;
+  std::optional<RecordingSummary> recording = std::nullopt;
 };
 
 struct StoreStats {
@@ -39,7 +57,17 @@ class ContactStore {
   using Done = std::function<void(bool ok, const std::string& error)>;
 
   virtual ~ContactStore() = default;
+  // Reads see what is durable, from any thread; they throw std::runtime_error
+  // if the database cannot be read.
   virtual std::vector<core::Contact> LoadContacts() = 0;
+  // Contacts not ENDED (what a server holds in memory from start-up).
+  virtual std::vector<core::Contact> LoadLiveContacts() = 0;
+  // ENDED contacts, all of them or one agent's.
+  virtual std::vector<core::Contact> LoadEndedContacts(
+      const std::optional<std::string>& agent_id) = 0;
+  virtual std::size_t CountEndedContacts() = 0;
+  virtual std::optional<core::Contact> LoadContact(std::string_view contact_id) = 0;
+  virtual std::optional<RecordingSummary> LoadRecording(std::string_view contact_id) = 0;
   virtual std::vector<core::AuditEntry> LoadAuditTrail(std::string_view contact_id) = 0;
   virtual bool Write(ContactWrite write, Done done) = 0;
   virtual StoreStats Stats() const = 0;

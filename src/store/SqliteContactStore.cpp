@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <initializer_list>
+#include <memory>
 #include <stdexcept>
 
 #include "store/Sqlite.hpp"
@@ -20,6 +21,46 @@ using sqlite::StepDone;
 
 void Finalize(std::initializer_list<sqlite3_stmt*> statements) {
   for (sqlite3_stmt* statement : statements) sqlite3_finalize(statement);
+}
+
+// Resets a kept statement however the scope is left.
+struct ResetOnExit {
+  sqlite3_stmt* statement;
+  ~ResetOnExit() { sqlite3_reset(statement); }
+};
+
+constexpr const char* kContactColumns =
+    "contact_id, instance_id, initial_contact_id, agent_id, codec, state, final_state, track, "
+    "agent_joined, created_ms, updated_ms, version";
+
+// One row of kContactColumns.
+core::Contact ContactFromRow(sqlite3_stmt* statement) {
+  core::Contact c;
+  c.contact_id = ColumnText(statement, 0);
+  c.instance_id = ColumnText(statement, 1);
+  c.initial_contact_id = ColumnText(statement, 2);
+  c.agent_id = ColumnText(statement, 3);
+  c.codec = ColumnText(statement, 4);
+  const std::string state = ColumnText(statement, 5);
+  const std::string final_state = ColumnText(statement, 6);
+  auto parsed_state = core::ParseRecordingState(state);
+  auto parsed_final = core::ParseRecordingState(final_state);
+  if (!parsed_state || !parsed_final) {
+    throw std::runtime_error("state database holds an unknown state '" + state + "' for contact " +
+                             c.contact_id);
+  }
+  c.recording.state = *parsed_state;
+  c.recording.final_state = *parsed_final;
+  c.recording.track = core::ParseTrack(ColumnText(statement, 7)).value_or(core::Track::kNone);
+  c.recording.agent_joined = sqlite3_column_int(statement, 8) != 0;
+  c.created_ms = sqlite3_column_int64(statement, 9);
+  c.updated_ms = sqlite3_column_int64(statement, 10);
+  c.version = sqlite3_column_int64(statement, 11);
+  return c;
+}
+
+std::uint64_t ColumnCount(sqlite3_stmt* statement, int index) {
+  return static_cast<std::uint64_t>(sqlite3_column_int64(statement, index));
 }
 
 // One contact's trail, newest row first in the walk, returned oldest first. Every
@@ -114,11 +155,25 @@ SqliteContactStore::SqliteContactStore(const std::filesystem::path& path, Dispat
     insert_audit_ = Prepare(writer_, R"sql(
       INSERT INTO audit(seq, contact_id, at_ms, operation, principal, result, detail, prev_seq)
       VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8))sql");
-    if (std::string error = LoadTrailHeads(); !error.empty()) {
+    select_head_ =
+        Prepare(writer_, "SELECT audit_head, state = 'ENDED' FROM contacts WHERE contact_id=?1");
+    select_loose_head_ =
+        Prepare(writer_, "SELECT audit_head FROM loose_trails WHERE contact_id=?1");
+    upsert_recording_ = Prepare(writer_, R"sql(
+      INSERT OR REPLACE INTO recordings(contact_id, path, packets, lost, late, gated, invalid,
+                                        duplicates, frames_written)
+      VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9))sql");
+    if (std::string error = ResetTrailHeads(); !error.empty()) {
       throw std::runtime_error("cannot read the audit trails of " + where + ": " + error);
     }
     reader_ = Open(path, SQLITE_OPEN_READONLY);
     select_trail_ = Prepare(reader_, kSelectTrail);
+    select_contact_ = Prepare(
+        reader_,
+        (std::string("SELECT ") + kContactColumns + " FROM contacts WHERE contact_id=?1").c_str());
+    select_recording_ = Prepare(reader_, R"sql(
+      SELECT path, packets, lost, late, gated, invalid, duplicates, frames_written
+      FROM recordings WHERE contact_id=?1)sql");
     // Most of a checkpoint's copying runs on its own connection and thread, beside the
     // writer (WAL lets a passive checkpoint run while commits go on), from half the
     // usual threshold. The writer still checkpoints at the usual threshold between two
@@ -129,7 +184,9 @@ SqliteContactStore::SqliteContactStore(const std::filesystem::path& path, Dispat
     sqlite3_wal_hook(writer_, &SqliteContactStore::OnWalCommit, this);
   } catch (...) {
     Finalize({begin_, commit_, rollback_, insert_contact_, update_contact_, update_head_,
-              upsert_loose_head_, delete_loose_head_, insert_audit_, select_trail_});
+              upsert_loose_head_, delete_loose_head_, insert_audit_, select_head_,
+              select_loose_head_, upsert_recording_, select_trail_, select_contact_,
+              select_recording_});
     sqlite3_close(writer_);
     sqlite3_close(reader_);
     sqlite3_close(checkpointer_);
@@ -194,48 +251,82 @@ void SqliteContactStore::Close() {
 SqliteContactStore::~SqliteContactStore() {
   Close();
   Finalize({begin_, commit_, rollback_, insert_contact_, update_contact_, update_head_,
-            upsert_loose_head_, delete_loose_head_, insert_audit_, select_trail_});
+            upsert_loose_head_, delete_loose_head_, insert_audit_, select_head_, select_loose_head_,
+            upsert_recording_, select_trail_, select_contact_, select_recording_});
   sqlite3_close(reader_);
   sqlite3_close(checkpointer_);
   sqlite3_close(writer_);
 }
 
-std::vector<core::Contact> SqliteContactStore::LoadContacts() {
+std::vector<core::Contact> SqliteContactStore::LoadContactsWhere(
+    const char* where, const std::optional<std::string>& bound) {
   std::lock_guard lock(reader_mutex_);
-  sqlite3_stmt* statement = Prepare(reader_, R"sql(
-    SELECT contact_id, instance_id, initial_contact_id, agent_id, codec, state, final_state,
-           track, agent_joined, created_ms, updated_ms, version FROM contacts)sql");
+  std::unique_ptr<sqlite3_stmt, int (*)(sqlite3_stmt*)> statement(
+      Prepare(reader_,
+              (std::string("SELECT ") + kContactColumns + " FROM contacts " + where).c_str()),
+      sqlite3_finalize);
+  if (bound) BindText(statement.get(), 1, *bound);
   std::vector<core::Contact> contacts;
   int rc;
-  while ((rc = sqlite3_step(statement)) == SQLITE_ROW) {
-    core::Contact c;
-    c.contact_id = ColumnText(statement, 0);
-    c.instance_id = ColumnText(statement, 1);
-    c.initial_contact_id = ColumnText(statement, 2);
-    c.agent_id = ColumnText(statement, 3);
-    c.codec = ColumnText(statement, 4);
-    const std::string state = ColumnText(statement, 5);
-    const std::string final_state = ColumnText(statement, 6);
-    const std::string track = ColumnText(statement, 7);
-    auto parsed_state = core::ParseRecordingState(state);
-    auto parsed_final = core::ParseRecordingState(final_state);
-    if (!parsed_state || !parsed_final) {
-      sqlite3_finalize(statement);
-      throw std::runtime_error("state database holds an unknown state '" + state +
-                               "' for contact " + c.contact_id);
-    }
-    c.recording.state = *parsed_state;
-    c.recording.final_state = *parsed_final;
-    c.recording.track = core::ParseTrack(track).value_or(core::Track::kNone);
-    c.recording.agent_joined = sqlite3_column_int(statement, 8) != 0;
-    c.created_ms = sqlite3_column_int64(statement, 9);
-    c.updated_ms = sqlite3_column_int64(statement, 10);
-    c.version = sqlite3_column_int64(statement, 11);
-    contacts.push_back(std::move(c));
+  while ((rc = sqlite3_step(statement.get())) == SQLITE_ROW) {
+    contacts.push_back(ContactFromRow(statement.get()));
   }
-  sqlite3_finalize(statement);
   if (rc != SQLITE_DONE) Fail(reader_, "cannot read contacts");
   return contacts;
+}
+
+std::vector<core::Contact> SqliteContactStore::LoadContacts() {
+  return LoadContactsWhere("", std::nullopt);
+}
+
+std::vector<core::Contact> SqliteContactStore::LoadLiveContacts() {
+  return LoadContactsWhere("WHERE state != 'ENDED'", std::nullopt);
+}
+
+std::vector<core::Contact> SqliteContactStore::LoadEndedContacts(
+    const std::optional<std::string>& agent_id) {
+  if (agent_id) return LoadContactsWhere("WHERE state = 'ENDED' AND agent_id = ?1", agent_id);
+  return LoadContactsWhere("WHERE state = 'ENDED'", std::nullopt);
+}
+
+std::size_t SqliteContactStore::CountEndedContacts() {
+  std::lock_guard lock(reader_mutex_);
+  std::unique_ptr<sqlite3_stmt, int (*)(sqlite3_stmt*)> statement(
+      Prepare(reader_, "SELECT count(*) FROM contacts WHERE state = 'ENDED'"), sqlite3_finalize);
+  if (sqlite3_step(statement.get()) != SQLITE_ROW) Fail(reader_, "cannot count contacts");
+  return static_cast<std::size_t>(sqlite3_column_int64(statement.get(), 0));
+}
+
+std::optional<core::Contact> SqliteContactStore::LoadContact(std::string_view contact_id) {
+  std::lock_guard lock(reader_mutex_);
+  const ResetOnExit reset{select_contact_};
+  BindText(select_contact_, 1, contact_id);
+  const int rc = sqlite3_step(select_contact_);
+  if (rc == SQLITE_ROW) return ContactFromRow(select_contact_);
+  if (rc != SQLITE_DONE) Fail(reader_, "cannot read contact");
+  return std::nullopt;
+}
+
+std::optional<RecordingSummary> SqliteContactStore::LoadRecording(std::string_view contact_id) {
+  std::lock_guard lock(reader_mutex_);
+  const ResetOnExit reset{select_recording_};
+  BindText(select_recording_, 1, contact_id);
+  const int rc = sqlite3_step(select_recording_);
+  if (rc == SQLITE_ROW) {
+    RecordingSummary r;
+    r.contact_id = std::string(contact_id);
+    r.path = ColumnText(select_recording_, 0);
+    r.packets = ColumnCount(select_recording_, 1);
+    r.lost = ColumnCount(select_recording_, 2);
+    r.late = ColumnCount(select_recording_, 3);
+    r.gated = ColumnCount(select_recording_, 4);
+    r.invalid = ColumnCount(select_recording_, 5);
+    r.duplicates = ColumnCount(select_recording_, 6);
+    r.frames_written = ColumnCount(select_recording_, 7);
+    return r;
+  }
+  if (rc != SQLITE_DONE) Fail(reader_, "cannot read recording");
+  return std::nullopt;
 }
 
 std::vector<core::AuditEntry> SqliteContactStore::LoadAuditTrail(std::string_view contact_id) {
@@ -310,31 +401,55 @@ void SqliteContactStore::WriterLoop() {
   }
 }
 
-std::string SqliteContactStore::LoadTrailHeads() {
+std::string SqliteContactStore::ResetTrailHeads() {
   heads_.clear();
   last_seq_ = 0;
+  sqlite3_stmt* statement = nullptr;
+  if (sqlite3_prepare_v2(writer_, "SELECT COALESCE(MAX(seq), 0) FROM audit", -1, &statement,
+                         nullptr) != SQLITE_OK) {
+    return sqlite3_errmsg(writer_);
+  }
   std::string error;
-  auto read = [&](const char* sql, auto&& row) {
-    if (!error.empty()) return;
-    sqlite3_stmt* statement = nullptr;
-    if (sqlite3_prepare_v2(writer_, sql, -1, &statement, nullptr) != SQLITE_OK) {
-      error = sqlite3_errmsg(writer_);
-      return;
-    }
-    int rc;
-    while ((rc = sqlite3_step(statement)) == SQLITE_ROW) row(statement);
-    if (rc != SQLITE_DONE) error = sqlite3_errmsg(writer_);
-    sqlite3_finalize(statement);
-  };
-  read("SELECT contact_id, audit_head FROM contacts", [this](sqlite3_stmt* statement) {
-    heads_[ColumnText(statement, 0)] = TrailHead{sqlite3_column_int64(statement, 1), true};
-  });
-  read("SELECT contact_id, audit_head FROM loose_trails", [this](sqlite3_stmt* statement) {
-    heads_.try_emplace(ColumnText(statement, 0), TrailHead{sqlite3_column_int64(statement, 1)});
-  });
-  read("SELECT COALESCE(MAX(seq), 0) FROM audit",
-       [this](sqlite3_stmt* statement) { last_seq_ = sqlite3_column_int64(statement, 0); });
+  if (sqlite3_step(statement) == SQLITE_ROW) {
+    last_seq_ = sqlite3_column_int64(statement, 0);
+  } else {
+    error = sqlite3_errmsg(writer_);
+  }
+  sqlite3_finalize(statement);
   return error;
+}
+
+std::string SqliteContactStore::FindHead(const std::string& contact_id, TrailHead*& head) {
+  auto it = heads_.find(contact_id);
+  if (it == heads_.end()) {
+    TrailHead found;
+    auto read = [&contact_id](sqlite3_stmt* statement, auto&& row) -> std::string {
+      const ResetOnExit reset{statement};
+      BindText(statement, 1, contact_id);
+      const int rc = sqlite3_step(statement);
+      if (rc == SQLITE_ROW) row(statement);
+      return rc == SQLITE_ROW || rc == SQLITE_DONE ? ""
+                                                   : sqlite3_errmsg(sqlite3_db_handle(statement));
+    };
+    std::string error = read(select_head_, [&found](sqlite3_stmt* statement) {
+      found = TrailHead{sqlite3_column_int64(statement, 0), true,
+                        sqlite3_column_int(statement, 1) != 0};
+    });
+    if (error.empty() && !found.has_row) {
+      error = read(select_loose_head_, [&found](sqlite3_stmt* statement) {
+        found.seq = sqlite3_column_int64(statement, 0);
+      });
+    }
+    if (!error.empty()) return "cannot read the audit trail head: " + error;
+    it = heads_.emplace(contact_id, found).first;
+  }
+  head = &it->second;
+  return "";
+}
+
+void SqliteContactStore::ForgetSettledHead(const std::string& contact_id) {
+  auto it = heads_.find(contact_id);
+  if (it != heads_.end() && (it->second.ended || !it->second.has_row)) heads_.erase(it);
 }
 
 std::string SqliteContactStore::WriteTrailHead(const std::string& contact_id, TrailHead& head) {
@@ -386,10 +501,22 @@ std::string SqliteContactStore::WriteContact(const core::Contact& c, TrailHead& 
   return StepDone(delete_loose_head_);
 }
 
+std::string SqliteContactStore::WriteRecording(const RecordingSummary& r) {
+  BindText(upsert_recording_, 1, r.contact_id);
+  BindText(upsert_recording_, 2, r.path);
+  int index = 3;
+  for (std::uint64_t value :
+       {r.packets, r.lost, r.late, r.gated, r.invalid, r.duplicates, r.frames_written}) {
+    sqlite3_bind_int64(upsert_recording_, index++, static_cast<sqlite3_int64>(value));
+  }
+  return StepDone(upsert_recording_);
+}
+
 std::string SqliteContactStore::WriteOne(const ContactWrite& write) {
   if (const auto& a = write.audit) {
-    // References into heads_ stay valid while other keys are added.
-    TrailHead& head = heads_[a->contact_id];
+    // Pointers into heads_ stay valid while other keys are added.
+    TrailHead* head = nullptr;
+    if (std::string error = FindHead(a->contact_id, head); !error.empty()) return error;
     const std::int64_t seq = last_seq_ + 1;
     sqlite3_bind_int64(insert_audit_, 1, seq);
     BindText(insert_audit_, 2, a->contact_id);
@@ -398,23 +525,31 @@ std::string SqliteContactStore::WriteOne(const ContactWrite& write) {
     BindText(insert_audit_, 5, a->principal);
     BindText(insert_audit_, 6, a->result);
     BindText(insert_audit_, 7, a->detail);
-    sqlite3_bind_int64(insert_audit_, 8, head.seq);
+    sqlite3_bind_int64(insert_audit_, 8, head->seq);
     if (std::string error = StepDone(insert_audit_); !error.empty()) return error;
     last_seq_ = seq;
-    head.seq = seq;
+    head->seq = seq;
     // A contact written with its own audit line carries the new head in its row.
     const bool row_follows = write.contact && write.contact->contact_id == a->contact_id;
     if (!row_follows) {
-      if (std::string error = WriteTrailHead(a->contact_id, head); !error.empty()) return error;
+      if (std::string error = WriteTrailHead(a->contact_id, *head); !error.empty()) return error;
+      ForgetSettledHead(a->contact_id);
     }
   }
-  if (const auto& c = write.contact) return WriteContact(*c, heads_[c->contact_id]);
+  if (const auto& c = write.contact) {
+    TrailHead* head = nullptr;
+    if (std::string error = FindHead(c->contact_id, head); !error.empty()) return error;
+    if (std::string error = WriteContact(*c, *head); !error.empty()) return error;
+    head->ended = c->state() == core::RecordingState::kEnded;
+    ForgetSettledHead(c->contact_id);
+  }
+  if (const auto& r = write.recording) return WriteRecording(*r);
   return "";
 }
 
 std::string SqliteContactStore::CommitBatch(std::deque<Pending>& batch) {
   if (heads_stale_) {
-    if (std::string error = LoadTrailHeads(); !error.empty()) {
+    if (std::string error = ResetTrailHeads(); !error.empty()) {
       return "cannot read the audit trail heads: " + error;
     }
     heads_stale_ = false;

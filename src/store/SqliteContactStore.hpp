@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <functional>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <unordered_map>
@@ -37,6 +38,11 @@ class SqliteContactStore final : public ContactStore {
   SqliteContactStore& operator=(const SqliteContactStore&) = delete;
 
   std::vector<core::Contact> LoadContacts() override;
+  std::vector<core::Contact> LoadLiveContacts() override;
+  std::vector<core::Contact> LoadEndedContacts(const std::optional<std::string>& agent_id) override;
+  std::size_t CountEndedContacts() override;
+  std::optional<core::Contact> LoadContact(std::string_view contact_id) override;
+  std::optional<RecordingSummary> LoadRecording(std::string_view contact_id) override;
   std::vector<core::AuditEntry> LoadAuditTrail(std::string_view contact_id) override;
   bool Write(ContactWrite write, Done done) override;
   StoreStats Stats() const override;
@@ -49,10 +55,12 @@ class SqliteContactStore final : public ContactStore {
     ContactWrite write;
     Done done;
   };
-  // Where a contact's audit trail ends, and whether the contact has a row to say so.
+  // Where a contact's audit trail ends, whether the contact has a row to say so,
+  // and whether that row says ENDED.
   struct TrailHead {
     std::int64_t seq = 0;
     bool has_row = false;
+    bool ended = false;
   };
 
   void WriterLoop();
@@ -62,9 +70,18 @@ class SqliteContactStore final : public ContactStore {
   std::string WriteOne(const ContactWrite& write);
   std::string WriteContact(const core::Contact& contact, TrailHead& head);
   std::string WriteTrailHead(const std::string& contact_id, TrailHead& head);
-  // Rereads the trail heads and the last sequence number: after a rollback, so what
-  // the writer believes matches the database again.
-  std::string LoadTrailHeads();
+  std::string WriteRecording(const RecordingSummary& recording);
+  // The contact's trail head: cached, else read on the writer's connection (which
+  // sees this transaction's own writes).
+  std::string FindHead(const std::string& contact_id, TrailHead*& head);
+  // Forgets the heads of ended contacts (and of trails without a row): the cache
+  // holds live contacts only, so it does not grow with every contact ever seen.
+  void ForgetSettledHead(const std::string& contact_id);
+  // Empties the head cache and rereads the last sequence number: at start-up and
+  // after a rollback, so what the writer believes matches the database again.
+  std::string ResetTrailHeads();
+  std::vector<core::Contact> LoadContactsWhere(const char* where,
+                                               const std::optional<std::string>& bound);
 
   Dispatch dispatch_;
   sqlite3* writer_ = nullptr;
@@ -80,10 +97,16 @@ class SqliteContactStore final : public ContactStore {
   sqlite3_stmt* upsert_loose_head_ = nullptr;
   sqlite3_stmt* delete_loose_head_ = nullptr;
   sqlite3_stmt* insert_audit_ = nullptr;
+  sqlite3_stmt* select_head_ = nullptr;
+  sqlite3_stmt* select_loose_head_ = nullptr;
+  sqlite3_stmt* upsert_recording_ = nullptr;
   // Reader connection's, under reader_mutex_.
   sqlite3_stmt* select_trail_ = nullptr;
+  sqlite3_stmt* select_contact_ = nullptr;
+  sqlite3_stmt* select_recording_ = nullptr;
 
-  // Writer thread only (the constructor fills them before it starts).
+  // Writer thread only (the constructor fills them before it starts). Heads of
+  // live contacts only (see ForgetSettledHead).
   std::unordered_map<std::string, TrailHead> heads_;
   std::int64_t last_seq_ = 0;
   bool heads_stale_ = false;

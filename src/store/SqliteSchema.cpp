@@ -39,6 +39,24 @@ CREATE TABLE loose_trails(
 PRAGMA user_version = 2;
 )sql";
 
+// Version 3: ended contacts are read back from here rather than kept in memory.
+// The index holds ended contacts only: a state change of a live contact does not
+// touch it; a contact enters it once, when it ends.
+constexpr const char* kFromVersion2 = R"sql(
+CREATE TABLE recordings(
+  contact_id TEXT PRIMARY KEY,
+  path TEXT NOT NULL,
+  packets INTEGER NOT NULL,
+  lost INTEGER NOT NULL,
+  late INTEGER NOT NULL,
+  gated INTEGER NOT NULL,
+  invalid INTEGER NOT NULL,
+  duplicates INTEGER NOT NULL,
+  frames_written INTEGER NOT NULL) WITHOUT ROWID;
+CREATE INDEX contacts_ended_by_agent ON contacts(agent_id) WHERE state = 'ENDED';
+PRAGMA user_version = 3;
+)sql";
+
 // From the unversioned layout. Window functions need SQLite >= 3.25 (Debian 12: 3.40).
 constexpr const char* kFromUnversioned = R"sql(
 ALTER TABLE contacts ADD COLUMN audit_head INTEGER NOT NULL DEFAULT 0;
@@ -108,19 +126,23 @@ void PrepareSchema(sqlite3* db, const std::string& where) {
                              ", newer than this build of callrec knows (" +
                              std::to_string(kSchemaVersion) + "); refusing to open it");
   }
-  if (version != 0) {
+  if (version != 0 && version != 2) {
     throw std::runtime_error(where + " has an unknown schema version " + std::to_string(version));
   }
-  const bool has_contacts = HasTable(db, "contacts");
-  const bool has_audit = HasTable(db, "audit");
-  if (!has_contacts && !has_audit) {
-    Transaction(db, kCreate, "cannot create the schema in " + where);
-  } else if (has_contacts && has_audit) {
-    Transaction(db, kFromUnversioned, "cannot migrate the audit trail of " + where);
-  } else {
-    throw std::runtime_error(where + " is not a callrec state database (it has a '" +
-                             (has_contacts ? "contacts" : "audit") + "' table but not the other)");
+  if (version == 0) {
+    const bool has_contacts = HasTable(db, "contacts");
+    const bool has_audit = HasTable(db, "audit");
+    if (!has_contacts && !has_audit) {
+      Transaction(db, kCreate, "cannot create the schema in " + where);
+    } else if (has_contacts && has_audit) {
+      Transaction(db, kFromUnversioned, "cannot migrate the audit trail of " + where);
+    } else {
+      throw std::runtime_error(where + " is not a callrec state database (it has a '" +
+                               (has_contacts ? "contacts" : "audit") +
+                               "' table but not the other)");
+    }
   }
+  Transaction(db, kFromVersion2, "cannot add the recordings table to " + where);
 }
 
 }  // namespace callrec::store

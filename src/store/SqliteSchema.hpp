@@ -16,10 +16,14 @@ namespace callrec::store {
 // Trails of contacts that have no row (the interface allows it; the service never
 // does it) keep their head in `loose_trails`.
 //
+// Version 3 adds `recordings` (what /v1 shows of an ended contact's recording) and
+// a partial index of ended contacts by agent: ended contacts are not kept in memory
+// but read back from here.
+//
 // Version 0 with tables is the unversioned layout of earlier builds (AUTOINCREMENT
 // audit table and an audit_by_contact index): it is rebuilt into version 2 in one
-// transaction. A newer version is refused.
-inline constexpr int kSchemaVersion = 2;
+// transaction, then brought to 3 in another. A newer version is refused.
+inline constexpr int kSchemaVersion = 3;
 
 // Creates, migrates or checks the schema on `db` (the writer's connection, before any
 // other connection uses it). Throws std::runtime_error naming `where` on failure.

@@ -60,19 +60,23 @@ def parse_message(data):
 class SipClient:
     """One dialog at a time: invite() -> ack() -> reinvite()... -> bye()."""
 
-    def __init__(self, server_port, transport="udp", host="127.0.0.1", src=True, tls_context=None):
-        """transport: udp, tcp or tls (tls_context: an ssl.SSLContext, verifying the server)."""
+    def __init__(self, server_port, transport="udp", host="127.0.0.1", src=True, tls_context=None,
+                 source=None):
+        """transport: udp, tcp or tls (tls_context: an ssl.SSLContext, verifying the server).
+        `source`: the local address to send from (another 127.x address), else `host`."""
         self.src = src  # Contact with +sip.src (a recording client)
         self.server = (host, server_port)
         self.transport = transport
         if transport == "udp":
             self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-            self.sock.bind((host, 0))
+            self.sock.bind((source or host, 0))
         elif transport == "tls":
-            raw = socket.create_connection(self.server, timeout=5)
+            raw = socket.create_connection(
+                self.server, timeout=5, source_address=(source, 0) if source else None)
             self.sock = tls_context.wrap_socket(raw, server_hostname=host)
         else:
-            self.sock = socket.create_connection(self.server, timeout=5)
+            self.sock = socket.create_connection(
+                self.server, timeout=5, source_address=(source, 0) if source else None)
         self.local = self.sock.getsockname()
         self.call_id = "%016x@callrec-test" % random.getrandbits(64)
         self.from_tag = "%08x" % random.getrandbits(32)

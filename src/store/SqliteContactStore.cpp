@@ -167,6 +167,7 @@ SqliteContactStore::SqliteContactStore(const std::filesystem::path& path, Dispat
       throw std::runtime_error("cannot read the audit trails of " + where + ": " + error);
     }
     reader_ = Open(path, SQLITE_OPEN_READONLY);
+    lister_ = Open(path, SQLITE_OPEN_READONLY);
     select_trail_ = Prepare(reader_, kSelectTrail);
     select_contact_ = Prepare(
         reader_,
@@ -189,6 +190,7 @@ SqliteContactStore::SqliteContactStore(const std::filesystem::path& path, Dispat
               select_recording_});
     sqlite3_close(writer_);
     sqlite3_close(reader_);
+    sqlite3_close(lister_);
     sqlite3_close(checkpointer_);
     throw;
   }
@@ -254,15 +256,16 @@ SqliteContactStore::~SqliteContactStore() {
             upsert_loose_head_, delete_loose_head_, insert_audit_, select_head_, select_loose_head_,
             upsert_recording_, select_trail_, select_contact_, select_recording_});
   sqlite3_close(reader_);
+  sqlite3_close(lister_);
   sqlite3_close(checkpointer_);
   sqlite3_close(writer_);
 }
 
 std::vector<core::Contact> SqliteContactStore::LoadContactsWhere(
     const char* where, const std::optional<std::string>& bound) {
-  std::lock_guard lock(reader_mutex_);
+  std::lock_guard lock(lister_mutex_);
   std::unique_ptr<sqlite3_stmt, int (*)(sqlite3_stmt*)> statement(
-      Prepare(reader_,
+      Prepare(lister_,
               (std::string("SELECT ") + kContactColumns + " FROM contacts " + where).c_str()),
       sqlite3_finalize);
   if (bound) BindText(statement.get(), 1, *bound);
@@ -271,7 +274,7 @@ std::vector<core::Contact> SqliteContactStore::LoadContactsWhere(
   while ((rc = sqlite3_step(statement.get())) == SQLITE_ROW) {
     contacts.push_back(ContactFromRow(statement.get()));
   }
-  if (rc != SQLITE_DONE) Fail(reader_, "cannot read contacts");
+  if (rc != SQLITE_DONE) Fail(lister_, "cannot read contacts");
   return contacts;
 }
 
@@ -290,10 +293,10 @@ std::vector<core::Contact> SqliteContactStore::LoadEndedContacts(
 }
 
 std::size_t SqliteContactStore::CountEndedContacts() {
-  std::lock_guard lock(reader_mutex_);
+  std::lock_guard lock(lister_mutex_);
   std::unique_ptr<sqlite3_stmt, int (*)(sqlite3_stmt*)> statement(
-      Prepare(reader_, "SELECT count(*) FROM contacts WHERE state = 'ENDED'"), sqlite3_finalize);
-  if (sqlite3_step(statement.get()) != SQLITE_ROW) Fail(reader_, "cannot count contacts");
+      Prepare(lister_, "SELECT count(*) FROM contacts WHERE state = 'ENDED'"), sqlite3_finalize);
+  if (sqlite3_step(statement.get()) != SQLITE_ROW) Fail(lister_, "cannot count contacts");
   return static_cast<std::size_t>(sqlite3_column_int64(statement.get(), 0));
 }
 

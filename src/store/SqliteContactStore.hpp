@@ -19,7 +19,8 @@ namespace callrec::store {
 // SQLite in WAL mode with synchronous=FULL: a commit is on disk when it returns.
 // One writer thread takes every queued write, commits them in one transaction
 // (group commit) and only then reports them done, so throughput does not cost
-// durability. Reads use their own connection, which WAL lets run beside writes.
+// durability. Reads use their own connections (point reads, and listings), which
+// WAL lets run beside writes.
 // Audit rows are appended in one global order and linked per contact (see
 // SqliteSchema.hpp), so a commit writes few pages however many contacts it touches.
 class SqliteContactStore final : public ContactStore {
@@ -86,6 +87,9 @@ class SqliteContactStore final : public ContactStore {
   Dispatch dispatch_;
   sqlite3* writer_ = nullptr;
   sqlite3* reader_ = nullptr;
+  // Listings (every ended contact) on a connection of their own, so a long one
+  // does not hold up the point reads of reader_ (SIP INVITEs, creates).
+  sqlite3* lister_ = nullptr;
   sqlite3* checkpointer_ = nullptr;
   // Writer connection's statements, prepared once.
   sqlite3_stmt* begin_ = nullptr;
@@ -112,6 +116,7 @@ class SqliteContactStore final : public ContactStore {
   bool heads_stale_ = false;
 
   std::mutex reader_mutex_;
+  std::mutex lister_mutex_;
   mutable std::mutex queue_mutex_;
   std::condition_variable queue_cv_;
   std::deque<Pending> queue_;

@@ -121,7 +121,8 @@ bool ContactService::Persist(store::ContactWrite write, std::optional<core::Cont
           if (!ok) restore();
           if (auto it = contacts_.find(contact_id); !contact_id.empty() && it != contacts_.end()) {
             now = it->second.contact;
-            it->second.writes_in_flight -= 1;
+            // (0 if a failed create made it forget the contact, and it was created again)
+            if (it->second.writes_in_flight > 0) it->second.writes_in_flight -= 1;
             EvictIfSettled(it);
           }
         }

@@ -239,8 +239,11 @@ void SiprecServer::Stop() {
 }
 
 SiprecStats SiprecServer::Stats() const {
-  return SiprecStats{sessions_active_.load(), sessions_total_.load(), invites_refused_.load(),
-                     reinvites_.load(), agent_ ? agent_->stalled_connections_closed() : 0,
+  return SiprecStats{sessions_active_.load(),
+                     sessions_total_.load(),
+                     invites_refused_.load(),
+                     reinvites_.load(),
+                     agent_ ? agent_->stalled_connections_closed() : 0,
                      refused_per_source_.load()};
 }
 

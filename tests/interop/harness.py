@@ -36,6 +36,9 @@ BUILD_DIR = os.environ.get(
     "CALLREC_BUILD_DIR", os.path.normpath(os.path.join(HERE, "..", "..", "build")))
 SERVER_BIN = os.path.join(BUILD_DIR, "src", "callrec-server")
 CLI_BIN = os.path.join(BUILD_DIR, "src", "callrec")
+# Set by `make test-sanitize`: the binaries are ASan+UBSan builds, whose shadow
+# memory and free quarantine make resident-memory figures meaningless.
+SANITIZED = os.environ.get("CALLREC_SANITIZED") == "1"
 
 ACCESS_KEY = "AKIDTEST"
 SECRET_KEY = "SECRETTEST"

@@ -47,8 +47,9 @@ test: unit-test flow-test interop-test fuzz-smoke
 
 # The whole suite again on an AddressSanitizer + UBSan build (build-asan): the
 # unit tests, then the interop tests against the sanitised server, CLI and
-# callgen. Reports go to files (processes started by the tests included); any
-# report fails the target. CALLREC_SANITIZED=1 tells the interop tests to skip
+# callgen. Reports go to files (processes started by the tests included), shown
+# at the end even when tests failed (a sanitizer abort shows as a failed test);
+# any report, like any failed test, fails the target. CALLREC_SANITIZED=1 tells the interop tests to skip
 # their resident-memory assertions (ASan's shadow memory and quarantine inflate
 # RSS). `.ci/run` runs it after `make test`.
 ASAN_BUILD_DIR ?= build-asan
@@ -59,13 +60,15 @@ test-sanitize: deps lambda-zip
 	cmake -S . -B $(ASAN_BUILD_DIR) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCALLREC_SANITIZE=ON
 	cmake --build $(ASAN_BUILD_DIR) -j$(JOBS)
 	rm -rf $(SANITIZER_LOGS) && mkdir -p $(SANITIZER_LOGS)
-	cd $(ASAN_BUILD_DIR) && $(SANITIZER_ENV) ctest --output-on-failure -j$(JOBS)
+	status=0; \
+	(cd $(ASAN_BUILD_DIR) && $(SANITIZER_ENV) ctest --output-on-failure -j$(JOBS)) || status=1; \
 	$(SANITIZER_ENV) CALLREC_SANITIZED=1 CALLREC_BUILD_DIR=$(abspath $(ASAN_BUILD_DIR)) \
-	CALLREC_LAMBDA_BIN=$(abspath $(LAMBDA_BUILD_DIR))/src/callrec-lambda \
-	$(PYTHON) -m unittest discover -s tests/interop -p 'test_*.py'
-	@if [ -n "$$(ls -A $(SANITIZER_LOGS))" ]; then cat $(SANITIZER_LOGS)/*; \
-	  echo "sanitizer reports above ($(SANITIZER_LOGS))"; exit 1; fi
-	@echo "test-sanitize: no sanitizer report"
+	  CALLREC_LAMBDA_BIN=$(abspath $(LAMBDA_BUILD_DIR))/src/callrec-lambda \
+	  $(PYTHON) -m unittest discover -s tests/interop -p 'test_*.py' || status=1; \
+	if [ -n "$$(ls -A $(SANITIZER_LOGS))" ]; then cat $(SANITIZER_LOGS)/*; \
+	  echo "test-sanitize: sanitizer reports above ($(SANITIZER_LOGS))"; exit 1; fi; \
+	if [ $$status != 0 ]; then echo "test-sanitize: tests failed (no sanitizer report)"; exit 1; fi; \
+	echo "test-sanitize: all tests passed, no sanitizer report"
 
 # libFuzzer targets (fuzz/README.md), built with clang in their own directory:
 # `make fuzz` runs each for FUZZ_SECONDS, `make fuzz-smoke` (part of `make test`)

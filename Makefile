@@ -54,7 +54,9 @@ test: unit-test flow-test interop-test fuzz-smoke
 # RSS). `.ci/run` runs it after `make test`.
 ASAN_BUILD_DIR ?= build-asan
 SANITIZER_LOGS = $(abspath $(ASAN_BUILD_DIR))/sanitizer-logs
+# Leaks inside system libraries only, each with its reason: tests/sanitizers/lsan.supp.
 SANITIZER_ENV = ASAN_OPTIONS=log_path=$(SANITIZER_LOGS)/asan:detect_leaks=1 \
+	LSAN_OPTIONS=suppressions=$(abspath tests/sanitizers/lsan.supp):print_suppressions=0 \
 	UBSAN_OPTIONS=log_path=$(SANITIZER_LOGS)/ubsan:print_stacktrace=1:halt_on_error=1
 test-sanitize: deps lambda-zip
 	cmake -S . -B $(ASAN_BUILD_DIR) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCALLREC_SANITIZE=ON

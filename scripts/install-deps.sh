@@ -5,7 +5,7 @@
 set -euo pipefail
 
 packages=(
-  build-essential cmake ccache pkg-config
+  build-essential cmake ccache pkg-config  # g++ 12, with libasan8/libubsan1 for make test-sanitize
   libboost1.81-dev libboost-json1.81-dev   # Asio + Beast (HTTP), JSON
   libsqlite3-dev                           # embedded state store
   libssl-dev                               # SHA-256, HMAC, constant-time compare

@@ -142,22 +142,27 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   // A streamed answer: the head without a length (the body ends when the
   // connection does), then whatever the sink is given, in order. A read that
   // completes (EOF, or a client that sends anything) closes the stream.
+  // The sink does not own the session: the pending read that watches the
+  // client does. An owning sink made a cycle (session -> sink -> session) that
+  // nothing broke when the server stopped with a stream open: every such
+  // session and its buffers leaked.
   class Sink final : public StreamSink {
    public:
-    explicit Sink(std::shared_ptr<Session> session) : session_(std::move(session)) {}
+    explicit Sink(std::weak_ptr<Session> session) : session_(std::move(session)) {}
     bool Send(std::string bytes) override {
       if (!open_) return false;
-      asio::post(session_->stream_.get_executor(),
-                 [session = session_, bytes = std::move(bytes)]() mutable {
-                   session->QueueStreamBytes(std::move(bytes));
-                 });
+      std::shared_ptr<Session> session = session_.lock();
+      if (!session) return false;  // its io_context is gone (server stopped)
+      asio::post(session->stream_.get_executor(), [session, bytes = std::move(bytes)]() mutable {
+        session->QueueStreamBytes(std::move(bytes));
+      });
       return true;
     }
-    bool open() const override { return open_; }
+    bool open() const override { return open_ && !session_.expired(); }
     void Close() { open_ = false; }
 
    private:
-    std::shared_ptr<Session> session_;
+    std::weak_ptr<Session> session_;
     std::atomic<bool> open_{true};
   };
 
@@ -171,7 +176,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
       text += std::string(field.name_string()) + ": " + std::string(field.value()) + "\r\n";
     }
     text += "Connection: close\r\n\r\n";
-    sink_ = std::make_shared<Sink>(shared_from_this());
+    sink_ = std::make_shared<Sink>(this->weak_from_this());
     Tcp().expires_never();
     QueueStreamBytes(std::move(text));
     // Watch for the client going away (TLS allows this read beside the writes).
@@ -206,7 +211,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     pending_bytes_ = 0;
     // A write may still be pending (a client not reading): no TLS goodbye.
     CloseSocket();
-    sink_.reset();  // breaks the session <-> sink cycle
+    sink_.reset();
   }
 
   void Send(HttpResponse response, bool keep_alive, unsigned version) {

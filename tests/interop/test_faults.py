@@ -19,7 +19,7 @@ import audio
 import rtp
 import sipclient
 from faultfs import ExtImage, Tmpfs, fill
-from harness import SERVER_BIN, ServerTestCase, metric, parse_metrics
+from harness import SANITIZED, SERVER_BIN, ServerTestCase, metric, parse_metrics
 
 RTP_BASE = int(os.environ.get("CALLREC_TEST_RTP_BASE", "31000"))
 TONE_CUSTOMER = 600
@@ -559,6 +559,8 @@ class MemoryTest(FaultCase):
         figures["kib_per_idle_contact"] = round(
             (figures["idle_500"] - figures["idle_100"]) / 400.0, 2)
         print("\nmemory (VmRSS KiB): %s" % json.dumps(figures))
+        if SANITIZED:
+            self.skipTest("RSS under ASan (shadow memory, quarantine) says nothing: %s" % figures)
         self.assertLess(per_ended, 4.0, "ended contacts keep memory: %s" % figures)
 
 

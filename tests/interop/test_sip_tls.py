@@ -27,7 +27,8 @@ import audio
 import rtp
 import sipclient
 import srtp
-from harness import BUILD_DIR, SERVER_BIN, ServerTestCase, free_port, free_sip_port
+from harness import (BUILD_DIR, SERVER_BIN, ServerTestCase, free_port, free_sip_port,
+                     sanitizer_env)
 from test_tls import make_ca, make_server_cert, openssl
 
 RTP_BASE = int(os.environ.get("CALLREC_TEST_RTP_BASE", "31000"))
@@ -124,7 +125,8 @@ class SipTlsCase(ServerTestCase):
                 "--sip-tls-cert", PKI.cert, "--sip-tls-key", PKI.key] + list(self.extra)
         if self.client_ca:
             args += ["--sip-tls-client-ca", PKI.ca]
-        self.server_kwargs = {"extra_args": args, "name": "siptls", "log_level": self.log_level}
+        self.server_kwargs = {"extra_args": args, "name": "siptls", "log_level": self.log_level,
+                              "env": sanitizer_env(full_stacks=True)}
         super().setUp()
         self.clients = []
 
@@ -476,7 +478,8 @@ class CallgenOverTlsTest(SipTlsCase):
     def callgen(self, *args):
         argv = [CALLGEN_BIN, "--target", "127.0.0.1:%d" % self.tls_port, "--transport", "tls",
                 "--duration", "2", "--json"] + list(args)
-        return subprocess.run(argv, capture_output=True, text=True, timeout=60)
+        return subprocess.run(argv, capture_output=True, text=True, timeout=60,
+                              env=sanitizer_env(full_stacks=True))
 
     def test_callgen_tls_srtp_recorded(self):
         if not os.path.exists(CALLGEN_BIN):

@@ -627,6 +627,34 @@ class ServerTestCase(unittest.TestCase):
                                      % (self.id(), server.tmp, server.logs()))
                 server.cleanup_files()
 
+    # ---- waiting ----------------------------------------------------------------------
+
+    def wait_state(self, contact_id, state, timeout=5):
+        """Polls GET /v1/contacts/{id} until the contact is in `state`."""
+        deadline = time.monotonic() + timeout
+        while True:
+            current = self.server.state(contact_id)
+            if current == state:
+                return
+            if time.monotonic() > deadline:
+                self.fail("contact %s is %s, expected %s" % (contact_id, current, state))
+            time.sleep(0.02)
+
+    def final_metadata(self, contact_id, timeout=10):
+        """The recording's metadata JSON once it says Complete (else what it says at the
+        timeout, {} if nothing could be read)."""
+        path = self.server.get_contact(contact_id)["Recording"]["Path"][:-4] + ".json"
+        deadline = time.monotonic() + timeout
+        meta = {}
+        while not meta.get("Complete") and time.monotonic() < deadline:
+            time.sleep(0.05)
+            try:
+                with open(path) as f:
+                    meta = json.load(f)
+            except (OSError, ValueError):
+                pass
+        return meta
+
     # ---- assertions -------------------------------------------------------------------
 
     def assertAwsError(self, reply, status, error_type, message_contains=None):

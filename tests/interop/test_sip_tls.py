@@ -151,28 +151,9 @@ class SipTlsCase(ServerTestCase):
         self.assertIsNotNone(match, "no callrec_srtp_packets_refused_total{reason=%s}" % reason)
         return int(match.group(1))
 
-    def wait_state(self, contact_id, state, timeout=5):
-        deadline = time.monotonic() + timeout
-        while self.server.state(contact_id) != state:
-            if time.monotonic() > deadline:
-                self.fail("contact %s is %s, not %s" % (contact_id, self.server.state(contact_id),
-                                                        state))
-            time.sleep(0.02)
-
     def finished_recording(self, contact_id, min_duration):
-        contact = self.server.get_contact(contact_id)
-        path = contact["Recording"]["Path"]
-        meta_path = path[:-4] + ".json"
-        deadline = time.monotonic() + 10
-        meta = {}
-        while not meta.get("Complete") and time.monotonic() < deadline:
-            time.sleep(0.05)
-            try:
-                with open(meta_path) as f:
-                    meta = json.load(f)
-            except (OSError, ValueError):
-                pass
-        wav = audio.read_wav(path)
+        meta = self.final_metadata(contact_id)
+        wav = audio.read_wav(self.server.get_contact(contact_id)["Recording"]["Path"])
         self.assertGreaterEqual(wav.duration, min_duration)
         return wav, meta
 

@@ -4,7 +4,6 @@ broken ones. The well-behaved peers (SIPp, callrec-callgen) have their own
 test files; this one checks what the server accepts, refuses and answers.
 """
 
-import json
 import os
 import re
 import socket
@@ -54,16 +53,6 @@ class SiprecCase(ServerTestCase):
         match = re.search(r"(?m)^%s (\d+)" % re.escape(name), self.server.metrics())
         self.assertIsNotNone(match, "no %s in /metrics" % name)
         return int(match.group(1))
-
-    def wait_state(self, contact_id, state, timeout=5):
-        deadline = time.monotonic() + timeout
-        while True:
-            current = self.server.state(contact_id)
-            if current == state:
-                return
-            if time.monotonic() > deadline:
-                self.fail("contact %s is %s, expected %s" % (contact_id, current, state))
-            time.sleep(0.02)
 
     def new_contacts(self, before):
         known = {c["ContactId"] for c in before}
@@ -390,16 +379,7 @@ class LastPacketsBeforeByeTest(SiprecCase):
                                                payloads[i]), ("127.0.0.1", ports[label]))
             self.assertEqual(c.bye().status, 200)
             self.wait_state(contact_id, "ENDED")
-            meta_path = self.server.get_contact(contact_id)["Recording"]["Path"][:-4] + ".json"
-            deadline = time.monotonic() + 10
-            meta = {}
-            while not meta.get("Complete") and time.monotonic() < deadline:
-                time.sleep(0.05)
-                try:
-                    with open(meta_path) as f:
-                        meta = json.load(f)
-                except (OSError, ValueError):
-                    pass
+            meta = self.final_metadata(contact_id)
             counters = meta.get("Counters", {})
             self.assertEqual(counters.get("Gated"), 0, meta)
             # Every packet reached the recording before its end: placed, or (a burst

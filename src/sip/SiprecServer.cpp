@@ -70,11 +70,12 @@ bool ClientPaused(const Offer& offer, const TrackPlan& plan) {
 }
 
 // The recorder's keys: each side's recorded stream's key.
-media::MediaKeys MediaKeysOf(const SiprecCall& call) {
+media::MediaKeys MediaKeysOf(const Offer& offer, const TrackPlan& plan,
+                             const std::vector<std::optional<srtp::SdesCrypto>>& stream_keys) {
   media::MediaKeys keys;
-  for (std::size_t i = 0; i < call.offer.streams.size() && i < call.keys.size(); ++i) {
-    if (!call.keys[i] || !Recorded(call.offer.streams[i], call.plan.stream_sides[i])) continue;
-    keys[call.plan.stream_sides[i] == TrackSide::kAgent ? 1 : 0] = call.keys[i];
+  for (std::size_t i = 0; i < offer.streams.size() && i < stream_keys.size(); ++i) {
+    if (!stream_keys[i] || !Recorded(offer.streams[i], plan.stream_sides[i])) continue;
+    keys[plan.stream_sides[i] == TrackSide::kAgent ? 1 : 0] = stream_keys[i];
   }
   return keys;
 }
@@ -399,8 +400,8 @@ void SiprecServer::ContinueInvite(const std::shared_ptr<SiprecCall>& call, core:
   if (contact.state() == core::RecordingState::kEnded) {
     return Refuse(call->handle, 403, "Forbidden", "contact " + contact.contact_id + " has ended");
   }
-  auto endpoints =
-      recorder_.Attach(contact, std::nullopt, /*agent_joins_by_media=*/false, MediaKeysOf(*call));
+  auto endpoints = recorder_.Attach(contact, std::nullopt, /*agent_joins_by_media=*/false,
+                                    MediaKeysOf(call->offer, call->plan, call->keys));
   if (!endpoints) {
     EndContact(*call, "no media");
     if (endpoints.error().ports_exhausted) {
@@ -519,11 +520,8 @@ void SiprecServer::OnReoffer(SiprecCall& call, const sip_t* sip, bool is_update)
   SessionPlan plan = std::move(planned).value();
   if (call.created && !call.ended) {
     // A re-offer may re-key a leg (RFC 4568 7.1.4): the recorder switches now.
-    SiprecCall next;
-    next.offer = plan.offer;
-    next.plan = plan.tracks;
-    next.keys = plan.keys;
-    if (auto error = recorder_.Rekey(call.contact_id, MediaKeysOf(next))) {
+    const media::MediaKeys keys = MediaKeysOf(plan.offer, plan.tracks, plan.keys);
+    if (auto error = recorder_.Rekey(call.contact_id, keys)) {
       return respond_error(SipError{488, "Not Acceptable Here", error->message});
     }
   }

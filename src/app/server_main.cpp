@@ -221,7 +221,13 @@ int Run(const config::ServerConfig& config) {
            "after 10 s without a SIP exchange (silent, or a TLS handshake cut short).\n"
            "# TYPE callrec_sip_stalled_connections_closed_total counter\n"
            "callrec_sip_stalled_connections_closed_total " +
-           std::to_string(stats.stalled_connections_closed) + "\n";
+           std::to_string(stats.stalled_connections_closed) +
+           "\n"
+           "# HELP callrec_sip_tls_connections_freed_total SIP TLS connections whose OpenSSL "
+           "object callrec freed after sofia-sip closed them (sofia-sip 1.12 leaves it).\n"
+           "# TYPE callrec_sip_tls_connections_freed_total counter\n"
+           "callrec_sip_tls_connections_freed_total " +
+           std::to_string(stats.tls_connections_freed) + "\n";
   });
   metrics.AddSource([&contacts, &siprec] {
     return "# HELP callrec_contacts_refused_total New contacts refused at a limit "

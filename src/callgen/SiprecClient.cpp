@@ -17,6 +17,7 @@
 #include "callgen/SdpAnswer.hpp"
 #include "callgen/SiprecOffer.hpp"
 #include "sip/SofiaTlsDirectory.hpp"
+#include "sip/SofiaTlsRelease.hpp"
 #include "srtp/SdesCrypto.hpp"
 #include "srtp/SrtpStream.hpp"
 
@@ -635,6 +636,11 @@ core::Result<CallgenReport, std::string> SiprecClient::Run() {
   nua_destroy(impl.nua);
   su_root_destroy(impl.root);
   su_deinit();
+  if (config.verbose && config.transport == "tls") {
+    std::fprintf(stderr, "callgen: %llu TLS connection objects freed after sofia-sip%s\n",
+                 static_cast<unsigned long long>(sip::SofiaTlsConnectionsFreed()),
+                 sip::SofiaTlsReleaseActive() ? "" : " (not needed with this sofia-sip)");
+  }
 
   impl.sender.Stop();
   CallgenReport report;

@@ -13,6 +13,7 @@
 #include "sip/SipMessage.hpp"
 #include "sip/SiprecBody.hpp"
 #include "sip/SiprecCall.hpp"
+#include "sip/SofiaTlsRelease.hpp"
 
 namespace callrec::sip {
 namespace {
@@ -245,7 +246,8 @@ SiprecStats SiprecServer::Stats() const {
                      invites_refused_.load(),
                      reinvites_.load(),
                      agent_ ? agent_->stalled_connections_closed() : 0,
-                     refused_per_source_.load()};
+                     refused_per_source_.load(),
+                     SofiaTlsConnectionsFreed()};
 }
 
 void SiprecServer::OnSipEvent(nua_event_t event, int, const char*, nua_handle_t* nh,

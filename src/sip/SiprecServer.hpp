@@ -33,7 +33,7 @@ struct SiprecStats {
   std::uint64_t invites_refused = 0;
   std::uint64_t reinvites = 0;
   std::uint64_t stalled_connections_closed = 0;
-  std::uint64_t refused_per_source = 0;  // INVITEs over max_sessions_per_source
+  std::uint64_t refused_per_source = 0;     // INVITEs over max_sessions_per_source
   std::uint64_t tls_connections_freed = 0;  // SofiaTlsRelease
 };
 

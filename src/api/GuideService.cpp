@@ -155,6 +155,14 @@ std::shared_ptr<GuideService::Slot> GuideService::SlotFor(const core::Contact& c
   auto& slot = slots_[contact.contact_id];
   if (slot) return slot;
   slot = std::make_shared<Slot>(io_);
+  if (contact.state() == RecordingState::kEnded) {
+    // No change will come to forget it: bounded instead (oldest out).
+    ended_slots_.push_back(contact.contact_id);
+    if (ended_slots_.size() > kEndedRunsKept) {
+      slots_.erase(ended_slots_.front());
+      ended_slots_.pop_front();
+    }
+  }
   slot->principal = principal;
   flow::ContactData& data = slot->data;
   data.contact_id = contact.contact_id;
@@ -252,6 +260,11 @@ void GuideService::Answer(const std::shared_ptr<Slot>& slot,
   for (const auto& [key, value] : slot->data.attributes) attributes[key] = value;
   body["Attributes"] = std::move(attributes);
   respond(JsonResponse(http::status::ok, json::serialize(body)));
+}
+
+std::size_t GuideService::RunsInMemory() const {
+  std::lock_guard lock(mutex_);
+  return slots_.size();
 }
 
 void GuideService::OnContactChanged(const core::Contact& contact) {

@@ -3,6 +3,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/thread_pool.hpp>
+#include <deque>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -36,6 +37,13 @@ class GuideService final : public GuideRoutes {
              bool act, Respond respond) override;
   // ContactService observer: keeps the runs' status attributes true.
   void OnContactChanged(const core::Contact& contact);
+  // Guide runs held (live contacts', and the last kEndedRunsKept opened on
+  // contacts already ENDED), for /metrics.
+  std::size_t RunsInMemory() const;
+
+  // A run is forgotten when its contact ends; one opened on a contact that had
+  // already ended (an agent looking back) is kept among the last this many.
+  static constexpr std::size_t kEndedRunsKept = 256;
 
  private:
   struct Slot;
@@ -52,6 +60,7 @@ class GuideService final : public GuideRoutes {
   boost::asio::thread_pool lambda_pool_{2};
   mutable std::mutex mutex_;
   std::map<std::string, std::shared_ptr<Slot>> slots_;  // by contact id
+  std::deque<std::string> ended_slots_;                 // oldest first
 };
 
 // Which recording operation each of the guide's ShowView actions leads to:

@@ -265,6 +265,14 @@ int Run(const config::ServerConfig& config) {
       [&guides](const core::Contact& contact, const std::optional<core::AuditEntry>&) {
         guides.OnContactChanged(contact);
       });
+  metrics.AddSource([&guides] {
+    return "# HELP callrec_guides_in_memory Agent guide runs held: live contacts', and the last " +
+           std::to_string(api::GuideService::kEndedRunsKept) +
+           " opened on contacts already ENDED.\n"
+           "# TYPE callrec_guides_in_memory gauge\n"
+           "callrec_guides_in_memory " +
+           std::to_string(guides.RunsInMemory()) + "\n";
+  });
   const api::StaticFiles pages(
       config.web_dir.empty() ? std::filesystem::path(CALLREC_SOURCE_DIR) / "web" : config.web_dir);
   api::Router router(connect, v1, metrics, &pages);

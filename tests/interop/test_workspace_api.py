@@ -267,6 +267,41 @@ class WorkspaceApiTest(ServerTestCase):
                 self.assertEqual(reply.status, status, path)
 
 
+    def guides_in_memory(self):
+        for line in self.server.metrics().splitlines():
+            if line.startswith("callrec_guides_in_memory "):
+                return int(line.split()[1])
+        self.fail("no callrec_guides_in_memory in /metrics")
+
+    def test_guides_opened_on_ended_contacts_are_bounded(self):
+        """A run is forgotten when its contact ends; runs opened on contacts
+        that had already ended (nothing will end them again) are kept among
+        the last 256, so an agent looking back at 300 calls costs no more."""
+        alice = self.agent("alice")
+        self.contact("live-1", "alice")
+        self.assertEqual(self.call("GET", "/v1/contacts/live-1/guide", alice).status, 200)
+        self.contact("ends-later", "alice")
+        self.assertEqual(self.call("GET", "/v1/contacts/ends-later/guide", alice).status, 200)
+        self.assertEqual(self.guides_in_memory(), 2)
+        self.assertEqual(self.server.v1("POST", "/v1/contacts/ends-later/end").status, 200)
+        deadline = time.monotonic() + 5
+        while self.guides_in_memory() != 1 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        self.assertEqual(self.guides_in_memory(), 1, "the run of a contact that ended is gone")
+        for i in range(300):
+            self.contact("old-%d" % i, "alice")
+            self.assertEqual(self.server.v1("POST", "/v1/contacts/old-%d/end" % i).status, 200)
+        for i in range(300):
+            view = self.call("GET", "/v1/contacts/old-%d/guide" % i, alice)
+            self.assertEqual(view.status, 200, view)
+            self.assertEqual(view.json()["State"], "ENDED")
+        self.assertEqual(self.guides_in_memory(), 1 + 256)
+        # The newest looked-back run is still the same run; the live one too.
+        self.assertEqual(self.call("GET", "/v1/contacts/old-299/guide", alice).status, 200)
+        self.assertEqual(self.call("GET", "/v1/contacts/live-1/guide", alice).status, 200)
+        self.assertEqual(self.guides_in_memory(), 1 + 256)
+
+
 class GuideFlowRefusedTest(unittest.TestCase):
     def test_unsupported_block_named_at_start(self):
         if not os.path.exists(SERVER_BIN):

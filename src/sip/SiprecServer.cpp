@@ -107,6 +107,8 @@ const char* PhraseFor(int status) {
       return "Forbidden";
     case 404:
       return "Not Found";
+    case 413:
+      return "Request Entity Too Large";
     case 415:
       return "Unsupported Media Type";
     case 420:
@@ -300,7 +302,17 @@ void SiprecServer::OnSipEvent(nua_event_t event, int, const char*, nua_handle_t*
   }
 }
 
+std::optional<SipError> SiprecServer::CheckHead(const sip_t* sip) const {
+  const std::size_t fields = HeaderFieldCount(sip);
+  if (fields <= config_.max_header_fields) return std::nullopt;
+  return BadRequest("the request has " + std::to_string(fields) + " header fields; at most " +
+                    std::to_string(config_.max_header_fields) + " are accepted");
+}
+
 void SiprecServer::OnInvite(nua_handle_t* nh, const sip_t* sip) {
+  if (auto refused = CheckHead(sip)) {
+    return Refuse(nh, refused->status, refused->reason, refused->warning);
+  }
   const SipRequestView request = ViewRequest(sip);
   if (const std::size_t limit = config_.max_sessions_per_source; limit != 0) {
     // Checked first: a client over its share costs no parsing.
@@ -503,6 +515,13 @@ void SiprecServer::OnReoffer(SiprecCall& call, const sip_t* sip, bool is_update)
                   SIPTAG_WARNING_STR(warning.c_str()), TAG_END());
     }
   };
+  if (auto refused = CheckHead(sip)) {
+    invites_refused_++;
+    log::Info(
+        "sip.session.refused",
+        {{"contact", call.contact_id}, {"status", refused->status}, {"warning", refused->warning}});
+    return respond_error(*refused);
+  }
   if (request.body.empty()) {
     // A session refresh: nothing changes.
     if (is_update) {

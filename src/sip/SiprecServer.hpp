@@ -76,7 +76,9 @@ class SiprecServer final : public SipUserAgent::Listener {
   void Refuse(nua_handle_t* nh, int status, const std::string& reason, const std::string& warning);
   void EndContact(SiprecCall& call, const char* why, bool drain_media = false);
   void Forget(nua_handle_t* nh);
-  bool ContactIdFree(const std::string& contact_id) const;
+  // Whether no contact (live or ended) has this id; an error when the state
+  // store could not be read.
+  core::Result<bool, std::string> ContactIdFree(const std::string& contact_id) const;
   // A head over config_.max_header_fields: the refusal to answer.
   std::optional<SipError> CheckHead(const sip_t* sip) const;
 

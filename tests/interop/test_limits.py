@@ -2,7 +2,8 @@
 --max-sip-sessions-per-source answer clearly (503 with Retry-After, naming the
 flag), free a place when a contact ends and leave other sources alone; ended
 contacts leave memory and read back from the state database as before; memory
-stays flat over 50,000 contacts created and ended (the figures are printed).
+stays flat over 50,000 contacts created and ended (the figures are printed);
+the SIP message's size and header count are bounded; GET /v1/contacts pages.
 """
 
 import json
@@ -12,6 +13,7 @@ import socket
 import threading
 import time
 import unittest
+import urllib.parse
 
 import rtp
 import sipclient
@@ -307,6 +309,87 @@ class SipMessageLimitsTest(LimitsCase):
         self.send_rtp(sock, port, 50, 50)
         self.wait_packets(100)
         self.assertEqual(good.bye().status, 200)
+
+
+class ListPagesTest(LimitsCase):
+    """GET /v1/contacts in pages: MaxResults (default 100, at most 1000) and an
+    opaque NextToken; the pages of 260 contacts, live and ended, concatenate to
+    exactly the full set, even when contacts end between two pages."""
+    rtp_ports = rtp_range(80, 20)
+
+    def page(self, token=None, **query):
+        if token:
+            query["NextToken"] = token
+        path = "/v1/contacts" + ("?" + urllib.parse.urlencode(query) if query else "")
+        reply = self.server.v1("GET", path)
+        self.assertEqual(reply.status, 200, reply)
+        body = reply.json()
+        return [c["ContactId"] for c in body["Contacts"]], body.get("NextToken")
+
+    def test_pages_concatenate_to_the_whole_list(self):
+        ids = ["p%03d" % i for i in range(260)]
+        # Four live contacts (four RTP ports each: room for one ending), spread out.
+        live = {ids[13], ids[82], ids[151], ids[221]}
+        for contact_id in ids:
+            self.server.create_contact(contact_id, agent_id="a" if contact_id < "p130" else "b")
+            if contact_id not in live:
+                self.assertEqual(
+                    self.server.v1("POST", "/v1/contacts/%s/end" % contact_id).status, 200)
+        self.wait_metric("callrec_contacts_in_memory", 4)
+
+        # Default page size 100: 100, 100, 60; NextToken on all but the last.
+        seen, token, sizes = [], None, []
+        while True:
+            page, token = self.page(token)
+            seen += page
+            sizes.append(len(page))
+            if len(sizes) == 1:
+                # Contacts end between pages: one already listed, one still ahead.
+                for contact_id in (ids[13], ids[221]):
+                    self.assertIn(contact_id, live)
+                    self.assertEqual(
+                        self.server.v1("POST", "/v1/contacts/%s/end" % contact_id).status, 200)
+            if not token:
+                break
+        self.assertEqual(sizes, [100, 100, 60])
+        self.assertEqual(seen, ids, "pages repeat, skip or reorder contacts")
+
+        # Other page sizes, and filters page alike.
+        for size in (1, 7, 259, 260, 1000):
+            with self.subTest(MaxResults=size):
+                seen, token, pages = [], None, 0
+                while True:
+                    page, token = self.page(token, MaxResults=size)
+                    self.assertLessEqual(len(page), size)
+                    seen += page
+                    pages += 1
+                    if not token:
+                        break
+                self.assertEqual(seen, ids)
+                self.assertEqual(pages, -(-260 // size))
+        first, token = self.page(AgentId="b", MaxResults=50)
+        self.assertEqual(first, ids[130:180])
+        rest, token = self.page(token, AgentId="b", MaxResults=1000)
+        self.assertEqual(rest, ids[180:])
+        self.assertIsNone(token)
+        ended = [c["ContactId"] for c in self.server.list_contacts(State="ENDED")]
+        self.assertEqual(len(ended), 258)
+        self.assertEqual(len(self.server.list_contacts()), 260)
+
+        # Bad sizes and tokens are refused, naming the parameter.
+        for bad in ("0", "1001", "-1", "ten", "", "1e2"):
+            with self.subTest(MaxResults=bad):
+                reply = self.server.v1("GET", "/v1/contacts?MaxResults=" + bad)
+                self.assertAwsError(reply, 400, "InvalidParameterException", "MaxResults")
+        for bad in ("zz", "abc", "00", "636f6e74616374733a", "p100", "%00"):
+            with self.subTest(NextToken=bad):
+                reply = self.server.v1("GET", "/v1/contacts?NextToken=" + bad)
+                self.assertAwsError(reply, 400, "InvalidParameterException", "NextToken")
+
+        # callrec list follows every page.
+        listed = self.server.callrec_cli("--json", "list")
+        self.assertEqual(listed.returncode, 0, listed.stderr)
+        self.assertEqual([c["ContactId"] for c in json.loads(listed.stdout)["Contacts"]], ids)
 
 
 class EndedContactReadsTest(LimitsCase):

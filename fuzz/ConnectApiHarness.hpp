@@ -38,22 +38,28 @@ class MemoryContactStore final : public store::ContactStore {
 
   std::vector<core::Contact> LoadContacts() override { return contacts_; }
   std::vector<core::Contact> LoadLiveContacts() override { return contacts_; }
-  std::vector<core::Contact> LoadEndedContacts(const std::optional<std::string>&) override {
-    return {};
+  store::ReadResult<std::vector<core::Contact>> LoadEndedContacts(const std::optional<std::string>&,
+                                                                  std::string_view,
+                                                                  std::size_t) override {
+    return std::vector<core::Contact>();
   }
   std::size_t CountEndedContacts() override { return 0; }
   // Only the starting contacts, none ENDED: the Connect API ends none, so none
   // is ever evicted and read back.
-  std::optional<core::Contact> LoadContact(std::string_view contact_id) override {
+  store::ReadResult<std::optional<core::Contact>> LoadContact(
+      std::string_view contact_id) override {
     for (const core::Contact& contact : contacts_) {
-      if (contact.contact_id == contact_id) return contact;
+      if (contact.contact_id == contact_id) return std::optional<core::Contact>(contact);
     }
-    return std::nullopt;
+    return std::optional<core::Contact>();
   }
-  std::optional<store::RecordingSummary> LoadRecording(std::string_view) override {
-    return std::nullopt;
+  store::ReadResult<std::optional<store::RecordingSummary>> LoadRecording(
+      std::string_view) override {
+    return std::optional<store::RecordingSummary>();
   }
-  std::vector<core::AuditEntry> LoadAuditTrail(std::string_view) override { return {}; }
+  store::ReadResult<std::vector<core::AuditEntry>> LoadAuditTrail(std::string_view) override {
+    return std::vector<core::AuditEntry>();
+  }
   bool Write(store::ContactWrite, Done done) override {
     pending_.push_back(std::move(done));
     return true;

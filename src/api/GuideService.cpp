@@ -235,7 +235,9 @@ void GuideService::Answer(const std::shared_ptr<Slot>& slot,
                                    ? std::string()
                                    : " (block '" + error.identifier + "', " + error.type + ")")));
   }
-  const auto contact = contacts_.Find(slot->data.contact_id);
+  auto found = contacts_.Find(slot->data.contact_id);
+  if (!found) return respond(ErrorResponse(ToAwsError(found.error())));
+  const std::optional<core::Contact>& contact = found.value();
   json::object body;
   if (contact) {
     const json::object described = ContactToJson(*contact);

@@ -37,6 +37,9 @@ class RequestHandler {
  public:
   virtual ~RequestHandler() = default;
   virtual void Handle(HttpRequest&& request, Respond respond, OpenStream open_stream) = 0;
+  // A request the server answered itself with `status` (malformed, over a
+  // limit): it never reached Handle.
+  virtual void Refused(unsigned status) { (void)status; }
 };
 
 HttpResponse JsonResponse(http::status status, std::string body);

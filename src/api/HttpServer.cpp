@@ -10,6 +10,7 @@
 #include <boost/beast/core/detect_ssl.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
 #include <deque>
+#include <iterator>
 #include <optional>
 #include <type_traits>
 
@@ -77,6 +78,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
   void RefusePlainHttp() {
     HttpResponse response = ErrorResponse(aws::AwsError::InvalidRequest(
         "This port speaks HTTPS only (TLS); use https:// to reach it."));
+    handler_.Refused(response.result_int());
     response.version(11);
     response.keep_alive(false);
     response.prepare_payload();
@@ -88,11 +90,27 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
                       });
   }
 
+  // The head first: its fields are counted before the body is read.
   void Read() {
     parser_.emplace();
     parser_->body_limit(limits_.max_body_bytes);
     parser_->header_limit(static_cast<std::uint32_t>(limits_.max_header_bytes));
     Tcp().expires_after(limits_.idle_timeout);
+    http::async_read_header(
+        stream_, buffer_, *parser_,
+        [self = shared_from_this()](beast::error_code ec, std::size_t) { self->OnHead(ec); });
+  }
+
+  void OnHead(beast::error_code ec) {
+    if (ec) return OnRead(ec);
+    const auto& head = parser_->get().base();
+    const auto fields = static_cast<std::size_t>(std::distance(head.begin(), head.end()));
+    if (fields > limits_.max_header_fields) {
+      return Refuse({431, "RequestHeaderFieldsTooLargeException",
+                     "Request has " + std::to_string(fields) + " header fields; at most " +
+                         std::to_string(limits_.max_header_fields) + " are allowed."});
+    }
+    if (parser_->is_done()) return OnRead(ec);
     http::async_read(
         stream_, buffer_, *parser_,
         [self = shared_from_this()](beast::error_code ec, std::size_t) { self->OnRead(ec); });
@@ -117,7 +135,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
         error = {431, "RequestHeaderFieldsTooLargeException",
                  "Request headers exceed " + std::to_string(limits_.max_header_bytes) + " bytes."};
       }
-      return Send(ErrorResponse(error), false, 11);
+      return Refuse(error);
     }
     HttpRequest request = parser_->release();
     const bool keep_alive = request.keep_alive();
@@ -212,6 +230,12 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
     // A write may still be pending (a client not reading): no TLS goodbye.
     CloseSocket();
     sink_.reset();
+  }
+
+  // Answered here, never handed on: the connection closes after the answer.
+  void Refuse(const aws::AwsError& error) {
+    handler_.Refused(static_cast<unsigned>(error.status));
+    Send(ErrorResponse(error), false, 11);
   }
 
   void Send(HttpResponse response, bool keep_alive, unsigned version) {

@@ -19,6 +19,7 @@ class Router final : public RequestHandler {
       : connect_(connect), v1_(v1), metrics_(metrics), pages_(pages) {}
 
   void Handle(HttpRequest&& request, Respond respond, OpenStream open_stream) override;
+  void Refused(unsigned status) override { metrics_.CountRequest(status); }
 
  private:
   ConnectApi& connect_;

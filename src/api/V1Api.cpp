@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <boost/json.hpp>
+#include <charconv>
 
 #include "api/ContactJson.hpp"
 #include "api/ControlErrors.hpp"
@@ -46,6 +47,31 @@ json::object ContactWithTrail(const core::Contact& contact,
   return out;
 }
 
+// GET /v1/contacts pages: NextToken is where the last page ended, opaque to
+// clients (hex of a tagged ContactId); anything else is refused.
+constexpr std::size_t kDefaultMaxResults = 100;
+constexpr std::size_t kMaxMaxResults = 1000;
+constexpr std::string_view kTokenTag = "contacts:";
+
+std::string TokenAfter(const std::string& contact_id) {
+  return aws::Hex(std::string(kTokenTag) + contact_id);
+}
+
+std::optional<std::string> ContactAfterToken(std::string_view token) {
+  if (token.size() % 2 != 0 || token.size() > 2 * (kTokenTag.size() + 1024)) return std::nullopt;
+  std::string bytes;
+  for (std::size_t i = 0; i < token.size(); i += 2) {
+    unsigned value = 0;
+    const auto [end, ec] = std::from_chars(token.data() + i, token.data() + i + 2, value, 16);
+    if (ec != std::errc() || end != token.data() + i + 2) return std::nullopt;
+    bytes += static_cast<char>(value);
+  }
+  if (bytes.size() <= kTokenTag.size() || bytes.compare(0, kTokenTag.size(), kTokenTag) != 0) {
+    return std::nullopt;
+  }
+  return bytes.substr(kTokenTag.size());
+}
+
 }  // namespace
 
 V1Api::V1Api(control::ContactService& contacts, const store::ContactStore& store,
@@ -58,9 +84,17 @@ V1Api::V1Api(control::ContactService& contacts, const store::ContactStore& store
       admin_token_(std::move(admin_token)),
       agents_(agents) {}
 
-json::object V1Api::Describe(const core::Contact& contact) const {
-  json::object out = ContactWithTrail(contact, contacts_.AuditTrail(contact.contact_id));
-  if (auto view = recorder_.View(contact.contact_id)) {
+core::Result<json::object, control::ControlError> V1Api::Describe(
+    const core::Contact& contact) const {
+  auto trail = contacts_.AuditTrail(contact.contact_id);
+  if (!trail) return trail.error();
+  json::object out = ContactWithTrail(contact, trail.value());
+  auto recording = recorder_.View(contact.contact_id);
+  if (!recording) {
+    return control::ControlError{control::ControlError::Kind::kInternal,
+                                 "The state store could not be read: " + recording.error()};
+  }
+  if (const std::optional<media::RecordingView>& view = recording.value()) {
     if (view->rtp) {
       out["Rtp"] = json::object{{"Customer", view->rtp->customer}, {"Agent", view->rtp->agent}};
     }
@@ -79,6 +113,12 @@ json::object V1Api::Describe(const core::Contact& contact) const {
     }
   }
   return out;
+}
+
+HttpResponse V1Api::Described(const core::Contact& contact, http::status status) const {
+  auto described = Describe(contact);
+  if (!described) return ErrorResponse(ToAwsError(described.error()));
+  return JsonResponse(status, json::serialize(described.value()));
 }
 
 bool V1Api::Serves(std::string_view path) {
@@ -149,14 +189,21 @@ void V1Api::Handle(HttpRequest&& request, Respond respond, OpenStream open_strea
       if (!caller.admin) return admin_only();
       auto reply_contact = [this, respond](core::Result<core::Contact, control::ControlError> r) {
         if (!r) return respond(ErrorResponse(ToAwsError(r.error())));
-        respond(JsonResponse(http::status::ok, json::serialize(Describe(r.value()))));
+        respond(Described(r.value(), http::status::ok));
       };
       if (action == "end") return contacts_.End(contact_id, "admin", reply_contact);
       return contacts_.AgentJoined(
           contact_id, "admin",
           [this, contact_id, reply_contact](std::optional<control::ControlError> error) {
             if (error) return reply_contact(*error);
-            reply_contact(*contacts_.Find(contact_id));
+            auto found = contacts_.Find(contact_id);
+            if (!found) return reply_contact(found.error());
+            if (!found.value()) {
+              return reply_contact(
+                  control::ControlError{control::ControlError::Kind::kNotFound,
+                                        "Contact " + contact_id + " was not found."});
+            }
+            reply_contact(*found.value());
           });
     }
   }
@@ -215,7 +262,12 @@ void V1Api::CreateContact(const HttpRequest& request, Respond respond) {
     }
     if (!r) return respond(ErrorResponse(ToAwsError(r.error())));
     const core::Contact& contact = r.value();
-    if (!recorder_.View(contact.contact_id) && contact.state() != core::RecordingState::kEnded) {
+    auto view = recorder_.View(contact.contact_id);
+    if (!view) {
+      return respond(ErrorResponse(
+          aws::AwsError::InternalService("The state store could not be read: " + view.error())));
+    }
+    if (!view.value() && contact.state() != core::RecordingState::kEnded) {
       auto attached = recorder_.Attach(contact, skip_paused);
       if (!attached) {
         // No media without ports: the contact is ended so nothing waits on it.
@@ -224,7 +276,7 @@ void V1Api::CreateContact(const HttpRequest& request, Respond respond) {
                              "Cannot take the call: " + attached.error().message + "."));
       }
     }
-    respond(JsonResponse(http::status::created, json::serialize(Describe(contact))));
+    respond(Described(contact, http::status::created));
   });
 }
 
@@ -246,15 +298,38 @@ void V1Api::ListContacts(const Caller& caller, std::string_view query, Respond r
                                 "PAUSED, STOPPED, ENDED."));
     }
   }
-  json::array list;
-  for (const core::Contact& contact : contacts_.List(filter)) {
-    list.push_back(ContactToJson(contact));
+  filter.limit = kDefaultMaxResults;
+  if (auto max = QueryParam(query, "MaxResults")) {
+    std::size_t n = 0;
+    const auto [end, ec] = std::from_chars(max->data(), max->data() + max->size(), n);
+    if (ec != std::errc() || end != max->data() + max->size() || n < 1 || n > kMaxMaxResults) {
+      return respond(Error(
+          400, "InvalidParameterException",
+          "MaxResults must be a whole number from 1 to " + std::to_string(kMaxMaxResults) + "."));
+    }
+    filter.limit = n;
   }
-  respond(JsonResponse(http::status::ok, json::serialize(json::object{{"Contacts", list}})));
+  if (auto token = QueryParam(query, "NextToken")) {
+    auto after = ContactAfterToken(*token);
+    if (!after) {
+      return respond(
+          Error(400, "InvalidParameterException", "NextToken is not one this server gave out."));
+    }
+    filter.after = std::move(*after);
+  }
+  auto page = contacts_.List(filter);
+  if (!page) return respond(ErrorResponse(ToAwsError(page.error())));
+  json::array list;
+  for (const core::Contact& contact : page->contacts) list.push_back(ContactToJson(contact));
+  json::object body{{"Contacts", std::move(list)}};
+  if (page->more) body["NextToken"] = TokenAfter(page->contacts.back().contact_id);
+  respond(JsonResponse(http::status::ok, json::serialize(body)));
 }
 
 void V1Api::GetContact(const Caller& caller, const std::string& contact_id, Respond respond) {
-  auto contact = contacts_.Find(contact_id);
+  auto found = contacts_.Find(contact_id);
+  if (!found) return respond(ErrorResponse(ToAwsError(found.error())));
+  const std::optional<core::Contact>& contact = found.value();
   if (!contact) {
     return respond(ErrorResponse(
         aws::AwsError::ResourceNotFound("Contact " + contact_id + " was not found.")));
@@ -263,7 +338,7 @@ void V1Api::GetContact(const Caller& caller, const std::string& contact_id, Resp
     return respond(
         Error(403, "AccessDeniedException", "Contact " + contact_id + " is not one of yours."));
   }
-  respond(JsonResponse(http::status::ok, json::serialize(Describe(*contact))));
+  respond(Described(*contact, http::status::ok));
 }
 
 void V1Api::Health(Respond respond) {
@@ -279,6 +354,7 @@ void V1Api::Health(Respond respond) {
                              {"Queued", stats.queued},
                              {"Failing", stats.failing},
                              {"WriteFailures", stats.failures},
+                             {"ReadFailures", stats.read_failures},
                              {"LastError", stats.last_error}}},
       {"Recordings", json::object{{"Failing", recordings_failing},
                                   {"WriteErrors", recorder_.storage_write_errors()},
@@ -298,6 +374,11 @@ void V1Api::RenderMetrics(Respond respond) {
   text += "# HELP callrec_store_writes_total Writes made durable (several per commit).\n";
   text += "# TYPE callrec_store_writes_total counter\n";
   text += "callrec_store_writes_total " + std::to_string(stats.writes) + "\n";
+  text +=
+      "# HELP callrec_store_read_errors_total Reads of the state store that failed (the request "
+      "that asked was answered 500).\n";
+  text += "# TYPE callrec_store_read_errors_total counter\n";
+  text += "callrec_store_read_errors_total " + std::to_string(stats.read_failures) + "\n";
   text += "# HELP callrec_store_write_failures_total Writes that could not be stored.\n";
   text += "# TYPE callrec_store_write_failures_total counter\n";
   text += "callrec_store_write_failures_total " + std::to_string(stats.failures) + "\n";

@@ -35,10 +35,14 @@ class V1Api {
   void Handle(HttpRequest&& request, Respond respond, OpenStream open_stream = {});
   // Set once, before requests arrive.
   void SetWorkspace(WorkspaceRoutes* workspace) { workspace_ = workspace; }
-  // A contact with its audit trail, RTP addresses and live recording counters.
-  boost::json::object Describe(const core::Contact& contact) const;
+  // A contact with its audit trail, RTP addresses and live recording counters;
+  // kInternal when the state store could not be read.
+  core::Result<boost::json::object, control::ControlError> Describe(
+      const core::Contact& contact) const;
 
  private:
+  // Describe(contact) with `status`, or its error.
+  HttpResponse Described(const core::Contact& contact, http::status status) const;
   void CreateContact(const HttpRequest& request, Respond respond);
   void ListContacts(const Caller& caller, std::string_view query, Respond respond);
   void GetContact(const Caller& caller, const std::string& contact_id, Respond respond);

@@ -5,6 +5,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "api/ControlErrors.hpp"
 #include "aws/UriEncoding.hpp"
 
 namespace callrec::api {
@@ -157,8 +158,12 @@ bool WorkspaceApi::Route(const Caller& caller, HttpRequest& request, std::string
       return true;
     }
     const std::string contact_id = aws::PercentDecode(rest.substr(0, slash));
-    auto contact = contacts_.Find(contact_id);
-    if (!contact) {
+    auto found = contacts_.Find(contact_id);
+    const std::optional<core::Contact> contact =
+        found ? found.value() : std::optional<core::Contact>();
+    if (!found) {
+      respond(ErrorResponse(ToAwsError(found.error())));
+    } else if (!contact) {
       respond(ErrorResponse(
           aws::AwsError::ResourceNotFound("Contact " + contact_id + " was not found.")));
     } else if (!caller.Sees(contact->agent_id)) {
@@ -228,8 +233,11 @@ void WorkspaceApi::ListRecordings(const Caller& caller, std::string_view query, 
 
 std::optional<std::filesystem::path> WorkspaceApi::RecordingPath(
     const std::string& contact_id) const {
-  if (auto view = recorder_.View(contact_id); view && view->path) return *view->path;
-  // Recordings of earlier runs: found by name under the recordings directory.
+  if (auto view = recorder_.View(contact_id); view && view.value() && view.value()->path) {
+    return *view.value()->path;
+  }
+  // Recordings of earlier runs, and those whose view the store could not read
+  // now: found by name under the recordings directory.
   std::error_code ec;
   const std::string wanted = contact_id + ".wav";
   for (auto it = std::filesystem::recursive_directory_iterator(recordings_dir_, ec);

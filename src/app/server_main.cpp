@@ -140,7 +140,12 @@ int Run(const config::ServerConfig& config) {
       media::RecorderConfig{config.sip_listen.host, config.rtp_port_low, config.rtp_port_high,
                             config.pause_behavior == config::PauseBehavior::kSkip,
                             config.data_dir / "recordings"},
-      [&contacts](const std::string& id) { return contacts.AuditTrail(id); }, NowMs);
+      [&contacts](const std::string& id) -> std::optional<std::vector<core::AuditEntry>> {
+        auto trail = contacts.AuditTrail(id);  // a failure is logged and counted by the store
+        if (!trail) return std::nullopt;
+        return std::move(trail).value();
+      },
+      NowMs);
   recorder.SetArchive(&stored_recordings);
   // Contacts whose media died with the previous process end now, durably, before
   // their files are repaired, so the repaired metadata's trail says why.

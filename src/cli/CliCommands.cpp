@@ -180,28 +180,34 @@ int Status(const Options& options, std::ostream& out, std::ostream& err) {
   return 0;
 }
 
+// Every page of GET /v1/contacts, NextToken after NextToken.
 int List(const Options& options, std::ostream& out, std::ostream& err) {
-  std::string target = "/v1/contacts";
-  char separator = '?';
-  if (!options.agent_id.empty()) {
-    target += separator + std::string("AgentId=") + aws::UriEncode(options.agent_id, false);
-    separator = '&';
-  }
-  if (!options.state.empty()) {
-    target += separator + std::string("State=") + aws::UriEncode(options.state, false);
-  }
-  auto reply = CallV1(options, target);
-  if (!reply) {
-    err << "error: " << reply.error() << "\n";
-    return 1;
-  }
-  if (reply->status != 200) return ReportError(*reply, options, out, err);
+  std::string query = "?MaxResults=1000";
+  if (!options.agent_id.empty()) query += "&AgentId=" + aws::UriEncode(options.agent_id, false);
+  if (!options.state.empty()) query += "&State=" + aws::UriEncode(options.state, false);
+  json::array contacts;
+  std::string next;
+  do {
+    const std::string target =
+        "/v1/contacts" + query + (next.empty() ? "" : "&NextToken=" + aws::UriEncode(next, false));
+    auto reply = CallV1(options, target);
+    if (!reply) {
+      err << "error: " << reply.error() << "\n";
+      return 1;
+    }
+    if (reply->status != 200) return ReportError(*reply, options, out, err);
+    json::value parsed = json::parse(reply->body);
+    json::object& page = parsed.as_object();
+    for (json::value& contact : page.at("Contacts").as_array()) {
+      contacts.push_back(std::move(contact));
+    }
+    const json::value* token = page.if_contains("NextToken");
+    next = token != nullptr && token->is_string() ? std::string(token->as_string()) : "";
+  } while (!next.empty());
   if (options.as_json) {
-    out << reply->body << "\n";
+    out << json::serialize(json::object{{"Contacts", std::move(contacts)}}) << "\n";
     return 0;
   }
-  json::value parsed = json::parse(reply->body);
-  const json::array& contacts = parsed.as_object().at("Contacts").as_array();
   if (contacts.empty()) out << "no contacts\n";
   for (const json::value& contact : contacts) PrintContact(contact.as_object(), out);
   return 0;

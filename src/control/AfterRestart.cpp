@@ -3,6 +3,7 @@
 #include <atomic>
 #include <memory>
 #include <mutex>
+#include <stdexcept>
 
 namespace callrec::control {
 namespace {
@@ -12,7 +13,10 @@ using core::RecordingState;
 bool CreatedBy(const ContactService& contacts, const std::string& contact_id,
                const std::set<std::string, std::less<>>& principals) {
   if (principals.empty()) return false;
-  const std::vector<core::AuditEntry> trail = contacts.AuditTrail(contact_id);
+  // At start-up: a store that cannot be read stops the server from starting.
+  auto read = contacts.AuditTrail(contact_id);
+  if (!read) throw std::runtime_error(read.error().message);
+  const std::vector<core::AuditEntry>& trail = read.value();
   return !trail.empty() && trail.front().operation == "CREATE" &&
          principals.count(trail.front().principal) > 0;
 }
@@ -28,7 +32,11 @@ RestartOutcome SettleAfterRestart(ContactService& contacts, const std::function<
   };
   auto shared = std::make_shared<Shared>();
   std::vector<std::string> to_end;
-  for (const core::Contact& contact : contacts.List({std::nullopt, std::nullopt, true})) {
+  ContactFilter live;
+  live.live_only = true;  // from memory: cannot fail
+  auto listed = contacts.List(live);
+  if (!listed) throw std::runtime_error(listed.error().message);
+  for (const core::Contact& contact : listed->contacts) {
     const RecordingState state = contact.state();
     const bool recording_begun =
         state == RecordingState::kRecording || state == RecordingState::kPaused;

@@ -1,5 +1,7 @@
 #include "control/ContactService.hpp"
 
+#include <algorithm>
+#include <iterator>
 #include <utility>
 
 namespace callrec::control {
@@ -67,15 +69,14 @@ ContactService::Residents::iterator ContactService::Admit(std::unique_lock<std::
   for (;;) {
     if (auto it = contacts_.find(contact_id); it != contacts_.end()) return it;
     const std::uint64_t evictions = evictions_;
-    std::optional<core::Contact> stored;
     lock.unlock();
-    try {
-      stored = store_.LoadContact(contact_id);
-    } catch (const std::exception& e) {
-      error = e.what();
-    }
+    auto read = store_.LoadContact(contact_id);
     lock.lock();
-    if (!error.empty()) return contacts_.end();
+    if (!read) {
+      error = read.error().message;
+      return contacts_.end();
+    }
+    std::optional<core::Contact> stored = std::move(read).value();
     if (auto it = contacts_.find(contact_id); it != contacts_.end()) return it;
     // Evicted while the store was read: what was read may be older than it.
     if (evictions_ != evictions) continue;
@@ -381,43 +382,75 @@ void ContactService::AgentJoined(const std::string& contact_id, const std::strin
   }
 }
 
-std::optional<core::Contact> ContactService::Find(const std::string& contact_id) const {
+core::Result<std::optional<core::Contact>, ControlError> ContactService::Find(
+    const std::string& contact_id) const {
   {
     std::lock_guard lock(mutex_);
     auto it = contacts_.find(contact_id);
-    if (it != contacts_.end()) return it->second.contact;
+    if (it != contacts_.end()) return std::optional<core::Contact>(it->second.contact);
   }
   // Not in memory: ended (and evicted once that was durable), or unknown.
-  return store_.LoadContact(contact_id);
+  auto stored = store_.LoadContact(contact_id);
+  if (!stored) return Unreadable(stored.error().message);
+  return std::move(stored).value();
 }
 
-std::vector<core::Contact> ContactService::List(const ContactFilter& filter) const {
+core::Result<ContactPage, ControlError> ContactService::List(const ContactFilter& filter) const {
   auto wanted = [&filter](const core::Contact& contact) {
-    return (!filter.agent_id || contact.agent_id == *filter.agent_id) &&
+    return contact.contact_id > filter.after &&
+           (!filter.agent_id || contact.agent_id == *filter.agent_id) &&
            (!filter.state || contact.state() == *filter.state) &&
            (!filter.live_only || Live(contact));
   };
-  std::vector<core::Contact> out;
+  auto by_id = [](const core::Contact& a, const core::Contact& b) {
+    return a.contact_id < b.contact_id;
+  };
+  // One more than the page, to know whether more remain.
+  const std::size_t want = filter.limit == 0 ? 0 : filter.limit + 1;
+  std::vector<core::Contact> in_memory;
   std::set<std::string, std::less<>> resident;
   const bool evicted_wanted =
       !filter.live_only && (!filter.state || *filter.state == core::RecordingState::kEnded);
   {
     std::lock_guard lock(mutex_);
     for (const auto& [id, entry] : contacts_) {
-      if (evicted_wanted) resident.insert(id);
-      if (wanted(entry.contact)) out.push_back(entry.contact);
+      if (evicted_wanted && id > filter.after) resident.insert(id);
+      if (wanted(entry.contact)) in_memory.push_back(entry.contact);
     }
   }
-  if (!evicted_wanted) return out;
+  std::sort(in_memory.begin(), in_memory.end(), by_id);
+  if (want != 0 && in_memory.size() > want) in_memory.resize(want);
+  std::vector<core::Contact> stored;
   // Ended contacts from the store, but those memory has (it may be ahead of it).
-  for (core::Contact& contact : store_.LoadEndedContacts(filter.agent_id)) {
-    if (resident.count(contact.contact_id) == 0) out.push_back(std::move(contact));
+  for (std::string cursor = filter.after; evicted_wanted && (want == 0 || stored.size() < want);) {
+    const std::size_t chunk = want == 0 ? 0 : want - stored.size();
+    auto read = store_.LoadEndedContacts(filter.agent_id, cursor, chunk);
+    if (!read) return Unreadable(read.error().message);
+    std::vector<core::Contact> rows = std::move(read).value();
+    const bool last = chunk == 0 || rows.size() < chunk;
+    if (!rows.empty()) cursor = rows.back().contact_id;
+    for (core::Contact& contact : rows) {
+      if (resident.count(contact.contact_id) == 0) stored.push_back(std::move(contact));
+    }
+    if (last) break;
   }
-  return out;
+  ContactPage page;
+  page.contacts.reserve(in_memory.size() + stored.size());
+  std::merge(std::make_move_iterator(in_memory.begin()), std::make_move_iterator(in_memory.end()),
+             std::make_move_iterator(stored.begin()), std::make_move_iterator(stored.end()),
+             std::back_inserter(page.contacts), by_id);
+  if (filter.limit != 0 && page.contacts.size() > filter.limit) {
+    page.contacts.resize(filter.limit);
+    page.more = true;
+  }
+  return page;
 }
 
-std::vector<core::AuditEntry> ContactService::AuditTrail(const std::string& contact_id) const {
-  return store_.LoadAuditTrail(contact_id);
+core::Result<std::vector<core::AuditEntry>, ControlError> ContactService::AuditTrail(
+    const std::string& contact_id) const {
+  auto trail = store_.LoadAuditTrail(contact_id);
+  if (!trail) return Unreadable(trail.error().message);
+  return std::move(trail).value();
 }
 
 std::map<core::RecordingState, std::size_t> ContactService::CountByState() const {

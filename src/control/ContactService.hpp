@@ -47,6 +47,18 @@ struct ContactFilter {
   std::optional<core::RecordingState> state;
   // Only contacts not ENDED: those in memory, without reading the store.
   bool live_only = false;
+  // A page: contacts whose ContactId sorts after `after` (all if empty), at
+  // most `limit` of them (all if 0).
+  std::string after;
+  std::size_t limit = 0;
+};
+
+// Contacts in ContactId order: a key that a change of state does not move, so
+// pages taken one after another neither repeat nor skip a contact that ends
+// in between.
+struct ContactPage {
+  std::vector<core::Contact> contacts;
+  bool more = false;  // contacts beyond the limit remain
 };
 
 // Told about every change of a contact's recording state, so the media side can
@@ -92,9 +104,13 @@ class ContactService {
   void AgentJoined(const std::string& contact_id, const std::string& principal, Reply reply,
                    const std::string& agent_id = {});
 
-  std::optional<core::Contact> Find(const std::string& contact_id) const;
-  std::vector<core::Contact> List(const ContactFilter& filter) const;
-  std::vector<core::AuditEntry> AuditTrail(const std::string& contact_id) const;
+  // These read ended contacts from the store: a failed read is kInternal
+  // ("The state store could not be read: ..."), for that request alone.
+  core::Result<std::optional<core::Contact>, ControlError> Find(
+      const std::string& contact_id) const;
+  core::Result<ContactPage, ControlError> List(const ContactFilter& filter) const;
+  core::Result<std::vector<core::AuditEntry>, ControlError> AuditTrail(
+      const std::string& contact_id) const;
   std::map<core::RecordingState, std::size_t> CountByState() const;
   // Contacts not ENDED (what --max-contacts bounds).
   std::size_t LiveCount() const;

@@ -377,7 +377,9 @@ void Recorder::FinishRecording(Call& call, bool interrupted) {
       boost::json::error_code ec;
       boost::json::value parsed = boost::json::parse(text.str(), ec);
       if (ec || !parsed.is_object()) return;
-      parsed.as_object()["AuditTrail"] = AuditTrailJson(audit_(id));
+      const auto trail = audit_(id);
+      if (!trail) return;  // unreadable now: the file keeps the trail it has
+      parsed.as_object()["AuditTrail"] = AuditTrailJson(*trail);
       WriteJsonAtomically(json, parsed.as_object());
     });
     return;
@@ -400,7 +402,12 @@ void Recorder::FinishRecording(Call& call, bool interrupted) {
     const std::filesystem::path& wav = result.path;
     const std::uint64_t frames = result.frames;
     metadata.frames = frames;
-    metadata.audit_trail = audit_(id);
+    if (auto trail = audit_(id)) {
+      metadata.audit_trail = std::move(*trail);
+    } else {
+      // The store's own line says why; the trail stays in the state database.
+      log::Warn("recording.metadata_without_trail", {{"contact", id}});
+    }
     metadata.storage_dropped_frames = result.dropped_frames;
     if (!result.error.empty()) {
       metadata.storage_error = result.error;
@@ -445,15 +452,17 @@ void Recorder::Tick() {
   });
 }
 
-std::optional<RecordingView> Recorder::View(const std::string& contact_id) const {
+core::Result<std::optional<RecordingView>, std::string> Recorder::View(
+    const std::string& contact_id) const {
   const std::shared_ptr<Call> call = FindCall(contact_id);
   if (!call) {
     {
       std::lock_guard lock(mutex_);
       auto it = finished_.find(contact_id);
-      if (it != finished_.end()) return it->second;
+      if (it != finished_.end()) return std::optional<RecordingView>(it->second);
     }
-    return archive_ ? archive_->Find(contact_id) : std::nullopt;
+    if (archive_ == nullptr) return std::optional<RecordingView>();
+    return archive_->Find(contact_id);
   }
   RecordingView view;
   const std::string host = config_.rtp_host.find(':') != std::string::npos
@@ -467,7 +476,7 @@ std::optional<RecordingView> Recorder::View(const std::string& contact_id) const
     view.counters = call->session->counters();
     view.running = call->session->running() && !call->finished;
   }
-  return view;
+  return std::optional<RecordingView>(std::move(view));
 }
 
 std::size_t Recorder::RepairUnfinished() {
@@ -502,7 +511,9 @@ std::size_t Recorder::RepairUnfinished() {
     metadata["Repaired"] = true;
     metadata["EndTime"] = nullptr;
     if (auto* id = metadata.if_contains("ContactId"); id && id->is_string()) {
-      metadata["AuditTrail"] = AuditTrailJson(audit_(std::string(id->as_string())));
+      if (const auto trail = audit_(std::string(id->as_string()))) {
+        metadata["AuditTrail"] = AuditTrailJson(*trail);
+      }
     }
     metadata["RepairedAt"] = core::FormatTimestamp(wall_clock_());
     WriteJsonAtomically(entry.path(), metadata);

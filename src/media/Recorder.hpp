@@ -65,7 +65,9 @@ class RecordingArchive {
   // Keeps `view`; `kept` runs (on any thread) once it is durable.
   virtual void Keep(const std::string& contact_id, const RecordingView& view,
                     std::function<void()> kept) = 0;
-  virtual std::optional<RecordingView> Find(const std::string& contact_id) const = 0;
+  // nullopt: nothing kept for it; an error: the archive could not be read.
+  virtual core::Result<std::optional<RecordingView>, std::string> Find(
+      const std::string& contact_id) const = 0;
 };
 
 // The media side of callrec-server: two UDP ports per contact, one
@@ -75,7 +77,10 @@ class RecordingArchive {
 // decided (before it is acknowledged) and opens when a resume is durable.
 class Recorder final : public control::RecordingListener {
  public:
-  using AuditSource = std::function<std::vector<core::AuditEntry>(const std::string&)>;
+  // A contact's audit trail for its metadata; nullopt when it cannot be read
+  // (the metadata then keeps the trail it has).
+  using AuditSource =
+      std::function<std::optional<std::vector<core::AuditEntry>>(const std::string&)>;
   using AgentMedia = std::function<void(const std::string& contact_id)>;
   using WallClock = std::function<std::int64_t()>;
 
@@ -101,7 +106,9 @@ class Recorder final : public control::RecordingListener {
   // New keys for a contact's legs (a re-INVITE re-keyed the session); a leg
   // whose key is unchanged keeps its SRTP state (replay window).
   std::optional<MediaError> Rekey(const std::string& contact_id, const MediaKeys& keys);
-  std::optional<RecordingView> View(const std::string& contact_id) const;
+  // A live or finished contact's view from memory, else the archive's (an
+  // error when the archive could not be read).
+  core::Result<std::optional<RecordingView>, std::string> View(const std::string& contact_id) const;
   // Reads, on the media thread, every datagram already waiting in the
   // contact's sockets (as if it had been read on arrival), then calls `then`
   // there. A SIPREC BYE ends the contact through this: the client's last

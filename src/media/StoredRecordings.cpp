@@ -27,9 +27,12 @@ void StoredRecordings::Keep(const std::string& contact_id, const RecordingView& 
       });
 }
 
-std::optional<RecordingView> StoredRecordings::Find(const std::string& contact_id) const {
-  const std::optional<store::RecordingSummary> summary = store_.LoadRecording(contact_id);
-  if (!summary) return std::nullopt;
+core::Result<std::optional<RecordingView>, std::string> StoredRecordings::Find(
+    const std::string& contact_id) const {
+  auto read = store_.LoadRecording(contact_id);
+  if (!read) return read.error().message;
+  const std::optional<store::RecordingSummary>& summary = read.value();
+  if (!summary) return std::optional<RecordingView>();
   RecordingView view;
   view.path = summary->path;
   view.counters.packets = summary->packets;
@@ -39,7 +42,7 @@ std::optional<RecordingView> StoredRecordings::Find(const std::string& contact_i
   view.counters.invalid = summary->invalid;
   view.counters.duplicates = summary->duplicates;
   view.counters.frames_written = summary->frames_written;
-  return view;
+  return std::optional<RecordingView>(std::move(view));
 }
 
 }  // namespace callrec::media

@@ -16,7 +16,8 @@ class StoredRecordings final : public RecordingArchive {
   // stays in the Recorder's memory.
   void Keep(const std::string& contact_id, const RecordingView& view,
             std::function<void()> kept) override;
-  std::optional<RecordingView> Find(const std::string& contact_id) const override;
+  core::Result<std::optional<RecordingView>, std::string> Find(
+      const std::string& contact_id) const override;
 
  private:
   store::ContactStore& store_;

@@ -1,5 +1,6 @@
 #include "sip/SipMessage.hpp"
 
+#include <sofia-sip/sip_hclasses.h>
 #include <strings.h>
 
 namespace callrec::sip {
@@ -60,6 +61,17 @@ SipRequestView ViewRequest(const sip_t* sip) {
   view.siprec_option = ListHas(sip->sip_require, "siprec") || ListHas(sip->sip_supported, "siprec");
   view.src_contact = ContactHasSrc(sip->sip_contact);
   return view;
+}
+
+std::size_t HeaderFieldCount(const sip_t* sip) {
+  if (sip == nullptr || sip->sip_request == nullptr) return 0;
+  std::size_t count = 0;
+  for (const msg_header_t* h = sip->sip_request->rq_common->h_succ; h != nullptr; h = h->sh_succ) {
+    const msg_hclass_t* kind = h->sh_class;
+    if (kind == sip_separator_class || kind == sip_payload_class) continue;
+    ++count;
+  }
+  return count;
 }
 
 std::optional<std::string> ExtensionHeader(const sip_t* sip, std::string_view name) {

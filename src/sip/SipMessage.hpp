@@ -25,6 +25,13 @@ struct SipRequestView {
 
 SipRequestView ViewRequest(const sip_t* sip);
 
+// The header fields sofia-sip parsed into the message, in its chain: each
+// field line counts once, and once more per extra value of a comma-separated
+// Via, Contact, Route or Record-Route (sofia makes each value a header);
+// unparsable and unknown fields count too. Not the request line, the blank
+// line or the body.
+std::size_t HeaderFieldCount(const sip_t* sip);
+
 // An extension header's value (case-insensitive name), e.g. X-Contact-Id.
 std::optional<std::string> ExtensionHeader(const sip_t* sip, std::string_view name);
 

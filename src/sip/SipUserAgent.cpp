@@ -1,5 +1,6 @@
 #include "sip/SipUserAgent.hpp"
 
+#include <sofia-sip/nta_tag.h>
 #include <sofia-sip/nua_tag.h>
 #include <sofia-sip/sip_tag.h>
 #include <sofia-sip/su_log.h>
@@ -83,7 +84,8 @@ SipUserAgent::SipUserAgent(const std::string& host, std::uint16_t port, Listener
                       // nothing (or half-closes) is dropped after kIncompleteMs instead
                       // of holding its descriptor for ever; an idle connection after
                       // kIdleMs (an SBC reconnects for its next request).
-                      TPTAG_TIMEOUT(kIncompleteMs), TPTAG_IDLE(kIdleMs), TAG_END());
+                      TPTAG_TIMEOUT(kIncompleteMs), TPTAG_IDLE(kIdleMs),
+                      NTATAG_MAXSIZE(kMaxMessageBytes), TAG_END());
     if (nua_ == nullptr) {
       started.set_value("cannot listen for SIP on " + url +
                         (sips_url.empty() ? "" : " and " + sips_url) +
@@ -95,7 +97,8 @@ SipUserAgent::SipUserAgent(const std::string& host, std::uint16_t port, Listener
       return;
     }
     // The transports exist once nua_create returns; their limits are set on them.
-    nua_set_params(nua_, TPTAG_TIMEOUT(kIncompleteMs), TPTAG_IDLE(kIdleMs), TAG_END());
+    nua_set_params(nua_, TPTAG_TIMEOUT(kIncompleteMs), TPTAG_IDLE(kIdleMs),
+                   NTATAG_MAXSIZE(kMaxMessageBytes), TAG_END());
     std::vector<std::uint16_t> stream_ports{port};
     if (tls) stream_ports.push_back(tls->port);
     stalled_ = std::make_unique<StalledConnections>(stream_ports, kStalledLimit);

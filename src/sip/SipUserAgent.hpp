@@ -23,6 +23,10 @@ namespace callrec::sip {
 // the stack (media is ours).
 class SipUserAgent {
  public:
+  // The largest SIP message sofia-sip reads (NTATAG_MAXSIZE): twice the
+  // largest SIPREC body (256 KiB) leaves room for any sane head.
+  static constexpr std::size_t kMaxMessageBytes = 512 * 1024;
+
   class Listener {
    public:
     virtual ~Listener() = default;

@@ -107,6 +107,8 @@ const char* PhraseFor(int status) {
       return "Forbidden";
     case 404:
       return "Not Found";
+    case 413:
+      return "Request Entity Too Large";
     case 415:
       return "Unsupported Media Type";
     case 420:
@@ -300,7 +302,17 @@ void SiprecServer::OnSipEvent(nua_event_t event, int, const char*, nua_handle_t*
   }
 }
 
+std::optional<SipError> SiprecServer::CheckHead(const sip_t* sip) const {
+  const std::size_t fields = HeaderFieldCount(sip);
+  if (fields <= config_.max_header_fields) return std::nullopt;
+  return BadRequest("the request has " + std::to_string(fields) + " header fields; at most " +
+                    std::to_string(config_.max_header_fields) + " are accepted");
+}
+
 void SiprecServer::OnInvite(nua_handle_t* nh, const sip_t* sip) {
+  if (auto refused = CheckHead(sip)) {
+    return Refuse(nh, refused->status, refused->reason, refused->warning);
+  }
   const SipRequestView request = ViewRequest(sip);
   if (const std::size_t limit = config_.max_sessions_per_source; limit != 0) {
     // Checked first: a client over its share costs no parsing.
@@ -352,7 +364,9 @@ void SiprecServer::OnInvite(nua_handle_t* nh, const sip_t* sip) {
       ExtensionHeader(sip, config_.initial_contact_id_header), call->metadata, request.call_id);
   call->contact_id = identity.contact_id;
   call->initial_contact_id = identity.initial_contact_id;
-  if (!ContactIdFree(call->contact_id)) {
+  const auto id_free = ContactIdFree(call->contact_id);
+  if (!id_free) return Refuse(nh, 500, "Server Internal Error", id_free.error());
+  if (!id_free.value()) {
     const auto header = ExtensionHeader(sip, config_.contact_id_header);
     if (header && IsValidContactId(*header)) {
       return Refuse(nh, 403, "Forbidden",
@@ -503,6 +517,13 @@ void SiprecServer::OnReoffer(SiprecCall& call, const sip_t* sip, bool is_update)
                   SIPTAG_WARNING_STR(warning.c_str()), TAG_END());
     }
   };
+  if (auto refused = CheckHead(sip)) {
+    invites_refused_++;
+    log::Info(
+        "sip.session.refused",
+        {{"contact", call.contact_id}, {"status", refused->status}, {"warning", refused->warning}});
+    return respond_error(*refused);
+  }
   if (request.body.empty()) {
     // A session refresh: nothing changes.
     if (is_update) {
@@ -544,7 +565,9 @@ void SiprecServer::OnReoffer(SiprecCall& call, const sip_t* sip, bool is_update)
       contacts_.AgentJoined(call.contact_id, kRecordingClient, ignore);
     }
     const bool paused = ClientPaused(call.offer, call.plan);
-    const auto contact = contacts_.Find(call.contact_id);
+    auto found = contacts_.Find(call.contact_id);
+    if (!found) return respond_error(SipError{500, "Server Internal Error", found.error().message});
+    const std::optional<core::Contact>& contact = found.value();
     if (paused != call.client_paused && contact) {
       control::OperationRequest operation;
       operation.instance_id = config_.instance_id;
@@ -564,8 +587,10 @@ void SiprecServer::OnReoffer(SiprecCall& call, const sip_t* sip, bool is_update)
   Answer(call, is_update);
 }
 
-bool SiprecServer::ContactIdFree(const std::string& contact_id) const {
-  if (contacts_.Find(contact_id)) return false;
+core::Result<bool, std::string> SiprecServer::ContactIdFree(const std::string& contact_id) const {
+  auto found = contacts_.Find(contact_id);
+  if (!found) return found.error().message;
+  if (found.value()) return false;
   for (const auto& [handle, call] : calls_) {
     if (call->contact_id == contact_id && !call->ended) return false;
   }

@@ -10,6 +10,7 @@
 #include "control/ContactService.hpp"
 #include "core/RecordingStateMachine.hpp"
 #include "media/Recorder.hpp"
+#include "sip/SipError.hpp"
 #include "sip/SipUserAgent.hpp"
 
 namespace callrec::sip {
@@ -24,13 +25,16 @@ struct SiprecConfig {
   bool srtp_required = false;  // plain RTP offers refused (488)
   // Dialogs at once from one source address (--max-sip-sessions-per-source); 0: none.
   std::size_t max_sessions_per_source = 0;
+  // Header fields in an INVITE, re-INVITE or UPDATE (SipMessage's
+  // HeaderFieldCount); more is refused with 400 and a Warning.
+  std::size_t max_header_fields = 128;
 };
 
 // Counters for /metrics.
 struct SiprecStats {
   std::uint64_t sessions_active = 0;
   std::uint64_t sessions_total = 0;
-  std::uint64_t invites_refused = 0;
+  std::uint64_t invites_refused = 0;  // re-offers refused for their head too
   std::uint64_t reinvites = 0;
   std::uint64_t stalled_connections_closed = 0;
   std::uint64_t refused_per_source = 0;     // INVITEs over max_sessions_per_source
@@ -72,7 +76,11 @@ class SiprecServer final : public SipUserAgent::Listener {
   void Refuse(nua_handle_t* nh, int status, const std::string& reason, const std::string& warning);
   void EndContact(SiprecCall& call, const char* why, bool drain_media = false);
   void Forget(nua_handle_t* nh);
-  bool ContactIdFree(const std::string& contact_id) const;
+  // Whether no contact (live or ended) has this id; an error when the state
+  // store could not be read.
+  core::Result<bool, std::string> ContactIdFree(const std::string& contact_id) const;
+  // A head over config_.max_header_fields: the refusal to answer.
+  std::optional<SipError> CheckHead(const sip_t* sip) const;
 
   const SiprecConfig config_;
   control::ContactService& contacts_;

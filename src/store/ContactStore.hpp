@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "core/Contact.hpp"
+#include "core/Result.hpp"
 
 namespace callrec::store {
 
@@ -35,6 +36,15 @@ struct ContactWrite {
   std::optional<RecordingSummary> recording = std::nullopt;
 };
 
+// Why a read failed: SQLite's message (an I/O error, a damaged page, busy
+// beyond the timeout) or a row this build cannot read. The request that asked
+// fails; nothing else does.
+struct ReadError {
+  std::string message;
+};
+template <typename T>
+using ReadResult = core::Result<T, ReadError>;
+
 struct StoreStats {
   std::uint64_t commits = 0;
   std::uint64_t writes = 0;
@@ -45,6 +55,7 @@ struct StoreStats {
   // The last commit failed (disk full, read-only, locked): the store is failing
   // now. Cleared by the next commit that succeeds; last_error stays for the record.
   bool failing = false;
+  std::uint64_t read_failures = 0;  // reads that answered a ReadError
 };
 
 // Where contacts, states and audit trails live (SQLite now, PostgreSQL later).
@@ -57,18 +68,22 @@ class ContactStore {
   using Done = std::function<void(bool ok, const std::string& error)>;
 
   virtual ~ContactStore() = default;
-  // Reads see what is durable, from any thread; they throw std::runtime_error
-  // if the database cannot be read.
+  // Reads see what is durable, from any thread. Those at start-up throw
+  // std::runtime_error if the database cannot be read: the server does not start.
   virtual std::vector<core::Contact> LoadContacts() = 0;
   // Contacts not ENDED (what a server holds in memory from start-up).
   virtual std::vector<core::Contact> LoadLiveContacts() = 0;
-  // ENDED contacts, all of them or one agent's.
-  virtual std::vector<core::Contact> LoadEndedContacts(
-      const std::optional<std::string>& agent_id) = 0;
   virtual std::size_t CountEndedContacts() = 0;
-  virtual std::optional<core::Contact> LoadContact(std::string_view contact_id) = 0;
-  virtual std::optional<RecordingSummary> LoadRecording(std::string_view contact_id) = 0;
-  virtual std::vector<core::AuditEntry> LoadAuditTrail(std::string_view contact_id) = 0;
+  // Those that serve requests answer a ReadError instead (counted in Stats,
+  // logged once with SQLite's message).
+  // ENDED contacts, all of them or one agent's, in ContactId order: those after
+  // `after` (all if empty), at most `limit` (all if 0).
+  virtual ReadResult<std::vector<core::Contact>> LoadEndedContacts(
+      const std::optional<std::string>& agent_id, std::string_view after, std::size_t limit) = 0;
+  virtual ReadResult<std::optional<core::Contact>> LoadContact(std::string_view contact_id) = 0;
+  virtual ReadResult<std::optional<RecordingSummary>> LoadRecording(
+      std::string_view contact_id) = 0;
+  virtual ReadResult<std::vector<core::AuditEntry>> LoadAuditTrail(std::string_view contact_id) = 0;
   virtual bool Write(ContactWrite write, Done done) = 0;
   virtual StoreStats Stats() const = 0;
 };

@@ -5,6 +5,7 @@
 #include <memory>
 #include <stdexcept>
 
+#include "log/Log.hpp"
 #include "store/Sqlite.hpp"
 #include "store/SqliteSchema.hpp"
 
@@ -46,7 +47,8 @@ core::Contact ContactFromRow(sqlite3_stmt* statement) {
   auto parsed_state = core::ParseRecordingState(state);
   auto parsed_final = core::ParseRecordingState(final_state);
   if (!parsed_state || !parsed_final) {
-    throw std::runtime_error("state database holds an unknown state '" + state + "' for contact " +
+    throw std::runtime_error("state database holds an unknown state '" +
+                             (parsed_state ? final_state : state) + "' for contact " +
                              c.contact_id);
   }
   c.recording.state = *parsed_state;
@@ -262,13 +264,18 @@ SqliteContactStore::~SqliteContactStore() {
 }
 
 std::vector<core::Contact> SqliteContactStore::LoadContactsWhere(
-    const char* where, const std::optional<std::string>& bound) {
+    const std::string& where, const std::optional<std::string>& bound, std::string_view after,
+    std::int64_t limit) {
   std::lock_guard lock(lister_mutex_);
   std::unique_ptr<sqlite3_stmt, int (*)(sqlite3_stmt*)> statement(
       Prepare(lister_,
-              (std::string("SELECT ") + kContactColumns + " FROM contacts " + where).c_str()),
+              ("SELECT " + std::string(kContactColumns) + " FROM contacts " + where).c_str()),
       sqlite3_finalize);
   if (bound) BindText(statement.get(), 1, *bound);
+  if (sqlite3_bind_parameter_count(statement.get()) >= 3) {
+    BindText(statement.get(), 2, after);
+    sqlite3_bind_int64(statement.get(), 3, limit);
+  }
   std::vector<core::Contact> contacts;
   int rc;
   while ((rc = sqlite3_step(statement.get())) == SQLITE_ROW) {
@@ -276,6 +283,14 @@ std::vector<core::Contact> SqliteContactStore::LoadContactsWhere(
   }
   if (rc != SQLITE_DONE) Fail(lister_, "cannot read contacts");
   return contacts;
+}
+
+ReadError SqliteContactStore::ReadFailed(const char* what, std::string_view contact_id,
+                                         const std::exception& error) {
+  read_failures_ += 1;
+  log::Warn("store.read_failed",
+            {{"read", what}, {"contact", std::string(contact_id)}, {"error", error.what()}});
+  return ReadError{error.what()};
 }
 
 std::vector<core::Contact> SqliteContactStore::LoadContacts() {
@@ -286,10 +301,18 @@ std::vector<core::Contact> SqliteContactStore::LoadLiveContacts() {
   return LoadContactsWhere("WHERE state != 'ENDED'", std::nullopt);
 }
 
-std::vector<core::Contact> SqliteContactStore::LoadEndedContacts(
-    const std::optional<std::string>& agent_id) {
-  if (agent_id) return LoadContactsWhere("WHERE state = 'ENDED' AND agent_id = ?1", agent_id);
-  return LoadContactsWhere("WHERE state = 'ENDED'", std::nullopt);
+ReadResult<std::vector<core::Contact>> SqliteContactStore::LoadEndedContacts(
+    const std::optional<std::string>& agent_id, std::string_view after, std::size_t limit) {
+  // (?1 IS NULL OR ...) would hide the partial index on agent_id from the planner.
+  const std::string where = std::string("WHERE state = 'ENDED'") +
+                            (agent_id ? " AND agent_id = ?1" : " AND ?1 IS NULL") +
+                            " AND contact_id > ?2 ORDER BY contact_id LIMIT ?3";
+  try {
+    return LoadContactsWhere(where, agent_id, after,
+                             limit == 0 ? -1 : static_cast<std::int64_t>(limit));
+  } catch (const std::exception& error) {
+    return ReadFailed("ended contacts", "", error);
+  }
 }
 
 std::size_t SqliteContactStore::CountEndedContacts() {
@@ -300,40 +323,52 @@ std::size_t SqliteContactStore::CountEndedContacts() {
   return static_cast<std::size_t>(sqlite3_column_int64(statement.get(), 0));
 }
 
-std::optional<core::Contact> SqliteContactStore::LoadContact(std::string_view contact_id) {
-  std::lock_guard lock(reader_mutex_);
-  const ResetOnExit reset{select_contact_};
-  BindText(select_contact_, 1, contact_id);
-  const int rc = sqlite3_step(select_contact_);
-  if (rc == SQLITE_ROW) return ContactFromRow(select_contact_);
-  if (rc != SQLITE_DONE) Fail(reader_, "cannot read contact");
-  return std::nullopt;
-}
-
-std::optional<RecordingSummary> SqliteContactStore::LoadRecording(std::string_view contact_id) {
-  std::lock_guard lock(reader_mutex_);
-  const ResetOnExit reset{select_recording_};
-  BindText(select_recording_, 1, contact_id);
-  const int rc = sqlite3_step(select_recording_);
-  if (rc == SQLITE_ROW) {
-    RecordingSummary r;
-    r.contact_id = std::string(contact_id);
-    r.path = ColumnText(select_recording_, 0);
-    r.packets = ColumnCount(select_recording_, 1);
-    r.lost = ColumnCount(select_recording_, 2);
-    r.late = ColumnCount(select_recording_, 3);
-    r.gated = ColumnCount(select_recording_, 4);
-    r.invalid = ColumnCount(select_recording_, 5);
-    r.duplicates = ColumnCount(select_recording_, 6);
-    r.frames_written = ColumnCount(select_recording_, 7);
-    return r;
+ReadResult<std::optional<core::Contact>> SqliteContactStore::LoadContact(
+    std::string_view contact_id) {
+  try {
+    std::lock_guard lock(reader_mutex_);
+    const ResetOnExit reset{select_contact_};
+    BindText(select_contact_, 1, contact_id);
+    const int rc = sqlite3_step(select_contact_);
+    if (rc == SQLITE_ROW) return std::optional<core::Contact>(ContactFromRow(select_contact_));
+    if (rc != SQLITE_DONE) Fail(reader_, "cannot read contact");
+    return std::optional<core::Contact>();
+  } catch (const std::exception& error) {
+    return ReadFailed("contact", contact_id, error);
   }
-  if (rc != SQLITE_DONE) Fail(reader_, "cannot read recording");
-  return std::nullopt;
 }
 
-std::vector<core::AuditEntry> SqliteContactStore::LoadAuditTrail(std::string_view contact_id) {
+ReadResult<std::optional<RecordingSummary>> SqliteContactStore::LoadRecording(
+    std::string_view contact_id) {
+  try {
+    std::lock_guard lock(reader_mutex_);
+    const ResetOnExit reset{select_recording_};
+    BindText(select_recording_, 1, contact_id);
+    const int rc = sqlite3_step(select_recording_);
+    if (rc == SQLITE_ROW) {
+      RecordingSummary r;
+      r.contact_id = std::string(contact_id);
+      r.path = ColumnText(select_recording_, 0);
+      r.packets = ColumnCount(select_recording_, 1);
+      r.lost = ColumnCount(select_recording_, 2);
+      r.late = ColumnCount(select_recording_, 3);
+      r.gated = ColumnCount(select_recording_, 4);
+      r.invalid = ColumnCount(select_recording_, 5);
+      r.duplicates = ColumnCount(select_recording_, 6);
+      r.frames_written = ColumnCount(select_recording_, 7);
+      return std::optional<RecordingSummary>(std::move(r));
+    }
+    if (rc != SQLITE_DONE) Fail(reader_, "cannot read recording");
+    return std::optional<RecordingSummary>();
+  } catch (const std::exception& error) {
+    return ReadFailed("recording", contact_id, error);
+  }
+}
+
+ReadResult<std::vector<core::AuditEntry>> SqliteContactStore::LoadAuditTrail(
+    std::string_view contact_id) {
   std::lock_guard lock(reader_mutex_);
+  const ResetOnExit reset{select_trail_};
   BindText(select_trail_, 1, contact_id);
   std::vector<core::AuditEntry> trail;
   int rc;
@@ -347,9 +382,11 @@ std::vector<core::AuditEntry> SqliteContactStore::LoadAuditTrail(std::string_vie
     entry.detail = ColumnText(select_trail_, 4);
     trail.push_back(std::move(entry));
   }
-  const std::string error = rc == SQLITE_DONE ? "" : sqlite3_errmsg(reader_);
-  sqlite3_reset(select_trail_);
-  if (!error.empty()) throw std::runtime_error("cannot read the audit trail: " + error);
+  if (rc != SQLITE_DONE) {
+    return ReadFailed(
+        "audit trail", contact_id,
+        std::runtime_error(std::string("cannot read the audit trail: ") + sqlite3_errmsg(reader_)));
+  }
   return trail;
 }
 
@@ -367,6 +404,7 @@ StoreStats SqliteContactStore::Stats() const {
   std::lock_guard lock(queue_mutex_);
   StoreStats stats = stats_;
   stats.queued = queue_.size();
+  stats.read_failures = read_failures_.load();
   return stats;
 }
 

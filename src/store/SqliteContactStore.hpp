@@ -2,6 +2,7 @@
 
 #include <sqlite3.h>
 
+#include <atomic>
 #include <condition_variable>
 #include <deque>
 #include <filesystem>
@@ -40,11 +41,13 @@ class SqliteContactStore final : public ContactStore {
 
   std::vector<core::Contact> LoadContacts() override;
   std::vector<core::Contact> LoadLiveContacts() override;
-  std::vector<core::Contact> LoadEndedContacts(const std::optional<std::string>& agent_id) override;
   std::size_t CountEndedContacts() override;
-  std::optional<core::Contact> LoadContact(std::string_view contact_id) override;
-  std::optional<RecordingSummary> LoadRecording(std::string_view contact_id) override;
-  std::vector<core::AuditEntry> LoadAuditTrail(std::string_view contact_id) override;
+  ReadResult<std::vector<core::Contact>> LoadEndedContacts(
+      const std::optional<std::string>& agent_id, std::string_view after,
+      std::size_t limit) override;
+  ReadResult<std::optional<core::Contact>> LoadContact(std::string_view contact_id) override;
+  ReadResult<std::optional<RecordingSummary>> LoadRecording(std::string_view contact_id) override;
+  ReadResult<std::vector<core::AuditEntry>> LoadAuditTrail(std::string_view contact_id) override;
   bool Write(ContactWrite write, Done done) override;
   StoreStats Stats() const override;
 
@@ -81,8 +84,14 @@ class SqliteContactStore final : public ContactStore {
   // Empties the head cache and rereads the last sequence number: at start-up and
   // after a rollback, so what the writer believes matches the database again.
   std::string ResetTrailHeads();
-  std::vector<core::Contact> LoadContactsWhere(const char* where,
-                                               const std::optional<std::string>& bound);
+  // SELECT ... FROM contacts `where` (?1: `bound`, ?2: `after`, ?3: a limit).
+  std::vector<core::Contact> LoadContactsWhere(const std::string& where,
+                                               const std::optional<std::string>& bound,
+                                               std::string_view after = {},
+                                               std::int64_t limit = -1);
+  // A failed request-serving read (`what`, the exception it threw): counted,
+  // logged, and the ReadError to answer.
+  ReadError ReadFailed(const char* what, std::string_view contact_id, const std::exception& error);
 
   Dispatch dispatch_;
   sqlite3* writer_ = nullptr;
@@ -122,6 +131,7 @@ class SqliteContactStore final : public ContactStore {
   std::deque<Pending> queue_;
   bool stopping_ = false;
   StoreStats stats_;
+  std::atomic<std::uint64_t> read_failures_{0};
   std::thread writer_thread_;
 
   std::mutex checkpoint_mutex_;

@@ -413,13 +413,20 @@ class ServerProcess:
         return self.get_contact(contact_id)["State"]
 
     def list_contacts(self, **query):
-        path = "/v1/contacts"
-        if query:
-            path += "?" + urllib.parse.urlencode(query, quote_via=urllib.parse.quote)
-        reply = self.v1("GET", path)
-        if reply.status != 200:
-            raise AssertionError("listing contacts %s: %r" % (query, reply))
-        return reply.json()["Contacts"]
+        """Every contact the query lists: all its pages, NextToken after NextToken."""
+        contacts, token = [], None
+        while True:
+            page_query = dict(query, **({"NextToken": token} if token else {}))
+            path = "/v1/contacts"
+            if page_query:
+                path += "?" + urllib.parse.urlencode(page_query, quote_via=urllib.parse.quote)
+            reply = self.v1("GET", path)
+            if reply.status != 200:
+                raise AssertionError("listing contacts %s: %r" % (query, reply))
+            contacts += reply.json()["Contacts"]
+            token = reply.json().get("NextToken")
+            if not token:
+                return contacts
 
     def metrics(self):
         reply = http_call(self.port, "GET", "/metrics")

@@ -9,8 +9,8 @@ import os
 import stat
 import unittest
 
-from harness import (ACCESS_KEY, CONNECT_PATHS, SECRET_KEY, ServerTestCase, http_call,
-                     parse_response, send_raw, utcnow)
+from harness import (ACCESS_KEY, CONNECT_PATHS, SECRET_KEY, ServerTestCase, http_call, metric,
+                     parse_metrics, parse_response, send_raw, utcnow)
 
 START = CONNECT_PATHS["START"]
 PAUSE = CONNECT_PATHS["PAUSE"]
@@ -176,6 +176,30 @@ class MalformedBodyTest(BadInputCase):
         self.assertTrue(reply.error_type, repr(reply))
         self.assertUntouched()
         self.assertStillServing()
+
+    def test_too_many_header_fields(self):
+        # Each field is small (well under the 16 KiB of head): the count is the limit.
+        signed = len(self.server.sign(START, start_body())[1]) + 1  # + Content-Length
+        before = metric(parse_metrics(self.server.metrics()), "callrec_http_requests_total",
+                        code="431")
+        fillers = {"X-F%d" % i: "f" for i in range(101 - signed)}
+        reply, raw = self.server.signed_raw(START, start_body(), override_headers=fillers)
+        self.assertIsNotNone(reply, raw[:300])
+        self.assertAwsError(reply, 431, "RequestHeaderFieldsTooLargeException",
+                            "101 header fields; at most 100")
+        self.assertEqual(reply.header("Connection"), "close")
+        self.assertUntouched()
+        after = metric(parse_metrics(self.server.metrics()), "callrec_http_requests_total",
+                       code="431")
+        self.assertEqual(after - before, 1)
+        # Exactly 100 fields are read and handled.
+        fillers = {"X-F%d" % i: "f" for i in range(100 - signed)}
+        reply, raw = self.server.signed_raw(START, start_body(), override_headers=fillers)
+        self.assertIsNotNone(reply, raw[:300])
+        self.assertEqual(reply.status, 200, repr(reply))
+        self.assertEqual(self.server.state("bad-c"), "RECORDING")
+        reply = http_call(self.server.port, "GET", "/healthz")
+        self.assertEqual(reply.status, 200, repr(reply))
 
     def test_raw_socket_control(self):
         # The raw-socket requests below are refused for what they change, not for

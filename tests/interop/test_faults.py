@@ -276,6 +276,78 @@ class ReadOnlyTest(FaultCase):
                               "customer before the error")
 
 
+class StoreReadErrorTest(FaultCase):
+    """A read of the state database that fails at run time (here: an ended
+    contact's row that this build cannot read, written by another connection as
+    a damaged or foreign write would) fails the requests that need it, with a
+    500 saying so, counted and logged; everything else goes on."""
+
+    def test_unreadable_ended_contact(self):
+        server = self.new_server(extra_args=["--rtp-ports", "%d-%d" % self.rtp_ports],
+                                 name="faults")
+        server.create_contact("gone")
+        self.assertEqual(server.v1("POST", "/v1/contacts/gone/end").status, 200)
+        self.wait_for("eviction", lambda: metric(parse_metrics(server.metrics()),
+                                                 "callrec_contacts_in_memory") == 0)
+        db = sqlite3.connect(os.path.join(server.data_dir, "callrec.db"), timeout=10)
+        db.execute("UPDATE contacts SET final_state = 'BOGUS' WHERE contact_id = 'gone'")
+        db.commit()
+
+        def read_errors():
+            return metric(parse_metrics(server.metrics()), "callrec_store_read_errors_total")
+        self.assertEqual(read_errors(), 0)
+        for method, path in (("GET", "/v1/contacts/gone"), ("GET", "/v1/contacts"),
+                             ("GET", "/v1/contacts?AgentId=agent-1"),
+                             ("GET", "/v1/contacts/gone/guide"),
+                             ("POST", "/v1/contacts/gone/end")):
+            with self.subTest(path=path):
+                self.assertAwsError(server.v1(method, path), 500, "InternalServiceException",
+                                    "The state store could not be read")
+        self.assertAwsError(server.connect_call("START", "gone"), 500,
+                            "InternalServiceException", "could not be read")
+        body, content_type = sipclient.multipart(
+            sipclient.siprec_sdp([("1", 20000, "sendonly"), ("2", 20002, "sendonly")]),
+            sipclient.siprec_metadata("s-gone", "g-gone", [
+                ("p1", "sip:+15550001@pstn.example", "Customer", ["1"]),
+                ("p2", "sip:agent@cc.example", "Agent", ["2"])]))
+        sip = sipclient.SipClient(server.sip_port, "udp")
+        self.addCleanup(sip.close)
+        refused = sip.invite(body, content_type,
+                             extra_headers=("Require: siprec", "X-Contact-Id: gone"))
+        self.assertEqual(refused.status, 500, refused.header("Warning"))
+        self.assertIn("could not be read", refused.header("Warning", ""))
+        self.assertEqual(read_errors(), 7)
+        logs = server.stdout_text() + server.stderr_text()
+        self.assertIn("store.read_failed", logs)
+        self.assertIn("unknown state 'BOGUS'", logs)
+        self.assertNotIn(server.admin_token, logs)
+
+        # Everything else is served: health, a live contact through both APIs,
+        # SIPREC, the live list.
+        self.assertEqual(self.health(server)[0], 200)
+        live = server.create_contact("live")
+        self.assertIn("Rtp", live)
+        self.assertEqual(server.connect_call("START", "live").status, 200)
+        self.assertEqual(server.connect_call("PAUSE", "live").status, 200)
+        self.assertEqual(server.get_contact("live")["State"], "PAUSED")
+        self.assertEqual([c["ContactId"] for c in server.list_contacts(State="PAUSED")],
+                         ["live"])
+        other = sipclient.SipClient(server.sip_port, "udp")
+        self.addCleanup(other.close)
+        self.assertEqual(other.invite(body, content_type,
+                                      extra_headers=("Require: siprec",
+                                                     "X-Contact-Id: by-sip")).status, 200)
+        self.assertEqual(other.bye().status, 200)
+        self.assertEqual(server.v1("POST", "/v1/contacts/live/end").status, 200)
+        # Once the row reads again, so do its requests.
+        db.execute("UPDATE contacts SET final_state = 'NOT_STARTED' WHERE contact_id = 'gone'")
+        db.commit()
+        db.close()
+        self.assertEqual(server.get_contact("gone")["State"], "ENDED")
+        self.assertEqual(len(server.list_contacts()), 3)
+        self.assertEqual(read_errors(), 7)
+
+
 class StartupTest(FaultCase):
     """A locked or corrupt state database stops the start with a message naming
     the file, and the file is left exactly as it was."""

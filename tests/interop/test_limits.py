@@ -2,7 +2,8 @@
 --max-sip-sessions-per-source answer clearly (503 with Retry-After, naming the
 flag), free a place when a contact ends and leave other sources alone; ended
 contacts leave memory and read back from the state database as before; memory
-stays flat over 50,000 contacts created and ended (the figures are printed).
+stays flat over 50,000 contacts created and ended (the figures are printed);
+the SIP message's size and header count are bounded; GET /v1/contacts pages.
 """
 
 import json
@@ -12,6 +13,7 @@ import socket
 import threading
 import time
 import unittest
+import urllib.parse
 
 import rtp
 import sipclient
@@ -170,6 +172,224 @@ class SessionsPerSourceTest(LimitsCase):
             self.assertEqual(c.bye().status, 200)
         self.wait_metric("callrec_siprec_sessions", 0)
         self.assertEqual(self.server.metrics().count("# TYPE callrec_contacts_refused_total"), 1)
+
+
+class SipMessageLimitsTest(LimitsCase):
+    """The SIP message itself: at most 128 header fields in an INVITE, re-INVITE or
+    UPDATE (400 with a Warning naming the limit, counted), and at most 512 KiB
+    (sofia-sip's NTATAG_MAXSIZE: over TCP it answers 413 itself and closes the
+    connection). A good call recording meanwhile is not disturbed."""
+    rtp_ports = rtp_range(70, 10)
+    # Via, Max-Forwards, From, To, Call-ID, CSeq, Contact, Require, Content-Type,
+    # Content-Length: what sipclient sends besides the fillers.
+    BASE_FIELDS = 10
+
+    def fillers(self, total):
+        return ["X-Filler-%d: f" % i for i in range(total - self.BASE_FIELDS)]
+
+    def refused_total(self):
+        return metric(self.metrics(), "callrec_siprec_refused_total")
+
+    def start_good_call(self):
+        client = self.client()
+        response = client.invite(*siprec_offer("good-call"),
+                                 extra_headers=("Require: siprec", "X-Contact-Id: good",
+                                                "X-Initial-Contact-Id: good"))
+        self.assertEqual(response.status, 200, response.header("Warning"))
+        self.assertEqual(self.server.connect_call("START", "good").status, 200)
+        ports, _, _ = sipclient.answered_ports(response.body)
+        sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.addCleanup(sock.close)
+        return client, sock, ports["1"]
+
+    def send_rtp(self, sock, port, first, count):
+        for seq in range(first, first + count):
+            sock.sendto(rtp.rtp_packet(0, seq, 160 * seq, 0x4321, bytes([0xFF]) * 160),
+                        ("127.0.0.1", port))
+            time.sleep(0.002)
+
+    def wait_packets(self, count):
+        deadline = time.monotonic() + 5
+        while self.server.get_contact("good")["Recording"]["Packets"] < count:
+            self.assertLess(time.monotonic(), deadline, "good packets not counted")
+            time.sleep(0.05)
+        self.assertEqual(self.server.get_contact("good")["Recording"]["Packets"], count)
+
+    def test_too_many_header_fields(self):
+        good, sock, port = self.start_good_call()
+        self.send_rtp(sock, port, 0, 50)
+        before = self.refused_total()
+        for transport in ("udp", "tcp"):
+            with self.subTest(transport=transport):
+                response = self.client(transport=transport).invite(
+                    *siprec_offer("many-" + transport),
+                    extra_headers=["Require: siprec"] + self.fillers(129))
+                self.assertEqual(response.status, 400, response.header("Warning"))
+                self.assertEqual(response.reason, "Bad Request")
+                self.assertIn("129 header fields; at most 128", response.header("Warning", ""))
+        self.assertEqual(self.refused_total() - before, 2)
+        # At the limit: accepted, and so is a re-INVITE at it; one over is refused
+        # and the dialog goes on.
+        sip = self.client()
+        response = sip.invite(*siprec_offer("at-limit"),
+                              extra_headers=["Require: siprec"] + self.fillers(128))
+        self.assertEqual(response.status, 200, response.header("Warning"))
+        over = sip.invite(*siprec_offer("at-limit"),
+                          extra_headers=["Require: siprec"] + self.fillers(129))
+        self.assertEqual(over.status, 400, over.header("Warning"))
+        self.assertIn("at most 128", over.header("Warning", ""))
+        self.assertEqual(self.refused_total() - before, 3)
+        again = sip.invite(*siprec_offer("at-limit"),
+                           extra_headers=["Require: siprec"] + self.fillers(128))
+        self.assertEqual(again.status, 200, again.header("Warning"))
+        self.assertEqual(sip.bye().status, 200)
+        # The good call recorded throughout.
+        self.send_rtp(sock, port, 50, 50)
+        self.wait_packets(100)
+        self.assertEqual(good.bye().status, 200)
+        self.assertEqual(len(self.server.list_contacts()), 2)
+
+    def send_tcp(self, body_bytes, declared):
+        """An INVITE over a new TCP connection: (what came back, whether the
+        server closed the connection after it)."""
+        c = self.client(transport="tcp")
+        head = "\r\n".join([
+            "INVITE sip:srs@127.0.0.1:%d SIP/2.0" % self.server.sip_port,
+            "Via: SIP/2.0/TCP %s:%d;branch=z9hG4bK%x;rport" % (c.local[0], c.local[1], declared),
+            "Max-Forwards: 70", "From: <sip:src@127.0.0.1>;tag=1", "To: <sip:srs@127.0.0.1>",
+            "Call-ID: big-%d@test" % declared, "CSeq: 1 INVITE", "Require: siprec",
+            "Contact: <sip:src@127.0.0.1:%d;transport=tcp>;+sip.src" % c.local[1],
+            "Content-Type: application/sdp", "Content-Length: %d" % declared]) + "\r\n\r\n"
+        try:
+            c.sock.sendall(head.encode() + b"v" * body_bytes)
+        except OSError:
+            pass  # the server may answer and close before reading it all
+        c.sock.settimeout(10)
+        received, closed = b"", False
+        try:
+            while True:
+                chunk = c.sock.recv(65536)
+                if not chunk:
+                    closed = True
+                    break
+                received += chunk
+                if b"SIP/2.0 4" in received and received.endswith(b"\r\n\r\n"):
+                    # a final answer: see whether the connection closes after it
+                    c.sock.settimeout(3)
+        except socket.timeout:
+            pass
+        except ConnectionResetError:
+            closed = True
+        return received, closed
+
+    def test_message_over_512_kib(self):
+        good, sock, port = self.start_good_call()
+        self.send_rtp(sock, port, 0, 50)
+        before = self.refused_total()
+        # Over 512 KiB, sent whole or only declared: sofia-sip answers 413 from the
+        # head, before callrec sees the request (not counted), and closes.
+        for sent in (600 * 1024, 10):
+            with self.subTest(sent=sent):
+                received, closed = self.send_tcp(sent, 600 * 1024)
+                self.assertIn(b"SIP/2.0 413 Request Entity Too Large", received, received[:300])
+                self.assertTrue(closed, "the connection stayed open")
+        self.assertEqual(self.refused_total(), before)
+        # Under 512 KiB but over the 256 KiB body limit: callrec's own 413, with a
+        # Warning, counted; the connection stays (sofia-sip keeps it for the next).
+        received, closed = self.send_tcp(300 * 1024, 300 * 1024)
+        self.assertIn(b"SIP/2.0 413 Request Entity Too Large", received, received[:300])
+        self.assertIn(b"Warning: 399 callrec", received)
+        self.assertFalse(closed)
+        self.assertEqual(self.refused_total() - before, 1)
+        # New calls over TCP, /healthz and the good call go on.
+        tcp = self.client(transport="tcp")
+        self.assertEqual(tcp.invite(*siprec_offer("after-big")).status, 200)
+        self.assertEqual(tcp.bye().status, 200)
+        self.assertEqual(self.server.v1("GET", "/healthz").status, 200)
+        self.send_rtp(sock, port, 50, 50)
+        self.wait_packets(100)
+        self.assertEqual(good.bye().status, 200)
+
+
+class ListPagesTest(LimitsCase):
+    """GET /v1/contacts in pages: MaxResults (default 100, at most 1000) and an
+    opaque NextToken; the pages of 260 contacts, live and ended, concatenate to
+    exactly the full set, even when contacts end between two pages."""
+    rtp_ports = rtp_range(80, 20)
+
+    def page(self, token=None, **query):
+        if token:
+            query["NextToken"] = token
+        path = "/v1/contacts" + ("?" + urllib.parse.urlencode(query) if query else "")
+        reply = self.server.v1("GET", path)
+        self.assertEqual(reply.status, 200, reply)
+        body = reply.json()
+        return [c["ContactId"] for c in body["Contacts"]], body.get("NextToken")
+
+    def test_pages_concatenate_to_the_whole_list(self):
+        ids = ["p%03d" % i for i in range(260)]
+        # Four live contacts (four RTP ports each: room for one ending), spread out.
+        live = {ids[13], ids[82], ids[151], ids[221]}
+        for contact_id in ids:
+            self.server.create_contact(contact_id, agent_id="a" if contact_id < "p130" else "b")
+            if contact_id not in live:
+                self.assertEqual(
+                    self.server.v1("POST", "/v1/contacts/%s/end" % contact_id).status, 200)
+        self.wait_metric("callrec_contacts_in_memory", 4)
+
+        # Default page size 100: 100, 100, 60; NextToken on all but the last.
+        seen, token, sizes = [], None, []
+        while True:
+            page, token = self.page(token)
+            seen += page
+            sizes.append(len(page))
+            if len(sizes) == 1:
+                # Contacts end between pages: one already listed, one still ahead.
+                for contact_id in (ids[13], ids[221]):
+                    self.assertIn(contact_id, live)
+                    self.assertEqual(
+                        self.server.v1("POST", "/v1/contacts/%s/end" % contact_id).status, 200)
+            if not token:
+                break
+        self.assertEqual(sizes, [100, 100, 60])
+        self.assertEqual(seen, ids, "pages repeat, skip or reorder contacts")
+
+        # Other page sizes, and filters page alike.
+        for size in (1, 7, 259, 260, 1000):
+            with self.subTest(MaxResults=size):
+                seen, token, pages = [], None, 0
+                while True:
+                    page, token = self.page(token, MaxResults=size)
+                    self.assertLessEqual(len(page), size)
+                    seen += page
+                    pages += 1
+                    if not token:
+                        break
+                self.assertEqual(seen, ids)
+                self.assertEqual(pages, -(-260 // size))
+        first, token = self.page(AgentId="b", MaxResults=50)
+        self.assertEqual(first, ids[130:180])
+        rest, token = self.page(token, AgentId="b", MaxResults=1000)
+        self.assertEqual(rest, ids[180:])
+        self.assertIsNone(token)
+        ended = [c["ContactId"] for c in self.server.list_contacts(State="ENDED")]
+        self.assertEqual(len(ended), 258)
+        self.assertEqual(len(self.server.list_contacts()), 260)
+
+        # Bad sizes and tokens are refused, naming the parameter.
+        for bad in ("0", "1001", "-1", "ten", "", "1e2"):
+            with self.subTest(MaxResults=bad):
+                reply = self.server.v1("GET", "/v1/contacts?MaxResults=" + bad)
+                self.assertAwsError(reply, 400, "InvalidParameterException", "MaxResults")
+        for bad in ("zz", "abc", "00", "636f6e74616374733a", "p100", "%00"):
+            with self.subTest(NextToken=bad):
+                reply = self.server.v1("GET", "/v1/contacts?NextToken=" + bad)
+                self.assertAwsError(reply, 400, "InvalidParameterException", "NextToken")
+
+        # callrec list follows every page.
+        listed = self.server.callrec_cli("--json", "list")
+        self.assertEqual(listed.returncode, 0, listed.stderr)
+        self.assertEqual([c["ContactId"] for c in json.loads(listed.stdout)["Contacts"]], ids)
 
 
 class EndedContactReadsTest(LimitsCase):

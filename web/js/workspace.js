@@ -61,11 +61,17 @@ function hashContact() {
 
 async function loadContacts() {
   try {
-    const answer = await state.api.get('/v1/contacts');
+    // Every page: the list is paged (NextToken) however few contacts an agent has.
     const fresh = new Map();
-    for (const contact of answer.Contacts || []) {
-      fresh.set(contact.ContactId, {...state.contacts.get(contact.ContactId), ...contact});
-    }
+    let next = null;
+    do {
+      const query = '?MaxResults=1000' + (next ? `&NextToken=${encodeURIComponent(next)}` : '');
+      const answer = await state.api.get(`/v1/contacts${query}`);
+      for (const contact of answer.Contacts || []) {
+        fresh.set(contact.ContactId, {...state.contacts.get(contact.ContactId), ...contact});
+      }
+      next = answer.NextToken || null;
+    } while (next);
     state.contacts = fresh;
     renderList();
     if (state.selected && fresh.has(state.selected)) {

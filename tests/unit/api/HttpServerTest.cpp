@@ -2,9 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/read.hpp>
 #include <boost/asio/read_until.hpp>
 #include <boost/asio/write.hpp>
 #include <chrono>
@@ -118,6 +120,81 @@ TEST_F(OpenStreamTest, SinkKeptPastTheServerRefusesBytes) {
   StopServer();
   EXPECT_FALSE(sink_->open());
   EXPECT_FALSE(sink_->Send("data: after\n\n"));
+}
+
+// Answers every request 200 and counts what the server refused itself.
+class CountingHandler : public RequestHandler {
+ public:
+  void Handle(HttpRequest&&, Respond respond, OpenStream) override {
+    handled_ += 1;
+    respond(HttpResponse{http::status::ok, 11});
+  }
+  void Refused(unsigned status) override {
+    last_refused_ = status;
+    refused_ += 1;
+  }
+  std::atomic<int> handled_{0};
+  std::atomic<int> refused_{0};
+  std::atomic<unsigned> last_refused_{0};
+};
+
+class HeaderLimitTest : public testing::Test {
+ protected:
+  void SetUp() override {
+    HttpLimits limits;
+    limits.max_header_fields = 10;
+    server_ = std::make_unique<HttpServer>(
+        io_, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0), handler_, limits);
+    thread_ = std::thread([this] { io_.run(); });
+  }
+  void TearDown() override {
+    server_->Stop();
+    io_.stop();
+    thread_.join();
+  }
+
+  // One request on a new connection; everything the server sent until it closed
+  // (or the first response, for a kept-alive connection).
+  std::string Exchange(int fields, bool keep_alive) {
+    asio::io_context client_io;
+    tcp::socket client(client_io);
+    client.connect(server_->LocalEndpoint());
+    std::string request = "POST /x HTTP/1.1\r\nHost: test\r\n";
+    for (int i = 1; i < fields - 1; ++i) request += "X-F" + std::to_string(i) + ": v\r\n";
+    request += "Content-Length: 2\r\n\r\n{}";
+    asio::write(client, asio::buffer(request));
+    std::string received;
+    boost::system::error_code ec;
+    if (keep_alive) {
+      asio::read_until(client, asio::dynamic_buffer(received), "\r\n\r\n", ec);
+    } else {
+      asio::read(client, asio::dynamic_buffer(received), ec);  // until the server closes
+    }
+    return received;
+  }
+
+  asio::io_context io_;
+  CountingHandler handler_;
+  std::unique_ptr<HttpServer> server_;
+  std::thread thread_;
+};
+
+TEST_F(HeaderLimitTest, HeadAtTheFieldLimitIsHandled) {
+  EXPECT_NE(Exchange(10, true).find("HTTP/1.1 200"), std::string::npos);
+  EXPECT_EQ(handler_.handled_, 1);
+}
+
+TEST_F(HeaderLimitTest, HeadOverTheFieldLimitIs431AndCloses) {
+  const std::string reply = Exchange(11, false);
+  EXPECT_NE(reply.find("HTTP/1.1 431"), std::string::npos) << reply;
+  EXPECT_NE(reply.find("RequestHeaderFieldsTooLargeException"), std::string::npos) << reply;
+  EXPECT_NE(reply.find("at most 10"), std::string::npos) << reply;
+  EXPECT_NE(reply.find("Connection: close"), std::string::npos) << reply;
+  EXPECT_EQ(handler_.handled_, 0);
+  // The server goes on serving.
+  EXPECT_NE(Exchange(3, true).find("HTTP/1.1 200"), std::string::npos);
+  EXPECT_EQ(handler_.refused_, 1);  // counted before the answer was written
+  EXPECT_EQ(handler_.last_refused_, 431u);
 }
 
 }  // namespace

@@ -72,7 +72,9 @@ class ContactServiceTest : public ::testing::Test {
     return done.get_future().get();
   }
 
-  core::RecordingState StateOf(const std::string& id) { return service_->Find(id)->state(); }
+  core::RecordingState StateOf(const std::string& id) {
+    return service_->Find(id).value()->state();
+  }
 
   std::filesystem::path dir_;
   std::int64_t now_ms_ = 1'700'000'000'000;

@@ -28,9 +28,9 @@ TEST_F(ContactServiceTest, LifeCycleIsAuditedWithPrincipalAndResult) {
   EXPECT_FALSE(Apply("c1", Operation::kResume));
   EXPECT_FALSE(Apply("c1", Operation::kStop));
   EXPECT_EQ(StateOf("c1"), RecordingState::kStopped);
-  EXPECT_EQ(service_->Find("c1")->recording.track, core::Track::kToAgent);
+  EXPECT_EQ(service_->Find("c1").value()->recording.track, core::Track::kToAgent);
 
-  const auto trail = service_->AuditTrail("c1");
+  const auto trail = service_->AuditTrail("c1").value();
   ASSERT_EQ(trail.size(), 7u);
   EXPECT_EQ(trail[0].operation, "CREATE");
   EXPECT_EQ(trail[1].operation, "START");
@@ -61,7 +61,7 @@ TEST_F(ContactServiceTest, MismatchedInitialContactIdIsInvalidParameterAndAudite
   ASSERT_TRUE(error);
   EXPECT_EQ(error->kind, ControlError::Kind::kInvalidParameter);
   EXPECT_EQ(StateOf("c1"), RecordingState::kNotStarted);
-  EXPECT_EQ(service_->AuditTrail("c1").back().result, "InvalidParameterException");
+  EXPECT_EQ(service_->AuditTrail("c1").value().back().result, "InvalidParameterException");
 }
 
 TEST_F(ContactServiceTest, StartBeforeTheAgentJoinsWaits) {
@@ -96,16 +96,20 @@ TEST_F(ContactServiceTest, AcknowledgedStateSurvivesReopening) {
   Open();
   EXPECT_EQ(StateOf("c1"), RecordingState::kPaused);
   EXPECT_EQ(StateOf("c2"), RecordingState::kNotStarted);
-  EXPECT_EQ(service_->AuditTrail("c1").size(), 3u);
+  EXPECT_EQ(service_->AuditTrail("c1").value().size(), 3u);
 }
 
 TEST_F(ContactServiceTest, ListFiltersByAgentAndState) {
   Create("c1");
   Create("c2");
   EXPECT_FALSE(Apply("c2", Operation::kStart));
-  EXPECT_EQ(service_->List({}).size(), 2u);
-  EXPECT_EQ(service_->List({std::string("alice"), RecordingState::kRecording}).size(), 1u);
-  EXPECT_EQ(service_->List({std::string("bob"), std::nullopt}).size(), 0u);
+  EXPECT_EQ(service_->List({}).value().contacts.size(), 2u);
+  EXPECT_EQ(service_->List({std::string("alice"), RecordingState::kRecording, false, "", 0})
+                .value()
+                .contacts.size(),
+            1u);
+  EXPECT_EQ(
+      service_->List({std::string("bob"), std::nullopt, false, "", 0}).value().contacts.size(), 0u);
   EXPECT_EQ(service_->CountByState()[RecordingState::kNotStarted], 1u);
 }
 
@@ -162,11 +166,11 @@ TEST_F(ContactServiceTest, ARestartEndsWhatItCannotCarryOn) {
   std::sort(awaiting.begin(), awaiting.end());
   EXPECT_EQ(awaiting, (std::vector<std::string>{"new", "wait"}));
   EXPECT_EQ(StateOf("rec"), RecordingState::kEnded);
-  EXPECT_EQ(service_->Find("paused")->recording.final_state, RecordingState::kPaused);
+  EXPECT_EQ(service_->Find("paused").value()->recording.final_state, RecordingState::kPaused);
   EXPECT_EQ(StateOf("new"), RecordingState::kNotStarted);
   EXPECT_EQ(StateOf("wait"), RecordingState::kWaitingForAgent);
   EXPECT_EQ(StateOf("stopped"), RecordingState::kStopped);
-  const auto trail = service_->AuditTrail("paused");
+  const auto trail = service_->AuditTrail("paused").value();
   EXPECT_EQ(trail.back().operation, "END");
   EXPECT_EQ(trail.back().principal, "server");
   EXPECT_EQ(trail.back().detail, "ENDED recording=PAUSED (server restart)");
@@ -196,7 +200,7 @@ TEST_F(ContactServiceTest, ReplayedRequestMayNotChangeTheRecording) {
   EXPECT_EQ(refused->kind, ControlError::Kind::kAccessDenied);
   EXPECT_NE(refused->message.find("already used"), std::string::npos);
   EXPECT_EQ(StateOf("c1"), RecordingState::kPaused);
-  EXPECT_EQ(service_->AuditTrail("c1").back().result, "AccessDeniedException");
+  EXPECT_EQ(service_->AuditTrail("c1").value().back().result, "AccessDeniedException");
   // An impossible transition is refused as usual, replayed or not.
   ASSERT_TRUE(replayed(Operation::kStart));
   EXPECT_EQ(replayed(Operation::kStart)->kind, ControlError::Kind::kInvalidRequest);

@@ -33,20 +33,24 @@ TEST_F(ContactServiceTest, AnEndedContactLeavesMemoryOnceItsEndIsDurable) {
   // Answered after the commit, by which time it is out of memory.
   EXPECT_EQ(service_->ResidentCount(), 1u);
   EXPECT_EQ(service_->LiveCount(), 1u);
-  const auto found = service_->Find("done");
+  const auto found = service_->Find("done").value();
   ASSERT_TRUE(found);
   EXPECT_EQ(found->state(), RecordingState::kEnded);
   EXPECT_EQ(found->recording.final_state, RecordingState::kRecording);
   EXPECT_EQ(found->version, ended->version);
   EXPECT_EQ(found->updated_ms, ended->updated_ms);
-  EXPECT_EQ(service_->AuditTrail("done").back().operation, "END");
-  EXPECT_EQ(Ids(service_->List({})), (std::vector<std::string>{"done", "live"}));
-  EXPECT_EQ(Ids(service_->List({std::nullopt, RecordingState::kEnded})),
-            (std::vector<std::string>{"done"}));
-  EXPECT_EQ(Ids(service_->List({std::string("alice"), std::nullopt})),
-            (std::vector<std::string>{"done", "live"}));
-  EXPECT_TRUE(service_->List({std::string("bob"), RecordingState::kEnded}).empty());
-  EXPECT_EQ(Ids(service_->List({std::nullopt, std::nullopt, true})),
+  EXPECT_EQ(service_->AuditTrail("done").value().back().operation, "END");
+  EXPECT_EQ(Ids(service_->List({}).value().contacts), (std::vector<std::string>{"done", "live"}));
+  EXPECT_EQ(
+      Ids(service_->List({std::nullopt, RecordingState::kEnded, false, "", 0}).value().contacts),
+      (std::vector<std::string>{"done"}));
+  EXPECT_EQ(
+      Ids(service_->List({std::string("alice"), std::nullopt, false, "", 0}).value().contacts),
+      (std::vector<std::string>{"done", "live"}));
+  EXPECT_TRUE(service_->List({std::string("bob"), RecordingState::kEnded, false, "", 0})
+                  .value()
+                  .contacts.empty());
+  EXPECT_EQ(Ids(service_->List({std::nullopt, std::nullopt, true, "", 0}).value().contacts),
             (std::vector<std::string>{"live"}));
   auto counts = service_->CountByState();
   EXPECT_EQ(counts[RecordingState::kEnded], 1u);
@@ -71,7 +75,7 @@ TEST_F(ContactServiceTest, OperationsOnAnEvictedContactAnswerAndAuditAsBefore) {
   EXPECT_EQ(again->state(), RecordingState::kEnded);
   EXPECT_EQ(service_->ResidentCount(), 0u);  // held for its write, then evicted again
 
-  const auto trail = service_->AuditTrail("c1");
+  const auto trail = service_->AuditTrail("c1").value();
   ASSERT_EQ(trail.size(), 6u);
   EXPECT_EQ(trail[3].result, "InvalidRequestException");
   EXPECT_EQ(trail[4].result, "InvalidParameterException");
@@ -108,8 +112,8 @@ TEST_F(ContactServiceTest, AnEvictedContactCanStillBeRenamedDurably) {
       "c1", "sip", [&](auto error) { joined.set_value(error); }, "agent-9");
   EXPECT_FALSE(joined.get_future().get());
   EXPECT_EQ(service_->ResidentCount(), 0u);
-  EXPECT_EQ(service_->Find("c1")->agent_id, "agent-9");
-  EXPECT_TRUE(service_->Find("c1")->recording.agent_joined);
+  EXPECT_EQ(service_->Find("c1").value()->agent_id, "agent-9");
+  EXPECT_TRUE(service_->Find("c1").value()->recording.agent_joined);
   // Nothing to change: answered without a write, and not kept in memory.
   std::promise<std::optional<ControlError>> unchanged;
   service_->AgentJoined("c1", "sip", [&](auto error) { unchanged.set_value(error); });
@@ -117,7 +121,7 @@ TEST_F(ContactServiceTest, AnEvictedContactCanStillBeRenamedDurably) {
   EXPECT_EQ(service_->ResidentCount(), 0u);
   Close();
   Open();
-  EXPECT_EQ(service_->Find("c1")->agent_id, "agent-9");
+  EXPECT_EQ(service_->Find("c1").value()->agent_id, "agent-9");
 }
 
 TEST_F(ContactServiceTest, ARestartLoadsOnlyLiveContactsAndCountsTheEnded) {
@@ -132,7 +136,7 @@ TEST_F(ContactServiceTest, ARestartLoadsOnlyLiveContactsAndCountsTheEnded) {
   EXPECT_EQ(service_->LiveCount(), 1u);
   EXPECT_EQ(service_->CountByState()[RecordingState::kEnded], 2u);
   EXPECT_EQ(StateOf("a"), RecordingState::kEnded);
-  EXPECT_EQ(service_->List({}).size(), 3u);
+  EXPECT_EQ(service_->List({}).value().contacts.size(), 3u);
   // Admitted for an operation and evicted again: the count does not drift.
   EXPECT_TRUE(Apply("a", Operation::kStart));
   EXPECT_EQ(service_->CountByState()[RecordingState::kEnded], 2u);
@@ -150,8 +154,8 @@ TEST_F(ContactServiceTest, MaxContactsRefusesNewContactsUntilOneEnds) {
   EXPECT_NE(refused.error().message.find("--max-contacts"), std::string::npos);
   EXPECT_NE(refused.error().message.find("2"), std::string::npos);
   EXPECT_EQ(service_->RefusedAtLimit(), 1u);
-  EXPECT_FALSE(service_->Find("c"));
-  EXPECT_TRUE(service_->AuditTrail("c").empty());
+  EXPECT_FALSE(service_->Find("c").value());
+  EXPECT_TRUE(service_->AuditTrail("c").value().empty());
   // A retried create of a contact that exists is not a new contact.
   EXPECT_TRUE(TryCreate("a").ok());
   ASSERT_TRUE(End("a").ok());
@@ -188,10 +192,11 @@ TEST_F(ContactServiceTest, ConcurrentEndsAndReadsLeaveNothingResident) {
   std::atomic<bool> reading{true};
   std::thread reader([&] {
     while (reading) {
-      for (const auto& contact : service_->List({std::nullopt, RecordingState::kEnded})) {
+      const auto listed = service_->List({std::nullopt, RecordingState::kEnded, false, "", 0});
+      for (const auto& contact : listed.value().contacts) {
         if (contact.state() != RecordingState::kEnded) failures++;
       }
-      if (auto c = service_->Find("t0-0"); c && c->contact_id != "t0-0") failures++;
+      if (auto c = service_->Find("t0-0").value(); c && c->contact_id != "t0-0") failures++;
     }
   });
   std::vector<std::thread> workers;
@@ -204,7 +209,8 @@ TEST_F(ContactServiceTest, ConcurrentEndsAndReadsLeaveNothingResident) {
         if (!End(id).ok()) failures++;
         if (!Apply(id, Operation::kPause)) failures++;  // refused: it has ended
         if (!End(id).ok()) failures++;
-        if (!service_->Find(id) || service_->Find(id)->state() != RecordingState::kEnded) {
+        if (!service_->Find(id).value() ||
+            service_->Find(id).value()->state() != RecordingState::kEnded) {
           failures++;
         }
       }
@@ -218,8 +224,9 @@ TEST_F(ContactServiceTest, ConcurrentEndsAndReadsLeaveNothingResident) {
   EXPECT_EQ(service_->LiveCount(), 0u);
   EXPECT_EQ(service_->CountByState()[RecordingState::kEnded],
             static_cast<std::size_t>(kThreads * kPerThread));
-  EXPECT_EQ(service_->List({}).size(), static_cast<std::size_t>(kThreads * kPerThread));
-  EXPECT_EQ(service_->AuditTrail("t3-7").size(), 5u);
+  EXPECT_EQ(service_->List({}).value().contacts.size(),
+            static_cast<std::size_t>(kThreads * kPerThread));
+  EXPECT_EQ(service_->AuditTrail("t3-7").value().size(), 5u);
 }
 
 }  // namespace

@@ -108,17 +108,17 @@ TEST_F(EndedContactsTest, ContactsAreReadOneByOneLiveOrEndedByAgent) {
   ASSERT_TRUE(WriteAndWait(store, {ending, std::nullopt}));
 
   EXPECT_EQ(Ids(store.LoadLiveContacts()), (Names{"live"}));
-  EXPECT_EQ(Ids(store.LoadEndedContacts(std::nullopt)), (Names{"a1", "a2", "b1"}));
-  EXPECT_EQ(Ids(store.LoadEndedContacts(std::string("alice"))), (Names{"a1", "a2"}));
-  EXPECT_TRUE(store.LoadEndedContacts(std::string("carol")).empty());
+  EXPECT_EQ(Ids(store.LoadEndedContacts(std::nullopt, "", 0).value()), (Names{"a1", "a2", "b1"}));
+  EXPECT_EQ(Ids(store.LoadEndedContacts(std::string("alice"), "", 0).value()), (Names{"a1", "a2"}));
+  EXPECT_TRUE(store.LoadEndedContacts(std::string("carol"), "", 0).value().empty());
   EXPECT_EQ(store.CountEndedContacts(), 3u);
-  const auto a2 = store.LoadContact("a2");
+  const auto a2 = store.LoadContact("a2").value();
   ASSERT_TRUE(a2);
   EXPECT_EQ(a2->recording.state, RecordingState::kEnded);
   EXPECT_EQ(a2->recording.final_state, RecordingState::kPaused);
   EXPECT_EQ(a2->version, 3);
   EXPECT_EQ(a2->agent_id, "alice");
-  EXPECT_FALSE(store.LoadContact("nobody"));
+  EXPECT_FALSE(store.LoadContact("nobody").value());
 }
 
 TEST_F(EndedContactsTest, RecordingSummariesSurviveReopening) {
@@ -129,11 +129,11 @@ TEST_F(EndedContactsTest, RecordingSummariesSurviveReopening) {
     ContactWrite write;
     write.recording = summary;
     ASSERT_TRUE(WriteAndWait(store, std::move(write)));
-    EXPECT_EQ(store.LoadRecording("c1"), summary);
-    EXPECT_FALSE(store.LoadRecording("c2"));
+    EXPECT_EQ(store.LoadRecording("c1").value(), summary);
+    EXPECT_FALSE(store.LoadRecording("c2").value());
   }
   SqliteContactStore reopened(dir_ / "callrec.db");
-  EXPECT_EQ(reopened.LoadRecording("c1"), summary);
+  EXPECT_EQ(reopened.LoadRecording("c1").value(), summary);
 }
 
 // The writer keeps trail heads of live contacts only; an ended contact's is read
@@ -166,10 +166,10 @@ TEST_F(EndedContactsTest, TrailsOfEndedContactsGoOnInOrder) {
   for (int i = 4; i < 60; ++i) {
     if (i % 3 != 0) expected.push_back("END@" + std::to_string(i));
   }
-  EXPECT_EQ(Operations(reopened.LoadAuditTrail("c1")), expected);
-  EXPECT_EQ(reopened.LoadAuditTrail("c2").size(), 18u);  // 6, 9, ... 57
+  EXPECT_EQ(Operations(reopened.LoadAuditTrail("c1").value()), expected);
+  EXPECT_EQ(reopened.LoadAuditTrail("c2").value().size(), 18u);  // 6, 9, ... 57
   ASSERT_TRUE(WriteAndWait(reopened, {std::nullopt, Audit("c1", 100, "START")}));
-  EXPECT_EQ(Operations(reopened.LoadAuditTrail("c1")).back(), "START@100");
+  EXPECT_EQ(Operations(reopened.LoadAuditTrail("c1").value()).back(), "START@100");
 }
 
 TEST_F(EndedContactsTest, Version2DatabaseGainsTheRecordingsTable) {
@@ -196,10 +196,11 @@ TEST_F(EndedContactsTest, Version2DatabaseGainsTheRecordingsTable) {
   SqliteContactStore store(dir_ / "callrec.db");
   EXPECT_EQ(SchemaVersionOf(), kSchemaVersion);
   EXPECT_EQ(kSchemaVersion, 3);
-  EXPECT_EQ(Ids(store.LoadEndedContacts(std::string("alice"))), (Names{"old"}));
-  EXPECT_FALSE(store.LoadRecording("old"));
+  EXPECT_EQ(Ids(store.LoadEndedContacts(std::string("alice"), "", 0).value()), (Names{"old"}));
+  EXPECT_FALSE(store.LoadRecording("old").value());
   ASSERT_TRUE(WriteAndWait(store, {std::nullopt, Audit("old", 40, "PAUSE")}));
-  EXPECT_EQ(Operations(store.LoadAuditTrail("old")), (Names{"CREATE@10", "END@30", "PAUSE@40"}));
+  EXPECT_EQ(Operations(store.LoadAuditTrail("old").value()),
+            (Names{"CREATE@10", "END@30", "PAUSE@40"}));
 }
 
 }  // namespace

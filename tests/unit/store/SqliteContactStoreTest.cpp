@@ -113,11 +113,11 @@ TEST_F(SqliteContactStoreTest, ContactsAndAuditTrailSurviveReopening) {
   EXPECT_EQ(c.recording.track, core::Track::kFromAgent);
   EXPECT_FALSE(c.recording.agent_joined);
   EXPECT_EQ(c.version, 3);
-  const auto trail = reopened.LoadAuditTrail("c1");
+  const auto trail = reopened.LoadAuditTrail("c1").value();
   ASSERT_EQ(trail.size(), 2u);
   EXPECT_EQ(trail[0].operation, "PAUSE");
   EXPECT_EQ(trail[1].result, "InvalidRequestException");
-  EXPECT_TRUE(reopened.LoadAuditTrail("other").empty());
+  EXPECT_TRUE(reopened.LoadAuditTrail("other").value().empty());
 }
 
 TEST_F(SqliteContactStoreTest, LaterWritesOfAContactReplaceItsState) {
@@ -151,7 +151,7 @@ TEST_F(SqliteContactStoreTest, ConcurrentWritesAreGroupCommitted) {
   EXPECT_EQ(stats.writes, static_cast<std::uint64_t>(kWrites));
   EXPECT_LT(stats.commits, stats.writes);  // several writes share one commit
   EXPECT_EQ(store.LoadContacts().size(), 100u);
-  EXPECT_EQ(store.LoadAuditTrail("c7").size(), 20u);
+  EXPECT_EQ(store.LoadAuditTrail("c7").value().size(), 20u);
 }
 
 TEST_F(SqliteContactStoreTest, ClosedStoreRefusesWrites) {
@@ -257,7 +257,7 @@ TEST_F(SqliteContactStoreTest, InterleavedTrailsStayApartAndInOrder) {
       expected.push_back(std::string(i % 2 ? "RESUME" : "PAUSE") + "@" + std::to_string(i));
     }
     if (c == 1) expected.push_back("END@1000");
-    const auto trail = reopened.LoadAuditTrail("c" + std::to_string(c));
+    const auto trail = reopened.LoadAuditTrail("c" + std::to_string(c)).value();
     EXPECT_EQ(Operations(trail), expected) << "c" << c;
     for (const auto& entry : trail) EXPECT_EQ(entry.contact_id, "c" + std::to_string(c));
   }
@@ -272,7 +272,7 @@ TEST_F(SqliteContactStoreTest, TrailOfAContactWithoutARowIsKeptAndJoinsItsRowLat
     SqliteContactStore store(dir_ / "callrec.db");
     ASSERT_TRUE(WriteAndWait(store, {std::nullopt, Audit("early", 1, "PAUSE")}));
     ASSERT_TRUE(WriteAndWait(store, {std::nullopt, Audit("early", 2, "RESUME")}));
-    EXPECT_EQ(Operations(store.LoadAuditTrail("early")), (Ops{"PAUSE@1", "RESUME@2"}));
+    EXPECT_EQ(Operations(store.LoadAuditTrail("early").value()), (Ops{"PAUSE@1", "RESUME@2"}));
   }
   {
     SqliteContactStore store(dir_ / "callrec.db");
@@ -282,7 +282,7 @@ TEST_F(SqliteContactStoreTest, TrailOfAContactWithoutARowIsKeptAndJoinsItsRowLat
     ASSERT_TRUE(WriteAndWait(store, {std::nullopt, Audit("early", 4, "START")}));
   }
   SqliteContactStore reopened(dir_ / "callrec.db");
-  EXPECT_EQ(Operations(reopened.LoadAuditTrail("early")),
+  EXPECT_EQ(Operations(reopened.LoadAuditTrail("early").value()),
             (Ops{"PAUSE@1", "RESUME@2", "CREATE@3", "START@4"}));
   EXPECT_EQ(QueryRaw("SELECT count(*) FROM loose_trails"), "0");
 }
@@ -306,7 +306,8 @@ TEST_F(SqliteContactStoreTest, FailedCommitLeavesTrailsLinkedToWhatIsDurable) {
   EXPECT_FALSE(store.Stats().failing);  // a commit that succeeds ends it
   EXPECT_NE(store.Stats().last_error.find("refused by the test"), std::string::npos);
   ASSERT_TRUE(WriteAndWait(store, {std::nullopt, Audit("c1", 4, "RESUME")}));
-  EXPECT_EQ(Operations(store.LoadAuditTrail("c1")), (Ops{"START@1", "PAUSE@3", "RESUME@4"}));
+  EXPECT_EQ(Operations(store.LoadAuditTrail("c1").value()),
+            (Ops{"START@1", "PAUSE@3", "RESUME@4"}));
 }
 
 TEST_F(SqliteContactStoreTest, UnversionedDatabaseIsMigrated) {
@@ -343,15 +344,15 @@ TEST_F(SqliteContactStoreTest, UnversionedDatabaseIsMigrated) {
     EXPECT_EQ(QueryRaw("SELECT count(*) FROM sqlite_master WHERE name = 'audit_by_contact'"), "0");
     const auto contacts = store.LoadContacts();
     ASSERT_EQ(contacts.size(), 3u);
-    EXPECT_EQ(Operations(store.LoadAuditTrail("a")),
+    EXPECT_EQ(Operations(store.LoadAuditTrail("a").value()),
               (Ops{"CREATE@10", "START@20", "PAUSE@30", "PAUSE@31"}));
-    const auto b = store.LoadAuditTrail("b");
+    const auto b = store.LoadAuditTrail("b").value();
     EXPECT_EQ(Operations(b), (Ops{"CREATE@11", "START@21"}));
     ASSERT_EQ(b.size(), 2u);
     EXPECT_EQ(b[1].detail, "RECORDING track=TO_AGENT");
     EXPECT_EQ(b[1].principal, "AKID");
-    EXPECT_EQ(Operations(store.LoadAuditTrail("gone")), (Ops{"PAUSE@5"}));
-    EXPECT_TRUE(store.LoadAuditTrail("quiet").empty());
+    EXPECT_EQ(Operations(store.LoadAuditTrail("gone").value()), (Ops{"PAUSE@5"}));
+    EXPECT_TRUE(store.LoadAuditTrail("quiet").value().empty());
     // New rows continue the migrated trails, after the highest old sequence number.
     core::Contact a = contacts[0].contact_id == "a" ? contacts[0] : contacts[1];
     ASSERT_EQ(a.contact_id, "a");
@@ -362,10 +363,10 @@ TEST_F(SqliteContactStoreTest, UnversionedDatabaseIsMigrated) {
     ASSERT_TRUE(WriteAndWait(store, {std::nullopt, Audit("gone", 42, "END")}));
   }
   SqliteContactStore reopened(dir_ / "callrec.db");
-  EXPECT_EQ(Operations(reopened.LoadAuditTrail("a")),
+  EXPECT_EQ(Operations(reopened.LoadAuditTrail("a").value()),
             (Ops{"CREATE@10", "START@20", "PAUSE@30", "PAUSE@31", "RESUME@40"}));
-  EXPECT_EQ(Operations(reopened.LoadAuditTrail("quiet")), (Ops{"END@41"}));
-  EXPECT_EQ(Operations(reopened.LoadAuditTrail("gone")), (Ops{"PAUSE@5", "END@42"}));
+  EXPECT_EQ(Operations(reopened.LoadAuditTrail("quiet").value()), (Ops{"END@41"}));
+  EXPECT_EQ(Operations(reopened.LoadAuditTrail("gone").value()), (Ops{"PAUSE@5", "END@42"}));
   EXPECT_EQ(QueryRaw("SELECT max(seq) FROM audit"), "10");
   for (const auto& c : reopened.LoadContacts()) {
     if (c.contact_id == "a") {

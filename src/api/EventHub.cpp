@@ -2,6 +2,7 @@
 
 #include <boost/json.hpp>
 #include <chrono>
+#include <optional>
 
 #include "api/ContactJson.hpp"
 #include "media/RecordingMetadata.hpp"
@@ -39,17 +40,22 @@ void EventHub::Subscribe(std::shared_ptr<StreamSink> sink, std::string agent_id)
 }
 
 void EventHub::Publish(const core::Contact& contact, const std::optional<core::AuditEntry>& audit) {
-  boost::json::object data = ContactToJson(contact);
-  if (audit) {
-    data["Audit"] = media::AuditTrailJson({*audit}).at(0);
-  } else {
-    data["Audit"] = nullptr;
-  }
-  const std::string event = ServerSentEvent("contact", boost::json::serialize(data));
   std::lock_guard lock(mutex_);
+  // Built only when someone is listening for this contact: every operation
+  // passes here, and most have nobody watching.
+  std::optional<std::string> event;
   std::erase_if(subscribers_, [&](const Subscriber& s) {
     if (!s.agent_id.empty() && s.agent_id != contact.agent_id) return !s.sink->open();
-    return !s.sink->Send(event);
+    if (!event) {
+      boost::json::object data = ContactToJson(contact);
+      if (audit) {
+        data["Audit"] = media::AuditTrailJson({*audit}).at(0);
+      } else {
+        data["Audit"] = nullptr;
+      }
+      event = ServerSentEvent("contact", boost::json::serialize(data));
+    }
+    return !s.sink->Send(*event);
   });
 }
 

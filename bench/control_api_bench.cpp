@@ -313,7 +313,7 @@ int main(int argc, char** argv) {
       ->capture_default_str()
       ->check(CLI::Range(1, 64));
   app.add_option("--server-threads", options.server_threads,
-                 "callrec-server --http-threads (0: its default, one per core)")
+                 "callrec-server --http-threads (0: its default, one per core but one)")
       ->capture_default_str();
   app.add_option("--rounds", options.rounds, "repeat healthz + control this many times")
       ->capture_default_str()

@@ -310,8 +310,12 @@ int Run(const config::ServerConfig& config) {
              {"data_dir", config.data_dir.string()}});
   PrintBanner(config, creds, server.LocalEndpoint());
 
-  unsigned threads =
-      config.http_threads ? config.http_threads : std::max(1u, std::thread::hardware_concurrency());
+  // By default one core is left to the threads every request waits on (the
+  // store's writer, the media and recording threads): on 2 cores one HTTP
+  // thread did more than two, for /healthz and for durable operations alike
+  // (bench/README.md).
+  const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
+  const unsigned threads = config.http_threads ? config.http_threads : std::max(1u, cores - 1);
   std::vector<std::thread> workers;
   for (unsigned i = 1; i < threads; ++i) workers.emplace_back([&io] { io.run(); });
   io.run();

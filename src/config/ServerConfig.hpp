@@ -58,7 +58,7 @@ struct ServerConfig {
   std::filesystem::path inbound_flow;
   std::vector<AccessKey> agent_tokens;  // id = agent, secret = token
   std::string log_level = "info";
-  unsigned http_threads = 0;  // 0: one per core
+  unsigned http_threads = 0;  // 0: one per core but one (at least one)
   // HTTPS for the HTTP API: a PEM certificate chain and its key (both or
   // neither; neither: plain HTTP).
   std::filesystem::path tls_cert;

@@ -113,7 +113,8 @@ ParsedConfig ParseServerConfig(int argc, const char* const* argv) {
   app.add_option("--log-level", c.log_level, "debug, info, warn or error")
       ->check(CLI::IsMember({"debug", "info", "warn", "error"}))
       ->capture_default_str();
-  app.add_option("--http-threads", c.http_threads, "HTTP worker threads (0: one per core but one, at least one)")
+  app.add_option("--http-threads", c.http_threads,
+                 "HTTP worker threads (0: one per core but one, at least one)")
       ->capture_default_str();
   app.add_option("--tls-cert", tls_cert,
                  "HTTPS: PEM certificate chain for the HTTP API (with --tls-key; empty: plain "

@@ -235,7 +235,7 @@ int Run(const Options& options) {
   auto metrics = [&] { return SimpleHttp("127.0.0.1", server.Port(), "GET", "/metrics").body; };
 
   bool clean = true;
-  double commits = 0, writes = 0, commit_seconds = 0;
+  double commits = 0, writes = 0, commit_seconds = 0, syncs = 0, sync_seconds = 0;
   for (unsigned round = 1; round <= options.rounds; ++round) {
     if (options.rounds > 1) std::printf("round %u\n", round);
     const Measured floor = measure("GET /healthz (floor)", health);
@@ -248,6 +248,8 @@ int Run(const Options& options) {
     commits += delta("callrec_store_commits_total");
     writes += delta("callrec_store_writes_total");
     commit_seconds += delta("callrec_store_commit_seconds_total");
+    syncs += delta("callrec_store_syncs_total");
+    sync_seconds += delta("callrec_store_sync_seconds_total");
     PrintHeader();
     PrintRow(floor);
     PrintRow(ops);
@@ -272,6 +274,8 @@ int Run(const Options& options) {
       "%.1f writes/commit, %.3f ms/commit\n",
       writes, commits, writes / std::max(1.0, commits),
       1e3 * commit_seconds / std::max(1.0, commits));
+  std::printf("  made durable by %.0f syncs of the log = %.1f writes/sync, %.3f ms/sync\n", syncs,
+              writes / std::max(1.0, syncs), 1e3 * sync_seconds / std::max(1.0, syncs));
   // Every PAUSE and RESUME was a real state change: a contact is PAUSED exactly when
   // its connection's next request for it is a RESUME.
   std::size_t expect_paused = 0;

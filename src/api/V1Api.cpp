@@ -368,7 +368,9 @@ void V1Api::Health(Respond respond) {
 void V1Api::RenderMetrics(Respond respond) {
   std::string text = metrics_.Render();
   const store::StoreStats stats = store_.Stats();
-  text += "# HELP callrec_store_commits_total Durable commits of the state store.\n";
+  text +=
+      "# HELP callrec_store_commits_total Transactions committed by the state store (durable once "
+      "the next sync returns).\n";
   text += "# TYPE callrec_store_commits_total counter\n";
   text += "callrec_store_commits_total " + std::to_string(stats.commits) + "\n";
   text += "# HELP callrec_store_writes_total Writes made durable (several per commit).\n";
@@ -385,9 +387,19 @@ void V1Api::RenderMetrics(Respond respond) {
   text += "# HELP callrec_store_queue_depth Writes waiting for the next commit.\n";
   text += "# TYPE callrec_store_queue_depth gauge\n";
   text += "callrec_store_queue_depth " + std::to_string(stats.queued) + "\n";
-  text += "# HELP callrec_store_commit_seconds_total Time spent committing.\n";
+  text +=
+      "# HELP callrec_store_commit_seconds_total Time spent in transactions (writing the log, "
+      "not syncing it).\n";
   text += "# TYPE callrec_store_commit_seconds_total counter\n";
   text += "callrec_store_commit_seconds_total " + std::to_string(stats.commit_seconds_total) + "\n";
+  text +=
+      "# HELP callrec_store_syncs_total Syncs of the write-ahead log; each makes every commit "
+      "before it durable.\n";
+  text += "# TYPE callrec_store_syncs_total counter\n";
+  text += "callrec_store_syncs_total " + std::to_string(stats.syncs) + "\n";
+  text += "# HELP callrec_store_sync_seconds_total Time spent syncing the write-ahead log.\n";
+  text += "# TYPE callrec_store_sync_seconds_total counter\n";
+  text += "callrec_store_sync_seconds_total " + std::to_string(stats.sync_seconds_total) + "\n";
   text += "# HELP callrec_rtp_invalid_packets_total Datagrams on RTP ports that were not RTP.\n";
   text += "# TYPE callrec_rtp_invalid_packets_total counter\n";
   text += "callrec_rtp_invalid_packets_total " + std::to_string(recorder_.invalid_packets()) + "\n";

@@ -1,11 +1,10 @@
 #include "aws/Crypto.hpp"
 
-#include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/params.h>
 #include <openssl/rand.h>
 
+#include <algorithm>
 #include <memory>
 #include <stdexcept>
 #include <vector>
@@ -14,31 +13,62 @@ namespace callrec::aws {
 
 namespace {
 
-// OpenSSL 3 looks an algorithm up by name, under a lock, each time EVP_sha256() or
-// HMAC() is used; fetched once, it is used directly. Both are created on first use
-// and never change, so every thread may share them; they live as long as the process.
+// OpenSSL 3 looks an algorithm up by name, under a lock, each time EVP_sha256() is
+// used; fetched once, it is used directly. Created on first use, it never changes,
+// so every thread may share it; it lives as long as the process.
 const EVP_MD* FetchedSha256() {
   static EVP_MD* const md = EVP_MD_fetch(nullptr, "SHA256", nullptr);
   return md;
 }
 
-// An HMAC context with its digest set and no key: each call works on its own copy
-// (EVP_MAC_CTX_dup only reads this one), keyed with EVP_MAC_init.
-const EVP_MAC_CTX* HmacSha256Template() {
-  static EVP_MAC_CTX* const context = [] {
-    EVP_MAC* mac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
-    EVP_MAC_CTX* made = mac ? EVP_MAC_CTX_new(mac) : nullptr;
-    EVP_MAC_free(mac);  // the context holds its own reference
-    char digest[] = "SHA256";
-    const OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0),
-                                 OSSL_PARAM_construct_end()};
-    if (made && EVP_MAC_CTX_set_params(made, params) != 1) {
-      EVP_MAC_CTX_free(made);
-      made = nullptr;
-    }
-    return made;
-  }();
-  return context;
+// A digest context per thread, to work in (a context cannot be shared while in
+// use); freed when its thread ends.
+EVP_MD_CTX* WorkContext() {
+  thread_local const std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> context(
+      EVP_MD_CTX_new(), &EVP_MD_CTX_free);
+  if (!context) throw std::runtime_error("HMAC-SHA256 failed: no digest context");
+  return context.get();
+}
+
+constexpr std::size_t kBlock = 64;  // SHA-256's block size
+
+// The key as HMAC uses it: hashed if longer than a block, zero-padded to a block,
+// then XORed with `pad`.
+std::array<unsigned char, kBlock> PaddedKey(std::string_view key, unsigned char pad) {
+  std::array<unsigned char, kBlock> block{};
+  if (key.size() > kBlock) {
+    const Digest hashed = Sha256(key);
+    std::copy(hashed.begin(), hashed.end(), block.begin());
+  } else {
+    std::copy(key.begin(), key.end(), block.begin());
+  }
+  for (unsigned char& byte : block) byte ^= pad;
+  return block;
+}
+
+constexpr unsigned char kInnerPad = 0x36;
+constexpr unsigned char kOuterPad = 0x5c;
+
+void Fail(bool ok) {
+  if (!ok) throw std::runtime_error("HMAC-SHA256 failed");
+}
+
+// Starts `context` on SHA-256 and feeds it `pad`, which is then wiped (it is the key).
+void Begin(EVP_MD_CTX* context, std::array<unsigned char, kBlock>& pad) {
+  const bool ok = FetchedSha256() != nullptr &&
+                  EVP_DigestInit_ex(context, FetchedSha256(), nullptr) == 1 &&
+                  EVP_DigestUpdate(context, pad.data(), pad.size()) == 1;
+  OPENSSL_cleanse(pad.data(), pad.size());
+  Fail(ok);
+}
+
+// Feeds `data` to `context`, whose state is a hashed pad, and finishes it.
+Digest Finish(EVP_MD_CTX* context, const void* data, std::size_t size) {
+  Digest out{};
+  unsigned int length = 0;
+  Fail(EVP_DigestUpdate(context, data, size) == 1 &&
+       EVP_DigestFinal_ex(context, out.data(), &length) == 1 && length == out.size());
+  return out;
 }
 
 }  // namespace
@@ -55,21 +85,42 @@ Digest Sha256(std::string_view data) {
 }
 
 Digest HmacSha256(std::string_view key, std::string_view data) {
-  const EVP_MAC_CTX* keyless = HmacSha256Template();
-  // EVP_MAC_CTX_dup takes a non-const pointer but does not change its argument.
-  std::unique_ptr<EVP_MAC_CTX, decltype(&EVP_MAC_CTX_free)> context(
-      keyless ? EVP_MAC_CTX_dup(const_cast<EVP_MAC_CTX*>(keyless)) : nullptr, &EVP_MAC_CTX_free);
-  Digest out{};
-  std::size_t length = 0;
-  if (!context ||
-      EVP_MAC_init(context.get(), reinterpret_cast<const unsigned char*>(key.data()), key.size(),
-                   nullptr) != 1 ||
-      EVP_MAC_update(context.get(), reinterpret_cast<const unsigned char*>(data.data()),
-                     data.size()) != 1 ||
-      EVP_MAC_final(context.get(), out.data(), &length, out.size()) != 1 || length != out.size()) {
-    throw std::runtime_error("HMAC-SHA256 failed");
+  EVP_MD_CTX* work = WorkContext();
+  auto inner_pad = PaddedKey(key, kInnerPad);
+  Begin(work, inner_pad);
+  const Digest inner = Finish(work, data.data(), data.size());
+  auto outer_pad = PaddedKey(key, kOuterPad);
+  Begin(work, outer_pad);
+  return Finish(work, inner.data(), inner.size());
+}
+
+HmacSha256Key::HmacSha256Key(std::string_view key)
+    : inner_(EVP_MD_CTX_new()), outer_(EVP_MD_CTX_new()) {
+  try {
+    Fail(inner_ != nullptr && outer_ != nullptr);
+    auto inner_pad = PaddedKey(key, kInnerPad);
+    Begin(inner_, inner_pad);
+    auto outer_pad = PaddedKey(key, kOuterPad);
+    Begin(outer_, outer_pad);
+  } catch (...) {
+    EVP_MD_CTX_free(inner_);
+    EVP_MD_CTX_free(outer_);
+    throw;
   }
-  return out;
+}
+
+HmacSha256Key::~HmacSha256Key() {
+  EVP_MD_CTX_free(inner_);
+  EVP_MD_CTX_free(outer_);
+}
+
+Digest HmacSha256Key::Mac(std::string_view data) const {
+  // Copying only reads the source state, so threads may copy the same one at once.
+  EVP_MD_CTX* work = WorkContext();
+  Fail(EVP_MD_CTX_copy_ex(work, inner_) == 1);
+  const Digest inner = Finish(work, data.data(), data.size());
+  Fail(EVP_MD_CTX_copy_ex(work, outer_) == 1);
+  return Finish(work, inner.data(), inner.size());
 }
 
 std::string Hex(std::string_view bytes) {

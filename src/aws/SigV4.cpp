@@ -90,6 +90,15 @@ bool EqualsLowercase(std::string_view name, std::string_view lower) {
 // folded to one space, a word at a time.
 void AppendTrimmed(std::string& out, std::string_view value) {
   auto space = [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; };
+  // Most values need nothing done: no space at either end, none but single spaces inside.
+  bool plain = value.empty() || (!space(value.front()) && !space(value.back()));
+  for (std::size_t i = 0; plain && i < value.size(); ++i) {
+    plain = !space(value[i]) || (value[i] == ' ' && !space(value[i + 1]));
+  }
+  if (plain) {
+    out.append(value);
+    return;
+  }
   bool first = true;
   std::size_t i = 0;
   while (i < value.size()) {
@@ -102,12 +111,6 @@ void AppendTrimmed(std::string& out, std::string_view value) {
     first = false;
     i = end;
   }
-}
-
-std::string TrimAll(std::string_view value) {
-  std::string out;
-  AppendTrimmed(out, value);
-  return out;
 }
 
 // Appends the values of every header called `name` (lowercase), trimmed and joined
@@ -151,25 +154,34 @@ std::optional<std::chrono::system_clock::time_point> ParseAmzDate(std::string_vi
          std::chrono::seconds(*s);
 }
 
-std::vector<std::string> SplitList(std::string_view text, char separator) {
-  std::vector<std::string> out;
+// The parts of `text` between `separator`s, empty ones included.
+std::vector<std::string_view> SplitList(std::string_view text, char separator) {
+  std::vector<std::string_view> out;
   std::size_t start = 0;
   while (start <= text.size()) {
     std::size_t end = text.find(separator, start);
     if (end == std::string_view::npos) end = text.size();
-    out.emplace_back(text.substr(start, end - start));
+    out.push_back(text.substr(start, end - start));
     start = end + 1;
   }
   return out;
 }
 
+std::string_view Trim(std::string_view text) {
+  constexpr std::string_view kSpace = " \t\r\n";
+  const std::size_t first = text.find_first_not_of(kSpace);
+  if (first == std::string_view::npos) return {};
+  return text.substr(first, text.find_last_not_of(kSpace) - first + 1);
+}
+
+// Views into the Authorization header's value, which must outlive it.
 struct AuthorizationHeader {
-  std::string access_key_id;
-  std::string date;
-  std::string region;
-  std::string service;
-  std::vector<std::string> signed_headers;
-  std::string signature;
+  std::string_view access_key_id;
+  std::string_view date;
+  std::string_view region;
+  std::string_view service;
+  std::vector<std::string_view> signed_headers;
+  std::string_view signature;
 };
 
 core::Result<AuthorizationHeader, AwsError> ParseAuthorization(std::string_view value) {
@@ -181,10 +193,13 @@ core::Result<AuthorizationHeader, AwsError> ParseAuthorization(std::string_view 
   bool have_credential = false;
   bool have_signed = false;
   bool have_signature = false;
-  for (const std::string& raw : SplitList(value.substr(kAlgorithm.size()), ',')) {
-    std::string part = TrimAll(raw);
-    if (part.rfind("Credential=", 0) == 0) {
-      auto fields = SplitList(std::string_view(part).substr(11), '/');
+  value.remove_prefix(kAlgorithm.size());
+  while (!value.empty()) {
+    const std::size_t comma = value.find(',');
+    const std::string_view part = Trim(value.substr(0, comma));
+    value.remove_prefix(comma == std::string_view::npos ? value.size() : comma + 1);
+    if (part.starts_with("Credential=")) {
+      const auto fields = SplitList(part.substr(11), '/');
       if (fields.size() != 5 || fields[0].empty() || fields[4] != "aws4_request") {
         return AwsError::IncompleteSignature(
             "Credential must be <access key>/<date>/<region>/<service>/aws4_request");
@@ -194,10 +209,10 @@ core::Result<AuthorizationHeader, AwsError> ParseAuthorization(std::string_view 
       out.region = fields[2];
       out.service = fields[3];
       have_credential = true;
-    } else if (part.rfind("SignedHeaders=", 0) == 0) {
-      out.signed_headers = SplitList(std::string_view(part).substr(14), ';');
+    } else if (part.starts_with("SignedHeaders=")) {
+      out.signed_headers = SplitList(part.substr(14), ';');
       have_signed = true;
-    } else if (part.rfind("Signature=", 0) == 0) {
+    } else if (part.starts_with("Signature=")) {
       out.signature = part.substr(10);
       have_signature = true;
     }
@@ -211,8 +226,8 @@ core::Result<AuthorizationHeader, AwsError> ParseAuthorization(std::string_view 
 
 // The canonical request with the payload hash given apart, so the verifier need not
 // copy the request to set it.
-std::string CanonicalRequest(const SignableRequest& request,
-                             const std::vector<std::string>& signed_headers,
+template <typename Names>
+std::string CanonicalRequest(const SignableRequest& request, const Names& signed_headers,
                              std::string_view payload_hash) {
   std::string out;
   out.reserve(512);
@@ -222,7 +237,7 @@ std::string CanonicalRequest(const SignableRequest& request,
   out += '\n';
   out += CanonicalQuery(request.query);
   out += '\n';
-  for (const std::string& name : signed_headers) {
+  for (std::string_view name : signed_headers) {
     out += name;
     out += ':';
     AppendHeaderValue(out, request, name);
@@ -307,8 +322,7 @@ void SigV4Signer::Sign(SignableRequest& request, std::string_view body,
   std::sort(names.begin(), names.end());
   const std::string scope = date + "/" + region_ + "/" + service_ + "/aws4_request";
   const std::string to_sign = StringToSign(amz_date, scope, CanonicalRequest(request, names));
-  const std::string signature = Hex(HmacSha256(
-      AsView(SigningKey(credentials_.secret_access_key, date, region_, service_)), to_sign));
+  const std::string signature = Hex(KeyFor(date)->Mac(to_sign));
   std::string signed_list;
   for (const std::string& name : names) {
     if (!signed_list.empty()) signed_list += ';';
@@ -319,6 +333,16 @@ void SigV4Signer::Sign(SignableRequest& request, std::string_view body,
                            scope + ", SignedHeaders=" + signed_list + ", Signature=" + signature);
 }
 
+std::shared_ptr<const HmacSha256Key> SigV4Signer::KeyFor(const std::string& date) const {
+  std::lock_guard lock(key_cache_->mutex);
+  if (!key_cache_->key || key_cache_->date != date) {
+    key_cache_->key = std::make_shared<const HmacSha256Key>(
+        AsView(SigningKey(credentials_.secret_access_key, date, region_, service_)));
+    key_cache_->date = date;
+  }
+  return key_cache_->key;
+}
+
 SigV4Verifier::SigV4Verifier(std::map<std::string, std::string, std::less<>> keys,
                              std::string service, std::chrono::seconds max_skew,
                              ReplayGuard* replay_guard)
@@ -327,15 +351,19 @@ SigV4Verifier::SigV4Verifier(std::map<std::string, std::string, std::less<>> key
       max_skew_(max_skew),
       replay_guard_(replay_guard) {}
 
-Digest SigV4Verifier::CachedSigningKey(const std::string& access_key_id, const std::string& secret,
-                                       const std::string& date, const std::string& region) const {
-  const std::string cache_key = access_key_id + '/' + date + '/' + region;
+std::shared_ptr<const HmacSha256Key> SigV4Verifier::CachedSigningKey(
+    const std::string& access_key_id, const std::string& secret, std::string_view date,
+    std::string_view region) const {
+  std::string cache_key;
+  cache_key.reserve(access_key_id.size() + date.size() + region.size() + 2);
+  cache_key.append(access_key_id).append(1, '/').append(date).append(1, '/').append(region);
   std::lock_guard lock(cache_mutex_);
   if (auto it = signing_keys_.find(cache_key); it != signing_keys_.end()) return it->second;
   // Dates and regions only grow in number slowly; a bounded cache stays small.
   if (signing_keys_.size() > 1024) signing_keys_.clear();
-  const Digest key = SigningKey(secret, date, region, service_);
-  signing_keys_.emplace(cache_key, key);
+  auto key =
+      std::make_shared<const HmacSha256Key>(AsView(SigningKey(secret, date, region, service_)));
+  signing_keys_.emplace(std::move(cache_key), key);
   return key;
 }
 
@@ -385,11 +413,13 @@ core::Result<Principal, AwsError> SigV4Verifier::Verify(
     return AwsError::InvalidSignature(
         "The provided 'x-amz-content-sha256' header does not match what was computed.");
   }
-  const std::string scope = auth.date + "/" + auth.region + "/" + auth.service + "/aws4_request";
+  std::string scope;
+  scope.append(auth.date).append(1, '/').append(auth.region).append(1, '/').append(auth.service);
+  scope += "/aws4_request";
   const std::string to_sign =
       StringToSign(*amz_date, scope, CanonicalRequest(request, names, payload_hash));
-  const std::string expected = Hex(HmacSha256(
-      AsView(CachedSigningKey(key->first, key->second, auth.date, auth.region)), to_sign));
+  const std::string expected =
+      Hex(CachedSigningKey(key->first, key->second, auth.date, auth.region)->Mac(to_sign));
   if (!ConstantTimeEqual(expected, auth.signature)) {
     return AwsError::InvalidSignature(
         "The request signature we calculated does not match the signature you provided. "
@@ -397,7 +427,7 @@ core::Result<Principal, AwsError> SigV4Verifier::Verify(
   }
   // Only a genuine signature is remembered: nobody can fill the guard without
   // the secret.
-  Principal principal{auth.access_key_id};
+  Principal principal{std::string(auth.access_key_id)};
   if (replay_guard_ != nullptr) {
     switch (replay_guard_->Consume(expected, *when + max_skew_, now)) {
       case ReplayGuard::Verdict::kFresh:

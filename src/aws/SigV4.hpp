@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <string_view>
@@ -58,10 +59,20 @@ class SigV4Signer {
             std::chrono::system_clock::time_point now) const;
 
  private:
+  // The signing key of the last date signed for: deriving it takes four HMACs,
+  // and it only changes at midnight UTC. Shared by copies (same credentials).
+  struct KeyCache {
+    std::mutex mutex;
+    std::string date;
+    std::shared_ptr<const HmacSha256Key> key;
+  };
+  std::shared_ptr<const HmacSha256Key> KeyFor(const std::string& date) const;
+
   Credentials credentials_;
   std::string region_;
   std::string service_;
   bool content_sha256_header_;
+  std::shared_ptr<KeyCache> key_cache_ = std::make_shared<KeyCache>();
 };
 
 // Who signed a verified request.
@@ -90,15 +101,17 @@ class SigV4Verifier {
  private:
   // The signing key only changes with the date and region: derive it once
   // (four HMACs) and reuse it. Keyed by access key id, date and region.
-  Digest CachedSigningKey(const std::string& access_key_id, const std::string& secret,
-                          const std::string& date, const std::string& region) const;
+  std::shared_ptr<const HmacSha256Key> CachedSigningKey(const std::string& access_key_id,
+                                                        const std::string& secret,
+                                                        std::string_view date,
+                                                        std::string_view region) const;
 
   std::map<std::string, std::string, std::less<>> keys_;
   std::string service_;
   std::chrono::seconds max_skew_;
   ReplayGuard* replay_guard_;
   mutable std::mutex cache_mutex_;
-  mutable std::map<std::string, Digest, std::less<>> signing_keys_;
+  mutable std::map<std::string, std::shared_ptr<const HmacSha256Key>, std::less<>> signing_keys_;
 };
 
 }  // namespace callrec::aws

@@ -50,7 +50,9 @@ struct StoreStats {
   std::uint64_t writes = 0;
   std::uint64_t failures = 0;
   std::uint64_t queued = 0;
-  double commit_seconds_total = 0;
+  double commit_seconds_total = 0;  // in transactions (writing, not syncing)
+  std::uint64_t syncs = 0;          // syncs that made commits durable (one may cover several)
+  double sync_seconds_total = 0;
   std::string last_error;
   // The last commit failed (disk full, read-only, locked): the store is failing
   // now. Cleared by the next commit that succeeds; last_error stays for the record.

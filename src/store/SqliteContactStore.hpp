@@ -7,6 +7,7 @@
 #include <deque>
 #include <filesystem>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -14,12 +15,14 @@
 #include <unordered_map>
 
 #include "store/ContactStore.hpp"
+#include "store/WalSync.hpp"
 
 namespace callrec::store {
 
-// SQLite in WAL mode with synchronous=FULL: a commit is on disk when it returns.
-// One writer thread takes every queued write, commits them in one transaction
-// (group commit) and only then reports them done, so throughput does not cost
+// SQLite in WAL mode; a write is reported done only once it is on disk. One
+// writer thread takes every queued write and commits them in one transaction
+// (group commit); WalSync then syncs the log and reports them, while the writer
+// goes on to the next transaction (see WalSync.hpp), so throughput does not cost
 // durability. Reads use their own connections (point reads, and listings), which
 // WAL lets run beside writes.
 // Audit rows are appended in one global order and linked per contact (see
@@ -68,6 +71,9 @@ class SqliteContactStore final : public ContactStore {
   };
 
   void WriterLoop();
+  // WalSync's report: the writes `covered` are durable, or failed with `error`.
+  void Synced(WalSync::Callbacks& covered, const std::string& error, double seconds);
+  void Report(WalSync::Callbacks& callbacks, const std::string& error);
   void CheckpointLoop();
   static int OnWalCommit(void* self, sqlite3* db, const char* name, int pages);
   std::string CommitBatch(std::deque<Pending>& batch);
@@ -133,6 +139,7 @@ class SqliteContactStore final : public ContactStore {
   StoreStats stats_;
   std::atomic<std::uint64_t> read_failures_{0};
   std::thread writer_thread_;
+  std::unique_ptr<WalSync> wal_sync_;
 
   std::mutex checkpoint_mutex_;
   std::condition_variable checkpoint_cv_;

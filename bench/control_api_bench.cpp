@@ -1,6 +1,7 @@
 // control_api_bench: PAUSE/RESUME throughput and latency of the Connect control API,
 // with GET /healthz measured in the same run as the server's floor. See bench/README.md.
 #include <CLI/CLI.hpp>
+#include <atomic>
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
@@ -60,10 +61,13 @@ void SignedPost(Request& out, const aws::SigV4Signer& signer, const std::string&
   signable.method = "POST";
   signable.path = target;
   // A unique signed header, as botocore sends: the server accepts a signature
-  // once, and the same request can recur within X-Amz-Date's one second.
+  // once, and the same request can recur within X-Amz-Date's one second. Unique
+  // across runs by its random prefix, within a run by the counter.
+  static const std::string prefix = aws::RandomToken(16, "0123456789abcdef");
+  static std::atomic<std::uint64_t> sequence{0};
   signable.headers = {{"Host", host},
                       {"Content-Type", "application/json"},
-                      {"amz-sdk-invocation-id", aws::RandomToken(32, "0123456789abcdef")}};
+                      {"amz-sdk-invocation-id", prefix + std::to_string(sequence++)}};
   signer.Sign(signable, body, std::chrono::system_clock::now());
   out.method(http::verb::post);
   out.target(target);

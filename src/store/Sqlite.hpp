@@ -20,4 +20,10 @@ std::string StepDone(sqlite3_stmt* statement);
 void BindText(sqlite3_stmt* statement, int index, std::string_view text);
 std::string ColumnText(sqlite3_stmt* statement, int index);
 
+// Resets a kept statement however the scope is left.
+struct ResetOnExit {
+  sqlite3_stmt* statement;
+  ~ResetOnExit() { sqlite3_reset(statement); }
+};
+
 }  // namespace callrec::store::sqlite

@@ -690,3 +690,38 @@ class ServerTestCase(unittest.TestCase):
         """[(Operation, Principal, Result)] of the contact's audit trail."""
         contact = (server or self.server).get_contact(contact_id)
         return [(e["Operation"], e["Principal"], e["Result"]) for e in contact["AuditTrail"]]
+
+
+class SipServerCase(ServerTestCase):
+    """A server that takes SIP: skips when the server binary is missing, passes
+    `--rtp-ports` (`rtp_ports`, a (low, high) pair) and `extra`, and closes every SIP
+    client a test opened through `track`."""
+
+    rtp_ports = None
+    extra = ()
+    server_name = "sip"
+
+    def server_args(self):
+        return ["--rtp-ports", "%d-%d" % self.rtp_ports] + list(self.extra)
+
+    def server_options(self):
+        """More keyword arguments for ServerProcess."""
+        return {}
+
+    def setUp(self):
+        if not os.path.exists(SERVER_BIN):
+            self.skipTest("no %s" % SERVER_BIN)
+        self.server_kwargs = dict(extra_args=self.server_args(), name=self.server_name,
+                                  **self.server_options())
+        self.clients = []
+        super().setUp()
+
+    def tearDown(self):
+        for client in self.clients:
+            client.close()
+        super().tearDown()
+
+    def track(self, client):
+        """Closes `client` (anything with close()) when the test ends."""
+        self.clients.append(client)
+        return client

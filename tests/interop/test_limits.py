@@ -17,7 +17,7 @@ import urllib.parse
 
 import rtp
 import sipclient
-from harness import SERVER_BIN, ServerTestCase, metric, parse_metrics
+from harness import SipServerCase, metric, parse_metrics
 
 RTP_BASE = int(os.environ.get("CALLREC_TEST_RTP_BASE", "31000"))
 
@@ -43,28 +43,12 @@ def siprec_offer(session_id):
     return sipclient.multipart(sdp, meta)
 
 
-class LimitsCase(ServerTestCase):
+class LimitsCase(SipServerCase):
     rtp_ports = rtp_range(0, 20)
-    extra = ()
-
-    def setUp(self):
-        if not os.path.exists(SERVER_BIN):
-            self.skipTest("no %s" % SERVER_BIN)
-        self.server_kwargs = {
-            "extra_args": ["--rtp-ports", "%d-%d" % self.rtp_ports] + list(self.extra),
-            "name": "limits"}
-        super().setUp()
-        self.clients = []
-
-    def tearDown(self):
-        for client in self.clients:
-            client.close()
-        super().tearDown()
+    server_name = "limits"
 
     def client(self, source="127.0.0.1", transport="udp"):
-        c = sipclient.SipClient(self.server.sip_port, transport, source=source)
-        self.clients.append(c)
-        return c
+        return self.track(sipclient.SipClient(self.server.sip_port, transport, source=source))
 
     def metrics(self):
         return parse_metrics(self.server.metrics())

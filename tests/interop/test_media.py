@@ -427,6 +427,17 @@ def fmt_spans(spans):
     return "[" + ", ".join("%.3f-%.3f" % s for s in spans) + "]"
 
 
+def bridge_spans(spans, gap):
+    """`spans` with every hole of at most `gap` seconds between two of them closed."""
+    out = []
+    for start, end in spans:
+        if out and start - out[-1][1] <= gap:
+            out[-1] = (out[-1][0], end)
+        else:
+            out.append((start, end))
+    return out
+
+
 # ---- the tests ------------------------------------------------------------------------------
 
 class PcmuPauseSilenceTest(MediaCase):
@@ -759,9 +770,16 @@ class NetworkImpairmentTest(MediaCase):
         wav = self.read_wav(path)
         origin = start.after
 
-        self.assertSpans(audio.tone_spans(wav.left, TONE_A),
+        # expected_spans joins runs of tone broken by up to 3 slots (lost, or a swapped
+        # slot that left after the phase changed and so carries silence: 64 is sent in
+        # 65's place, 10 ms after the change at 64.5, and 63 is lost), so the tones
+        # found are joined across the same holes. Which side of the change slot 64
+        # falls on is a race in the sender (under the sanitizers it often falls after);
+        # where each packet's audio lies is checked exactly below.
+        hole = 3 * PTIME + 0.005
+        self.assertSpans(bridge_spans(audio.tone_spans(wav.left, TONE_A), hole),
                          call.expected_spans(call.customer, TONE_A, origin), "A with impairments")
-        self.assertSpans(audio.tone_spans(wav.right, TONE_B),
+        self.assertSpans(bridge_spans(audio.tone_spans(wav.right, TONE_B), hole),
                          call.expected_spans(call.agent, TONE_B, origin), "B with impairments")
 
         # placement by timestamp: every received slot's exact samples at base + slot * 160

@@ -27,7 +27,7 @@ import audio
 import rtp
 import sipclient
 import srtp
-from harness import (BUILD_DIR, SANITIZED, SERVER_BIN, ServerTestCase, free_port,
+from harness import (BUILD_DIR, SANITIZED, SERVER_BIN, SipServerCase, free_port,
                      free_sip_port, sanitizer_env)
 from test_tls import make_ca, make_server_cert, openssl
 
@@ -109,41 +109,31 @@ def profiles(answer_sdp):
     return re.findall(r"(?m)^m=audio \d+ (\S+)", answer_sdp.decode())
 
 
-class SipTlsCase(ServerTestCase):
-    rtp_offset = 1400
+class SipTlsCase(SipServerCase):
+    rtp_offset = 1400  # 20 ports from RTP_BASE + rtp_offset
     extra = ("--auto-record", "ALL")
+    server_name = "siptls"
     client_ca = False
     log_level = "warn"
 
-    def setUp(self):
-        if not os.path.exists(SERVER_BIN):
-            self.skipTest("no %s" % SERVER_BIN)
+    def server_args(self):
+        self.rtp_ports = (RTP_BASE + self.rtp_offset, RTP_BASE + self.rtp_offset + 19)
         self.tls_port = free_sip_port()
-        args = ["--rtp-ports", "%d-%d" % (RTP_BASE + self.rtp_offset,
-                                          RTP_BASE + self.rtp_offset + 19),
-                "--sip-tls-listen", "127.0.0.1:%d" % self.tls_port,
-                "--sip-tls-cert", PKI.cert, "--sip-tls-key", PKI.key] + list(self.extra)
+        args = super().server_args() + ["--sip-tls-listen", "127.0.0.1:%d" % self.tls_port,
+                                        "--sip-tls-cert", PKI.cert, "--sip-tls-key", PKI.key]
         if self.client_ca:
             args += ["--sip-tls-client-ca", PKI.ca]
-        self.server_kwargs = {"extra_args": args, "name": "siptls", "log_level": self.log_level,
-                              "env": sanitizer_env(full_stacks=True)}
-        super().setUp()
-        self.clients = []
+        return args
 
-    def tearDown(self):
-        for client in self.clients:
-            client.close()
-        super().tearDown()
+    def server_options(self):
+        return {"log_level": self.log_level, "env": sanitizer_env(full_stacks=True)}
 
     def tls_client(self, context=None):
-        c = sipclient.SipClient(self.tls_port, "tls", tls_context=context or PKI.context())
-        self.clients.append(c)
-        return c
+        return self.track(
+            sipclient.SipClient(self.tls_port, "tls", tls_context=context or PKI.context()))
 
     def udp_client(self):
-        c = sipclient.SipClient(self.server.sip_port, "udp")
-        self.clients.append(c)
-        return c
+        return self.track(sipclient.SipClient(self.server.sip_port, "udp"))
 
     def srtp_refused(self, reason):
         match = re.search(r'(?m)^callrec_srtp_packets_refused_total\{reason="%s"\} (\d+)' % reason,
@@ -308,8 +298,7 @@ class RefusalTest(SipTlsCase):
     def test_via_claiming_tls_over_tcp_is_dropped(self):
         """The server's idea of 'came over TLS' is the Via, which sofia-sip checks
         against the real transport: a TCP client claiming TLS gets nothing."""
-        c = sipclient.SipClient(self.server.sip_port, "tcp")
-        self.clients.append(c)
+        c = self.track(sipclient.SipClient(self.server.sip_port, "tcp"))
         c.transport = "tls"  # Via: SIP/2.0/TLS, sent over plain TCP
         real_read = c._read_one
 

@@ -14,7 +14,7 @@ import unittest
 import audio
 import rtp
 import sipclient
-from harness import SANITIZED, SERVER_BIN, ServerTestCase
+from harness import SANITIZED, SipServerCase
 
 RTP_BASE = int(os.environ.get("CALLREC_TEST_RTP_BASE", "31000"))
 
@@ -26,28 +26,12 @@ def rtp_range(offset, count):
     return RTP_BASE + offset, RTP_BASE + offset + count - 1
 
 
-class SiprecCase(ServerTestCase):
+class SiprecCase(SipServerCase):
     rtp_ports = rtp_range(400, 40)
-    extra = ()
-
-    def setUp(self):
-        if not os.path.exists(SERVER_BIN):
-            self.skipTest("no %s" % SERVER_BIN)
-        self.server_kwargs = {
-            "extra_args": ["--rtp-ports", "%d-%d" % self.rtp_ports] + list(self.extra),
-            "name": "siprec"}
-        super().setUp()
-        self.clients = []
-
-    def tearDown(self):
-        for client in self.clients:
-            client.close()
-        super().tearDown()
+    server_name = "siprec"
 
     def client(self, transport="udp", src=True):
-        c = sipclient.SipClient(self.server.sip_port, transport, src=src)
-        self.clients.append(c)
-        return c
+        return self.track(sipclient.SipClient(self.server.sip_port, transport, src=src))
 
     def metric(self, name):
         match = re.search(r"(?m)^%s (\d+)" % re.escape(name), self.server.metrics())

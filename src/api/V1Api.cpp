@@ -403,6 +403,14 @@ void V1Api::RenderMetrics(Respond respond) {
   text += "# HELP callrec_rtp_invalid_packets_total Datagrams on RTP ports that were not RTP.\n";
   text += "# TYPE callrec_rtp_invalid_packets_total counter\n";
   text += "callrec_rtp_invalid_packets_total " + std::to_string(recorder_.invalid_packets()) + "\n";
+  text +=
+      "# HELP callrec_rtp_foreign_packets_total Datagrams dropped because they came from a "
+      "sender the leg does not record (--rtp-source).\n";
+  text += "# TYPE callrec_rtp_foreign_packets_total counter\n";
+  text += "callrec_rtp_foreign_packets_total{leg=\"customer\"} " +
+          std::to_string(recorder_.foreign_packets(media::Side::kCustomer)) + "\n";
+  text += "callrec_rtp_foreign_packets_total{leg=\"agent\"} " +
+          std::to_string(recorder_.foreign_packets(media::Side::kAgent)) + "\n";
   const media::SrtpRefusals srtp = recorder_.srtp_refusals();
   text +=
       "# HELP callrec_srtp_packets_refused_total Datagrams on SRTP legs not recorded: "

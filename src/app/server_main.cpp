@@ -139,7 +139,8 @@ int Run(const config::ServerConfig& config) {
       media_io,
       media::RecorderConfig{config.sip_listen.host, config.rtp_port_low, config.rtp_port_high,
                             config.pause_behavior == config::PauseBehavior::kSkip,
-                            config.data_dir / "recordings"},
+                            config.data_dir / "recordings",
+                            media::ParseRtpSourcePolicy(config.rtp_source)},
       [&contacts](const std::string& id) -> std::optional<std::vector<core::AuditEntry>> {
         auto trail = contacts.AuditTrail(id);  // a failure is logged and counted by the store
         if (!trail) return std::nullopt;
@@ -165,6 +166,12 @@ int Run(const config::ServerConfig& config) {
   contacts.SetListener(&recorder);
   recorder.OnAgentMedia([&contacts](const std::string& id) {
     contacts.AgentJoined(id, "media", [](const std::optional<control::ControlError>&) {});
+  });
+  recorder.OnSourceSwitch([&contacts](const media::SourceSwitch& change) {
+    const std::string leg = change.side == media::Side::kAgent ? "agent" : "customer";
+    contacts.Note(change.contact_id, "RTP_SOURCE_CHANGED", "media",
+                  leg + " leg: " + change.from + " went quiet, " + change.to + " took over",
+                  [](const std::optional<control::ControlError>&) {});
   });
   for (const core::Contact& contact : restarted.awaiting_media) {
     // New RTP ports for contacts still waiting to record; the old ones are gone.

@@ -82,6 +82,12 @@ ParsedConfig ParseServerConfig(int argc, const char* const* argv) {
       ->capture_default_str();
   app.add_option("--rtp-ports", rtp_ports, "UDP port range for RTP, LOW-HIGH")
       ->capture_default_str();
+  app.add_option("--rtp-source", c.rtp_source,
+                 "Which senders an RTP port records: strict (the address the SIPREC offer "
+                 "names), learn (the first to pass probation), any (unsafe: anyone who reaches "
+                 "the port), default (strict for SIPREC, learn for /v1)")
+      ->check(CLI::IsMember({"default", "strict", "learn", "any"}))
+      ->capture_default_str();
   app.add_option("--pause-behavior", pause, "Paused time in the file: silence or skip")
       ->check(CLI::IsMember({"silence", "skip"}))
       ->capture_default_str();

@@ -41,6 +41,10 @@ struct ServerConfig {
   std::uint16_t rtp_port_low = 40000;
   std::uint16_t rtp_port_high = 49999;
   PauseBehavior pause_behavior = PauseBehavior::kSilence;
+  // Which senders an RTP port records: "strict" (the address the SIPREC offer
+  // named, latched), "learn" (the first sender to pass probation, latched),
+  // "any" (unsafe), or "default": strict for SIPREC, learn for /v1.
+  std::string rtp_source = "default";
   // SIPREC: which participant is the agent (regex on AoR or name; empty: the
   // client's hints, else the documented default), whether a new session starts
   // recording at once (off, ALL, TO_AGENT, FROM_AGENT), and the header that

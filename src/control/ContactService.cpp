@@ -382,6 +382,28 @@ void ContactService::AgentJoined(const std::string& contact_id, const std::strin
   }
 }
 
+void ContactService::Note(const std::string& contact_id, const std::string& operation,
+                          const std::string& principal, const std::string& detail, Reply reply) {
+  std::unique_lock lock(mutex_);
+  std::string read_error;
+  auto it = Admit(lock, contact_id, read_error);
+  if (it == contacts_.end()) {
+    lock.unlock();
+    if (!read_error.empty()) return reply(Unreadable(read_error));
+    return reply(
+        ControlError{ControlError::Kind::kNotFound, "Contact " + contact_id + " was not found."});
+  }
+  store::ContactWrite write;
+  write.audit = core::AuditEntry{contact_id, clock_(), operation, principal, "OK", detail};
+  if (!Persist(std::move(write), std::nullopt, [reply](bool ok, const std::string& error) {
+        if (!ok) return reply(Internal(error));
+        reply(std::nullopt);
+      })) {
+    lock.unlock();
+    reply(Internal(kStoreClosed));
+  }
+}
+
 core::Result<std::optional<core::Contact>, ControlError> ContactService::Find(
     const std::string& contact_id) const {
   {

@@ -104,6 +104,11 @@ class ContactService {
   void AgentJoined(const std::string& contact_id, const std::string& principal, Reply reply,
                    const std::string& agent_id = {});
 
+  // A line in the contact's audit trail that changes no state (a media event
+  // such as a new RTP sender), durable before `reply`.
+  void Note(const std::string& contact_id, const std::string& operation,
+            const std::string& principal, const std::string& detail, Reply reply);
+
   // These read ended contacts from the store: a failed read is kInternal
   // ("The state store could not be read: ..."), for that request alone.
   core::Result<std::optional<core::Contact>, ControlError> Find(

@@ -50,6 +50,7 @@ struct Recorder::Call {
   std::mutex mutex;  // guards the SRTP legs, session, path, metadata state below
   MediaKeys keys;
   std::optional<srtp::SrtpStream> srtp[2];  // SRTP legs: unprotected before parsing
+  RtpSourceGuard sources[2];                // which sender each leg records
   std::shared_ptr<RecordingSession> session;
   std::filesystem::path wav;
   RecordingMetadata metadata;
@@ -118,12 +119,13 @@ std::optional<MediaError> OpenSrtp(const MediaKeys& keys, const MediaKeys& previ
 
 }  // namespace
 
-core::Result<RtpEndpoints, MediaError> Recorder::Attach(const core::Contact& contact,
-                                                        std::optional<bool> skip_paused,
-                                                        bool agent_joins_by_media,
-                                                        const MediaKeys& keys) {
+core::Result<RtpEndpoints, MediaError> Recorder::Attach(
+    const core::Contact& contact, std::optional<bool> skip_paused, bool agent_joins_by_media,
+    const MediaKeys& keys, const std::optional<OfferedSources>& offered) {
   auto call = std::make_shared<Call>(io_, contact, skip_paused.value_or(config_.skip_paused));
   call->agent_heard = !agent_joins_by_media;
+  const RtpSourceRules rules = RulesFor(offered);
+  for (int side = 0; side < 2; ++side) call->sources[side] = RtpSourceGuard(rules[side]);
   if (auto error = OpenSrtp(keys, {}, call->srtp, /*fresh=*/true)) return *error;
   call->keys = keys;
   const auto address = asio::ip::make_address(config_.rtp_host);
@@ -176,7 +178,9 @@ void Recorder::Receive(const std::shared_ptr<Call>& call, Side side) {
         if (ec == asio::error::operation_aborted || !call->sockets[s].is_open()) return;
         // The datagram buffer is reused for the next packet: nothing of a
         // gated packet outlives this handler.
-        if (!ec) OnDatagram(*call, side, std::span(call->buffers[s].data(), bytes));
+        if (!ec) {
+          OnDatagram(*call, side, call->senders[s], std::span(call->buffers[s].data(), bytes));
+        }
         Receive(call, side);
       });
 }
@@ -190,15 +194,56 @@ std::optional<MediaError> Recorder::Rekey(const std::string& contact_id, const M
   return std::nullopt;
 }
 
+RtpSourceRules Recorder::RulesFor(const std::optional<OfferedSources>& offered) const {
+  const RtpSourcePolicy policy =
+      config_.rtp_source.value_or(offered ? RtpSourcePolicy::kStrict : RtpSourcePolicy::kLearn);
+  RtpSourceRules rules;
+  for (int side = 0; side < 2; ++side) {
+    rules[side].policy = policy;
+    if (offered) rules[side].expected = (*offered)[side];
+  }
+  return rules;
+}
+
+std::optional<MediaError> Recorder::Relatch(const std::string& contact_id,
+                                            const OfferedSources& offered) {
+  const std::shared_ptr<Call> call = FindCall(contact_id);
+  if (!call) return MediaError{"no media for contact " + contact_id};
+  const RtpSourceRules rules = RulesFor(offered);
+  std::lock_guard lock(call->mutex);
+  for (Side side : {Side::kCustomer, Side::kAgent}) {
+    const int s = static_cast<int>(side);
+    if (const std::uint64_t dropped = call->sources[s].Relatch(rules[s])) {
+      CountForeign(*call, side, dropped);
+    }
+  }
+  return std::nullopt;
+}
+
+void Recorder::CountForeign(Call& call, Side side, std::uint64_t count) {
+  foreign_packets_[static_cast<int>(side)].fetch_add(count, std::memory_order_relaxed);
+  if (call.session) call.session->CountForeign(count);
+}
+
 SrtpRefusals Recorder::srtp_refusals() const {
   return SrtpRefusals{srtp_authentication_.load(), srtp_replay_.load(), srtp_malformed_.load()};
 }
 
-void Recorder::OnDatagram(Call& call, Side side, std::span<std::uint8_t> datagram) {
+void Recorder::OnDatagram(Call& call, Side side, const udp::endpoint& from,
+                          std::span<std::uint8_t> datagram) {
   const auto arrival = RecordingSession::Clock::now();
+  const int s = static_cast<int>(side);
+  std::optional<RtpPacket> packet;
+  std::vector<HeldDatagram> held;
+  std::optional<RtpSourceGuard::Switch> switched;
+  std::shared_ptr<RecordingSession> session;
   {
     std::lock_guard lock(call.mutex);
-    if (auto& leg = call.srtp[static_cast<int>(side)]) {
+    RtpSourceGuard& sources = call.sources[s];
+    // A sender the leg does not record is dropped on its address alone, before
+    // anything of its datagram is read.
+    if (!sources.Admits(from, arrival)) return CountForeign(call, side, 1);
+    if (auto& leg = call.srtp[s]) {
       // SRTCP (the same first bytes as RTCP) is not recorded.
       if (IsRtcp(datagram)) return;
       auto length = leg->Unprotect(datagram);
@@ -218,21 +263,49 @@ void Recorder::OnDatagram(Call& call, Side side, std::span<std::uint8_t> datagra
       }
       datagram = datagram.first(*length);
     }
+    packet = ParseRtp(datagram);
+    if (!packet) {
+      if (!IsRtcp(datagram)) invalid_packets_.fetch_add(1, std::memory_order_relaxed);
+      return;
+    }
+    std::uint64_t dropped = 0;
+    const auto verdict = sources.Check(from, *packet, datagram, arrival, dropped);
+    if (dropped) CountForeign(call, side, dropped);
+    switch (verdict) {
+      case RtpSourceGuard::Verdict::kForeign:
+        return CountForeign(call, side, 1);
+      case RtpSourceGuard::Verdict::kHold:
+        return;
+      case RtpSourceGuard::Verdict::kLatched:
+        held = sources.TakeHeld();
+        switched = sources.TakeSwitch();
+        break;
+      case RtpSourceGuard::Verdict::kRecord:
+        break;
+    }
+    session = call.session;
   }
-  auto packet = ParseRtp(datagram);
-  if (!packet) {
-    if (!IsRtcp(datagram)) invalid_packets_.fetch_add(1, std::memory_order_relaxed);
-    return;
+  if (switched) {
+    auto text = [](const udp::endpoint& e) {
+      const std::string host = e.address().to_string();
+      return (e.address().is_v6() ? "[" + host + "]" : host) + ":" + std::to_string(e.port());
+    };
+    SourceSwitch report{call.id, side, text(switched->from), text(switched->to)};
+    log::Warn("media.source_switched", {{"contact", call.id},
+                                        {"leg", side == Side::kAgent ? "agent" : "customer"},
+                                        {"from", report.from},
+                                        {"to", report.to}});
+    if (on_source_switch_) on_source_switch_(report);
   }
   if (side == Side::kAgent && !call.agent_heard.exchange(true) && on_agent_media_) {
     on_agent_media_(call.id);
   }
-  std::shared_ptr<RecordingSession> session;
-  {
-    std::lock_guard lock(call.mutex);
-    session = call.session;
+  if (!session) return;
+  // What the sender sent during its probation first, at its own arrival times.
+  for (const HeldDatagram& earlier : held) {
+    if (auto parsed = ParseRtp(earlier.bytes)) session->OnPacket(side, *parsed, earlier.arrival);
   }
-  if (session) session->OnPacket(side, *packet, arrival);
+  session->OnPacket(side, *packet, arrival);
 }
 
 void Recorder::Drain(const std::string& contact_id, std::function<void()> then) {
@@ -254,7 +327,7 @@ void Recorder::Drain(const std::string& contact_id, std::function<void()> then) 
         udp::endpoint sender;
         for (int n = 0; n < kMaxDrained && !ec; ++n) {
           const std::size_t bytes = socket.receive_from(asio::buffer(buffer), sender, 0, ec);
-          if (!ec) OnDatagram(*call, side, std::span(buffer.data(), bytes));
+          if (!ec) OnDatagram(*call, side, sender, std::span(buffer.data(), bytes));
         }
       }
     }

@@ -19,6 +19,7 @@
 #include "media/RecordingMetadata.hpp"
 #include "media/RecordingSession.hpp"
 #include "media/RecordingWriter.hpp"
+#include "media/RtpSourceGuard.hpp"
 #include "srtp/SdesCrypto.hpp"
 
 namespace callrec::media {
@@ -29,7 +30,14 @@ struct RecorderConfig {
   std::uint16_t rtp_port_high = 49999;
   bool skip_paused = false;
   std::filesystem::path recordings_dir;
+  // --rtp-source; nullopt: strict where an offer named the senders (SIPREC),
+  // learn where none did (/v1).
+  std::optional<RtpSourcePolicy> rtp_source;
 };
+
+// The sender addresses an offer named for a contact's legs ([customer, agent];
+// nullopt: the offer named no usable address for that leg).
+using OfferedSources = std::array<std::optional<boost::asio::ip::address>, 2>;
 
 // Where a contact's legs are to be sent.
 struct RtpEndpoints {
@@ -42,6 +50,15 @@ struct RtpEndpoints {
 using MediaKeys = std::array<std::optional<srtp::SdesCrypto>, 2>;
 
 // Datagrams refused on SRTP legs, by reason.
+// A leg's latched sender changed: the old one went quiet and another passed
+// probation (audited by whoever listens).
+struct SourceSwitch {
+  std::string contact_id;
+  Side side = Side::kCustomer;
+  std::string from;  // HOST:PORT
+  std::string to;
+};
+
 struct SrtpRefusals {
   std::uint64_t authentication = 0;
   std::uint64_t replay = 0;
@@ -82,6 +99,7 @@ class Recorder final : public control::RecordingListener {
   using AuditSource =
       std::function<std::optional<std::vector<core::AuditEntry>>(const std::string&)>;
   using AgentMedia = std::function<void(const std::string& contact_id)>;
+  using SourceSwitched = std::function<void(const SourceSwitch&)>;
   using WallClock = std::function<std::int64_t()>;
 
   Recorder(boost::asio::io_context& io, RecorderConfig config, AuditSource audit,
@@ -90,6 +108,8 @@ class Recorder final : public control::RecordingListener {
 
   // Called when an agent leg first sends media on a contact waiting for it.
   void OnAgentMedia(AgentMedia callback) { on_agent_media_ = std::move(callback); }
+  // Called (on the media thread) when a leg's latched sender is replaced.
+  void OnSourceSwitch(SourceSwitched callback) { on_source_switch_ = std::move(callback); }
   // Ended contacts' recording views go there once durable (set once, before
   // calls arrive, to outlive the Recorder); without one they stay in memory.
   void SetArchive(RecordingArchive* archive) { archive_ = archive; }
@@ -99,13 +119,19 @@ class Recorder final : public control::RecordingListener {
   // packet means the agent joined (/v1 contacts); SIPREC sessions say so in
   // their metadata instead. A leg with a key takes SRTP only: a packet that
   // does not authenticate (plain RTP included) is counted and never recorded.
+  // `offered`: the senders a SIPREC offer named (each leg then records only
+  // from its address, --rtp-source strict); none: the legs learn their sender.
   core::Result<RtpEndpoints, MediaError> Attach(const core::Contact& contact,
                                                 std::optional<bool> skip_paused,
                                                 bool agent_joins_by_media = true,
-                                                const MediaKeys& keys = {});
+                                                const MediaKeys& keys = {},
+                                                const std::optional<OfferedSources>& offered = {});
   // New keys for a contact's legs (a re-INVITE re-keyed the session); a leg
   // whose key is unchanged keeps its SRTP state (replay window).
   std::optional<MediaError> Rekey(const std::string& contact_id, const MediaKeys& keys);
+  // A re-offer: each leg forgets its latched sender and takes the next one
+  // by the offer's addresses, as at the start.
+  std::optional<MediaError> Relatch(const std::string& contact_id, const OfferedSources& offered);
   // A live or finished contact's view from memory, else the archive's (an
   // error when the archive could not be read).
   core::Result<std::optional<RecordingView>, std::string> View(const std::string& contact_id) const;
@@ -126,6 +152,10 @@ class Recorder final : public control::RecordingListener {
   void Shutdown();
 
   std::uint64_t invalid_packets() const { return invalid_packets_.load(); }
+  // Datagrams dropped because they came from a sender the leg does not record.
+  std::uint64_t foreign_packets(Side side) const {
+    return foreign_packets_[static_cast<int>(side)].load();
+  }
   SrtpRefusals srtp_refusals() const;
   std::uint64_t storage_dropped_frames() const { return writer_.dropped_frames(); }
   std::string storage_error() const { return writer_.last_error(); }
@@ -137,7 +167,10 @@ class Recorder final : public control::RecordingListener {
   struct Call;
   std::shared_ptr<Call> FindCall(const std::string& contact_id) const;
   void Receive(const std::shared_ptr<Call>& call, Side side);
-  void OnDatagram(Call& call, Side side, std::span<std::uint8_t> datagram);
+  void OnDatagram(Call& call, Side side, const boost::asio::ip::udp::endpoint& from,
+                  std::span<std::uint8_t> datagram);
+  void CountForeign(Call& call, Side side, std::uint64_t count);
+  RtpSourceRules RulesFor(const std::optional<OfferedSources>& offered) const;
   void StartRecording(Call& call, const core::Contact& contact);
   void FinishRecording(Call& call, bool interrupted);
   void WriteProgress(Call& call);
@@ -150,9 +183,11 @@ class Recorder final : public control::RecordingListener {
   AuditSource audit_;
   WallClock wall_clock_;
   AgentMedia on_agent_media_;
+  SourceSwitched on_source_switch_;
   RecordingWriter writer_;
   boost::asio::steady_timer timer_;
   std::atomic<std::uint64_t> invalid_packets_{0};
+  std::atomic<std::uint64_t> foreign_packets_[2] = {0, 0};
   std::atomic<std::uint64_t> srtp_authentication_{0}, srtp_replay_{0}, srtp_malformed_{0};
   std::uint64_t ticks_ = 0;
   std::uint64_t calls_created_ = 0;  // guarded by mutex_

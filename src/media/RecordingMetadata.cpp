@@ -89,10 +89,13 @@ boost::json::object MetadataToJson(const RecordingMetadata& m) {
   }
   out["Pauses"] = std::move(pauses);
   out["AuditTrail"] = AuditTrailJson(m.audit_trail);
-  out["Counters"] = boost::json::object{
-      {"Packets", m.counters.packets}, {"Lost", m.counters.lost},
-      {"Late", m.counters.late},       {"Gated", m.counters.gated},
-      {"Invalid", m.counters.invalid}, {"StorageDroppedFrames", m.storage_dropped_frames}};
+  out["Counters"] = boost::json::object{{"Packets", m.counters.packets},
+                                        {"Lost", m.counters.lost},
+                                        {"Late", m.counters.late},
+                                        {"Gated", m.counters.gated},
+                                        {"Invalid", m.counters.invalid},
+                                        {"Foreign", m.counters.foreign},
+                                        {"StorageDroppedFrames", m.storage_dropped_frames}};
   out["Sha256"] = m.sha256;
   if (!m.storage_error.empty()) out["StorageError"] = m.storage_error;
   out["Complete"] = m.complete;

@@ -25,6 +25,11 @@ std::int64_t RecordingSession::PositionAt(Clock::time_point t) const {
   return since * kRate / 1'000'000;
 }
 
+void RecordingSession::CountForeign(std::uint64_t count) {
+  std::lock_guard lock(mutex_);
+  counters_.foreign += count;
+}
+
 RecordingSession::PacketResult RecordingSession::OnPacket(Side side, const RtpPacket& packet,
                                                           Clock::time_point arrival) {
   // The gate: checked first, before anything of the packet is read or kept.

@@ -38,6 +38,7 @@ struct SessionCounters {
   std::uint64_t events = 0;          // RFC 4733 telephone-events seen while recording
   std::uint64_t duplicates = 0;      // sequence numbers received twice
   std::uint64_t frames_written = 0;  // frames handed to storage
+  std::uint64_t foreign = 0;         // from a sender the leg does not record (RtpSourceGuard)
 };
 
 // One contact's recording in memory, between the socket and the writer. Packets
@@ -65,6 +66,8 @@ class RecordingSession {
   enum class PacketResult { kRecorded, kGated, kLate, kEvent, kDuplicate, kInvalid };
   // Packet path: never blocks on I/O, never throws.
   PacketResult OnPacket(Side side, const RtpPacket& packet, Clock::time_point arrival);
+  // Datagrams dropped before the timeline because of their sender.
+  void CountForeign(std::uint64_t count);
 
   // Control path.
   void Pause(Clock::time_point when, std::int64_t wall_ms);

@@ -81,6 +81,19 @@ media::MediaKeys MediaKeysOf(const Offer& offer, const TrackPlan& plan,
   return keys;
 }
 
+// The sender each recorded leg's media comes from: the stream's connection
+// address (an SBC may send from another port than it named, never from
+// another host).
+media::OfferedSources SourcesOf(const Offer& offer, const TrackPlan& plan) {
+  media::OfferedSources sources;
+  for (std::size_t i = 0; i < offer.streams.size() && i < plan.stream_sides.size(); ++i) {
+    if (!Recorded(offer.streams[i], plan.stream_sides[i])) continue;
+    sources[plan.stream_sides[i] == TrackSide::kAgent ? 1 : 0] =
+        media::SenderAddressOf(offer.streams[i].address);
+  }
+  return sources;
+}
+
 int StatusFor(const control::ControlError& error) {
   switch (error.kind) {
     case control::ControlError::Kind::kInvalidRequest:
@@ -417,7 +430,8 @@ void SiprecServer::ContinueInvite(const std::shared_ptr<SiprecCall>& call, core:
     return Refuse(call->handle, 403, "Forbidden", "contact " + contact.contact_id + " has ended");
   }
   auto endpoints = recorder_.Attach(contact, std::nullopt, /*agent_joins_by_media=*/false,
-                                    MediaKeysOf(call->offer, call->plan, call->keys));
+                                    MediaKeysOf(call->offer, call->plan, call->keys),
+                                    SourcesOf(call->offer, call->plan));
   if (!endpoints) {
     EndContact(*call, "no media");
     if (endpoints.error().ports_exhausted) {
@@ -547,6 +561,8 @@ void SiprecServer::OnReoffer(SiprecCall& call, const sip_t* sip, bool is_update)
     if (auto error = recorder_.Rekey(call.contact_id, keys)) {
       return respond_error(SipError{488, "Not Acceptable Here", error->message});
     }
+    // The media may have moved (SBC failover, a new address): latched anew.
+    recorder_.Relatch(call.contact_id, SourcesOf(plan.offer, plan.tracks));
   }
   call.offer = std::move(plan.offer);
   call.metadata = std::move(plan.metadata);

@@ -237,6 +237,7 @@ void Recorder::OnDatagram(Call& call, Side side, const udp::endpoint& from,
   std::vector<HeldDatagram> held;
   std::optional<RtpSourceGuard::Switch> switched;
   std::shared_ptr<RecordingSession> session;
+  bool held_back = false;
   {
     std::lock_guard lock(call.mutex);
     RtpSourceGuard& sources = call.sources[s];
@@ -269,13 +270,20 @@ void Recorder::OnDatagram(Call& call, Side side, const udp::endpoint& from,
       return;
     }
     std::uint64_t dropped = 0;
-    const auto verdict = sources.Check(from, *packet, datagram, arrival, dropped);
+    // A packet held for probation keeps its bytes only if the gate is open at
+    // its arrival: paused audio is never kept, not even for later.
+    const bool gate_open = call.session && call.session->running();
+    const auto verdict = sources.Check(
+        from, *packet,
+        gate_open ? std::span<const std::uint8_t>(datagram) : std::span<const std::uint8_t>(),
+        arrival, dropped);
+    held_back = verdict == RtpSourceGuard::Verdict::kHold;
     if (dropped) CountForeign(call, side, dropped);
     switch (verdict) {
       case RtpSourceGuard::Verdict::kForeign:
         return CountForeign(call, side, 1);
       case RtpSourceGuard::Verdict::kHold:
-        return;
+        break;  // recorded once its sender is latched; its arrival still counts below
       case RtpSourceGuard::Verdict::kLatched:
         held = sources.TakeHeld();
         switched = sources.TakeSwitch();
@@ -297,11 +305,15 @@ void Recorder::OnDatagram(Call& call, Side side, const udp::endpoint& from,
                                         {"to", report.to}});
     if (on_source_switch_) on_source_switch_(report);
   }
+  // The agent's first packet starts a waiting recording at once, even while its
+  // sender is on probation: a join changes the state, never the audio.
   if (side == Side::kAgent && !call.agent_heard.exchange(true) && on_agent_media_) {
     on_agent_media_(call.id);
   }
-  if (!session) return;
-  // What the sender sent during its probation first, at its own arrival times.
+  if (!session || held_back) return;
+  // What the sender sent during its probation first, at its own arrival times
+  // (those that arrived while the gate was closed kept no bytes: they parse as
+  // nothing and are skipped).
   for (const HeldDatagram& earlier : held) {
     if (auto parsed = ParseRtp(earlier.bytes)) session->OnPacket(side, *parsed, earlier.arrival);
   }

@@ -189,16 +189,20 @@ class SrtpRecordingTest(SipTlsCase):
                                                  (agent, "2", 1400, 100, 0x1002))]
         for leg in legs:
             leg.start()
-        # Meanwhile, 2,200 Hz from a forger on the customer's port: plain RTP, SRTP
-        # under another key, and a genuine packet replayed with its payload changed.
+        # Meanwhile, 2,200 Hz forged on the customer's port: plain RTP and SRTP under
+        # another key, from the customer's own address:port (as an on-path forger
+        # spoofing it would: only SRTP authentication keeps them out) and from
+        # another port (foreign: dropped before SRTP, --rtp-source).
         time.sleep(0.3)
-        forged = 0
+        forged = foreign = 0
         for i in range(20):
             packet = rtp.rtp_packet(0, 65500 + 20 + i, 1000 + 160 * (20 + i), 0x1001,
                                     rtp.encode(rtp.tone_packet(2200, 20 + i), "PCMU"))
-            forger.sendto(packet, ("127.0.0.1", ports["1"]))
-            forger.sendto(wrong_key.protect(packet), ("127.0.0.1", ports["1"]))
+            for sock in (customer.sock, forger):
+                sock.sendto(packet, ("127.0.0.1", ports["1"]))
+                sock.sendto(wrong_key.protect(packet), ("127.0.0.1", ports["1"]))
             forged += 2
+            foreign += 2
             time.sleep(0.01)
         for leg in legs:
             leg.join()
@@ -215,6 +219,7 @@ class SrtpRecordingTest(SipTlsCase):
         counters = meta.get("Counters", {})
         self.assertEqual(counters.get("Packets", 0) + counters.get("Late", 0), 2 * packets, meta)
         self.assertGreaterEqual(self.srtp_refused("authentication"), forged)
+        self.assertGreaterEqual(counters.get("Foreign", 0), foreign, meta)
 
         # No key, ours or the client's, in anything the server wrote.
         logs = self.server.stderr_text() + self.server.stdout_text()

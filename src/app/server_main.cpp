@@ -84,6 +84,34 @@ void PrintBanner(const config::ServerConfig& config, const config::ResolvedCrede
             << std::flush;
 }
 
+// Who may send SIPREC. A listener reachable from the network without a named
+// allowlist (or, for TLS, without client certificates) would let any host
+// open recordings and fill --max-contacts: start-up refuses it.
+sip::SourceAllowlist SipSources(const config::ServerConfig& config) {
+  if (!config.sip_allow.empty()) {
+    auto parsed = sip::SourceAllowlist::Parse(config.sip_allow);
+    if (!parsed) throw std::runtime_error(parsed.error());
+    return std::move(parsed).value();
+  }
+  if (!sip::IsLoopbackHost(config.sip_listen.host)) {
+    throw std::runtime_error(
+        "--sip-listen " + config.sip_listen.host +
+        " takes SIPREC from the network, but no "
+        "--sip-allow names who may send it: add --sip-allow CIDR for each SBC or PBX network "
+        "(e.g. --sip-allow 10.0.0.0/24), or listen on 127.0.0.1");
+  }
+  if (config.sip_tls_listen.port != 0 && !sip::IsLoopbackHost(config.sip_tls_listen.host) &&
+      config.sip_tls_client_ca.empty()) {
+    throw std::runtime_error(
+        "--sip-tls-listen " + config.sip_tls_listen.host +
+        " takes SIPREC from the network, "
+        "but neither --sip-allow nor --sip-tls-client-ca says who may send it: add "
+        "--sip-tls-client-ca PEM (clients must then present a certificate it signed) or "
+        "--sip-allow CIDR");
+  }
+  return sip::SourceAllowlist::Loopback();
+}
+
 int Run(const config::ServerConfig& config) {
   log::Configure(config.log_level);
   // HTTPS: an unusable certificate or key stops start-up here, before anything is opened.
@@ -112,6 +140,7 @@ int Run(const config::ServerConfig& config) {
     }
     inbound_flow = std::move(loaded).value();
   }
+  const sip::SourceAllowlist sip_allow = SipSources(config);
   std::filesystem::create_directories(config.data_dir);
   store::DataDirLock lock(config.data_dir);
   const config::ResolvedCredentials creds = config::ResolveCredentials(config);
@@ -203,6 +232,9 @@ int Run(const config::ServerConfig& config) {
   siprec_config.initial_contact_id_header = config.initial_contact_id_header;
   siprec_config.srtp_required = config.srtp == "required";
   siprec_config.max_sessions_per_source = config.max_sip_sessions_per_source;
+  siprec_config.allow = sip_allow;
+  siprec_config.allow_named = !config.sip_allow.empty();
+  siprec_config.tls_clients_verified = !config.sip_tls_client_ca.empty();
   sip::SiprecServer siprec(siprec_config, contacts, recorder);
 
   api::Metrics metrics;
@@ -218,11 +250,15 @@ int Run(const config::ServerConfig& config) {
            "callrec_siprec_sessions_total " +
            std::to_string(stats.sessions_total) +
            "\n"
-           "# HELP callrec_siprec_refused_total INVITEs refused (bad or unsupported offers, no "
-           "ports).\n"
+           "# HELP callrec_siprec_refused_total SIP requests refused: reason=\"offer\" INVITEs "
+           "(bad or unsupported offers, no ports, limits), reason=\"source\" INVITEs and "
+           "OPTIONS from outside --sip-allow.\n"
            "# TYPE callrec_siprec_refused_total counter\n"
-           "callrec_siprec_refused_total " +
+           "callrec_siprec_refused_total{reason=\"offer\"} " +
            std::to_string(stats.invites_refused) +
+           "\n"
+           "callrec_siprec_refused_total{reason=\"source\"} " +
+           std::to_string(stats.refused_source) +
            "\n"
            "# HELP callrec_siprec_reoffers_total re-INVITEs and UPDATEs within sessions.\n"
            "# TYPE callrec_siprec_reoffers_total counter\n"

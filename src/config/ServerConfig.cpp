@@ -141,6 +141,9 @@ ParsedConfig ParseServerConfig(int argc, const char* const* argv) {
                  "SIPREC dialogs at once from one source address; an INVITE beyond it gets 503 "
                  "with Retry-After; 0: no limit")
       ->capture_default_str();
+  app.add_option("--sip-allow", c.sip_allow,
+                 "Network SIPREC may come from, CIDR (repeatable; IPv4 or IPv6); none: loopback "
+                 "only (a non-loopback --sip-listen then refuses to start)");
   app.add_flag("--dump-config", dump_config, "Print every option with its value and exit")
       ->configurable(false);
 

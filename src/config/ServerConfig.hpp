@@ -74,6 +74,10 @@ struct ServerConfig {
   // SIPREC 503), and concurrent SIPREC dialogs from one source address. 0: none.
   std::size_t max_contacts = 2'000;
   std::size_t max_sip_sessions_per_source = 500;
+  // Networks SIPREC may come from (CIDR, IPv4 or IPv6); empty: loopback only,
+  // and a SIP listener bound elsewhere refuses to start without them (or,
+  // for TLS, without sip_tls_client_ca).
+  std::vector<std::string> sip_allow;
 };
 
 // What parsing the command line produced: a config to run with, or an exit

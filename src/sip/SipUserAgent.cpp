@@ -78,7 +78,7 @@ SipUserAgent::SipUserAgent(const std::string& host, std::uint16_t port, Listener
                       TAG_IF(!certificates.empty(), TPTAG_TLS_VERIFY_POLICY(verify)),
                       NUTAG_MEDIA_ENABLE(0), NUTAG_AUTOALERT(0), NUTAG_ENABLEMESSAGE(0),
                       NUTAG_ALLOW("INVITE, ACK, BYE, CANCEL, OPTIONS, UPDATE"),
-                      NUTAG_APPL_METHOD("UPDATE"), SIPTAG_SUPPORTED_STR("timer, siprec"),
+                      NUTAG_APPL_METHOD("UPDATE"), NUTAG_APPL_METHOD("OPTIONS"), SIPTAG_SUPPORTED_STR("timer, siprec"),
                       SIPTAG_USER_AGENT_STR("callrec-server"),
                       // A TCP peer that sends part of a message, or garbage, and then
                       // nothing (or half-closes) is dropped after kIncompleteMs instead

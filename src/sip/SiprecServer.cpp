@@ -262,6 +262,7 @@ SiprecStats SiprecServer::Stats() const {
                      reinvites_.load(),
                      agent_ ? agent_->stalled_connections_closed() : 0,
                      refused_per_source_.load(),
+                     refused_source_.load(),
                      SofiaTlsConnectionsFreed()};
 }
 
@@ -305,7 +306,12 @@ void SiprecServer::OnSipEvent(nua_event_t event, int, const char*, nua_handle_t*
       break;
     }
     case nua_i_options:
-      // Answered by the stack (SBC keep-alives); the handle it made is ours to free.
+      // SBC keep-alives: answered here (200 with the stack's Allow, Accept and
+      // Supported) so that a source outside --sip-allow learns nothing; the
+      // handle the stack made for one outside a dialog is ours to free.
+      if (!RefusedSource(nh, sip, true)) {
+        nua_respond(nh, 200, "OK", NUTAG_WITH_THIS(agent_->nua()), TAG_END());
+      }
       if (call == nullptr && nh != nullptr && nh != nua_default(agent_->nua())) {
         nua_handle_destroy(nh);
       }
@@ -322,7 +328,23 @@ std::optional<SipError> SiprecServer::CheckHead(const sip_t* sip) const {
                     std::to_string(config_.max_header_fields) + " are accepted");
 }
 
+bool SiprecServer::RefusedSource(nua_handle_t* nh, const sip_t* sip, bool in_event) {
+  const SipRequestView request = ViewRequest(sip);
+  if (!config_.allow_named && config_.tls_clients_verified && request.over_tls) return false;
+  if (config_.allow.Allows(request.source_address)) return false;
+  refused_source_++;
+  log::Info("sip.source_refused", {{"source", request.source_address}});
+  const std::string warning =
+      WarningValue("SIPREC from " + request.source_address +
+                   " is not accepted here: the source is outside the networks --sip-allow names");
+  nua_respond(nh, 403, PhraseFor(403), TAG_IF(in_event, NUTAG_WITH_THIS(agent_->nua())),
+              SIPTAG_WARNING_STR(warning.c_str()), TAG_END());
+  return true;
+}
+
 void SiprecServer::OnInvite(nua_handle_t* nh, const sip_t* sip) {
+  // Who sends comes first: a stranger's INVITE costs no parsing.
+  if (RefusedSource(nh, sip, false)) return;
   if (auto refused = CheckHead(sip)) {
     return Refuse(nh, refused->status, refused->reason, refused->warning);
   }

@@ -12,6 +12,7 @@
 #include "media/Recorder.hpp"
 #include "sip/SipError.hpp"
 #include "sip/SipUserAgent.hpp"
+#include "sip/SourceAllowlist.hpp"
 
 namespace callrec::sip {
 
@@ -28,6 +29,12 @@ struct SiprecConfig {
   // Header fields in an INVITE, re-INVITE or UPDATE (SipMessage's
   // HeaderFieldCount); more is refused with 400 and a Warning.
   std::size_t max_header_fields = 128;
+  // Who may open a session or ask OPTIONS (--sip-allow); loopback only unless
+  // the operator names networks. Without named networks, TLS clients whose
+  // certificate the --sip-tls-client-ca verified are accepted from anywhere.
+  SourceAllowlist allow = SourceAllowlist::Loopback();
+  bool allow_named = false;
+  bool tls_clients_verified = false;
 };
 
 // Counters for /metrics.
@@ -38,6 +45,7 @@ struct SiprecStats {
   std::uint64_t reinvites = 0;
   std::uint64_t stalled_connections_closed = 0;
   std::uint64_t refused_per_source = 0;     // INVITEs over max_sessions_per_source
+  std::uint64_t refused_source = 0;         // INVITEs and OPTIONS from outside --sip-allow
   std::uint64_t tls_connections_freed = 0;  // SofiaTlsRelease
 };
 
@@ -81,6 +89,9 @@ class SiprecServer final : public SipUserAgent::Listener {
   core::Result<bool, std::string> ContactIdFree(const std::string& contact_id) const;
   // A head over config_.max_header_fields: the refusal to answer.
   std::optional<SipError> CheckHead(const sip_t* sip) const;
+  // A request from outside --sip-allow: answered 403 (nothing of it parsed
+  // further) and counted; true when it was.
+  bool RefusedSource(nua_handle_t* nh, const sip_t* sip, bool in_event);
 
   const SiprecConfig config_;
   control::ContactService& contacts_;
@@ -90,7 +101,7 @@ class SiprecServer final : public SipUserAgent::Listener {
   std::map<nua_handle_t*, std::shared_ptr<SiprecCall>> calls_;
   std::map<std::string, std::size_t, std::less<>> sessions_by_source_;  // SIP thread only
   std::atomic<std::uint64_t> sessions_active_{0}, sessions_total_{0}, invites_refused_{0},
-      reinvites_{0}, refused_per_source_{0};
+      reinvites_{0}, refused_per_source_{0}, refused_source_{0};
 };
 
 }  // namespace callrec::sip

@@ -172,7 +172,7 @@ class SipMessageLimitsTest(LimitsCase):
         return ["X-Filler-%d: f" % i for i in range(total - self.BASE_FIELDS)]
 
     def refused_total(self):
-        return metric(self.metrics(), "callrec_siprec_refused_total")
+        return metric(self.metrics(), "callrec_siprec_refused_total", reason="offer")
 
     def start_good_call(self):
         client = self.client()

@@ -88,6 +88,7 @@ test('a console export: SubHeading, AttributeBar links, Back and NoMatchFound', 
     AttributeBar: [
       {Label: 'Contact', Value: 'c-1', LinkType: 'case', ResourceId: 'c-1', Copyable: true},
       {Label: 'Initial contact', Value: 'c-0'},
+      {Label: 'Queue', Value: 'Sales', Copyable: 'true'},
     ],
     Back: {Label: 'Back'},
     NoMatchFound: {Label: 'None of these'},
@@ -103,7 +104,8 @@ test('a console export: SubHeading, AttributeBar links, Back and NoMatchFound', 
   assert.equal(root.querySelector('h3').textContent, 'Manage Call Recording');
   assert.equal(root.querySelector('.view-subheading').textContent, 'Pause before card details');
   const values = root.querySelectorAll('dd');
-  assert.equal(values.length, 2);
+  assert.equal(values.length, 3);
+  assert.deepEqual(values.map((v) => v.querySelectorAll('button').length), [1, 0, 1]);
   assert.equal(values[0].dataset.linkType, 'case');
   assert.equal(values[0].dataset.resourceId, 'c-1');
   assert.equal(values[0].querySelector('span').textContent, 'c-1');

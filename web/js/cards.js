@@ -63,7 +63,7 @@ function attributeBar(items) {
       dd.dataset.linkType = text(item.LinkType);
       if (text(item.ResourceId)) dd.dataset.resourceId = text(item.ResourceId);
     }
-    if (item.Copyable === true && value) {
+    if ((item.Copyable === true || item.Copyable === 'true') && value) {  // flows often write strings
       const button = el('button', {type: 'button', class: 'copy', title: `Copy ${label}`}, 'Copy');
       button.addEventListener('click', () => copyText(value, button));
       dd.append(button);

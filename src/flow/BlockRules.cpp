@@ -1,6 +1,7 @@
 #include "flow/BlockRules.hpp"
 
 #include <array>
+#include <boost/json/serialize.hpp>
 #include <charconv>
 
 #include "flow/JsonPath.hpp"
@@ -90,6 +91,41 @@ constexpr std::array<std::pair<std::string_view, Operator>, 8> kOperators{{
     {"TextEndsWith", Operator::kTextEndsWith},
     {"TextContains", Operator::kTextContains},
 }};
+
+// A view version as Connect writes it: a number from 1, or the latest.
+bool IsVersionText(std::string_view text) {
+  if (text == "$LATEST" || text == "Latest") return true;
+  return !text.empty() && text.find_first_not_of("0123456789") == std::string_view::npos &&
+         text.find_first_not_of('0') != std::string_view::npos;
+}
+
+bool IsViewVersion(const json::value& version) {
+  if (version.is_string()) return IsVersionText(version.as_string());
+  if (version.is_int64()) return version.as_int64() >= 1;
+  return version.is_uint64();
+}
+
+// One ARN field: a ${...} placeholder (which may hold "::") or text up to the next ':'.
+// Empty when the field is neither.
+std::string_view TakeArnField(std::string_view& rest) {
+  std::size_t end = 0;
+  if (rest.starts_with("${")) {
+    end = rest.find('}');
+    if (end == std::string_view::npos) return {};
+    ++end;
+  } else {
+    end = std::min(rest.find(':'), rest.size());
+  }
+  const std::string_view field = rest.substr(0, end);
+  rest.remove_prefix(end);
+  return field;
+}
+
+bool IsArnWord(std::string_view field) {
+  if (field.starts_with("${")) return field.size() > 3;
+  return !field.empty() &&
+         field.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789-") == std::string_view::npos;
+}
 
 class Checker {
  public:
@@ -198,7 +234,15 @@ std::optional<FlowError> CheckShowView(const Checker& check, FlowKind kind) {
   if (kind == FlowKind::kInbound) return std::nullopt;  // shown by Connect, never here
   if (ViewName(id->as_string()).empty()) {
     return check.Fail("view '" + std::string(id->as_string()) +
-                      "' is not supported: only the Cards view (aws:view/cards) is");
+                      "' is not supported: only the AWS-managed Cards view is (Id \"cards\" or "
+                      "arn:<partition>:connect:<region>:aws:view/cards, optionally :<version>)");
+  }
+  // The console writes the version beside the name; callrec has one Cards view,
+  // so any version names it, but a Version that is none is a broken export.
+  if (const json::value* version = resource->as_object().if_contains("Version");
+      version != nullptr && !IsViewVersion(*version)) {
+    return check.Fail("Parameters.ViewResource.Version " + json::serialize(*version) +
+                      " is not a view version (Latest, $LATEST or a number from 1)");
   }
   const json::value* data = check.Param("ViewData");
   if (data == nullptr || !data->is_object())
@@ -301,16 +345,20 @@ std::optional<FlowError> CheckBlock(const Block& block, FlowKind kind) {
 }
 
 std::string ViewName(std::string_view id) {
-  // arn:<partition>:connect:<region>:aws:view/cards, optionally :<version>;
-  // the partition and region may still be ${...} placeholders.
-  const std::size_t slash = id.rfind(":aws:view/");
-  if (slash == std::string_view::npos || !id.starts_with("arn:")) return {};
-  std::string_view name = id.substr(slash + 10);
+  // "cards" (as the console exports it, the version in ViewResource.Version) or
+  // arn:<partition>:connect:<region>:aws:view/cards; either optionally
+  // :<version>. The partition and region may still be ${...} placeholders.
+  std::string_view name = id;
+  if (id.starts_with("arn:")) {
+    std::string_view rest = id.substr(4);
+    if (!IsArnWord(TakeArnField(rest)) || !rest.starts_with(":connect:")) return {};
+    rest.remove_prefix(9);
+    if (!IsArnWord(TakeArnField(rest)) || !rest.starts_with(":aws:view/")) return {};
+    name = rest.substr(10);
+  }
   if (const std::size_t colon = name.find(':'); colon != std::string_view::npos) {
     const std::string_view version = name.substr(colon + 1);
-    const bool digits =
-        !version.empty() && version.find_first_not_of("0123456789") == std::string_view::npos;
-    if (!digits && version != "$LATEST") return {};
+    if (version == "Latest" || !IsVersionText(version)) return {};  // ARNs say $LATEST
     name = name.substr(0, colon);
   }
   return name == "cards" ? "cards" : "";

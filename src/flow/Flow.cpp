@@ -98,6 +98,8 @@ const Block* Flow::Find(std::string_view identifier) const {
 }
 
 core::Result<Flow, FlowError> Flow::Parse(std::string_view text, FlowKind kind) {
+  // An export saved again by a Windows editor starts with a UTF-8 byte order mark.
+  if (text.starts_with("\xEF\xBB\xBF")) text.remove_prefix(3);
   boost::system::error_code ec;
   const json::value root = json::parse(text, ec);
   if (ec) return FileError("the flow is not valid JSON: " + ec.message());

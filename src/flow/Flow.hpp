@@ -102,8 +102,11 @@ class Flow {
 };
 
 // The short name of a supported view resource ("cards" for the AWS-managed
-// Cards view, whatever its partition, region or version), or "" when the view
-// is not supported.
+// Cards view), or "" when the view is not supported. A ShowView's
+// ViewResource.Id names the Cards view as the console exports it ("cards",
+// its version in ViewResource.Version) or by ARN
+// (arn:<partition>:connect:<region>:aws:view/cards, partition and region real
+// or ${...} placeholders); either may end in :<version> or :$LATEST.
 std::string ViewName(std::string_view view_resource_id);
 
 // A ShowView's or InvokeLambdaFunction's InvocationTimeLimitSeconds; when the

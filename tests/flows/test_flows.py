@@ -19,6 +19,9 @@ What is checked, for every flows/*.json:
   - a block that reads the Lambda's answer ($.External...) can only be reached
     straight from an InvokeLambdaFunction's success branch, and no block sets
     callRecordingStatus/callRecordingHTML to RECORDING or PAUSED by itself.
+The same checks take tests/fixtures/flows/console-export-guide.json, a guide
+in the shape the Connect console exports ({"Id": "cards", "Version": "Latest"},
+a real Lambda ARN, UUID identifiers, the console's Metadata).
 Then the guide (Cards view, Lambda per button, state from the answer), the
 inbound flow (prompt, attributes, recording behaviour, event hook, queue), and
 deploy/template.yaml (exactly the four connect:*ContactRecording actions on the
@@ -140,6 +143,25 @@ PLACEHOLDERS = frozenset({
 })
 PSEUDO_PARAMETERS = frozenset({"AWS::Region", "AWS::Partition", "AWS::AccountId"})
 CARDS_VIEW_ARN = "arn:${AWS::Partition}:connect:${AWS::Region}:aws:view/cards"
+# A guide as the console exports it, written by hand in that shape: the runtime
+# and these checks must take it as they take ours (tests/unit/flow too).
+EXPORT_FIXTURE = ROOT / "tests" / "fixtures" / "flows" / "console-export-guide.json"
+EXPORT_BUTTONS = {
+    "Start Recording": ("START", "ALL"),
+    "Pause Recording": ("PAUSE", None),
+    "Resume Recording": ("RESUME", None),
+    "Stop Recording": ("STOP", None),
+}
+# How Connect writes the Cards view's ViewResource: {"Id": "cards", "Version":
+# "Latest"} from the console, or its ARN (partition and region real or ${...}
+# placeholders), the Id optionally ending in :<version> or :$LATEST; Version is
+# Latest, $LATEST or a number from 1.
+_ARN_WORD = r"(?:\$\{[^}]+\}|[a-z0-9-]+)"
+CARDS_VIEW_ID = re.compile(r"(?:arn:" + _ARN_WORD + r":connect:" + _ARN_WORD + r":aws:view/)?"
+                           r"cards(?::(?:\$LATEST|0*[1-9][0-9]*))?")
+# A Lambda of any account and region, optionally a version or alias.
+LAMBDA_ARN = re.compile(r"arn:[a-z0-9-]+:lambda:[a-z0-9-]+:[0-9]{12}:function:[A-Za-z0-9_-]+"
+                        r"(?::[A-Za-z0-9_$-]+)?")
 # The Cards view's results ("Conditions" of its ShowView); the chosen item is
 # $.Views.ViewResultData.actionName.
 CARDS_VIEW_RESULTS = frozenset({"ActionSelected", "Back", "NoMatchFound"})
@@ -238,6 +260,23 @@ def next_chain(flow, ident, limit=8):
         chain.append(ident)
         ident = (actions[ident].get("Transitions") or {}).get("NextAction")
     return chain
+
+
+def is_cards_view(resource):
+    """True when a ShowView's ViewResource is the AWS-managed Cards view."""
+    if not isinstance(resource, dict) or not isinstance(resource.get("Id"), str):
+        return False
+    if not CARDS_VIEW_ID.fullmatch(resource["Id"]):
+        return False
+    if "Version" not in resource:
+        return True
+    version = resource["Version"]
+    if isinstance(version, bool):
+        return False
+    if isinstance(version, int):
+        return version >= 1
+    return isinstance(version, str) and (version in ("Latest", "$LATEST") or
+                                         re.fullmatch(r"0*[1-9][0-9]*", version) is not None)
 
 
 def claims_recording(html):
@@ -439,8 +478,10 @@ def validate_flow(flow, text=None):
     return problems
 
 
-def validate_guide(flow):
-    """The agent guide: PRODUCT.md 4.4 and the issue."""
+def validate_guide(flow, buttons=GUIDE_BUTTONS, exported=False):
+    """The agent guide: PRODUCT.md 4.4 and the issue. `exported`: a guide as the
+    console exports it (any form of the Cards view, a real Lambda ARN) rather
+    than ours (the placeholders the template fills in)."""
     problems = []
     actions = by_id(flow)
     views = [a for a in actions.values() if a.get("Type") == "ShowView"]
@@ -448,7 +489,9 @@ def validate_guide(flow):
         return [f"the guide has {len(views)} ShowView blocks, expected the one Cards view"]
     view = views[0]
     p = view.get("Parameters") or {}
-    if (p.get("ViewResource") or {}).get("Id") != CARDS_VIEW_ARN:
+    if exported and not is_cards_view(p.get("ViewResource")):
+        problems.append(f"the ShowView must show the Cards view, not {p.get('ViewResource')!r}")
+    if not exported and (p.get("ViewResource") or {}).get("Id") != CARDS_VIEW_ARN:
         problems.append(f"the ShowView must show the Cards view {CARDS_VIEW_ARN}")
     data = p.get("ViewData") or {}
     if data.get("Heading") != "Manage Call Recording":
@@ -479,7 +522,7 @@ def validate_guide(flow):
         problems.append("card Summary Ids must be distinct")
     if len(set(labels)) != len(labels):
         problems.append("card action labels must be distinct ($.Views.ViewResultData.actionName)")
-    for label in GUIDE_BUTTONS:
+    for label in buttons:
         if label not in labels:
             problems.append(f"the card has no {label!r} action")
 
@@ -520,22 +563,28 @@ def validate_guide(flow):
             continue
         lp = lam.get("Parameters") or {}
         attrs = lp.get("LambdaInvocationAttributes") or {}
-        if lp.get("LambdaFunctionARN") != "${CallRecordingLambdaArn}":
+        arn = lp.get("LambdaFunctionARN")
+        if exported and not (arn == "${CallRecordingLambdaArn}" or
+                             LAMBDA_ARN.fullmatch(str(arn))):
+            problems.append(f"{lam['Identifier']}: LambdaFunctionARN {arn!r} is not a Lambda ARN")
+        if not exported and arn != "${CallRecordingLambdaArn}":
             problems.append(f"{lam['Identifier']}: LambdaFunctionARN must be ${{CallRecordingLambdaArn}}")
         if (lp.get("ResponseValidation") or {}).get("ResponseType") != "STRING_MAP":
             problems.append(f"{lam['Identifier']}: the Lambda answers a flat map: STRING_MAP")
         if attrs.get("operation") not in OPERATIONS:
             problems.append(f"{lam['Identifier']}: operation {attrs.get('operation')!r} unknown")
-        if attrs.get("initialContactId") != "$.Attributes.initialContactId":
-            problems.append(f"{lam['Identifier']}: initialContactId must be $.Attributes.initialContactId")
+        initial = ("$.Attributes.initialContactId", "$.InitialContactId") if exported else \
+            ("$.Attributes.initialContactId",)
+        if attrs.get("initialContactId") not in initial:
+            problems.append(f"{lam['Identifier']}: initialContactId must be {' or '.join(initial)}")
         track = attrs.get("voiceRecordingTrack")
         if attrs.get("operation") == "START":
             if track not in TRACKS:
                 problems.append(f"{lam['Identifier']}: START needs a voiceRecordingTrack")
         elif track is not None:
             problems.append(f"{lam['Identifier']}: voiceRecordingTrack is for START only")
-        if label in GUIDE_BUTTONS and (attrs.get("operation"), track) != GUIDE_BUTTONS[label]:
-            problems.append(f"card action {label!r} must ask for {GUIDE_BUTTONS[label]}, "
+        if label in buttons and (attrs.get("operation"), track) != buttons[label]:
+            problems.append(f"card action {label!r} must ask for {buttons[label]}, "
                             f"not {(attrs.get('operation'), track)}")
 
         # Success: copy the answer into the contact, then show the card again.
@@ -812,6 +861,99 @@ class Flows(unittest.TestCase):
         arns = {a["Parameters"]["LambdaFunctionARN"] for a in guide["Actions"]
                 if a["Type"] == "InvokeLambdaFunction"}
         self.assertEqual(arns, {"${CallRecordingLambdaArn}"})
+
+
+def load_export():
+    return parse_flow_text(EXPORT_FIXTURE.read_text(encoding="utf-8"))
+
+
+UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
+class ConsoleExport(unittest.TestCase):
+    """A guide in the shape the Amazon Connect console exports (hand-written)."""
+
+    def test_is_a_valid_flow(self):
+        text = EXPORT_FIXTURE.read_text(encoding="utf-8")
+        self.assertEqual(validate_flow(parse_flow_text(text), text), [])
+
+    def test_is_a_valid_guide(self):
+        self.assertEqual(validate_guide(load_export(), EXPORT_BUTTONS, exported=True), [])
+
+    def test_has_the_console_shape(self):
+        # What makes it an export rather than one of ours: keep it so.
+        f = load_export()
+        meta = f["Metadata"]
+        self.assertEqual(set(meta["entryPointPosition"]), {"x", "y"})
+        self.assertEqual(set(meta["ActionMetadata"]), set(by_id(f)))
+        self.assertIsInstance(meta["Annotations"], list)
+        self.assertTrue(all(UUID.fullmatch(ident) for ident in by_id(f)))
+        view = next(a for a in f["Actions"] if a["Type"] == "ShowView")["Parameters"]
+        self.assertEqual(view["ViewResource"], {"Id": "cards", "Version": "Latest"})
+        self.assertIsInstance(view["InvocationTimeLimitSeconds"], str)
+        bar = view["ViewData"]["AttributeBar"]
+        self.assertTrue(any({"LinkType", "ResourceId"} <= set(item) for item in bar))
+        self.assertIn("Label", view["ViewData"]["Back"])
+        self.assertIn("Label", view["ViewData"]["NoMatchFound"])
+        lambdas = [a["Parameters"] for a in f["Actions"] if a["Type"] == "InvokeLambdaFunction"]
+        self.assertEqual(len(lambdas), 4)
+        for lam in lambdas:
+            self.assertRegex(lam["LambdaFunctionARN"], r":123456789012:function:")
+            self.assertIsInstance(lam["InvocationTimeLimitSeconds"], str)
+            self.assertEqual(lam["ResponseValidation"], {"ResponseType": "STRING_MAP"})
+            self.assertEqual(set(lam["LambdaInvocationAttributes"]) - {"voiceRecordingTrack"},
+                             {"operation", "contactId", "initialContactId"})
+        types = {a["Type"] for a in f["Actions"]}
+        self.assertLessEqual({"UpdateFlowLoggingBehavior", "DisconnectParticipant"}, types)
+
+    def test_cards_view_forms(self):
+        for resource in ({"Id": "cards", "Version": "Latest"}, {"Id": "cards", "Version": "$LATEST"},
+                         {"Id": "cards", "Version": 3}, {"Id": "cards", "Version": "12"},
+                         {"Id": "cards"}, {"Id": "cards:$LATEST"},
+                         {"Id": "arn:aws:connect:us-east-1:aws:view/cards"},
+                         {"Id": "arn:aws:connect:us-east-1:aws:view/cards:1"},
+                         {"Id": "arn:aws:connect:us-east-1:aws:view/cards:$LATEST"},
+                         {"Id": "arn:aws-us-gov:connect:us-gov-west-1:aws:view/cards"},
+                         {"Id": CARDS_VIEW_ARN}, {"Id": CARDS_VIEW_ARN + ":$LATEST"}):
+            with self.subTest(resource=resource):
+                self.assertTrue(is_cards_view(resource))
+        for resource in ({"Id": "form", "Version": "Latest"}, {"Id": "Cards"},
+                         {"Id": "arn:aws:connect:us-east-1:aws:view/detail"},
+                         {"Id": "arn:aws:connect:us-east-1:123456789012:view/cards"},
+                         {"Id": "arn:aws:connect:us-east-1:aws:view/cards:banana"},
+                         {"Id": "arn:aws:connect:us-east-1:aws:view/cards:Latest"},
+                         {"Id": "cards", "Version": "banana"}, {"Id": "cards", "Version": 0},
+                         {"Id": "cards", "Version": True}, {"Id": "cards", "Version": None},
+                         {"Version": "Latest"}, "cards"):
+            with self.subTest(resource=resource):
+                self.assertFalse(is_cards_view(resource))
+
+    def assertRejected(self, problems, fragment):
+        self.assertTrue(any(fragment in p for p in problems),
+                        f"expected a problem mentioning {fragment!r}, got {problems}")
+
+    def view(self, f):
+        return next(a for a in f["Actions"] if a["Type"] == "ShowView")["Parameters"]
+
+    def test_another_view_is_rejected(self):
+        for resource in ({"Id": "form", "Version": "Latest"}, {"Id": "cards", "Version": "banana"},
+                         {"Id": "arn:aws:connect:us-east-1:aws:view/detail"}):
+            with self.subTest(resource=resource):
+                f = load_export()
+                self.view(f)["ViewResource"] = resource
+                self.assertRejected(validate_guide(f, EXPORT_BUTTONS, exported=True),
+                                    "Cards view")
+
+    def test_a_lambda_arn_that_is_none_is_rejected(self):
+        f = load_export()
+        next(a for a in f["Actions"] if a["Type"] == "InvokeLambdaFunction")["Parameters"][
+            "LambdaFunctionARN"] = "RecordingControl"
+        self.assertRejected(validate_guide(f, EXPORT_BUTTONS, exported=True), "not a Lambda ARN")
+
+    def test_our_own_guide_keeps_the_stricter_rules(self):
+        problems = validate_guide(load_export(), EXPORT_BUTTONS)
+        self.assertRejected(problems, CARDS_VIEW_ARN)
+        self.assertRejected(problems, "${CallRecordingLambdaArn}")
 
 
 @unittest.skipIf(yaml is None, "PyYAML is not installed: structural template checks skipped")

@@ -525,5 +525,20 @@ class EventStreamParserTest(unittest.TestCase):
         self.assertIn("# fail 0", run.stdout)
 
 
+class CardsViewTest(unittest.TestCase):
+    """The page's Cards view renderer on view data as the Connect console writes
+    it (AttributeBar links, SubHeading, Back, NoMatchFound) and of the wrong
+    shape: text stays text, nothing throws (tests/e2e/cards.test.mjs; no browser)."""
+
+    def test_cards_view(self):
+        if shutil.which("node") is None:
+            self.fail("node is missing (scripts/install-deps.sh installs it)")
+        run = subprocess.run(["node", "--test", os.path.join(E2E_DIR, "cards.test.mjs")],
+                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                             timeout=60)
+        self.assertEqual(run.returncode, 0, run.stdout[-4000:])
+        self.assertIn("# fail 0", run.stdout)
+
+
 if __name__ == "__main__":
     unittest.main()

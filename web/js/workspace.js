@@ -258,25 +258,31 @@ async function operate(operation) {
   await runAction(name);
 }
 
-async function runAction(actionName) {
+function runAction(actionName) {
+  return sendViewOutput(actionName, {Result: 'ActionSelected', ViewResultData: {actionName}});
+}
+
+// The view's other results (Back, NoMatchFound): the flow routes them.
+function runResult(result) {
+  return sendViewOutput(result, {Result: result});
+}
+
+async function sendViewOutput(name, output) {
   const contactId = state.selected;
   if (!contactId || state.busy) return;
-  state.busy = actionName;
+  state.busy = name;
   renderRecording();
   renderGuide();
   const seq = state.loadSeq;
   try {
-    const guide = await state.api.post(`/v1/contacts/${seg(contactId)}/guide/actions`, {
-      Result: 'ActionSelected',
-      ViewResultData: {actionName},
-    });
+    const guide = await state.api.post(`/v1/contacts/${seg(contactId)}/guide/actions`, output);
     if (seq !== state.loadSeq) return;
     state.busy = null;
     applyGuide(guide);
   } catch (error) {
     if (seq !== state.loadSeq) return;
     state.busy = null;
-    flashError(error, `“${actionName}” failed`);
+    flashError(error, `“${name}” failed`);
     renderRecording();
     refreshGuide();
   }
@@ -341,6 +347,8 @@ function renderDetails(contact) {
 function renderGuide() {
   renderCardsView($('#guide-body'), state.guide, {
     onAction: runAction,
+    onResult: runResult,
+    resultState: () => ({enabled: !state.busy}),
     actionState: (name) => {
       const target =
           state.guide && state.guide.ActionOperations && state.guide.ActionOperations[name];

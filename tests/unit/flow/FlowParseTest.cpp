@@ -1,7 +1,12 @@
 #include <gtest/gtest.h>
 
+#include <boost/json.hpp>
+#include <optional>
+#include <vector>
+
 #include "FlowFiles.hpp"
 #include "flow/Flow.hpp"
+#include "flow/GuideRun.hpp"
 #include "flow/InboundAttributes.hpp"
 #include "lambda/RecordingHandler.hpp"
 
@@ -207,10 +212,145 @@ TEST(FlowParse, NamesTheCardsViewWhateverItsPartitionRegionAndVersion) {
   EXPECT_EQ(ViewName("arn:${AWS::Partition}:connect:${AWS::Region}:aws:view/cards"), "cards");
   EXPECT_EQ(ViewName("arn:aws:connect:us-west-2:aws:view/cards"), "cards");
   EXPECT_EQ(ViewName("arn:aws-cn:connect:cn-north-1:aws:view/cards:3"), "cards");
+  EXPECT_EQ(ViewName("arn:aws-us-gov:connect:us-gov-west-1:aws:view/cards"), "cards");
   EXPECT_EQ(ViewName("arn:aws:connect:us-west-2:aws:view/cards:$LATEST"), "cards");
+  EXPECT_EQ(ViewName("arn:aws:connect:${AWS::Region}:aws:view/cards:12"), "cards");
+  // The console's export: the bare name, the version beside it.
+  EXPECT_EQ(ViewName("cards"), "cards");
+  EXPECT_EQ(ViewName("cards:$LATEST"), "cards");
+  EXPECT_EQ(ViewName("cards:2"), "cards");
+
   EXPECT_EQ(ViewName("arn:aws:connect:us-west-2:aws:view/cards:x"), "");
+  EXPECT_EQ(ViewName("arn:aws:connect:us-west-2:aws:view/cards:Latest"), "");
+  EXPECT_EQ(ViewName("arn:aws:connect:us-west-2:aws:view/cards:0"), "");
+  EXPECT_EQ(ViewName("arn:aws:connect:us-west-2:aws:view/cards:"), "");
   EXPECT_EQ(ViewName("arn:aws:connect:us-west-2:aws:view/detail"), "");
-  EXPECT_EQ(ViewName("cards"), "");
+  EXPECT_EQ(ViewName("arn:aws:connect:us-west-2:aws:view/cardsx"), "");
+  EXPECT_EQ(ViewName("arn:aws:lambda:us-west-2:aws:view/cards"), "");
+  EXPECT_EQ(ViewName("arn:aws:connect:us-west-2:111122223333:view/cards"), "");
+  EXPECT_EQ(ViewName("arn::connect:us-west-2:aws:view/cards"), "");
+  EXPECT_EQ(ViewName("arn:aws:connect::aws:view/cards"), "");
+  EXPECT_EQ(ViewName("arn:${AWS::Partition:connect:us-west-2:aws:view/cards"), "");
+  EXPECT_EQ(ViewName("arn:aws:connect:us-west-2:aws:view/cards/extra"), "");
+  EXPECT_EQ(ViewName("Cards"), "");
+  EXPECT_EQ(ViewName("xcards"), "");
+  EXPECT_EQ(ViewName("view/cards"), "");
+  EXPECT_EQ(ViewName(""), "");
+}
+
+// A guide whose one ShowView shows `view_resource` (a ViewResource object).
+std::string GuideShowing(std::string_view view_resource, std::string_view time_limit = "\"60\"") {
+  return R"({"Version": "2019-10-30", "StartAction": "Card", "Actions": [
+      {"Identifier": "Card", "Type": "ShowView",
+       "Parameters": {"ViewResource": )" +
+         std::string(view_resource) + R"(, "InvocationTimeLimitSeconds": )" +
+         std::string(time_limit) + R"(, "ViewData": {"Heading": "Recording"}},
+       "Transitions": {"NextAction": "End", "Errors": [
+         {"NextAction": "End", "ErrorType": "NoMatchingError"}]}},
+      {"Identifier": "End", "Type": "DisconnectParticipant", "Parameters": {}, "Transitions": {}}]})";
+}
+
+TEST(FlowParse, AcceptsEveryFormConnectWritesTheCardsViewIn) {
+  for (const std::string_view resource : {
+           R"({"Id": "cards", "Version": "Latest"})",
+           R"({"Id": "cards", "Version": "$LATEST"})",
+           R"({"Id": "cards", "Version": 3})",
+           R"({"Id": "cards", "Version": "12"})",
+           R"({"Id": "cards"})",
+           R"({"Id": "cards:$LATEST"})",
+           R"({"Id": "arn:aws:connect:us-east-1:aws:view/cards"})",
+           R"({"Id": "arn:aws:connect:us-east-1:aws:view/cards:1"})",
+           R"({"Id": "arn:aws:connect:us-east-1:aws:view/cards:$LATEST"})",
+           R"({"Id": "arn:aws-us-gov:connect:us-gov-west-1:aws:view/cards", "Version": "Latest"})",
+           R"({"Id": "arn:aws-cn:connect:cn-north-1:aws:view/cards:7", "Version": 7})",
+           R"({"Id": "arn:${AWS::Partition}:connect:${AWS::Region}:aws:view/cards"})",
+           R"({"Id": "arn:${AWS::Partition}:connect:${AWS::Region}:aws:view/cards:$LATEST"})",
+           R"({"Id": "arn:aws:connect:${AWS::Region}:aws:view/cards", "Version": "$LATEST"})",
+       }) {
+    SCOPED_TRACE(resource);
+    auto parsed = Flow::Parse(GuideShowing(resource));
+    ASSERT_TRUE(parsed.ok()) << "[" << parsed.error().identifier << "] " << parsed.error().message;
+    // The runtime shows it as the Cards view, whatever the form and version.
+    GuideRun run(std::make_shared<const Flow>(std::move(parsed).value()), ContactData{}, nullptr,
+                 nullptr);
+    std::optional<core::Result<GuideView, FlowError>> shown;
+    run.Start([&](core::Result<GuideView, FlowError> view) { shown.emplace(std::move(view)); });
+    ASSERT_TRUE(shown && shown->ok());
+    EXPECT_EQ(shown->value().view_resource, "cards");
+    EXPECT_EQ(shown->value().view_resource_id,
+              boost::json::parse(resource).at("Id").as_string().c_str());
+    EXPECT_EQ(shown->value().time_limit, std::chrono::seconds(60));
+  }
+  // InvocationTimeLimitSeconds as a JSON number, as the flow language reference writes it.
+  auto parsed = Flow::Parse(GuideShowing(R"({"Id": "cards", "Version": "Latest"})", "400"));
+  ASSERT_TRUE(parsed.ok()) << parsed.error().message;
+  EXPECT_EQ(TimeLimit(*parsed.value().Find("Card")), std::chrono::seconds(400));
+}
+
+TEST(FlowParse, RefusesEveryOtherViewNamingTheBlock) {
+  const std::vector<std::pair<std::string_view, std::string_view>> refused{
+      {R"({"Id": "form", "Version": "Latest"})", "view 'form' is not supported"},
+      {R"({"Id": "arn:aws:connect:us-east-1:aws:view/detail"})", "view/detail"},
+      {R"({"Id": "arn:aws:connect:us-east-1:aws:view/detail:$LATEST", "Version": "$LATEST"})",
+       "view/detail"},
+      {R"({"Id": "Cards", "Version": "Latest"})", "'Cards'"},
+      {R"({"Id": "cards:banana"})", "'cards:banana'"},
+      {R"({"Id": "arn:aws:connect:us-east-1:aws:view/cards:banana"})", "cards:banana"},
+      {R"({"Id": "arn:aws:connect:us-east-1:123456789012:view/cards"})", "123456789012"},
+      {R"({"Id": "arn:aws:lambda:us-east-1:aws:view/cards"})", "lambda"},
+      {R"({"Id": "cards", "Version": "banana"})", "Version \"banana\""},
+      {R"({"Id": "cards", "Version": ""})", "Version \"\""},
+      {R"({"Id": "cards", "Version": 0})", "Version 0"},
+      {R"({"Id": "cards", "Version": -1})", "Version -1"},
+      {R"({"Id": "cards", "Version": 1.5})", "is not a view version"},
+      {R"({"Id": "cards", "Version": true})", "Version true"},
+      {R"({"Id": "cards", "Version": null})", "Version null"},
+      {R"({"Id": "arn:aws:connect:us-east-1:aws:view/cards", "Version": "latest"})", "latest"},
+      {R"({"Id": "", "Version": "Latest"})", "ViewResource.Id is required"},
+      {R"({"Version": "Latest"})", "ViewResource.Id is required"},
+      {R"("cards")", "ViewResource.Id is required"},
+  };
+  for (const auto& [resource, why] : refused) {
+    SCOPED_TRACE(resource);
+    const FlowError error = RefusalOf(GuideShowing(resource));
+    EXPECT_EQ(error.identifier, "Card");
+    EXPECT_EQ(error.type, "ShowView");
+    EXPECT_NE(error.message.find(why), std::string::npos) << error.message;
+  }
+  // An inbound flow's views are Connect's to show: only the Id is required.
+  EXPECT_TRUE(
+      Flow::Parse(GuideShowing(R"({"Id": "form", "Version": "Latest"})"), FlowKind::kInbound).ok());
+}
+
+TEST(FlowParse, TakesAFileSavedWithAByteOrderMark) {
+  auto parsed = Flow::Parse("\xEF\xBB\xBF" + GuideShowing(R"({"Id": "cards"})"));
+  ASSERT_TRUE(parsed.ok()) << parsed.error().message;
+  EXPECT_EQ(parsed.value().start().identifier, "Card");
+  EXPECT_FALSE(Flow::Parse("\xEF\xBB" + GuideShowing(R"({"Id": "cards"})")).ok());
+}
+
+TEST(FlowParse, LoadsAGuideAsTheConsoleExportsIt) {
+  // Hand-written in the console's export shape: UUID identifiers, the Metadata
+  // section (entryPointPosition, ActionMetadata, Annotations), the bare-name
+  // Cards view with a Version, strings for numbers, STRING_MAP validation, a
+  // Lambda of another account, AttributeBar links, Back and NoMatchFound.
+  const auto flow = MustLoad(FixtureFlow("console-export-guide.json"));
+  ASSERT_TRUE(flow);
+  EXPECT_EQ(flow->name(), "Recording control guide");
+  EXPECT_EQ(flow->start().type, "UpdateFlowLoggingBehavior");
+  EXPECT_EQ(flow->blocks().size(), 11u);
+  const Block* card = flow->Find("e3b1c2d4-5a6f-4b7c-8d9e-0f1a2b3c4d5e");
+  ASSERT_NE(card, nullptr);
+  EXPECT_EQ(card->kind, BlockType::kShowView);
+  EXPECT_EQ(TimeLimit(*card), std::chrono::seconds(3600));
+  EXPECT_EQ(card->conditions.size(), 3u);
+  std::size_t lambdas = 0;
+  for (const Block& block : flow->blocks()) {
+    if (block.kind != BlockType::kInvokeLambdaFunction) continue;
+    ++lambdas;
+    EXPECT_EQ(TimeLimit(block), std::chrono::seconds(8)) << block.identifier;
+  }
+  EXPECT_EQ(lambdas, 4u);
 }
 
 }  // namespace

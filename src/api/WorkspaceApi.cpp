@@ -7,6 +7,8 @@
 
 #include "api/ControlErrors.hpp"
 #include "aws/UriEncoding.hpp"
+#include "core/Timestamp.hpp"
+#include "media/RecordingLifecycle.hpp"
 
 namespace callrec::api {
 namespace {
@@ -76,13 +78,15 @@ std::optional<std::pair<std::uintmax_t, std::uintmax_t>> ByteRange(std::string_v
 }  // namespace
 
 WorkspaceApi::WorkspaceApi(control::ContactService& contacts, media::Recorder& recorder,
-                           AgentDirectory& agents, EventHub& events,
-                           std::filesystem::path recordings_dir)
+                           AgentDirectory& agents, EventHub& events, RecordingAccessLog& access,
+                           std::filesystem::path recordings_dir, WallClock clock)
     : contacts_(contacts),
       recorder_(recorder),
       agents_(agents),
       events_(events),
-      recordings_dir_(std::move(recordings_dir)) {}
+      access_(access),
+      recordings_dir_(std::move(recordings_dir)),
+      clock_(std::move(clock)) {}
 
 bool WorkspaceApi::Route(const Caller& caller, HttpRequest& request, std::string_view path,
                          std::string_view query, Respond& respond, OpenStream& open_stream) {
@@ -137,10 +141,15 @@ bool WorkspaceApi::Route(const Caller& caller, HttpRequest& request, std::string
     const std::string contact_id = aws::PercentDecode(rest.substr(0, slash));
     const std::string_view what =
         slash == std::string_view::npos ? std::string_view() : rest.substr(slash + 1);
-    if (!get) {
+    const bool del = request.method() == http::verb::delete_;
+    if (what == "hold" && (post || del)) {
+      Hold(caller, contact_id, post, request, std::move(respond));
+    } else if (what.empty() && del) {
+      Erase(caller, contact_id, request, std::move(respond));
+    } else if ((what.empty() || what == "audio") && get) {
+      Recording(caller, contact_id, what == "audio", query, request, std::move(respond));
+    } else if (what.empty() || what == "audio" || what == "hold") {
       respond(MethodNotAllowed(request));
-    } else if (what.empty() || what == "audio") {
-      Recording(caller, contact_id, what == "audio", request, std::move(respond));
     } else {
       return false;
     }
@@ -222,6 +231,8 @@ void WorkspaceApi::ListRecordings(const Caller& caller, std::string_view query, 
         if (const json::value* value = meta->if_contains(key)) row[key] = *value;
       }
       row["Complete"] = is_complete;
+      row["LegalHold"] =
+          media::HoldOf(std::filesystem::path(it->path()).replace_extension(".wav")).has_value();
       list.push_back(std::move(row));
     }
   }
@@ -248,7 +259,7 @@ std::optional<std::filesystem::path> WorkspaceApi::RecordingPath(
 }
 
 void WorkspaceApi::Recording(const Caller& caller, const std::string& contact_id, bool audio,
-                             const HttpRequest& request, Respond respond) {
+                             std::string_view query, const HttpRequest& request, Respond respond) {
   auto not_found = [&] {
     respond(ErrorResponse(
         aws::AwsError::ResourceNotFound("No recording for contact " + contact_id + ".")));
@@ -267,7 +278,30 @@ void WorkspaceApi::Recording(const Caller& caller, const std::string& contact_id
     return respond(Error(403, "AccessDeniedException",
                          "The recording of " + contact_id + " is not one of yours."));
   }
-  if (!audio) return respond(JsonResponse(http::status::ok, json::serialize(*meta)));
+  // Served once the read is in the contact's audit trail: a read that cannot
+  // be audited is refused.
+  auto audited = [this, contact_id, caller](std::string_view operation, const std::string& detail,
+                                            HttpResponse response, Respond respond) {
+    access_.Record(contact_id, caller.Principal(), operation, detail,
+                   [response = std::move(response), respond = std::move(respond)](
+                       std::optional<control::ControlError> error) mutable {
+                     if (error) {
+                       return respond(Error(
+                           500, "InternalServiceException",
+                           "The read could not be audited, so it is refused: " + error->message));
+                     }
+                     respond(std::move(response));
+                   });
+  };
+  if (!audio) {
+    json::object shown = *meta;
+    if (const auto hold = media::HoldOf(*wav)) {
+      shown["LegalHold"] =
+          json::object{{"Since", hold->since}, {"By", hold->by}, {"Reason", hold->reason}};
+    }
+    return audited("READ_METADATA", "metadata",
+                   JsonResponse(http::status::ok, json::serialize(shown)), std::move(respond));
+  }
 
   std::error_code ec;
   const std::uintmax_t size = std::filesystem::file_size(*wav, ec);
@@ -303,8 +337,113 @@ void WorkspaceApi::Recording(const Caller& caller, const std::string& contact_id
                                                  std::to_string(first + bytes.size() - 1) + "/" +
                                                  std::to_string(size));
   }
+  const std::string range = bytes.empty() ? "bytes none/" + std::to_string(size)
+                                          : "bytes " + std::to_string(first) + "-" +
+                                                std::to_string(first + bytes.size() - 1) + "/" +
+                                                std::to_string(size);
   response.body() = std::move(bytes);
-  respond(std::move(response));
+  const auto purpose = QueryParam(query, "for");
+  const bool playback = purpose ? *purpose == "playback" : partial;
+  audited(playback ? "PLAYBACK" : "DOWNLOAD", range, std::move(response), std::move(respond));
+}
+
+std::optional<std::string> WorkspaceApi::ReasonOf(const HttpRequest& request, Respond& respond) {
+  json::error_code ec;
+  const json::value body = json::parse(request.body(), ec);
+  const json::value* reason =
+      !ec && body.is_object() ? body.as_object().if_contains("Reason") : nullptr;
+  if (reason == nullptr || !reason->is_string() || reason->as_string().empty() ||
+      reason->as_string().size() > 1000) {
+    respond(BadRequest("Body must be {\"Reason\": \"<why, 1 to 1000 characters>\"}."));
+    return std::nullopt;
+  }
+  return std::string(reason->as_string());
+}
+
+void WorkspaceApi::Erase(const Caller& caller, const std::string& contact_id,
+                         const HttpRequest& request, Respond respond) {
+  if (!caller.admin) {
+    return respond(Error(403, "AccessDeniedException", "Only the admin erases recordings."));
+  }
+  const auto reason = ReasonOf(request, respond);
+  if (!reason) return;
+  const auto wav = RecordingPath(contact_id);
+  std::error_code ec;
+  if (!wav || !std::filesystem::exists(*wav, ec)) {
+    return respond(ErrorResponse(
+        aws::AwsError::ResourceNotFound("No recording for contact " + contact_id + ".")));
+  }
+  auto found = contacts_.Find(contact_id);
+  if (!found) return respond(ErrorResponse(ToAwsError(found.error())));
+  if (const auto& contact = found.value(); contact &&
+                                           contact->state() != core::RecordingState::kStopped &&
+                                           contact->state() != core::RecordingState::kEnded) {
+    return respond(Error(409, "ConflictException",
+                         "Contact " + contact_id + " is " +
+                             std::string(core::ToString(contact->state())) +
+                             ": its recording may still grow; erase it once stopped or ended."));
+  }
+  if (const auto hold = media::HoldOf(*wav)) {
+    return respond(Error(409, "ConflictException",
+                         "The recording of " + contact_id + " is under legal hold since " +
+                             hold->since + " (by " + hold->by + ": " + hold->reason +
+                             "); release the hold first."));
+  }
+  // Audited first: an erasure nobody can account for must not happen.
+  contacts_.Note(
+      contact_id, "ERASED", caller.Principal(), "reason: " + *reason,
+      [contact_id, wav = *wav,
+       respond = std::move(respond)](std::optional<control::ControlError> error) {
+        if (error) return respond(ErrorResponse(ToAwsError(*error)));
+        if (auto erased = media::EraseRecordingFiles(wav); !erased) {
+          return respond(Error(500, "InternalServiceException",
+                               "The erasure is audited but not complete: " + erased.error()));
+        }
+        respond(JsonResponse(http::status::ok, json::serialize(json::object{
+                                                   {"ContactId", contact_id}, {"Erased", true}})));
+      });
+}
+
+void WorkspaceApi::Hold(const Caller& caller, const std::string& contact_id, bool place,
+                        const HttpRequest& request, Respond respond) {
+  if (!caller.admin) {
+    return respond(Error(403, "AccessDeniedException", "Only the admin places or releases holds."));
+  }
+  std::optional<std::string> reason;
+  if (place && !(reason = ReasonOf(request, respond))) return;
+  const auto wav = RecordingPath(contact_id);
+  std::error_code ec;
+  if (!wav || !std::filesystem::exists(*wav, ec)) {
+    return respond(ErrorResponse(
+        aws::AwsError::ResourceNotFound("No recording for contact " + contact_id + ".")));
+  }
+  auto shown = [contact_id](const std::optional<media::LegalHold>& hold) {
+    json::object out{{"ContactId", contact_id}};
+    if (hold) {
+      out["LegalHold"] =
+          json::object{{"Since", hold->since}, {"By", hold->by}, {"Reason", hold->reason}};
+    } else {
+      out["LegalHold"] = nullptr;
+    }
+    return JsonResponse(http::status::ok, json::serialize(out));
+  };
+  const auto current = media::HoldOf(*wav);
+  if (place == current.has_value()) return respond(shown(current));  // nothing changes
+  const media::LegalHold hold{core::FormatTimestamp(clock_()), caller.Principal(),
+                              reason.value_or("")};
+  contacts_.Note(
+      contact_id, place ? "LEGAL_HOLD" : "LEGAL_HOLD_RELEASED", caller.Principal(),
+      place ? "reason: " + hold.reason : "held since " + current->since,
+      [place, hold, wav = *wav, shown,
+       respond = std::move(respond)](std::optional<control::ControlError> error) {
+        if (error) return respond(ErrorResponse(ToAwsError(*error)));
+        auto done = place ? media::PlaceHold(wav, hold) : media::ReleaseHold(wav);
+        if (!done) {
+          return respond(Error(500, "InternalServiceException",
+                               "Audited, but the hold file could not be changed: " + done.error()));
+        }
+        respond(shown(place ? std::optional<media::LegalHold>(hold) : std::nullopt));
+      });
 }
 
 }  // namespace callrec::api

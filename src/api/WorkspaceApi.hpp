@@ -5,6 +5,7 @@
 
 #include "api/AgentDirectory.hpp"
 #include "api/EventHub.hpp"
+#include "api/RecordingAccess.hpp"
 #include "api/V1Api.hpp"
 #include "control/ContactService.hpp"
 #include "media/Recorder.hpp"
@@ -25,12 +26,17 @@ class GuideRoutes {
 //   GET  /v1/events: server-sent events of the caller's contacts
 //   GET  /v1/contacts/{id}/guide, POST .../guide/actions (GuideRoutes)
 //   GET  /v1/recordings[?AgentId=&ContactId=&InitialContactId=&Complete=]
-//   GET  /v1/recordings/{ContactId} (metadata), .../audio (the WAV, Range)
+//   GET  /v1/recordings/{ContactId} (metadata), .../audio[?for=playback|download]
+//        (the WAV, Range); each read audited (RecordingAccessLog)
+//   DELETE /v1/recordings/{ContactId} {Reason} (admin): erasure, audited ERASED
+//   POST|DELETE /v1/recordings/{ContactId}/hold {Reason} (admin): legal hold
 // An agent sees and acts on their own contacts only: 403 otherwise.
 class WorkspaceApi final : public WorkspaceRoutes {
  public:
+  using WallClock = std::function<std::int64_t()>;  // ms since the epoch
   WorkspaceApi(control::ContactService& contacts, media::Recorder& recorder, AgentDirectory& agents,
-               EventHub& events, std::filesystem::path recordings_dir);
+               EventHub& events, RecordingAccessLog& access, std::filesystem::path recordings_dir,
+               WallClock clock);
 
   void SetGuide(GuideRoutes* guide) { guide_ = guide; }
   bool Route(const Caller& caller, HttpRequest& request, std::string_view path,
@@ -40,14 +46,22 @@ class WorkspaceApi final : public WorkspaceRoutes {
   void IssueToken(const HttpRequest& request, Respond respond);
   void ListRecordings(const Caller& caller, std::string_view query, Respond respond);
   void Recording(const Caller& caller, const std::string& contact_id, bool audio,
-                 const HttpRequest& request, Respond respond);
+                 std::string_view query, const HttpRequest& request, Respond respond);
   std::optional<std::filesystem::path> RecordingPath(const std::string& contact_id) const;
+  void Erase(const Caller& caller, const std::string& contact_id, const HttpRequest& request,
+             Respond respond);
+  void Hold(const Caller& caller, const std::string& contact_id, bool place,
+            const HttpRequest& request, Respond respond);
+  // The body's Reason; else answers 400 and returns nullopt.
+  static std::optional<std::string> ReasonOf(const HttpRequest& request, Respond& respond);
 
   control::ContactService& contacts_;
   media::Recorder& recorder_;
   AgentDirectory& agents_;
   EventHub& events_;
+  RecordingAccessLog& access_;
   const std::filesystem::path recordings_dir_;
+  WallClock clock_;
   GuideRoutes* guide_ = nullptr;
 };
 

@@ -5,6 +5,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <chrono>
+#include <future>
 #include <iostream>
 #include <map>
 #include <set>
@@ -30,6 +31,7 @@
 #include "flow/Flow.hpp"
 #include "log/Log.hpp"
 #include "media/Recorder.hpp"
+#include "media/RecordingLifecycle.hpp"
 #include "media/StoredRecordings.hpp"
 #include "sip/SiprecServer.hpp"
 #include "store/DataDirLock.hpp"
@@ -303,7 +305,34 @@ int Run(const config::ServerConfig& config) {
         events.Publish(contact, audit);
       });
   api::V1Api v1(contacts, store, recorder, metrics, creds.admin_token, &agents);
-  api::WorkspaceApi workspace(contacts, recorder, agents, events, config.data_dir / "recordings");
+  // Retention: each deletion audited (EXPIRED) and durable before the files go.
+  std::optional<media::RetentionSweeper> retention;
+  if (config.retention_days > 0) {
+    const auto keep =
+        std::chrono::milliseconds(static_cast<std::int64_t>(config.retention_days * 86'400'000.0));
+    const std::string why = "kept " + std::to_string(config.retention_days) + " days (--retention)";
+    retention.emplace(config.data_dir / "recordings", keep, NowMs,
+                      [&contacts, why](const std::string& id, const std::filesystem::path&) {
+                        auto written = std::make_shared<std::promise<bool>>();
+                        contacts.Note(id, "EXPIRED", "retention", why,
+                                      [written](std::optional<control::ControlError> error) {
+                                        written->set_value(!error);
+                                      });
+                        auto future = written->get_future();
+                        return future.wait_for(std::chrono::seconds(10)) ==
+                                   std::future_status::ready &&
+                               future.get();
+                      });
+  }
+  metrics.AddSource([&retention] {
+    return "# HELP callrec_recordings_expired_total Recordings deleted by --retention (each "
+           "audited EXPIRED).\n# TYPE callrec_recordings_expired_total counter\n"
+           "callrec_recordings_expired_total " +
+           std::to_string(retention ? retention->expired() : 0) + "\n";
+  });
+  api::RecordingAccessLog recording_access(contacts, NowMs);
+  api::WorkspaceApi workspace(contacts, recorder, agents, events, recording_access,
+                              config.data_dir / "recordings", NowMs);
   v1.SetWorkspace(&workspace);
   api::GuideService guides(io, contacts,
                            std::make_shared<const flow::Flow>(std::move(guide_flow).value()),
@@ -313,6 +342,17 @@ int Run(const config::ServerConfig& config) {
       [&guides](const core::Contact& contact, const std::optional<core::AuditEntry>&) {
         guides.OnContactChanged(contact);
       });
+  metrics.AddSource([&recording_access] {
+    return "# HELP callrec_recording_reads_audited_total Reads of recordings (playback, download, "
+           "metadata): lines written to audit trails, and reads folded into a line of the same "
+           "principal and minute.\n"
+           "# TYPE callrec_recording_reads_audited_total counter\n"
+           "callrec_recording_reads_audited_total{line=\"written\"} " +
+           std::to_string(recording_access.written()) +
+           "\n"
+           "callrec_recording_reads_audited_total{line=\"folded\"} " +
+           std::to_string(recording_access.folded()) + "\n";
+  });
   metrics.AddSource([&guides] {
     return "# HELP callrec_guides_in_memory Agent guide runs held: live contacts', and the last " +
            std::to_string(api::GuideService::kEndedRunsKept) +
@@ -363,6 +403,7 @@ int Run(const config::ServerConfig& config) {
   for (unsigned i = 1; i < threads; ++i) workers.emplace_back([&io] { io.run(); });
   io.run();
   for (auto& worker : workers) worker.join();
+  if (retention) retention->Stop();
   // Recordings still running are closed and marked incomplete (the call went
   // on without us); then the media thread and the store stop. Everything
   // acknowledged is already durable; Close() writes what is still queued while

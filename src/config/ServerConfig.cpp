@@ -144,6 +144,11 @@ ParsedConfig ParseServerConfig(int argc, const char* const* argv) {
   app.add_option("--sip-allow", c.sip_allow,
                  "Network SIPREC may come from, CIDR (repeatable; IPv4 or IPv6); none: loopback "
                  "only (a non-loopback --sip-listen then refuses to start)");
+  app.add_option("--retention", c.retention_days,
+                 "Days a recording is kept after it ended (fractions allowed); then its WAV and "
+                 "metadata are deleted, audited EXPIRED, unless under legal hold; 0: for ever")
+      ->check(CLI::Range(0.0, 36500.0))
+      ->capture_default_str();
   app.add_flag("--dump-config", dump_config, "Print every option with its value and exit")
       ->configurable(false);
 

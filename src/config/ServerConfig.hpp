@@ -78,6 +78,9 @@ struct ServerConfig {
   // and a SIP listener bound elsewhere refuses to start without them (or,
   // for TLS, without sip_tls_client_ca).
   std::vector<std::string> sip_allow;
+  // Recordings are deleted this many days after they ended (fractions allowed),
+  // unless under legal hold; 0: kept for ever.
+  double retention_days = 0;
 };
 
 // What parsing the command line produced: a config to run with, or an exit

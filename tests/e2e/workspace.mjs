@@ -333,6 +333,14 @@ async function recordingsCheck() {
   out.downloadName = download.suggestedFilename();
   out.downloadPath = path.join(config.artifacts, `download-${out.downloadName}`);
   await download.saveAs(out.downloadPath);
+  // The reads just made, in the page's access history (from the audit trail).
+  await alice.waitForFunction(() => {
+    const text = document.getElementById('access-rows').textContent;
+    return text.includes('Played') && text.includes('Downloaded');
+  }, null, {timeout: 10000});
+  out.accessRows = await alice.$$eval(
+      '#access-rows tr', (rows) => rows.map((r) => [...r.cells].map((c) => c.textContent.trim())));
+  await alice.shoot('recording-access', {fullPage: true});
   return out;
 }
 

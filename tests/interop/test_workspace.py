@@ -360,6 +360,19 @@ class WorkspaceEndToEndTest(unittest.TestCase):
         self.assertEqual(rec["audio"]["src"], "blob:")
         self.assertEqual(rec["downloadName"], CONTACT + ".wav")
         self.assertEqual(sha256_file(rec["downloadPath"]), on_disk, "the download is the file")
+        # Who listened: the page's access history and the contact's audit trail.
+        shown = {(row[1], row[2]) for row in rec["accessRows"]}
+        for what in ("Played", "Downloaded", "Opened"):
+            self.assertIn((ALICE, what), shown, rec["accessRows"])
+        trail = self.server.get_contact(CONTACT)["AuditTrail"]
+        reads = [(e["Operation"], e["Principal"]) for e in trail
+                 if e["Operation"] in ("PLAYBACK", "DOWNLOAD", "READ_METADATA")]
+        self.assertIn(("PLAYBACK", ALICE), reads)
+        self.assertIn(("DOWNLOAD", ALICE), reads)
+        # The page and the test read the metadata many times: folded per minute.
+        self.assertLessEqual(reads.count(("READ_METADATA", ALICE)), 3, reads)
+        self.assertLessEqual(reads.count(("PLAYBACK", ALICE)), 2, reads)
+        self.assertNotIn(BOB, {p for _, p in reads}, "a refused read is not an access")
 
     def test_sign_in_and_out(self):
         bad = self.result["badToken"]

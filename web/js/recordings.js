@@ -157,6 +157,7 @@ async function select(contactId) {
     const meta = await state.api.get(`/v1/recordings/${seg(contactId)}`);
     if (seq !== state.detailSeq) return;
     renderDetail(contactId, meta);
+    await renderAccess(contactId, seq);
   } catch (error) {
     if (seq !== state.detailSeq) return;
     $('#detail').hidden = true;
@@ -219,6 +220,28 @@ function renderDetail(contactId, meta) {
   $('#raw').textContent = JSON.stringify(meta, null, 2);
 }
 
+// Who read this recording, from the contact's audit trail (the metadata file's
+// own trail ends when the recording does; reads come after).
+const ACCESS_OPERATIONS = {PLAYBACK: 'Played', DOWNLOAD: 'Downloaded', READ_METADATA: 'Opened'};
+
+async function renderAccess(contactId, seq) {
+  let trail = [];
+  try {
+    const contact = await state.api.get(`/v1/contacts/${seg(contactId)}`);
+    trail = Array.isArray(contact.AuditTrail) ? contact.AuditTrail : [];
+  } catch {
+    trail = [];
+  }
+  if (seq !== state.detailSeq) return;
+  const reads = trail.filter((e) => e && ACCESS_OPERATIONS[e.Operation]).reverse();
+  $('#access-rows').replaceChildren(...reads.map(
+      (e) => el('tr', {}, el('td', {text: dateTime(e.Time)}), el('td', {text: e.Principal || ''}),
+                el('td', {text: ACCESS_OPERATIONS[e.Operation]}),
+                el('td', {text: e.Operation === 'READ_METADATA' ? '' : (e.Detail || '')}))));
+  $('#no-access').hidden = reads.length > 0;
+  $('[data-testid=access-history]').hidden = reads.length === 0;
+}
+
 function forgetAudio() {
   const player = $('#player');
   player.pause();
@@ -232,7 +255,7 @@ function forgetAudio() {
 async function audioUrl() {
   const contactId = state.selected;
   if (state.audio && state.audio.contactId === contactId) return state.audio.url;
-  const blob = await state.api.blob(`/v1/recordings/${seg(contactId)}/audio`);
+  const blob = await state.api.blob(`/v1/recordings/${seg(contactId)}/audio?for=playback`);
   if (contactId !== state.selected) return null;
   const url = URL.createObjectURL(blob.type ? blob : new Blob([blob], {type: 'audio/wav'}));
   state.audio = {contactId, url, size: blob.size};
@@ -247,6 +270,7 @@ async function play() {
     if (!url) return;
     const player = $('#player');
     if (player.src !== url) player.src = url;
+    renderAccess(state.selected, state.detailSeq);
     await player.play();
   } catch (error) {
     flashError(error, 'The recording cannot be played');
@@ -259,12 +283,16 @@ async function download() {
   const button = $('#download');
   button.disabled = true;
   try {
-    const url = await audioUrl();
-    if (!url) return;
+    // Fetched again, as a download: the server audits playback and download apart.
+    const contactId = state.selected;
+    const blob = await state.api.blob(`/v1/recordings/${seg(contactId)}/audio?for=download`);
+    const url = URL.createObjectURL(blob);
+    setTimeout(() => URL.revokeObjectURL(url), 60000);
     const link = el('a', {href: url, download: `${state.selected}.wav`, hidden: true});
     document.body.append(link);
     link.click();
     link.remove();
+    renderAccess(contactId, state.detailSeq);
   } catch (error) {
     flashError(error, 'The recording cannot be downloaded');
   } finally {

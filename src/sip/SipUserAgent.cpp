@@ -72,20 +72,21 @@ SipUserAgent::SipUserAgent(const std::string& host, std::uint16_t port, Listener
       return;
     }
     su_root_threading(root_, 1);
-    nua_ = nua_create(root_, &SipUserAgent::OnEvent, this, NUTAG_URL(url.c_str()),
-                      TAG_IF(!sips_url.empty(), NUTAG_SIPS_URL(sips_url.c_str())),
-                      TAG_IF(!certificates.empty(), TPTAG_CERTIFICATE(certificates.c_str())),
-                      TAG_IF(!certificates.empty(), TPTAG_TLS_VERIFY_POLICY(verify)),
-                      NUTAG_MEDIA_ENABLE(0), NUTAG_AUTOALERT(0), NUTAG_ENABLEMESSAGE(0),
-                      NUTAG_ALLOW("INVITE, ACK, BYE, CANCEL, OPTIONS, UPDATE"),
-                      NUTAG_APPL_METHOD("UPDATE"), NUTAG_APPL_METHOD("OPTIONS"), SIPTAG_SUPPORTED_STR("timer, siprec"),
-                      SIPTAG_USER_AGENT_STR("callrec-server"),
-                      // A TCP peer that sends part of a message, or garbage, and then
-                      // nothing (or half-closes) is dropped after kIncompleteMs instead
-                      // of holding its descriptor for ever; an idle connection after
-                      // kIdleMs (an SBC reconnects for its next request).
-                      TPTAG_TIMEOUT(kIncompleteMs), TPTAG_IDLE(kIdleMs),
-                      NTATAG_MAXSIZE(kMaxMessageBytes), TAG_END());
+    nua_ =
+        nua_create(root_, &SipUserAgent::OnEvent, this, NUTAG_URL(url.c_str()),
+                   TAG_IF(!sips_url.empty(), NUTAG_SIPS_URL(sips_url.c_str())),
+                   TAG_IF(!certificates.empty(), TPTAG_CERTIFICATE(certificates.c_str())),
+                   TAG_IF(!certificates.empty(), TPTAG_TLS_VERIFY_POLICY(verify)),
+                   NUTAG_MEDIA_ENABLE(0), NUTAG_AUTOALERT(0), NUTAG_ENABLEMESSAGE(0),
+                   NUTAG_ALLOW("INVITE, ACK, BYE, CANCEL, OPTIONS, UPDATE"),
+                   NUTAG_APPL_METHOD("UPDATE"), NUTAG_APPL_METHOD("OPTIONS"),
+                   SIPTAG_SUPPORTED_STR("timer, siprec"), SIPTAG_USER_AGENT_STR("callrec-server"),
+                   // A TCP peer that sends part of a message, or garbage, and then
+                   // nothing (or half-closes) is dropped after kIncompleteMs instead
+                   // of holding its descriptor for ever; an idle connection after
+                   // kIdleMs (an SBC reconnects for its next request).
+                   TPTAG_TIMEOUT(kIncompleteMs), TPTAG_IDLE(kIdleMs),
+                   NTATAG_MAXSIZE(kMaxMessageBytes), TAG_END());
     if (nua_ == nullptr) {
       started.set_value("cannot listen for SIP on " + url +
                         (sips_url.empty() ? "" : " and " + sips_url) +

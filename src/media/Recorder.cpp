@@ -51,6 +51,7 @@ struct Recorder::Call {
   MediaKeys keys;
   std::optional<srtp::SrtpStream> srtp[2];  // SRTP legs: unprotected before parsing
   RtpSourceGuard sources[2];                // which sender each leg records
+  bool foreign_reported[2] = {false, false};
   std::shared_ptr<RecordingSession> session;
   std::filesystem::path wav;
   RecordingMetadata metadata;
@@ -243,7 +244,21 @@ void Recorder::OnDatagram(Call& call, Side side, const udp::endpoint& from,
     RtpSourceGuard& sources = call.sources[s];
     // A sender the leg does not record is dropped on its address alone, before
     // anything of its datagram is read.
-    if (!sources.Admits(from, arrival)) return CountForeign(call, side, 1);
+    if (!sources.Admits(from, arrival)) {
+      if (!sources.latched() && !call.foreign_reported[s]) {
+        // Nothing latched yet and the sender is refused: most likely a NAT or a
+        // media address the offer did not name, not an attack. Said once a leg.
+        call.foreign_reported[s] = true;
+        const auto& expected = sources.rule().expected;
+        log::Warn("media.sender_refused",
+                  {{"contact", call.id},
+                   {"leg", side == Side::kAgent ? "agent" : "customer"},
+                   {"from", from.address().to_string() + ":" + std::to_string(from.port())},
+                   {"offered", expected ? expected->to_string() : std::string()},
+                   {"rtp_source", std::string(ToString(sources.rule().policy))}});
+      }
+      return CountForeign(call, side, 1);
+    }
     if (auto& leg = call.srtp[s]) {
       // SRTCP (the same first bytes as RTCP) is not recorded.
       if (IsRtcp(datagram)) return;

@@ -1,10 +1,15 @@
 #include "cli/CliCommands.hpp"
 
+#include <stdlib.h>
+
 #include <CLI/CLI.hpp>
 #include <boost/json.hpp>
 #include <cctype>
 #include <chrono>
 #include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <optional>
 #include <ostream>
 
 #include "aws/ConnectClient.hpp"
@@ -184,7 +189,11 @@ int Status(const Options& options, std::ostream& out, std::ostream& err) {
 int List(const Options& options, std::ostream& out, std::ostream& err) {
   std::string query = "?MaxResults=1000";
   if (!options.agent_id.empty()) query += "&AgentId=" + aws::UriEncode(options.agent_id, false);
-  if (!options.state.empty()) query += "&State=" + aws::UriEncode(options.state, false);
+  if (!options.state.empty()) {
+    std::string state = options.state;  // paused, Paused: PAUSED
+    for (char& c : state) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    query += "&State=" + aws::UriEncode(state, false);
+  }
   json::array contacts;
   std::string next;
   do {
@@ -213,8 +222,62 @@ int List(const Options& options, std::ostream& out, std::ostream& err) {
   return 0;
 }
 
-int Verify(const Options& options, std::ostream& out) {
-  const media::VerifyReport report = media::VerifyRecording(options.file);
+// A ContactId's recording fetched through the API (the reads are audited
+// there) into a private temporary directory: the WAV path, or why not.
+core::Result<std::filesystem::path, std::string> FetchRecording(const Options& options,
+                                                                const std::filesystem::path& dir) {
+  const std::string base = "/v1/recordings/" + aws::UriEncode(options.file, false);
+  auto meta = CallV1(options, base);
+  if (!meta) return meta.error();
+  if (meta->status == 404) return "no such recording: " + options.file;
+  if (meta->status != 200) {
+    return "the server answered " + std::to_string(meta->status) + " for " + options.file + ": " +
+           meta->body;
+  }
+  auto audio = CallV1(options, base + "/audio?for=download");
+  if (!audio) return audio.error();
+  if (audio->status != 200) {
+    return "the server answered " + std::to_string(audio->status) + " for the audio of " +
+           options.file;
+  }
+  const std::filesystem::path wav = dir / "recording.wav";
+  std::ofstream(dir / "recording.json", std::ios::binary) << meta->body;
+  std::ofstream(wav, std::ios::binary) << audio->body;
+  return wav;
+}
+
+int Verify(const Options& options, std::ostream& out, std::ostream& err) {
+  std::error_code ec;
+  std::filesystem::path wav = options.file;
+  std::optional<std::filesystem::path> fetched_dir;
+  if (!std::filesystem::exists(wav, ec)) {
+    // Not a file: a ContactId, verified from what the server serves.
+    if (options.file.find('/') != std::string::npos || options.file.ends_with(".wav")) {
+      err << "error: no such recording: " << options.file << " (no such file)\n";
+      return 2;
+    }
+    if (options.admin_token.empty()) {
+      err << "error: no such file: " << options.file
+          << "; to verify a recording by ContactId through the API, give --admin-token or "
+             "CALLREC_ADMIN_TOKEN\n";
+      return 2;
+    }
+    char pattern[] = "/tmp/callrec-verify-XXXXXX";
+    if (::mkdtemp(pattern) == nullptr) {
+      err << "error: cannot make a temporary directory\n";
+      return 2;
+    }
+    fetched_dir = pattern;
+    auto fetched = FetchRecording(options, *fetched_dir);
+    if (!fetched) {
+      std::filesystem::remove_all(*fetched_dir, ec);
+      err << "error: " << fetched.error() << "\n";
+      return 2;
+    }
+    wav = fetched.value();
+  }
+  const media::VerifyReport report = media::VerifyRecording(wav);
+  if (fetched_dir) std::filesystem::remove_all(*fetched_dir, ec);
   if (options.as_json) {
     json::array passed(report.passed.begin(), report.passed.end());
     json::array problems(report.problems.begin(), report.problems.end());
@@ -240,6 +303,9 @@ int RunCli(int argc, const char* const* argv, std::ostream& out, std::ostream& e
   Options options;
   CLI::App app{"callrec: control and inspect call recordings on a callrec-server"};
   app.require_subcommand(1);
+  // Global options (--json, --endpoint-url, ...) may come after the command too,
+  // as the README writes `callrec list --state PAUSED --json`.
+  app.fallthrough();
   app.add_option("--endpoint-url", options.endpoint_url, "Server URL (env CALLREC_ENDPOINT_URL)")
       ->capture_default_str();
   app.add_option("--instance-id", options.instance_id, "Instance id (env CALLREC_INSTANCE_ID)")
@@ -271,7 +337,10 @@ int RunCli(int argc, const char* const* argv, std::ostream& out, std::ostream& e
   list->add_option("--state", options.state, "only contacts in this state");
 
   CLI::App* verify = app.add_subcommand("verify", "check a recording against its metadata");
-  verify->add_option("file", options.file, "the recording's .wav file")->required();
+  verify
+      ->add_option("recording", options.file,
+                   "the recording's .wav file, or a ContactId (fetched through the API)")
+      ->required();
 
   try {
     app.parse(argc, argv);
@@ -282,7 +351,7 @@ int RunCli(int argc, const char* const* argv, std::ostream& out, std::ostream& e
   const std::string command = app.get_subcommands().front()->get_name();
   if (command == "status") return Status(options, out, err);
   if (command == "list") return List(options, out, err);
-  if (command == "verify") return Verify(options, out);
+  if (command == "verify") return Verify(options, out, err);
   return RecordingOperation(command, options, out, err);
 }
 

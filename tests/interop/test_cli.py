@@ -2,9 +2,16 @@
 
 import json
 import os
+import re
+import shlex
+import time
 import unittest
 
+import rtp
+
 from harness import ACCESS_KEY, CLI_BIN, ServerTestCase, free_port
+
+README = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "README.md")
 
 
 class CallrecCliTest(ServerTestCase):
@@ -224,6 +231,61 @@ class CallrecCliTest(ServerTestCase):
         result = self.run_cli("list", "--state", "PAUSED")
         for line in result.stdout.splitlines():
             self.assertEqual(line.split()[1], "PAUSED", line)
+
+    def test_state_in_any_case(self):
+        self.server.create_contact("cl-case")
+        self.assertExit(self.run_cli("start", "cl-case"), 0)
+        self.assertExit(self.run_cli("pause", "cl-case"), 0)
+        for state in ("paused", "Paused", "PAUSED"):
+            result = self.run_cli("list", "--state", state)
+            self.assertExit(result, 0)
+            self.assertIn("cl-case", result.stdout, state)
+
+    # ---- the README's command lines ---------------------------------------------------
+
+    def test_every_cli_line_of_the_readme(self):
+        """Each `build/src/callrec ...` line the README shows, run as written (the
+        build directory, the contact c1 the README creates just before)."""
+        with open(README) as f:
+            lines = [line.split("#")[0].strip() for line in f
+                     if line.startswith("build/src/callrec ")]
+        self.assertGreaterEqual(len(lines), 3, "the README shows the CLI")
+        self.server.create_contact("c1")
+        self.assertEqual(self.server.connect_call("START", "c1").status, 200)
+        for line in lines:
+            with self.subTest(line=line):
+                if " verify " in line:
+                    self.final_metadata("c1")  # the STOP just made is written out
+                result = self.run_cli(*shlex.split(line)[1:])
+                self.assertExit(result, 0)
+                if "--json" in line:
+                    json.loads(result.stdout)
+        self.assertEqual(self.server.state("c1"), "STOPPED")
+
+    # ---- verify -----------------------------------------------------------------------
+
+    def test_verify_by_contact_id_and_missing_recordings(self):
+        contact = self.server.create_contact("cl-verify")
+        self.assertExit(self.run_cli("start", "cl-verify"), 0)
+        rtp.run_legs([rtp.Leg(rtp.parse_addr(contact["Rtp"]["Customer"]), "PCMU",
+                              rtp.tone_fn(600), 25)])
+        time.sleep(0.15)
+        self.assertExit(self.run_cli("stop", "cl-verify"), 0)
+        self.final_metadata("cl-verify")
+        path = self.server.get_contact("cl-verify")["Recording"]["Path"]
+        by_path = self.run_cli("verify", path)
+        self.assertExit(by_path, 0)
+        by_id = self.run_cli("verify", "cl-verify")
+        self.assertExit(by_id, 0)
+        self.assertIn("verified: cl-verify", by_id.stdout)
+        reads = [e["Operation"] for e in self.server.get_contact("cl-verify")["AuditTrail"]]
+        self.assertIn("DOWNLOAD", reads, "verify through the API is an audited read")
+        for missing in ("no-such-contact", "/nonexistent/x.wav"):
+            with self.subTest(missing=missing):
+                result = self.run_cli("verify", missing)
+                self.assertExit(result, 2)
+                self.assertIn("no such recording", result.stderr)
+                self.assertNotIn("MISMATCH", result.stdout + result.stderr)
 
 
 if __name__ == "__main__":

@@ -168,10 +168,10 @@ int Run(const config::ServerConfig& config) {
   boost::asio::io_context media_io;
   media::Recorder recorder(
       media_io,
-      media::RecorderConfig{config.sip_listen.host, config.rtp_port_low, config.rtp_port_high,
-                            config.pause_behavior == config::PauseBehavior::kSkip,
-                            config.data_dir / "recordings",
-                            media::ParseRtpSourcePolicy(config.rtp_source)},
+      media::RecorderConfig{
+          config.sip_listen.host, config.rtp_port_low, config.rtp_port_high,
+          config.pause_behavior == config::PauseBehavior::kSkip, config.data_dir / "recordings",
+          media::ParseRtpSourcePolicy(config.rtp_source), config.dtmf_policy == "mask"},
       [&contacts](const std::string& id) -> std::optional<std::vector<core::AuditEntry>> {
         auto trail = contacts.AuditTrail(id);  // a failure is logged and counted by the store
         if (!trail) return std::nullopt;

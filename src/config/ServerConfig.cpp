@@ -88,6 +88,11 @@ ParsedConfig ParseServerConfig(int argc, const char* const* argv) {
                  "the port), default (strict for SIPREC, learn for /v1)")
       ->check(CLI::IsMember({"default", "strict", "learn", "any"}))
       ->capture_default_str();
+  app.add_option("--dtmf-policy", c.dtmf_policy,
+                 "In-band DTMF (keyed digits) in the audio: mask (each digit's tone replaced by "
+                 "silence in the file) or record (kept: unsafe for card data)")
+      ->check(CLI::IsMember({"mask", "record"}))
+      ->capture_default_str();
   app.add_option("--pause-behavior", pause, "Paused time in the file: silence or skip")
       ->check(CLI::IsMember({"silence", "skip"}))
       ->capture_default_str();

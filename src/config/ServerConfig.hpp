@@ -45,6 +45,9 @@ struct ServerConfig {
   // named, latched), "learn" (the first sender to pass probation, latched),
   // "any" (unsafe), or "default": strict for SIPREC, learn for /v1.
   std::string rtp_source = "default";
+  // In-band DTMF (a keyed card number): "mask" replaces each digit's tone by
+  // silence in the file, "record" keeps it (unsafe for card data).
+  std::string dtmf_policy = "mask";
   // SIPREC: which participant is the agent (regex on AoR or name; empty: the
   // client's hints, else the documented default), whether a new session starts
   // recording at once (off, ALL, TO_AGENT, FROM_AGENT), and the header that

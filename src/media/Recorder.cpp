@@ -434,6 +434,7 @@ void Recorder::StartRecording(Call& call, const core::Contact& contact) {
   options.record_customer = contact.recording.track != core::Track::kFromAgent;
   options.record_agent = contact.recording.track != core::Track::kToAgent;
   options.skip_paused = call.skip_paused;
+  options.mask_dtmf = config_.mask_dtmf;
   call.session = std::make_shared<RecordingSession>(options, RecordingSession::Clock::now(), wall);
   call.wav =
       RecordingPath(config_.recordings_dir, contact.initial_contact_id, contact.contact_id, wall);
@@ -446,6 +447,7 @@ void Recorder::StartRecording(Call& call, const core::Contact& contact) {
   call.metadata.codec = contact.codec;
   call.metadata.skip_paused = call.skip_paused;
   call.metadata.start_wall_ms = wall;
+  call.metadata.dtmf_policy = config_.mask_dtmf ? "mask" : "record";
   writer_.Open(contact.contact_id, call.wav);
   // Metadata from the first moment, marked incomplete: a crash leaves it so.
   const RecordingMetadata initial = call.metadata;
@@ -458,6 +460,7 @@ void Recorder::WriteProgress(Call& call) {
   // The pauses so far reach the disk at once, so a crash cannot lose them.
   RecordingMetadata progress = call.metadata;
   progress.pauses = call.session->pauses();
+  progress.masked = call.session->masked();
   progress.counters = call.session->counters();
   const auto json = std::filesystem::path(call.wav).replace_extension(".json");
   // Not fsynced: it survives a killed process (the page cache does), and at
@@ -495,6 +498,7 @@ void Recorder::FinishRecording(Call& call, bool interrupted) {
     call.metadata.pauses.pop_back();
   }
   call.metadata.counters = call.session->counters();
+  call.metadata.masked = call.session->masked();
   call.metadata.complete = !interrupted;
   if (interrupted) call.metadata.storage_error = "the server stopped during the call";
   writer_.Close(call.id, [this, metadata = call.metadata,

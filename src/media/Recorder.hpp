@@ -33,6 +33,8 @@ struct RecorderConfig {
   // --rtp-source; nullopt: strict where an offer named the senders (SIPREC),
   // learn where none did (/v1).
   std::optional<RtpSourcePolicy> rtp_source;
+  // --dtmf-policy mask: in-band DTMF replaced by silence (RecordingSession).
+  bool mask_dtmf = true;
 };
 
 // The sender addresses an offer named for a contact's legs ([customer, agent];

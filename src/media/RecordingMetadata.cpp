@@ -88,6 +88,22 @@ boost::json::object MetadataToJson(const RecordingMetadata& m) {
     pauses.push_back(std::move(pause));
   }
   out["Pauses"] = std::move(pauses);
+  out["DtmfPolicy"] = m.dtmf_policy;
+  boost::json::array masked;
+  for (const MaskedSpan& span : m.masked) {
+    // In skip mode the file lacks the paused spans before it.
+    std::int64_t cut = 0;
+    if (m.skip_paused) {
+      for (const PauseInterval& p : m.pauses) {
+        const std::int64_t end = p.end_sample >= 0 ? p.end_sample : p.start_sample;
+        if (end <= span.start_sample) cut += end - p.start_sample;
+      }
+    }
+    masked.push_back(boost::json::object{{"Leg", span.side == Side::kAgent ? "agent" : "customer"},
+                                         {"FileOffsetStart", Seconds(span.start_sample - cut)},
+                                         {"FileOffsetEnd", Seconds(span.end_sample - cut)}});
+  }
+  out["MaskedSpans"] = std::move(masked);
   out["AuditTrail"] = AuditTrailJson(m.audit_trail);
   out["Counters"] = boost::json::object{{"Packets", m.counters.packets},
                                         {"Lost", m.counters.lost},
@@ -95,6 +111,9 @@ boost::json::object MetadataToJson(const RecordingMetadata& m) {
                                         {"Gated", m.counters.gated},
                                         {"Invalid", m.counters.invalid},
                                         {"Foreign", m.counters.foreign},
+                                        {"DtmfDigits", m.counters.dtmf_digits},
+                                        {"DtmfUnmaskedSamples", m.counters.dtmf_unmasked},
+                                        {"Events", m.counters.events},
                                         {"StorageDroppedFrames", m.storage_dropped_frames}};
   out["Sha256"] = m.sha256;
   if (!m.storage_error.empty()) out["StorageError"] = m.storage_error;

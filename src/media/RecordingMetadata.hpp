@@ -26,6 +26,8 @@ struct RecordingMetadata {
   std::int64_t end_wall_ms = -1;  // -1: not finished
   std::uint64_t frames = 0;
   std::vector<PauseInterval> pauses;
+  std::string dtmf_policy = "record";  // --dtmf-policy
+  std::vector<MaskedSpan> masked;      // DTMF replaced by silence
   std::vector<core::AuditEntry> audit_trail;
   SessionCounters counters;
   std::uint64_t storage_dropped_frames = 0;

@@ -93,9 +93,42 @@ RecordingSession::PacketResult RecordingSession::OnPacket(Side side, const RtpPa
           options_.codec == Codec::kPcmu ? DecodeMuLaw(code) : DecodeALaw(code);
       ring_[static_cast<std::size_t>(i % kCapacityFrames) * 2 + channel] = sample;
     }
+    if (options_.mask_dtmf) MaskDtmf(side, packet.payload, pos);
   }
   counters_.packets += 1;
   return PacketResult::kRecorded;
+}
+
+void RecordingSession::MaskDtmf(Side side, std::span<const std::uint8_t> payload,
+                                std::int64_t pos) {
+  std::array<std::int16_t, 480> samples;  // up to 60 ms packets are examined
+  const std::size_t n = std::min(payload.size(), samples.size());
+  for (std::size_t i = 0; i < n; ++i) {
+    samples[i] = options_.codec == Codec::kPcmu ? DecodeMuLaw(payload[i]) : DecodeALaw(payload[i]);
+  }
+  DtmfDetector& detector = dtmf_[static_cast<int>(side)];
+  const std::uint64_t before = detector.digits();
+  const auto spans = detector.Feed(std::span<const std::int16_t>(samples.data(), n), pos);
+  counters_.dtmf_digits += detector.digits() - before;
+  const auto channel = static_cast<std::size_t>(side);
+  for (const DtmfDetector::Span& span : spans) {
+    const std::int64_t start = std::max(span.start, std::int64_t{0});
+    // What was already handed to storage cannot be taken back: counted, so
+    // that the metadata (and callrec verify) say so.
+    if (start < flushed_) {
+      counters_.dtmf_unmasked += static_cast<std::uint64_t>(std::min(span.end, flushed_) - start);
+    }
+    const std::int64_t from = std::max(start, flushed_);
+    const std::int64_t to = std::min(span.end, flushed_ + kCapacityFrames);
+    for (std::int64_t i = from; i < to; ++i) {
+      ring_[static_cast<std::size_t>(i % kCapacityFrames) * 2 + channel] = 0;
+    }
+    if (!masked_.empty() && masked_.back().side == side && masked_.back().end_sample >= start) {
+      masked_.back().end_sample = std::max(masked_.back().end_sample, span.end);
+    } else {
+      masked_.push_back(MaskedSpan{side, start, span.end});
+    }
+  }
 }
 
 void RecordingSession::Pause(Clock::time_point when, std::int64_t wall_ms) {
@@ -194,6 +227,11 @@ std::uint64_t RecordingSession::LostLocked() const {
   std::uint64_t lost = 0;
   for (const SideState& s : sides_) lost += s.lost_before + CurrentLost(s);
   return lost;
+}
+
+std::vector<MaskedSpan> RecordingSession::masked() const {
+  std::lock_guard lock(mutex_);
+  return masked_;
 }
 
 std::vector<PauseInterval> RecordingSession::pauses() const {

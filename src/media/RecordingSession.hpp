@@ -10,6 +10,7 @@
 #include <span>
 #include <vector>
 
+#include "media/DtmfDetector.hpp"
 #include "media/G711.hpp"
 #include "media/RtpPacket.hpp"
 
@@ -39,6 +40,16 @@ struct SessionCounters {
   std::uint64_t duplicates = 0;      // sequence numbers received twice
   std::uint64_t frames_written = 0;  // frames handed to storage
   std::uint64_t foreign = 0;         // from a sender the leg does not record (RtpSourceGuard)
+  std::uint64_t dtmf_digits = 0;     // in-band DTMF digits found (and masked, under mask)
+  std::uint64_t dtmf_unmasked = 0;   // samples of a digit already handed to storage: a leak
+};
+
+// Audio replaced by silence because it held a DTMF digit (timeline samples
+// since the recording started; one leg).
+struct MaskedSpan {
+  Side side = Side::kCustomer;
+  std::int64_t start_sample = 0;
+  std::int64_t end_sample = 0;
 };
 
 // One contact's recording in memory, between the socket and the writer. Packets
@@ -59,6 +70,10 @@ class RecordingSession {
     bool record_agent = true;
     bool skip_paused = false;  // pause behaviour: cut out instead of silence
     std::uint8_t telephone_event_pt = 101;
+    // --dtmf-policy mask: in-band DTMF found on a leg (DtmfDetector) is
+    // replaced by silence from its first sample, while it is still in the
+    // reorder window, before anything of it is written.
+    bool mask_dtmf = false;
   };
 
   RecordingSession(Options options, Clock::time_point started, std::int64_t started_wall_ms);
@@ -81,6 +96,7 @@ class RecordingSession {
   std::vector<std::int16_t> TakeUntil(Clock::time_point until);
 
   std::vector<PauseInterval> pauses() const;
+  std::vector<MaskedSpan> masked() const;
   SessionCounters counters() const;
   bool skip_paused() const { return options_.skip_paused; }
   std::int64_t started_wall_ms() const { return started_wall_ms_; }
@@ -102,6 +118,8 @@ class RecordingSession {
   };
 
   std::int64_t PositionAt(Clock::time_point t) const;
+  // Feeds the leg's DTMF detector and silences what it found (mutex_ held).
+  void MaskDtmf(Side side, std::span<const std::uint8_t> payload, std::int64_t pos);
   std::vector<std::int16_t> TakeUpTo(std::int64_t upto);
   bool InPause(std::int64_t sample) const;
   std::uint64_t LostLocked() const;
@@ -118,6 +136,8 @@ class RecordingSession {
   std::vector<std::int16_t> ring_;  // kCapacityFrames stereo frames
   std::int64_t flushed_ = 0;        // timeline position of the first frame not yet handed out
   SideState sides_[2];
+  DtmfDetector dtmf_[2];
+  std::vector<MaskedSpan> masked_;
   std::vector<PauseInterval> pauses_;
   SessionCounters counters_;
 };

@@ -131,7 +131,12 @@ void RecordingWriter::Run() {
     for (auto& [id, job] : batch) {
       const auto* append = std::get_if<AppendJob>(&job);
       const std::size_t samples = append ? append->samples.size() : 0;
-      Execute(id, job);
+      // An exception would end the thread, and every recording with it.
+      try {
+        Execute(id, job);
+      } catch (...) {
+        barrier_.Caught({{"contact", id}, {"in", "writer"}});
+      }
       if (samples > 0) {
         std::lock_guard lock(mutex_);
         queued_samples_ -= samples;

@@ -14,6 +14,7 @@
 #include <variant>
 #include <vector>
 
+#include "log/Barrier.hpp"
 #include "media/WavFile.hpp"
 
 namespace callrec::media {
@@ -56,6 +57,8 @@ class RecordingWriter {
   // storage is failing now. A write that succeeds after failures clears it.
   std::uint64_t write_errors() const;
   bool failing() const;
+  // Jobs that threw (media.handler_failed): the thread went on with the next.
+  std::uint64_t handler_exceptions() const { return barrier_.caught(); }
   // Writes everything queued, then stops the thread. Idempotent.
   void Stop();
 
@@ -109,6 +112,7 @@ class RecordingWriter {
   std::span<const std::int16_t> Zeros(std::uint64_t frames);
   void NoteWrite(OpenFile& file, bool ok);
   std::vector<std::int16_t> zeros_;  // writer thread only
+  log::ExceptionBarrier barrier_{"media.handler_failed"};
   std::map<std::string, OpenFile> files_;
   std::thread thread_;
 };

@@ -5,6 +5,7 @@
 
 #include <csignal>
 #include <future>
+#include <stdexcept>
 
 #include "media/WavFile.hpp"
 
@@ -38,6 +39,23 @@ TEST(RecordingWriter, WritesAudioAndSilenceInOrder) {
   EXPECT_EQ((*samples)[0], 1000);
   EXPECT_EQ((*samples)[160 * 2], 0);
   EXPECT_EQ((*samples)[240 * 2 + 1], -5);
+}
+
+// The writer thread's barrier: a job that throws is logged and counted, and
+// the thread goes on with the next job (before, the process ended).
+TEST(RecordingWriter, AJobThatThrowsLeavesTheThreadRunning) {
+  const auto wav = TempWav("barrier.wav");
+  std::promise<RecordingWriter::FileResult> closed;
+  RecordingWriter writer;
+  writer.Open("c1", wav);
+  writer.Append("c1", std::vector<std::int16_t>(320, 1000));
+  writer.Post([] { throw std::runtime_error("a job that throws"); });
+  writer.Append("c1", std::vector<std::int16_t>(320, 2000));
+  writer.Close("c1", [&](const RecordingWriter::FileResult& r) { closed.set_value(r); });
+  auto future = closed.get_future();
+  ASSERT_EQ(future.wait_for(std::chrono::seconds(10)), std::future_status::ready);
+  EXPECT_EQ(future.get().frames, 320u);
+  EXPECT_EQ(writer.handler_exceptions(), 1u);
 }
 
 // Storage that cannot keep up: audio becomes counted gaps of the same length,

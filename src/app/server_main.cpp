@@ -347,6 +347,9 @@ int Run(const config::ServerConfig& config) {
                                future.get();
                       });
   }
+  metrics.AddHandlerExceptionSource("retention", [&retention] {
+    return retention ? retention->handler_exceptions() : std::uint64_t{0};
+  });
   metrics.AddSource([&retention] {
     return "# HELP callrec_recordings_expired_total Recordings deleted by --retention (each "
            "audited EXPIRED).\n# TYPE callrec_recordings_expired_total counter\n"

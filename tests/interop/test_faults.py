@@ -294,6 +294,12 @@ class EveryWriteOnAFullDiskTest(FaultCase):
         server.create_contact("guided", agent_id="alice")
         server.create_contact("to-end", agent_id="alice", agent_joined=False)
         self.assertEqual(self.call("GET", "/v1/contacts/guided/guide", alice).status, 200)
+        # An ended recording, to read and hold on the full disk.
+        server.create_contact("done", agent_id="alice")
+        self.assertEqual(server.connect_call("START", "done").status, 200)
+        self.assertEqual(server.v1("POST", "/v1/contacts/done/end").status, 200)
+        done_wav = server.get_contact("done")["Recording"]["Path"]
+        self.metadata(done_wav)
 
         # The live SIPREC call, recorded from its INVITE (--auto-record).
         live_client, answer = self.invite("live", "s-live")
@@ -400,9 +406,27 @@ class EveryWriteOnAFullDiskTest(FaultCase):
         self.assertStillServing("a SIPREC INVITE")
         self.assertDegraded("a SIPREC INVITE")
 
+        # 7. A recording's reads are audited before they are served, and a
+        # legal hold is audited and a file: both write.
+        reply = server.v1("GET", "/v1/recordings/done")
+        self.outcomes.append(("GET /v1/recordings/done", reply.status))
+        if reply.status != 200:
+            self.assertEqual((reply.status, reply.error_type), (500, "InternalServiceException"))
+            self.assertIn("could not be audited", reply.json()["message"], repr(reply))
+        self.assertStillServing("a recording's read")
+        reply = server.v1("POST", "/v1/recordings/done/hold", {"Reason": "litigation"})
+        self.outcomes.append(("POST /v1/recordings/done/hold", reply.status))
+        if reply.status != 200:
+            self.assertEqual((reply.status, reply.error_type), (500, "InternalServiceException"))
+            message = reply.json()["message"]
+            self.assertTrue("could not be stored" in message or "No space left" in message,
+                            repr(reply))
+            self.assertFalse(os.path.exists(done_wav[:-4] + ".hold"), "a refused hold was kept")
+        self.assertStillServing("a legal hold")
+        self.assertDegraded("a legal hold")
         print("\nfull disk: %s" % self.outcomes)
 
-        # 7. Reads need no space: served.
+        # 8. Reads that write nothing: served.
         for path_ in ("/v1/contacts", "/v1/recordings", "/v1/contacts/live", "/metrics"):
             self.assertEqual(server.v1("GET", path_).status, 200, path_)
         self.assertEqual(http_call(server.port, "GET", "/").status, 200)
@@ -426,6 +450,11 @@ class EveryWriteOnAFullDiskTest(FaultCase):
         reply = self.act("guided-2", alice, "Start recording")
         self.assertEqual(reply.json()["Attributes"].get("callRecordingStatus"), "ON", reply.json())
         self.assertEqual(server.state("guided-2"), "RECORDING")
+        self.assertEqual(server.v1("GET", "/v1/recordings/done").status, 200)
+        reply = server.v1("POST", "/v1/recordings/done/hold", {"Reason": "litigation"})
+        self.assertEqual(reply.status, 200, repr(reply))
+        self.assertEqual(reply.json()["LegalHold"]["Reason"], "litigation")
+        self.assertEqual(server.v1("DELETE", "/v1/recordings/done/hold").status, 200)
         client, answer = self.invite("sip-after", "s-after")
         self.assertEqual(answer.status, 200, answer.header("Warning"))
         self.assertEqual(client.bye().status, 200)
@@ -463,7 +492,7 @@ class EveryWriteOnAFullDiskTest(FaultCase):
 
         # Ordinary failures, not exceptions: no barrier caught anything.
         metrics = parse_metrics(server.metrics())
-        for edge in ("http", "sip", "media", "loop", "guide"):
+        for edge in ("http", "sip", "media", "loop", "guide", "retention"):
             self.assertEqual(metric(metrics, "callrec_handler_exceptions_total", edge=edge), 0.0,
                              edge)
         logs = server.stderr_text() + server.stdout_text()

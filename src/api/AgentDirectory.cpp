@@ -4,6 +4,8 @@
 #include <unistd.h>
 
 #include <boost/json.hpp>
+#include <cerrno>
+#include <cstring>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
@@ -45,16 +47,20 @@ void AgentDirectory::Configure(const std::string& agent_id, const std::string& t
   agent_by_digest_[Digest(token)] = agent_id;
 }
 
-std::string AgentDirectory::Issue(const std::string& agent_id) {
+core::Result<std::string, AgentDirectory::SaveError> AgentDirectory::Issue(
+    const std::string& agent_id) {
   const std::string token = aws::RandomToken(40, kTokenAlphabet);
+  const std::string digest = Digest(token);
   std::lock_guard lock(mutex_);
+  // Durable first: memory changes only once the file says the same.
+  std::map<std::string, std::string> issued = issued_digest_by_agent_;
+  issued[agent_id] = digest;
+  if (auto error = Save(issued)) return *std::move(error);
   if (auto it = issued_digest_by_agent_.find(agent_id); it != issued_digest_by_agent_.end()) {
     agent_by_digest_.erase(it->second);
   }
-  const std::string digest = Digest(token);
-  issued_digest_by_agent_[agent_id] = digest;
+  issued_digest_by_agent_ = std::move(issued);
   agent_by_digest_[digest] = agent_id;
-  Save();
   return token;
 }
 
@@ -67,20 +73,45 @@ std::optional<std::string> AgentDirectory::AgentFor(std::string_view token) cons
   return it->second;
 }
 
-void AgentDirectory::Save() const {
-  if (file_.empty()) return;
+std::optional<AgentDirectory::SaveError> AgentDirectory::Save(
+    const std::map<std::string, std::string>& digest_by_agent) const {
+  if (file_.empty()) return std::nullopt;
   boost::json::object agents;
-  for (const auto& [agent, digest] : issued_digest_by_agent_) agents[agent] = digest;
+  for (const auto& [agent, digest] : digest_by_agent) agents[agent] = digest;
   const std::string text =
       boost::json::serialize(boost::json::object{{"Agents", agents}, {"Hash", "SHA-256"}});
-  const std::filesystem::path temporary = file_.string() + ".tmp";
+  const std::string temporary = file_.string() + ".tmp";
+  auto failed = [](const std::string& what) {
+    return SaveError{what + ": " + std::strerror(errno)};
+  };
   const int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0) throw std::runtime_error("cannot write " + temporary.string());
-  const bool written = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
-  const bool synced = ::fsync(fd) == 0;
+  if (fd < 0) return failed("cannot write " + temporary);
+  std::size_t done = 0;
+  while (done < text.size()) {
+    const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      if (n == 0) errno = ENOSPC;
+      SaveError error = failed("cannot write " + temporary);
+      ::close(fd);
+      ::unlink(temporary.c_str());  // what it holds is of no use, and takes space
+      return error;
+    }
+    done += static_cast<std::size_t>(n);
+  }
+  if (::fsync(fd) != 0) {
+    SaveError error = failed("cannot write " + temporary);
+    ::close(fd);
+    ::unlink(temporary.c_str());
+    return error;
+  }
   ::close(fd);
-  if (!written || !synced) throw std::runtime_error("cannot write " + temporary.string());
-  std::filesystem::rename(temporary, file_);
+  if (::rename(temporary.c_str(), file_.c_str()) != 0) {
+    SaveError error = failed("cannot replace " + file_.string());
+    ::unlink(temporary.c_str());
+    return error;
+  }
+  return std::nullopt;
 }
 
 }  // namespace callrec::api

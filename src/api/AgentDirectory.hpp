@@ -6,6 +6,8 @@
 #include <optional>
 #include <string>
 
+#include "core/Result.hpp"
+
 namespace callrec::api {
 
 // Who is calling /v1: the admin, or one agent.
@@ -23,16 +25,26 @@ struct Caller {
 // or configured with --agent-token AGENT:TOKEN. Thread-safe.
 class AgentDirectory {
  public:
+  // Why a token could not be issued: the file could not be written (full disk,
+  // I/O error, permissions), e.g. "cannot write .../agents.json.tmp: No space
+  // left on device".
+  struct SaveError {
+    std::string message;
+  };
+
   // `file` empty: nothing persisted (tests).
   explicit AgentDirectory(std::filesystem::path file);
 
   void Configure(const std::string& agent_id, const std::string& token);
-  // A new token for the agent (replacing the one issued before); persisted.
-  std::string Issue(const std::string& agent_id);
+  // A new token for the agent (replacing the one issued before), once it is
+  // persisted. When it cannot be, nothing changes: the token issued before
+  // stays valid and no new one exists.
+  core::Result<std::string, SaveError> Issue(const std::string& agent_id);
   std::optional<std::string> AgentFor(std::string_view token) const;
 
  private:
-  void Save() const;
+  // Writes these digests to the file (temporary, fsync, rename).
+  std::optional<SaveError> Save(const std::map<std::string, std::string>& digest_by_agent) const;
 
   const std::filesystem::path file_;
   mutable std::mutex mutex_;

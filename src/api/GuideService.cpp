@@ -115,38 +115,55 @@ flow::LambdaInvoker GuideService::InvokerFor(const std::shared_ptr<Slot>& slot,
     const std::string instance_id = strand_slot->data.instance_id;
     asio::post(lambda_pool_, [this, arn, event = std::move(event), time_limit, principal, strand,
                               instance_id, done = std::move(done)]() mutable {
-      const auto deadline = std::chrono::steady_clock::now() + time_limit;
-      // The Connect API, in process: the same ContactService the HTTP API uses.
-      lambda::RecordingHandler::ConnectCall call =
-          [this, principal](Operation op, const std::string& instance_id,
-                            const std::string& contact_id, const std::string& initial_contact_id,
-                            core::Track track, std::chrono::steady_clock::time_point until) {
-            auto answered = std::make_shared<std::promise<std::optional<control::ControlError>>>();
-            auto future = answered->get_future();
-            contacts_.Apply(control::OperationRequest{instance_id, contact_id, initial_contact_id,
-                                                      op, track, principal},
-                            [answered](std::optional<control::ControlError> error) {
-                              answered->set_value(std::move(error));
-                            });
-            aws::ConnectClient::Outcome outcome;
-            outcome.attempts = 1;
-            if (future.wait_until(until) != std::future_status::ready) {
-              outcome.error = aws::ConnectCallError{0, "Timeout", "no answer before the deadline"};
-            } else if (auto error = future.get()) {
-              const aws::AwsError aws_error = ToAwsError(*error);
-              outcome.error =
-                  aws::ConnectCallError{aws_error.status, aws_error.type, aws_error.message};
-            }
-            return outcome;
-          };
-      const lambda::RecordingHandler handler(instance_id, call);
-      auto result = handler.Handle(event, deadline);
-      log::Info("guide.lambda", {{"function", arn}, {"principal", principal}});
-      asio::post(strand, [done = std::move(done), response = std::move(result.response)]() {
-        done(response);
-      });
+      // The pool's threads end the process on an exception: the barrier turns
+      // one into the Lambda's failure, which the flow's error branch handles.
+      try {
+        Invoke(arn, std::move(event), time_limit, principal, strand, instance_id, done);
+      } catch (...) {
+        const std::string message = barrier_.Caught({{"function", arn}, {"principal", principal}});
+        if (!done) return;
+        asio::post(strand, [done = std::move(done), message]() {
+          done(std::string("the Lambda failed: " + message));
+        });
+      }
     });
   };
+}
+
+void GuideService::Invoke(const std::string& arn, json::value event,
+                          std::chrono::milliseconds time_limit, const std::string& principal,
+                          const asio::strand<asio::io_context::executor_type>& strand,
+                          const std::string& instance_id, flow::LambdaDone& done) {
+  const auto deadline = std::chrono::steady_clock::now() + time_limit;
+  // The Connect API, in process: the same ContactService the HTTP API uses.
+  lambda::RecordingHandler::ConnectCall call = [this, principal](
+                                                   Operation op, const std::string& instance_id,
+                                                   const std::string& contact_id,
+                                                   const std::string& initial_contact_id,
+                                                   core::Track track,
+                                                   std::chrono::steady_clock::time_point until) {
+    auto answered = std::make_shared<std::promise<std::optional<control::ControlError>>>();
+    auto future = answered->get_future();
+    contacts_.Apply(control::OperationRequest{instance_id, contact_id, initial_contact_id, op,
+                                              track, principal},
+                    [answered](std::optional<control::ControlError> error) {
+                      answered->set_value(std::move(error));
+                    });
+    aws::ConnectClient::Outcome outcome;
+    outcome.attempts = 1;
+    if (future.wait_until(until) != std::future_status::ready) {
+      outcome.error = aws::ConnectCallError{0, "Timeout", "no answer before the deadline"};
+    } else if (auto error = future.get()) {
+      const aws::AwsError aws_error = ToAwsError(*error);
+      outcome.error = aws::ConnectCallError{aws_error.status, aws_error.type, aws_error.message};
+    }
+    return outcome;
+  };
+  const lambda::RecordingHandler handler(instance_id, call);
+  auto result = handler.Handle(event, deadline);
+  log::Info("guide.lambda", {{"function", arn}, {"principal", principal}});
+  asio::post(strand,
+             [done = std::move(done), response = std::move(result.response)]() { done(response); });
 }
 
 std::shared_ptr<GuideService::Slot> GuideService::SlotFor(const core::Contact& contact,

@@ -13,6 +13,7 @@
 #include "control/ContactService.hpp"
 #include "flow/Flow.hpp"
 #include "flow/GuideRun.hpp"
+#include "log/Barrier.hpp"
 
 namespace callrec::api {
 
@@ -40,6 +41,8 @@ class GuideService final : public GuideRoutes {
   // Guide runs held (live contacts', and the last kEndedRunsKept opened on
   // contacts already ENDED), for /metrics.
   std::size_t RunsInMemory() const;
+  // Exceptions stopped at the Lambda pool's barrier (guide.handler_failed).
+  std::uint64_t handler_exceptions() const { return barrier_.caught(); }
 
   // A run is forgotten when its contact ends; one opened on a contact that had
   // already ended (an agent looking back) is kept among the last this many.
@@ -51,12 +54,18 @@ class GuideService final : public GuideRoutes {
   void Answer(const std::shared_ptr<Slot>& slot, core::Result<flow::GuideView, flow::FlowError>,
               Respond respond) const;
   flow::LambdaInvoker InvokerFor(const std::shared_ptr<Slot>& slot, std::string principal);
+  // One InvokeLambdaFunction, on the pool: `done` is posted to `strand`.
+  void Invoke(const std::string& arn, boost::json::value event,
+              std::chrono::milliseconds time_limit, const std::string& principal,
+              const boost::asio::strand<boost::asio::io_context::executor_type>& strand,
+              const std::string& instance_id, flow::LambdaDone& done);
 
   boost::asio::io_context& io_;
   control::ContactService& contacts_;
   std::shared_ptr<const flow::Flow> guide_;
   std::optional<flow::Flow> inbound_;
   boost::json::object action_operations_;  // the guide's action names -> {Operation, Track}
+  log::ExceptionBarrier barrier_{"guide.handler_failed"};
   boost::asio::thread_pool lambda_pool_{2};
   mutable std::mutex mutex_;
   std::map<std::string, std::shared_ptr<Slot>> slots_;  // by contact id

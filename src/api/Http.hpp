@@ -37,9 +37,12 @@ class RequestHandler {
  public:
   virtual ~RequestHandler() = default;
   virtual void Handle(HttpRequest&& request, Respond respond, OpenStream open_stream) = 0;
-  // A request the server answered itself with `status` (malformed, over a
-  // limit): it never reached Handle.
+  // A request the server answered itself with `status`: malformed or over a
+  // limit (it never reached Handle), or 500 because its handler threw.
   virtual void Refused(unsigned status) { (void)status; }
+  // Handle threw: the server logged it (http.handler_failed), and answered
+  // 500 if the handler had not answered yet (Refused(500) says so too).
+  virtual void Failed() {}
 };
 
 HttpResponse JsonResponse(http::status status, std::string body);

@@ -14,6 +14,7 @@
 #include <optional>
 #include <type_traits>
 
+#include "log/Barrier.hpp"
 #include "log/Log.hpp"
 
 namespace callrec::api {
@@ -31,8 +32,12 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
 
  public:
   template <class... StreamArgs>
-  Session(RequestHandler& handler, const HttpLimits& limits, StreamArgs&&... stream_args)
-      : stream_(std::forward<StreamArgs>(stream_args)...), handler_(handler), limits_(limits) {}
+  Session(RequestHandler& handler, std::shared_ptr<log::ExceptionBarrier> barrier,
+          const HttpLimits& limits, StreamArgs&&... stream_args)
+      : stream_(std::forward<StreamArgs>(stream_args)...),
+        handler_(handler),
+        barrier_(std::move(barrier)),
+        limits_(limits) {}
 
   void Start() {
     asio::dispatch(stream_.get_executor(), [self = this->shared_from_this()] {
@@ -138,24 +143,69 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
       return Refuse(error);
     }
     HttpRequest request = parser_->release();
-    const bool keep_alive = request.keep_alive();
-    const unsigned version = request.version();
+    // For the log only: never the query or a header (they may carry tokens).
+    const std::string_view target = request.target();
+    const std::string what = std::string(request.method_string()) + " " +
+                             std::string(target.substr(0, target.find('?')));
+    auto answer =
+        std::make_shared<Answer>(shared_from_this(), request.keep_alive(), request.version());
     Tcp().expires_never();
-    handler_.Handle(
-        std::move(request),
-        [self = shared_from_this(), keep_alive, version](HttpResponse response) {
-          asio::post(self->stream_.get_executor(),
-                     [self, keep_alive, version, response = std::move(response)]() mutable {
-                       self->Send(std::move(response), keep_alive, version);
-                     });
-        },
-        [self = shared_from_this()](HttpResponse head, StreamStarted started) {
-          asio::post(self->stream_.get_executor(),
-                     [self, head = std::move(head), started = std::move(started)]() mutable {
-                       self->StartStream(std::move(head), std::move(started));
-                     });
-        });
+    try {
+      handler_.Handle(
+          std::move(request),
+          [answer](HttpResponse response) {
+            if (!answer->Take()) return;  // answered already (the barrier's 500)
+            answer->Send(std::move(response));
+          },
+          [answer](HttpResponse head, StreamStarted started) {
+            if (!answer->Take()) return;
+            auto self = answer->session;
+            asio::post(self->stream_.get_executor(),
+                       [self, head = std::move(head), started = std::move(started)]() mutable {
+                         self->StartStream(std::move(head), std::move(started));
+                       });
+          });
+    } catch (...) {
+      barrier_->Caught({{"request", what}});
+      handler_.Failed();
+      if (answer->Take()) answer->SendInternalError();
+    }
   }
+
+  // One request's answer, given once: by the handler, or by the server when
+  // the handler threw. A handler that drops it unanswered while an exception
+  // unwinds (its continuation threw on an io thread, where that loop's own
+  // barrier logs it) gets the same 500, so the client is never left waiting.
+  struct Answer {
+    Answer(std::shared_ptr<Session> s, bool keep, unsigned v)
+        : session(std::move(s)), keep_alive(keep), version(v) {}
+    ~Answer() {
+      if (given.load() || std::uncaught_exceptions() == 0) return;
+      try {
+        SendInternalError();
+      } catch (...) {
+        // Out of memory while unwinding: the idle timeout closes the connection.
+      }
+    }
+    bool Take() { return !given.exchange(true); }
+    void Send(HttpResponse response) {
+      asio::post(session->stream_.get_executor(), [self = session, keep = keep_alive, v = version,
+                                                   response = std::move(response)]() mutable {
+        self->Send(std::move(response), keep, v);
+      });
+    }
+    void SendInternalError() {
+      session->handler_.Refused(500);
+      Send(ErrorResponse(aws::AwsError::InternalService(
+          "The server failed while handling this request (logged); nothing else was "
+          "affected. Try again.")));
+    }
+
+    std::shared_ptr<Session> session;
+    const bool keep_alive;
+    const unsigned version;
+    std::atomic<bool> given{false};
+  };
 
   // A streamed answer: the head without a length (the body ends when the
   // connection does), then whatever the sink is given, in order. A read that
@@ -275,6 +325,7 @@ class Session : public std::enable_shared_from_this<Session<Stream>> {
 
   Stream stream_;
   RequestHandler& handler_;
+  const std::shared_ptr<log::ExceptionBarrier> barrier_;
   const HttpLimits limits_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
@@ -306,28 +357,29 @@ class HttpServer::Listener : public std::enable_shared_from_this<Listener> {
   }
 
   void Accept() {
-    acceptor_.async_accept(asio::make_strand(io_),
-                           [self = shared_from_this()](beast::error_code ec, tcp::socket socket) {
-                             if (ec == asio::error::operation_aborted) return;
-                             if (!ec) {
-                               socket.set_option(tcp::no_delay(true), ec);
-                               if (self->tls_) {
-                                 std::make_shared<Session<TlsStream>>(
-                                     self->handler_, self->limits_, std::move(socket), *self->tls_)
-                                     ->Start();
-                               } else {
-                                 std::make_shared<Session<beast::tcp_stream>>(
-                                     self->handler_, self->limits_, std::move(socket))
-                                     ->Start();
-                               }
-                             } else {
-                               log::Warn("http.accept_failed", {{"error", ec.message()}});
-                             }
-                             if (self->acceptor_.is_open()) self->Accept();
-                           });
+    acceptor_.async_accept(asio::make_strand(io_), [self = shared_from_this()](beast::error_code ec,
+                                                                               tcp::socket socket) {
+      if (ec == asio::error::operation_aborted) return;
+      if (!ec) {
+        socket.set_option(tcp::no_delay(true), ec);
+        if (self->tls_) {
+          std::make_shared<Session<TlsStream>>(self->handler_, self->barrier_, self->limits_,
+                                               std::move(socket), *self->tls_)
+              ->Start();
+        } else {
+          std::make_shared<Session<beast::tcp_stream>>(self->handler_, self->barrier_,
+                                                       self->limits_, std::move(socket))
+              ->Start();
+        }
+      } else {
+        log::Warn("http.accept_failed", {{"error", ec.message()}});
+      }
+      if (self->acceptor_.is_open()) self->Accept();
+    });
   }
 
   tcp::endpoint LocalEndpoint() const { return acceptor_.local_endpoint(); }
+  std::uint64_t handler_exceptions() const { return barrier_->caught(); }
 
   void Stop() {
     asio::post(acceptor_.get_executor(), [self = shared_from_this()] {
@@ -342,6 +394,8 @@ class HttpServer::Listener : public std::enable_shared_from_this<Listener> {
   RequestHandler& handler_;
   HttpLimits limits_;
   std::shared_ptr<asio::ssl::context> tls_;
+  const std::shared_ptr<log::ExceptionBarrier> barrier_ =
+      std::make_shared<log::ExceptionBarrier>("http.handler_failed");
 };
 
 HttpServer::HttpServer(asio::io_context& io, const tcp::endpoint& endpoint, RequestHandler& handler,
@@ -360,6 +414,10 @@ tcp::endpoint HttpServer::LocalEndpoint() const {
 
 void HttpServer::Stop() {
   listener_->Stop();
+}
+
+std::uint64_t HttpServer::handler_exceptions() const {
+  return listener_->handler_exceptions();
 }
 
 }  // namespace callrec::api

@@ -5,6 +5,7 @@
 #include <boost/asio/ssl/context.hpp>
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 
 #include "api/Http.hpp"
@@ -40,6 +41,8 @@ class HttpServer {
 
   boost::asio::ip::tcp::endpoint LocalEndpoint() const;
   void Stop();
+  // Exceptions the handler threw (the barrier's count).
+  std::uint64_t handler_exceptions() const;
 
  private:
   class Listener;

@@ -26,6 +26,11 @@ void Metrics::CountAuthFailure(const std::string& type) {
   auth_failures_[type] += 1;
 }
 
+void Metrics::CountHandlerException(const std::string& edge) {
+  std::lock_guard lock(mutex_);
+  handler_exceptions_[edge] += 1;
+}
+
 std::string Metrics::Render() const {
   std::ostringstream out;
   std::lock_guard lock(mutex_);
@@ -58,6 +63,15 @@ std::string Metrics::Render() const {
   out << "callrec_recording_operation_seconds_bucket{le=\"+Inf\"} " << cumulative << "\n";
   out << "callrec_recording_operation_seconds_sum " << latency_sum_ << "\n";
   out << "callrec_recording_operation_seconds_count " << latency_count_ << "\n";
+  out << "# HELP callrec_handler_exceptions_total Unexpected exceptions stopped at an edge's "
+         "barrier (logged as <edge>.handler_failed); the request was answered 500 and the "
+         "server went on.\n"
+         "# TYPE callrec_handler_exceptions_total counter\n";
+  std::map<std::string, std::uint64_t> exceptions = handler_exceptions_;
+  for (const auto& [edge, count] : exception_sources_) exceptions[edge] += count();
+  for (const auto& [edge, count] : exceptions) {
+    out << "callrec_handler_exceptions_total{edge=\"" << edge << "\"} " << count << "\n";
+  }
   for (const auto& source : sources_) out << source();
   return out.str();
 }

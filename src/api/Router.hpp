@@ -20,6 +20,7 @@ class Router final : public RequestHandler {
 
   void Handle(HttpRequest&& request, Respond respond, OpenStream open_stream) override;
   void Refused(unsigned status) override { metrics_.CountRequest(status); }
+  void Failed() override { metrics_.CountHandlerException("http"); }
 
  private:
   ConnectApi& connect_;

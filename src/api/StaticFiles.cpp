@@ -1,8 +1,13 @@
 #include "api/StaticFiles.hpp"
 
-#include <fstream>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 #include <map>
-#include <sstream>
+
+#include "core/Result.hpp"
 
 namespace callrec::api {
 namespace {
@@ -23,6 +28,27 @@ std::string_view MediaType(const std::filesystem::path& file) {
   return it == kTypes.end() ? std::string_view() : it->second;
 }
 
+// The whole file, or why it cannot be read (permissions, an I/O error).
+core::Result<std::string, int> ReadWhole(const std::filesystem::path& file) {
+  const int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return errno;
+  std::string bytes;
+  char buffer[1 << 16];
+  for (;;) {
+    const ssize_t n = ::read(fd, buffer, sizeof buffer);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      const int error = errno;
+      ::close(fd);
+      return error;
+    }
+    if (n == 0) break;
+    bytes.append(buffer, static_cast<std::size_t>(n));
+  }
+  ::close(fd);
+  return bytes;
+}
+
 }  // namespace
 
 StaticFiles::StaticFiles(std::filesystem::path root)
@@ -40,18 +66,25 @@ HttpResponse StaticFiles::Get(const HttpRequest& request, std::string_view path)
   const std::string relative = path == "/" ? "index.html" : std::string(path.substr(1));
   const bool plain = relative.find("..") == std::string::npos &&
                      relative.find('\0') == std::string::npos && relative.front() != '/';
-  const std::filesystem::path file = std::filesystem::weakly_canonical(root_ / relative);
+  // The error_code forms: a directory that cannot be searched is a page that
+  // is not there, not an exception.
+  std::error_code ec;
+  const std::filesystem::path file = std::filesystem::weakly_canonical(root_ / relative, ec);
   const std::string_view type = MediaType(file);
   // Only files of known types, inside the root (no symlink or .. escapes).
   const auto [root_end, ignored] =
       std::mismatch(root_.begin(), root_.end(), file.begin(), file.end());
-  if (!plain || type.empty() || root_end != root_.end() ||
-      !std::filesystem::is_regular_file(file)) {
+  if (ec || !plain || type.empty() || root_end != root_.end() ||
+      !std::filesystem::is_regular_file(file, ec)) {
     return Error(404, "NotFoundException", "No page at " + std::string(path) + ".");
   }
-  std::ifstream in(file, std::ios::binary);
-  std::stringstream bytes;
-  bytes << in.rdbuf();
+  auto bytes = ReadWhole(file);
+  if (!bytes) {
+    // A page that is there but cannot be read: the server's fault, said plainly.
+    return ErrorResponse(
+        aws::AwsError::InternalService("The page " + std::string(path) +
+                                       " cannot be read: " + std::strerror(bytes.error()) + "."));
+  }
   HttpResponse response{http::status::ok, 11};
   response.set(http::field::content_type, type);
   response.set(http::field::cache_control, "no-cache");
@@ -59,7 +92,7 @@ HttpResponse StaticFiles::Get(const HttpRequest& request, std::string_view path)
   response.set("Content-Security-Policy",
                "default-src 'self'; img-src 'self' data:; media-src 'self' blob:; "
                "style-src 'self' 'unsafe-inline'; object-src 'none'; frame-ancestors 'none'");
-  if (request.method() == http::verb::get) response.body() = bytes.str();
+  if (request.method() == http::verb::get) response.body() = std::move(bytes).value();
   return response;
 }
 

@@ -1,5 +1,7 @@
 #include "api/V1Api.hpp"
 
+#include <sys/statvfs.h>
+
 #include <algorithm>
 #include <boost/json.hpp>
 #include <charconv>
@@ -72,6 +74,14 @@ std::optional<std::string> ContactAfterToken(std::string_view token) {
   return bytes.substr(kTokenTag.size());
 }
 
+// Bytes available to callrec on the file system holding `dir`; nullopt when
+// it cannot be asked.
+std::optional<std::uint64_t> AvailableBytes(const std::filesystem::path& dir) {
+  struct statvfs fs {};
+  if (dir.empty() || ::statvfs(dir.c_str(), &fs) != 0) return std::nullopt;
+  return static_cast<std::uint64_t>(fs.f_bavail) * fs.f_frsize;
+}
+
 }  // namespace
 
 V1Api::V1Api(control::ContactService& contacts, const store::ContactStore& store,
@@ -100,7 +110,9 @@ core::Result<json::object, control::ControlError> V1Api::Describe(
     }
     if (view->path) {
       const media::SessionCounters& c = view->counters;
-      out["Recording"] = json::object{{"Path", std::filesystem::absolute(*view->path).string()},
+      std::error_code ec;  // absolute() needs the working directory, which can be gone
+      const std::filesystem::path absolute = std::filesystem::absolute(*view->path, ec);
+      out["Recording"] = json::object{{"Path", (ec ? *view->path : absolute).string()},
                                       {"Running", view->running},
                                       {"Packets", c.packets},
                                       {"Lost", c.lost},
@@ -347,7 +359,10 @@ void V1Api::Health(Respond respond) {
   // Degraded while writes fail now (disk full, read-only); ok again once they
   // succeed. LastError keeps the last failure either way.
   const bool recordings_failing = recorder_.storage_failing();
-  const bool healthy = !stats.failing && !recordings_failing;
+  // A full disk is degraded before a write meets it, and ok once space is freed.
+  const std::optional<std::uint64_t> available = AvailableBytes(data_dir_);
+  const bool disk_full = available && *available < kLowSpaceBytes;
+  const bool healthy = !stats.failing && !recordings_failing && !disk_full;
   json::object body{
       {"Status", healthy ? "ok" : "degraded"},
       {"Store", json::object{{"Commits", stats.commits},
@@ -361,6 +376,9 @@ void V1Api::Health(Respond respond) {
                                   {"LastError", storage_error},
                                   {"DroppedFrames", recorder_.storage_dropped_frames()},
                                   {"FreeRtpPorts", recorder_.free_ports()}}}};
+  if (available) {
+    body["Disk"] = json::object{{"AvailableBytes", *available}, {"Full", disk_full}};
+  }
   respond(JsonResponse(healthy ? http::status::ok : http::status::service_unavailable,
                        json::serialize(body)));
 }
@@ -432,6 +450,13 @@ void V1Api::RenderMetrics(Respond respond) {
       "callrec_storage_failing{store=\"state\"} " + std::to_string(stats.failing ? 1 : 0) + "\n";
   text += "callrec_storage_failing{store=\"recordings\"} " +
           std::to_string(recorder_.storage_failing() ? 1 : 0) + "\n";
+  if (const auto available = AvailableBytes(data_dir_)) {
+    text +=
+        "# HELP callrec_data_dir_available_bytes Bytes available on the data directory's file "
+        "system (/healthz is degraded under 1 MiB).\n";
+    text += "# TYPE callrec_data_dir_available_bytes gauge\n";
+    text += "callrec_data_dir_available_bytes " + std::to_string(*available) + "\n";
+  }
   text += "# HELP callrec_recording_write_errors_total Failed writes of recording files.\n";
   text += "# TYPE callrec_recording_write_errors_total counter\n";
   text += "callrec_recording_write_errors_total " +

@@ -1,6 +1,8 @@
 #pragma once
 
 #include <boost/json/object.hpp>
+#include <cstdint>
+#include <filesystem>
 #include <functional>
 #include <string>
 
@@ -35,6 +37,11 @@ class V1Api {
   void Handle(HttpRequest&& request, Respond respond, OpenStream open_stream = {});
   // Set once, before requests arrive.
   void SetWorkspace(WorkspaceRoutes* workspace) { workspace_ = workspace; }
+  // The data directory whose file system /healthz watches: with less than
+  // kLowSpaceBytes available it says degraded (writes that need space fail),
+  // and ok again once space is freed. Set once, before requests arrive.
+  void WatchDisk(std::filesystem::path data_dir) { data_dir_ = std::move(data_dir); }
+  static constexpr std::uint64_t kLowSpaceBytes = 1 << 20;
   // A contact with its audit trail, RTP addresses and live recording counters;
   // kInternal when the state store could not be read.
   core::Result<boost::json::object, control::ControlError> Describe(
@@ -56,6 +63,7 @@ class V1Api {
   const std::string admin_token_;
   const AgentDirectory* agents_;
   WorkspaceRoutes* workspace_ = nullptr;
+  std::filesystem::path data_dir_;
 };
 
 }  // namespace callrec::api

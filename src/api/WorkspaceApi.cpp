@@ -8,6 +8,7 @@
 #include "api/ControlErrors.hpp"
 #include "aws/UriEncoding.hpp"
 #include "core/Timestamp.hpp"
+#include "log/Log.hpp"
 #include "media/RecordingLifecycle.hpp"
 
 namespace callrec::api {
@@ -199,9 +200,17 @@ void WorkspaceApi::IssueToken(const HttpRequest& request, Respond respond) {
   if (!ValidAgentId(agent_id)) {
     return respond(BadRequest("AgentId must be 1 to 256 visible characters."));
   }
-  const std::string token = agents_.Issue(agent_id);
-  respond(JsonResponse(http::status::created,
-                       json::serialize(json::object{{"AgentId", agent_id}, {"Token", token}})));
+  auto token = agents_.Issue(agent_id);
+  if (!token) {
+    // Nothing changed: the agent's earlier token (if any) still works.
+    log::Error("agent.token_not_stored", {{"agent", agent_id}, {"error", token.error().message}});
+    return respond(ErrorResponse(aws::AwsError::InternalService(
+        "The agent's token could not be stored (" + token.error().message +
+        "); no token was issued and the agent's earlier token, if any, still works.")));
+  }
+  respond(
+      JsonResponse(http::status::created,
+                   json::serialize(json::object{{"AgentId", agent_id}, {"Token", token.value()}})));
 }
 
 void WorkspaceApi::ListRecordings(const Caller& caller, std::string_view query, Respond respond) {
@@ -326,6 +335,11 @@ void WorkspaceApi::Recording(const Caller& caller, const std::string& contact_id
   std::string bytes(size == 0 ? 0 : last - first + 1, '\0');
   in.seekg(static_cast<std::streamoff>(first));
   in.read(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  if (!in.is_open() || in.bad()) {
+    // There, but unreadable (permissions, an I/O error): not an empty recording.
+    return respond(ErrorResponse(
+        aws::AwsError::InternalService("The recording of " + contact_id + " cannot be read now.")));
+  }
   bytes.resize(static_cast<std::size_t>(in.gcount()));
   HttpResponse response{partial ? http::status::partial_content : http::status::ok, 11};
   response.set(http::field::content_type, "audio/wav");

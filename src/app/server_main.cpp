@@ -29,6 +29,7 @@
 #include "control/AfterRestart.hpp"
 #include "control/ContactService.hpp"
 #include "flow/Flow.hpp"
+#include "log/Barrier.hpp"
 #include "log/Log.hpp"
 #include "media/Recorder.hpp"
 #include "media/RecordingLifecycle.hpp"
@@ -45,6 +46,21 @@ std::int64_t NowMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
              std::chrono::system_clock::now().time_since_epoch())
       .count();
+}
+
+// Runs the loop until it is stopped. An exception out of a handler ends only
+// that handler: it is logged once and counted by `barrier` (with the loop's
+// name), and the thread rejoins the loop (asio allows run() again without
+// restart()). Before, it ended the process (server.failed) and every call.
+void RunLoop(boost::asio::io_context& io, log::ExceptionBarrier& barrier, const char* loop) {
+  for (;;) {
+    try {
+      io.run();
+      return;
+    } catch (...) {
+      barrier.Caught({{"loop", loop}});
+    }
+  }
 }
 
 std::string UrlHost(const std::string& host) {
@@ -212,7 +228,11 @@ int Run(const config::ServerConfig& config) {
     }
   }
   auto media_guard = boost::asio::make_work_guard(media_io);
-  std::thread media_thread([&media_io] { media_io.run(); });
+  // What escapes a handler of either loop (the HTTP threads' io, the media
+  // thread's) is stopped here; the edges' own barriers catch most before.
+  log::ExceptionBarrier loop_barrier("server.handler_failed");
+  std::thread media_thread(
+      [&media_io, &loop_barrier] { RunLoop(media_io, loop_barrier, "media"); });
   // If start-up fails past this point (a port in use), the media thread is
   // stopped before the error is reported, not left running into terminate().
   struct MediaThreadStop {
@@ -240,6 +260,9 @@ int Run(const config::ServerConfig& config) {
   sip::SiprecServer siprec(siprec_config, contacts, recorder);
 
   api::Metrics metrics;
+  metrics.AddHandlerExceptionSource("loop", [&loop_barrier] { return loop_barrier.caught(); });
+  metrics.AddHandlerExceptionSource("sip", [&siprec] { return siprec.Stats().handler_exceptions; });
+  metrics.AddHandlerExceptionSource("media", [&recorder] { return recorder.handler_exceptions(); });
   metrics.AddSource([&siprec] {
     const sip::SiprecStats stats = siprec.Stats();
     return "# HELP callrec_siprec_sessions Live SIPREC recording sessions.\n"
@@ -324,6 +347,9 @@ int Run(const config::ServerConfig& config) {
                                future.get();
                       });
   }
+  metrics.AddHandlerExceptionSource("retention", [&retention] {
+    return retention ? retention->handler_exceptions() : std::uint64_t{0};
+  });
   metrics.AddSource([&retention] {
     return "# HELP callrec_recordings_expired_total Recordings deleted by --retention (each "
            "audited EXPIRED).\n# TYPE callrec_recordings_expired_total counter\n"
@@ -334,10 +360,12 @@ int Run(const config::ServerConfig& config) {
   api::WorkspaceApi workspace(contacts, recorder, agents, events, recording_access,
                               config.data_dir / "recordings", NowMs);
   v1.SetWorkspace(&workspace);
+  v1.WatchDisk(config.data_dir);
   api::GuideService guides(io, contacts,
                            std::make_shared<const flow::Flow>(std::move(guide_flow).value()),
                            std::move(inbound_flow));
   workspace.SetGuide(&guides);
+  metrics.AddHandlerExceptionSource("guide", [&guides] { return guides.handler_exceptions(); });
   contacts.AddObserver(
       [&guides](const core::Contact& contact, const std::optional<core::AuditEntry>&) {
         guides.OnContactChanged(contact);
@@ -400,8 +428,10 @@ int Run(const config::ServerConfig& config) {
   const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
   const unsigned threads = config.http_threads ? config.http_threads : std::max(1u, cores - 1);
   std::vector<std::thread> workers;
-  for (unsigned i = 1; i < threads; ++i) workers.emplace_back([&io] { io.run(); });
-  io.run();
+  for (unsigned i = 1; i < threads; ++i) {
+    workers.emplace_back([&io, &loop_barrier] { RunLoop(io, loop_barrier, "http"); });
+  }
+  RunLoop(io, loop_barrier, "http");
   for (auto& worker : workers) worker.join();
   if (retention) retention->Stop();
   // Recordings still running are closed and marked incomplete (the call went

@@ -69,10 +69,7 @@ Recorder::Recorder(asio::io_context& io, RecorderConfig config, AuditSource audi
        port + 1 <= config_.rtp_port_high; port += 2) {
     free_ports_.insert(static_cast<std::uint16_t>(port));
   }
-  timer_.expires_after(kTick);
-  timer_.async_wait([this](const boost::system::error_code& ec) {
-    if (!ec) Tick();
-  });
+  ScheduleTick();
 }
 
 Recorder::~Recorder() {
@@ -179,8 +176,12 @@ void Recorder::Receive(const std::shared_ptr<Call>& call, Side side) {
         if (ec == asio::error::operation_aborted || !call->sockets[s].is_open()) return;
         // The datagram buffer is reused for the next packet: nothing of a
         // gated packet outlives this handler.
-        if (!ec) {
-          OnDatagram(*call, side, call->senders[s], std::span(call->buffers[s].data(), bytes));
+        try {
+          if (!ec) {
+            OnDatagram(*call, side, call->senders[s], std::span(call->buffers[s].data(), bytes));
+          }
+        } catch (...) {
+          barrier_.Caught({{"contact", call->id}, {"in", "rtp"}});  // the next packet is read
         }
         Receive(call, side);
       });
@@ -354,7 +355,11 @@ void Recorder::Drain(const std::string& contact_id, std::function<void()> then) 
         udp::endpoint sender;
         for (int n = 0; n < kMaxDrained && !ec; ++n) {
           const std::size_t bytes = socket.receive_from(asio::buffer(buffer), sender, 0, ec);
-          if (!ec) OnDatagram(*call, side, sender, std::span(buffer.data(), bytes));
+          try {
+            if (!ec) OnDatagram(*call, side, sender, std::span(buffer.data(), bytes));
+          } catch (...) {
+            barrier_.Caught({{"contact", call->id}, {"in", "drain"}});
+          }
         }
       }
     }
@@ -550,9 +555,19 @@ void Recorder::Tick() {
     }
     if ((tick + call->sync_phase) % kTicksPerSync == 0) writer_.Sync(call->id);
   }
+  ScheduleTick();
+}
+
+void Recorder::ScheduleTick() {
   timer_.expires_after(kTick);
   timer_.async_wait([this](const boost::system::error_code& ec) {
-    if (!ec) Tick();
+    if (ec) return;
+    try {
+      Tick();
+    } catch (...) {
+      barrier_.Caught({{"in", "tick"}});  // the tick stops, never the ticking
+      ScheduleTick();
+    }
   });
 }
 

@@ -15,6 +15,7 @@
 
 #include "control/ContactService.hpp"
 #include "core/Result.hpp"
+#include "log/Barrier.hpp"
 #include "media/MediaError.hpp"
 #include "media/RecordingMetadata.hpp"
 #include "media/RecordingSession.hpp"
@@ -164,6 +165,11 @@ class Recorder final : public control::RecordingListener {
   bool storage_failing() const { return writer_.failing(); }
   std::uint64_t storage_write_errors() const { return writer_.write_errors(); }
   std::size_t free_ports() const;
+  // Exceptions stopped at the media barrier (media.handler_failed): a
+  // packet's handler, a tick, a writer job; the media went on.
+  std::uint64_t handler_exceptions() const {
+    return barrier_.caught() + writer_.handler_exceptions();
+  }
 
  private:
   struct Call;
@@ -177,6 +183,7 @@ class Recorder final : public control::RecordingListener {
   void FinishRecording(Call& call, bool interrupted);
   void WriteProgress(Call& call);
   void Tick();
+  void ScheduleTick();  // the next Tick, behind the barrier
   void ReleasePorts(Call& call);
   std::optional<std::uint16_t> TakePort();
 
@@ -187,6 +194,7 @@ class Recorder final : public control::RecordingListener {
   AgentMedia on_agent_media_;
   SourceSwitched on_source_switch_;
   RecordingWriter writer_;
+  log::ExceptionBarrier barrier_{"media.handler_failed"};
   boost::asio::steady_timer timer_;
   std::atomic<std::uint64_t> invalid_packets_{0};
   std::atomic<std::uint64_t> foreign_packets_[2] = {0, 0};

@@ -123,7 +123,7 @@ void RetentionSweeper::Run() {
   std::unique_lock lock(mutex_);
   while (!wake_.wait_for(lock, interval, [this] { return stopped_; })) {
     lock.unlock();
-    Sweep();
+    barrier_.Run([this] { Sweep(); }, {{"in", "retention"}});  // never the thread's end
     lock.lock();
   }
 }

@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "core/Result.hpp"
+#include "log/Barrier.hpp"
 
 namespace callrec::media {
 
@@ -56,6 +57,8 @@ class RetentionSweeper {
   std::size_t Sweep();
   std::uint64_t expired() const { return expired_.load(); }
   std::uint64_t failures() const { return failures_.load(); }
+  // Sweeps that threw (media.handler_failed): the thread sweeps again later.
+  std::uint64_t handler_exceptions() const { return barrier_.caught(); }
 
  private:
   void Run();
@@ -65,6 +68,7 @@ class RetentionSweeper {
   WallClock clock_;
   Expire expire_;
   std::atomic<std::uint64_t> expired_{0}, failures_{0};
+  log::ExceptionBarrier barrier_{"media.handler_failed"};
   std::mutex mutex_;
   std::condition_variable wake_;
   bool stopped_ = false;  // guarded by mutex_

@@ -4,8 +4,11 @@
 
 namespace callrec::media {
 
-RecordingWriter::RecordingWriter(std::size_t max_queued_samples)
-    : max_queued_(max_queued_samples), thread_([this] { Run(); }) {}
+RecordingWriter::RecordingWriter(std::size_t max_queued_samples,
+                                 std::chrono::milliseconds reopen_interval)
+    : max_queued_(max_queued_samples),
+      reopen_interval_(reopen_interval),
+      thread_([this] { Run(); }) {}
 
 RecordingWriter::~RecordingWriter() {
   Stop();
@@ -93,10 +96,29 @@ void RecordingWriter::NoteWrite(OpenFile& file, bool ok) {
   failing_ = !ok;
 }
 
+bool RecordingWriter::OpenNow(OpenFile& file) {
+  file.next_open = std::chrono::steady_clock::now() + reopen_interval_;
+  std::error_code ec;
+  std::filesystem::create_directories(file.path.parent_path(), ec);
+  auto created = WavWriter::Create(file.path, 2, 8000);
+  if (!created.ok()) {
+    file.error = created.error().message;
+    std::lock_guard lock(mutex_);
+    last_error_ = file.path.string() + ": " + file.error;
+    write_errors_ += 1;
+    failing_ = true;
+    return false;
+  }
+  file.writer.emplace(std::move(created).value());
+  return true;
+}
+
 void RecordingWriter::WriteAudio(OpenFile& file, std::span<const std::int16_t> interleaved) {
   const std::uint64_t frames = interleaved.size() / 2;
-  if (!file.writer) {
-    file.dropped_frames += frames;  // never opened: the error is already recorded
+  if (!file.writer && (std::chrono::steady_clock::now() < file.next_open || !OpenNow(file))) {
+    // Not created (the disk refused it): lost, and owed as silence once it is.
+    file.owed_frames += frames;
+    file.dropped_frames += frames;
     std::lock_guard lock(mutex_);
     dropped_frames_ += frames;
     return;
@@ -131,7 +153,12 @@ void RecordingWriter::Run() {
     for (auto& [id, job] : batch) {
       const auto* append = std::get_if<AppendJob>(&job);
       const std::size_t samples = append ? append->samples.size() : 0;
-      Execute(id, job);
+      // An exception would end the thread, and every recording with it.
+      try {
+        Execute(id, job);
+      } catch (...) {
+        barrier_.Caught({{"contact", id}, {"in", "writer"}});
+      }
       if (samples > 0) {
         std::lock_guard lock(mutex_);
         queued_samples_ -= samples;
@@ -161,14 +188,7 @@ void RecordingWriter::Execute(const std::string& id, Job& job) {
   if (auto* open = std::get_if<OpenJob>(&job)) {
     OpenFile& file = files_[id];
     file.path = open->wav;
-    std::error_code ec;
-    std::filesystem::create_directories(open->wav.parent_path(), ec);
-    auto created = WavWriter::Create(open->wav, 2, 8000);
-    if (created.ok()) {
-      file.writer.emplace(std::move(created).value());
-    } else {
-      record_error(file, created.error().message);
-    }
+    OpenNow(file);
     return;
   }
   auto it = files_.find(id);
@@ -178,11 +198,10 @@ void RecordingWriter::Execute(const std::string& id, Job& job) {
     WriteAudio(file, append->samples);
   } else if (auto* gap = std::get_if<GapJob>(&job)) {
     if (gap->dropped) file.dropped_frames += gap->frames;
-    if (file.writer) {
-      // Owed like any silence: written now, or once the disk takes writes again.
-      file.owed_frames += gap->frames;
-      WriteAudio(file, {});
-    }
+    // Owed like any silence: written now, or once the disk takes writes again
+    // (and the file exists).
+    file.owed_frames += gap->frames;
+    WriteAudio(file, {});
   } else if (std::holds_alternative<SyncJob>(job)) {
     if (file.writer) NoteWrite(file, file.writer->SyncHeader());
   } else if (auto* close = std::get_if<CloseJob>(&job)) {

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -14,6 +15,7 @@
 #include <variant>
 #include <vector>
 
+#include "log/Barrier.hpp"
 #include "media/WavFile.hpp"
 
 namespace callrec::media {
@@ -36,7 +38,12 @@ class RecordingWriter {
 
   // 16 Mi samples = 32 MiB of audio waiting: 1,000 calls' 2 s of stereo audio.
   static constexpr std::size_t kDefaultMaxQueuedSamples = 16u << 20;
-  explicit RecordingWriter(std::size_t max_queued_samples = kDefaultMaxQueuedSamples);
+  // A file that could not be created (disk full) is tried again at most this
+  // often while audio comes for it; once created, the audio lost meanwhile is
+  // written as silence first, so what follows keeps its true offset.
+  static constexpr std::chrono::milliseconds kDefaultReopenInterval{1000};
+  explicit RecordingWriter(std::size_t max_queued_samples = kDefaultMaxQueuedSamples,
+                           std::chrono::milliseconds reopen_interval = kDefaultReopenInterval);
   ~RecordingWriter();
   RecordingWriter(const RecordingWriter&) = delete;
   RecordingWriter& operator=(const RecordingWriter&) = delete;
@@ -56,6 +63,8 @@ class RecordingWriter {
   // storage is failing now. A write that succeeds after failures clears it.
   std::uint64_t write_errors() const;
   bool failing() const;
+  // Jobs that threw (media.handler_failed): the thread went on with the next.
+  std::uint64_t handler_exceptions() const { return barrier_.caught(); }
   // Writes everything queued, then stops the thread. Idempotent.
   void Stop();
 
@@ -84,6 +93,7 @@ class RecordingWriter {
   void Execute(const std::string& id, Job& job);
 
   const std::size_t max_queued_;
+  const std::chrono::milliseconds reopen_interval_;
   mutable std::mutex mutex_;
   std::condition_variable cv_;
   std::deque<std::pair<std::string, Job>> queue_;
@@ -102,13 +112,18 @@ class RecordingWriter {
     // once writes succeed again, so what follows keeps its place in time.
     std::uint64_t owed_frames = 0;
     std::string error;
+    // Not created yet (the disk refused it): when to try again.
+    std::chrono::steady_clock::time_point next_open{};
   };
+  // Creates the file (and its directories); false when the disk refuses.
+  bool OpenNow(OpenFile& file);
   // Appends to the file, after the silence it owes; counts what is lost if the
   // disk refuses it. Writer thread only.
   void WriteAudio(OpenFile& file, std::span<const std::int16_t> interleaved);
   std::span<const std::int16_t> Zeros(std::uint64_t frames);
   void NoteWrite(OpenFile& file, bool ok);
   std::vector<std::int16_t> zeros_;  // writer thread only
+  log::ExceptionBarrier barrier_{"media.handler_failed"};
   std::map<std::string, OpenFile> files_;
   std::thread thread_;
 };

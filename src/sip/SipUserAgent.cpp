@@ -13,6 +13,7 @@
 #include <stdexcept>
 
 #include "log/Log.hpp"
+#include "sip/SipMessage.hpp"
 #include "sip/SofiaTlsDirectory.hpp"
 
 namespace callrec::sip {
@@ -27,6 +28,7 @@ constexpr unsigned kSweepMs = 2'000;
 
 struct PostedWork {
   std::function<void()>* work;
+  log::ExceptionBarrier* barrier;
 };
 
 // sofia-sip's own diagnostics go to our log at debug level, never to stderr.
@@ -47,8 +49,8 @@ std::string ListenUrl(const std::string& scheme, const std::string& host, std::u
 }  // namespace
 
 SipUserAgent::SipUserAgent(const std::string& host, std::uint16_t port, Listener& listener,
-                           const std::optional<Tls>& tls)
-    : listener_(listener) {
+                           log::ExceptionBarrier& barrier, const std::optional<Tls>& tls)
+    : listener_(listener), barrier_(barrier) {
   std::unique_ptr<SofiaTlsDirectory> credentials;
   if (tls) {
     credentials = std::make_unique<SofiaTlsDirectory>(
@@ -140,6 +142,7 @@ void SipUserAgent::Post(std::function<void()> work) {
   }
   auto* posted = static_cast<PostedWork*>(su_msg_data(message));
   posted->work = new std::function<void()>(std::move(work));
+  posted->barrier = &barrier_;
   if (su_msg_send(message) != 0) {
     delete posted->work;
     su_msg_destroy(message);
@@ -148,16 +151,21 @@ void SipUserAgent::Post(std::function<void()> work) {
 }
 
 void SipUserAgent::Deliver(su_root_magic_t*, su_msg_r, su_msg_arg_t* arg) {
-  std::unique_ptr<std::function<void()>> work(static_cast<PostedWork*>(arg)->work);
-  (*work)();
+  auto* posted = static_cast<PostedWork*>(arg);
+  std::unique_ptr<std::function<void()>> work(posted->work);
+  posted->barrier->Run([&] { (*work)(); }, {{"in", "posted work"}});
 }
 
 void SipUserAgent::OnSweep(su_root_magic_t*, su_timer_t*, su_timer_arg_t* arg) {
   auto* self = static_cast<SipUserAgent*>(arg);
-  const std::size_t cut = self->stalled_->Sweep(StalledConnections::Clock::now());
-  if (cut == 0) return;
-  self->stalled_closed_ += cut;
-  log::Info("sip.stalled_connections_closed", {{"count", cut}});
+  self->barrier_.Run(
+      [self] {
+        const std::size_t cut = self->stalled_->Sweep(StalledConnections::Clock::now());
+        if (cut == 0) return;
+        self->stalled_closed_ += cut;
+        log::Info("sip.stalled_connections_closed", {{"count", cut}});
+      },
+      {{"in", "sweep"}});
 }
 
 void SipUserAgent::Stop() {
@@ -177,7 +185,20 @@ void SipUserAgent::OnEvent(nua_event_t event, int status, const char* phrase, nu
     if (status >= 200) su_root_break(self->root_);
     return;
   }
-  self->listener_.OnSipEvent(event, status, phrase, nh, hmagic, sip, tags);
+  try {
+    self->listener_.OnSipEvent(event, status, phrase, nh, hmagic, sip, tags);
+  } catch (...) {
+    self->barrier_.Caught({{"in", nua_event_name(event)}});
+    // A request still being served gets its answer (a second answer to one
+    // already answered is refused by the stack, harmlessly).
+    if (nh != nullptr &&
+        (event == nua_i_invite || event == nua_i_update || event == nua_i_options)) {
+      const std::string warning = WarningValue(
+          "the server failed while handling this request (logged); nothing else was affected");
+      nua_respond(nh, 500, "Server Internal Error", NUTAG_WITH_THIS(self->nua_),
+                  SIPTAG_WARNING_STR(warning.c_str()), TAG_END());
+    }
+  }
 }
 
 }  // namespace callrec::sip

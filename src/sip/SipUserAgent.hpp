@@ -3,6 +3,7 @@
 #include <sofia-sip/nua.h>
 #include <sofia-sip/su_wait.h>
 
+#include "log/Barrier.hpp"
 #include "sip/StalledConnections.hpp"
 
 #include <atomic>
@@ -21,6 +22,10 @@ namespace callrec::sip {
 // handled by the stack. Every nua event reaches the Listener on that thread;
 // other threads hand work to it with Post(). No SDP offer/answer is done by
 // the stack (media is ours).
+// sofia-sip calls us from C: an exception escaping a callback would end the
+// process. Every entry (nua events, posted work, the sweep timer) is behind
+// `barrier`: what escapes is logged once and counted, an INVITE, UPDATE or OPTIONS
+// being served is answered 500 with a Warning, and the SIP thread goes on.
 class SipUserAgent {
  public:
   // The largest SIP message sofia-sip reads (NTATAG_MAXSIZE): twice the
@@ -48,7 +53,7 @@ class SipUserAgent {
   // Binds HOST:PORT (UDP and TCP), and the TLS listener when given, and starts
   // the thread; throws if binding fails.
   SipUserAgent(const std::string& host, std::uint16_t port, Listener& listener,
-               const std::optional<Tls>& tls = std::nullopt);
+               log::ExceptionBarrier& barrier, const std::optional<Tls>& tls = std::nullopt);
   ~SipUserAgent();
   SipUserAgent(const SipUserAgent&) = delete;
   SipUserAgent& operator=(const SipUserAgent&) = delete;
@@ -71,6 +76,7 @@ class SipUserAgent {
   static void OnSweep(su_root_magic_t* magic, su_timer_t* timer, su_timer_arg_t* arg);
 
   Listener& listener_;
+  log::ExceptionBarrier& barrier_;
   su_root_t* root_ = nullptr;
   nua_t* nua_ = nullptr;
   std::thread thread_;

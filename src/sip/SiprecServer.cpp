@@ -248,7 +248,7 @@ SiprecServer::~SiprecServer() {
 
 void SiprecServer::Start(const std::string& host, std::uint16_t port,
                          const std::optional<SipUserAgent::Tls>& tls) {
-  agent_ = std::make_unique<SipUserAgent>(host, port, *this, tls);
+  agent_ = std::make_unique<SipUserAgent>(host, port, *this, barrier_, tls);
 }
 
 void SiprecServer::Stop() {
@@ -263,7 +263,8 @@ SiprecStats SiprecServer::Stats() const {
                      agent_ ? agent_->stalled_connections_closed() : 0,
                      refused_per_source_.load(),
                      refused_source_.load(),
-                     SofiaTlsConnectionsFreed()};
+                     SofiaTlsConnectionsFreed(),
+                     barrier_.caught()};
 }
 
 void SiprecServer::OnSipEvent(nua_event_t event, int, const char*, nua_handle_t* nh,
@@ -434,7 +435,7 @@ void SiprecServer::OnInvite(nua_handle_t* nh, const sip_t* sip) {
   create.agent_joined = call->plan.agent.has_value() || !agent_stream;
   create.principal = kRecordingClient;
   contacts_.Create(create, [this, call](core::Result<core::Contact, control::ControlError> result) {
-    agent_->Post([this, call, result = std::move(result)]() mutable {
+    Continue(call, [this, call, result = std::move(result)]() mutable {
       if (!result) {
         if (call->terminated) return;
         return Refuse(call->handle, StatusFor(result.error()), PhraseFor(StatusFor(result.error())),
@@ -479,7 +480,7 @@ void SiprecServer::ContinueInvite(const std::shared_ptr<SiprecCall>& call, core:
   start.track = *config_.auto_record;
   start.principal = "auto-record";
   contacts_.Apply(start, [this, call](std::optional<control::ControlError>) {
-    agent_->Post([this, call] {
+    Continue(call, [this, call] {
       if (call->terminated) return;
       if (!call->client_paused) return Answer(*call);
       // The client offered inactive streams from the start: its own pause.
@@ -490,11 +491,27 @@ void SiprecServer::ContinueInvite(const std::shared_ptr<SiprecCall>& call, core:
       pause.operation = core::Operation::kPause;
       pause.principal = kRecordingClient;
       contacts_.Apply(pause, [this, call](std::optional<control::ControlError>) {
-        agent_->Post([this, call] {
+        Continue(call, [this, call] {
           if (!call->terminated) Answer(*call);
         });
       });
     });
+  });
+}
+
+void SiprecServer::Continue(const std::shared_ptr<SiprecCall>& call, std::function<void()> work) {
+  agent_->Post([this, call, work = std::move(work)] {
+    try {
+      work();
+    } catch (...) {
+      barrier_.Caught({{"contact", call->contact_id}, {"in", "INVITE"}});
+      if (!call->answered && !call->terminated) {
+        Refuse(call->handle, 500, "Server Internal Error",
+               "the server failed while setting up this recording (logged); nothing else was "
+               "affected");
+      }
+      EndContact(*call, "failed");
+    }
   });
 }
 

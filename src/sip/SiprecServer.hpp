@@ -47,6 +47,7 @@ struct SiprecStats {
   std::uint64_t refused_per_source = 0;     // INVITEs over max_sessions_per_source
   std::uint64_t refused_source = 0;         // INVITEs and OPTIONS from outside --sip-allow
   std::uint64_t tls_connections_freed = 0;  // SofiaTlsRelease
+  std::uint64_t handler_exceptions = 0;     // stopped at the SIP barrier
 };
 
 struct SiprecCall;
@@ -80,6 +81,10 @@ class SiprecServer final : public SipUserAgent::Listener {
   void OnInvite(nua_handle_t* nh, const sip_t* sip);
   void OnReoffer(SiprecCall& call, const sip_t* sip, bool is_update);
   void ContinueInvite(const std::shared_ptr<SiprecCall>& call, core::Contact contact);
+  // Runs `work` for the call's INVITE on the SIP thread. If it throws (logged
+  // and counted at the barrier), an INVITE not answered yet is refused 500
+  // with a Warning and the contact ends: the client is not left waiting.
+  void Continue(const std::shared_ptr<SiprecCall>& call, std::function<void()> work);
   void Answer(SiprecCall& call, bool to_current_request = false);
   void Refuse(nua_handle_t* nh, int status, const std::string& reason, const std::string& warning);
   void EndContact(SiprecCall& call, const char* why, bool drain_media = false);
@@ -94,6 +99,7 @@ class SiprecServer final : public SipUserAgent::Listener {
   bool RefusedSource(nua_handle_t* nh, const sip_t* sip, bool in_event);
 
   const SiprecConfig config_;
+  log::ExceptionBarrier barrier_{"sip.handler_failed"};
   control::ContactService& contacts_;
   media::Recorder& recorder_;
   std::unique_ptr<SipUserAgent> agent_;

@@ -8,6 +8,18 @@ namespace {
 
 using Index = std::optional<std::size_t>;
 
+// --agent-match against text from the request: std::regex throws on input
+// that exhausts its backtracking (error_complexity, error_stack); such a
+// participant is not the agent, and the INVITE is not an exception.
+bool Matches(const std::string& text, const std::regex& pattern) {
+  if (text.empty()) return false;
+  try {
+    return std::regex_search(text, pattern);
+  } catch (const std::regex_error&) {
+    return false;
+  }
+}
+
 bool Recordable(const OfferedStream& stream) {
   return stream.media == "audio" && stream.port != 0;
 }
@@ -93,8 +105,7 @@ Roles DecideRoles(const RsMetadata& metadata, const std::optional<std::regex>& a
     Index agent;
     for (std::size_t p = 0; p < metadata.participants.size() && !agent; ++p) {
       const Participant& participant = metadata.participants[p];
-      if ((!participant.aor.empty() && std::regex_search(participant.aor, *agent_match)) ||
-          (!participant.name.empty() && std::regex_search(participant.name, *agent_match))) {
+      if (Matches(participant.aor, *agent_match) || Matches(participant.name, *agent_match)) {
         agent = p;
       }
     }

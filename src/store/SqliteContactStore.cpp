@@ -419,7 +419,20 @@ void SqliteContactStore::WriterLoop() {
     std::deque<Pending> batch;
     {
       std::unique_lock lock(queue_mutex_);
-      queue_cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+      const auto ready = [this] { return stopping_ || !queue_.empty(); };
+      while (!ready()) {
+        if (!stats_.failing) {
+          queue_cv_.wait(lock, ready);
+          break;
+        }
+        // Failing and idle: try a write each second, so /healthz recovers once
+        // the disk takes writes again, not at the next request.
+        if (queue_cv_.wait_for(lock, std::chrono::seconds(1), ready)) break;
+        lock.unlock();
+        const std::string error = ProbeWrite();
+        lock.lock();
+        if (error.empty()) stats_.failing = false;
+      }
       if (queue_.empty()) return;  // stopping, and everything queued is written
       batch.swap(queue_);
     }

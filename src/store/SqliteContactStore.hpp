@@ -77,6 +77,10 @@ class SqliteContactStore final : public ContactStore {
   void CheckpointLoop();
   static int OnWalCommit(void* self, sqlite3* db, const char* name, int pages);
   std::string CommitBatch(std::deque<Pending>& batch);
+  // While failing and idle: a transaction that writes a page (the header's
+  // user_version, rewritten unchanged), so the store knows when writes work
+  // again (space freed) without waiting for a request. Empty when it committed.
+  std::string ProbeWrite();
   std::string WriteOne(const ContactWrite& write);
   std::string WriteContact(const core::Contact& contact, TrailHead& head);
   std::string WriteTrailHead(const std::string& contact_id, TrailHead& head);

@@ -5,6 +5,8 @@
 #include "store/Sqlite.hpp"
 #include "store/SqliteContactStore.hpp"
 
+#include <string>
+
 namespace callrec::store {
 
 using sqlite::BindText;
@@ -155,6 +157,29 @@ std::string SqliteContactStore::WriteOne(const ContactWrite& write) {
   }
   if (const auto& r = write.recording) return WriteRecording(*r);
   return "";
+}
+
+std::string SqliteContactStore::ProbeWrite() {
+  sqlite3_stmt* read = nullptr;  // not sqlite::Prepare: it throws, and this thread must not
+  if (sqlite3_prepare_v2(writer_, "PRAGMA user_version", -1, &read, nullptr) != SQLITE_OK ||
+      sqlite3_step(read) != SQLITE_ROW) {
+    std::string error = sqlite3_errmsg(writer_);
+    sqlite3_finalize(read);
+    return error;
+  }
+  const std::string rewrite =
+      "PRAGMA user_version = " + std::to_string(sqlite3_column_int64(read, 0));
+  sqlite3_finalize(read);
+  if (std::string error = StepDone(begin_); !error.empty()) return error;
+  char* message = nullptr;
+  std::string error;
+  if (sqlite3_exec(writer_, rewrite.c_str(), nullptr, nullptr, &message) != SQLITE_OK) {
+    error = message ? message : "cannot write";
+  }
+  sqlite3_free(message);
+  if (error.empty()) error = StepDone(commit_);
+  if (!error.empty()) StepDone(rollback_);
+  return error;
 }
 
 std::string SqliteContactStore::CommitBatch(std::deque<Pending>& batch) {

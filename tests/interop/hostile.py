@@ -65,6 +65,9 @@ def http_corpus():
         ("path traversal", _request("GET /../../../../etc/passwd HTTP/1.1\nHost: h\n\n")),
         ("encoded path traversal", _request("GET /%2e%2e/%2e%2e/%2e%2e/etc/passwd HTTP/1.1\nHost: h\n\n")),
         ("encoded slash traversal", _request("GET /..%2f..%2f..%2fetc%2fpasswd HTTP/1.1\nHost: h\n\n")),
+        # A page name over NAME_MAX: std::filesystem threw ENAMETOOLONG out of an HTTP
+        # thread, and the process exited (issue 15.3).
+        ("page name over NAME_MAX", _request("GET /" + "a" * 300 + ".html HTTP/1.1\nHost: h\n\n")),
         ("unknown method", _request("BREW /healthz HTTP/1.1\nHost: h\n\n")),
         ("HTTP/0.9 request", b"GET /healthz\r\n"),
         ("HTTP version 9.9", _request("GET /healthz HTTP/9.9\nHost: h\n\n")),

@@ -19,7 +19,7 @@ import audio
 import rtp
 import sipclient
 from faultfs import ExtImage, Tmpfs, fill
-from harness import SANITIZED, SERVER_BIN, ServerTestCase, metric, parse_metrics
+from harness import SANITIZED, SERVER_BIN, ServerTestCase, http_call, metric, parse_metrics
 
 RTP_BASE = int(os.environ.get("CALLREC_TEST_RTP_BASE", "31000"))
 TONE_CUSTOMER = 600
@@ -133,10 +133,12 @@ class DiskFullTest(FaultCase):
         filled_at = time.perf_counter() - started
         filler = fill(server.data_dir)
         # The next tick's write fails: /healthz and /metrics say so at once.
-        self.wait_for("/healthz to degrade", lambda: self.health(server)[0] == 503)
+        # (Degraded at once for the full disk itself; the failed write follows.)
+        self.wait_for("/healthz to say the recordings fail",
+                      lambda: self.health(server)[1]["Recordings"]["Failing"])
         status, body = self.health(server)
-        self.assertEqual(body["Status"], "degraded", body)
-        self.assertTrue(body["Recordings"]["Failing"], body)
+        self.assertEqual((status, body["Status"]), (503, "degraded"), body)
+        self.assertTrue(body["Disk"]["Full"], body)
         self.assertIn("No space left", body["Recordings"]["LastError"], body)
         metrics = parse_metrics(server.metrics())
         self.assertEqual(metric(metrics, "callrec_storage_failing", store="recordings"), 1.0)
@@ -221,6 +223,282 @@ class DiskFullTest(FaultCase):
         self.assertEqual(self.health(server)[0], 200)
         self.assertEqual(metric(parse_metrics(server.metrics()), "callrec_storage_failing",
                                 store="state"), 0.0)
+
+
+class EveryWriteOnAFullDiskTest(FaultCase):
+    """Issue 15.3: on a full disk every route that writes fails alone, with a
+    clear error, while a live SIPREC call goes on recording; /healthz says
+    degraded; once space is freed the same requests succeed, without a restart.
+    None of it is an exception: the barriers' counters stay at zero."""
+    rtp_ports = rtp_range(200, 200)
+    SECONDS = 16.0  # the live call's audio
+
+    def setUp(self):
+        super().setUp()
+        self.fs = Tmpfs(size="16m")
+        self.server = self.server_on(self.fs, extra=["--auto-record", "ALL"])
+        self.server.start()
+        self.outcomes = []  # (route, status) on the full disk, printed
+
+    def call(self, method, path, token, body=None):
+        return self.server.v1(method, path, body, token=token)
+
+    def act(self, contact_id, token, action):
+        return self.call("POST", "/v1/contacts/%s/guide/actions" % contact_id, token,
+                         {"Result": "ActionSelected", "ViewResultData": {"actionName": action}})
+
+    def invite(self, contact_id, session):
+        body, content_type = sipclient.multipart(
+            sipclient.siprec_sdp([("1", 20000, "sendonly"), ("2", 20002, "sendonly")]),
+            sipclient.siprec_metadata(session, "g-" + session, [
+                ("p1", "sip:+15550001@pstn.example", "Customer", ["1"]),
+                ("p2", "sip:agent@cc.example", "Agent", ["2"])]))
+        client = sipclient.SipClient(self.server.sip_port, "udp")
+        self.addCleanup(client.close)
+        return client, client.invite(body, content_type, extra_headers=(
+            "Require: siprec", "X-Contact-Id: " + contact_id))
+
+    def live_packets(self):
+        """The live call is served: the process runs, its contact records, and
+        its packet count grows (the media thread is alive)."""
+        self.assertTrue(self.server.running, "the server died:\n" + self.server.logs())
+        contact = self.server.get_contact("live")
+        self.assertEqual(contact["State"], "RECORDING", contact)
+        return contact["Recording"]["Packets"]
+
+    def assertStillServing(self, what):
+        before = self.live_packets()
+        self.wait_for("live packets to grow after %s" % what,
+                      lambda: self.live_packets() > before, timeout=3)
+
+    def assertDegraded(self, what):
+        status, body = self.health(self.server)
+        self.assertEqual((status, body["Status"]), (503, "degraded"), "%s: %s" % (what, body))
+
+    def assertRefusedOrDone(self, reply, what):
+        """A write the disk refused is a clear AWS error; one it still took
+        (SQLite reuses its log's space) is acknowledged."""
+        self.outcomes.append((what, reply.status))
+        if reply.status in (200, 201):
+            return True
+        self.assertEqual(reply.status, 500, "%s: %r" % (what, reply))
+        self.assertEqual(reply.error_type, "InternalServiceException", repr(reply))
+        self.assertIn("could not be stored", reply.json()["message"], repr(reply))
+        self.assertIn("full", reply.json()["message"], repr(reply))
+        return False
+
+    def test_every_route_that_writes(self):
+        server = self.server
+        alice = server.v1("POST", "/v1/agents", {"AgentId": "alice"}).json()["Token"]
+        server.create_contact("ops", agent_id="alice")
+        server.create_contact("guided", agent_id="alice")
+        server.create_contact("to-end", agent_id="alice", agent_joined=False)
+        self.assertEqual(self.call("GET", "/v1/contacts/guided/guide", alice).status, 200)
+        # An ended recording, to read and hold on the full disk.
+        server.create_contact("done", agent_id="alice")
+        self.assertEqual(server.connect_call("START", "done").status, 200)
+        self.assertEqual(server.v1("POST", "/v1/contacts/done/end").status, 200)
+        done_wav = server.get_contact("done")["Recording"]["Path"]
+        self.metadata(done_wav)
+
+        # The live SIPREC call, recorded from its INVITE (--auto-record).
+        live_client, answer = self.invite("live", "s-live")
+        self.assertEqual(answer.status, 200, answer.header("Warning"))
+        started = time.perf_counter()
+        ports, _, _ = sipclient.answered_ports(answer.body)
+        t0 = started + 0.05
+        packets = int(self.SECONDS / rtp.PTIME)
+        legs = [rtp.Leg(("127.0.0.1", ports["1"]), "PCMU", rtp.tone_fn(TONE_CUSTOMER), packets,
+                        name="customer", t0=t0),
+                rtp.Leg(("127.0.0.1", ports["2"]), "PCMU", rtp.tone_fn(TONE_AGENT), packets,
+                        name="agent", t0=t0)]
+        for leg in legs:
+            leg.start()
+        path = server.get_contact("live")["Recording"]["Path"]
+        time.sleep(2.5)
+        self.assertStillServing("the start")
+
+        filled_at = time.perf_counter() - started
+        filler = fill(server.data_dir)
+        self.wait_for("/healthz to degrade", lambda: self.health(server)[0] == 503)
+        status, body = self.health(server)
+        self.assertTrue(body["Disk"]["Full"], body)
+        self.assertLess(body["Disk"]["AvailableBytes"], 1 << 20, body)
+
+        # 1. An agent's token: needs a new file. Refused, nothing changes.
+        reply = server.v1("POST", "/v1/agents", {"AgentId": "alice"})
+        self.assertEqual(reply.status, 500, repr(reply))
+        self.assertEqual(reply.error_type, "InternalServiceException")
+        self.assertIn("No space left on device", reply.json()["message"])
+        self.assertEqual(self.call("GET", "/v1/me", alice).status, 200, "the old token was lost")
+        self.assertStillServing("POST /v1/agents")
+        self.assertDegraded("POST /v1/agents")
+
+        # 2. New contacts: soon refused (the database's log reuses its space
+        # for a while), never half made.
+        refused = None
+        for i in range(60):
+            reply = server.v1("POST", "/v1/contacts", {
+                "InstanceId": "local", "ContactId": "new-%d" % i, "AgentId": "alice"})
+            if not self.assertRefusedOrDone(reply, "POST /v1/contacts"):
+                refused = i
+                break
+        self.assertIsNotNone(refused, "60 contacts created on a full disk")
+        self.assertEqual(server.v1("GET", "/v1/contacts/new-%d" % refused).status, 404)
+        self.assertStillServing("POST /v1/contacts")
+        self.assertDegraded("POST /v1/contacts")
+
+        # 3. The four Connect operations on another contact: each acknowledged
+        # and held, or refused with the state unchanged.
+        expected = {"START": "RECORDING", "PAUSE": "PAUSED", "RESUME": "RECORDING",
+                    "STOP": "STOPPED"}
+        for operation in ("START", "PAUSE", "RESUME", "STOP"):
+            before = server.state("ops")
+            reply = server.connect_call(operation, "ops")
+            self.outcomes.append((operation, reply.status))
+            if reply.status == 200:
+                self.assertEqual(server.state("ops"), expected[operation], operation)
+            else:
+                self.assertTrue(reply.error_type, repr(reply))
+                if reply.status == 500:
+                    self.assertIn("could not be stored", reply.json()["message"], repr(reply))
+                self.assertEqual(server.state("ops"), before, "a refused %s changed the state"
+                                 % operation)
+            self.assertStillServing(operation)
+            self.assertDegraded(operation)
+
+        # 4. A guide action (the workspace's Lambda, in process): the view
+        # says what the API answered; the state is what it says.
+        reply = self.act("guided", alice, "Start recording")
+        self.assertEqual(reply.status, 200, repr(reply))
+        guide = reply.json()
+        attributes = guide["Attributes"]
+        self.outcomes.append(("guide action", attributes.get("callRecordingStatus")))
+        if attributes.get("callRecordingStatus") != "ON":
+            # The agent sees the store's answer on the card, and the truth.
+            self.assertIn("could not be stored", attributes.get("callRecordingMessage", ""), guide)
+            self.assertIn("full", guide["View"]["ViewData"]["Cards"][0]["Detail"]["Description"])
+            self.assertEqual(attributes.get("callRecordingStatus"), "OFF", guide)
+            self.assertEqual(server.state("guided"), "NOT_STARTED")
+        else:
+            self.assertEqual(server.state("guided"), "RECORDING")
+        self.assertStillServing("a guide action")
+        self.assertDegraded("a guide action")
+
+        # 5. Ending a contact, and an agent joining: writes too.
+        for path_, contact_id in (("/v1/contacts/to-end/agent-joined", "to-end"),
+                                  ("/v1/contacts/to-end/end", "to-end")):
+            before = server.state(contact_id)
+            if not self.assertRefusedOrDone(server.v1("POST", path_), path_):
+                self.assertEqual(server.state(contact_id), before)
+            self.assertStillServing(path_)
+
+        # 6. A new SIPREC INVITE: refused 500 with a Warning, or (the log took
+        # the contact) answered; its recording file cannot be made, which the
+        # recording's metadata will say.
+        client, answer = self.invite("sip-full", "s-full")
+        self.outcomes.append(("INVITE", answer.status))
+        if answer.status == 200:
+            self.assertEqual(client.bye().status, 200)
+        else:
+            self.assertEqual(answer.status, 500, answer.header("Warning"))
+            self.assertIn("could not be stored", answer.header("Warning", ""))
+        self.assertStillServing("a SIPREC INVITE")
+        self.assertDegraded("a SIPREC INVITE")
+
+        # 7. A recording's reads are audited before they are served, and a
+        # legal hold is audited and a file: both write.
+        reply = server.v1("GET", "/v1/recordings/done")
+        self.outcomes.append(("GET /v1/recordings/done", reply.status))
+        if reply.status != 200:
+            self.assertEqual((reply.status, reply.error_type), (500, "InternalServiceException"))
+            self.assertIn("could not be audited", reply.json()["message"], repr(reply))
+        self.assertStillServing("a recording's read")
+        reply = server.v1("POST", "/v1/recordings/done/hold", {"Reason": "litigation"})
+        self.outcomes.append(("POST /v1/recordings/done/hold", reply.status))
+        if reply.status != 200:
+            self.assertEqual((reply.status, reply.error_type), (500, "InternalServiceException"))
+            message = reply.json()["message"]
+            self.assertTrue("could not be stored" in message or "No space left" in message,
+                            repr(reply))
+            self.assertFalse(os.path.exists(done_wav[:-4] + ".hold"), "a refused hold was kept")
+        self.assertStillServing("a legal hold")
+        self.assertDegraded("a legal hold")
+        print("\nfull disk: %s" % self.outcomes)
+
+        # 8. Reads that write nothing: served.
+        for path_ in ("/v1/contacts", "/v1/recordings", "/v1/contacts/live", "/metrics"):
+            self.assertEqual(server.v1("GET", path_).status, 200, path_)
+        self.assertEqual(http_call(server.port, "GET", "/").status, 200)
+
+        # Space again: the same requests succeed, no restart.
+        time.sleep(1.0)
+        freed_at = time.perf_counter() - started
+        os.unlink(filler)
+        pid = server.proc.pid
+        reply = server.v1("POST", "/v1/agents", {"AgentId": "alice"})
+        self.assertEqual(reply.status, 201, repr(reply))
+        self.assertEqual(self.call("GET", "/v1/me", alice).status, 401, "replaced token works")
+        alice = reply.json()["Token"]
+        self.assertEqual(self.call("GET", "/v1/me", alice).status, 200)
+        self.wait_for("/healthz to recover", lambda: self.health(server)[0] == 200)
+        server.create_contact("after")
+        server.create_contact("new-%d" % refused)
+        for operation in ("START", "PAUSE", "RESUME", "STOP"):
+            self.assertEqual(server.connect_call(operation, "after").status, 200, operation)
+        server.create_contact("guided-2", agent_id="alice")
+        reply = self.act("guided-2", alice, "Start recording")
+        self.assertEqual(reply.json()["Attributes"].get("callRecordingStatus"), "ON", reply.json())
+        self.assertEqual(server.state("guided-2"), "RECORDING")
+        self.assertEqual(server.v1("GET", "/v1/recordings/done").status, 200)
+        reply = server.v1("POST", "/v1/recordings/done/hold", {"Reason": "litigation"})
+        self.assertEqual(reply.status, 200, repr(reply))
+        self.assertEqual(reply.json()["LegalHold"]["Reason"], "litigation")
+        self.assertEqual(server.v1("DELETE", "/v1/recordings/done/hold").status, 200)
+        client, answer = self.invite("sip-after", "s-after")
+        self.assertEqual(answer.status, 200, answer.header("Warning"))
+        self.assertEqual(client.bye().status, 200)
+        self.assertStillServing("space freed")
+        self.assertEqual(server.proc.pid, pid, "restarted")
+
+        # The live call: whole where the disk allowed, the refused span silent.
+        for leg in legs:
+            leg.join(60)
+        sent_until = t0 + self.SECONDS - started
+        self.assertGreater(sent_until, freed_at + 3.0,
+                           "the requests took too long: %.1f s of audio after the space came back"
+                           % (sent_until - freed_at))
+        time.sleep(0.3)
+        self.assertEqual(live_client.bye().status, 200)
+        self.wait_for("live ENDED", lambda: server.state("live") == "ENDED")
+        meta = self.metadata(path)
+        self.assertIs(meta["Complete"], False, meta)
+        self.assertIn("No space left", meta.get("StorageError", ""), meta)
+        self.assertGreater(meta["Counters"]["StorageDroppedFrames"], 0, meta)
+        self.assertEqual(audio.header_problems(path), [])
+        wav = audio.read_wav(path)
+        origin = t0 - started  # file offset 0 is the INVITE's START, just before the answer
+        print("live call: %s" % meta["Counters"])
+        for channel, freq, side in ((wav.left, TONE_CUSTOMER, "customer"),
+                                    (wav.right, TONE_AGENT, "agent")):
+            self.assertToneCovers(channel, freq, 0.2, filled_at - origin - 0.2,
+                                  side + " before the fill")
+            self.assertToneCovers(channel, freq, freed_at - origin + 0.5,
+                                  sent_until - origin - 0.3,
+                                  "%s after the space came back (%s)" % (side, meta["Counters"]))
+            lost = [s for s in audio.tone_spans(channel, freq)
+                    if s[0] > filled_at - origin and s[1] < freed_at - origin]
+            self.assertEqual(lost, [], side + ": audio in the span the disk refused")
+
+        # Ordinary failures, not exceptions: no barrier caught anything.
+        metrics = parse_metrics(server.metrics())
+        for edge in ("http", "sip", "media", "loop", "guide", "retention"):
+            self.assertEqual(metric(metrics, "callrec_handler_exceptions_total", edge=edge), 0.0,
+                             edge)
+        logs = server.stderr_text() + server.stdout_text()
+        self.assertNotIn("handler_failed", logs)
+        self.assertIn("agent.token_not_stored", logs)
+        self.assertNotIn(alice, logs)
 
 
 class ReadOnlyTest(FaultCase):

@@ -6,12 +6,16 @@
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/read.hpp>
 #include <boost/asio/read_until.hpp>
 #include <boost/asio/write.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http.hpp>
 #include <chrono>
 #include <future>
 #include <memory>
+#include <stdexcept>
 #include <string>
 #include <thread>
 
@@ -195,6 +199,115 @@ TEST_F(HeaderLimitTest, HeadOverTheFieldLimitIs431AndCloses) {
   EXPECT_NE(Exchange(3, true).find("HTTP/1.1 200"), std::string::npos);
   EXPECT_EQ(handler_.refused_, 1);  // counted before the answer was written
   EXPECT_EQ(handler_.last_refused_, 431u);
+}
+
+// The HTTP edge's exception barrier: handlers that throw, now or later.
+class ThrowingHandler : public RequestHandler {
+ public:
+  explicit ThrowingHandler(asio::io_context& io) : io_(io) {}
+  void Handle(HttpRequest&& request, Respond respond, OpenStream) override {
+    const std::string target(request.target());
+    if (target == "/throw") throw std::runtime_error("cannot write /data/agents.json.tmp");
+    if (target == "/throw-int") throw 42;  // not a std::exception
+    if (target == "/answer-then-throw") {
+      respond(HttpResponse{http::status::no_content, 11});
+      throw std::runtime_error("after the answer");
+    }
+    if (target == "/throw-later") {
+      // A continuation (a store reply) that throws on an io thread: the
+      // Respond it holds is dropped while the exception unwinds.
+      asio::post(io_, [respond] { throw std::runtime_error("in a continuation"); });
+      return;
+    }
+    respond(HttpResponse{http::status::ok, 11});
+  }
+  void Refused(unsigned status) override {
+    if (status == 500) refused_500_ += 1;
+  }
+  void Failed() override { failed_ += 1; }
+
+  std::atomic<int> refused_500_{0};
+  std::atomic<int> failed_{0};
+
+ private:
+  asio::io_context& io_;
+};
+
+class BarrierTest : public testing::Test {
+ protected:
+  void SetUp() override {
+    server_ = std::make_unique<HttpServer>(
+        io_, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0), handler_, HttpLimits{});
+    // As callrec-server runs its loops: an exception out of a handler is
+    // caught and the thread rejoins the loop.
+    thread_ = std::thread([this] {
+      for (;;) {
+        try {
+          io_.run();
+          return;
+        } catch (...) {
+          loop_caught_ += 1;
+        }
+      }
+    });
+    client_.connect(server_->LocalEndpoint());
+  }
+  void TearDown() override {
+    server_->Stop();
+    io_.stop();
+    thread_.join();
+  }
+
+  // One request on the kept-alive connection, and its whole response.
+  http::response<http::string_body> Get(const std::string& target) {
+    http::request<http::string_body> request{http::verb::get, target, 11};
+    request.set(http::field::host, "test");
+    http::write(client_, request);
+    http::response<http::string_body> response;
+    http::read(client_, buffer_, response);
+    return response;
+  }
+
+  asio::io_context io_;
+  ThrowingHandler handler_{io_};
+  std::unique_ptr<HttpServer> server_;
+  std::thread thread_;
+  std::atomic<int> loop_caught_{0};
+  asio::io_context client_io_;
+  tcp::socket client_{client_io_};
+  boost::beast::flat_buffer buffer_;
+};
+
+TEST_F(BarrierTest, HandlerThatThrowsGets500AndTheServerGoesOn) {
+  const auto failed = Get("/throw");
+  EXPECT_EQ(failed.result_int(), 500u);
+  EXPECT_EQ(failed["x-amzn-ErrorType"], "InternalServiceException");
+  EXPECT_NE(failed.body().find("\"message\""), std::string::npos) << failed.body();
+  // The exception's text is logged, not sent: it may name files.
+  EXPECT_EQ(failed.body().find("agents.json"), std::string::npos) << failed.body();
+  EXPECT_TRUE(failed.keep_alive());
+  // The same connection, and the server, go on.
+  EXPECT_EQ(Get("/ok").result_int(), 200u);
+  EXPECT_EQ(Get("/throw-int").result_int(), 500u);
+  EXPECT_EQ(Get("/ok").result_int(), 200u);
+  EXPECT_EQ(server_->handler_exceptions(), 2u);
+  EXPECT_EQ(handler_.failed_, 2);
+  EXPECT_EQ(handler_.refused_500_, 2);
+}
+
+TEST_F(BarrierTest, AnswerGivenBeforeTheThrowStands) {
+  EXPECT_EQ(Get("/answer-then-throw").result_int(), 204u);
+  EXPECT_EQ(Get("/ok").result_int(), 200u);
+  EXPECT_EQ(server_->handler_exceptions(), 1u);
+  EXPECT_EQ(handler_.refused_500_, 0);  // nothing answered twice
+}
+
+TEST_F(BarrierTest, ContinuationThatThrowsStillAnswers500) {
+  const auto failed = Get("/throw-later");
+  EXPECT_EQ(failed.result_int(), 500u);
+  EXPECT_EQ(failed["x-amzn-ErrorType"], "InternalServiceException");
+  EXPECT_EQ(loop_caught_, 1);  // the loop's barrier caught it, not the handler's
+  EXPECT_EQ(Get("/ok").result_int(), 200u);
 }
 
 }  // namespace

@@ -4,7 +4,9 @@
 #include <sys/resource.h>
 
 #include <csignal>
+#include <fstream>
 #include <future>
+#include <stdexcept>
 
 #include "media/WavFile.hpp"
 
@@ -38,6 +40,58 @@ TEST(RecordingWriter, WritesAudioAndSilenceInOrder) {
   EXPECT_EQ((*samples)[0], 1000);
   EXPECT_EQ((*samples)[160 * 2], 0);
   EXPECT_EQ((*samples)[240 * 2 + 1], -5);
+}
+
+// The writer thread's barrier: a job that throws is logged and counted, and
+// the thread goes on with the next job (before, the process ended).
+TEST(RecordingWriter, AJobThatThrowsLeavesTheThreadRunning) {
+  const auto wav = TempWav("barrier.wav");
+  std::promise<RecordingWriter::FileResult> closed;
+  RecordingWriter writer;
+  writer.Open("c1", wav);
+  writer.Append("c1", std::vector<std::int16_t>(320, 1000));
+  writer.Post([] { throw std::runtime_error("a job that throws"); });
+  writer.Append("c1", std::vector<std::int16_t>(320, 2000));
+  writer.Close("c1", [&](const RecordingWriter::FileResult& r) { closed.set_value(r); });
+  auto future = closed.get_future();
+  ASSERT_EQ(future.wait_for(std::chrono::seconds(10)), std::future_status::ready);
+  EXPECT_EQ(future.get().frames, 320u);
+  EXPECT_EQ(writer.handler_exceptions(), 1u);
+}
+
+// A file the disk refused to create (here: a file where its directory should
+// be) is created once the disk takes it again; the audio lost meanwhile is
+// silence at the start, so what follows keeps its true offset.
+TEST(RecordingWriter, AFileThatCouldNotBeCreatedIsCreatedLater) {
+  const auto blocker = TempWav("blocker");
+  std::filesystem::remove_all(blocker);
+  { std::ofstream(blocker) << "x"; }
+  const auto wav = blocker / "later.wav";
+  std::promise<RecordingWriter::FileResult> closed;
+  std::promise<bool> failing;
+  RecordingWriter writer(RecordingWriter::kDefaultMaxQueuedSamples, std::chrono::milliseconds(0));
+  writer.Open("c1", wav);
+  writer.Append("c1", std::vector<std::int16_t>(320, 1000));  // lost: no file
+  writer.AppendSilence("c1", 40);                             // owed too
+  writer.Post([&] {
+    failing.set_value(writer.failing());
+    std::filesystem::remove(blocker);  // space again
+  });
+  writer.Append("c1", std::vector<std::int16_t>(320, 2000));
+  writer.Close("c1", [&](const RecordingWriter::FileResult& r) { closed.set_value(r); });
+  EXPECT_TRUE(failing.get_future().get());
+  const auto result = closed.get_future().get();
+  EXPECT_EQ(result.frames, 160u + 40u + 160u);
+  EXPECT_EQ(result.dropped_frames, 160u);
+  EXPECT_FALSE(result.error.empty());  // the file says it is incomplete
+  EXPECT_FALSE(writer.failing());
+  auto samples = ReadWavSamples(wav);
+  ASSERT_TRUE(samples.ok());
+  ASSERT_EQ(samples->size(), 360u * 2);
+  EXPECT_EQ((*samples)[0], 0);
+  EXPECT_EQ((*samples)[199 * 2], 0);
+  EXPECT_EQ((*samples)[200 * 2], 2000);
+  std::filesystem::remove_all(blocker);
 }
 
 // Storage that cannot keep up: audio becomes counted gaps of the same length,

@@ -1,0 +1,82 @@
+#include "api/AgentDirectory.hpp"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cstdio>
+
+#include <filesystem>
+#include <string>
+
+namespace callrec::api {
+namespace {
+
+namespace fs = std::filesystem;
+
+class AgentDirectoryTest : public testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ =
+        fs::temp_directory_path() / ("callrec-agents-" + std::to_string(::getpid()) + "-" +
+                                     testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  fs::path dir_;
+};
+
+// A save that fails (here: the directory is gone, as a disk that refuses the
+// write would do) issues nothing and changes nothing: the earlier token still
+// works, and the error names the file and the cause.
+TEST_F(AgentDirectoryTest, FailedSaveLeavesTheTokensAsTheyWere) {
+  AgentDirectory agents(dir_ / "agents.json");
+  auto first = agents.Issue("agent-1");
+  ASSERT_TRUE(first.ok()) << first.error().message;
+  EXPECT_EQ(agents.AgentFor(first.value()), "agent-1");
+
+  fs::remove_all(dir_);
+  auto refused = agents.Issue("agent-1");
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.error().message.find("agents.json.tmp"), std::string::npos)
+      << refused.error().message;
+  EXPECT_NE(refused.error().message.find("No such file or directory"), std::string::npos)
+      << refused.error().message;
+  EXPECT_EQ(agents.AgentFor(first.value()), "agent-1") << "the earlier token was revoked";
+  auto other = agents.Issue("agent-2");
+  EXPECT_FALSE(other.ok()) << "a token issued that is not on disk";
+
+  // Space (here: the directory) back: the same request succeeds, no restart.
+  fs::create_directories(dir_);
+  auto second = agents.Issue("agent-1");
+  ASSERT_TRUE(second.ok()) << second.error().message;
+  EXPECT_EQ(agents.AgentFor(second.value()), "agent-1");
+  EXPECT_EQ(agents.AgentFor(first.value()), std::nullopt) << "the replaced token still works";
+  EXPECT_FALSE(fs::exists(dir_ / "agents.json.tmp"));
+
+  // What is on disk is what is in memory.
+  AgentDirectory reloaded(dir_ / "agents.json");
+  EXPECT_EQ(reloaded.AgentFor(second.value()), "agent-1");
+  EXPECT_EQ(reloaded.AgentFor(first.value()), std::nullopt);
+}
+
+TEST_F(AgentDirectoryTest, UnwritablePathIsAnErrorNotAnException) {
+  // A file where the directory should be: ENOTDIR on every write.
+  const fs::path blocker = dir_ / "not-a-directory";
+  {
+    std::FILE* f = std::fopen(blocker.c_str(), "w");
+    ASSERT_NE(f, nullptr);
+    std::fclose(f);
+  }
+  AgentDirectory agents(blocker / "agents.json");
+  agents.Configure("agent-9", "configured-token");
+  auto issued = agents.Issue("agent-9");
+  ASSERT_FALSE(issued.ok());
+  EXPECT_NE(issued.error().message.find("Not a directory"), std::string::npos)
+      << issued.error().message;
+  EXPECT_EQ(agents.AgentFor("configured-token"), "agent-9");
+}
+
+}  // namespace
+}  // namespace callrec::api

@@ -5,6 +5,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "media/DtmfDetector.hpp"
 #include "media/RecordingMetadata.hpp"
 #include "media/WavFile.hpp"
 
@@ -123,6 +124,29 @@ VerifyReport VerifyRecording(const std::filesystem::path& wav) {
       } else {
         report.passed.push_back(name + ": silent from " + std::to_string(start) + " to " +
                                 std::to_string(end) + " s");
+      }
+    }
+  }
+  if (samples) {
+    // Keyed digits, found by the recorder's own detector over the file: under
+    // mask none may be left; under record they are expected, and said.
+    const json::value* policy = meta.if_contains("DtmfPolicy");
+    const bool masked = policy != nullptr && policy->is_string() && policy->as_string() == "mask";
+    for (int channel = 0; channel < 2; ++channel) {
+      std::vector<std::int16_t> mono(samples->size() / 2);
+      for (std::size_t f = 0; f < mono.size(); ++f) mono[f] = (*samples)[f * 2 + channel];
+      DtmfDetector detector;
+      detector.Feed(mono, 0);
+      const std::string leg = channel == 0 ? "customer" : "agent";
+      if (detector.digits() == 0) {
+        report.passed.push_back("no DTMF digit in the " + leg + " channel");
+      } else if (masked) {
+        report.problems.push_back(std::to_string(detector.digits()) +
+                                  " DTMF digit(s) detectable in the " + leg +
+                                  " channel of a recording made with DtmfPolicy mask");
+      } else {
+        report.notes.push_back(std::to_string(detector.digits()) + " DTMF digit(s) in the " + leg +
+                               " channel (DtmfPolicy is not mask)");
       }
     }
   }

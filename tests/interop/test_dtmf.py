@@ -21,7 +21,7 @@ import wave
 import audio
 import rtp
 import sipclient
-from harness import BUILD_DIR, SipServerCase
+from harness import BUILD_DIR, CLI_BIN, SipServerCase
 
 ROOT = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
 CALLGEN_BIN = os.path.join(BUILD_DIR, "src", "callrec-callgen")
@@ -121,6 +121,11 @@ class MaskTest(DtmfCase):
             digit_start = before[1] + n * 0.16
             self.assertLessEqual(span["FileOffsetStart"], digit_start + 0.03, (n, span, before))
             self.assertGreaterEqual(span["FileOffsetEnd"], digit_start + 0.08 - 0.03, (n, span))
+        # callrec verify runs the recorder's own detector over the file too.
+        verify = subprocess.run([CLI_BIN, "verify", self.server.get_contact("dtmf-mask")[
+            "Recording"]["Path"]], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        self.assertEqual(verify.returncode, 0, verify.stdout + verify.stderr)
+        self.assertIn("no DTMF digit in the customer channel", verify.stdout)
         # Digits are counted, never logged.
         self.assertNotIn(CARD, self.server.stderr_text() + self.server.stdout_text())
 
@@ -135,6 +140,9 @@ class RecordPolicyTest(DtmfCase):
         self.assertGreater(len(hits), 16, "the digits are in the file under record")
         self.assertEqual(meta["DtmfPolicy"], "record")
         self.assertEqual(meta["MaskedSpans"], [])
+        verify = subprocess.run([CLI_BIN, "verify", self.server.get_contact("dtmf-record")[
+            "Recording"]["Path"]], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        self.assertRegex(verify.stdout, r"note +16 DTMF digit\(s\) in the customer channel")
 
 
 class SpeechTest(DtmfCase):

@@ -14,6 +14,17 @@
 namespace callrec::api {
 namespace {
 
+// The function a Lambda ARN names ("arn:aws:lambda:eu-west-2:1:function:Name"
+// -> "Name"), as written in the flow; "" when the flow still holds a ${...}
+// template placeholder instead of a real ARN.
+std::string LambdaFunctionName(std::string_view arn) {
+  if (arn.find("${") != std::string_view::npos) return {};
+  const std::size_t at = arn.find(":function:");
+  if (at == std::string_view::npos) return std::string(arn);
+  std::string_view name = arn.substr(at + 10);
+  return std::string(name.substr(0, name.find(':')));
+}
+
 namespace json = boost::json;
 namespace asio = boost::asio;
 using core::Operation;
@@ -161,7 +172,7 @@ void GuideService::Invoke(const std::string& arn, json::value event,
   };
   const lambda::RecordingHandler handler(instance_id, call);
   auto result = handler.Handle(event, deadline);
-  log::Info("guide.lambda", {{"function", arn}, {"principal", principal}});
+  log::Info("guide.lambda", {{"function", LambdaFunctionName(arn)}, {"principal", principal}});
   asio::post(strand,
              [done = std::move(done), response = std::move(result.response)]() { done(response); });
 }

@@ -38,7 +38,7 @@ class GuideExportTest(ServerTestCase):
         self.server_kwargs = {
             "extra_args": ["--rtp-ports", "%d-%d" % self.rtp_ports, "--guide-flow", EXPORT,
                            "--agent-token", "%s:%s" % (AGENT, TOKEN)],
-            "name": "guide-export"}
+            "name": "guide-export", "log_level": "info"}
         super().setUp()
 
     def guide(self, contact_id, output=None):
@@ -108,6 +108,11 @@ class GuideExportTest(ServerTestCase):
         self.assertEqual([(e["Operation"], e["Principal"], e["Result"]) for e in trail[1:]],
                          [("START", AGENT, "OK"), ("PAUSE", AGENT, "OK"),
                           ("RESUME", AGENT, "OK"), ("STOP", AGENT, "OK")])
+        # The log names the function the flow names, not its whole ARN.
+        lambdas = [json.loads(line) for line in self.server.stderr_text().splitlines()
+                   if '"guide.lambda"' in line]
+        self.assertTrue(lambdas)
+        self.assertEqual({entry.get("function") for entry in lambdas}, {"RecordingControl"})
 
     def test_back_and_no_match_found_take_their_branches(self):
         self.server.create_contact("export-2", agent_id=AGENT)

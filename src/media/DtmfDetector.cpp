@@ -1,6 +1,7 @@
 #include "media/DtmfDetector.hpp"
 
 #include <cmath>
+#include <numbers>
 
 namespace callrec::media {
 namespace {
@@ -11,7 +12,7 @@ constexpr std::array<double, 4> kColumns = {1209, 1336, 1477, 1633};
 
 // The amplitude of the `frequency` component of the block (Goertzel).
 double Amplitude(std::span<const std::int16_t> block, double frequency) {
-  const double coeff = 2.0 * std::cos(2.0 * M_PI * frequency / kRate);
+  const double coeff = 2.0 * std::cos(2.0 * std::numbers::pi * frequency / kRate);
   double s1 = 0, s2 = 0;
   for (std::int16_t sample : block) {
     const double s0 = sample + coeff * s1 - s2;

@@ -96,11 +96,25 @@ export function presentState(contact) {
     }
     default:
       return {
-        label: String(contact.State || 'UNKNOWN').replace(/_/g, ' '),
+        label: contact.State ? String(contact.State).replace(/_/g, ' ') : 'STATUS UNKNOWN',
         tone: 'neutral',
         text: '',
       };
   }
+}
+
+// What every badge shows while the server has not confirmed the state (the
+// event stream is down or stale, or not yet re-read after a reconnection):
+// neutral, never a colour that claims a state.
+export function unknownState() {
+  return {
+    label: 'STATUS UNKNOWN',
+    tone: 'neutral',
+    text: 'Reconnecting to the server: the recording state shows again once the server has ' +
+        'confirmed it.',
+    unknown: true,
+    reconnecting: true,
+  };
 }
 
 export function trackName(track) {

@@ -104,16 +104,18 @@ export function presentState(contact) {
 }
 
 // What every badge shows while the server has not confirmed the state (the
-// event stream is down or stale, or not yet re-read after a reconnection):
-// neutral, never a colour that claims a state.
-export function unknownState() {
+// event stream is down or stale, or the contact not yet read again since it
+// reopened or since an action got no answer): neutral, never a colour that
+// claims a state. connected: the stream is live (the page is reading it again).
+export function unknownState(connected = false) {
   return {
     label: 'STATUS UNKNOWN',
     tone: 'neutral',
-    text: 'Reconnecting to the server: the recording state shows again once the server has ' +
-        'confirmed it.',
+    text: connected ? 'Reading the recording state from the server again…' :
+                      'Reconnecting to the server: the recording state shows again once the ' +
+            'server has confirmed it.',
     unknown: true,
-    reconnecting: true,
+    reconnecting: !connected,
   };
 }
 

@@ -47,7 +47,7 @@ function isConfirmed(contactId) {
 
 // How a contact is shown: its state if the server vouches for it, else UNKNOWN.
 function shownState(contact) {
-  return isConfirmed(contact.ContactId) ? presentState(contact) : unknownState();
+  return isConfirmed(contact.ContactId) ? presentState(contact) : unknownState(state.live);
 }
 
 function guideConfirmed() { return state.live && state.guideEpoch === state.epoch; }
@@ -381,7 +381,7 @@ function renderRecording() {
   // what they ask may not happen (the server may be gone, or the state moved).
   const warning = $('#controls-warning');
   warning.hidden = !shown.unknown;
-  warning.textContent = shown.unknown ? UNCONFIRMED_WARNING : '';
+  warning.textContent = shown.unknown ? unconfirmedWarning() : '';
 
   const busyOp = state.busy && state.guide && state.guide.ActionOperations &&
       state.guide.ActionOperations[state.busy];
@@ -391,7 +391,7 @@ function renderRecording() {
     const possible = allowed(operation) && actionFor(operation, track) !== null;
     button.disabled = Boolean(state.busy) || !possible;
     button.title = !possible ? 'Not possible in this state' :
-        shown.unknown        ? UNCONFIRMED_WARNING :
+        shown.unknown        ? unconfirmedWarning() :
                                '';
     const spinning = busyOp && busyOp.Operation === operation;
     const spinner = button.querySelector('.busy');
@@ -422,15 +422,18 @@ function renderDetails(contact) {
               .map(([k, v]) => el('div', {}, el('dt', {text: k}), el('dd', {text: String(v)}))));
 }
 
-const UNCONFIRMED_WARNING =
-    'Not connected to the server: an action may not take effect, and its result shows once the ' +
-    'server is back.';
+function unconfirmedWarning() {
+  return state.live ?
+      'The server has not confirmed this state yet: an action may not take effect.' :
+      'Not connected to the server: an action may not take effect; its result shows once the ' +
+          'server is back.';
+}
 
 function renderGuide() {
   const contactId = state.selected;
   const known = guideConfirmed() && (!contactId || isConfirmed(contactId));
   renderCardsView($('#guide-body'), state.guide, {
-    unknown: known ? null : unknownState(),
+    unknown: known ? null : unknownState(state.live),
     onAction: runAction,
     onResult: runResult,
     resultState: () => ({enabled: !state.busy}),
@@ -443,7 +446,7 @@ function renderGuide() {
         busy: state.busy === name,
         title: !possible ? 'Not possible in this state' :
             known        ? '' :
-                           UNCONFIRMED_WARNING,
+                           unconfirmedWarning(),
       };
     },
   });

@@ -19,12 +19,6 @@ namespace asio = boost::asio;
 using core::Operation;
 using core::RecordingState;
 
-std::string StatusOf(RecordingState state) {
-  if (state == RecordingState::kRecording) return "ON";
-  if (state == RecordingState::kPaused) return "PAUSED";
-  return "OFF";
-}
-
 json::object Operations(const core::Contact& contact) {
   json::object out;
   for (Operation op :
@@ -137,6 +131,10 @@ flow::LambdaInvoker GuideService::InvokerFor(const std::shared_ptr<Slot>& slot,
               outcome.error =
                   aws::ConnectCallError{aws_error.status, aws_error.type, aws_error.message};
             }
+            // The state reached, which the badge names (a Start may wait for the agent).
+            if (outcome.error && outcome.error->type == "Timeout") return outcome;
+            auto found = contacts_.Find(contact_id);
+            if (found && found.value()) outcome.state = found.value()->state();
             return outcome;
           };
       const lambda::RecordingHandler handler(instance_id, call);
@@ -175,9 +173,8 @@ std::shared_ptr<GuideService::Slot> GuideService::SlotFor(const core::Contact& c
       inbound_ ? flow::InboundAttributes(*inbound_, data) : flow::DefaultInboundAttributes(data);
   // The status attributes say what the recording really is, now.
   if (contact.state() != RecordingState::kNotStarted) {
-    const std::string status = StatusOf(contact.state());
-    data.attributes["callRecordingStatus"] = status;
-    data.attributes["callRecordingHTML"] = lambda::RecordingHtml(status);
+    data.attributes["callRecordingStatus"] = lambda::RecordingStatus(contact.state());
+    data.attributes["callRecordingHTML"] = lambda::RecordingHtml(contact.state());
   }
   std::weak_ptr<Slot> weak = slot;
   slot->run = std::make_unique<flow::GuideRun>(
@@ -280,9 +277,8 @@ void GuideService::OnContactChanged(const core::Contact& contact) {
   }
   asio::post(slot->strand, [slot, state = contact.state()] {
     if (state == RecordingState::kNotStarted) return;
-    const std::string status = StatusOf(state);
-    slot->data.attributes["callRecordingStatus"] = status;
-    slot->data.attributes["callRecordingHTML"] = lambda::RecordingHtml(status);
+    slot->data.attributes["callRecordingStatus"] = lambda::RecordingStatus(state);
+    slot->data.attributes["callRecordingHTML"] = lambda::RecordingHtml(state);
     slot->run->UpdateContact(slot->data);
   });
 }

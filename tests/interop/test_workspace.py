@@ -401,7 +401,7 @@ class ReconnectTest(unittest.TestCase):
     def setUp(self):
         require_browser()
         self.server = ServerProcess(name="reconnect", extra_args=[
-            "--web-dir", WEB_DIR, "--rtp-ports", "%d-%d" % (RTP_PORTS[1] + 42, RTP_PORTS[1] + 49)])
+            "--web-dir", WEB_DIR, "--rtp-ports", "%d-%d" % (RTP_PORTS[1] + 42, RTP_PORTS[1] + 57)])  # two calls
         self.addCleanup(self.server.cleanup_files)
         self.addCleanup(self.server.close)
         self.server.start()
@@ -466,9 +466,7 @@ class ReconnectTest(unittest.TestCase):
     def check_after(self, done):
         # Down: nothing but UNKNOWN, until the real state (the restart ended the
         # call that was recording) — never the RECORDING seen before.
-        seen = done["badgesSinceGone"]
-        self.assertEqual(seen[0], "UNKNOWN", seen)
-        self.assertEqual(seen[seen.index("UNKNOWN"):], ["UNKNOWN", "ENDED"], seen)
+        self.assertEqual(done["badgesSinceGone"], ["UNKNOWN", "ENDED"])
         # Shown only after the page read the contacts again, after the stream was back.
         reads = done["reads"]
         answered = [r["end"] for r in reads

@@ -19,6 +19,27 @@ namespace asio = boost::asio;
 using core::Operation;
 using core::RecordingState;
 
+// The card's description for a guide opened on a contact past NOT_STARTED (the
+// inbound flow's "Recording has not been started." would be untrue): the
+// workspace badge's sentence for the state (web/js/dom.js).
+std::string StateMessage(RecordingState state) {
+  switch (state) {
+    case RecordingState::kRecording:
+      return "Recording.";
+    case RecordingState::kPaused:
+      return "Paused: nothing is being recorded.";
+    case RecordingState::kWaitingForAgent:
+      return "Recording starts when the agent joins; nothing is recorded yet.";
+    case RecordingState::kStopped:
+      return "Recording stopped: nothing more is recorded.";
+    case RecordingState::kEnded:
+      return "The contact has ended.";
+    case RecordingState::kNotStarted:
+      break;
+  }
+  return "Recording has not been started.";
+}
+
 json::object Operations(const core::Contact& contact) {
   json::object out;
   for (Operation op :
@@ -175,6 +196,7 @@ std::shared_ptr<GuideService::Slot> GuideService::SlotFor(const core::Contact& c
   if (contact.state() != RecordingState::kNotStarted) {
     data.attributes["callRecordingStatus"] = lambda::RecordingStatus(contact.state());
     data.attributes["callRecordingHTML"] = lambda::RecordingHtml(contact.state());
+    data.attributes["callRecordingMessage"] = StateMessage(contact.state());
   }
   std::weak_ptr<Slot> weak = slot;
   slot->run = std::make_unique<flow::GuideRun>(

@@ -484,6 +484,11 @@ class ReconnectTest(unittest.TestCase):
         self.assertEqual({i["contact"]: i["text"] for i in after["list"]},
                          {"rc-1": "ENDED", "rc-2": "NOT RECORDING"})
         self.assertNotIn("STATUS UNKNOWN", after["guideText"])
+        # The guide, opened afresh by the restarted server, names the state as the badge
+        # does and does not say the recording was never started.
+        self.assertIn("ENDED ⬤", after["guideText"])
+        self.assertIn("The contact has ended.", after["guideText"])
+        self.assertNotIn("has not been started", after["guideText"])
         # Live again: changes are pushed as before.
         self.assertEqual(done["answerStatus"], 200, done)
         self.assertEqual(done["liveStates"][-1], "live")

@@ -30,10 +30,25 @@ namespace asio = boost::asio;
 using core::Operation;
 using core::RecordingState;
 
-std::string StatusOf(RecordingState state) {
-  if (state == RecordingState::kRecording) return "ON";
-  if (state == RecordingState::kPaused) return "PAUSED";
-  return "OFF";
+// The card's description for a guide opened on a contact past NOT_STARTED (the
+// inbound flow's "Recording has not been started." would be untrue): the
+// workspace badge's sentence for the state (web/js/dom.js).
+std::string StateMessage(RecordingState state) {
+  switch (state) {
+    case RecordingState::kRecording:
+      return "Recording.";
+    case RecordingState::kPaused:
+      return "Paused: nothing is being recorded.";
+    case RecordingState::kWaitingForAgent:
+      return "Recording starts when the agent joins; nothing is recorded yet.";
+    case RecordingState::kStopped:
+      return "Recording stopped: nothing more is recorded.";
+    case RecordingState::kEnded:
+      return "The contact has ended.";
+    case RecordingState::kNotStarted:
+      break;
+  }
+  return "Recording has not been started.";
 }
 
 json::object Operations(const core::Contact& contact) {
@@ -168,6 +183,10 @@ void GuideService::Invoke(const std::string& arn, json::value event,
       const aws::AwsError aws_error = ToAwsError(*error);
       outcome.error = aws::ConnectCallError{aws_error.status, aws_error.type, aws_error.message};
     }
+    // The state reached, which the badge names (a Start may wait for the agent).
+    if (outcome.error && outcome.error->type == "Timeout") return outcome;
+    auto found = contacts_.Find(contact_id);
+    if (found && found.value()) outcome.state = found.value()->state();
     return outcome;
   };
   const lambda::RecordingHandler handler(instance_id, call);
@@ -203,9 +222,9 @@ std::shared_ptr<GuideService::Slot> GuideService::SlotFor(const core::Contact& c
       inbound_ ? flow::InboundAttributes(*inbound_, data) : flow::DefaultInboundAttributes(data);
   // The status attributes say what the recording really is, now.
   if (contact.state() != RecordingState::kNotStarted) {
-    const std::string status = StatusOf(contact.state());
-    data.attributes["callRecordingStatus"] = status;
-    data.attributes["callRecordingHTML"] = lambda::RecordingHtml(status);
+    data.attributes["callRecordingStatus"] = lambda::RecordingStatus(contact.state());
+    data.attributes["callRecordingHTML"] = lambda::RecordingHtml(contact.state());
+    data.attributes["callRecordingMessage"] = StateMessage(contact.state());
   }
   std::weak_ptr<Slot> weak = slot;
   slot->run = std::make_unique<flow::GuideRun>(
@@ -308,9 +327,8 @@ void GuideService::OnContactChanged(const core::Contact& contact) {
   }
   asio::post(slot->strand, [slot, state = contact.state()] {
     if (state == RecordingState::kNotStarted) return;
-    const std::string status = StatusOf(state);
-    slot->data.attributes["callRecordingStatus"] = status;
-    slot->data.attributes["callRecordingHTML"] = lambda::RecordingHtml(status);
+    slot->data.attributes["callRecordingStatus"] = lambda::RecordingStatus(state);
+    slot->data.attributes["callRecordingHTML"] = lambda::RecordingHtml(state);
     slot->run->UpdateContact(slot->data);
   });
 }

@@ -27,6 +27,9 @@ class ConnectClient {
   struct Outcome {
     std::optional<ConnectCallError> error;  // nullopt: 200
     int attempts = 0;
+    // The contact's state after the call, where the service says (callrec's
+    // in-process API does; Amazon Connect's answer does not).
+    std::optional<core::RecordingState> state;
   };
   Outcome Call(core::Operation operation, const std::string& instance_id,
                const std::string& contact_id, const std::string& initial_contact_id,

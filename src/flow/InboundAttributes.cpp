@@ -55,7 +55,7 @@ std::map<std::string, std::string> DefaultInboundAttributes(const ContactData& c
   return {
       {"initialContactId", InitialContactIdOf(contact)},
       {"callRecordingStatus", "OFF"},
-      {"callRecordingHTML", lambda::RecordingHtml("OFF")},
+      {"callRecordingHTML", lambda::RecordingHtml(core::RecordingState::kNotStarted)},
       {"callRecordingMessage", "Recording has not been started."},
   };
 }

@@ -36,29 +36,106 @@ std::string StatusAfter(core::Operation operation) {
   return "OFF";
 }
 
-// After a refusal: the state the error names (callrec-server names it), else
-// what the contact's attributes said before the call, else OFF.
-std::string StatusAfterError(const std::string& message, const std::string& before) {
-  constexpr std::array<std::pair<std::string_view, std::string_view>, 5> kNamed{{
-      {"is RECORDING", "ON"},
-      {"is WAITING_FOR_AGENT", "ON"},
-      {"is PAUSED", "PAUSED"},
-      {"is STOPPED", "OFF"},
-      {"is NOT_STARTED", "OFF"},
-  }};
-  for (const auto& [phrase, status] : kNamed) {
-    if (message.find(phrase) != std::string::npos) return std::string(status);
+core::RecordingState StateAfter(core::Operation operation) {
+  switch (operation) {
+    case core::Operation::kStart:
+    case core::Operation::kResume:
+      return core::RecordingState::kRecording;
+    case core::Operation::kPause:
+      return core::RecordingState::kPaused;
+    case core::Operation::kStop:
+      return core::RecordingState::kStopped;
   }
-  if (before == "ON" || before == "PAUSED" || before == "OFF") return before;
-  return "OFF";
+  return core::RecordingState::kNotStarted;
+}
+
+// The state an error names ("... is PAUSED"; callrec-server names it).
+std::optional<core::RecordingState> StateNamed(const std::string& message) {
+  constexpr std::array<std::pair<std::string_view, core::RecordingState>, 6> kNamed{{
+      {"is RECORDING", core::RecordingState::kRecording},
+      {"is WAITING_FOR_AGENT", core::RecordingState::kWaitingForAgent},
+      {"is PAUSED", core::RecordingState::kPaused},
+      {"is STOPPED", core::RecordingState::kStopped},
+      {"is NOT_STARTED", core::RecordingState::kNotStarted},
+      {"is ENDED", core::RecordingState::kEnded},
+  }};
+  for (const auto& [phrase, state] : kNamed) {
+    if (message.find(phrase) != std::string::npos) return state;
+  }
+  return std::nullopt;
+}
+
+// After a refusal: the state the service reports or the error names, else what
+// the contact's attributes said before the call (their badge tells STOPPED
+// from NOT RECORDING), else NOT_STARTED.
+core::RecordingState StateAfterError(const std::string& message, const std::string& before,
+                                     const std::string& before_html) {
+  if (auto named = StateNamed(message)) return *named;
+  if (before == "ON") return core::RecordingState::kRecording;
+  if (before == "PAUSED") return core::RecordingState::kPaused;
+  if (before == "OFF" && before_html.find(">STOPPED") != std::string::npos) {
+    return core::RecordingState::kStopped;
+  }
+  return core::RecordingState::kNotStarted;
 }
 
 }  // namespace
 
-std::string RecordingHtml(std::string_view status) {
-  if (status == "ON") return "<p style='display: inline-block;color:green'>RECORDING ⬤</p>";
-  if (status == "PAUSED") return "<p style='display: inline-block;color:orange'>PAUSED ⬤</p>";
-  return "<p style='display: inline-block;color:red'>NOT RECORDING ⬤</p>";
+std::string RecordingStatus(core::RecordingState state) {
+  switch (state) {
+    case core::RecordingState::kRecording:
+    case core::RecordingState::kWaitingForAgent:
+      return "ON";
+    case core::RecordingState::kPaused:
+      return "PAUSED";
+    default:
+      return "OFF";
+  }
+}
+
+std::string_view RecordingLabel(core::RecordingState state) {
+  switch (state) {
+    case core::RecordingState::kRecording:
+      return "RECORDING";
+    case core::RecordingState::kPaused:
+      return "PAUSED";
+    case core::RecordingState::kNotStarted:
+      return "NOT RECORDING";
+    case core::RecordingState::kWaitingForAgent:
+      return "WAITING FOR AGENT";
+    case core::RecordingState::kStopped:
+      return "STOPPED";
+    case core::RecordingState::kEnded:
+      return "ENDED";
+  }
+  return "STATUS UNKNOWN";
+}
+
+std::string_view RecordingColour(core::RecordingState state) {
+  switch (state) {
+    case core::RecordingState::kRecording:
+      return kRecordingGreen;
+    case core::RecordingState::kPaused:
+      return kPausedAmber;
+    case core::RecordingState::kNotStarted:
+    case core::RecordingState::kStopped:
+      return kNotRecordingRed;
+    case core::RecordingState::kWaitingForAgent:
+      return kWaitingBlue;
+    case core::RecordingState::kEnded:
+      return kNeutralGrey;
+  }
+  return kNeutralGrey;
+}
+
+std::string RecordingHtml(core::RecordingState state) {
+  return "<p style='display: inline-block;color:" + std::string(RecordingColour(state)) + "'>" +
+         std::string(RecordingLabel(state)) + " ⬤</p>";
+}
+
+std::string UnknownRecordingHtml() {
+  return "<p style='display: inline-block;color:" + std::string(kNeutralGrey) +
+         "'>STATUS UNKNOWN ⬤</p>";
 }
 
 RecordingHandler::RecordingHandler(std::string instance_id, ConnectCall connect)
@@ -69,6 +146,8 @@ RecordingHandler::Result RecordingHandler::Handle(
   const auto started = std::chrono::steady_clock::now();
   const std::string before =
       Text(event, {"Details", "ContactData", "Attributes", "callRecordingStatus"});
+  const std::string before_html =
+      Text(event, {"Details", "ContactData", "Attributes", "callRecordingHTML"});
   const std::string operation_text = Text(event, {"Details", "Parameters", "operation"});
   std::string contact = Text(event, {"Details", "ContactData", "RelatedContactId"});
   if (contact.empty()) contact = Text(event, {"Details", "ContactData", "ContactId"});
@@ -77,12 +156,14 @@ RecordingHandler::Result RecordingHandler::Handle(
   if (initial.empty()) initial = contact;
 
   Result result;
-  auto answer = [&](int status, std::string message, std::string recording) {
+  // recording: ON|PAUSED|OFF, as flows compare it; shown: the state the badge names.
+  auto answer = [&](int status, std::string message, std::string recording,
+                    core::RecordingState shown) {
     result.response = json::object{{"statusCode", std::to_string(status)},
                                    {"message", std::move(message)},
                                    {"operation", operation_text},
                                    {"callRecordingStatus", recording},
-                                   {"callRecordingHTML", RecordingHtml(recording)}};
+                                   {"callRecordingHTML", RecordingHtml(shown)}};
     result.log["statusCode"] = status;
     result.log["operation"] = operation_text;
     result.log["contact"] = contact;
@@ -91,17 +172,20 @@ RecordingHandler::Result RecordingHandler::Handle(
                            std::chrono::steady_clock::now() - started)
                            .count();
   };
-  const std::string unchanged = StatusAfterError("", before);
+  const core::RecordingState unchanged_state = StateAfterError("", before, before_html);
+  const std::string unchanged =
+      before == "ON" || before == "PAUSED" || before == "OFF" ? before : "OFF";
 
   if (!event.is_object() || Path(event, {"Details"}) == nullptr) {
-    answer(400, "The event is not an Amazon Connect flow event (no Details).", unchanged);
+    answer(400, "The event is not an Amazon Connect flow event (no Details).", unchanged,
+           unchanged_state);
     return result;
   }
   const auto operation = core::ParseOperation(operation_text);
   if (!operation) {
     answer(400,
            "Unknown operation '" + operation_text + "': expected START, STOP, PAUSE or RESUME.",
-           unchanged);
+           unchanged, unchanged_state);
     return result;
   }
   core::Track track = core::Track::kAll;
@@ -113,25 +197,31 @@ RecordingHandler::Result RecordingHandler::Handle(
         answer(400,
                "Unknown voiceRecordingTrack '" + track_text +
                    "': expected TO_AGENT, FROM_AGENT or ALL.",
-               unchanged);
+               unchanged, unchanged_state);
         return result;
       }
       track = *parsed;
     }
   }
   if (contact.empty()) {
-    answer(400, "The event names no contact (Details.ContactData.ContactId).", unchanged);
+    answer(400, "The event names no contact (Details.ContactData.ContactId).", unchanged,
+           unchanged_state);
     return result;
   }
   const auto outcome = connect_(*operation, instance_id_, contact, initial, track, deadline);
   result.log["attempts"] = outcome.attempts;
   if (!outcome.error) {
-    answer(200, std::string(core::ToString(*operation)) + " succeeded.", StatusAfter(*operation));
+    // The state reached, where the service says (callrec's in-process API: a
+    // Start before the agent joined waits for them).
+    answer(200, std::string(core::ToString(*operation)) + " succeeded.", StatusAfter(*operation),
+           outcome.state.value_or(StateAfter(*operation)));
     return result;
   }
   const aws::ConnectCallError& error = *outcome.error;
+  const core::RecordingState reached =
+      outcome.state.value_or(StateAfterError(error.message, before, before_html));
   answer(error.status == 0 ? 502 : error.status, error.type + ": " + error.message,
-         StatusAfterError(error.message, before));
+         RecordingStatus(reached), reached);
   result.log["error"] = error.type;
   return result;
 }

@@ -68,12 +68,13 @@ const dom = `data:text/javascript,${encodeURIComponent(read('dom.js'))}`;
 const cardsSource = read('cards.js').replace(`from './dom.js'`, `from "${dom}"`);
 const {renderCardsView} = await import(`data:text/javascript,${encodeURIComponent(cardsSource)}`);
 
-function render(viewData, calls = []) {
+function render(viewData, calls = [], extra = {}) {
   const root = new Element('div');
   renderCardsView(root, {View: {ViewResource: 'cards', ViewData: viewData}}, {
     onAction: (name) => calls.push(['action', name]),
     onResult: (result) => calls.push(['result', result]),
     actionState: () => ({enabled: true, busy: false, title: ''}),
+    ...extra,
   });
   return root;
 }
@@ -156,4 +157,31 @@ test('view data of the wrong shape renders what it can and never throws', () => 
   const results = render({Back: true, NoMatchFound: 'None'}).querySelectorAll('button');
   assert.deepEqual(results.map((b) => b.textContent), ['Back', 'None of these']);
   assert.equal(render({Back: null, NoMatchFound: false}).querySelectorAll('button').length, 0);
+});
+
+test('while the state is unconfirmed each card says STATUS UNKNOWN instead of its sections', () => {
+  const viewData = {
+    Heading: 'Manage Call Recording',
+    Cards: [{
+      Summary: {Id: 'rec', Heading: 'Call recording', Description: 'PAUSE succeeded.'},
+      Detail: {
+        Description: 'PAUSE succeeded.',
+        Sections: [{TemplateString: '<p style="color:#037f0c">RECORDING ⬤</p>'}],
+        Actions: ['Pause recording'],
+      },
+    }],
+  };
+  const unknown = {label: 'STATUS UNKNOWN', text: 'Reconnecting to the server.'};
+  const root = render(viewData, [], {unknown});
+  const sections = root.querySelectorAll('.section');
+  assert.equal(sections.length, 1);
+  assert.equal(sections[0].html, null, 'no HTML of the last read');
+  assert.equal(sections[0].textContent, 'STATUS UNKNOWN ⬤ Reconnecting to the server.');
+  assert.ok(!root.textContent.includes('RECORDING ⬤'));
+  assert.ok(!root.textContent.includes('PAUSE succeeded'));
+  assert.ok(root.textContent.includes('Reconnecting…'));
+  assert.deepEqual(root.querySelectorAll('button').map((b) => b.textContent), ['Pause recording']);
+  // Confirmed again: the flow's sections as they are.
+  assert.equal(render(viewData).querySelector('.section').html,
+               '<p style="color:#037f0c">RECORDING ⬤</p>');
 });

@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import test from 'node:test';
 
 const source = fs.readFileSync(new URL('../../web/js/events.js', import.meta.url), 'utf8');
-const {EventStreamParser} = await import(`data:text/javascript,${encodeURIComponent(source)}`);
+const {EventStream, EventStreamParser} = await import(`data:text/javascript,${encodeURIComponent(source)}`);
 
 function parse(chunks) {
   const events = [];
@@ -47,4 +47,45 @@ test('no event without a blank line; no event without data; default type', () =>
   assert.deepEqual(parse(['event: contact\n\n']), []);
   assert.deepEqual(parse(['data:x\nid: 7\n\n']), [{type: 'message', data: 'x', id: '7'}]);
   assert.deepEqual(parse(['data:  two spaces\n\n'])[0].data, ' two spaces');
+});
+
+// A server that answers the stream, says one thing and then nothing (a
+// half-open connection): the page must not keep trusting it.
+test('a stream silent for staleAfterMs is taken as down and reconnected', async () => {
+  let opened = 0;
+  const api = {
+    fetch: async (method, path, {signal}) => {
+      opened += 1;
+      let sent = false;
+      return {
+        body: {
+          getReader: () => ({
+            read: () => new Promise((resolve, reject) => {
+              if (!sent) {
+                sent = true;
+                resolve({value: new TextEncoder().encode(': ping\n\n'), done: false});
+                return;
+              }
+              const abort = new Error('aborted');
+              abort.name = 'AbortError';
+              signal.addEventListener('abort', () => reject(abort));
+            }),
+          }),
+        },
+      };
+    },
+  };
+  const statuses = [];
+  const stream = new EventStream(api, {
+    onEvent: () => {},
+    onStatus: (status, detail) => statuses.push(detail ? `${status}: ${detail}` : status),
+    staleAfterMs: 60,
+  });
+  stream.start();
+  await new Promise((resolve) => setTimeout(resolve, 700));
+  stream.stop();
+  assert.deepEqual(statuses.slice(0, 4), [
+    'connecting', 'live', 'down: No news from the server for a while.', 'connecting',
+  ]);
+  assert.ok(opened >= 2, `reconnected (${opened})`);
 });

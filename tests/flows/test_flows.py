@@ -281,9 +281,54 @@ def is_cards_view(resource):
 
 def claims_recording(html):
     """True when a static status badge says RECORDING or PAUSED."""
-    text = str(html)
-    return ("color:green" in text.replace(" ", "") or "color:orange" in text.replace(" ", "")
-            or "PAUSED" in text or re.search(r"(?<!NOT )RECORDING", text) is not None)
+    text = str(html).replace(" ", "").lower()
+    colours = ("color:green", "color:orange", "color:" + RECORDING_GREEN, "color:" + PAUSED_AMBER)
+    return (any(c in text for c in colours)
+            or "PAUSED" in str(html) or re.search(r"(?<!NOT )RECORDING", str(html)) is not None)
+
+
+# The guide's badge colours (src/lambda/RecordingHandler.hpp; the workspace's own).
+RECORDING_GREEN = "#037f0c"
+PAUSED_AMBER = "#8d6605"
+NOT_RECORDING_RED = "#d91515"
+NEUTRAL_GREY = "#5f6b7a"
+NAMED_COLOURS = {"green": "#008000", "orange": "#ffa500", "red": "#ff0000", "grey": "#808080",
+                 "gray": "#808080", "black": "#000000", "amber": "#ffbf00"}
+
+
+def contrast_on_white(colour):
+    """WCAG 2 contrast ratio of a CSS colour (#rgb, #rrggbb or a few names) on
+    white; None for what it cannot read."""
+    colour = NAMED_COLOURS.get(colour.lower(), colour.lower())
+    match = re.fullmatch(r"#([0-9a-f]{3}|[0-9a-f]{6})", colour)
+    if not match:
+        return None
+    digits = match.group(1)
+    if len(digits) == 3:
+        digits = "".join(d * 2 for d in digits)
+
+    def channel(i):
+        c = int(digits[i:i + 2], 16) / 255
+        return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
+
+    luminance = 0.2126 * channel(0) + 0.7152 * channel(2) + 0.0722 * channel(4)
+    return 1.05 / (luminance + 0.05)
+
+
+def badge_problems(ident, html):
+    """A literal status badge: readable (4.5:1 on white, WCAG AA) and, when it
+    says STATUS UNKNOWN, neutral (no green, amber or red)."""
+    problems = []
+    for colour in re.findall(r"color:\s*([#\w]+)", str(html)):
+        ratio = contrast_on_white(colour)
+        if ratio is None or ratio < 4.5:
+            problems.append(f"{ident}: the badge colour {colour} has contrast "
+                            f"{'unknown' if ratio is None else '%.2f:1' % ratio} on white "
+                            "(at least 4.5:1)")
+        if "STATUS UNKNOWN" in str(html) and colour.lower() != NEUTRAL_GREY:
+            problems.append(f"{ident}: STATUS UNKNOWN in {colour}: it must be neutral "
+                            f"({NEUTRAL_GREY}), not a colour that claims a state")
+    return problems
 
 
 # ---------------------------------------------------------------- flow validators
@@ -475,6 +520,8 @@ def validate_flow(flow, text=None):
             if html is not None and html != "$.External.callRecordingHTML" and claims_recording(html):
                 problems.append(f"{ident}: sets callRecordingHTML to {html!r}: it claims a "
                                 "state the Lambda did not answer")
+            if html is not None and not str(html).startswith("$."):
+                problems.extend(badge_problems(ident, html))
     return problems
 
 
@@ -650,7 +697,7 @@ def validate_inbound(flow):
                     "set initialContactId to $.InitialContactId")
     before_transfer(lambda a: sets(a, "callRecordingStatus", "OFF"), "set callRecordingStatus OFF")
     before_transfer(lambda a: sets(a, "callRecordingHTML",
-                                   "<p style='display: inline-block;color:red'>NOT RECORDING ⬤</p>"),
+                                   "<p style='display: inline-block;color:#d91515'>NOT RECORDING ⬤</p>"),
                     "set callRecordingHTML to the red NOT RECORDING badge")
     before_transfer(lambda a: a.get("Type") == "UpdateContactRecordingBehavior",
                     "set the recording behaviour")
@@ -1101,6 +1148,25 @@ class SelfCheck(unittest.TestCase):
         problems = validate_flow(f)
         self.assertRejected(problems, "callRecordingStatus to 'ON'")
         self.assertRejected(problems, "callRecordingHTML")
+
+    def test_badge_colours_readable_on_white(self):
+        # The reference design's named colours: orange 1.97:1, red 4.00:1.
+        self.assertAlmostEqual(contrast_on_white("orange"), 1.97, places=2)
+        self.assertAlmostEqual(contrast_on_white("red"), 4.00, places=2)
+        for colour in (RECORDING_GREEN, PAUSED_AMBER, NOT_RECORDING_RED, NEUTRAL_GREY):
+            self.assertGreaterEqual(contrast_on_white(colour), 4.5, colour)
+        f = self.inbound()
+        for action in f["Actions"]:
+            attrs = (action.get("Parameters") or {}).get("Attributes") or {}
+            if "callRecordingHTML" in attrs:
+                attrs["callRecordingHTML"] = "<p style='display: inline-block;color:red'>NOT RECORDING ⬤</p>"
+        self.assertRejected(validate_flow(f), "contrast 4.00:1")
+
+    def test_unknown_badge_neutral(self):
+        f = self.guide()
+        self.action(f, "Status unknown after Lambda error")["Parameters"]["Attributes"][
+            "callRecordingHTML"] = "<p style='display: inline-block;color:#b71c1c'>STATUS UNKNOWN ⬤</p>"
+        self.assertRejected(validate_flow(f), "must be neutral")
 
     def test_paused_badge_set_by_the_flow(self):
         f = self.guide()

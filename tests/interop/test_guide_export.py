@@ -90,7 +90,7 @@ class GuideExportTest(ServerTestCase):
                 ("Start Recording", "RECORDING", "ON", "RECORDING"),
                 ("Pause Recording", "PAUSED", "PAUSED", "PAUSED"),
                 ("Resume Recording", "RECORDING", "ON", "RECORDING"),
-                ("Stop Recording", "STOPPED", "OFF", "NOT RECORDING")):
+                ("Stop Recording", "STOPPED", "OFF", "STOPPED ⬤")):
             with self.subTest(action=action):
                 body = self.click("export-1", action)
                 # The real state, read back over /v1, not what the flow says.

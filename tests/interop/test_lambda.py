@@ -170,8 +170,8 @@ class LambdaTest(ServerTestCase):
             self.assertEqual(answer["statusCode"], "200", answer)
             self.assertEqual(answer["operation"], operation)
             self.assertEqual(answer["callRecordingStatus"], status)
-            self.assertIn(("PAUSED" if status == "PAUSED" else
-                           "NOT RECORDING" if status == "OFF" else "RECORDING"),
+            # Named as the workspace's badge names the state reached.
+            self.assertIn(">%s ⬤<" % ("NOT RECORDING" if state == "NOT_STARTED" else state),
                           answer["callRecordingHTML"])
             self.assertEqual(self.server.state("c1"), state)
         trail = self.server.get_contact("c1")["AuditTrail"]

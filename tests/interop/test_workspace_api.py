@@ -174,7 +174,7 @@ class WorkspaceApiTest(ServerTestCase):
         for action, state, badge in (("Start recording", "RECORDING", "RECORDING"),
                                      ("Pause recording", "PAUSED", "PAUSED"),
                                      ("Resume recording", "RECORDING", "RECORDING"),
-                                     ("Stop recording", "STOPPED", "NOT RECORDING")):
+                                     ("Stop recording", "STOPPED", "STOPPED ⬤")):
             with self.subTest(action=action):
                 sent = time.perf_counter()
                 reply = self.act("guide-1", alice, action)
@@ -192,7 +192,7 @@ class WorkspaceApiTest(ServerTestCase):
         # A refusal is an event too (audit only), the state unchanged.
         refused = self.act("guide-1", alice, "Pause recording")
         self.assertEqual(refused.json()["State"], "STOPPED")
-        self.assertIn("NOT RECORDING",
+        self.assertIn("STOPPED ⬤",
                       refused.json()["View"]["ViewData"]["Cards"][0]["Detail"]["Sections"][0]
                       ["TemplateString"])
         trail = self.server.get_contact("guide-1")["AuditTrail"]

@@ -18,7 +18,10 @@ function text(value) {
 }
 
 // options: onAction(name) for a card action, onResult(result) for Back and
-// NoMatchFound, actionState(name) -> {enabled, busy, title}
+// NoMatchFound, actionState(name) -> {enabled, busy, title}; unknown: {label,
+// text} while the server has not confirmed the state: each card then shows that
+// instead of its descriptions and sections (the flow's attributes as last read,
+// which may no longer be true).
 export function renderCardsView(root, guide, options) {
   root.replaceChildren();
   const view = guide && guide.View;
@@ -80,19 +83,28 @@ function guideCard(card, index, count, options) {
       el('article', {class: 'guide-card', dataset: {card: text(summary.Id) || String(index)}});
   const heading = text(summary.Heading);
   const initial = (heading || '?').trim().charAt(0).toUpperCase();
+  const unknown = options.unknown;
+  const description = unknown ? 'Reconnecting…' : text(summary.Description);
   node.append(
       el('div', {class: 'summary'}, el('span', {class: 'icon', 'aria-hidden': 'true'}, initial),
          el('div', {}, el('h4', {text: heading}),
-            text(summary.Description) ? el('p', {text: text(summary.Description)}) : null)));
+            description ? el('p', {text: description}) : null)));
   if (detail) {
     const body = el('div', {class: 'detail'});
     if (text(detail.Heading) && text(detail.Heading) !== heading) {
       body.append(el('h4', {text: text(detail.Heading)}));
     }
-    if (text(detail.Description) && text(detail.Description) !== text(summary.Description)) {
+    if (!unknown && text(detail.Description) &&
+        text(detail.Description) !== text(summary.Description)) {
       body.append(el('p', {text: text(detail.Description)}));
     }
-    const sections = Array.isArray(detail.Sections) ? detail.Sections : [];
+    const sections = Array.isArray(detail.Sections) && !unknown ? detail.Sections : [];
+    if (unknown) {
+      body.append(el(
+          'div', {class: 'section', 'data-testid': 'guide-section'},
+          el('p', {class: 'guide-unknown', 'data-testid': 'guide-unknown', role: 'status'},
+             el('strong', {text: `${unknown.label} ⬤`}), ` ${unknown.text}`)));
+    }
     for (const section of sections) {
       const html =
           isObject(section) && typeof section.TemplateString === 'string' ? section.TemplateString : '';

@@ -96,11 +96,27 @@ export function presentState(contact) {
     }
     default:
       return {
-        label: String(contact.State || 'UNKNOWN').replace(/_/g, ' '),
+        label: contact.State ? String(contact.State).replace(/_/g, ' ') : 'STATUS UNKNOWN',
         tone: 'neutral',
         text: '',
       };
   }
+}
+
+// What every badge shows while the server has not confirmed the state (the
+// event stream is down or stale, or the contact not yet read again since it
+// reopened or since an action got no answer): neutral, never a colour that
+// claims a state. connected: the stream is live (the page is reading it again).
+export function unknownState(connected = false) {
+  return {
+    label: 'STATUS UNKNOWN',
+    tone: 'neutral',
+    text: connected ? 'Reading the recording state from the server again…' :
+                      'Reconnecting to the server: the recording state shows again once the ' +
+            'server has confirmed it.',
+    unknown: true,
+    reconnecting: !connected,
+  };
 }
 
 export function trackName(track) {

@@ -60,16 +60,28 @@ export class EventStreamParser {
 // One subscription. onEvent({type, data}) for every event; onStatus('connecting'
 // | 'live' | 'down', detail) as the connection changes; onOpen() after each
 // (re)connection, so the page can fetch what it missed while disconnected.
+// The server sends a comment every 15 s: a stream that has said nothing for
+// staleAfterMs is taken as dead (a half-open connection never errors) and is
+// reconnected.
 export class EventStream {
-  constructor(api, {onEvent, onStatus = () => {}, onOpen = () => {}, onUnauthorized = () => {}}) {
+  constructor(api, {
+    onEvent,
+    onStatus = () => {},
+    onOpen = () => {},
+    onUnauthorized = () => {},
+    staleAfterMs = 35000,
+  }) {
     this.api = api;
     this.onEvent = onEvent;
     this.onStatus = onStatus;
     this.onOpen = onOpen;
     this.onUnauthorized = onUnauthorized;
+    this.staleAfterMs = staleAfterMs;
     this.controller = null;
     this.stopped = true;
     this.delay = 500;
+    this.stale = false;
+    this.watchdog = 0;
   }
 
   start() {
@@ -79,7 +91,17 @@ export class EventStream {
 
   stop() {
     this.stopped = true;
+    clearTimeout(this.watchdog);
     if (this.controller) this.controller.abort();
+  }
+
+  // Called on every read from the stream: it is alive for staleAfterMs more.
+  alive() {
+    clearTimeout(this.watchdog);
+    this.watchdog = setTimeout(() => {
+      this.stale = true;
+      if (this.controller) this.controller.abort();
+    }, this.staleAfterMs);
   }
 
   async run() {
@@ -92,17 +114,21 @@ export class EventStream {
           headers: {Accept: 'text/event-stream'},
         });
         this.delay = 500;
+        this.stale = false;
+        this.alive();
         this.onStatus('live');
         this.onOpen();
         await this.read(response.body.getReader());
+        clearTimeout(this.watchdog);
         if (!this.stopped) this.onStatus('down', 'The event stream ended.');
       } catch (error) {
+        clearTimeout(this.watchdog);
         if (this.stopped) return;
         if (error.status === 401) {
           this.onUnauthorized(error);
           return;
         }
-        this.onStatus('down', error.message);
+        this.onStatus('down', this.stale ? 'No news from the server for a while.' : error.message);
       }
       if (this.stopped) return;
       await sleep(this.delay);
@@ -116,6 +142,7 @@ export class EventStream {
     for (;;) {
       const {value, done} = await reader.read();
       if (done) break;
+      this.alive();
       parser.push(decoder.decode(value, {stream: true}));
     }
   }

@@ -2,10 +2,15 @@
 // selected contact's recording card (status badge, track choice, Start /
 // Pause / Resume / Stop acting through the guide flow), the guide's Cards
 // view, and the contact's event timeline, all kept live by /v1/events.
+//
+// A state is shown only while the server vouches for it: the event stream is
+// live and the contact was read (or pushed) since the stream last (re)opened.
+// Otherwise every badge and the guide's card say STATUS UNKNOWN, and the
+// controls warn that an action may not take effect.
 
 import {Api, seg} from './api.js';
 import {renderCardsView} from './cards.js';
-import {$, clock, el, presentState, trackLabel} from './dom.js';
+import {$, clock, el, presentState, trackLabel, unknownState} from './dom.js';
 import {EventStream} from './events.js';
 import {flash, flashError, setLive, signOut, start} from './shell.js';
 import {Timeline} from './timeline.js';
@@ -22,7 +27,46 @@ const state = {
   busy: null,           // the action name being run by the flow, if any
   guideTimer: 0,
   loadSeq: 0,
+  live: false,            // the event stream is open
+  epoch: 0,               // how many times it has opened
+  confirmed: new Map(),   // ContactId -> epoch in which the server last told its state
+  guideEpoch: -1,         // epoch in which the shown guide was read
 };
+
+// The epoch a read starting now belongs to; -1 while the stream is down, when
+// no answer can be trusted to stay true.
+function readEpoch() { return state.live ? state.epoch : -1; }
+
+function confirm(contactId, epoch) {
+  if (epoch >= 0 && state.live && epoch === state.epoch) state.confirmed.set(contactId, epoch);
+}
+
+function isConfirmed(contactId) {
+  return state.live && state.confirmed.get(contactId) === state.epoch;
+}
+
+// How a contact is shown: its state if the server vouches for it, else UNKNOWN.
+function shownState(contact) {
+  return isConfirmed(contact.ContactId) ? presentState(contact) : unknownState(state.live);
+}
+
+function guideConfirmed() { return state.live && state.guideEpoch === state.epoch; }
+
+// The stream's status drives what may be shown: down, nothing is confirmed.
+function onStreamStatus(status, detail) {
+  setLive(status, detail);
+  const live = status === 'live';
+  if (live === state.live) return;
+  state.live = live;
+  if (live) state.epoch += 1;  // nothing read before counts: catchUp reads it again
+  renderAll();
+}
+
+function renderAll() {
+  renderList();
+  renderRecording();
+  renderGuide();
+}
 
 let timeline;
 
@@ -40,7 +84,7 @@ start((session) => {
   });
   const stream = new EventStream(state.api, {
     onEvent: onStreamEvent,
-    onStatus: setLive,
+    onStatus: onStreamStatus,
     onOpen: catchUp,
     onUnauthorized: () => {
       flash('Your token is no longer accepted.', {title: 'Signed out'});
@@ -62,6 +106,7 @@ function hashContact() {
 async function loadContacts() {
   try {
     // Every page: the list is paged (NextToken) however few contacts an agent has.
+    const epoch = readEpoch();
     const fresh = new Map();
     let next = null;
     do {
@@ -73,6 +118,7 @@ async function loadContacts() {
       next = answer.NextToken || null;
     } while (next);
     state.contacts = fresh;
+    for (const contactId of fresh.keys()) confirm(contactId, epoch);
     renderList();
     if (state.selected && fresh.has(state.selected)) {
       renderRecording();
@@ -92,9 +138,14 @@ async function catchUp() {
   if (!contactId || !state.contacts.has(contactId)) return;
   const seq = state.loadSeq;
   try {
-    const contact = await state.api.get(`/v1/contacts/${seg(contactId)}`);
+    const epoch = readEpoch();
+    const {AuditTrail, ...contact} = await state.api.get(`/v1/contacts/${seg(contactId)}`);
     if (seq !== state.loadSeq) return;
-    for (const entry of contact.AuditTrail || []) timeline.add(entry, false);
+    state.contacts.set(contactId, {...state.contacts.get(contactId), ...contact});
+    confirm(contactId, epoch);
+    renderRecording();
+    renderList();
+    for (const entry of AuditTrail || []) timeline.add(entry, false);
   } catch (error) {
     flashError(error, `Contact ${contactId}`);
   }
@@ -114,8 +165,9 @@ function renderList() {
   const list = $('#contact-list');
   const contacts = sortedContacts();
   list.replaceChildren(...contacts.map((contact) => {
-    const shown = presentState(contact);
+    const shown = shownState(contact);
     const meta = [
+      shown.reconnecting ? 'reconnecting…' : '',
       state.session.admin && contact.AgentId ? `Agent ${contact.AgentId}` : '',
       contact.CreatedAt ? `since ${clock(contact.CreatedAt).slice(0, 8)}` : '', contact.Codec || ''
     ].filter(Boolean).join(' · ');
@@ -147,6 +199,7 @@ async function select(contactId) {
   timeline.reset([]);
   renderRecording();
   renderGuide();
+  const epoch = readEpoch();
   try {
     const [contact, guide] = await Promise.all([
       state.api.get(`/v1/contacts/${seg(contactId)}`),
@@ -155,8 +208,9 @@ async function select(contactId) {
     if (seq !== state.loadSeq) return;
     const {AuditTrail, ...rest} = contact;
     state.contacts.set(contactId, {...state.contacts.get(contactId), ...rest});
+    confirm(contactId, epoch);
     timeline.reset(AuditTrail);
-    applyGuide(guide);
+    applyGuide(guide, epoch);
     renderList();
   } catch (error) {
     if (seq !== state.loadSeq) return;
@@ -184,6 +238,7 @@ function onStreamEvent(event) {
   const {Audit, ...contact} = data;
   if (!contact.ContactId) return;
   state.contacts.set(contact.ContactId, {...state.contacts.get(contact.ContactId), ...contact});
+  if (contact.State) confirm(contact.ContactId, readEpoch());  // the server's word, just now
   if (contact.ContactId === state.selected) {
     renderRecording();
     if (Audit) timeline.add(Audit);
@@ -204,9 +259,12 @@ async function refreshGuide() {
   const contactId = state.selected;
   if (!contactId || state.busy) return;
   const seq = state.loadSeq;
+  const epoch = readEpoch();
   try {
     const guide = await state.api.get(`/v1/contacts/${seg(contactId)}/guide`);
-    if (seq === state.loadSeq && contactId === state.selected && !state.busy) applyGuide(guide);
+    if (seq === state.loadSeq && contactId === state.selected && !state.busy) {
+      applyGuide(guide, epoch);
+    }
   } catch (error) {
     flashError(error, 'The guide could not be refreshed');
   }
@@ -214,14 +272,17 @@ async function refreshGuide() {
 
 // ---- the guide --------------------------------------------------------------
 
-function applyGuide(guide) {
+// epoch: readEpoch() when the request was sent.
+function applyGuide(guide, epoch) {
   state.guide = guide;
+  state.guideEpoch = epoch;
   const contact = state.contacts.get(guide.ContactId || state.selected);
   if (contact && guide.State) {
     // The guide answers the contact's state as the flow left it.
     for (const key of ['State', 'RecordingState', 'Track']) {
       if (guide[key] !== undefined) contact[key] = guide[key];
     }
+    confirm(contact.ContactId, epoch);
   }
   renderRecording();
   renderGuide();
@@ -274,14 +335,23 @@ async function sendViewOutput(name, output) {
   renderRecording();
   renderGuide();
   const seq = state.loadSeq;
+  const epoch = readEpoch();
   try {
     const guide = await state.api.post(`/v1/contacts/${seg(contactId)}/guide/actions`, output);
     if (seq !== state.loadSeq) return;
     state.busy = null;
-    applyGuide(guide);
+    applyGuide(guide, epoch);
   } catch (error) {
     if (seq !== state.loadSeq) return;
     state.busy = null;
+    if (!error.status || error.status >= 500) {
+      // No answer, or a failure of the server's: the action may or may not
+      // have happened. Unknown until the contact is read again.
+      state.confirmed.delete(contactId);
+      state.guideEpoch = -1;
+      renderList();
+      renderGuide();
+    }
     flashError(error, `“${name}” failed`);
     renderRecording();
     refreshGuide();
@@ -297,15 +367,21 @@ function renderRecording() {
     badge.hidden = true;
     return;
   }
-  const shown = presentState(contact);
+  const shown = shownState(contact);
+  const stateShown = shown.unknown ? 'UNKNOWN' : contact.State || '';
   badge.hidden = false;
-  if (badge.dataset.state !== contact.State || badge.textContent !== shown.label) {
+  if (badge.dataset.state !== stateShown || badge.textContent !== shown.label) {
     badge.className = `badge-big ${shown.tone}`;
-    badge.dataset.state = contact.State || '';
+    badge.dataset.state = stateShown;
     badge.textContent = shown.label;
   }
   $('#status-text').textContent = shown.text;
   renderDetails(contact);
+  // Unconfirmed: the buttons stay as the server last allowed, but say that
+  // what they ask may not happen (the server may be gone, or the state moved).
+  const warning = $('#controls-warning');
+  warning.hidden = !shown.unknown;
+  warning.textContent = shown.unknown ? unconfirmedWarning() : '';
 
   const busyOp = state.busy && state.guide && state.guide.ActionOperations &&
       state.guide.ActionOperations[state.busy];
@@ -314,7 +390,9 @@ function renderRecording() {
     const track = operation === 'START' ? selectedTrack() : undefined;
     const possible = allowed(operation) && actionFor(operation, track) !== null;
     button.disabled = Boolean(state.busy) || !possible;
-    button.title = possible ? '' : 'Not possible in this state';
+    button.title = !possible ? 'Not possible in this state' :
+        shown.unknown        ? unconfirmedWarning() :
+                               '';
     const spinning = busyOp && busyOp.Operation === operation;
     const spinner = button.querySelector('.busy');
     if (spinning && !spinner) button.prepend(el('span', {class: 'busy', 'aria-hidden': 'true'}));
@@ -344,8 +422,18 @@ function renderDetails(contact) {
               .map(([k, v]) => el('div', {}, el('dt', {text: k}), el('dd', {text: String(v)}))));
 }
 
+function unconfirmedWarning() {
+  return state.live ?
+      'The server has not confirmed this state yet: an action may not take effect.' :
+      'Not connected to the server: an action may not take effect; its result shows once the ' +
+          'server is back.';
+}
+
 function renderGuide() {
+  const contactId = state.selected;
+  const known = guideConfirmed() && (!contactId || isConfirmed(contactId));
   renderCardsView($('#guide-body'), state.guide, {
+    unknown: known ? null : unknownState(state.live),
     onAction: runAction,
     onResult: runResult,
     resultState: () => ({enabled: !state.busy}),
@@ -356,7 +444,9 @@ function renderGuide() {
       return {
         enabled: !state.busy && possible,
         busy: state.busy === name,
-        title: possible ? '' : 'Not possible in this state',
+        title: !possible ? 'Not possible in this state' :
+            known        ? '' :
+                           unconfirmedWarning(),
       };
     },
   });

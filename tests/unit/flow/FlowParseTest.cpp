@@ -62,12 +62,13 @@ TEST(FlowParse, InboundAttributesAreWhatTheInboundFlowSets) {
   EXPECT_EQ(attributes.at("initialContactId"), "c-1");
   EXPECT_EQ(attributes.at("callRecordingStatus"), "OFF");
   EXPECT_EQ(attributes.at("callRecordingHTML"),
-            "<p style='display: inline-block;color:red'>NOT RECORDING ⬤</p>");
+            "<p style='display: inline-block;color:#d91515'>NOT RECORDING ⬤</p>");
   EXPECT_EQ(attributes.at("callRecordingMessage"), "Recording has not been started.");
   EXPECT_EQ(attributes.size(), 4u);
   // The built-in defaults are the same values, and the badge is the Lambda's.
   EXPECT_EQ(DefaultInboundAttributes(contact), attributes);
-  EXPECT_EQ(attributes.at("callRecordingHTML"), lambda::RecordingHtml("OFF"));
+  EXPECT_EQ(attributes.at("callRecordingHTML"),
+            lambda::RecordingHtml(core::RecordingState::kNotStarted));
   // A first contact is its own initial contact.
   contact.initial_contact_id.clear();
   EXPECT_EQ(InboundAttributes(*inbound, contact).at("initialContactId"), "c-2");

@@ -31,7 +31,7 @@ TEST_F(ProjectGuide, StartShowsTheCardWithTheContactsAttributes) {
   EXPECT_EQ(view.view_data.at("AttributeBar").at(0).at("Value"), "contact-1");
   EXPECT_EQ(view.view_data.at("AttributeBar").at(0).at("Copyable"), true);
   EXPECT_EQ(Message(view), "Recording has not been started.");
-  EXPECT_EQ(Badge(view), "<p style=\"display:inline-block;color:red\">NOT RECORDING ⬤</p>");
+  EXPECT_EQ(Badge(view), "<p style=\"display:inline-block;color:#d91515\">NOT RECORDING ⬤</p>");
   const json::array& actions =
       view.view_data.at("Cards").at(0).at("Detail").at("Actions").as_array();
   ASSERT_EQ(actions.size(), 6u);
@@ -49,7 +49,7 @@ TEST_F(ProjectGuide, StartThenPauseRecordsThroughTheLambdaAndShowsTheNewBadge) {
   EXPECT_EQ(calls_[0].operation, core::Operation::kStart);
   EXPECT_EQ(calls_[0].track, core::Track::kAll);
   EXPECT_NE(Badge(view).find("RECORDING ⬤"), std::string::npos);
-  EXPECT_NE(Badge(view).find("color:green"), std::string::npos);
+  EXPECT_NE(Badge(view).find("color:#037f0c"), std::string::npos);
 
   view = Expect(run, Click("Pause recording"));
   ASSERT_EQ(events_.size(), 2u);
@@ -75,14 +75,14 @@ TEST_F(ProjectGuide, StartThenPauseRecordsThroughTheLambdaAndShowsTheNewBadge) {
   EXPECT_EQ(writes_[3].target, "Related");
   const std::map<std::string, std::string> paused{
       {"callRecordingStatus", "PAUSED"},
-      {"callRecordingHTML", lambda::RecordingHtml("PAUSED")},
+      {"callRecordingHTML", lambda::RecordingHtml(core::RecordingState::kPaused)},
       {"callRecordingMessage", "PAUSE succeeded."}};
   EXPECT_EQ(writes_[2].attributes, paused);
   EXPECT_EQ(writes_[3].attributes, paused);
   EXPECT_EQ(run.contact().attributes.at("callRecordingStatus"), "PAUSED");
 
   EXPECT_EQ(view.action_identifier, "Manage Call Recording card");
-  EXPECT_EQ(Badge(view), "<p style=\"display:inline-block;color:orange\">PAUSED ⬤</p>");
+  EXPECT_EQ(Badge(view), "<p style=\"display:inline-block;color:#8d6605\">PAUSED ⬤</p>");
   EXPECT_EQ(Message(view), "PAUSE succeeded.");
 }
 
@@ -119,7 +119,7 @@ TEST_F(ProjectGuide, ARefusedOperationShowsTheStateTheApiReallyHas) {
   Started(run);
   const GuideView view = Expect(run, Click("Resume recording"));
   ASSERT_EQ(calls_.size(), 1u);
-  EXPECT_EQ(Badge(view), "<p style=\"display:inline-block;color:red\">NOT RECORDING ⬤</p>");
+  EXPECT_EQ(Badge(view), "<p style=\"display:inline-block;color:#d91515\">NOT RECORDING ⬤</p>");
   EXPECT_NE(Message(view).find("InvalidRequestException"), std::string::npos) << Message(view);
   EXPECT_EQ(run.contact().attributes.at("callRecordingStatus"), "OFF");
 }
@@ -132,7 +132,7 @@ TEST_F(ProjectGuide, ALambdaErrorShowsStatusUnknownAndKeepsTheLastConfirmedState
   lambda_error_ = "Task timed out after 8.00 seconds";
   const GuideView view = Expect(run, Click("Pause recording"));
   EXPECT_EQ(view.action_identifier, "Manage Call Recording card");
-  EXPECT_EQ(Badge(view), "<p style=\"display:inline-block;color:red\">STATUS UNKNOWN ⬤</p>");
+  EXPECT_EQ(Badge(view), "<p style=\"display:inline-block;color:#5f6b7a\">STATUS UNKNOWN ⬤</p>");
   EXPECT_NE(Message(view).find("did not answer"), std::string::npos);
   ASSERT_EQ(writes_.size(), 1u);
   EXPECT_EQ(writes_[0].target, "Current");
@@ -196,11 +196,11 @@ TEST_F(ProjectGuide, CurrentReRendersWithAttributesChangedElsewhere) {
   GuideRun run = Run();
   Started(run);
   ContactData fresh = contact_;
-  fresh.attributes["callRecordingHTML"] = lambda::RecordingHtml("ON");
+  fresh.attributes["callRecordingHTML"] = lambda::RecordingHtml(core::RecordingState::kRecording);
   fresh.attributes["callRecordingMessage"] = "Started from the API.";
   run.UpdateContact(fresh);
   const GuideView view = run.Current();
-  EXPECT_EQ(Badge(view), "<p style=\"display:inline-block;color:green\">RECORDING ⬤</p>");
+  EXPECT_EQ(Badge(view), "<p style=\"display:inline-block;color:#037f0c\">RECORDING ⬤</p>");
   EXPECT_EQ(Message(view), "Started from the API.");
 }
 
@@ -233,14 +233,15 @@ TEST_F(ProjectGuide, ALambdaAnsweringLaterContinuesTheRun) {
   run.Act(Click("Stop recording"),
           [&](core::Result<GuideView, FlowError> view) { refused = !view.ok(); });
   EXPECT_TRUE(refused);
-  pending[0](json::object{{"statusCode", "200"},
-                          {"message", "START succeeded."},
-                          {"operation", "START"},
-                          {"callRecordingStatus", "ON"},
-                          {"callRecordingHTML", lambda::RecordingHtml("ON")}});
+  pending[0](
+      json::object{{"statusCode", "200"},
+                   {"message", "START succeeded."},
+                   {"operation", "START"},
+                   {"callRecordingStatus", "ON"},
+                   {"callRecordingHTML", lambda::RecordingHtml(core::RecordingState::kRecording)}});
   ASSERT_TRUE(got.has_value());
   ASSERT_TRUE(got->ok());
-  EXPECT_NE(Badge(got->value()).find("color:green"), std::string::npos);
+  EXPECT_NE(Badge(got->value()).find("color:#037f0c"), std::string::npos);
   // A second answer to the same invocation is ignored.
   pending[0](std::string("late error"));
   EXPECT_EQ(writes_.size(), 2u);

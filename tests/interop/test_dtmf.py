@@ -57,6 +57,19 @@ def dtmf_samples(digit, amplitude, slot):
             for i in range(160)]
 
 
+def ramped(samples, slot, fade_in, fade_out):
+    """A tone faded in over 10 ms at the slots of `fade_in` and out at those of
+    `fade_out`: an abrupt edge splatters over the whole band, which the test's
+    own scan would take for DTMF."""
+    ramp = 80
+    out = list(samples)
+    if slot in fade_in:
+        out[:ramp] = [int(v * i / ramp) for i, v in enumerate(out[:ramp])]
+    if slot in fade_out:
+        out[-ramp:] = [int(v * (ramp - 1 - i) / ramp) for i, v in enumerate(out[-ramp:])]
+    return out
+
+
 class DtmfCase(SipServerCase):
     server_name = "dtmf"
     extra = ("--auto-record", "ALL")
@@ -80,12 +93,14 @@ class DtmfCase(SipServerCase):
             if slot in schedule:
                 digit, amplitude = schedule[slot]
                 return dtmf_samples(digit, amplitude, slot) if digit else [0] * 160
-            return rtp.tone_packet(TONE, slot)
+            return ramped(rtp.tone_packet(TONE, slot), slot, (0, after), (49, total - 1))
         t0 = time.perf_counter() + 0.05
         legs = [rtp.Leg(("127.0.0.1", ports["1"]), "PCMU", customer, total, name="customer",
                         t0=t0),
-                rtp.Leg(("127.0.0.1", ports["2"]), "PCMU", rtp.tone_fn(1400), total,
-                        name="agent", t0=t0)]
+                rtp.Leg(("127.0.0.1", ports["2"]), "PCMU",
+                        lambda slot: ramped(rtp.tone_packet(1400, slot), slot, (0,),
+                                            (total - 1,)),
+                        total, name="agent", t0=t0)]
         rtp.run_legs(legs)
         time.sleep(0.2)
         self.assertEqual(client.bye().status, 200)

@@ -15,6 +15,7 @@ packages=(
   libxml2-dev                              # SIPREC rs-metadata (RFC 7865) XML
   libsrtp2-dev                             # SRTP (RFC 3711) for SDES-keyed media over SIP TLS
   libgtest-dev libgmock-dev                # unit tests
+  libbenchmark-dev                         # bench/media_packet_bench (Google Benchmark)
   clang-format
   clang libclang-rt-14-dev                 # libFuzzer, ASan, UBSan: make fuzz, make fuzz-smoke
   sip-tester                               # SIPp: the SIPREC interop peer

@@ -19,6 +19,7 @@ packages=(
   clang-format
   clang libclang-rt-14-dev                 # libFuzzer, ASan, UBSan: make fuzz, make fuzz-smoke
   sip-tester                               # SIPp: the SIPREC interop peer
+  curl                                     # test_recording_access: downloads and ranged reads as an operator makes them
   chromium                                 # the workspace's end-to-end tests (tests/e2e)
   espeak-ng                                # make run's demo call: the dialogue's voices
 )

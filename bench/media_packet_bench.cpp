@@ -40,7 +40,7 @@ std::vector<std::vector<std::uint8_t>> Packets(int count) {
 void OnPacket(benchmark::State& state) {
   const bool mask = state.range(0) != 0;
   RecordingSession::Options options;
-  options.mask_dtmf = mask;
+  options.dtmf = mask ? callrec::media::DtmfPolicy::kMask : callrec::media::DtmfPolicy::kRecord;
   const auto packets = Packets(500);
   const auto t0 = RecordingSession::Clock::now();
   RecordingSession session(options, t0, 0);

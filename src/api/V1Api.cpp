@@ -257,14 +257,20 @@ void V1Api::CreateContact(const HttpRequest& request, Respond respond) {
     if (!joined->is_bool()) return respond(BadRequest("AgentJoined must be true or false."));
     create.agent_joined = joined->as_bool();
   }
-  std::optional<bool> skip_paused;
+  media::CallPolicies policies;
   if (const json::value* pause = body.if_contains("PauseBehavior")) {
     if (!pause->is_string() || (pause->as_string() != "silence" && pause->as_string() != "skip")) {
       return respond(BadRequest("PauseBehavior must be silence or skip."));
     }
-    skip_paused = pause->as_string() == "skip";
+    policies.skip_paused = pause->as_string() == "skip";
   }
-  contacts_.Create(create, [this, respond, skip_paused, id = create.contact_id](
+  if (const json::value* dtmf = body.if_contains("DtmfPolicy")) {
+    if (!dtmf->is_string() || !media::ParseDtmfPolicy(dtmf->as_string())) {
+      return respond(BadRequest("DtmfPolicy must be mask, pause or record."));
+    }
+    policies.dtmf = media::ParseDtmfPolicy(dtmf->as_string());
+  }
+  contacts_.Create(create, [this, respond, policies, id = create.contact_id](
                                core::Result<core::Contact, control::ControlError> r) {
     if (!r && r.error().kind == control::ControlError::Kind::kLimitReached) {
       log::Warn("contact.refused", {{"contact", id}, {"reason", "max_contacts"}});
@@ -280,7 +286,7 @@ void V1Api::CreateContact(const HttpRequest& request, Respond respond) {
           aws::AwsError::InternalService("The state store could not be read: " + view.error())));
     }
     if (!view.value() && contact.state() != core::RecordingState::kEnded) {
-      auto attached = recorder_.Attach(contact, skip_paused);
+      auto attached = recorder_.Attach(contact, policies);
       if (!attached) {
         // No media without ports: the contact is ended so nothing waits on it.
         contacts_.End(contact.contact_id, "admin", [](auto) {});

@@ -28,6 +28,7 @@
 #include "config/ServerConfig.hpp"
 #include "control/AfterRestart.hpp"
 #include "control/ContactService.hpp"
+#include "control/DtmfPauses.hpp"
 #include "flow/Flow.hpp"
 #include "log/Barrier.hpp"
 #include "log/Log.hpp"
@@ -41,6 +42,13 @@
 namespace {
 
 using namespace callrec;
+
+// Milliseconds on the monotonic clock: intervals that a clock change must not stretch.
+std::int64_t SteadyMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
 
 std::int64_t NowMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -187,7 +195,8 @@ int Run(const config::ServerConfig& config) {
       media::RecorderConfig{
           config.sip_listen.host, config.rtp_port_low, config.rtp_port_high,
           config.pause_behavior == config::PauseBehavior::kSkip, config.data_dir / "recordings",
-          media::ParseRtpSourcePolicy(config.rtp_source), config.dtmf_policy == "mask"},
+          media::ParseRtpSourcePolicy(config.rtp_source),
+          media::ParseDtmfPolicy(config.dtmf_policy).value_or(media::DtmfPolicy::kMask)},
       [&contacts](const std::string& id) -> std::optional<std::vector<core::AuditEntry>> {
         auto trail = contacts.AuditTrail(id);  // a failure is logged and counted by the store
         if (!trail) return std::nullopt;
@@ -211,6 +220,16 @@ int Run(const config::ServerConfig& config) {
     log::Warn("recordings.repaired", {{"count", repaired}});
   }
   contacts.SetListener(&recorder);
+  // --dtmf-policy pause: a digit pauses the recording by itself; the policy
+  // makes that the contact's PAUSE and resumes it once the digits stop.
+  control::DtmfPauses dtmf_pauses(contacts, io.get_executor(),
+                                  std::chrono::seconds(config.dtmf_resume_after), SteadyMs);
+  contacts.AddObserver(
+      [&dtmf_pauses](const core::Contact& contact, const std::optional<core::AuditEntry>& audit) {
+        dtmf_pauses.Observe(contact, audit);
+      });
+  recorder.OnDigit([&dtmf_pauses](const std::string& id) { dtmf_pauses.OnDigit(id); });
+  dtmf_pauses.Start();
   recorder.OnAgentMedia([&contacts](const std::string& id) {
     contacts.AgentJoined(id, "media", [](const std::optional<control::ControlError>&) {});
   });
@@ -222,7 +241,7 @@ int Run(const config::ServerConfig& config) {
   });
   for (const core::Contact& contact : restarted.awaiting_media) {
     // New RTP ports for contacts still waiting to record; the old ones are gone.
-    if (auto attached = recorder.Attach(contact, std::nullopt); !attached) {
+    if (auto attached = recorder.Attach(contact, {}); !attached) {
       log::Warn("media.attach_failed",
                 {{"contact", contact.contact_id}, {"error", attached.error().message}});
     }
@@ -260,6 +279,15 @@ int Run(const config::ServerConfig& config) {
   sip::SiprecServer siprec(siprec_config, contacts, recorder);
 
   api::Metrics metrics;
+  metrics.AddSource([&dtmf_pauses] {
+    return "# HELP callrec_dtmf_policy_pauses Recordings paused now by --dtmf-policy pause.\n"
+           "# TYPE callrec_dtmf_policy_pauses gauge\ncallrec_dtmf_policy_pauses " +
+           std::to_string(dtmf_pauses.holding()) +
+           "\n# HELP callrec_dtmf_policy_resumes_total Pauses the DTMF policy resumed after "
+           "--dtmf-resume-after without digits.\n"
+           "# TYPE callrec_dtmf_policy_resumes_total counter\ncallrec_dtmf_policy_resumes_total " +
+           std::to_string(dtmf_pauses.resumed()) + "\n";
+  });
   metrics.AddHandlerExceptionSource("loop", [&loop_barrier] { return loop_barrier.caught(); });
   metrics.AddHandlerExceptionSource("sip", [&siprec] { return siprec.Stats().handler_exceptions; });
   metrics.AddHandlerExceptionSource("media", [&recorder] { return recorder.handler_exceptions(); });

@@ -90,8 +90,15 @@ ParsedConfig ParseServerConfig(int argc, const char* const* argv) {
       ->capture_default_str();
   app.add_option("--dtmf-policy", c.dtmf_policy,
                  "In-band DTMF (keyed digits) in the audio: mask (each digit's tone replaced by "
-                 "silence in the file) or record (kept: unsafe for card data)")
-      ->check(CLI::IsMember({"mask", "record"}))
+                 "silence in the file), pause (the first digit pauses the recording as an agent's "
+                 "PAUSE would, by policy:dtmf, resumed after --dtmf-resume-after without digits) "
+                 "or record (kept: unsafe for card data)")
+      ->check(CLI::IsMember({"mask", "pause", "record"}))
+      ->capture_default_str();
+  app.add_option("--dtmf-resume-after", c.dtmf_resume_after,
+                 "--dtmf-policy pause: seconds without a digit after which the policy resumes "
+                 "its own pause (never an agent's or client's)")
+      ->check(CLI::Range(1, 3600))
       ->capture_default_str();
   app.add_option("--pause-behavior", pause, "Paused time in the file: silence or skip")
       ->check(CLI::IsMember({"silence", "skip"}))

@@ -48,6 +48,7 @@ struct ServerConfig {
   // In-band DTMF (a keyed card number): "mask" replaces each digit's tone by
   // silence in the file, "record" keeps it (unsafe for card data).
   std::string dtmf_policy = "mask";
+  int dtmf_resume_after = 5;  // seconds
   // SIPREC: which participant is the agent (regex on AoR or name; empty: the
   // client's hints, else the documented default), whether a new session starts
   // recording at once (off, ALL, TO_AGENT, FROM_AGENT), and the header that

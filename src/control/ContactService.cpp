@@ -205,6 +205,7 @@ void ContactService::Apply(const OperationRequest& request, Reply reply) {
       audit.detail += " track=";
       audit.detail += core::ToString(contact.recording.track);
     }
+    if (!request.reason.empty()) audit.detail += " " + request.reason;
   }
   write.audit = std::move(audit);
   if (!Persist(std::move(write), std::move(before),

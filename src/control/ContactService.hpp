@@ -30,6 +30,9 @@ struct OperationRequest {
   // served only if it changes nothing, so a captured request replayed later
   // (a RESUME during a pause) is refused with kAccessDenied.
   bool replayed = false;
+  // Why, when a policy or an event asked rather than a person ("reason=dtmf",
+  // "event=payment-form-opened"): appended to the audit line's detail.
+  std::string reason = {};
 };
 
 struct CreateRequest {

@@ -24,20 +24,24 @@ constexpr auto kTick = std::chrono::milliseconds(20);
 // fdatasync() per tick, not a thousand every fiftieth tick.
 constexpr int kTicksPerSync = 50;
 constexpr std::size_t kDatagramBytes = 2048;
+// The gate closed for a STOP or END: not listed among the recording's pauses.
+constexpr const char* kStopReason = "stop";
 
 }  // namespace
 
 // One contact's media: its two sockets and, while a recording exists, the session.
 struct Recorder::Call {
-  Call(asio::io_context& io, core::Contact c, bool skip)
+  Call(asio::io_context& io, core::Contact c, bool skip, DtmfPolicy digits)
       : id(c.contact_id),
         contact(std::move(c)),
         skip_paused(skip),
+        dtmf(digits),
         sockets{udp::socket(io), udp::socket(io)} {}
 
   const std::string id;
   core::Contact contact;  // the last settled state; guarded by mutex
   bool skip_paused;
+  DtmfPolicy dtmf;
   udp::socket sockets[2];
   std::uint16_t ports[2] = {0, 0};
   std::array<std::uint8_t, kDatagramBytes> buffers[2];
@@ -118,9 +122,12 @@ std::optional<MediaError> OpenSrtp(const MediaKeys& keys, const MediaKeys& previ
 }  // namespace
 
 core::Result<RtpEndpoints, MediaError> Recorder::Attach(
-    const core::Contact& contact, std::optional<bool> skip_paused, bool agent_joins_by_media,
+    const core::Contact& contact, const CallPolicies& policies, bool agent_joins_by_media,
     const MediaKeys& keys, const std::optional<OfferedSources>& offered) {
-  auto call = std::make_shared<Call>(io_, contact, skip_paused.value_or(config_.skip_paused));
+  DtmfPolicy dtmf = policies.dtmf.value_or(config_.dtmf_policy);
+  if (dtmf == DtmfPolicy::kPause && !on_digit_) dtmf = DtmfPolicy::kMask;  // no one to pause
+  auto call = std::make_shared<Call>(io_, contact,
+                                     policies.skip_paused.value_or(config_.skip_paused), dtmf);
   call->agent_heard = !agent_joins_by_media;
   const RtpSourceRules rules = RulesFor(offered);
   for (int side = 0; side < 2; ++side) call->sources[side] = RtpSourceGuard(rules[side]);
@@ -330,10 +337,12 @@ void Recorder::OnDatagram(Call& call, Side side, const udp::endpoint& from,
   // What the sender sent during its probation first, at its own arrival times
   // (those that arrived while the gate was closed kept no bytes: they parse as
   // nothing and are skipped).
+  const std::uint64_t digits = session->digits_heard();
   for (const HeldDatagram& earlier : held) {
     if (auto parsed = ParseRtp(earlier.bytes)) session->OnPacket(side, *parsed, earlier.arrival);
   }
   session->OnPacket(side, *packet, arrival);
+  if (call.dtmf == DtmfPolicy::kPause && session->digits_heard() != digits) on_digit_(call.id);
 }
 
 void Recorder::Drain(const std::string& contact_id, std::function<void()> then) {
@@ -381,7 +390,11 @@ void Recorder::OnDecided(const core::Contact& contact) {
   const std::shared_ptr<Call> call = FindCall(contact.contact_id);
   if (!call) return;
   std::lock_guard lock(call->mutex);
-  if (call->session) call->session->Pause(RecordingSession::Clock::now(), wall_clock_());
+  if (call->session) {
+    // A STOP or END closes the gate too; that is no pause of the recording.
+    call->session->Pause(RecordingSession::Clock::now(), wall_clock_(),
+                         contact.state() == RecordingState::kPaused ? "" : kStopReason);
+  }
 }
 
 void Recorder::OnSettled(const core::Contact& contact) {
@@ -439,7 +452,7 @@ void Recorder::StartRecording(Call& call, const core::Contact& contact) {
   options.record_customer = contact.recording.track != core::Track::kFromAgent;
   options.record_agent = contact.recording.track != core::Track::kToAgent;
   options.skip_paused = call.skip_paused;
-  options.mask_dtmf = config_.mask_dtmf;
+  options.dtmf = call.dtmf;
   call.session = std::make_shared<RecordingSession>(options, RecordingSession::Clock::now(), wall);
   call.wav =
       RecordingPath(config_.recordings_dir, contact.initial_contact_id, contact.contact_id, wall);
@@ -452,7 +465,7 @@ void Recorder::StartRecording(Call& call, const core::Contact& contact) {
   call.metadata.codec = contact.codec;
   call.metadata.skip_paused = call.skip_paused;
   call.metadata.start_wall_ms = wall;
-  call.metadata.dtmf_policy = config_.mask_dtmf ? "mask" : "record";
+  call.metadata.dtmf_policy = std::string(ToString(call.dtmf));
   writer_.Open(contact.contact_id, call.wav);
   // Metadata from the first moment, marked incomplete: a crash leaves it so.
   const RecordingMetadata initial = call.metadata;
@@ -494,13 +507,20 @@ void Recorder::FinishRecording(Call& call, bool interrupted) {
   }
   call.finished = true;
   const auto now = RecordingSession::Clock::now();
-  call.session->Pause(now, wall_clock_());
+  const std::int64_t wall = wall_clock_();
+  call.session->Pause(now, wall, kStopReason);
   writer_.Append(call.id, call.session->TakeUntil(now));
-  call.metadata.end_wall_ms = wall_clock_();
+  call.metadata.end_wall_ms = wall;
   call.metadata.pauses = call.session->pauses();
-  // The stop itself is not a pause.
   if (!call.metadata.pauses.empty() && call.metadata.pauses.back().end_sample < 0) {
-    call.metadata.pauses.pop_back();
+    PauseInterval& last = call.metadata.pauses.back();
+    if (last.reason == kStopReason) {
+      call.metadata.pauses.pop_back();  // the stop itself is not a pause
+    } else {
+      // Paused until the recording ended: the pause ends with it.
+      last.end_sample = std::max(call.session->PositionAt(now), last.start_sample);
+      last.end_wall_ms = wall;
+    }
   }
   call.metadata.counters = call.session->counters();
   call.metadata.masked = call.session->masked();

@@ -34,8 +34,15 @@ struct RecorderConfig {
   // --rtp-source; nullopt: strict where an offer named the senders (SIPREC),
   // learn where none did (/v1).
   std::optional<RtpSourcePolicy> rtp_source;
-  // --dtmf-policy mask: in-band DTMF replaced by silence (RecordingSession).
-  bool mask_dtmf = true;
+  // --dtmf-policy: what in-band DTMF does to a recording (RecordingSession).
+  DtmfPolicy dtmf_policy = DtmfPolicy::kMask;
+};
+
+// A contact's own choices, where it made them (/v1 PauseBehavior, DtmfPolicy);
+// the server's flags otherwise.
+struct CallPolicies {
+  std::optional<bool> skip_paused;
+  std::optional<DtmfPolicy> dtmf;
 };
 
 // The sender addresses an offer named for a contact's legs ([customer, agent];
@@ -104,6 +111,7 @@ class Recorder final : public control::RecordingListener {
   using AgentMedia = std::function<void(const std::string& contact_id)>;
   using SourceSwitched = std::function<void(const SourceSwitch&)>;
   using WallClock = std::function<std::int64_t()>;
+  using DigitHeard = std::function<void(const std::string& contact_id)>;
 
   Recorder(boost::asio::io_context& io, RecorderConfig config, AuditSource audit,
            WallClock wall_clock);
@@ -113,6 +121,11 @@ class Recorder final : public control::RecordingListener {
   void OnAgentMedia(AgentMedia callback) { on_agent_media_ = std::move(callback); }
   // Called (on the media thread) when a leg's latched sender is replaced.
   void OnSourceSwitch(SourceSwitched callback) { on_source_switch_ = std::move(callback); }
+  // Called (on the media thread) when a contact recorded under --dtmf-policy
+  // pause hears a DTMF digit: the recording has paused itself at the digit's
+  // first sample, and whoever listens makes that pause the contact's (a PAUSE
+  // by policy:dtmf) or keeps it going. Without a listener, pause acts as mask.
+  void OnDigit(DigitHeard callback) { on_digit_ = std::move(callback); }
   // Ended contacts' recording views go there once durable (set once, before
   // calls arrive, to outlive the Recorder); without one they stay in memory.
   void SetArchive(RecordingArchive* archive) { archive_ = archive; }
@@ -125,7 +138,7 @@ class Recorder final : public control::RecordingListener {
   // `offered`: the senders a SIPREC offer named (each leg then records only
   // from its address, --rtp-source strict); none: the legs learn their sender.
   core::Result<RtpEndpoints, MediaError> Attach(const core::Contact& contact,
-                                                std::optional<bool> skip_paused,
+                                                const CallPolicies& policies,
                                                 bool agent_joins_by_media = true,
                                                 const MediaKeys& keys = {},
                                                 const std::optional<OfferedSources>& offered = {});
@@ -193,6 +206,7 @@ class Recorder final : public control::RecordingListener {
   WallClock wall_clock_;
   AgentMedia on_agent_media_;
   SourceSwitched on_source_switch_;
+  DigitHeard on_digit_;
   RecordingWriter writer_;
   log::ExceptionBarrier barrier_{"media.handler_failed"};
   boost::asio::steady_timer timer_;

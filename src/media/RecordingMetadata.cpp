@@ -85,6 +85,9 @@ boost::json::object MetadataToJson(const RecordingMetadata& m) {
       pause["FileOffsetEnd"] = Seconds(end);
     }
     pause["PausedSeconds"] = Seconds(end - p.start_sample);
+    // Who paused: the policy that paused by itself; an operation's principal
+    // is in the audit trail at the pause's Start.
+    pause["Reason"] = p.reason.empty() ? "operation" : p.reason;
     pauses.push_back(std::move(pause));
   }
   out["Pauses"] = std::move(pauses);

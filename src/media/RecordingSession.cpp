@@ -36,6 +36,7 @@ RecordingSession::PacketResult RecordingSession::OnPacket(Side side, const RtpPa
   if (!running_.load(std::memory_order_acquire)) {
     std::lock_guard lock(mutex_);
     counters_.gated += 1;
+    if (policy_paused_) ListenWhilePaused(side, packet, arrival);
     return PacketResult::kGated;
   }
   std::lock_guard lock(mutex_);
@@ -93,7 +94,7 @@ RecordingSession::PacketResult RecordingSession::OnPacket(Side side, const RtpPa
           options_.codec == Codec::kPcmu ? DecodeMuLaw(code) : DecodeALaw(code);
       ring_[static_cast<std::size_t>(i % kCapacityFrames) * 2 + channel] = sample;
     }
-    if (options_.mask_dtmf) MaskDtmf(side, packet.payload, pos);
+    if (options_.dtmf != DtmfPolicy::kRecord) MaskDtmf(side, packet.payload, pos);
   }
   counters_.packets += 1;
   return PacketResult::kRecorded;
@@ -109,7 +110,9 @@ void RecordingSession::MaskDtmf(Side side, std::span<const std::uint8_t> payload
   DtmfDetector& detector = dtmf_[static_cast<int>(side)];
   const std::uint64_t before = detector.digits();
   const auto spans = detector.Feed(std::span<const std::int16_t>(samples.data(), n), pos);
-  counters_.dtmf_digits += detector.digits() - before;
+  const std::uint64_t found = detector.digits() - before;
+  counters_.dtmf_digits += found;
+  if (found) digits_heard_.fetch_add(found, std::memory_order_relaxed);
   const auto channel = static_cast<std::size_t>(side);
   for (const DtmfDetector::Span& span : spans) {
     const std::int64_t start = std::max(span.start, std::int64_t{0});
@@ -128,13 +131,48 @@ void RecordingSession::MaskDtmf(Side side, std::span<const std::uint8_t> payload
     } else {
       masked_.push_back(MaskedSpan{side, start, span.end});
     }
+    if (options_.dtmf == DtmfPolicy::kPause && running_.load(std::memory_order_relaxed)) {
+      PauseForDigit(start);
+    }
   }
 }
 
-void RecordingSession::Pause(Clock::time_point when, std::int64_t wall_ms) {
+void RecordingSession::PauseForDigit(std::int64_t from) {
+  from = std::max(from, flushed_);
+  for (std::int64_t i = from; i < flushed_ + kCapacityFrames; ++i) {
+    const std::size_t slot = static_cast<std::size_t>(i % kCapacityFrames) * 2;
+    ring_[slot] = ring_[slot + 1] = 0;
+  }
+  running_.store(false, std::memory_order_release);
+  pauses_.push_back(PauseInterval{started_wall_ms_ + from * 1000 / kRate, -1, from, -1, "dtmf"});
+  policy_paused_ = true;
+}
+
+void RecordingSession::ListenWhilePaused(Side side, const RtpPacket& packet,
+                                         Clock::time_point arrival) {
+  if (packet.payload_type == options_.telephone_event_pt) return;
+  const auto codec = CodecForPayloadType(packet.payload_type);
+  if (!codec || *codec != options_.codec) return;
+  std::array<std::int16_t, 480> samples;
+  const std::size_t n = std::min(packet.payload.size(), samples.size());
+  for (std::size_t i = 0; i < n; ++i) {
+    samples[i] = options_.codec == Codec::kPcmu ? DecodeMuLaw(packet.payload[i])
+                                                : DecodeALaw(packet.payload[i]);
+  }
+  DtmfDetector& detector = dtmf_[static_cast<int>(side)];
+  const std::uint64_t before = detector.digits();
+  // Placed by arrival: the spans are not used, nothing of this is written.
+  detector.Feed(std::span<const std::int16_t>(samples.data(), n), PositionAt(arrival));
+  const std::uint64_t found = detector.digits() - before;
+  counters_.dtmf_digits += found;
+  if (found) digits_heard_.fetch_add(found, std::memory_order_relaxed);
+}
+
+void RecordingSession::Pause(Clock::time_point when, std::int64_t wall_ms,
+                             const std::string& reason) {
   std::lock_guard lock(mutex_);
   if (!running_.exchange(false, std::memory_order_acq_rel)) return;
-  pauses_.push_back(PauseInterval{wall_ms, -1, PositionAt(when), -1});
+  pauses_.push_back(PauseInterval{wall_ms, -1, PositionAt(when), -1, reason});
 }
 
 void RecordingSession::Resume(Clock::time_point when, std::int64_t wall_ms) {
@@ -149,6 +187,7 @@ void RecordingSession::Resume(Clock::time_point when, std::int64_t wall_ms) {
     pauses_.back().end_sample = std::max(PositionAt(when), pauses_.back().start_sample);
     pauses_.back().end_wall_ms = wall_ms;
   }
+  policy_paused_ = false;
   running_.store(true, std::memory_order_release);
 }
 

@@ -8,9 +8,11 @@
 #include <mutex>
 #include <optional>
 #include <span>
+#include <string>
 #include <vector>
 
 #include "media/DtmfDetector.hpp"
+#include "media/DtmfPolicy.hpp"
 #include "media/G711.hpp"
 #include "media/RtpPacket.hpp"
 
@@ -28,6 +30,9 @@ struct PauseInterval {
   std::int64_t end_wall_ms = -1;  // -1 while still paused
   std::int64_t start_sample = 0;
   std::int64_t end_sample = -1;
+  // Why the recording paused itself ("dtmf": --dtmf-policy pause); empty for
+  // a pause an operation decided (its principal is in the audit trail).
+  std::string reason;
 };
 
 struct SessionCounters {
@@ -70,10 +75,14 @@ class RecordingSession {
     bool record_agent = true;
     bool skip_paused = false;  // pause behaviour: cut out instead of silence
     std::uint8_t telephone_event_pt = 101;
-    // --dtmf-policy mask: in-band DTMF found on a leg (DtmfDetector) is
-    // replaced by silence from its first sample, while it is still in the
-    // reorder window, before anything of it is written.
-    bool mask_dtmf = false;
+    // --dtmf-policy: under mask and pause, in-band DTMF found on a leg
+    // (DtmfDetector) is replaced by silence from its first sample, while it is
+    // still in the reorder window, before anything of it is written; under
+    // pause the first digit also closes the gate from that sample on (both
+    // legs), and until the recording is resumed the paused audio is examined
+    // for further digits in memory (never kept) so the policy knows when they
+    // stop.
+    DtmfPolicy dtmf = DtmfPolicy::kRecord;
   };
 
   RecordingSession(Options options, Clock::time_point started, std::int64_t started_wall_ms);
@@ -85,9 +94,13 @@ class RecordingSession {
   void CountForeign(std::uint64_t count);
 
   // Control path.
-  void Pause(Clock::time_point when, std::int64_t wall_ms);
+  // `reason` is kept with the pause (PauseInterval::reason).
+  void Pause(Clock::time_point when, std::int64_t wall_ms, const std::string& reason = {});
   void Resume(Clock::time_point when, std::int64_t wall_ms);
   bool running() const { return running_.load(std::memory_order_acquire); }
+  // DTMF digits found so far on either leg, while recording or during a
+  // pause the policy began (read on the packet path: no lock).
+  std::uint64_t digits_heard() const { return digits_heard_.load(std::memory_order_relaxed); }
 
   // Interleaved stereo frames that can no longer change (older than the reorder
   // window), in file order: paused frames are cut out when skipping.
@@ -95,6 +108,8 @@ class RecordingSession {
   // Everything up to `until` (the stop), ignoring the reorder window.
   std::vector<std::int16_t> TakeUntil(Clock::time_point until);
 
+  // The timeline position (samples since the recording started) at `t`.
+  std::int64_t PositionAt(Clock::time_point t) const;
   std::vector<PauseInterval> pauses() const;
   std::vector<MaskedSpan> masked() const;
   SessionCounters counters() const;
@@ -117,9 +132,14 @@ class RecordingSession {
     std::array<std::int64_t, 512> seen{};  // extended sequence numbers, for duplicates
   };
 
-  std::int64_t PositionAt(Clock::time_point t) const;
   // Feeds the leg's DTMF detector and silences what it found (mutex_ held).
   void MaskDtmf(Side side, std::span<const std::uint8_t> payload, std::int64_t pos);
+  // --dtmf-policy pause: the gate closes at `from` (a digit's first sample),
+  // what both legs hold from there is silenced (mutex_ held).
+  void PauseForDigit(std::int64_t from);
+  // Feeds paused audio to the leg's detector during a policy pause: counted,
+  // never kept (mutex_ held).
+  void ListenWhilePaused(Side side, const RtpPacket& packet, Clock::time_point arrival);
   std::vector<std::int16_t> TakeUpTo(std::int64_t upto);
   bool InPause(std::int64_t sample) const;
   std::uint64_t LostLocked() const;
@@ -131,6 +151,7 @@ class RecordingSession {
   const Clock::time_point started_;
   const std::int64_t started_wall_ms_;
   std::atomic<bool> running_{true};
+  std::atomic<std::uint64_t> digits_heard_{0};
 
   mutable std::mutex mutex_;
   std::vector<std::int16_t> ring_;  // kCapacityFrames stereo frames
@@ -139,6 +160,7 @@ class RecordingSession {
   DtmfDetector dtmf_[2];
   std::vector<MaskedSpan> masked_;
   std::vector<PauseInterval> pauses_;
+  bool policy_paused_ = false;  // the last pause is the DTMF policy's, still open
   SessionCounters counters_;
 };
 

@@ -452,7 +452,7 @@ void SiprecServer::ContinueInvite(const std::shared_ptr<SiprecCall>& call, core:
   if (contact.state() == core::RecordingState::kEnded) {
     return Refuse(call->handle, 403, "Forbidden", "contact " + contact.contact_id + " has ended");
   }
-  auto endpoints = recorder_.Attach(contact, std::nullopt, /*agent_joins_by_media=*/false,
+  auto endpoints = recorder_.Attach(contact, {}, /*agent_joins_by_media=*/false,
                                     MediaKeysOf(call->offer, call->plan, call->keys),
                                     SourcesOf(call->offer, call->plan));
   if (!endpoints) {

@@ -15,6 +15,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import wave
 
@@ -74,7 +75,9 @@ class DtmfCase(SipServerCase):
     server_name = "dtmf"
     extra = ("--auto-record", "ALL")
 
-    def call_with_card_number(self, contact_id):
+    def call_with_card_number(self, contact_id, tail=50, during=None):
+        """The call: 1 s of tone, the card number, `tail` slots of tone. `during`,
+        if given, is {seconds after the media starts: callable} run meanwhile."""
         sdp = sipclient.siprec_sdp([("1", 20000, "sendonly"), ("2", 20002, "sendonly")])
         meta = sipclient.siprec_metadata("sess-" + contact_id, "grp-" + contact_id, [
             (CUSTOMER[0], CUSTOMER[1], CUSTOMER[2], ["1"]), (AGENT[0], AGENT[1], AGENT[2], ["2"])])
@@ -87,7 +90,7 @@ class DtmfCase(SipServerCase):
         self.wait_state(contact_id, "RECORDING")
         # 1 s of tone, the card number (2.56 s), 1 s of tone.
         schedule, after = card_schedule(50)
-        total = after + 50
+        total = after + tail
 
         def customer(slot):
             if slot in schedule:
@@ -101,7 +104,13 @@ class DtmfCase(SipServerCase):
                         lambda slot: ramped(rtp.tone_packet(1400, slot), slot, (0,),
                                             (total - 1,)),
                         total, name="agent", t0=t0)]
+        timers = [threading.Timer(max(0.0, t0 - time.perf_counter() + at), action)
+                  for at, action in (during or {}).items()]
+        for timer in timers:
+            timer.start()
         rtp.run_legs(legs)
+        for timer in timers:
+            timer.join()
         time.sleep(0.2)
         self.assertEqual(client.bye().status, 200)
         self.wait_state(contact_id, "ENDED")
@@ -158,6 +167,92 @@ class RecordPolicyTest(DtmfCase):
         verify = subprocess.run([CLI_BIN, "verify", self.server.get_contact("dtmf-record")[
             "Recording"]["Path"]], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         self.assertRegex(verify.stdout, r"note +16 DTMF digit\(s\) in the customer channel")
+
+
+class PausePolicyTest(DtmfCase):
+    """--dtmf-policy pause: the first digit pauses the recording from its first
+    sample as an agent's PAUSE would (principal policy:dtmf, audited, a pause in
+    the metadata with Reason dtmf), the digits that follow are heard but never
+    written, and the policy resumes once no digit came for --dtmf-resume-after;
+    it never resumes a pause someone else made."""
+    rtp_ports = (RTP_BASE + 1710, RTP_BASE + 1729)
+    extra = ("--auto-record", "ALL", "--dtmf-policy", "pause", "--dtmf-resume-after", "1")
+
+    def test_the_card_number_pauses_and_the_policy_resumes(self):
+        wav, meta, _ = self.call_with_card_number("dtmf-pause", tail=150)
+        self.assertEqual(audio.dtmf_windows(wav.left, rtp.DTMF_FREQS.values()), [])
+        self.assertEqual(audio.dtmf_windows(wav.right, rtp.DTMF_FREQS.values()), [])
+        self.assertEqual(meta["DtmfPolicy"], "pause")
+        pauses = meta["Pauses"]
+        self.assertEqual(len(pauses), 1, pauses)
+        pause = pauses[0]
+        self.assertEqual(pause["Reason"], "dtmf")
+        spans = audio.tone_spans(wav.left, TONE)
+        self.assertEqual(len(spans), 2, "the tone before the digits and after the pause: %s"
+                         % spans)
+        # The card starts 1.0 s after the tone did; its last tone ends 2.48 s later.
+        digit_start = spans[0][0] + 1.0
+        self.assertGreaterEqual(pause["FileOffsetStart"], digit_start - 0.045, (pause, spans))
+        self.assertLessEqual(pause["FileOffsetStart"], digit_start + 0.005, (pause, spans))
+        self.assertAlmostEqual(spans[0][1], pause["FileOffsetStart"], delta=0.03, msg=spans)
+        last_digit_end = digit_start + 15 * 0.16 + 0.08
+        self.assertGreaterEqual(pause["FileOffsetEnd"], last_digit_end + 1.0 - 0.05, pause)
+        self.assertLessEqual(pause["FileOffsetEnd"], last_digit_end + 1.0 + 0.45, pause)
+        self.assertAlmostEqual(spans[1][0], pause["FileOffsetEnd"], delta=0.06, msg=spans)
+        self.assertEqual(meta["Counters"]["DtmfDigits"], 16, meta["Counters"])
+        trail = [(e["Operation"], e["Principal"], e["Result"], e["Detail"])
+                 for e in meta["AuditTrail"]]
+        policy = [t for t in trail if t[1] == "policy:dtmf"]
+        self.assertEqual([t[:3] for t in policy], [("PAUSE", "policy:dtmf", "OK"),
+                                                   ("RESUME", "policy:dtmf", "OK")], trail)
+        self.assertIn("reason=dtmf", policy[0][3])
+        self.assertIn("no digit for 1 s", policy[1][3])
+        self.assertNotIn(CARD, self.server.stderr_text() + self.server.stdout_text())
+        verify = subprocess.run([CLI_BIN, "verify", self.server.get_contact("dtmf-pause")[
+            "Recording"]["Path"]], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        self.assertEqual(verify.returncode, 0, verify.stdout + verify.stderr)
+
+    def test_an_agents_pause_is_never_resumed_by_the_policy(self):
+        """The admin pauses before the digits (the gate is closed: nothing heard,
+        nothing done), and pauses again during a policy pause (the pause is the
+        admin's from then on): the contact is PAUSED at the end of the call."""
+        def pause(contact_id):
+            def act():
+                initial = self.server.get_contact(contact_id)["InitialContactId"]
+                reply = self.server.connect_call("PAUSE", contact_id, initial_contact_id=initial)
+                self.assertEqual(reply.status, 200, reply.text)
+            return act
+        wav, meta, _ = self.call_with_card_number(
+            "dtmf-agent-first", tail=100, during={0.5: pause("dtmf-agent-first")})
+        trail = [(e["Operation"], e["Principal"], e["Result"], e["Detail"], e["Time"])
+                 for e in meta["AuditTrail"]]
+        self.assertNotIn("policy:dtmf", [t[1] for t in trail], trail)
+        self.assertEqual(len(meta["Pauses"]), 1, (meta["Pauses"], trail))
+        self.assertEqual(meta["Pauses"][0]["Reason"], "operation")
+        self.assertEqual(audio.dtmf_windows(wav.left, rtp.DTMF_FREQS.values()), [])
+
+        wav, meta, _ = self.call_with_card_number(
+            "dtmf-agent-during", tail=100, during={2.0: pause("dtmf-agent-during")})
+        trail = [(e["Operation"], e["Principal"], e["Result"]) for e in meta["AuditTrail"]]
+        self.assertIn(("PAUSE", "policy:dtmf", "OK"), trail)
+        self.assertNotIn(("RESUME", "policy:dtmf", "OK"), trail,
+                         "the policy resumed a pause the admin had taken over")
+        self.assertEqual(len(meta["Pauses"]), 1, meta["Pauses"])
+        self.assertEqual(meta["Pauses"][0]["End"], meta["EndTime"],
+                         "still paused when the call ended: the pause ends with it")
+        self.assertEqual(audio.dtmf_windows(wav.left, rtp.DTMF_FREQS.values()), [])
+
+    def test_a_contact_can_choose_its_policy(self):
+        reply = self.server.v1("POST", "/v1/contacts", {
+            "InstanceId": "local", "ContactId": "dtmf-choice", "DtmfPolicy": "shout"})
+        self.assertEqual(reply.status, 400, reply.text)
+        self.assertIn("DtmfPolicy must be mask, pause or record", reply.text)
+        reply = self.server.v1("POST", "/v1/contacts", {
+            "InstanceId": "local", "ContactId": "dtmf-choice", "DtmfPolicy": "record"})
+        self.assertEqual(reply.status, 201, reply.text)
+        self.assertEqual(self.server.connect_call("START", "dtmf-choice").status, 200)
+        self.assertEqual(self.server.connect_call("STOP", "dtmf-choice").status, 200)
+        self.assertEqual(self.final_metadata("dtmf-choice")["DtmfPolicy"], "record")
 
 
 class SpeechTest(DtmfCase):

@@ -146,7 +146,7 @@ TEST(DtmfDetectorTest, LossStartsANewBlockAndKeepsTheDigit) {
 // The session masks a keyed digit between a 600 Hz tone, from its first sample.
 TEST(DtmfDetectorTest, TheSessionSilencesTheDigitInTheFile) {
   RecordingSession::Options options;
-  options.mask_dtmf = true;
+  options.dtmf = DtmfPolicy::kMask;
   const auto t0 = RecordingSession::Clock::now();
   RecordingSession session(options, t0, 0);
   // 1 s: 600 Hz, then digit 7 from 0.41 s to 0.53 s (mid-packet), then 600 Hz.
@@ -178,7 +178,7 @@ TEST(DtmfDetectorTest, TheSessionSilencesTheDigitInTheFile) {
 }
 
 TEST(DtmfDetectorTest, RecordPolicyKeepsTheDigit) {
-  RecordingSession::Options options;  // mask_dtmf false
+  RecordingSession::Options options;  // dtmf: record
   const auto t0 = RecordingSession::Clock::now();
   RecordingSession session(options, t0, 0);
   const auto audio = Audio(1600, 8, 0, 1600, Level(-10), Level(-10));
@@ -195,6 +195,61 @@ TEST(DtmfDetectorTest, RecordPolicyKeepsTheDigit) {
   for (std::size_t i = 0; i < 1600 && i * 2 < frames.size(); ++i) kept += frames[i * 2] != 0;
   EXPECT_GT(kept, 1500);
   EXPECT_EQ(session.counters().dtmf_digits, 0u);
+}
+
+// --dtmf-policy pause: the first digit closes the gate from its first sample on
+// both legs; digits during that pause are heard (counted) and never written;
+// a resume brings the audio back.
+TEST(DtmfDetectorTest, PausePolicyPausesFromTheDigitsFirstSample) {
+  RecordingSession::Options options;
+  options.dtmf = DtmfPolicy::kPause;
+  const auto t0 = RecordingSession::Clock::now();
+  RecordingSession session(options, t0, 1'000'000);
+  // 3 s of 600 Hz; digit 7 at 0.41-0.53 s, digit 3 at 1.0-1.12 s (paused by then).
+  auto audio = Audio(24000, 8, 3280, 4240, Level(-10), Level(-10), 600);
+  const auto second = Audio(24000, 2, 8000, 8960, Level(-10), Level(-10), 600);
+  std::copy(second.begin() + 8000, second.begin() + 8960, audio.begin() + 8000);
+  std::vector<std::uint8_t> payload(160);
+  auto send = [&](int from, int to) {
+    for (int n = from; n < to; ++n) {
+      for (int i = 0; i < 160; ++i) payload[i] = EncodeMuLaw(audio[n * 160 + i]);
+      for (Side side : {Side::kCustomer, Side::kAgent}) {
+        const RtpPacket packet{0,
+                               false,
+                               static_cast<std::uint16_t>(n),
+                               static_cast<std::uint32_t>(n * 160),
+                               side == Side::kAgent ? 0x43u : 0x42u,
+                               payload};
+        session.OnPacket(side, packet, t0 + std::chrono::milliseconds(n * 20));
+      }
+    }
+  };
+  send(0, 50);
+  EXPECT_FALSE(session.running());
+  EXPECT_EQ(session.digits_heard(), 2u) << "the digit, heard on both legs";
+  ASSERT_EQ(session.pauses().size(), 1u);
+  const PauseInterval pause = session.pauses()[0];
+  EXPECT_EQ(pause.reason, "dtmf");
+  EXPECT_LE(pause.start_sample, 3280);
+  EXPECT_GE(pause.start_sample, 3280 - 160);
+  EXPECT_EQ(pause.start_wall_ms, 1'000'000 + pause.start_sample / 8);
+  send(50, 100);
+  EXPECT_EQ(session.digits_heard(), 4u) << "the second digit, heard while paused";
+  session.Resume(t0 + std::chrono::seconds(2), 1'002'000);
+  send(100, 125);
+  const auto frames = session.TakeUntil(t0 + std::chrono::milliseconds(2500));
+  ASSERT_GE(frames.size(), 2u * 20000);
+  for (std::size_t i = static_cast<std::size_t>(pause.start_sample); i < 16000; ++i) {
+    ASSERT_EQ(frames[i * 2], 0) << "customer sample " << i << " of the pause";
+    ASSERT_EQ(frames[i * 2 + 1], 0) << "agent sample " << i << " of the pause";
+  }
+  int kept = 0;
+  for (std::size_t i = 0; i < 3000; ++i) kept += frames[i * 2 + 1] != 0;
+  EXPECT_GT(kept, 2800) << "the audio before the digit is kept";
+  kept = 0;
+  for (std::size_t i = 16100; i < 20000; ++i) kept += frames[i * 2] != 0;
+  EXPECT_GT(kept, 3700) << "the audio after the resume is kept";
+  EXPECT_EQ(session.pauses()[0].end_sample, 16000);
 }
 
 }  // namespace

@@ -163,6 +163,18 @@ void V1Api::Handle(HttpRequest&& request, Respond respond, OpenStream open_strea
       caller.agent_id = agents_->AgentFor(token).value_or("");
     }
   }
+  if (events_ != nullptr) {
+    if (auto contact_id = ContactEvents::ContactOf(path)) {
+      // A CRM or payment page may sign with a Connect access key instead.
+      constexpr std::string_view kSigV4 = "AWS4-HMAC-SHA256 ";
+      if (caller.admin || !caller.agent_id.empty()) {
+        return events_->Handle(request, *contact_id, caller, std::move(respond));
+      }
+      if (authorization.substr(0, kSigV4.size()) == kSigV4) {
+        return events_->Handle(request, *contact_id, std::nullopt, std::move(respond));
+      }
+    }
+  }
   if (!caller.admin && caller.agent_id.empty()) {
     HttpResponse response = Error(401, "UnauthorizedException",
                                   "A valid bearer token is required (Authorization: Bearer "

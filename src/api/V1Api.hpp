@@ -7,6 +7,7 @@
 #include <string>
 
 #include "api/AgentDirectory.hpp"
+#include "api/ContactEvents.hpp"
 #include "api/Http.hpp"
 #include "api/Metrics.hpp"
 #include "control/ContactService.hpp"
@@ -37,6 +38,8 @@ class V1Api {
   void Handle(HttpRequest&& request, Respond respond, OpenStream open_stream = {});
   // Set once, before requests arrive.
   void SetWorkspace(WorkspaceRoutes* workspace) { workspace_ = workspace; }
+  // POST /v1/contacts/{id}/events (bearer or SigV4). Set once, before requests.
+  void SetContactEvents(const ContactEvents* events) { events_ = events; }
   // The data directory whose file system /healthz watches: with less than
   // kLowSpaceBytes available it says degraded (writes that need space fail),
   // and ok again once space is freed. Set once, before requests arrive.
@@ -63,6 +66,7 @@ class V1Api {
   const std::string admin_token_;
   const AgentDirectory* agents_;
   WorkspaceRoutes* workspace_ = nullptr;
+  const ContactEvents* events_ = nullptr;
   std::filesystem::path data_dir_;
 };
 

@@ -388,6 +388,11 @@ int Run(const config::ServerConfig& config) {
   api::WorkspaceApi workspace(contacts, recorder, agents, events, recording_access,
                               config.data_dir / "recordings", NowMs);
   v1.SetWorkspace(&workspace);
+  auto event_rules = api::ParseEventRules(config.event_rules);
+  if (!event_rules) throw std::runtime_error(event_rules.error());
+  const api::ContactEvents contact_events(contacts, verifier, std::move(event_rules).value(),
+                                          [] { return std::chrono::system_clock::now(); });
+  v1.SetContactEvents(&contact_events);
   v1.WatchDisk(config.data_dir);
   api::GuideService guides(io, contacts,
                            std::make_shared<const flow::Flow>(std::move(guide_flow).value()),

@@ -100,6 +100,11 @@ ParsedConfig ParseServerConfig(int argc, const char* const* argv) {
                  "its own pause (never an agent's or client's)")
       ->check(CLI::Range(1, 3600))
       ->capture_default_str();
+  app.add_option("--event-rule", c.event_rules,
+                 "TYPE=PAUSE or TYPE=RESUME: what POST /v1/contacts/{id}/events {\"Type\": TYPE} "
+                 "does to the contact's recording (repeat for each type; given, it replaces the "
+                 "defaults)")
+      ->capture_default_str();
   app.add_option("--pause-behavior", pause, "Paused time in the file: silence or skip")
       ->check(CLI::IsMember({"silence", "skip"}))
       ->capture_default_str();

@@ -49,6 +49,9 @@ struct ServerConfig {
   // silence in the file, "record" keeps it (unsafe for card data).
   std::string dtmf_policy = "mask";
   int dtmf_resume_after = 5;  // seconds
+  // POST /v1/contacts/{id}/events: event type -> PAUSE or RESUME ("TYPE=PAUSE").
+  std::vector<std::string> event_rules = {"payment-form-opened=PAUSE",
+                                          "payment-form-closed=RESUME"};
   // SIPREC: which participant is the agent (regex on AoR or name; empty: the
   // client's hints, else the documented default), whether a new session starts
   // recording at once (off, ALL, TO_AGENT, FROM_AGENT), and the header that

@@ -175,7 +175,7 @@ class PausePolicyTest(DtmfCase):
     the metadata with Reason dtmf), the digits that follow are heard but never
     written, and the policy resumes once no digit came for --dtmf-resume-after;
     it never resumes a pause someone else made."""
-    rtp_ports = (RTP_BASE + 1710, RTP_BASE + 1729)
+    rtp_ports = (RTP_BASE + 1760, RTP_BASE + 1779)
     extra = ("--auto-record", "ALL", "--dtmf-policy", "pause", "--dtmf-resume-after", "1")
 
     def test_the_card_number_pauses_and_the_policy_resumes(self):

@@ -339,7 +339,7 @@ class WorkspaceEndToEndTest(unittest.TestCase):
         row = rec["row"]
         self.assertEqual(row[0], CONTACT)
         self.assertEqual(row[2], ALICE)
-        self.assertRegex(row[3], r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$")
+        self.assertRegex(row[3], r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d [+-]\d\d:\d\d$")
         self.assertEqual(row[5], "1", "one pause")
         self.assertEqual(row[6], "Complete")
         filters = rec["filters"]

@@ -4,7 +4,6 @@
 #include <chrono>
 #include <string>
 
-#include "core/Timestamp.hpp"
 #include "log/Log.hpp"
 
 namespace callrec::api {
@@ -51,8 +50,8 @@ void PauseOverdueWatch::Arm() {
 void PauseOverdueWatch::Check() {
   const std::int64_t now = clock_();
   for (const auto& due : times_.TakeOverdue(now, max_pause_ms_)) {
-    const std::string detail = "paused since " + core::FormatTimestamp(due.paused_since_ms) +
-                               ", longer than --max-pause " + ClockDuration(max_pause_ms_) +
+    // The pause's start is the PAUSE line before this one.
+    const std::string detail = "paused longer than --max-pause " + ClockDuration(max_pause_ms_) +
                                "; the recording stays paused until it is resumed";
     log::Warn("pause.overdue", {{"contact", due.contact_id}, {"max_pause_ms", max_pause_ms_}});
     contacts_.Note(

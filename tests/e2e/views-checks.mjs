@@ -49,16 +49,20 @@ export async function waveformCheck(page) {
     const data = canvas.getContext('2d').getImageData(0, 0, width, height).data;
     const at = (x, y) => data.subarray((y * width + x) * 4, (y * width + x) * 4 + 4);
     const shaded = (p) => p[3] > 40 && p[0] > 200 && p[1] > 150 && p[2] < 160;
-    const runs = [];
-    let start = -1;
-    for (let x = 0; x <= width; x++) {
-      const on = x < width && shaded(at(x, 1));
-      if (on && start < 0) start = x;
-      if (!on && start >= 0) {
-        runs.push([start, x]);
-        start = -1;
+    const cut = (p) => p[3] > 100 && p[0] > 180 && p[1] < 90 && p[2] < 90;
+    const runsOf = (test) => {
+      const runs = [];
+      let start = -1;
+      for (let x = 0; x <= width; x++) {
+        const on = x < width && test(at(x, 1));
+        if (on && start < 0) start = x;
+        if (!on && start >= 0) {
+          runs.push([start, x]);
+          start = -1;
+        }
       }
-    }
+      return runs;
+    };
     // Lane pixels: the customer's blue above, the agent's green below.
     const blue = (p) => p[3] > 200 && p[2] > 150 && p[0] < 80;
     const green = (p) => p[3] > 200 && p[1] > 90 && p[0] < 60 && p[2] < 60;
@@ -80,7 +84,8 @@ export async function waveformCheck(page) {
       width,
       height,
       duration: Number(document.getElementById('waveform').dataset.duration),
-      shadedRuns: runs,
+      shadedRuns: runsOf(shaded),
+      cutRuns: runsOf(cut),
       lanes,
       labels: [...document.querySelectorAll('.wave-pause')].map((el) => ({
         text: el.textContent, kind: el.dataset.kind, start: Number(el.dataset.start),

@@ -216,7 +216,16 @@ async function recordingCheck(page) {
             duration: a.duration};
   });
   await page.evaluate(() => document.getElementById('player').pause());
-  await page.shoot('recording-waveform', {fullPage: true});
+  await page.evaluate(() => document.getElementById('detail').scrollIntoView());
+  await page.evaluate(() => window.scrollBy(0, -70));  // below the top bar
+  await page.shoot('recording-waveform');
+  // The earlier call, paused under skip: its pause is a cut.
+  await page.click(`#recording-rows tr[data-contact="${ids.cut}"] td button`);
+  await page.waitForFunction(
+      (cid) => document.getElementById('detail').dataset.contact === cid &&
+          document.getElementById('waveform').dataset.ready === 'true',
+      ids.cut, {timeout: 10000});
+  out.cut = await waveformCheck(page);
   return out;
 }
 

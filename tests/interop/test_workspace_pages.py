@@ -8,6 +8,7 @@ mark, one Play control. The browser runs once for the class.
 """
 
 import json
+import math
 import os
 import re
 import sys
@@ -21,12 +22,18 @@ from harness import ServerProcess  # noqa: E402
 from test_workspace import ARTIFACTS, WEB_DIR, BrowserScript, require_browser  # noqa: E402
 
 RTP_BASE = int(os.environ.get("CALLREC_TEST_RTP_BASE", "31000"))
-RTP_PORTS = (RTP_BASE + 1440, RTP_BASE + 1459)
+RTP_PORTS = (RTP_BASE + 1720, RTP_BASE + 1759)
 ALICE, BOB, SUE = "agent-alice", "agent-bob", "sup-sue"
-CONTACTS = {"alice": "pg-a1", "bobPaused": "pg-b1", "bobNever": "pg-b2"}
+CONTACTS = {"alice": "pg-a1", "bobPaused": "pg-b1", "bobNever": "pg-b2", "cut": "pg-cut"}
 MAX_PAUSE = 2
 TIMEZONE = "Europe/Paris"  # +01:00 in December, -: times carry their zone
-ZONE = re.compile(r"[+-]\d\d:\d\d$")
+
+
+def swelling(freq, peak, period):
+    """samples_fn: a tone whose loudness swells and fades every `period` packets
+    (never below a third of `peak`), so that the waveform shows it."""
+    return lambda i: rtp.tone_packet(
+        freq, i, int(peak * (0.35 + 0.65 * abs(math.sin(i * math.pi / period)))))
 
 
 def seconds(clock):
@@ -52,10 +59,14 @@ class WorkspacePagesTest(unittest.TestCase):
             a1 = cls.server.create_contact(CONTACTS["alice"], agent_id=ALICE)
             cls.server.create_contact(CONTACTS["bobPaused"], agent_id=BOB)
             cls.server.create_contact(CONTACTS["bobNever"], agent_id=BOB)
+            cls.record_cut_call()
             for action in ("Start recording", "Pause recording"):
                 cls.act(CONTACTS["bobPaused"], BOB, action)
             cls.result = cls.run_browser(a1)
             cls.contact = cls.server.get_contact(CONTACTS["alice"])
+            cut_wav = cls.server.get_contact(CONTACTS["cut"])["Recording"]["Path"]
+            with open(cut_wav[:-len(".wav")] + ".json") as f:
+                cls.cut_meta = json.load(f)
             cls.wav_path = cls.contact["Recording"]["Path"]
             with open(cls.wav_path[:-len(".wav")] + ".json") as f:
                 cls.meta = json.load(f)
@@ -88,6 +99,22 @@ class WorkspacePagesTest(unittest.TestCase):
         assert reply.status == 200, reply
 
     @classmethod
+    def record_cut_call(cls):
+        """alice's earlier call, paused under --pause-behavior skip: the pause is cut."""
+        contact = cls.server.create_contact(CONTACTS["cut"], agent_id=ALICE,
+                                            pause_behavior="skip")
+        legs = [rtp.Leg(rtp.parse_addr(contact["Rtp"][leg]), "PCMU", swelling(freq, 8000, 40),
+                        150, name=leg) for leg, freq in (("Customer", 600), ("Agent", 1000))]
+        for leg in legs:
+            leg.start()
+        for action in ("Start recording", "Pause recording", "Resume recording"):
+            cls.act(CONTACTS["cut"], ALICE, action)
+            time.sleep(0.8)
+        for leg in legs:
+            leg.join(30)
+        cls.server.v1("POST", "/v1/contacts/%s/end" % CONTACTS["cut"])
+
+    @classmethod
     def run_browser(cls, contact):
         script = BrowserScript("views.mjs", {
             "url": cls.server.url + "/", "adminToken": cls.server.admin_token,
@@ -101,10 +128,10 @@ class WorkspacePagesTest(unittest.TestCase):
             # The call's audio: a tone on each leg all along (18 s), so that the
             # file is sound everywhere but in the pause.
             cls.legs = [
-                rtp.Leg(rtp.parse_addr(contact["Rtp"]["Customer"]), "PCMU", rtp.tone_fn(600, 8000),
-                        900, name="customer"),
-                rtp.Leg(rtp.parse_addr(contact["Rtp"]["Agent"]), "PCMU", rtp.tone_fn(1000, 5000),
-                        900, name="agent")]
+                rtp.Leg(rtp.parse_addr(contact["Rtp"]["Customer"]), "PCMU",
+                        swelling(600, 9000, 60), 900, name="customer"),
+                rtp.Leg(rtp.parse_addr(contact["Rtp"]["Agent"]), "PCMU",
+                        swelling(1000, 6000, 45), 900, name="agent")]
             for leg in cls.legs:
                 leg.start()
             return script.expect("done", 150)
@@ -198,7 +225,7 @@ class WorkspacePagesTest(unittest.TestCase):
         sup = self.result["supervisor"]
         first = sup["first"]
         rows = {r["contact"]: r for r in first["rows"]}
-        self.assertEqual(set(rows), set(CONTACTS.values()))
+        self.assertEqual(set(rows), {"pg-a1", "pg-b1", "pg-b2"}, "live ones only")
         self.assertEqual([r["agent"] for r in first["rows"]], [ALICE, BOB, BOB], "by agent")
         self.assertEqual(rows["pg-a1"]["state"], "PAUSED")
         self.assertIn("overdue", rows["pg-a1"]["flags"])
@@ -259,6 +286,23 @@ class WorkspacePagesTest(unittest.TestCase):
         self.assertAlmostEqual(marks["PAUSE"]["offset"], start, delta=0.1)
         self.assertAlmostEqual(marks["RESUME"]["offset"], end, delta=0.1)
         self.assertAlmostEqual(marks["PAUSE_OVERDUE"]["offset"], start, delta=0.1)
+
+    def test_a_cut_pause_is_marked_where_the_file_was_cut(self):
+        pauses = self.cut_meta["Pauses"]
+        self.assertEqual(len(pauses), 1, pauses)
+        at = pauses[0]["FileOffsetStart"]
+        self.assertEqual(pauses[0]["FileOffsetEnd"], at, "cut: one point in the file")
+        wave = self.result["recording"]["cut"]
+        px = wave["duration"] / wave["width"]
+        self.assertEqual(wave["shadedRuns"], [], "nothing of a cut pause is in the file")
+        self.assertEqual(len(wave["cutRuns"]), 1, wave["cutRuns"])
+        x0, x1 = wave["cutRuns"][0]
+        self.assertLessEqual(x1 - x0, 4)
+        self.assertAlmostEqual((x0 + x1) / 2 * px, at, delta=2 * px + 0.01)
+        self.assertEqual(wave["labels"][0]["kind"], "cut")
+        self.assertRegex(wave["labels"][0]["text"], r"^Cut \d+\.\d s$")
+        self.assertAlmostEqual(float(wave["labels"][0]["text"].split()[1]),
+                               pauses[0]["PausedSeconds"], delta=0.051)
 
     def test_one_player_control_and_seeking(self):
         rec = self.result["recording"]

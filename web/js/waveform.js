@@ -151,11 +151,20 @@ export class Waveform {
         },
         span.kind === 'cut' ? `Cut ${span.paused.toFixed(1)} s` :
                               `Paused ${span.paused.toFixed(1)} s · silence`));
-    const marks = auditMarks(meta).map((mark) => el(
+    // Labels of marks close together go on rows of their own; near the right
+    // edge a label is written to the left of its line.
+    const rowEnds = [];
+    const marks = auditMarks(meta).sort((a, b) => a.at - b.at).map((mark) => {
+      const px = this.duration ? (mark.at / this.duration) * canvas.clientWidth : 0;
+      let row = rowEnds.findIndex((end) => end < px);
+      if (row < 0) row = rowEnds.length;
+      rowEnds[row] = px + 8 * mark.operation.length + 12;
+      return {...mark, row, flip: px > canvas.clientWidth - 110};
+    }).map((mark) => el(
         'button', {
           type: 'button',
-          class: `wave-mark op-${mark.operation.toLowerCase()}`,
-          style: `left:${percent(mark.at)}`,
+          class: `wave-mark op-${mark.operation.toLowerCase()}${mark.flip ? ' flip' : ''}`,
+          style: `left:${percent(mark.at)};--row:${mark.row}`,
           dataset: {offset: mark.at, operation: mark.operation},
           title: `${mark.operation} by ${mark.principal} at ${elapsed(mark.at * 1000)} in the file`,
           'aria-label': `${mark.operation} at ${elapsed(mark.at * 1000)}: play from here`,

@@ -11,6 +11,8 @@ import json
 import math
 import os
 import re
+import shutil
+import subprocess
 import sys
 import time
 import unittest
@@ -19,7 +21,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # run by path, t
 import audio  # noqa: E402
 import rtp  # noqa: E402
 from harness import ServerProcess  # noqa: E402
-from test_workspace import ARTIFACTS, WEB_DIR, BrowserScript, require_browser  # noqa: E402
+from test_workspace import (ARTIFACTS, E2E_DIR, WEB_DIR, BrowserScript,  # noqa: E402
+                            require_browser)
 
 RTP_BASE = int(os.environ.get("CALLREC_TEST_RTP_BASE", "31000"))
 RTP_PORTS = (RTP_BASE + 1720, RTP_BASE + 1759)
@@ -324,6 +327,20 @@ class WorkspacePagesTest(unittest.TestCase):
         for label in ("admin-signed-in", "paused-countdown", "pause-overdue", "supervisor",
                       "recording-waveform"):
             self.assertTrue(any(n.endswith("-%s.png" % label) for n in names), (label, names))
+
+
+class ViewsLogicTest(unittest.TestCase):
+    """The card's clocks and the waveform's placing of pauses and marks, on
+    made-up contacts and metadata (tests/e2e/views.test.mjs; no browser)."""
+
+    def test_views_logic(self):
+        if shutil.which("node") is None:
+            self.fail("node is missing (scripts/install-deps.sh installs it)")
+        run = subprocess.run(["node", "--test", os.path.join(E2E_DIR, "views.test.mjs")],
+                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                             timeout=60)
+        self.assertEqual(run.returncode, 0, run.stdout[-4000:])
+        self.assertIn("# fail 0", run.stdout)
 
 
 if __name__ == "__main__":

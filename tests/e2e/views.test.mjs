@@ -34,6 +34,8 @@ test('clocks while recording, paused, and past --max-pause', () => {
   assert.equal(t.pausedMs, 7_000);
   assert.deepEqual(t.maxPause, {limitMs: 30_000, leftMs: 23_000, overMs: 0, overdue: false});
   assert.match(maxPauseText(t.maxPause), /^Resume within 0:23: pauses longer than 0:30/);
+  assert.match(maxPauseText(contactTimes(paused, T0 + 39_500, 30).maxPause), /within 0:01/,
+               'never "within 0:00" while time is left');
   t = contactTimes(paused, T0 + 45_000, 30);
   assert.equal(t.maxPause.overdue, true);
   assert.match(maxPauseText(t.maxPause), /^Pause overdue by 0:05: longer than the 0:30 allowed/);

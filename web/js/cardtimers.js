@@ -46,7 +46,9 @@ export function maxPauseText(maxPause) {
     return `Pause overdue by ${elapsed(maxPause.overMs)}: longer than the ${limit} allowed, and ` +
         'reported. The recording stays paused until you resume it.';
   }
-  return `Resume within ${elapsed(maxPause.leftMs)}: pauses longer than ${limit} are reported.`;
+  // Rounded up: "within 0:00" would be said while time is left.
+  const left = Math.ceil(maxPause.leftMs / 1000) * 1000;
+  return `Resume within ${elapsed(left)}: pauses longer than ${limit} are reported.`;
 }
 
 function setText(node, text) {

@@ -22,7 +22,8 @@ export async function focusWalk(page, max) {
       const style = getComputedStyle(e);
       return {
         key: `${e.tagName}#${e.id}.${e.className}|${e.dataset.op || e.dataset.action || ''}|` +
-            `${(e.textContent || '').trim().slice(0, 30)}|${e.getAttribute('name') || ''}|${e.value || ''}`,
+            `${(e.textContent || '').trim().slice(0, 30)}|${e.getAttribute('name') || ''}|${
+                 e.value || ''}`,
         tag: e.tagName.toLowerCase(),
         text: (e.getAttribute('aria-label') || e.textContent || e.value || '').trim().slice(0, 40),
         outlineStyle: style.outlineStyle,
@@ -88,10 +89,17 @@ export async function waveformCheck(page) {
       cutRuns: runsOf(cut),
       lanes,
       labels: [...document.querySelectorAll('.wave-pause')].map((el) => ({
-        text: el.textContent, kind: el.dataset.kind, start: Number(el.dataset.start),
-        end: Number(el.dataset.end), share: share(el)})),
+                                                                  text: el.textContent,
+                                                                  kind: el.dataset.kind,
+                                                                  start: Number(el.dataset.start),
+                                                                  end: Number(el.dataset.end),
+                                                                  share: share(el)
+                                                                })),
       marks: [...document.querySelectorAll('.wave-mark')].map((el) => ({
-        operation: el.dataset.operation, offset: Number(el.dataset.offset), share: share(el)})),
+                                                                operation: el.dataset.operation,
+                                                                offset: Number(el.dataset.offset),
+                                                                share: share(el)
+                                                              })),
     };
   });
 }

@@ -20,7 +20,10 @@ const config = JSON.parse(process.env.CALLREC_E2E || process.argv[2] || '{}');
 const base = config.url.replace(/\/$/, '');
 const ids = config.contacts;
 mkdirs(config.artifacts);
-const result = {event: 'done', screenshots: []};
+const result = {
+  event: 'done',
+  screenshots: []
+};
 const pages = [];
 let browser;
 
@@ -56,12 +59,13 @@ async function main() {
   result.card.afterResume = await clocks(alice);
   await alice.click('[data-op=STOP]');
   await badgeAfter(alice, 'STOPPED', before);
-  await api(base, config.adminToken, 'POST', `/v1/contacts/${encodeURIComponent(ids.alice)}/end`, {});
+  await api(
+      base, config.adminToken, 'POST', `/v1/contacts/${encodeURIComponent(ids.alice)}/end`, {});
   result.recording = await recordingCheck(alice);
   result.focus.recordings = await focusWalk(alice, 40);
   for (const page of pages) result.screenshots.push(...page.shots);
-  result.errors = Object.fromEntries(
-      await Promise.all(pages.map(async (p, i) => [['admin', 'alice', 'sue'][i], (await log(p)).errors])));
+  result.errors = Object.fromEntries(await Promise.all(
+      pages.map(async (p, i) => [['admin', 'alice', 'sue'][i], (await log(p)).errors])));
 }
 
 // The admin token with an agent id typed beside it: signed in as the admin,
@@ -85,17 +89,20 @@ async function adminSignIn(page) {
 }
 
 async function clocks(page) {
-  return page.evaluate(() => ({
-    t: performance.now(),
-    call: document.getElementById('call-elapsed').textContent,
-    recorded: document.getElementById('recorded').textContent,
-    pausedShown: !document.getElementById('paused-for-box').hidden,
-    pausedFor: document.getElementById('paused-for-box').textContent.replace(/\s+/g, ' ').trim(),
-    maxPause: document.getElementById('max-pause').hidden ? null :
-        document.getElementById('max-pause').textContent,
-    tone: document.getElementById('max-pause').dataset.tone || '',
-    badge: document.getElementById('status-badge').dataset.state,
-  }));
+  return page.evaluate(
+      () => ({
+        t: performance.now(),
+        call: document.getElementById('call-elapsed').textContent,
+        recorded: document.getElementById('recorded').textContent,
+        pausedShown: !document.getElementById('paused-for-box').hidden,
+        pausedFor:
+            document.getElementById('paused-for-box').textContent.replace(/\s+/g, ' ').trim(),
+        maxPause: document.getElementById('max-pause').hidden ?
+            null :
+            document.getElementById('max-pause').textContent,
+        tone: document.getElementById('max-pause').dataset.tone || '',
+        badge: document.getElementById('status-badge').dataset.state,
+      }));
 }
 
 async function cardCheck(page) {
@@ -119,7 +126,8 @@ async function cardCheck(page) {
   }
   await page.waitForSelector('#timeline li[data-operation=PAUSE_OVERDUE]', {timeout: 3000});
   out.timelineOverdue = (await page.textContent('#timeline li[data-operation=PAUSE_OVERDUE]'))
-                            .replace(/\s+/g, ' ').trim();
+                            .replace(/\s+/g, ' ')
+                            .trim();
   out.timelineTime = await page.textContent('#timeline li time');
   out.attributes = (await page.textContent('#contact-attributes')).replace(/\s+/g, ' ');
   await page.shoot('pause-overdue');
@@ -133,26 +141,29 @@ async function supervisorCheck(page) {
       3, {timeout: 10000});
   await page.waitForFunction(
       () => document.querySelectorAll('#live-rows tr.overdue').length >= 2, null, {timeout: 10000});
-  const read = () => page.evaluate(() => ({
-    rows: [...document.querySelectorAll('#live-rows tr')].map((tr) => ({
-      contact: tr.dataset.contact,
-      agent: tr.dataset.agent,
-      flags: tr.dataset.flags ? tr.dataset.flags.split(',') : [],
-      state: tr.querySelector('[data-state]').dataset.state,
-      inState: tr.querySelector('[data-cell=in-state]').textContent,
-      pause: tr.querySelector('[data-cell=pause]').textContent,
-    })),
-    counts: Object.fromEntries([...document.querySelectorAll('#counts li')].map(
-        (li) => [li.dataset.count, li.querySelector('.n').textContent])),
-    policy: document.getElementById('policy').textContent,
-  }));
+  const read = () =>
+      page.evaluate(() => ({
+                      rows: [...document.querySelectorAll('#live-rows tr')].map(
+                          (tr) => ({
+                            contact: tr.dataset.contact,
+                            agent: tr.dataset.agent,
+                            flags: tr.dataset.flags ? tr.dataset.flags.split(',') : [],
+                            state: tr.querySelector('[data-state]').dataset.state,
+                            inState: tr.querySelector('[data-cell=in-state]').textContent,
+                            pause: tr.querySelector('[data-cell=pause]').textContent,
+                          })),
+                      counts: Object.fromEntries([...document.querySelectorAll('#counts li')].map(
+                          (li) => [li.dataset.count, li.querySelector('.n').textContent])),
+                      policy: document.getElementById('policy').textContent,
+                    }));
   const first = await read();
   await page.shoot('supervisor');
   // Live: a change made elsewhere shows without a reload.
   const sent = Date.now();
-  await api(base, config.bob.token, 'POST',
-            `/v1/contacts/${encodeURIComponent(ids.bobPaused)}/guide/actions`,
-            {Result: 'ActionSelected', ViewResultData: {actionName: 'Resume recording'}});
+  await api(
+      base, config.bob.token, 'POST',
+      `/v1/contacts/${encodeURIComponent(ids.bobPaused)}/guide/actions`,
+      {Result: 'ActionSelected', ViewResultData: {actionName: 'Resume recording'}});
   await page.waitForFunction(
       (cid) => document.querySelector(`#live-rows tr[data-contact="${cid}"] [data-state]`)
                    .dataset.state === 'RECORDING',
@@ -167,22 +178,28 @@ async function recordingCheck(page) {
   const deadline = Date.now() + 20000;
   let meta = null;
   while (Date.now() < deadline && !meta) {
-    const reply = await api(base, config.alice.token, 'GET', `/v1/recordings/${encodeURIComponent(id)}`);
-    if (reply.status === 200 && reply.json && reply.json.Complete) meta = reply.json;
-    else await sleep(100);
+    const reply =
+        await api(base, config.alice.token, 'GET', `/v1/recordings/${encodeURIComponent(id)}`);
+    if (reply.status === 200 && reply.json && reply.json.Complete)
+      meta = reply.json;
+    else
+      await sleep(100);
   }
   if (!meta) throw new Error(`recording of ${id} never complete`);
   await page.goto(`${base}/recordings.html`);
   await page.waitForSelector(`#recording-rows tr[data-contact="${id}"]`);
   const out = {meta};
-  out.playButtons = await page.$$eval('button', (bs) => bs.filter(
-      (b) => /^\s*play\s*$/i.test(b.textContent)).length);
-  out.startedCell = await page.$eval(`#recording-rows tr[data-contact="${id}"]`,
-                                     (row) => row.cells[3].textContent.trim());
+  out.playButtons = await page.$$eval(
+      'button', (bs) => bs.filter((b) => /^\s*play\s*$/i.test(b.textContent)).length);
+  out.startedCell = await page.$eval(
+      `#recording-rows tr[data-contact="${id}"]`, (row) => row.cells[3].textContent.trim());
   out.dateFilter = await page.evaluate(() => {
     const input = document.querySelector('#filters [name=date]');
-    return {type: input.type, placeholder: input.placeholder,
-            label: input.closest('label').textContent.replace(/\s+/g, ' ').trim()};
+    return {
+      type: input.type,
+      placeholder: input.placeholder,
+      label: input.closest('label').textContent.replace(/\s+/g, ' ').trim()
+    };
   });
   await page.click(`#recording-rows tr[data-contact="${id}"] td button`);
   // Selected: playable at once, with the player's own control only.
@@ -195,25 +212,30 @@ async function recordingCheck(page) {
   // Seeking: from the pause's row, then from the RESUME mark.
   await page.click('#pause-rows tr td');
   await page.waitForFunction(() => !document.getElementById('player').seeking);
-  out.seekRow = await page.evaluate(() => ({
-    currentTime: document.getElementById('player').currentTime,
-    playhead: Number(document.querySelector('.playhead').dataset.time),
-  }));
+  out.seekRow =
+      await page.evaluate(() => ({
+                            currentTime: document.getElementById('player').currentTime,
+                            playhead: Number(document.querySelector('.playhead').dataset.time),
+                          }));
   await page.click('.wave-mark[data-operation=RESUME]', {force: true});
   await page.waitForFunction(() => !document.getElementById('player').seeking);
-  out.seekMark = await page.evaluate(() => ({
-    currentTime: document.getElementById('player').currentTime,
-    offset: Number(document.querySelector('.wave-mark[data-operation=RESUME]').dataset.offset),
-  }));
+  out.seekMark = await page.evaluate(
+      () => ({
+        currentTime: document.getElementById('player').currentTime,
+        offset: Number(document.querySelector('.wave-mark[data-operation=RESUME]').dataset.offset),
+      }));
   await page.evaluate(() => document.getElementById('player').play());
   await sleep(700);
   out.playing = await page.evaluate(() => {
     const a = document.getElementById('player');
     const head = document.querySelector('.playhead');
     const box = head.parentElement.getBoundingClientRect();
-    return {currentTime: a.currentTime, paused: a.paused,
-            playheadShare: (head.getBoundingClientRect().left + 1 - box.left) / box.width,
-            duration: a.duration};
+    return {
+      currentTime: a.currentTime,
+      paused: a.paused,
+      playheadShare: (head.getBoundingClientRect().left + 1 - box.left) / box.width,
+      duration: a.duration
+    };
   });
   await page.evaluate(() => document.getElementById('player').pause());
   await page.evaluate(() => document.getElementById('detail').scrollIntoView());

@@ -21,8 +21,11 @@ test('elapsed', () => {
 });
 
 test('clocks while recording, paused, and past --max-pause', () => {
-  const recording = {State: 'RECORDING', CreatedAt: iso(0),
-                     Timing: {StateSince: iso(10_000), RecordedSeconds: 4, PauseOverdue: false}};
+  const recording = {
+    State: 'RECORDING',
+    CreatedAt: iso(0),
+    Timing: {StateSince: iso(10_000), RecordedSeconds: 4, PauseOverdue: false}
+  };
   let t = contactTimes(recording, T0 + 15_000, 30);
   assert.equal(t.callMs, 15_000);
   assert.equal(t.recordedMs, 9_000);  // 4 s before, 5 s since
@@ -34,8 +37,9 @@ test('clocks while recording, paused, and past --max-pause', () => {
   assert.equal(t.pausedMs, 7_000);
   assert.deepEqual(t.maxPause, {limitMs: 30_000, leftMs: 23_000, overMs: 0, overdue: false});
   assert.match(maxPauseText(t.maxPause), /^Resume within 0:23: pauses longer than 0:30/);
-  assert.match(maxPauseText(contactTimes(paused, T0 + 39_500, 30).maxPause), /within 0:01/,
-               'never "within 0:00" while time is left');
+  assert.match(
+      maxPauseText(contactTimes(paused, T0 + 39_500, 30).maxPause), /within 0:01/,
+      'never "within 0:00" while time is left');
   t = contactTimes(paused, T0 + 45_000, 30);
   assert.equal(t.maxPause.overdue, true);
   assert.match(maxPauseText(t.maxPause), /^Pause overdue by 0:05: longer than the 0:30 allowed/);
@@ -51,10 +55,17 @@ test('clocks while recording, paused, and past --max-pause', () => {
 });
 
 const meta = (behavior) => ({
-  StartTime: iso(1_000), EndTime: iso(11_000), DurationSeconds: behavior === 'skip' ? 6 : 10,
+  StartTime: iso(1_000),
+  EndTime: iso(11_000),
+  DurationSeconds: behavior === 'skip' ? 6 : 10,
   PauseBehavior: behavior,
-  Pauses: [{Start: iso(3_000), End: iso(7_000), FileOffsetStart: 2,
-            FileOffsetEnd: behavior === 'skip' ? 2 : 6, PausedSeconds: 4}],
+  Pauses: [{
+    Start: iso(3_000),
+    End: iso(7_000),
+    FileOffsetStart: 2,
+    FileOffsetEnd: behavior === 'skip' ? 2 : 6,
+    PausedSeconds: 4
+  }],
   AuditTrail: [
     {Time: iso(500), Operation: 'CREATE', Result: 'OK'},
     {Time: iso(1_000), Operation: 'START', Result: 'OK'},
@@ -68,15 +79,19 @@ const meta = (behavior) => ({
 });
 
 test('pauses in the file: silence spans, cuts are points', () => {
-  assert.deepEqual(pauseSpans(meta('silence')).map((s) => [s.start, s.end, s.kind]), [[2, 6, 'silence']]);
+  assert.deepEqual(
+      pauseSpans(meta('silence')).map((s) => [s.start, s.end, s.kind]), [[2, 6, 'silence']]);
   assert.deepEqual(pauseSpans(meta('skip')).map((s) => [s.start, s.end, s.kind]), [[2, 2, 'cut']]);
 });
 
 test('audit marks placed by the pauses as anchors', () => {
   for (const [behavior, resume, stop] of [['silence', 6, 9], ['skip', 2, 5]]) {
-    const marks = auditMarks(meta(behavior)).map((m) => [m.operation, Math.round(m.at * 100) / 100]);
-    assert.deepEqual(marks, [['START', 0], ['PAUSE', 1.99], ['PAUSE_OVERDUE', 2],
-                             ['RESUME', resume], ['STOP', stop]], behavior);
+    const marks =
+        auditMarks(meta(behavior)).map((m) => [m.operation, Math.round(m.at * 100) / 100]);
+    assert.deepEqual(
+        marks,
+        [['START', 0], ['PAUSE', 1.99], ['PAUSE_OVERDUE', 2], ['RESUME', resume], ['STOP', stop]],
+        behavior);
   }
   assert.equal(fileOffsetOf(meta('silence'), T0 + 70_000), null, 'after the end: not in the file');
 });

@@ -56,7 +56,8 @@ export function clock(value, {zoned = true} = {}) {
 export function shortClock(value) {
   const date = parseTime(value);
   if (!date) return value || '';
-  return `${pad(date.getHours())}:${pad(date.getMinutes())}:${pad(date.getSeconds())} ${zone(date)}`;
+  return `${pad(date.getHours())}:${pad(date.getMinutes())}:${pad(date.getSeconds())} ${
+      zone(date)}`;
 }
 
 // 2024-05-01 14:03:07 +01:00 (local time, ISO 8601 date and offset).

@@ -33,8 +33,14 @@ export async function verify(agentId, token) {
     clockOffsetMs: Number.isNaN(server) ? 0 : Math.round(server - (sent + received) / 2),
   };
   if (me.Admin) {
-    return {token, agentId: '', admin: true, supervisor: false, ignoredAgentId: agentId || '',
-            ...policy};
+    return {
+      token,
+      agentId: '',
+      admin: true,
+      supervisor: false,
+      ignoredAgentId: agentId || '',
+      ...policy
+    };
   }
   if (!me.AgentId) throw new ApiError(401, 'The server did not name an agent for this token.');
   if (agentId && agentId !== me.AgentId) {
@@ -49,4 +55,6 @@ export function displayName(session) {
 }
 
 // The server's time now, as this browser best knows it (ms since the epoch).
-export function serverNow(session) { return Date.now() + ((session && session.clockOffsetMs) || 0); }
+export function serverNow(session) {
+  return Date.now() + ((session && session.clockOffsetMs) || 0);
+}

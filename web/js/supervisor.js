@@ -8,8 +8,8 @@ import {Api} from './api.js';
 import {contactTimes} from './cardtimers.js';
 import {$, el, elapsed, presentState, unknownState} from './dom.js';
 import {EventStream} from './events.js';
-import {flashError, setLive, start} from './shell.js';
 import {serverNow} from './session.js';
+import {flashError, setLive, start} from './shell.js';
 
 const COUNTED = ['RECORDING', 'PAUSED', 'NOT_STARTED', 'WAITING_FOR_AGENT', 'STOPPED'];
 
@@ -115,32 +115,55 @@ function render() {
     return el(
         'tr', {
           class: flags.join(' '),
-          dataset: {contact: contact.ContactId, agent: contact.AgentId || '', flags: flags.join(',')}
+          dataset:
+              {contact: contact.ContactId, agent: contact.AgentId || '', flags: flags.join(',')}
         },
-        el('th', {scope: 'row', class: firstOfAgent ? 'agent' : 'agent repeat', text: contact.AgentId || '—'}),
+        el('th', {
+          scope: 'row',
+          class: firstOfAgent ? 'agent' : 'agent repeat',
+          text: contact.AgentId || '—'
+        }),
         el('td', {text: contact.ContactId}),
-        el('td', {}, el('span', {class: `status ${shown.tone}`, dataset: {state: known ? contact.State : 'UNKNOWN'}, text: shown.label})),
-        el('td', {class: 'num', dataset: {cell: 'in-state'}, text: known && times.stateMs !== undefined ? elapsed(times.stateMs) : '—'}),
-        el('td', {class: 'num', dataset: {cell: 'pause'}, text: known && times.pausedMs !== null ? elapsed(times.pausedMs) : ''}),
-        el('td', {class: 'num', text: known && times.recordedMs !== null ? elapsed(times.recordedMs) : '—'}),
+        el('td', {}, el('span', {
+             class: `status ${shown.tone}`,
+             dataset: {state: known ? contact.State : 'UNKNOWN'},
+             text: shown.label
+           })),
+        el('td', {
+          class: 'num',
+          dataset: {cell: 'in-state'},
+          text: known && times.stateMs !== undefined ? elapsed(times.stateMs) : '—'
+        }),
+        el('td', {
+          class: 'num',
+          dataset: {cell: 'pause'},
+          text: known && times.pausedMs !== null ? elapsed(times.pausedMs) : ''
+        }),
+        el('td', {
+          class: 'num',
+          text: known && times.recordedMs !== null ? elapsed(times.recordedMs) : '—'
+        }),
         el('td', {class: 'num', text: times.callMs === null ? '' : elapsed(times.callMs)}),
-        el('td', {}, ...flags.map((flag) => el('span', {
-          class: `flag ${flag}`,
-          text: flag === 'overdue' ?
-              `Paused over ${elapsed(max * 1000)}` :
-              'Never recorded',
-        }))));
+        el('td', {},
+           ...flags.map(
+               (flag) => el('span', {
+                 class: `flag ${flag}`,
+                 text: flag === 'overdue' ? `Paused over ${elapsed(max * 1000)}` : 'Never recorded',
+               }))));
   });
   $('#live-rows').replaceChildren(...rows);
   $('#live-count').textContent = `(${rows.length})`;
   $('#no-live').hidden = rows.length > 0;
-  const count = (label, value, key, tone) => el(
-      'li', {class: tone, dataset: {count: key}}, el('span', {class: 'n', text: known ? String(value) : '—'}),
-      el('span', {class: 'what', text: label}));
+  const count = (label, value, key, tone) =>
+      el('li', {class: tone, dataset: {count: key}},
+         el('span', {class: 'n', text: known ? String(value) : '—'}),
+         el('span', {class: 'what', text: label}));
   $('#counts').replaceChildren(
       count('live', rows.length, 'LIVE', ''),
-      ...COUNTED.map((s) => count(presentState({State: s}).label.toLowerCase(), counts[s], s,
-                                  presentState({State: s}).tone)),
+      ...COUNTED.map(
+          (s) => count(
+              presentState({State: s}).label.toLowerCase(), counts[s], s,
+              presentState({State: s}).tone)),
       count('paused too long', overdue, 'OVERDUE', overdue ? 'alert' : ''),
       count('never recorded', never, 'NEVER_RECORDED', never ? 'alert' : ''));
 }

@@ -8,9 +8,12 @@
 import {el, elapsed} from './dom.js';
 
 const LANE_PAD = 6;  // px (canvas) above and below each lane the waveform never reaches
-const SHADE = {silence: 'rgba(242, 205, 84, 0.45)', cut: 'rgba(217, 21, 21, 0.85)'};
-const MARKED = new Set(['START', 'PAUSE', 'RESUME', 'STOP', 'AGENT_JOINED', 'PAUSE_OVERDUE',
-                        'RTP_SOURCE_CHANGED']);
+const SHADE = {
+  silence: 'rgba(242, 205, 84, 0.45)',
+  cut: 'rgba(217, 21, 21, 0.85)'
+};
+const MARKED = new Set(
+    ['START', 'PAUSE', 'RESUME', 'STOP', 'AGENT_JOINED', 'PAUSE_OVERDUE', 'RTP_SOURCE_CHANGED']);
 
 // The metadata's pauses as spans of the file: [{start, end, kind, paused}] in
 // seconds; a cut pause (skip) is a point where the time was taken out.
@@ -57,10 +60,11 @@ export function auditMarks(meta) {
   const marks = [];
   for (const entry of Array.isArray(meta.AuditTrail) ? meta.AuditTrail : []) {
     if (!MARKED.has(entry.Operation) || entry.Result !== 'OK') continue;
-    const at = fileOffsetOf(meta, Date.parse(entry.Time || ''),
-                            {resuming: entry.Operation === 'RESUME'});
+    const at =
+        fileOffsetOf(meta, Date.parse(entry.Time || ''), {resuming: entry.Operation === 'RESUME'});
     if (at === null) continue;
-    marks.push({at, operation: entry.Operation, principal: entry.Principal || '', time: entry.Time});
+    marks.push(
+        {at, operation: entry.Operation, principal: entry.Principal || '', time: entry.Time});
   }
   return marks;
 }
@@ -116,8 +120,10 @@ export class Waveform {
       ctx.fillRect(span.kind === 'cut' ? left - width / 2 : left, 0, width, h);
     }
     const lane = h / 2;
-    const scale = Math.max(1000, ...['Customer', 'Agent'].flatMap(
-        (name) => [...(peaks[name]?.Max || []), ...(peaks[name]?.Min || []).map((v) => -v)]));
+    const scale = Math.max(
+        1000,
+        ...['Customer', 'Agent'].flatMap(
+            (name) => [...(peaks[name]?.Max || []), ...(peaks[name]?.Min || []).map((v) => -v)]));
     ['Customer', 'Agent'].forEach((name, index) => {
       const top = index * lane;
       const middle = top + lane / 2;
@@ -140,37 +146,48 @@ export class Waveform {
     ctx.fillRect(0, lane, w, 1);
 
     const percent = (seconds) => `${this.duration ? (seconds / this.duration) * 100 : 0}%`;
-    const labels = spans.map((span, index) => el(
-        'button', {
-          type: 'button',
-          class: `wave-pause ${span.kind}`,
-          style: `left:${percent(span.start)};width:${span.kind === 'cut' ? '0' : percent(span.end - span.start)}`,
-          dataset: {start: span.start, end: span.end, kind: span.kind, index},
-          title: `Paused ${span.paused.toFixed(1)} s: ${span.kind === 'cut' ? 'cut out of the file here' : 'silence in the file'}`,
-          onclick: () => this.onSeek(span.start),
-        },
-        span.kind === 'cut' ? `Cut ${span.paused.toFixed(1)} s` :
-                              `Paused ${span.paused.toFixed(1)} s · silence`));
+    const labels = spans.map(
+        (span, index) =>
+            el('button', {
+              type: 'button',
+              class: `wave-pause ${span.kind}`,
+              style: `left:${percent(span.start)};width:${
+                  span.kind === 'cut' ? '0' : percent(span.end - span.start)}`,
+              dataset: {start: span.start, end: span.end, kind: span.kind, index},
+              title: `Paused ${span.paused.toFixed(1)} s: ${
+                  span.kind === 'cut' ? 'cut out of the file here' : 'silence in the file'}`,
+              onclick: () => this.onSeek(span.start),
+            },
+               span.kind === 'cut' ? `Cut ${span.paused.toFixed(1)} s` :
+                                     `Paused ${span.paused.toFixed(1)} s · silence`));
     // Labels of marks close together go on rows of their own; near the right
     // edge a label is written to the left of its line.
     const rowEnds = [];
-    const marks = auditMarks(meta).sort((a, b) => a.at - b.at).map((mark) => {
-      const px = this.duration ? (mark.at / this.duration) * canvas.clientWidth : 0;
-      let row = rowEnds.findIndex((end) => end < px);
-      if (row < 0) row = rowEnds.length;
-      rowEnds[row] = px + 8 * mark.operation.length + 12;
-      return {...mark, row, flip: px > canvas.clientWidth - 110};
-    }).map((mark) => el(
-        'button', {
-          type: 'button',
-          class: `wave-mark op-${mark.operation.toLowerCase()}${mark.flip ? ' flip' : ''}`,
-          style: `left:${percent(mark.at)};--row:${mark.row}`,
-          dataset: {offset: mark.at, operation: mark.operation},
-          title: `${mark.operation} by ${mark.principal} at ${elapsed(mark.at * 1000)} in the file`,
-          'aria-label': `${mark.operation} at ${elapsed(mark.at * 1000)}: play from here`,
-          onclick: () => this.onSeek(mark.at),
-        },
-        el('span', {text: mark.operation.replace(/_/g, ' ')})));
+    const marks =
+        auditMarks(meta)
+            .sort((a, b) => a.at - b.at)
+            .map((mark) => {
+              const px = this.duration ? (mark.at / this.duration) * canvas.clientWidth : 0;
+              let row = rowEnds.findIndex((end) => end < px);
+              if (row < 0) row = rowEnds.length;
+              rowEnds[row] = px + 8 * mark.operation.length + 12;
+              return {...mark, row, flip: px > canvas.clientWidth - 110};
+            })
+            .map(
+                (mark) =>
+                    el('button', {
+                      type: 'button',
+                      class:
+                          `wave-mark op-${mark.operation.toLowerCase()}${mark.flip ? ' flip' : ''}`,
+                      style: `left:${percent(mark.at)};--row:${mark.row}`,
+                      dataset: {offset: mark.at, operation: mark.operation},
+                      title: `${mark.operation} by ${mark.principal} at ${
+                          elapsed(mark.at * 1000)} in the file`,
+                      'aria-label':
+                          `${mark.operation} at ${elapsed(mark.at * 1000)}: play from here`,
+                      onclick: () => this.onSeek(mark.at),
+                    },
+                       el('span', {text: mark.operation.replace(/_/g, ' ')})));
     this.overlay.replaceChildren(...labels, ...marks);
     this.note.hidden = true;
     this.playhead.hidden = false;

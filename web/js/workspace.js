@@ -118,6 +118,7 @@ async function loadContacts() {
       const query = '?MaxResults=1000' + (next ? `&NextToken=${encodeURIComponent(next)}` : '');
       const answer = await state.api.get(`/v1/contacts${query}`);
       for (const contact of answer.Contacts || []) {
+        if (!mine(contact)) continue;
         fresh.set(contact.ContactId, {...state.contacts.get(contact.ContactId), ...contact});
       }
       next = answer.NextToken || null;
@@ -155,6 +156,12 @@ async function catchUp() {
     flashError(error, `Contact ${contactId}`);
   }
   refreshGuide();
+}
+
+// A supervisor's token lists every agent's contacts (their page is
+// supervisor.html); here, as for any agent, only their own calls.
+function mine(contact) {
+  return !state.session.supervisor || contact.AgentId === state.session.agentId;
 }
 
 function sortedContacts() {
@@ -241,7 +248,7 @@ function onStreamEvent(event) {
     return;
   }
   const {Audit, ...contact} = data;
-  if (!contact.ContactId) return;
+  if (!contact.ContactId || !mine(contact)) return;
   state.contacts.set(contact.ContactId, {...state.contacts.get(contact.ContactId), ...contact});
   if (contact.State) confirm(contact.ContactId, readEpoch());  // the server's word, just now
   if (contact.ContactId === state.selected) {

@@ -40,6 +40,15 @@ AgentDirectory::AgentDirectory(std::filesystem::path file) : file_(std::move(fil
     issued_digest_by_agent_[id] = std::string(digest.as_string());
     agent_by_digest_[std::string(digest.as_string())] = id;
   }
+  // Files written before roles existed have none: everyone an agent.
+  if (const auto* roles = parsed.as_object().if_contains("Roles"); roles && roles->is_object()) {
+    for (const auto& [agent, role] : roles->as_object()) {
+      if (role.is_string() && role.as_string() == "supervisor" &&
+          issued_digest_by_agent_.contains(std::string(agent))) {
+        supervisors_.insert(std::string(agent));
+      }
+    }
+  }
 }
 
 void AgentDirectory::Configure(const std::string& agent_id, const std::string& token) {
@@ -48,18 +57,25 @@ void AgentDirectory::Configure(const std::string& agent_id, const std::string& t
 }
 
 core::Result<std::string, AgentDirectory::SaveError> AgentDirectory::Issue(
-    const std::string& agent_id) {
+    const std::string& agent_id, Role role) {
   const std::string token = aws::RandomToken(40, kTokenAlphabet);
   const std::string digest = Digest(token);
   std::lock_guard lock(mutex_);
   // Durable first: memory changes only once the file says the same.
   std::map<std::string, std::string> issued = issued_digest_by_agent_;
   issued[agent_id] = digest;
-  if (auto error = Save(issued)) return *std::move(error);
+  std::set<std::string> supervisors = supervisors_;
+  if (role == Role::kSupervisor) {
+    supervisors.insert(agent_id);
+  } else {
+    supervisors.erase(agent_id);
+  }
+  if (auto error = Save(issued, supervisors)) return *std::move(error);
   if (auto it = issued_digest_by_agent_.find(agent_id); it != issued_digest_by_agent_.end()) {
     agent_by_digest_.erase(it->second);
   }
   issued_digest_by_agent_ = std::move(issued);
+  supervisors_ = std::move(supervisors);
   agent_by_digest_[digest] = agent_id;
   return token;
 }
@@ -73,13 +89,30 @@ std::optional<std::string> AgentDirectory::AgentFor(std::string_view token) cons
   return it->second;
 }
 
+std::optional<AgentDirectory::Identity> AgentDirectory::Identify(std::string_view token) const {
+  if (token.empty()) return std::nullopt;
+  const std::string digest = Digest(token);
+  std::lock_guard lock(mutex_);
+  auto it = agent_by_digest_.find(digest);
+  if (it == agent_by_digest_.end()) return std::nullopt;
+  // A configured token (--agent-token) of an agent also issued as supervisor
+  // is that of an agent: only the issued token carries the role.
+  auto issued = issued_digest_by_agent_.find(it->second);
+  const bool supervisor = supervisors_.contains(it->second) &&
+                          issued != issued_digest_by_agent_.end() && issued->second == digest;
+  return Identity{it->second, supervisor ? Role::kSupervisor : Role::kAgent};
+}
+
 std::optional<AgentDirectory::SaveError> AgentDirectory::Save(
-    const std::map<std::string, std::string>& digest_by_agent) const {
+    const std::map<std::string, std::string>& digest_by_agent,
+    const std::set<std::string>& supervisors) const {
   if (file_.empty()) return std::nullopt;
   boost::json::object agents;
   for (const auto& [agent, digest] : digest_by_agent) agents[agent] = digest;
-  const std::string text =
-      boost::json::serialize(boost::json::object{{"Agents", agents}, {"Hash", "SHA-256"}});
+  boost::json::object roles;
+  for (const std::string& agent : supervisors) roles[agent] = "supervisor";
+  const std::string text = boost::json::serialize(
+      boost::json::object{{"Agents", agents}, {"Roles", roles}, {"Hash", "SHA-256"}});
   const std::string temporary = file_.string() + ".tmp";
   auto failed = [](const std::string& what) {
     return SaveError{what + ": " + std::strerror(errno)};

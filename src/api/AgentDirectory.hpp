@@ -4,18 +4,26 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 
 #include "core/Result.hpp"
 
 namespace callrec::api {
 
-// Who is calling /v1: the admin, or one agent.
+// Who is calling /v1: the admin, or one agent (who may be a supervisor).
 struct Caller {
   bool admin = false;
-  std::string agent_id;  // when not admin
+  std::string agent_id;     // when not admin
+  bool supervisor = false;  // an agent who watches every contact
+  // May act on, and read the recordings and guide of, a contact of this agent.
   bool Sees(const std::string& contact_agent_id) const {
     return admin || (!agent_id.empty() && contact_agent_id == agent_id);
+  }
+  // May see a contact's state and audit trail (list, contact, events): a
+  // supervisor watches every agent's calls without listening to them.
+  bool Watches(const std::string& contact_agent_id) const {
+    return supervisor || Sees(contact_agent_id);
   }
   std::string Principal() const { return admin ? "admin" : agent_id; }
 };
@@ -35,21 +43,30 @@ class AgentDirectory {
   // `file` empty: nothing persisted (tests).
   explicit AgentDirectory(std::filesystem::path file);
 
+  enum class Role { kAgent, kSupervisor };
+  struct Identity {
+    std::string agent_id;
+    Role role = Role::kAgent;
+  };
+
   void Configure(const std::string& agent_id, const std::string& token);
-  // A new token for the agent (replacing the one issued before), once it is
-  // persisted. When it cannot be, nothing changes: the token issued before
-  // stays valid and no new one exists.
-  core::Result<std::string, SaveError> Issue(const std::string& agent_id);
+  // A new token for the agent (replacing the one issued before, and its
+  // role), once it is persisted. When it cannot be, nothing changes: the token
+  // issued before stays valid and no new one exists.
+  core::Result<std::string, SaveError> Issue(const std::string& agent_id, Role role = Role::kAgent);
   std::optional<std::string> AgentFor(std::string_view token) const;
+  std::optional<Identity> Identify(std::string_view token) const;
 
  private:
   // Writes these digests to the file (temporary, fsync, rename).
-  std::optional<SaveError> Save(const std::map<std::string, std::string>& digest_by_agent) const;
+  std::optional<SaveError> Save(const std::map<std::string, std::string>& digest_by_agent,
+                                const std::set<std::string>& supervisors) const;
 
   const std::filesystem::path file_;
   mutable std::mutex mutex_;
   std::map<std::string, std::string> agent_by_digest_;         // issued and configured
   std::map<std::string, std::string> issued_digest_by_agent_;  // issued only (persisted)
+  std::set<std::string> supervisors_;                          // issued as supervisors
 };
 
 }  // namespace callrec::api

@@ -6,7 +6,8 @@
 
 namespace callrec::api {
 
-boost::json::object ContactToJson(const core::Contact& contact) {
+boost::json::object ContactToJson(const core::Contact& contact,
+                                  const control::ContactTimes* times) {
   boost::json::object out;
   out["ContactId"] = contact.contact_id;
   out["InitialContactId"] = contact.initial_contact_id;
@@ -27,6 +28,13 @@ boost::json::object ContactToJson(const core::Contact& contact) {
   out["AgentJoined"] = contact.recording.agent_joined;
   out["CreatedAt"] = core::FormatTimestamp(contact.created_ms);
   out["UpdatedAt"] = core::FormatTimestamp(contact.updated_ms);
+  if (times != nullptr && contact.state() != core::RecordingState::kEnded) {
+    const control::ContactTimes::Times t = times->Of(contact);
+    out["Timing"] =
+        boost::json::object{{"StateSince", core::FormatTimestamp(t.state_since_ms)},
+                            {"RecordedSeconds", static_cast<double>(t.recorded_ms) / 1000.0},
+                            {"PauseOverdue", t.overdue}};
+  }
   return out;
 }
 

@@ -26,17 +26,18 @@ EventHub::~EventHub() {
   Stop();
 }
 
-void EventHub::Subscribe(std::shared_ptr<StreamSink> sink, std::string agent_id) {
+void EventHub::Subscribe(std::shared_ptr<StreamSink> sink, std::string agent_id, bool supervisor) {
   boost::json::object hello;
   if (agent_id.empty()) {
     hello["Admin"] = true;
   } else {
     hello["AgentId"] = agent_id;
+    if (supervisor) hello["Supervisor"] = true;
   }
   sink->Send("retry: 1000\n" + ServerSentEvent("hello", boost::json::serialize(hello)));
   std::lock_guard lock(mutex_);
   if (stopped_) return;
-  subscribers_.push_back({std::move(sink), std::move(agent_id)});
+  subscribers_.push_back({std::move(sink), supervisor ? std::string() : std::move(agent_id)});
 }
 
 void EventHub::Publish(const core::Contact& contact, const std::optional<core::AuditEntry>& audit) {
@@ -47,7 +48,7 @@ void EventHub::Publish(const core::Contact& contact, const std::optional<core::A
   std::erase_if(subscribers_, [&](const Subscriber& s) {
     if (!s.agent_id.empty() && s.agent_id != contact.agent_id) return !s.sink->open();
     if (!event) {
-      boost::json::object data = ContactToJson(contact);
+      boost::json::object data = ContactToJson(contact, times_);
       if (audit) {
         data["Audit"] = media::AuditTrailJson({*audit}).at(0);
       } else {

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "api/Http.hpp"
+#include "control/ContactTimes.hpp"
 #include "core/Contact.hpp"
 
 namespace callrec::api {
@@ -22,16 +23,19 @@ class EventHub {
   explicit EventHub(boost::asio::io_context& io);
   ~EventHub();
 
-  // agent_id empty: the admin, who sees every contact.
-  void Subscribe(std::shared_ptr<StreamSink> sink, std::string agent_id);
+  // agent_id empty: the admin, who sees every contact; a supervisor (an
+  // agent id and `supervisor`) sees every contact too.
+  void Subscribe(std::shared_ptr<StreamSink> sink, std::string agent_id, bool supervisor = false);
   void Publish(const core::Contact& contact, const std::optional<core::AuditEntry>& audit);
   void Stop();
   std::size_t subscribers() const;
+  // Each event's contact carries its Timing from here; set before events flow.
+  void SetTimes(const control::ContactTimes* times) { times_ = times; }
 
  private:
   struct Subscriber {
     std::shared_ptr<StreamSink> sink;
-    std::string agent_id;
+    std::string agent_id;  // empty: every contact
   };
   void Ping();
 
@@ -39,6 +43,7 @@ class EventHub {
   mutable std::mutex mutex_;
   std::vector<Subscriber> subscribers_;
   bool stopped_ = false;
+  const control::ContactTimes* times_ = nullptr;
 };
 
 // One server-sent event: "event: NAME\ndata: JSON\n\n".

@@ -43,8 +43,9 @@ std::string NewContactId() {
 }
 
 json::object ContactWithTrail(const core::Contact& contact,
-                              const std::vector<core::AuditEntry>& trail) {
-  json::object out = ContactToJson(contact);
+                              const std::vector<core::AuditEntry>& trail,
+                              const control::ContactTimes* times) {
+  json::object out = ContactToJson(contact, times);
   out["AuditTrail"] = media::AuditTrailJson(trail);
   return out;
 }
@@ -98,7 +99,7 @@ core::Result<json::object, control::ControlError> V1Api::Describe(
     const core::Contact& contact) const {
   auto trail = contacts_.AuditTrail(contact.contact_id);
   if (!trail) return trail.error();
-  json::object out = ContactWithTrail(contact, trail.value());
+  json::object out = ContactWithTrail(contact, trail.value(), times_);
   auto recording = recorder_.View(contact.contact_id);
   if (!recording) {
     return control::ControlError{control::ControlError::Kind::kInternal,
@@ -160,7 +161,10 @@ void V1Api::Handle(HttpRequest&& request, Respond respond, OpenStream open_strea
     if (aws::ConstantTimeEqual(token, admin_token_)) {
       caller.admin = true;
     } else if (agents_ != nullptr) {
-      caller.agent_id = agents_->AgentFor(token).value_or("");
+      if (const auto identity = agents_->Identify(token)) {
+        caller.agent_id = identity->agent_id;
+        caller.supervisor = identity->role == AgentDirectory::Role::kSupervisor;
+      }
     }
   }
   if (events_ != nullptr) {
@@ -313,7 +317,7 @@ void V1Api::CreateContact(const HttpRequest& request, Respond respond) {
 void V1Api::ListContacts(const Caller& caller, std::string_view query, Respond respond) {
   control::ContactFilter filter;
   filter.agent_id = QueryParam(query, "AgentId");
-  if (!caller.admin) {
+  if (!caller.admin && !caller.supervisor) {
     // An agent lists their own contacts only, whatever they ask for.
     if (filter.agent_id && *filter.agent_id != caller.agent_id) {
       return respond(JsonResponse(http::status::ok, R"({"Contacts":[]})"));
@@ -350,7 +354,8 @@ void V1Api::ListContacts(const Caller& caller, std::string_view query, Respond r
   auto page = contacts_.List(filter);
   if (!page) return respond(ErrorResponse(ToAwsError(page.error())));
   json::array list;
-  for (const core::Contact& contact : page->contacts) list.push_back(ContactToJson(contact));
+  for (const core::Contact& contact : page->contacts)
+    list.push_back(ContactToJson(contact, times_));
   json::object body{{"Contacts", std::move(list)}};
   if (page->more) body["NextToken"] = TokenAfter(page->contacts.back().contact_id);
   respond(JsonResponse(http::status::ok, json::serialize(body)));
@@ -364,7 +369,7 @@ void V1Api::GetContact(const Caller& caller, const std::string& contact_id, Resp
     return respond(ErrorResponse(
         aws::AwsError::ResourceNotFound("Contact " + contact_id + " was not found.")));
   }
-  if (!caller.Sees(contact->agent_id)) {
+  if (!caller.Watches(contact->agent_id)) {
     return respond(
         Error(403, "AccessDeniedException", "Contact " + contact_id + " is not one of yours."));
   }

@@ -11,6 +11,7 @@
 #include "api/Http.hpp"
 #include "api/Metrics.hpp"
 #include "control/ContactService.hpp"
+#include "control/ContactTimes.hpp"
 #include "media/Recorder.hpp"
 #include "store/ContactStore.hpp"
 
@@ -44,6 +45,8 @@ class V1Api {
   // kLowSpaceBytes available it says degraded (writes that need space fail),
   // and ok again once space is freed. Set once, before requests arrive.
   void WatchDisk(std::filesystem::path data_dir) { data_dir_ = std::move(data_dir); }
+  // Contacts are shown with their Timing from here. Set once, before requests arrive.
+  void SetTimes(const control::ContactTimes* times) { times_ = times; }
   static constexpr std::uint64_t kLowSpaceBytes = 1 << 20;
   // A contact with its audit trail, RTP addresses and live recording counters;
   // kInternal when the state store could not be read.
@@ -68,6 +71,7 @@ class V1Api {
   WorkspaceRoutes* workspace_ = nullptr;
   const ContactEvents* events_ = nullptr;
   std::filesystem::path data_dir_;
+  const control::ContactTimes* times_ = nullptr;
 };
 
 }  // namespace callrec::api

@@ -10,6 +10,7 @@
 #include "core/Timestamp.hpp"
 #include "log/Log.hpp"
 #include "media/RecordingLifecycle.hpp"
+#include "media/RecordingPeaks.hpp"
 
 namespace callrec::api {
 namespace {
@@ -18,6 +19,7 @@ namespace json = boost::json;
 constexpr std::string_view kRecordings = "/v1/recordings";
 constexpr std::string_view kContacts = "/v1/contacts/";
 constexpr std::uintmax_t kMaxAudioBytes = 512ull << 20;
+constexpr std::size_t kDefaultPeakWidth = 1000;
 
 std::optional<json::object> ReadJsonFile(const std::filesystem::path& path) {
   std::ifstream in(path, std::ios::binary);
@@ -109,7 +111,16 @@ bool WorkspaceApi::Route(const Caller& caller, HttpRequest& request, std::string
       me["Admin"] = true;
     } else {
       me["AgentId"] = caller.agent_id;
+      if (caller.supervisor) me["Supervisor"] = true;
     }
+    // What the workspace's timers need: the policy, and the server's clock
+    // (the page measures its own clock's offset from it).
+    if (max_pause_seconds_ > 0) {
+      me["MaxPauseSeconds"] = max_pause_seconds_;
+    } else {
+      me["MaxPauseSeconds"] = nullptr;
+    }
+    me["ServerTime"] = core::FormatTimestamp(clock_());
     respond(get ? JsonResponse(http::status::ok, json::serialize(me)) : MethodNotAllowed(request));
     return true;
   }
@@ -122,10 +133,11 @@ bool WorkspaceApi::Route(const Caller& caller, HttpRequest& request, std::string
     head.set(http::field::content_type, "text/event-stream; charset=utf-8");
     head.set(http::field::cache_control, "no-store");
     head.set("X-Accel-Buffering", "no");
-    open_stream(std::move(head), [this, agent = caller.admin ? std::string() : caller.agent_id](
-                                     std::shared_ptr<StreamSink> sink) {
-      events_.Subscribe(std::move(sink), agent);
-    });
+    open_stream(std::move(head),
+                [this, agent = caller.admin ? std::string() : caller.agent_id,
+                 supervisor = caller.supervisor](std::shared_ptr<StreamSink> sink) {
+                  events_.Subscribe(std::move(sink), agent, supervisor);
+                });
     return true;
   }
   if (path == kRecordings) {
@@ -147,9 +159,12 @@ bool WorkspaceApi::Route(const Caller& caller, HttpRequest& request, std::string
       Hold(caller, contact_id, post, request, std::move(respond));
     } else if (what.empty() && del) {
       Erase(caller, contact_id, request, std::move(respond));
-    } else if ((what.empty() || what == "audio") && get) {
-      Recording(caller, contact_id, what == "audio", query, request, std::move(respond));
-    } else if (what.empty() || what == "audio" || what == "hold") {
+    } else if ((what.empty() || what == "audio" || what == "peaks") && get) {
+      const Part part = what == "audio"   ? Part::kAudio
+                        : what == "peaks" ? Part::kPeaks
+                                          : Part::kMetadata;
+      Recording(caller, contact_id, part, query, request, std::move(respond));
+    } else if (what.empty() || what == "audio" || what == "peaks" || what == "hold") {
       respond(MethodNotAllowed(request));
     } else {
       return false;
@@ -200,7 +215,15 @@ void WorkspaceApi::IssueToken(const HttpRequest& request, Respond respond) {
   if (!ValidAgentId(agent_id)) {
     return respond(BadRequest("AgentId must be 1 to 256 visible characters."));
   }
-  auto token = agents_.Issue(agent_id);
+  AgentDirectory::Role role = AgentDirectory::Role::kAgent;
+  if (const json::value* asked = body.as_object().if_contains("Role")) {
+    if (!asked->is_string() ||
+        (asked->as_string() != "agent" && asked->as_string() != "supervisor")) {
+      return respond(BadRequest("Role must be agent or supervisor."));
+    }
+    if (asked->as_string() == "supervisor") role = AgentDirectory::Role::kSupervisor;
+  }
+  auto token = agents_.Issue(agent_id, role);
   if (!token) {
     // Nothing changed: the agent's earlier token (if any) still works.
     log::Error("agent.token_not_stored", {{"agent", agent_id}, {"error", token.error().message}});
@@ -210,7 +233,10 @@ void WorkspaceApi::IssueToken(const HttpRequest& request, Respond respond) {
   }
   respond(
       JsonResponse(http::status::created,
-                   json::serialize(json::object{{"AgentId", agent_id}, {"Token", token.value()}})));
+                   json::serialize(json::object{
+                       {"AgentId", agent_id},
+                       {"Role", role == AgentDirectory::Role::kSupervisor ? "supervisor" : "agent"},
+                       {"Token", token.value()}})));
 }
 
 void WorkspaceApi::ListRecordings(const Caller& caller, std::string_view query, Respond respond) {
@@ -267,7 +293,7 @@ std::optional<std::filesystem::path> WorkspaceApi::RecordingPath(
   return std::nullopt;
 }
 
-void WorkspaceApi::Recording(const Caller& caller, const std::string& contact_id, bool audio,
+void WorkspaceApi::Recording(const Caller& caller, const std::string& contact_id, Part part,
                              std::string_view query, const HttpRequest& request, Respond respond) {
   auto not_found = [&] {
     respond(ErrorResponse(
@@ -302,7 +328,34 @@ void WorkspaceApi::Recording(const Caller& caller, const std::string& contact_id
                      respond(std::move(response));
                    });
   };
-  if (!audio) {
+  if (part == Part::kPeaks) {
+    // Drawn from the finished file only: a growing one would be read again
+    // and again, and its peaks would be stale at once.
+    if (const json::value* end = meta->if_contains("EndTime"); end == nullptr || end->is_null()) {
+      return respond(Error(409, "ConflictException",
+                           "The recording of " + contact_id +
+                               " is still being written; its waveform is drawn once it ends."));
+    }
+    std::size_t width = kDefaultPeakWidth;
+    if (const auto asked = QueryParam(query, "width")) {
+      const auto [end, ec] = std::from_chars(asked->data(), asked->data() + asked->size(), width);
+      if (ec != std::errc() || end != asked->data() + asked->size() || width < 1 ||
+          width > media::kStoredPeakBuckets) {
+        return respond(BadRequest("width must be a whole number from 1 to " +
+                                  std::to_string(media::kStoredPeakBuckets) + "."));
+      }
+    }
+    auto peaks = media::LoadOrComputePeaks(*wav);
+    if (!peaks) {
+      return respond(ErrorResponse(aws::AwsError::InternalService(
+          "The waveform of " + contact_id + " cannot be read now: " + peaks.error().message)));
+    }
+    json::object body = media::PeaksToJson(media::FoldPeaks(peaks.value(), width));
+    body["ContactId"] = contact_id;
+    return audited("READ_METADATA", "peaks", JsonResponse(http::status::ok, json::serialize(body)),
+                   std::move(respond));
+  }
+  if (part == Part::kMetadata) {
     json::object shown = *meta;
     if (const auto hold = media::HoldOf(*wav)) {
       shown["LegalHold"] =

@@ -22,15 +22,19 @@ class GuideRoutes {
 };
 
 // What the agent workspace uses besides /v1/contacts (PRODUCT.md 4.5):
-//   POST /v1/agents {AgentId} (admin) -> {AgentId, Token};  GET /v1/me
+//   POST /v1/agents {AgentId[, Role: agent|supervisor]} (admin) -> {AgentId, Role, Token}
+//   GET  /v1/me -> {AgentId[, Supervisor] | Admin, MaxPauseSeconds, ServerTime}
 //   GET  /v1/events: server-sent events of the caller's contacts
 //   GET  /v1/contacts/{id}/guide, POST .../guide/actions (GuideRoutes)
 //   GET  /v1/recordings[?AgentId=&ContactId=&InitialContactId=&Complete=]
 //   GET  /v1/recordings/{ContactId} (metadata), .../audio[?for=playback|download]
-//        (the WAV, Range); each read audited (RecordingAccessLog)
+//        (the WAV, Range), .../peaks?width=N (the waveform of a finished
+//        recording, both channels); each read audited (RecordingAccessLog)
 //   DELETE /v1/recordings/{ContactId} {Reason} (admin): erasure, audited ERASED
 //   POST|DELETE /v1/recordings/{ContactId}/hold {Reason} (admin): legal hold
-// An agent sees and acts on their own contacts only: 403 otherwise.
+// An agent sees and acts on their own contacts only: 403 otherwise. A
+// supervisor also watches every contact (list, contact, events), and reads no
+// other agent's recording or guide.
 class WorkspaceApi final : public WorkspaceRoutes {
  public:
   using WallClock = std::function<std::int64_t()>;  // ms since the epoch
@@ -39,13 +43,16 @@ class WorkspaceApi final : public WorkspaceRoutes {
                WallClock clock);
 
   void SetGuide(GuideRoutes* guide) { guide_ = guide; }
+  // --max-pause, told to the pages by /v1/me (0: none). Set before requests arrive.
+  void SetMaxPause(unsigned seconds) { max_pause_seconds_ = seconds; }
   bool Route(const Caller& caller, HttpRequest& request, std::string_view path,
              std::string_view query, Respond& respond, OpenStream& open_stream) override;
 
  private:
   void IssueToken(const HttpRequest& request, Respond respond);
   void ListRecordings(const Caller& caller, std::string_view query, Respond respond);
-  void Recording(const Caller& caller, const std::string& contact_id, bool audio,
+  enum class Part { kMetadata, kAudio, kPeaks };
+  void Recording(const Caller& caller, const std::string& contact_id, Part part,
                  std::string_view query, const HttpRequest& request, Respond respond);
   std::optional<std::filesystem::path> RecordingPath(const std::string& contact_id) const;
   void Erase(const Caller& caller, const std::string& contact_id, const HttpRequest& request,
@@ -63,6 +70,7 @@ class WorkspaceApi final : public WorkspaceRoutes {
   const std::filesystem::path recordings_dir_;
   WallClock clock_;
   GuideRoutes* guide_ = nullptr;
+  unsigned max_pause_seconds_ = 0;
 };
 
 }  // namespace callrec::api

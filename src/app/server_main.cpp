@@ -18,6 +18,7 @@
 #include "api/GuideService.hpp"
 #include "api/HttpServer.hpp"
 #include "api/Metrics.hpp"
+#include "api/PauseOverdueWatch.hpp"
 #include "api/Router.hpp"
 #include "api/StaticFiles.hpp"
 #include "api/TlsContext.hpp"
@@ -28,6 +29,7 @@
 #include "config/ServerConfig.hpp"
 #include "control/AfterRestart.hpp"
 #include "control/ContactService.hpp"
+#include "control/ContactTimes.hpp"
 #include "control/DtmfPauses.hpp"
 #include "flow/Flow.hpp"
 #include "log/Barrier.hpp"
@@ -351,11 +353,30 @@ int Run(const config::ServerConfig& config) {
   api::AgentDirectory agents(config.data_dir / "agents.json");
   for (const auto& agent : config.agent_tokens) agents.Configure(agent.id, agent.secret);
   api::EventHub events(io);
+  // Each live contact's times (state since, recorded), observed before events
+  // go out so that they carry them; --max-pause audits pauses that outlast it.
+  control::ContactTimes contact_times;
+  contacts.AddObserver(
+      [&contact_times](const core::Contact& contact, const std::optional<core::AuditEntry>&) {
+        contact_times.Observe(contact);
+      });
+  events.SetTimes(&contact_times);
+  std::optional<api::PauseOverdueWatch> pause_watch;
+  if (config.max_pause_seconds > 0) {
+    pause_watch.emplace(io, contacts, contact_times, config.max_pause_seconds, NowMs);
+  }
+  metrics.AddSource([&pause_watch] {
+    return "# HELP callrec_pauses_overdue_total Pauses that lasted longer than --max-pause "
+           "(each audited PAUSE_OVERDUE once; the recording stayed paused).\n"
+           "# TYPE callrec_pauses_overdue_total counter\ncallrec_pauses_overdue_total " +
+           std::to_string(pause_watch ? pause_watch->audited() : 0) + "\n";
+  });
   contacts.AddObserver(
       [&events](const core::Contact& contact, const std::optional<core::AuditEntry>& audit) {
         events.Publish(contact, audit);
       });
   api::V1Api v1(contacts, store, recorder, metrics, creds.admin_token, &agents);
+  v1.SetTimes(&contact_times);
   // Retention: each deletion audited (EXPIRED) and durable before the files go.
   std::optional<media::RetentionSweeper> retention;
   if (config.retention_days > 0) {
@@ -393,6 +414,7 @@ int Run(const config::ServerConfig& config) {
   const api::ContactEvents contact_events(contacts, verifier, std::move(event_rules).value(),
                                           [] { return std::chrono::system_clock::now(); });
   v1.SetContactEvents(&contact_events);
+  workspace.SetMaxPause(config.max_pause_seconds);
   v1.WatchDisk(config.data_dir);
   api::GuideService guides(io, contacts,
                            std::make_shared<const flow::Flow>(std::move(guide_flow).value()),
@@ -446,6 +468,7 @@ int Run(const config::ServerConfig& config) {
     log::Info("server.stopping", {{"signal", signal}});
     server.Stop();
     events.Stop();
+    if (pause_watch) pause_watch->Stop();
     io.stop();
   });
 

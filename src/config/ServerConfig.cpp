@@ -108,6 +108,11 @@ ParsedConfig ParseServerConfig(int argc, const char* const* argv) {
   app.add_option("--pause-behavior", pause, "Paused time in the file: silence or skip")
       ->check(CLI::IsMember({"silence", "skip"}))
       ->capture_default_str();
+  app.add_option("--max-pause", c.max_pause_seconds,
+                 "Seconds a pause may last: past it the workspace warns the agent and the pause "
+                 "is audited (PAUSE_OVERDUE) and counted; it is never resumed by itself; 0: none")
+      ->check(CLI::Range(0u, 86400u))
+      ->capture_default_str();
   app.add_option("--agent-match", c.agent_match,
                  "SIPREC: regex on a participant's AoR or name that marks the agent")
       ->capture_default_str();

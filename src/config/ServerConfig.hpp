@@ -41,6 +41,9 @@ struct ServerConfig {
   std::uint16_t rtp_port_low = 40000;
   std::uint16_t rtp_port_high = 49999;
   PauseBehavior pause_behavior = PauseBehavior::kSilence;
+  // A pause longer than this is overdue: the workspace warns the agent, the
+  // server audits it once and counts it; nothing resumes by itself. 0: none.
+  unsigned max_pause_seconds = 0;
   // Which senders an RTP port records: "strict" (the address the SIPREC offer
   // named, latched), "learn" (the first sender to pass probation, latched),
   // "any" (unsafe), or "default": strict for SIPREC, learn for /v1.

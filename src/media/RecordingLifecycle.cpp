@@ -86,7 +86,7 @@ core::Result<bool, std::string> ReleaseHold(const std::filesystem::path& wav) {
 }
 
 core::Result<bool, std::string> EraseRecordingFiles(const std::filesystem::path& wav) {
-  for (const char* extension : {".wav", ".json"}) {
+  for (const char* extension : {".wav", ".json", ".peaks"}) {
     const std::filesystem::path path = std::filesystem::path(wav).replace_extension(extension);
     if (::unlink(path.c_str()) != 0 && errno != ENOENT) {
       return "cannot remove " + path.string() + ": " + std::strerror(errno);

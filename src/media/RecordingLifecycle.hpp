@@ -33,7 +33,7 @@ std::optional<LegalHold> HoldOf(const std::filesystem::path& wav);
 // Places (durably: fsync'd file and directory) or releases a hold.
 core::Result<bool, std::string> PlaceHold(const std::filesystem::path& wav, const LegalHold& hold);
 core::Result<bool, std::string> ReleaseHold(const std::filesystem::path& wav);
-// Removes the WAV and its metadata JSON (and syncs the directory); an error
+// Removes the WAV, its metadata JSON and its peaks (and syncs the directory); an error
 // names what could not be removed.
 core::Result<bool, std::string> EraseRecordingFiles(const std::filesystem::path& wav);
 

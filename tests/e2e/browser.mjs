@@ -66,9 +66,9 @@ function instruments() {
   window.addEventListener('unhandledrejection', (event) => log.errors.push(String(event.reason)));
 }
 
-export async function newPage(browser, name, artifacts) {
-  const context =
-      await browser.newContext({viewport: {width: 1360, height: 880}, acceptDownloads: true});
+export async function newPage(browser, name, artifacts, contextOptions = {}) {
+  const context = await browser.newContext(
+      {viewport: {width: 1360, height: 880}, acceptDownloads: true, ...contextOptions});
   const page = await context.newPage();
   await page.addInitScript(instruments);
   page.consoleLines = [];

@@ -312,7 +312,10 @@ async function recordingsCheck() {
       '#pause-rows tr', (rows) => rows.map((r) => r.textContent.replace(/\s+/g, ' ').trim()));
   out.auditShown =
       await alice.$$eval('#timeline li', (items) => items.map((li) => li.dataset.operation));
-  await alice.click('[data-testid=play]');
+  // Selecting it made it playable: the player's own control plays it.
+  await alice.waitForFunction(
+      () => document.getElementById('player').readyState >= 1, null, {timeout: 10000});
+  await alice.evaluate(() => document.getElementById('player').play());
   await alice.waitForFunction(() => {
     const a = document.getElementById('player');
     return a.duration > 0 && a.currentTime > 0.2;

@@ -122,8 +122,10 @@ class WorkspaceApiTest(ServerTestCase):
 
     def test_tokens_and_confinement(self):
         alice = self.agent("alice")
-        self.assertEqual(self.call("GET", "/v1/me", alice).json(), {"AgentId": "alice"})
-        self.assertEqual(self.call("GET", "/v1/me", "bob-secret-token").json(), {"AgentId": "bob"})
+        me = self.call("GET", "/v1/me", alice).json()
+        self.assertEqual((me["AgentId"], me["MaxPauseSeconds"]), ("alice", None))
+        self.assertNotIn("Supervisor", me)
+        self.assertEqual(self.call("GET", "/v1/me", "bob-secret-token").json()["AgentId"], "bob")
         self.assertEqual(self.call("GET", "/v1/me", "nonsense").status, 401)
         again = self.agent("alice")
         self.assertEqual(self.call("GET", "/v1/me", alice).status, 401, "a reissued token replaces")

@@ -35,20 +35,51 @@ function parseTime(value) {
   return Number.isNaN(date.getTime()) ? null : date;
 }
 
-// 14:03:07.215 (local time), or the raw value when it is not a time.
-export function clock(value) {
+// The browser's time zone at `date` as an ISO 8601 offset: +01:00, -05:00,
+// +00:00. Every time shown carries it (times are local, dates ISO).
+export function zone(date = new Date()) {
+  const minutes = -date.getTimezoneOffset();
+  const sign = minutes < 0 ? '-' : '+';
+  const abs = Math.abs(minutes);
+  return `${sign}${pad(Math.floor(abs / 60))}:${pad(abs % 60)}`;
+}
+
+// 14:03:07.215 +01:00 (local time), or the raw value when it is not a time.
+export function clock(value, {zoned = true} = {}) {
   const date = parseTime(value);
   if (!date) return value || '';
   return `${pad(date.getHours())}:${pad(date.getMinutes())}:${pad(date.getSeconds())}.` +
-      pad(date.getMilliseconds(), 3);
+      pad(date.getMilliseconds(), 3) + (zoned ? ` ${zone(date)}` : '');
 }
 
-// 2024-05-01 14:03:07 (local time).
+// 14:03:07 +01:00 (local time).
+export function shortClock(value) {
+  const date = parseTime(value);
+  if (!date) return value || '';
+  return `${pad(date.getHours())}:${pad(date.getMinutes())}:${pad(date.getSeconds())} ${
+      zone(date)}`;
+}
+
+// 2024-05-01 14:03:07 +01:00 (local time, ISO 8601 date and offset).
 export function dateTime(value) {
   const date = parseTime(value);
   if (!date) return value || '';
   return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())} ` +
-      `${pad(date.getHours())}:${pad(date.getMinutes())}:${pad(date.getSeconds())}`;
+      `${pad(date.getHours())}:${pad(date.getMinutes())}:${pad(date.getSeconds())} ${zone(date)}`;
+}
+
+// A length of time as a running clock shows it: 0:07, 12:03, 1:02:03.
+export function elapsed(ms) {
+  const total = Math.max(0, Math.floor((Number(ms) || 0) / 1000));
+  const hours = Math.floor(total / 3600);
+  const minutes = Math.floor(total / 60) % 60;
+  const seconds = total % 60;
+  return hours ? `${hours}:${pad(minutes)}:${pad(seconds)}` : `${minutes}:${pad(seconds)}`;
+}
+
+export function timeMs(value) {
+  const date = parseTime(value);
+  return date ? date.getTime() : null;
 }
 
 // YYYY-MM-DD of a time in local time (what an <input type=date> holds).

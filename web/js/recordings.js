@@ -1,13 +1,16 @@
 // The recordings page: a filtered list from GET /v1/recordings, and for the
 // chosen recording its metadata (pauses, audit trail, checksum, Complete),
-// playback and download. Audio is fetched with the Authorization header and
-// played from a Blob URL (an <audio src> cannot send the header itself).
+// its waveform with the pauses and operations on it, playback and download.
+// Audio is fetched with the Authorization header as soon as a recording is
+// chosen and played from a Blob URL (an <audio src> cannot send the header
+// itself): the player's own control is the only Play.
 
 import {Api, seg} from './api.js';
-import {$, dateTime, duration, el, localDate, trackLabel} from './dom.js';
+import {$, dateTime, duration, el, localDate, trackLabel, zone} from './dom.js';
 import {EventStream} from './events.js';
 import {flashError, setLive, start} from './shell.js';
 import {Timeline} from './timeline.js';
+import {Waveform} from './waveform.js';
 
 const state = {
   api: null,
@@ -21,11 +24,21 @@ const state = {
 };
 
 let timeline;
+let waveform;
+const ISO_DATE = /^\d{4}-\d{2}-\d{2}$/;
 
 start((session) => {
   state.session = session;
   state.api = new Api(session.token);
   timeline = new Timeline($('#timeline'), $('#timeline-empty'));
+  waveform = new Waveform($('#waveform'), {onSeek: seek});
+  const player = $('#player');
+  const follow = () => {
+    waveform.setTime(player.currentTime);
+    if (!player.paused) requestAnimationFrame(follow);
+  };
+  for (const type of ['timeupdate', 'seeked', 'play']) player.addEventListener(type, follow);
+  $('#date-zone').textContent = `(YYYY-MM-DD, ${zone()})`;
   const form = $('#filters');
   if (!session.admin) {
     // An agent sees only their own recordings; the server enforces it.
@@ -47,7 +60,6 @@ start((session) => {
                                    loadList();
                                  }));
   $('#refresh').addEventListener('click', () => loadList());
-  $('#play').addEventListener('click', play);
   $('#download').addEventListener('click', download);
   // A call that ends or pauses changes its recording: refresh the list then.
   new EventStream(state.api, {
@@ -71,11 +83,18 @@ function filters() {
     const value = form.elements[name].value.trim();
     if (value) query.set(name, value);
   }
-  return {query, date: form.elements.date.value};
+  return {query, date: form.elements.date.value.trim()};
 }
 
 async function loadList() {
   const {query, date} = filters();
+  const dateInput = $('#filters').elements.date;
+  if (date && !ISO_DATE.test(date)) {
+    dateInput.setAttribute('aria-invalid', 'true');
+    flashError(new Error(`“${date}” is not a date as YYYY-MM-DD (e.g. 2026-12-07).`), 'Date');
+    return;
+  }
+  dateInput.removeAttribute('aria-invalid');
   try {
     const answer = await state.api.get(`/v1/recordings${query.size ? `?${query}` : ''}`);
     let recordings = answer.Recordings || [];
@@ -98,22 +117,23 @@ function renderList() {
           'aria-selected': r.ContactId === state.selected ? 'true' : 'false',
           onclick: () => select(r.ContactId)
         },
-        el('td', {}, el('strong', {text: r.ContactId})), el('td', {text: r.InitialContactId || ''}),
+        el('td', {},
+           el('button', {
+             type: 'button',
+             class: 'link-button',
+             text: r.ContactId,
+             title: 'Open this recording',
+             onclick: (event) => {
+               event.stopPropagation();
+               select(r.ContactId);
+             }
+           })),
+        el('td', {text: r.InitialContactId || ''}),
         el('td', {text: r.AgentId || '—'}), el('td', {text: dateTime(startOf(r))}),
         el('td', {class: 'num', text: duration(r.DurationSeconds)}),
         el('td', {class: 'num', text: String(pauses)}), el('td', {}, completeStatus(r.Complete)),
         el('td', {},
            el('div', {class: 'btn-row'},
-              el('button', {
-                type: 'button',
-                class: 'btn small',
-                dataset: {play: r.ContactId},
-                onclick: (event) => {
-                  event.stopPropagation();
-                  select(r.ContactId).then(play);
-                }
-              },
-                 'Play'),
               el('button', {
                 type: 'button',
                 class: 'btn small link',
@@ -157,6 +177,9 @@ async function select(contactId) {
     const meta = await state.api.get(`/v1/recordings/${seg(contactId)}`);
     if (seq !== state.detailSeq) return;
     renderDetail(contactId, meta);
+    // Playable at once: the WAV is fetched now, then the waveform's peaks.
+    await loadAudio(contactId, seq);
+    await loadWaveform(contactId, meta, seq);
     await renderAccess(contactId, seq);
   } catch (error) {
     if (seq !== state.detailSeq) return;
@@ -203,8 +226,14 @@ function renderDetail(contactId, meta) {
   const pauses = pausesOf(meta);
   $('#pause-rows')
       .replaceChildren(...pauses.map(
-          (p) => el(
-              'tr', {}, el('td', {text: dateTime(p.Start)}),
+          (p, index) => el(
+              'tr', {
+                class: 'seekable',
+                dataset: {offset: p.FileOffsetStart, index},
+                title: 'Play from the pause',
+                onclick: () => seek(Number(p.FileOffsetStart))
+              },
+              el('td', {text: dateTime(p.Start)}),
               el('td', {text: p.End ? dateTime(p.End) : 'Still paused'}), el('td', {
                 text: p.FileOffsetStart === undefined ?
                     '' :
@@ -213,7 +242,19 @@ function renderDetail(contactId, meta) {
               el('td', {
                 class: 'num',
                 text: p.PausedSeconds === undefined ? '' : `${Number(p.PausedSeconds).toFixed(1)} s`
-              }))));
+              }),
+              el('td', {},
+                 el('button', {
+                   type: 'button',
+                   class: 'btn small',
+                   'aria-label': `Play from the pause at ${duration(p.FileOffsetStart)}`,
+                   dataset: {seek: p.FileOffsetStart},
+                   onclick: (event) => {
+                     event.stopPropagation();
+                     seek(Number(p.FileOffsetStart));
+                   }
+                 },
+                    `▶ ${duration(p.FileOffsetStart)}`)))));
   $('#no-pauses').hidden = pauses.length > 0;
   $('[data-testid=pauses]').hidden = pauses.length === 0;
   timeline.reset(meta.AuditTrail || []);
@@ -248,34 +289,58 @@ function forgetAudio() {
   player.removeAttribute('src');
   player.load();
   if (state.audio) URL.revokeObjectURL(state.audio.url);
+  if (waveform) waveform.clear();
   state.audio = null;
 }
 
-// The WAV as a Blob URL, fetched once per recording shown.
-async function audioUrl() {
-  const contactId = state.selected;
-  if (state.audio && state.audio.contactId === contactId) return state.audio.url;
-  const blob = await state.api.blob(`/v1/recordings/${seg(contactId)}/audio?for=playback`);
-  if (contactId !== state.selected) return null;
-  const url = URL.createObjectURL(blob.type ? blob : new Blob([blob], {type: 'audio/wav'}));
-  state.audio = {contactId, url, size: blob.size};
-  return url;
+// The WAV as a Blob URL in the player, fetched once per recording shown (the
+// fetch is the audited read: PLAYBACK).
+async function loadAudio(contactId, seq) {
+  const note = $('#player-state');
+  note.textContent = 'Loading the audio…';
+  try {
+    const blob = await state.api.blob(`/v1/recordings/${seg(contactId)}/audio?for=playback`);
+    if (seq !== state.detailSeq) return;
+    const url = URL.createObjectURL(blob.type ? blob : new Blob([blob], {type: 'audio/wav'}));
+    state.audio = {contactId, url, size: blob.size};
+    $('#player').src = url;
+    note.textContent = 'Play with the player; click the waveform, a mark or a pause to go there.';
+  } catch (error) {
+    if (seq !== state.detailSeq) return;
+    note.textContent = 'The audio could not be loaded.';
+    flashError(error, 'The recording cannot be played');
+  }
 }
 
-async function play() {
-  const button = $('#play');
-  button.disabled = true;
+async function loadWaveform(contactId, meta, seq) {
+  if (!meta.EndTime) {
+    waveform.clear('The waveform is drawn once the recording has ended.');
+    return;
+  }
+  waveform.clear('Drawing the waveform…');
   try {
-    const url = await audioUrl();
-    if (!url) return;
-    const player = $('#player');
-    if (player.src !== url) player.src = url;
-    renderAccess(state.selected, state.detailSeq);
-    await player.play();
+    const peaks =
+        await state.api.get(`/v1/recordings/${seg(contactId)}/peaks?width=${waveform.width()}`);
+    if (seq !== state.detailSeq) return;
+    waveform.show(meta, peaks);
   } catch (error) {
-    flashError(error, 'The recording cannot be played');
-  } finally {
-    button.disabled = false;
+    if (seq !== state.detailSeq) return;
+    waveform.clear(`The waveform could not be drawn: ${error.message}`);
+  }
+}
+
+// Moves the player (and the playhead) to `seconds` in the file.
+function seek(seconds) {
+  const player = $('#player');
+  if (!Number.isFinite(seconds)) return;
+  const go = () => {
+    player.currentTime = Math.max(0, seconds);
+    waveform.setTime(player.currentTime);
+  };
+  if (player.readyState >= 1) {
+    go();
+  } else {
+    player.addEventListener('loadedmetadata', go, {once: true});
   }
 }
 

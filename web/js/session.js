@@ -19,15 +19,42 @@ export function saveSession(session) { sessionStorage.setItem(KEY, JSON.stringif
 export function clearSession() { sessionStorage.removeItem(KEY); }
 
 // Asks the server who the token belongs to. An agent token must be the agent
-// named in the form (when one is named); the admin token sees every agent.
+// named in the form (when one is named); the admin token sees every agent,
+// whatever agent id was typed (ignoredAgentId: the page says so). Also what
+// the timers need: --max-pause, and how far this browser's clock is from the
+// server's (clockOffsetMs: add it to Date.now()).
 export async function verify(agentId, token) {
+  const sent = Date.now();
   const me = await new Api(token).get('/v1/me');
-  if (me.Admin) return {token, agentId: '', admin: true};
+  const received = Date.now();
+  const server = Date.parse(me.ServerTime || '');
+  const policy = {
+    maxPauseSeconds: Number(me.MaxPauseSeconds) > 0 ? Number(me.MaxPauseSeconds) : 0,
+    clockOffsetMs: Number.isNaN(server) ? 0 : Math.round(server - (sent + received) / 2),
+  };
+  if (me.Admin) {
+    return {
+      token,
+      agentId: '',
+      admin: true,
+      supervisor: false,
+      ignoredAgentId: agentId || '',
+      ...policy
+    };
+  }
   if (!me.AgentId) throw new ApiError(401, 'The server did not name an agent for this token.');
   if (agentId && agentId !== me.AgentId) {
     throw new ApiError(403, `This token belongs to agent “${me.AgentId}”, not “${agentId}”.`);
   }
-  return {token, agentId: me.AgentId, admin: false};
+  return {token, agentId: me.AgentId, admin: false, supervisor: Boolean(me.Supervisor), ...policy};
 }
 
-export function displayName(session) { return session.admin ? 'Administrator' : session.agentId; }
+export function displayName(session) {
+  if (session.admin) return 'Administrator (every agent)';
+  return session.supervisor ? `${session.agentId} (supervisor)` : session.agentId;
+}
+
+// The server's time now, as this browser best knows it (ms since the epoch).
+export function serverNow(session) {
+  return Date.now() + ((session && session.clockOffsetMs) || 0);
+}

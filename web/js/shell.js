@@ -28,12 +28,22 @@ export async function start(onSession) {
 }
 
 function enter(session, onSession) {
-  saveSession(session);
+  const {ignoredAgentId, ...kept} = session;
+  saveSession(kept);
   $('#sign-in').hidden = true;
   $('#who').hidden = false;
   $('#who-name').textContent = displayName(session);
+  const supervisorLink = $('#nav-supervisor');
+  if (supervisorLink) supervisorLink.hidden = !(session.admin || session.supervisor);
   $('#app').hidden = false;
-  onSession(session);
+  if (ignoredAgentId) {
+    // Said plainly: the admin token is nobody's agent id.
+    flash(`You signed in with the administrator token: you see every agent's contacts, not ` +
+              `only those of “${ignoredAgentId}”, and act as the administrator. To work as ` +
+              `“${ignoredAgentId}”, sign out and sign in with their agent token.`,
+          {tone: 'info', title: 'Signed in as the administrator', sticky: true});
+  }
+  onSession(kept);
 }
 
 export function signOut() {
@@ -88,7 +98,7 @@ export function setLive(status, detail) {
 }
 
 // A flash message at the top of the page; errors stay until dismissed.
-export function flash(message, {tone = 'error', title, timeout} = {}) {
+export function flash(message, {tone = 'error', title, timeout, sticky = false} = {}) {
   const bar = $('#flashbar');
   const item = el(
       'div', {class: `flash ${tone === 'error' ? '' : tone}`, role: 'alert', dataset: {tone}},
@@ -97,7 +107,7 @@ export function flash(message, {tone = 'error', title, timeout} = {}) {
       el('button', {type: 'button', 'aria-label': 'Dismiss', onclick: () => item.remove()}, '×'));
   bar.append(item);
   while (bar.children.length > 3) bar.firstElementChild.remove();
-  if (timeout || tone !== 'error') setTimeout(() => item.remove(), timeout || 5000);
+  if (!sticky && (timeout || tone !== 'error')) setTimeout(() => item.remove(), timeout || 5000);
   return item;
 }
 

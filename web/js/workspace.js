@@ -10,9 +10,11 @@
 
 import {Api, seg} from './api.js';
 import {renderCardsView} from './cards.js';
-import {$, clock, el, presentState, trackLabel, unknownState} from './dom.js';
+import {renderTimers} from './cardtimers.js';
+import {$, el, presentState, shortClock, trackLabel, unknownState} from './dom.js';
 import {EventStream} from './events.js';
 import {flash, flashError, setLive, signOut, start} from './shell.js';
+import {serverNow} from './session.js';
 import {Timeline} from './timeline.js';
 
 const OPERATIONS = ['START', 'PAUSE', 'RESUME', 'STOP'];
@@ -82,6 +84,9 @@ start((session) => {
     const wanted = hashContact();
     if (wanted && wanted !== state.selected) select(wanted);
   });
+  // The card's clocks count on between events.
+  setInterval(renderClocks, 250);
+  document.addEventListener('keydown', onShortcut);
   const stream = new EventStream(state.api, {
     onEvent: onStreamEvent,
     onStatus: onStreamStatus,
@@ -113,6 +118,7 @@ async function loadContacts() {
       const query = '?MaxResults=1000' + (next ? `&NextToken=${encodeURIComponent(next)}` : '');
       const answer = await state.api.get(`/v1/contacts${query}`);
       for (const contact of answer.Contacts || []) {
+        if (!mine(contact)) continue;
         fresh.set(contact.ContactId, {...state.contacts.get(contact.ContactId), ...contact});
       }
       next = answer.NextToken || null;
@@ -152,6 +158,12 @@ async function catchUp() {
   refreshGuide();
 }
 
+// A supervisor's token lists every agent's contacts (their page is
+// supervisor.html); here, as for any agent, only their own calls.
+function mine(contact) {
+  return !state.session.supervisor || contact.AgentId === state.session.agentId;
+}
+
 function sortedContacts() {
   return [...state.contacts.values()].sort((a, b) => {
     const activeA = ACTIVE.has(a.State) ? 0 : 1;
@@ -169,7 +181,7 @@ function renderList() {
     const meta = [
       shown.reconnecting ? 'reconnecting…' : '',
       state.session.admin && contact.AgentId ? `Agent ${contact.AgentId}` : '',
-      contact.CreatedAt ? `since ${clock(contact.CreatedAt).slice(0, 8)}` : '', contact.Codec || ''
+      contact.CreatedAt ? `since ${shortClock(contact.CreatedAt)}` : '', contact.Codec || ''
     ].filter(Boolean).join(' · ');
     return el(
         'li', {dataset: {contact: contact.ContactId}},
@@ -236,7 +248,7 @@ function onStreamEvent(event) {
     return;
   }
   const {Audit, ...contact} = data;
-  if (!contact.ContactId) return;
+  if (!contact.ContactId || !mine(contact)) return;
   state.contacts.set(contact.ContactId, {...state.contacts.get(contact.ContactId), ...contact});
   if (contact.State) confirm(contact.ContactId, readEpoch());  // the server's word, just now
   if (contact.ContactId === state.selected) {
@@ -376,6 +388,7 @@ function renderRecording() {
     badge.textContent = shown.label;
   }
   $('#status-text').textContent = shown.text;
+  renderClocks();
   renderDetails(contact);
   // Unconfirmed: the buttons stay as the server last allowed, but say that
   // what they ask may not happen (the server may be gone, or the state moved).
@@ -403,6 +416,35 @@ function renderRecording() {
   }
 }
 
+function renderClocks() {
+  const contact = state.contacts.get(state.selected);
+  if (!contact || !state.session) return;
+  renderTimers(contact, {
+    now: serverNow(state.session),
+    maxPauseSeconds: state.session.maxPauseSeconds || 0,
+    known: !shownState(contact).unknown,
+  });
+}
+
+// Alt+P (documented on the card and in the README): Pause, or Resume, the
+// selected contact's recording, whichever the guide allows now; through the
+// same guide action as the buttons. Alt: a plain letter would fire while typing.
+function onShortcut(event) {
+  if (!event.altKey || event.ctrlKey || event.metaKey || event.shiftKey) return;
+  if (event.code !== 'KeyP') return;
+  if (!state.selected || state.busy) return;
+  event.preventDefault();
+  for (const operation of ['PAUSE', 'RESUME']) {
+    const button = document.querySelector(`[data-op="${operation}"]`);
+    if (button && !button.disabled) {
+      button.focus();
+      operate(operation);
+      return;
+    }
+  }
+  flash('Neither Pause nor Resume is possible in this state.', {tone: 'info', title: 'Alt+P'});
+}
+
 function renderDetails(contact) {
   const pairs = [
     ['Initial contact', contact.InitialContactId],
@@ -413,7 +455,7 @@ function renderDetails(contact) {
      contact.AgentJoined === undefined ? '' :
          contact.AgentJoined           ? 'Yes' :
                                          'No'],
-    ['Since', contact.CreatedAt ? clock(contact.CreatedAt).slice(0, 8) : ''],
+    ['Since', contact.CreatedAt ? shortClock(contact.CreatedAt) : ''],
     ['Instance', contact.InstanceId],
   ];
   $('#contact-attributes')

@@ -78,5 +78,28 @@ TEST_F(AgentDirectoryTest, UnwritablePathIsAnErrorNotAnException) {
   EXPECT_EQ(agents.AgentFor("configured-token"), "agent-9");
 }
 
+// A supervisor's role is issued with the token, kept on disk, and dropped
+// when the agent is issued a plain agent token again.
+TEST_F(AgentDirectoryTest, SupervisorRoleIsKeptWithTheToken) {
+  using Role = AgentDirectory::Role;
+  AgentDirectory agents(dir_ / "agents.json");
+  auto sue = agents.Issue("sue", Role::kSupervisor);
+  auto al = agents.Issue("al");
+  ASSERT_TRUE(sue.ok() && al.ok());
+  EXPECT_EQ(agents.Identify(sue.value())->role, Role::kSupervisor);
+  EXPECT_EQ(agents.Identify(al.value())->role, Role::kAgent);
+  EXPECT_EQ(agents.Identify("nonsense"), std::nullopt);
+  AgentDirectory reloaded(dir_ / "agents.json");
+  EXPECT_EQ(reloaded.Identify(sue.value())->agent_id, "sue");
+  EXPECT_EQ(reloaded.Identify(sue.value())->role, Role::kSupervisor);
+  // A configured token of the same agent is an agent's.
+  reloaded.Configure("sue", "configured-token");
+  EXPECT_EQ(reloaded.Identify("configured-token")->role, Role::kAgent);
+  auto demoted = reloaded.Issue("sue");
+  ASSERT_TRUE(demoted.ok());
+  EXPECT_EQ(reloaded.Identify(demoted.value())->role, Role::kAgent);
+  EXPECT_EQ(AgentDirectory(dir_ / "agents.json").Identify(demoted.value())->role, Role::kAgent);
+}
+
 }  // namespace
 }  // namespace callrec::api

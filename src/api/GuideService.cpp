@@ -156,6 +156,42 @@ flow::LambdaInvoker GuideService::InvokerFor(const std::shared_ptr<Slot>& slot,
   };
 }
 
+flow::RecordingSetter GuideService::RecordingFor(const std::shared_ptr<Slot>& slot,
+                                                 std::string principal) {
+  std::weak_ptr<Slot> weak = slot;
+  return [this, weak, principal](const std::vector<std::string>& participants,
+                                 flow::RecordingDone done) {
+    auto s = weak.lock();
+    if (!s) return;
+    auto finish = [strand = s->strand, done](std::optional<std::string> error) {
+      asio::post(strand, [done, error]() { done(error); });
+    };
+    auto found = contacts_.Find(s->data.contact_id);
+    if (!found || !found.value()) return finish(std::string("the contact could not be read"));
+    const core::Contact& contact = *found.value();
+    const RecordingState state = contact.state();
+    std::optional<Operation> op;
+    core::Track track = core::Track::kAll;
+    if (participants.empty()) {
+      if (state == RecordingState::kRecording) op = Operation::kPause;
+    } else if (state == RecordingState::kPaused) {
+      op = Operation::kResume;
+    } else if (state == RecordingState::kNotStarted || state == RecordingState::kStopped) {
+      op = Operation::kStart;
+      if (participants.size() == 1) {
+        track = participants.front() == "Agent" ? core::Track::kFromAgent : core::Track::kToAgent;
+      }
+    }
+    if (!op) return finish(std::nullopt);  // already as the flow asks
+    control::OperationRequest request{
+        contact.instance_id, contact.contact_id, contact.initial_contact_id, *op, track, principal};
+    request.reason = "flow=UpdateContactRecordingBehavior";
+    contacts_.Apply(request, [finish](std::optional<control::ControlError> error) {
+      finish(error ? std::optional<std::string>(error->message) : std::nullopt);
+    });
+  };
+}
+
 void GuideService::Invoke(const std::string& arn, json::value event,
                           std::chrono::milliseconds time_limit, const std::string& principal,
                           const asio::strand<asio::io_context::executor_type>& strand,
@@ -233,7 +269,8 @@ std::shared_ptr<GuideService::Slot> GuideService::SlotFor(const core::Contact& c
         if (auto s = weak.lock()) {
           for (const auto& [key, value] : attributes) s->data.attributes[key] = value;
         }
-      });
+      },
+      RecordingFor(slot, principal));
   return slot;
 }
 

@@ -54,6 +54,10 @@ class GuideService final : public GuideRoutes {
   void Answer(const std::shared_ptr<Slot>& slot, core::Result<flow::GuideView, flow::FlowError>,
               Respond respond) const;
   flow::LambdaInvoker InvokerFor(const std::shared_ptr<Slot>& slot, std::string principal);
+  // UpdateContactRecordingBehavior as the agent's operation: no participants
+  // pauses a recording; participants resume a paused one or start one not
+  // running (with their track); otherwise nothing changes.
+  flow::RecordingSetter RecordingFor(const std::shared_ptr<Slot>& slot, std::string principal);
   // One InvokeLambdaFunction, on the pool: `done` is posted to `strand`.
   void Invoke(const std::string& arn, boost::json::value event,
               std::chrono::milliseconds time_limit, const std::string& principal,

@@ -71,12 +71,13 @@ constexpr auto kDocumentedTypes =
                                      "MessageParticipantIteratively",
                                      "ShowView"});
 
-constexpr std::array<std::pair<std::string_view, BlockType>, 7> kRunnable{{
+constexpr std::array<std::pair<std::string_view, BlockType>, 8> kRunnable{{
     {"ShowView", BlockType::kShowView},
     {"UpdateContactAttributes", BlockType::kUpdateContactAttributes},
     {"Compare", BlockType::kCompare},
     {"InvokeLambdaFunction", BlockType::kInvokeLambdaFunction},
     {"UpdateFlowLoggingBehavior", BlockType::kUpdateFlowLoggingBehavior},
+    {"UpdateContactRecordingBehavior", BlockType::kUpdateContactRecordingBehavior},
     {"DisconnectParticipant", BlockType::kDisconnectParticipant},
     {"EndFlowExecution", BlockType::kEndFlowExecution},
 }};
@@ -283,6 +284,42 @@ std::optional<FlowError> CheckLambda(const Checker& check) {
   return std::nullopt;
 }
 
+// UpdateContactRecordingBehavior: RecordingBehavior.RecordedParticipants, a
+// static list of "Agent" and "Customer" (empty: no recording), and Connect's
+// other members in their documented forms.
+std::optional<FlowError> CheckRecordingBehavior(const Checker& check) {
+  const json::value* behavior = check.Param("RecordingBehavior");
+  if (behavior == nullptr || !behavior->is_object()) {
+    return check.Fail("Parameters.RecordingBehavior must be an object");
+  }
+  const json::value* recorded = behavior->as_object().if_contains("RecordedParticipants");
+  if (recorded == nullptr || !recorded->is_array()) {
+    return check.Fail(
+        "Parameters.RecordingBehavior.RecordedParticipants must be a list of \"Agent\" and "
+        "\"Customer\" (empty: not recorded)");
+  }
+  bool seen[2] = {false, false};
+  for (const json::value& who : recorded->as_array()) {
+    const int k = !who.is_string()                ? -1
+                  : who.as_string() == "Agent"    ? 0
+                  : who.as_string() == "Customer" ? 1
+                                                  : -1;
+    if (k < 0 || seen[k]) {
+      return check.Fail(
+          "Parameters.RecordingBehavior.RecordedParticipants: each entry is \"Agent\" or "
+          "\"Customer\", once (set statically)");
+    }
+    seen[k] = true;
+  }
+  if (const json::value* ivr = behavior->as_object().if_contains("IVRRecordingBehavior")) {
+    if (!ivr->is_string() || (ivr->as_string() != "Enabled" && ivr->as_string() != "Disabled")) {
+      return check.Fail(
+          "Parameters.RecordingBehavior.IVRRecordingBehavior must be Enabled or Disabled");
+    }
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 std::optional<BlockType> ClassifyBlock(std::string_view type) {
@@ -328,6 +365,8 @@ std::optional<FlowError> CheckBlock(const Block& block, FlowKind kind) {
       return kind == FlowKind::kGuide ? CheckLambda(check) : std::nullopt;
     case BlockType::kUpdateFlowLoggingBehavior:
       return check.OneOf("FlowLoggingBehavior", {"Enabled", "Disabled"}, true);
+    case BlockType::kUpdateContactRecordingBehavior:
+      return CheckRecordingBehavior(check);
     case BlockType::kDisconnectParticipant:
     case BlockType::kEndFlowExecution:
       return std::nullopt;
@@ -337,7 +376,8 @@ std::optional<FlowError> CheckBlock(const Block& block, FlowKind kind) {
             "block type " + block.type +
             " is not supported by the guide runtime (supported: ShowView with the Cards "
             "view, UpdateContactAttributes, Compare, InvokeLambdaFunction, "
-            "UpdateFlowLoggingBehavior, DisconnectParticipant, EndFlowExecution)");
+            "UpdateContactRecordingBehavior, UpdateFlowLoggingBehavior, DisconnectParticipant, "
+            "EndFlowExecution)");
       }
       return std::nullopt;
   }

@@ -31,6 +31,7 @@ enum class BlockType {
   kCompare,
   kInvokeLambdaFunction,
   kUpdateFlowLoggingBehavior,
+  kUpdateContactRecordingBehavior,
   kDisconnectParticipant,
   kEndFlowExecution,
   kOther,  // a documented block an inbound flow may hold; never run

@@ -26,6 +26,7 @@ struct GuideRun::State : std::enable_shared_from_this<GuideRun::State> {
   ContactData contact;
   LambdaInvoker invoke;
   AttributesWriter write;
+  RecordingSetter set_recording;
 
   json::object external;         // $.External
   json::object views;            // $.Views
@@ -124,6 +125,8 @@ struct GuideRun::State : std::enable_shared_from_this<GuideRun::State> {
         }
         case BlockType::kInvokeLambdaFunction:
           return Invoke(*block, steps, std::move(done));
+        case BlockType::kUpdateContactRecordingBehavior:
+          return SetRecording(*block, steps, std::move(done));
         case BlockType::kOther:
           return Fail(block, "block type " + block->type + " cannot run in a guide", done);
       }
@@ -162,6 +165,34 @@ struct GuideRun::State : std::enable_shared_from_this<GuideRun::State> {
     }
   }
 
+  void SetRecording(const Block& block, int steps, GuideDone done) {
+    std::vector<std::string> participants;
+    for (const json::value& who : block.parameters.at("RecordingBehavior")
+                                      .as_object()
+                                      .at("RecordedParticipants")
+                                      .as_array()) {
+      participants.emplace_back(who.as_string());
+    }
+    if (!set_recording) {
+      bool failed = false;
+      const Block* next = OnError(block, "NoMatchingError", done, failed);
+      if (!failed) RunFrom(next, steps, std::move(done));
+      return;
+    }
+    busy = true;
+    std::weak_ptr<State> weak = weak_from_this();
+    const Block* set = &block;
+    set_recording(participants, [weak, set, steps, done](std::optional<std::string> error) mutable {
+      auto self = weak.lock();
+      if (!self) return;
+      self->busy = false;
+      bool failed = false;
+      const Block* next = error ? self->OnError(*set, "NoMatchingError", done, failed)
+                                : self->flow->Find(set->next);
+      if (!failed) self->RunFrom(next, steps, std::move(done));
+    });
+  }
+
   void OnAnswer(const Block& block, int steps, bool string_map,
                 core::Result<json::object, std::string> answer, GuideDone& done) {
     busy = false;
@@ -179,8 +210,9 @@ struct GuideRun::State : std::enable_shared_from_this<GuideRun::State> {
 };
 
 GuideRun::GuideRun(std::shared_ptr<const Flow> flow, ContactData contact, LambdaInvoker invoke,
-                   AttributesWriter write)
+                   AttributesWriter write, RecordingSetter set_recording)
     : state_(std::make_shared<State>()) {
+  state_->set_recording = std::move(set_recording);
   state_->flow = std::move(flow);
   state_->contact = std::move(contact);
   state_->invoke = std::move(invoke);

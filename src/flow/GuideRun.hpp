@@ -6,7 +6,9 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "core/Result.hpp"
 #include "flow/ContactData.hpp"
@@ -37,6 +39,12 @@ using LambdaInvoker = std::function<void(const std::string& function_arn, boost:
 using AttributesWriter = std::function<void(const std::string& target,
                                             const std::map<std::string, std::string>& attributes)>;
 using GuideDone = std::function<void(core::Result<GuideView, FlowError>)>;
+// UpdateContactRecordingBehavior: records `participants` ("Agent",
+// "Customer"; none: the recording pauses) from now on. Must call `done` exactly
+// once (an error message, or nullopt), where the run's calls are serialised.
+using RecordingDone = std::function<void(std::optional<std::string> error)>;
+using RecordingSetter =
+    std::function<void(const std::vector<std::string>& participants, RecordingDone done)>;
 
 // One run of a guide flow for one contact and agent, as Amazon Connect runs
 // the Default for Agent UI flow: blocks run until a ShowView, whose output
@@ -49,8 +57,10 @@ using GuideDone = std::function<void(core::Result<GuideView, FlowError>)>;
 // are refused. A Lambda that answers after the run is gone is ignored.
 class GuideRun {
  public:
+  // Without `set_recording`, an UpdateContactRecordingBehavior block takes
+  // its error branch.
   GuideRun(std::shared_ptr<const Flow> flow, ContactData contact, LambdaInvoker invoke,
-           AttributesWriter write);
+           AttributesWriter write, RecordingSetter set_recording = {});
   GuideRun(const GuideRun&) = delete;
   GuideRun& operator=(const GuideRun&) = delete;
   GuideRun(GuideRun&&) = default;

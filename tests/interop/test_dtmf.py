@@ -181,11 +181,17 @@ class PausePolicyTest(DtmfCase):
     def test_the_card_number_pauses_and_the_policy_resumes(self):
         wav, meta, _ = self.call_with_card_number("dtmf-pause", tail=150)
         self.assertEqual(audio.dtmf_windows(wav.left, rtp.DTMF_FREQS.values()), [])
-        self.assertEqual(audio.dtmf_windows(wav.right, rtp.DTMF_FREQS.values()), [])
         self.assertEqual(meta["DtmfPolicy"], "pause")
         pauses = meta["Pauses"]
         self.assertEqual(len(pauses), 1, pauses)
         pause = pauses[0]
+        # The agent leg carries no digit, only 1400 Hz; the pause cuts that tone
+        # hard at both ends, and a hard cut splatters over the whole band (the
+        # scan may see it there, never elsewhere).
+        edges = (pause["FileOffsetStart"], pause["FileOffsetEnd"])
+        stray = [t for t in audio.dtmf_windows(wav.right, rtp.DTMF_FREQS.values())
+                 if min(abs(t - e) for e in edges) > 0.04]
+        self.assertEqual(stray, [], "DTMF-like audio on the agent leg away from the pause")
         self.assertEqual(pause["Reason"], "dtmf")
         spans = audio.tone_spans(wav.left, TONE)
         self.assertEqual(len(spans), 2, "the tone before the digits and after the pause: %s"

@@ -356,3 +356,37 @@ TEST(FlowParse, LoadsAGuideAsTheConsoleExportsIt) {
 
 }  // namespace
 }  // namespace callrec::flow
+
+namespace callrec::flow {
+namespace {
+
+std::string GuideSettingRecording(std::string_view behavior) {
+  return R"({"Version": "2019-10-30", "StartAction": "Set", "Actions": [
+    {"Identifier": "Set", "Type": "UpdateContactRecordingBehavior",
+     "Parameters": {"RecordingBehavior": )" +
+         std::string(behavior) + R"(},
+     "Transitions": {"NextAction": "End",
+                     "Errors": [{"NextAction": "End", "ErrorType": "NoMatchingError"}]}},
+    {"Identifier": "End", "Type": "DisconnectParticipant", "Parameters": {}, "Transitions": {}}]})";
+}
+
+TEST(FlowParse, RecordingBehaviorRunsInAGuideInItsDocumentedForms) {
+  for (std::string_view ok :
+       {R"({"RecordedParticipants": []})", R"({"RecordedParticipants": ["Agent", "Customer"]})",
+        R"({"RecordedParticipants": ["Customer"], "IVRRecordingBehavior": "Enabled"})"}) {
+    auto parsed = Flow::Parse(GuideSettingRecording(ok));
+    ASSERT_TRUE(parsed.ok()) << ok << ": " << parsed.error().message;
+    EXPECT_EQ(parsed.value().Find("Set")->kind, BlockType::kUpdateContactRecordingBehavior);
+  }
+  for (std::string_view bad : {R"({})", R"({"RecordedParticipants": "Agent"})",
+                               R"({"RecordedParticipants": ["Agent", "Agent"]})",
+                               R"({"RecordedParticipants": ["Supervisor"]})",
+                               R"({"RecordedParticipants": [], "IVRRecordingBehavior": "On"})"}) {
+    const FlowError error = RefusalOf(GuideSettingRecording(bad));
+    EXPECT_EQ(error.identifier, "Set") << bad;
+    EXPECT_NE(error.message.find("RecordingBehavior"), std::string::npos) << error.message;
+  }
+}
+
+}  // namespace
+}  // namespace callrec::flow

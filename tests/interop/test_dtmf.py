@@ -8,6 +8,7 @@ their offsets, the metadata lists a masked span per digit. Under
 fail.
 """
 
+import datetime
 import json
 import math
 import os
@@ -33,6 +34,10 @@ TONE = 600
 DBM0 = 22700  # amplitude of a 0 dBm0 sine in 16-bit linear
 CUSTOMER = ("p-cust", "sip:+15551230001@pstn.example", "Customer")
 AGENT = ("p-agent", "sip:agent7@cc.example", "Agent Seven")
+
+
+def parse_time(text):
+    return datetime.datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def card_schedule(start_slot, digit_slots=4, gap_slots=4, levels=(-10, -25)):
@@ -259,6 +264,38 @@ class PausePolicyTest(DtmfCase):
         self.assertEqual(self.server.connect_call("START", "dtmf-choice").status, 200)
         self.assertEqual(self.server.connect_call("STOP", "dtmf-choice").status, 200)
         self.assertEqual(self.final_metadata("dtmf-choice")["DtmfPolicy"], "record")
+
+
+class PausePolicySkipTest(DtmfCase):
+    """--dtmf-policy pause with --pause-behavior skip: the paused span (the card
+    number and the quiet second after it) is cut out of the file; what is left
+    joins the tone before the digits to the tone after the pause."""
+    rtp_ports = (RTP_BASE + 1860, RTP_BASE + 1879)
+    extra = ("--auto-record", "ALL", "--dtmf-policy", "pause", "--dtmf-resume-after", "1",
+             "--pause-behavior", "skip")
+
+    def test_digits_during_a_skip_pause_are_cut_out(self):
+        wav, meta, _ = self.call_with_card_number("dtmf-skip", tail=150)
+        self.assertEqual(audio.dtmf_windows(wav.left, rtp.DTMF_FREQS.values()), [])
+        pauses = meta["Pauses"]
+        self.assertEqual(len(pauses), 1, pauses)
+        pause = pauses[0]
+        self.assertEqual(pause["Reason"], "dtmf")
+        self.assertEqual(pause["FileOffsetStart"], pause["FileOffsetEnd"], pause)
+        self.assertGreaterEqual(pause["PausedSeconds"], 15 * 0.16 + 0.08 + 1.0 - 0.05, pause)
+        spans = audio.tone_spans(wav.left, TONE)
+        # The tone before (cut at the digit) and the tone after the pause meet
+        # at the cut: one span, or two a few ms apart.
+        self.assertLessEqual(len(spans), 2, spans)
+        if len(spans) == 2:
+            self.assertAlmostEqual(spans[0][1], pause["FileOffsetStart"], delta=0.06, msg=spans)
+            self.assertAlmostEqual(spans[1][0], pause["FileOffsetStart"], delta=0.06, msg=spans)
+        self.assertAlmostEqual(wav.duration, meta["DurationSeconds"], delta=0.01)
+        # The file is the recording's wall time less the pause, which is not in it.
+        wall = (parse_time(meta["EndTime"]) - parse_time(meta["StartTime"])).total_seconds()
+        self.assertAlmostEqual(meta["DurationSeconds"], wall - pause["PausedSeconds"], delta=0.1,
+                               msg=(wall, pause))
+        self.assertEqual(meta["Counters"]["DtmfDigits"], 16, meta["Counters"])
 
 
 class SpeechTest(DtmfCase):

@@ -113,6 +113,16 @@ def run(args, work: Path, server_bin: Path, callgen_bin: Path) -> bool:
             break
         good, lossless = _callrec(args, work, server_bin, callgen_bin, n)
         ok &= good
+        if args.dtmf_cost:
+            # The in-band DTMF detector's cost: the same load with it off.
+            good_record, _ = _callrec(args, work, server_bin, callgen_bin, n,
+                                      ("--dtmf-policy", "record"), "record")
+            ok &= good_record
+            mask, record = args.part2_server_share[n], args.part2_server_share[(n, "record")]
+            print(f"   DTMF detector (--dtmf-policy mask, the default) vs record: server CPU "
+                  f"{mask * 100:.1f}% vs {record * 100:.1f}% of a core = "
+                  f"{(mask / record - 1) * 100 if record else float('nan'):+.1f}% per stream",
+                  flush=True)
         _peer(args, work, callgen_bin, n)
         if not lossless:
             print(f"   loss at N={n}: stopping here")
@@ -121,14 +131,14 @@ def run(args, work: Path, server_bin: Path, callgen_bin: Path) -> bool:
     return ok
 
 
-def _callrec(args, work, server_bin, callgen_bin, n) -> tuple[bool, bool]:
-    name = f"p2-callrec-{n}"
+def _callrec(args, work, server_bin, callgen_bin, n, extra=(), label="") -> tuple[bool, bool]:
+    name = f"p2-callrec-{n}" + (f"-{label}" if label else "")
     fsync_p50, fsync_max = fsync_probe(work)
-    server = CallrecServer(server_bin, work / name, args.rtp_range, True, name)
+    server = CallrecServer(server_bin, work / name, args.rtp_range, True, name, extra)
     base_rss, base_cpu = rss_kib(server.pid), cpu_seconds(server.pid)
     drops0 = udp_receive_buffer_errors()
     m0 = server.metrics()
-    report, s, up = drive(callgen_bin, work, server.sip_port, n, args.duration, f"p2-cr-{n}",
+    report, s, up = drive(callgen_bin, work, server.sip_port, n, args.duration, name,
                           {"server": server.pid},
                           gauge=lambda: int(server.metrics().get("callrec_siprec_sessions", -1)))
     server.wait_sessions_ended(30)
@@ -149,7 +159,7 @@ def _callrec(args, work, server_bin, callgen_bin, n) -> tuple[bool, bool]:
     p99, worst, worst_stream = lateness(report)
     share = s.core_share("server")
     whole_run = total_cpu / (n * args.duration) * 1000
-    print(f"-- N={n}: callrec-server; calls up at once (callrec_siprec_sessions): {up}; "
+    print(f"-- N={n}: callrec-server {' '.join(extra)}; calls up at once (callrec_siprec_sessions): {up}; "
           f"callgen failed sessions: {report.get('failed_sessions')}")
     print(f"   packets sent {t.sent}, recorded {t.recorded}, never counted {t.missing}; lost "
           f"{t.lost}, late {t.late}, duplicates {t.duplicates}, gated {t.gated}, invalid "
@@ -168,7 +178,7 @@ def _callrec(args, work, server_bin, callgen_bin, n) -> tuple[bool, bool]:
           f"{s.peak_rss['server'] / 1024:.1f} MiB = {(s.peak_rss['server'] - base_rss) / n:.0f} "
           f"KiB per call; other {s.other_share() * 100:.0f}%; disk before the run: 4 KiB "
           f"write+fdatasync p50 {fsync_p50:.2f} ms, max {fsync_max:.2f} ms", flush=True)
-    args.part2_server_share[n] = share
+    args.part2_server_share[(n, label) if label else n] = share
     return ok, lossless
 
 

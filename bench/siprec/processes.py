@@ -150,7 +150,7 @@ class CallrecServer(Child):
     ADMIN_TOKEN = "benchtoken"
 
     def __init__(self, binary: Path, data_dir: Path, rtp_ports: tuple[int, int],
-                 auto_record: bool, name: str):
+                 auto_record: bool, name: str, extra: tuple = ()):
         data_dir.mkdir(parents=True)
         self.data_dir = data_dir
         self.auto_record = auto_record
@@ -162,6 +162,7 @@ class CallrecServer(Child):
                 "--admin-token", self.ADMIN_TOKEN, "--log-level", "warn"]
         if auto_record:
             argv += ["--auto-record", "ALL"]
+        argv += list(extra)
         super().__init__(argv, data_dir.parent / f"{name}.log")
         self._wait_healthy()
 

@@ -67,6 +67,12 @@ RecordingSession::PacketResult RecordingSession::OnPacket(Side side, const RtpPa
   }
   if (event) {
     counters_.events += 1;
+    // --dtmf-policy pause: a key pressed is a key pressed, in-band or not.
+    if (options_.dtmf == DtmfPolicy::kPause && NewEvent(s, packet.timestamp) &&
+        running_.load(std::memory_order_relaxed)) {
+      digits_heard_.fetch_add(1, std::memory_order_relaxed);
+      PauseForDigit(s.anchor_pos + static_cast<std::int32_t>(packet.timestamp - s.anchor_ts));
+    }
     return PacketResult::kEvent;
   }
   std::int64_t pos =
@@ -138,7 +144,7 @@ void RecordingSession::MaskDtmf(Side side, std::span<const std::uint8_t> payload
 }
 
 void RecordingSession::PauseForDigit(std::int64_t from) {
-  from = std::max(from, flushed_);
+  from = std::clamp(from, flushed_, flushed_ + kCapacityFrames);
   for (std::int64_t i = from; i < flushed_ + kCapacityFrames; ++i) {
     const std::size_t slot = static_cast<std::size_t>(i % kCapacityFrames) * 2;
     ring_[slot] = ring_[slot + 1] = 0;
@@ -148,9 +154,21 @@ void RecordingSession::PauseForDigit(std::int64_t from) {
   policy_paused_ = true;
 }
 
+bool RecordingSession::NewEvent(SideState& side, std::uint32_t timestamp) {
+  if (side.event_seen && side.event_ts == timestamp) return false;
+  side.event_seen = true;
+  side.event_ts = timestamp;
+  return true;
+}
+
 void RecordingSession::ListenWhilePaused(Side side, const RtpPacket& packet,
                                          Clock::time_point arrival) {
-  if (packet.payload_type == options_.telephone_event_pt) return;
+  if (packet.payload_type == options_.telephone_event_pt) {
+    if (NewEvent(sides_[static_cast<int>(side)], packet.timestamp)) {
+      digits_heard_.fetch_add(1, std::memory_order_relaxed);
+    }
+    return;
+  }
   const auto codec = CodecForPayloadType(packet.payload_type);
   if (!codec || *codec != options_.codec) return;
   std::array<std::int16_t, 480> samples;

@@ -130,7 +130,13 @@ class RecordingSession {
     std::uint64_t received = 0;
     std::uint64_t lost_before = 0;         // from earlier SSRCs
     std::array<std::int64_t, 512> seen{};  // extended sequence numbers, for duplicates
+    // RFC 4733: the timestamp of the last event seen (all packets of one
+    // event carry its start), so each new event counts once.
+    bool event_seen = false;
+    std::uint32_t event_ts = 0;
   };
+  // A new RFC 4733 event on the leg (not a repeat of the current one's packets).
+  static bool NewEvent(SideState& side, std::uint32_t timestamp);
 
   // Feeds the leg's DTMF detector and silences what it found (mutex_ held).
   void MaskDtmf(Side side, std::span<const std::uint8_t> payload, std::int64_t pos);

@@ -80,9 +80,11 @@ class DtmfCase(SipServerCase):
     server_name = "dtmf"
     extra = ("--auto-record", "ALL")
 
-    def call_with_card_number(self, contact_id, tail=50, during=None):
+    def call_with_card_number(self, contact_id, tail=50, during=None, rfc4733=False):
         """The call: 1 s of tone, the card number, `tail` slots of tone. `during`,
-        if given, is {seconds after the media starts: callable} run meanwhile."""
+        if given, is {seconds after the media starts: callable} run meanwhile.
+        `rfc4733`: the digits as telephone-events in place of the audio (silence
+        in-band), as an SBC that strips in-band DTMF sends them."""
         sdp = sipclient.siprec_sdp([("1", 20000, "sendonly"), ("2", 20002, "sendonly")])
         meta = sipclient.siprec_metadata("sess-" + contact_id, "grp-" + contact_id, [
             (CUSTOMER[0], CUSTOMER[1], CUSTOMER[2], ["1"]), (AGENT[0], AGENT[1], AGENT[2], ["2"])])
@@ -97,14 +99,22 @@ class DtmfCase(SipServerCase):
         schedule, after = card_schedule(50)
         total = after + tail
 
+        events = {}
+        if rfc4733:
+            for slot, (digit, _) in schedule.items():
+                if digit and (slot - 1 not in schedule or schedule[slot - 1][0] is None):
+                    events[slot] = rtp.Event(digit, slots=4)
+
         def customer(slot):
             if slot in schedule:
                 digit, amplitude = schedule[slot]
+                if rfc4733:
+                    return [0] * 160
                 return dtmf_samples(digit, amplitude, slot) if digit else [0] * 160
             return ramped(rtp.tone_packet(TONE, slot), slot, (0, after), (49, total - 1))
         t0 = time.perf_counter() + 0.05
         legs = [rtp.Leg(("127.0.0.1", ports["1"]), "PCMU", customer, total, name="customer",
-                        t0=t0),
+                        t0=t0, **({"events": events} if events else {})),
                 rtp.Leg(("127.0.0.1", ports["2"]), "PCMU",
                         lambda slot: ramped(rtp.tone_packet(1400, slot), slot, (0,),
                                             (total - 1,)),
@@ -252,6 +262,25 @@ class PausePolicyTest(DtmfCase):
         self.assertEqual(meta["Pauses"][0]["End"], meta["EndTime"],
                          "still paused when the call ended: the pause ends with it")
         self.assertEqual(audio.dtmf_windows(wav.left, rtp.DTMF_FREQS.values()), [])
+
+    def test_telephone_events_pause_too(self):
+        """RFC 4733 events are keys pressed: the first pauses the recording at its
+        timestamp, the others keep the pause, one quiet second later it resumes."""
+        wav, meta, _ = self.call_with_card_number("dtmf-events", tail=150, rfc4733=True)
+        pauses = meta["Pauses"]
+        self.assertEqual([p["Reason"] for p in pauses], ["dtmf"], pauses)
+        spans = audio.tone_spans(wav.left, TONE)
+        self.assertEqual(len(spans), 2, spans)
+        digit_start = spans[0][0] + 1.0
+        self.assertAlmostEqual(pauses[0]["FileOffsetStart"], digit_start, delta=0.03,
+                               msg=(pauses, spans))
+        last_event = digit_start + 15 * 0.16
+        self.assertGreaterEqual(pauses[0]["FileOffsetEnd"], last_event + 1.0 - 0.05, pauses)
+        self.assertLessEqual(pauses[0]["FileOffsetEnd"], last_event + 0.08 + 1.0 + 0.45, pauses)
+        self.assertGreater(meta["Counters"]["Events"], 0, meta["Counters"])
+        trail = [(e["Operation"], e["Principal"]) for e in meta["AuditTrail"]]
+        self.assertIn(("PAUSE", "policy:dtmf"), trail)
+        self.assertIn(("RESUME", "policy:dtmf"), trail)
 
     def test_a_contact_can_choose_its_policy(self):
         reply = self.server.v1("POST", "/v1/contacts", {

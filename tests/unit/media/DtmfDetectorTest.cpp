@@ -252,5 +252,39 @@ TEST(DtmfDetectorTest, PausePolicyPausesFromTheDigitsFirstSample) {
   EXPECT_EQ(session.pauses()[0].end_sample, 16000);
 }
 
+// RFC 4733 events are keys pressed too: under pause the first event pauses the
+// recording at its timestamp, and a new event during that pause is heard.
+TEST(DtmfDetectorTest, PausePolicyPausesOnTelephoneEvents) {
+  RecordingSession::Options options;
+  options.dtmf = DtmfPolicy::kPause;
+  const auto t0 = RecordingSession::Clock::now();
+  RecordingSession session(options, t0, 0);
+  std::vector<std::uint8_t> audio(160, EncodeMuLaw(8000));
+  const std::uint8_t event[4] = {5, 10, 0, 160};  // digit 5, duration growing
+  const std::span<const std::uint8_t> event_payload(event, 4);
+  std::uint16_t seq = 0;
+  auto at = [&](int ms) { return t0 + std::chrono::milliseconds(ms); };
+  for (int n = 0; n < 10; ++n) {
+    session.OnPacket(Side::kCustomer,
+                     RtpPacket{0, false, seq++, static_cast<std::uint32_t>(n * 160), 0x42, audio},
+                     at(n * 20));
+  }
+  EXPECT_TRUE(session.running());
+  // One event (three packets, the same timestamp) at 200 ms.
+  for (int k = 0; k < 3; ++k) {
+    session.OnPacket(Side::kCustomer, RtpPacket{101, k == 0, seq++, 1600, 0x42, event_payload},
+                     at(200 + k * 20));
+  }
+  EXPECT_FALSE(session.running());
+  EXPECT_EQ(session.digits_heard(), 1u);
+  ASSERT_EQ(session.pauses().size(), 1u);
+  EXPECT_EQ(session.pauses()[0].start_sample, 1600);
+  EXPECT_EQ(session.pauses()[0].reason, "dtmf");
+  // A second event during the policy's pause: heard, not written.
+  session.OnPacket(Side::kCustomer, RtpPacket{101, true, seq++, 4000, 0x42, event_payload},
+                   at(500));
+  EXPECT_EQ(session.digits_heard(), 2u);
+}
+
 }  // namespace
 }  // namespace callrec::media

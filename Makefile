@@ -6,7 +6,7 @@ JOBS ?= 2
 RUN_ARGS ?=
 PYTHON ?= $(shell scripts/find-python.sh)
 
-.PHONY: all deps build run call test unit-test flow-test interop-test bench bench-siprec format format-check clean lambda-zip fuzz fuzz-smoke test-sanitize
+.PHONY: all deps build run call test unit-test flow-test interop-test bench bench-siprec format format-check clean lambda-zip fuzz fuzz-smoke test-sanitize install deb
 
 all: build
 
@@ -95,6 +95,16 @@ lambda-zip: deps
 	strip $(LAMBDA_BUILD_DIR)/zip/bootstrap
 	cd $(LAMBDA_BUILD_DIR)/zip && rm -f ../../callrec-lambda.zip && cmake -E tar cf ../../callrec-lambda.zip --format=zip bootstrap
 	@echo "callrec-lambda.zip: $$(du -h callrec-lambda.zip | cut -f1)"
+
+# `make install` (PREFIX, default /usr/local; the config goes to /etc/callrec)
+# and `make deb`: build/callrec_<version>_<arch>.deb (CPack), see cmake/Packaging.cmake.
+PREFIX ?= /usr/local
+install: build
+	cmake --install $(BUILD_DIR) --prefix $(PREFIX)
+
+deb: build
+	cd $(BUILD_DIR) && cpack -G DEB
+	@ls $(BUILD_DIR)/callrec_*.deb
 
 bench: build
 	$(BUILD_DIR)/bench/control_api_bench

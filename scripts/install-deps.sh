@@ -22,6 +22,8 @@ packages=(
   curl                                     # test_recording_access: downloads and ranged reads as an operator makes them
   chromium                                 # the workspace's end-to-end tests (tests/e2e)
   espeak-ng                                # make run's demo call: the dialogue's voices
+  dpkg-dev                                 # make deb: dpkg-shlibdeps names the package's library dependencies
+  systemd                                  # test_package: systemd-analyze verify on the packaged unit
 )
 
 missing=()

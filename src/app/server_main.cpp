@@ -24,6 +24,7 @@
 #include "api/TlsContext.hpp"
 #include "api/V1Api.hpp"
 #include "api/WorkspaceApi.hpp"
+#include "app/InstalledFiles.hpp"
 #include "aws/SigV4.hpp"
 #include "config/Credentials.hpp"
 #include "config/ServerConfig.hpp"
@@ -147,7 +148,7 @@ int Run(const config::ServerConfig& config) {
       config.tls_cert.empty() ? nullptr : api::MakeTlsContext(config.tls_cert, config.tls_key);
   // The agent guide flow, run for each contact an agent opens; refused at
   // start-up (naming the block) if it uses what the runtime does not support.
-  const std::filesystem::path flows_dir = std::filesystem::path(CALLREC_SOURCE_DIR) / "flows";
+  const std::filesystem::path flows_dir = app::InstalledFiles("flows");
   const std::filesystem::path guide_path =
       config.guide_flow.empty() ? flows_dir / "agent-recording-guide.json" : config.guide_flow;
   auto guide_flow = flow::Flow::Load(guide_path, flow::FlowKind::kGuide);
@@ -444,8 +445,8 @@ int Run(const config::ServerConfig& config) {
            "callrec_guides_in_memory " +
            std::to_string(guides.RunsInMemory()) + "\n";
   });
-  const api::StaticFiles pages(
-      config.web_dir.empty() ? std::filesystem::path(CALLREC_SOURCE_DIR) / "web" : config.web_dir);
+  const api::StaticFiles pages(config.web_dir.empty() ? app::InstalledFiles("web")
+                                                      : config.web_dir);
   api::Router router(connect, v1, metrics, &pages);
 
   // Everything is wired: now the outside may call in.

@@ -126,7 +126,9 @@ ParsedConfig ParseServerConfig(int argc, const char* const* argv) {
   app.add_option("--initial-contact-id-header", c.initial_contact_id_header,
                  "SIPREC: SIP header carrying the InitialContactId (else the SIPREC group)")
       ->capture_default_str();
-  app.add_option("--web-dir", web_dir, "Workspace pages (empty: the source tree's web/)")
+  app.add_option("--web-dir", web_dir,
+                 "Workspace pages (empty: share/callrec/web beside an installed binary, else the "
+                 "source tree's web/)")
       ->capture_default_str();
   app.add_option("--guide-flow", guide_flow,
                  "Agent guide flow run for each contact (empty: flows/agent-recording-guide.json)")

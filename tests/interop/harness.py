@@ -206,7 +206,8 @@ class ServerProcess:
 
     def __init__(self, instance_ids=("local",), access_keys=((ACCESS_KEY, SECRET_KEY),),
                  admin_token=ADMIN_TOKEN, log_level="warn", extra_args=(), name="server",
-                 env=None):
+                 env=None, binary=None):
+        self.binary = binary or SERVER_BIN  # another: an installed package's
         self.instance_ids = list(instance_ids)
         self.access_keys = list(access_keys)
         self.admin_token = admin_token
@@ -233,7 +234,7 @@ class ServerProcess:
         return self.proc is not None and self.proc.poll() is None
 
     def _args(self):
-        args = [SERVER_BIN, "--listen", "127.0.0.1:%d" % self.port, "--data-dir", self.data_dir,
+        args = [self.binary, "--listen", "127.0.0.1:%d" % self.port, "--data-dir", self.data_dir,
                 "--log-level", self.log_level, "--sip-listen", "127.0.0.1:%d" % self.sip_port]
         if self.admin_token:  # none: the server generates one into the data dir
             args += ["--admin-token", self.admin_token]

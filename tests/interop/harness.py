@@ -201,6 +201,21 @@ def parse_response(data):
     return HttpResult(status, headers, rest[:length])
 
 
+def guide_call(port, contact_id, token, output=None):
+    """The agent guide as the workspace drives it: GET the view, or POST the view's
+    output ({"Result": "ActionSelected", "ViewResultData": {"actionName": ...}})."""
+    headers = [("Authorization", "Bearer %s" % token)]
+    if output is None:
+        return http_call(port, "GET", "/v1/contacts/%s/guide" % contact_id, b"", headers)
+    return http_call(port, "POST", "/v1/contacts/%s/guide/actions" % contact_id,
+                     json.dumps(output).encode(), headers + [("Content-Type", "application/json")])
+
+
+def click(action):
+    """A Cards view's output for the action chosen."""
+    return {"Result": "ActionSelected", "ViewResultData": {"actionName": action}}
+
+
 class ServerProcess:
     """The real callrec-server on 127.0.0.1, a free port and a temporary data dir."""
 

@@ -18,8 +18,8 @@ import tempfile
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # run by path, too
-from harness import (SERVER_BIN, ServerTestCase, free_port, free_sip_port,  # noqa: E402
-                     http_call)
+from harness import (SERVER_BIN, ServerTestCase, click, free_port,  # noqa: E402
+                     free_sip_port, guide_call)
 
 RTP_BASE = int(os.environ.get("CALLREC_TEST_RTP_BASE", "31000"))
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -43,21 +43,12 @@ class GuideExportTest(ServerTestCase):
 
     def guide(self, contact_id, output=None):
         """GET the guide, or POST the view's output as the workspace does."""
-        headers = [("Authorization", "Bearer %s" % TOKEN)]
-        if output is None:
-            reply = http_call(self.server.port, "GET", "/v1/contacts/%s/guide" % contact_id, b"",
-                              headers)
-        else:
-            reply = http_call(self.server.port, "POST",
-                              "/v1/contacts/%s/guide/actions" % contact_id,
-                              json.dumps(output).encode(),
-                              headers + [("Content-Type", "application/json")])
+        reply = guide_call(self.server.port, contact_id, TOKEN, output)
         self.assertEqual(reply.status, 200, reply)
         return reply.json()
 
     def click(self, contact_id, action):
-        return self.guide(contact_id, {"Result": "ActionSelected",
-                                       "ViewResultData": {"actionName": action}})
+        return self.guide(contact_id, click(action))
 
     @staticmethod
     def card(body):

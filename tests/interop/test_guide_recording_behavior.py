@@ -6,10 +6,9 @@ flows do in a payment IVR: Connect's recording-behaviour block
 "Take card payment" and the recording pauses with no PAUSE button; "Payment
 done" resumes it; the audit trail names the agent and the flow."""
 
-import json
 import os
 
-from harness import SERVER_BIN, ServerTestCase, http_call
+from harness import SERVER_BIN, ServerTestCase, click, guide_call
 
 RTP_BASE = int(os.environ.get("CALLREC_TEST_RTP_BASE", "31000"))
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -30,16 +29,8 @@ class GuideRecordingBehaviorTest(ServerTestCase):
         super().setUp()
 
     def guide(self, contact_id, action=None):
-        headers = [("Authorization", "Bearer %s" % TOKEN)]
-        if action is None:
-            reply = http_call(self.server.port, "GET", "/v1/contacts/%s/guide" % contact_id, b"",
-                              headers)
-        else:
-            body = {"Result": "ActionSelected", "ViewResultData": {"actionName": action}}
-            reply = http_call(self.server.port, "POST",
-                              "/v1/contacts/%s/guide/actions" % contact_id,
-                              json.dumps(body).encode(),
-                              headers + [("Content-Type", "application/json")])
+        reply = guide_call(self.server.port, contact_id, TOKEN,
+                           None if action is None else click(action))
         self.assertEqual(reply.status, 200, reply)
         return reply.json()
 

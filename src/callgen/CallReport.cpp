@@ -49,6 +49,7 @@ void PrintText(const CallgenReport& report, std::ostream& out) {
       out << "  " << st.role << " label " << st.label << "  port " << st.local_port << " -> "
           << (st.destination.empty() ? std::string("-") : st.destination) << "  " << st.packets
           << " packets, " << st.bytes << " bytes";
+      if (st.events) out << " (" << st.events << " telephone events)";
       if (st.send_errors) out << ", " << st.send_errors << " send errors";
       if (st.packets) {
         out << "  late max " << Ms(st.lateness.max_ms()) << " ms, p99 "
@@ -57,6 +58,12 @@ void PrintText(const CallgenReport& report, std::ostream& out) {
       out << "\n";
     }
     if (s.failed()) out << "  FAILED: " << s.failure << "\n";
+  }
+  if (report.dtmf && !report.dtmf->offsets.empty()) {
+    const auto& d = *report.dtmf;
+    out << "DTMF: " << d.offsets.size() << " digits (" << d.mode << ", " << d.level_dbm0
+        << " dBm0, " << d.duration_ms << " ms on, " << d.gap_ms << " ms off) from "
+        << Ms(d.offsets.front()) << " s to " << Ms(d.offsets.back()) << " s of each call\n";
   }
   const Lateness all = report.lateness();
   out << report.sessions.size() << " sessions, " << report.failed_sessions() << " failed, "
@@ -78,6 +85,7 @@ void PrintJson(const CallgenReport& report, std::ostream& out) {
                          {"local_port", st.local_port},
                          {"destination", st.destination},
                          {"packets", st.packets},
+                         {"events", st.events},
                          {"bytes", st.bytes},
                          {"send_errors", st.send_errors},
                          {"lateness_max_ms", st.lateness.max_ms()},
@@ -97,10 +105,19 @@ void PrintJson(const CallgenReport& report, std::ostream& out) {
     sessions.push_back(std::move(session));
   }
   const Lateness all = report.lateness();
-  const boost::json::object root{
+  boost::json::object root{
       {"sessions", std::move(sessions)}, {"failed_sessions", report.failed_sessions()},
       {"packets", all.count()},          {"elapsed_seconds", report.elapsed_seconds},
       {"lateness_max_ms", all.max_ms()}, {"lateness_p99_ms", all.QuantileMs(0.99)}};
+  if (report.dtmf) {
+    boost::json::array offsets;
+    for (const double offset : report.dtmf->offsets) offsets.push_back(offset);
+    root["dtmf"] = {{"mode", report.dtmf->mode},
+                    {"level_dbm0", report.dtmf->level_dbm0},
+                    {"duration_ms", report.dtmf->duration_ms},
+                    {"gap_ms", report.dtmf->gap_ms},
+                    {"offsets", std::move(offsets)}};
+  }
   out << boost::json::serialize(root) << "\n";
 }
 

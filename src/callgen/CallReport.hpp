@@ -1,6 +1,7 @@
 #pragma once
 
 #include <iosfwd>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -15,6 +16,7 @@ struct StreamReport {
   std::uint16_t local_port = 0;
   std::string destination;  // answered ip:port, empty when never answered
   std::uint64_t packets = 0;
+  std::uint64_t events = 0;  // RFC 4733 telephone-event packets among them
   std::uint64_t bytes = 0;
   std::uint64_t send_errors = 0;
   Lateness lateness;
@@ -42,8 +44,18 @@ struct SessionReport {
   bool failed() const { return !failure.empty(); }
 };
 
+// The key presses every call made (--dtmf): when, not which digits.
+struct DtmfReport {
+  std::string mode;  // inband | rfc4733 | both
+  double level_dbm0 = 0;
+  int duration_ms = 0;
+  int gap_ms = 0;
+  std::vector<double> offsets;  // each digit's start, seconds from the call's first 200 OK
+};
+
 struct CallgenReport {
   std::vector<SessionReport> sessions;
+  std::optional<DtmfReport> dtmf;
   double elapsed_seconds = 0;
 
   int failed_sessions() const;

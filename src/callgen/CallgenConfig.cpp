@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <ostream>
+#include <vector>
 
 #include "callgen/AudioClip.hpp"
 #include "callgen/RtpSocket.hpp"
@@ -96,6 +97,16 @@ std::optional<std::string> CheckTimings(const CallgenConfig& c) {
       return "--client-pause must not span --transfer-after";
     }
   }
+  const auto presses = PlanKeyPresses(c.dtmf);
+  for (std::size_t i = 0; i < presses.size(); ++i) {
+    if (static_cast<double>(presses[i].end()) / 8000.0 > c.duration.count()) {
+      return "--dtmf digits must end within the call (before --duration)";
+    }
+    // One slot at least between presses: a packet overlaps one press at most.
+    if (i > 0 && presses[i].start < presses[i - 1].end() + 160) {
+      return "--dtmf sequences overlap";
+    }
+  }
   if (!c.contact_id.empty() && c.sessions > 1) {
     return "--contact-id names one call; use --contact-id-prefix with --sessions";
   }
@@ -111,6 +122,8 @@ core::Result<CallgenConfig, int> ParseCallgenConfig(int argc, const char* const*
   double agent_joins_after = -1;
   double transfer_after = -1;
   std::string pause;
+  std::vector<std::string> dtmf;
+  std::string dtmf_mode = "inband";
 
   CLI::App app{
       "callrec-callgen: a SIPREC recording client (SRC) simulator. Places calls to a\n"
@@ -179,6 +192,26 @@ core::Result<CallgenConfig, int> ParseCallgenConfig(int argc, const char* const*
   app.add_option("--client-pause", pause,
                  "START-END: re-INVITE with every stream a=inactive at START (no RTP sent),\n"
                  "back to a=sendonly at END");
+  app.add_option("--dtmf", dtmf,
+                 "DIGITS@SECONDS (repeatable): the customer keys DIGITS (0-9 * # A-D) from\n"
+                 "SECONDS after the 200 OK, e.g. 4111111111111111@3.0. The report lists when\n"
+                 "each digit starts, never the digits (stderr shows them with --verbose only)");
+  app.add_option("--dtmf-mode", dtmf_mode,
+                 "inband: Q.23 tones replace the customer's audio while a key is down;\n"
+                 "rfc4733: telephone-event packets (payload type 101 offered) instead of that\n"
+                 "audio, as an SBC that strips in-band DTMF; both: tones and events")
+      ->check(CLI::IsMember({"inband", "rfc4733", "both"}))
+      ->capture_default_str();
+  app.add_option("--dtmf-level", config.dtmf.level_dbm0, "Level of each tone, dBm0")
+      ->check(CLI::Range(-50.0, -3.0))
+      ->capture_default_str();
+  app.add_option("--dtmf-duration", config.dtmf.duration_ms,
+                 "Milliseconds each key is down (tone, or event duration)")
+      ->check(CLI::Range(40, 2000))
+      ->capture_default_str();
+  app.add_option("--dtmf-gap", config.dtmf.gap_ms, "Milliseconds between two keys")
+      ->check(CLI::Range(40, 2000))
+      ->capture_default_str();
   app.add_flag("--json", config.json, "Print the report as JSON");
   app.add_flag("--realtime", config.realtime,
                "Run the media thread with SCHED_FIFO (needs CAP_SYS_NICE), for load runs");
@@ -240,6 +273,13 @@ core::Result<CallgenConfig, int> ParseCallgenConfig(int argc, const char* const*
     config.client_pause = ParsePause(pause);
     if (!config.client_pause) return usage("--client-pause must be START-END in seconds, e.g. 2-4");
   }
+  for (const auto& text : dtmf) {
+    std::string reason;
+    auto sequence = ParseDtmfSequence(text, reason);
+    if (!sequence) return usage(reason);
+    config.dtmf.sequences.push_back(std::move(*sequence));
+  }
+  config.dtmf.mode = *ParseDtmfMode(dtmf_mode);
   if (auto conflict = CheckTimings(config)) return usage(*conflict);
   return config;
 }

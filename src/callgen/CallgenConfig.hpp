@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 
+#include "callgen/DtmfPlan.hpp"
 #include "core/Result.hpp"
 #include "media/G711.hpp"
 
@@ -53,6 +54,8 @@ struct CallgenConfig {
   std::optional<Seconds> agent_joins_after;
   std::optional<Seconds> transfer_after;
   std::optional<PauseWindow> client_pause;
+  // --dtmf: digits keyed in the customer's audio (DtmfPlan).
+  DtmfOptions dtmf;
 
   bool json = false;
   bool realtime = false;  // SCHED_FIFO for the media thread

@@ -81,27 +81,34 @@ void RtpSender::Apply(std::vector<Command>& commands, std::vector<Due>& heap) {
 }
 
 void RtpSender::SendOne(OutboundStream& stream, SteadyTime due) {
-  std::array<std::uint8_t, kMaxRtpPacket + srtp::kMaxTrailer> packet;
-  const std::size_t rtp_size =
-      stream.packetizer_.Build(stream.next_slot_, std::span(packet).first<kMaxRtpPacket>());
-  std::size_t size = rtp_size;
-  if (stream.srtp_) {
-    const auto protected_size = stream.srtp_->Protect(packet, rtp_size);
-    if (!protected_size) {
-      ++stream.stats_.send_errors;
-      return;
+  // A slot holds one packet, or more when it carries telephone events.
+  for (std::size_t index = 0;; ++index) {
+    std::array<std::uint8_t, kMaxRtpPacket + srtp::kMaxTrailer> packet;
+    const std::uint64_t events_before = stream.packetizer_.events_built();
+    const std::size_t rtp_size = stream.packetizer_.Build(stream.next_slot_, index,
+                                                          std::span(packet).first<kMaxRtpPacket>());
+    if (rtp_size == 0) return;
+    const bool event = stream.packetizer_.events_built() != events_before;
+    std::size_t size = rtp_size;
+    if (stream.srtp_) {
+      const auto protected_size = stream.srtp_->Protect(packet, rtp_size);
+      if (!protected_size) {
+        ++stream.stats_.send_errors;
+        continue;
+      }
+      size = *protected_size;
     }
-    size = *protected_size;
-  }
-  const ssize_t sent = sendto(stream.socket_.fd(), packet.data(), size, MSG_DONTWAIT,
-                              reinterpret_cast<const sockaddr*>(&stream.destination_.storage),
-                              stream.destination_.length);
-  stream.stats_.lateness.Record(std::chrono::steady_clock::now() - due);
-  if (sent == static_cast<ssize_t>(size)) {
-    ++stream.stats_.packets;
-    stream.stats_.bytes += rtp_size - kRtpHeaderSize;
-  } else {
-    ++stream.stats_.send_errors;
+    const ssize_t sent = sendto(stream.socket_.fd(), packet.data(), size, MSG_DONTWAIT,
+                                reinterpret_cast<const sockaddr*>(&stream.destination_.storage),
+                                stream.destination_.length);
+    stream.stats_.lateness.Record(std::chrono::steady_clock::now() - due);
+    if (sent == static_cast<ssize_t>(size)) {
+      ++stream.stats_.packets;
+      stream.stats_.events += event ? 1 : 0;
+      stream.stats_.bytes += rtp_size - kRtpHeaderSize;
+    } else {
+      ++stream.stats_.send_errors;
+    }
   }
 }
 

@@ -19,8 +19,9 @@ namespace callrec::callgen {
 // What one stream sent. Written by the media thread only; read it once the
 // sender has stopped (RtpSender::Stop returned).
 struct RtpStreamStats {
-  std::uint64_t packets = 0;
-  std::uint64_t bytes = 0;  // RTP payload bytes, headers excluded
+  std::uint64_t packets = 0;  // telephone events included
+  std::uint64_t events = 0;   // RFC 4733 telephone-event packets
+  std::uint64_t bytes = 0;    // RTP payload bytes, headers excluded
   std::uint64_t send_errors = 0;
   Lateness lateness;
 };
@@ -38,6 +39,11 @@ class OutboundStream {
   std::uint16_t local_port() const { return socket_.port(); }
   const RtpIdentity& identity() const { return packetizer_.identity(); }
   const RtpStreamStats& stats() const { return stats_; }
+  // Key presses on this stream (see RtpPacketizer); before RtpSender::Start.
+  void set_dtmf(std::shared_ptr<const DtmfSchedule> schedule,
+                std::optional<std::uint8_t> event_payload_type) {
+    packetizer_.set_dtmf(std::move(schedule), event_payload_type);
+  }
 
  private:
   friend class RtpSender;

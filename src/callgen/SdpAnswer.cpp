@@ -65,6 +65,12 @@ core::Result<std::vector<AnsweredStream>, std::string> ParseAnswerSdp(std::strin
     if (const sdp_attribute_t* label = sdp_attribute_find(m->m_attributes, "label")) {
       if (label->a_value != nullptr) stream.label = label->a_value;
     }
+    for (const sdp_rtpmap_t* map = m->m_rtpmaps; map != nullptr; map = map->rm_next) {
+      if (map->rm_encoding != nullptr && Lower(map->rm_encoding) == "telephone-event" &&
+          map->rm_rate == 8000 && !stream.telephone_event_pt) {
+        stream.telephone_event_pt = static_cast<std::uint8_t>(map->rm_pt);
+      }
+    }
     if (const sdp_connection_t* c = sdp_media_connections(m); c && c->c_address) {
       stream.address = c->c_address;
     }

@@ -20,6 +20,8 @@ struct AnsweredStream {
   MediaDirection direction = MediaDirection::kSendRecv;
   std::string protocol;  // RTP/AVP, RTP/SAVP, ...
   std::string crypto;    // the first a=crypto value, "" when none
+  // The payload type of telephone-event/8000 when the answer accepts it.
+  std::optional<std::uint8_t> telephone_event_pt{};
 };
 
 // Parses an SDP answer with sofia-sip's parser. Refuses what does not parse

@@ -74,6 +74,7 @@ struct MediaLine {
   std::optional<UdpAddress> destination;
   bool recorder_receives = false;  // answered a=recvonly or a=sendrecv
   bool started = false;
+  std::optional<std::uint8_t> telephone_event_pt{};  // the answer accepts RFC 4733 events
 };
 
 struct Call;
@@ -124,6 +125,8 @@ struct SiprecClient::Impl {
   std::shared_ptr<const AudioClip> agent_clip;
   RtpSender& sender;
   std::ostream& log;
+  // The key presses of every call's customer stream; null without --dtmf.
+  std::shared_ptr<const DtmfSchedule> dtmf;
   std::mt19937 random{std::random_device{}()};
 
   su_root_t* root = nullptr;
@@ -141,7 +144,11 @@ struct SiprecClient::Impl {
         customer_clip(std::move(customer)),
         agent_clip(std::move(agent)),
         sender(s),
-        log(l) {}
+        log(l) {
+    if (!config.dtmf.sequences.empty()) {
+      dtmf = std::make_shared<const DtmfSchedule>(MakeDtmfSchedule(config.dtmf, config.codec));
+    }
+  }
 
   void Log(const Session& s, const std::string& what) {
     if (!config.verbose) return;
@@ -185,8 +192,12 @@ struct SiprecClient::Impl {
         s.state = SessionState::kEnded;
         break;
       }
-      s.offer.streams.push_back(
-          OfferedStream{std::to_string(i + 1), RandomMetadataId(random), socket->port(), {}});
+      // RFC 4733 events are the customer's keys.
+      s.offer.streams.push_back(OfferedStream{std::to_string(i + 1),
+                                              RandomMetadataId(random),
+                                              socket->port(),
+                                              {},
+                                              i == 0 && SendsEvents(config.dtmf.mode)});
       std::optional<srtp::SrtpStream> protection;
       if (!config.srtp.empty()) {
         // One key per stream, kept for the session's re-INVITEs.
@@ -206,7 +217,7 @@ struct SiprecClient::Impl {
                                                          i == 0 ? customer_clip : agent_clip, 0),
                                            std::move(protection));
       s.report.streams.push_back(
-          StreamReport{roles[i], std::to_string(i + 1), stream->local_port(), {}, 0, 0, 0, {}});
+          StreamReport{roles[i], std::to_string(i + 1), stream->local_port(), {}, 0, 0, 0, 0, {}});
       s.lines.push_back(MediaLine{roles[i], std::move(stream), {}, false});
     }
     call.sessions.push_back(std::move(session));
@@ -280,6 +291,21 @@ struct SiprecClient::Impl {
     Log(s, "BYE sent");
   }
 
+  // The key presses go on the customer's stream, as events only when the
+  // answer accepted telephone-event.
+  void KeyPressesOn(Session& s) {
+    MediaLine& customer = s.lines[0];
+    std::optional<std::uint8_t> events;
+    if (SendsEvents(config.dtmf.mode)) {
+      events = customer.telephone_event_pt;
+      if (!events) {
+        Fail(s, std::string("--dtmf-mode ") + DtmfModeName(config.dtmf.mode) +
+                    ": the answer does not accept telephone-event on the customer stream");
+      }
+    }
+    customer.stream->set_dtmf(dtmf, events);
+  }
+
   void StartLine(Session& s, std::size_t i, std::int64_t first_slot, std::int64_t clip_start) {
     MediaLine& line = s.lines[i];
     if (!line.destination || !line.recorder_receives || line.started) return;
@@ -333,6 +359,7 @@ struct SiprecClient::Impl {
         continue;
       }
       s.lines[i].destination = address;
+      s.lines[i].telephone_event_pt = stream->telephone_event_pt;
       // RFC 3264: nothing is sent on a stream the answer makes inactive.
       s.lines[i].recorder_receives = stream->direction == MediaDirection::kRecvOnly ||
                                      stream->direction == MediaDirection::kSendRecv;
@@ -361,6 +388,7 @@ struct SiprecClient::Impl {
         if (call.transferring == &s) call.transferring = nullptr;
         return;
       }
+      if (dtmf) KeyPressesOn(s);
       // The customer talks on through a transfer: its clip continues where
       // the call is; a new agent starts the agent clip from its beginning.
       std::int64_t customer_clip_start = 0;
@@ -476,6 +504,11 @@ struct SiprecClient::Impl {
     call.group_id = RandomMetadataId(random);
     Session* s = NewSession(call, false);
     call.current = s;
+    for (const auto& sequence : config.dtmf.sequences) {
+      // The digits themselves only with --verbose (Log): they may be a card number.
+      Log(*s, "DTMF " + sequence.digits + " at " + std::to_string(sequence.at) + " s (" +
+                  DtmfModeName(config.dtmf.mode) + ")");
+    }
     if (s->state != SessionState::kEnded) SendInvite(*s, Request::kInvite);
   }
 
@@ -645,12 +678,18 @@ core::Result<CallgenReport, std::string> SiprecClient::Run() {
   impl.sender.Stop();
   CallgenReport report;
   report.elapsed_seconds = std::chrono::duration<double>(Clock::now() - impl.run_start).count();
+  if (!config.dtmf.sequences.empty()) {
+    report.dtmf =
+        DtmfReport{DtmfModeName(config.dtmf.mode), config.dtmf.level_dbm0, config.dtmf.duration_ms,
+                   config.dtmf.gap_ms, KeyPressOffsets(config.dtmf)};
+  }
   for (auto& call : impl.calls) {
     for (auto& s : call->sessions) {
       for (std::size_t i = 0; i < s->lines.size(); ++i) {
         const RtpStreamStats& stats = s->lines[i].stream->stats();
         auto& out = s->report.streams[i];
         out.packets = stats.packets;
+        out.events = stats.events;
         out.bytes = stats.bytes;
         out.send_errors = stats.send_errors;
         out.lateness = stats.lateness;

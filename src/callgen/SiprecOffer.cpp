@@ -2,6 +2,8 @@
 
 #include <array>
 
+#include "callgen/DtmfPlan.hpp"
+
 namespace callrec::callgen {
 namespace {
 
@@ -36,8 +38,14 @@ std::string BuildSdp(const SdpOffer& offer) {
   sdp += "t=0 0\r\n";
   for (const auto& stream : offer.streams) {
     const char* profile = stream.crypto.empty() ? " RTP/AVP " : " RTP/SAVP ";
-    sdp += "m=audio " + std::to_string(stream.port) + profile + payload_type + "\r\n";
+    const std::string events = std::to_string(kTelephoneEventPayloadType);
+    sdp += "m=audio " + std::to_string(stream.port) + profile + payload_type +
+           (stream.telephone_events ? " " + events : "") + "\r\n";
     sdp += "a=rtpmap:" + payload_type + (pcmu ? " PCMU/8000\r\n" : " PCMA/8000\r\n");
+    if (stream.telephone_events) {
+      sdp += "a=rtpmap:" + events + " telephone-event/8000\r\n";
+      sdp += "a=fmtp:" + events + " 0-16\r\n";
+    }
     if (!stream.crypto.empty()) sdp += "a=crypto:" + stream.crypto + "\r\n";
     sdp += "a=ptime:20\r\n";
     sdp += "a=label:" + stream.label + "\r\n";

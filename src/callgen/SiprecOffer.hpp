@@ -16,6 +16,8 @@ struct OfferedStream {
   std::string stream_id;  // rs-metadata stream_id
   std::uint16_t port = 0;
   std::string crypto;  // a=crypto value (SDES): offered RTP/SAVP; empty: RTP/AVP
+  // RFC 4733 events offered too (kTelephoneEventPayloadType, events 0-16).
+  bool telephone_events = false;
 };
 
 // The SDP offer of a recording session (RFC 7866 section 8): one m=audio per

@@ -146,15 +146,76 @@ TEST(CallgenConfig, UsageErrorsExitTwoWithTheReason) {
   }
 }
 
+TEST(CallgenConfig, DtmfOptions) {
+  auto p = Parse({"--target", "127.0.0.1:5060", "--duration", "10", "--dtmf",
+                  "4111111111111111@3.0", "--dtmf", "#@8", "--dtmf-mode", "rfc4733", "--dtmf-level",
+                  "-25", "--dtmf-duration", "100", "--dtmf-gap", "60"});
+  ASSERT_TRUE(p.result.ok()) << p.err;
+  const DtmfOptions& d = p.result->dtmf;
+  ASSERT_EQ(d.sequences.size(), 2u);
+  EXPECT_EQ(d.sequences[0].digits, "4111111111111111");
+  EXPECT_DOUBLE_EQ(d.sequences[0].at, 3.0);
+  EXPECT_EQ(d.sequences[1].digits, "#");
+  EXPECT_EQ(d.mode, DtmfMode::kRfc4733);
+  EXPECT_DOUBLE_EQ(d.level_dbm0, -25);
+  EXPECT_EQ(d.duration_ms, 100);
+  EXPECT_EQ(d.gap_ms, 60);
+  auto defaults = Parse({"--target", "127.0.0.1:5060"});
+  ASSERT_TRUE(defaults.result.ok());
+  EXPECT_TRUE(defaults.result->dtmf.sequences.empty());
+  EXPECT_EQ(defaults.result->dtmf.mode, DtmfMode::kInband);
+  EXPECT_DOUBLE_EQ(defaults.result->dtmf.level_dbm0, -10);
+  EXPECT_EQ(defaults.result->dtmf.duration_ms, 80);
+  EXPECT_EQ(defaults.result->dtmf.gap_ms, 80);
+  struct Bad {
+    std::vector<std::string> args;
+    std::string reason;
+  };
+  for (const auto& c : std::vector<Bad>{
+           {{"--dtmf", "12X@1"}, "--dtmf digits are 0-9 * # A-D"},
+           {{"--dtmf", "123"}, "--dtmf must be DIGITS@SECONDS"},
+           {{"--dtmf", "123@x"}, "--dtmf SECONDS"},
+           {{"--dtmf", "1234@4.5"}, "--dtmf digits must end within the call"},
+           {{"--dtmf", "1234@1", "--dtmf", "5@1.5"}, "--dtmf sequences overlap"},
+           {{"--dtmf", "1@1", "--dtmf-mode", "sms"}, "--dtmf-mode"},
+           {{"--dtmf", "1@1", "--dtmf-level", "0"}, "--dtmf-level"},
+       }) {
+    std::vector<std::string> args = {"--target", "127.0.0.1:5060", "--duration", "5"};
+    args.insert(args.end(), c.args.begin(), c.args.end());
+    auto bad = Parse(args);
+    ASSERT_FALSE(bad.result.ok()) << c.reason;
+    EXPECT_EQ(bad.result.error(), 2) << c.reason;
+    EXPECT_NE(bad.err.find(c.reason), std::string::npos) << bad.err;
+  }
+}
+
 TEST(CallgenConfig, HelpExitsZeroAndNamesEveryOption) {
   auto p = Parse({"--help"});
   ASSERT_FALSE(p.result.ok());
   EXPECT_EQ(p.result.error(), 0);
-  for (const char* option :
-       {"--target", "--transport", "--sessions", "--rate", "--duration", "--customer-wav",
-        "--agent-wav", "--codec", "--contact-id", "--contact-id-prefix", "--initial-contact-id",
-        "--customer-aor", "--agent-aor", "--transfer-agent-aor", "--agent-joins-after",
-        "--transfer-after", "--client-pause", "--json"}) {
+  for (const char* option : {"--target",
+                             "--transport",
+                             "--sessions",
+                             "--rate",
+                             "--duration",
+                             "--customer-wav",
+                             "--agent-wav",
+                             "--codec",
+                             "--contact-id",
+                             "--contact-id-prefix",
+                             "--initial-contact-id",
+                             "--customer-aor",
+                             "--agent-aor",
+                             "--transfer-agent-aor",
+                             "--agent-joins-after",
+                             "--transfer-after",
+                             "--client-pause",
+                             "--dtmf",
+                             "--dtmf-mode",
+                             "--dtmf-level",
+                             "--dtmf-duration",
+                             "--dtmf-gap",
+                             "--json"}) {
     EXPECT_NE(p.out.find(option), std::string::npos) << option;
   }
 }

@@ -42,6 +42,7 @@ struct Recorder::Call {
   core::Contact contact;  // the last settled state; guarded by mutex
   bool skip_paused;
   DtmfPolicy dtmf;
+  std::array<std::optional<std::uint8_t>, 2> telephone_event_pt;
   udp::socket sockets[2];
   std::uint16_t ports[2] = {0, 0};
   std::array<std::uint8_t, kDatagramBytes> buffers[2];
@@ -128,6 +129,7 @@ core::Result<RtpEndpoints, MediaError> Recorder::Attach(
   if (dtmf == DtmfPolicy::kPause && !on_digit_) dtmf = DtmfPolicy::kMask;  // no one to pause
   auto call = std::make_shared<Call>(io_, contact,
                                      policies.skip_paused.value_or(config_.skip_paused), dtmf);
+  call->telephone_event_pt = policies.telephone_event_pt;
   call->agent_heard = !agent_joins_by_media;
   const RtpSourceRules rules = RulesFor(offered);
   for (int side = 0; side < 2; ++side) call->sources[side] = RtpSourceGuard(rules[side]);
@@ -453,6 +455,9 @@ void Recorder::StartRecording(Call& call, const core::Contact& contact) {
   options.record_agent = contact.recording.track != core::Track::kToAgent;
   options.skip_paused = call.skip_paused;
   options.dtmf = call.dtmf;
+  for (std::size_t s = 0; s < 2; ++s) {
+    options.telephone_event_pt[s] = call.telephone_event_pt[s].value_or(101);
+  }
   call.session = std::make_shared<RecordingSession>(options, RecordingSession::Clock::now(), wall);
   call.wav =
       RecordingPath(config_.recordings_dir, contact.initial_contact_id, contact.contact_id, wall);

@@ -43,6 +43,8 @@ struct RecorderConfig {
 struct CallPolicies {
   std::optional<bool> skip_paused;
   std::optional<DtmfPolicy> dtmf;
+  // The RFC 4733 payload type each leg's offer named [customer, agent].
+  std::array<std::optional<std::uint8_t>, 2> telephone_event_pt;
 };
 
 // The sender addresses an offer named for a contact's legs ([customer, agent];

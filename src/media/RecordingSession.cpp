@@ -42,7 +42,8 @@ RecordingSession::PacketResult RecordingSession::OnPacket(Side side, const RtpPa
   std::lock_guard lock(mutex_);
   // RFC 4733 events share the stream's SSRC and sequence numbers: they count
   // for loss, and are then recognised and written nowhere.
-  const bool event = packet.payload_type == options_.telephone_event_pt;
+  const bool event =
+      packet.payload_type == options_.telephone_event_pt[static_cast<std::size_t>(side)];
   if (!event) {
     const auto codec = CodecForPayloadType(packet.payload_type);
     if (!codec || *codec != options_.codec) {
@@ -163,7 +164,7 @@ bool RecordingSession::NewEvent(SideState& side, std::uint32_t timestamp) {
 
 void RecordingSession::ListenWhilePaused(Side side, const RtpPacket& packet,
                                          Clock::time_point arrival) {
-  if (packet.payload_type == options_.telephone_event_pt) {
+  if (packet.payload_type == options_.telephone_event_pt[static_cast<std::size_t>(side)]) {
     if (NewEvent(sides_[static_cast<int>(side)], packet.timestamp)) {
       digits_heard_.fetch_add(1, std::memory_order_relaxed);
     }

@@ -74,7 +74,9 @@ class RecordingSession {
     bool record_customer = true;
     bool record_agent = true;
     bool skip_paused = false;  // pause behaviour: cut out instead of silence
-    std::uint8_t telephone_event_pt = 101;
+    // RFC 4733 telephone-event payload type of each leg [customer, agent]:
+    // what the offer named (SIPREC), 101 where none did.
+    std::array<std::uint8_t, 2> telephone_event_pt = {101, 101};
     // --dtmf-policy: under mask and pause, in-band DTMF found on a leg
     // (DtmfDetector) is replaced by silence from its first sample, while it is
     // still in the reorder window, before anything of it is written; under

@@ -452,7 +452,14 @@ void SiprecServer::ContinueInvite(const std::shared_ptr<SiprecCall>& call, core:
   if (contact.state() == core::RecordingState::kEnded) {
     return Refuse(call->handle, 403, "Forbidden", "contact " + contact.contact_id + " has ended");
   }
-  auto endpoints = recorder_.Attach(contact, {}, /*agent_joins_by_media=*/false,
+  media::CallPolicies policies;
+  for (std::size_t i = 0; i < call->offer.streams.size(); ++i) {
+    const OfferedStream& stream = call->offer.streams[i];
+    if (!stream.telephone_event_pt || !Recorded(stream, call->plan.stream_sides[i])) continue;
+    auto& pt = policies.telephone_event_pt[call->plan.stream_sides[i] == TrackSide::kAgent ? 1 : 0];
+    if (!pt) pt = static_cast<std::uint8_t>(*stream.telephone_event_pt);
+  }
+  auto endpoints = recorder_.Attach(contact, policies, /*agent_joins_by_media=*/false,
                                     MediaKeysOf(call->offer, call->plan, call->keys),
                                     SourcesOf(call->offer, call->plan));
   if (!endpoints) {

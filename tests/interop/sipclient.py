@@ -214,7 +214,8 @@ def siprec_sdp(streams, address="127.0.0.1", codecs=(0,), crypto=None):
     """streams: [(label, port, direction)]. crypto: {label: ["1 AES_CM_128_HMAC_SHA1_80
     inline:...", ...]}: those streams are offered RTP/SAVP with these a=crypto lines."""
     lines = ["v=0", "o=- 1 1 IN IP4 %s" % address, "s=siprec", "c=IN IP4 %s" % address, "t=0 0"]
-    names = {0: "PCMU/8000", 8: "PCMA/8000", 18: "G729/8000", 101: "telephone-event/8000"}
+    names = {0: "PCMU/8000", 8: "PCMA/8000", 18: "G729/8000", 96: "telephone-event/8000",
+             101: "telephone-event/8000"}
     for label, port, direction in streams:
         keys = (crypto or {}).get(label)
         profile = "RTP/SAVP" if keys is not None else "RTP/AVP"

@@ -1,4 +1,5 @@
 #include "callgen/SdpAnswer.hpp"
+#include "core/Text.hpp"
 
 #include <sofia-sip/sdp.h>
 #include <sofia-sip/su_alloc.h>
@@ -10,29 +11,14 @@
 namespace callrec::callgen {
 namespace {
 
-std::string Lower(std::string_view text) {
-  std::string out(text);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
-
-std::string_view Trim(std::string_view text) {
-  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
-  while (!text.empty() && (text.back() == ' ' || text.back() == '\t' || text.back() == '\r')) {
-    text.remove_suffix(1);
-  }
-  return text;
-}
-
 // The boundary parameter of a multipart Content-Type, quotes removed.
 std::optional<std::string> Boundary(std::string_view content_type) {
-  const std::string lower = Lower(content_type);
+  const std::string lower = core::AsciiLower(content_type);
   const auto at = lower.find("boundary=");
   if (at == std::string::npos) return std::nullopt;
   std::string_view value = content_type.substr(at + 9);
   value = value.substr(0, value.find(';'));
-  value = Trim(value);
+  value = core::Trim(value, " \t\r");
   if (value.size() >= 2 && value.front() == '"' && value.back() == '"') {
     value = value.substr(1, value.size() - 2);
   }
@@ -66,7 +52,7 @@ core::Result<std::vector<AnsweredStream>, std::string> ParseAnswerSdp(std::strin
       if (label->a_value != nullptr) stream.label = label->a_value;
     }
     for (const sdp_rtpmap_t* map = m->m_rtpmaps; map != nullptr; map = map->rm_next) {
-      if (map->rm_encoding != nullptr && Lower(map->rm_encoding) == "telephone-event" &&
+      if (map->rm_encoding != nullptr && core::AsciiLower(map->rm_encoding) == "telephone-event" &&
           map->rm_rate == 8000 && !stream.telephone_event_pt) {
         stream.telephone_event_pt = static_cast<std::uint8_t>(map->rm_pt);
       }
@@ -108,7 +94,8 @@ std::optional<AnsweredStream> FindAnswer(const std::vector<AnsweredStream>& answ
 }
 
 std::optional<std::string> SdpOfBody(std::string_view content_type, std::string_view body) {
-  const std::string type = Lower(Trim(content_type.substr(0, content_type.find(';'))));
+  const std::string type =
+      core::AsciiLower(core::Trim(content_type.substr(0, content_type.find(';')), " \t\r"));
   if (type == "application/sdp") return std::string(body);
   if (type.rfind("multipart/", 0) != 0) return std::nullopt;
   const auto boundary = Boundary(content_type);
@@ -130,7 +117,7 @@ std::optional<std::string> SdpOfBody(std::string_view content_type, std::string_
       content_start = headers_end == std::string_view::npos ? 0 : headers_end + 2;
     }
     if (headers_end != std::string_view::npos) {
-      const std::string headers = Lower(part.substr(0, headers_end));
+      const std::string headers = core::AsciiLower(part.substr(0, headers_end));
       if (headers.find("content-type: application/sdp") != std::string::npos ||
           headers.find("content-type:application/sdp") != std::string::npos) {
         std::string_view content = part.substr(content_start);

@@ -14,6 +14,7 @@
 
 #include "aws/ConnectClient.hpp"
 #include "aws/UriEncoding.hpp"
+#include "core/Text.hpp"
 #include "httpclient/HttpClient.hpp"
 #include "media/RecordingVerifier.hpp"
 
@@ -100,11 +101,6 @@ void PrintContact(const json::object& contact, std::ostream& out) {
       << "  initial=" << text("InitialContactId") << "\n";
 }
 
-std::string Uppercase(std::string text) {
-  for (char& c : text) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  return text;
-}
-
 int RecordingOperation(const std::string& command, const Options& options, std::ostream& out,
                        std::ostream& err) {
   if (options.access_key.empty() || options.secret_key.empty()) {
@@ -122,7 +118,7 @@ int RecordingOperation(const std::string& command, const Options& options, std::
                                   {options.access_key, options.secret_key, options.session_token},
                                   options.region);
   const auto outcome = client.Call(
-      *core::ParseOperation(Uppercase(command)),  // the subcommands are the operations
+      *core::ParseOperation(core::AsciiUpper(command)),  // the subcommands are the operations
       options.instance_id, options.contact_id,
       options.initial_contact_id.empty() ? options.contact_id : options.initial_contact_id,
       core::ParseTrack(options.track).value_or(core::Track::kAll),
@@ -190,9 +186,8 @@ int List(const Options& options, std::ostream& out, std::ostream& err) {
   std::string query = "?MaxResults=1000";
   if (!options.agent_id.empty()) query += "&AgentId=" + aws::UriEncode(options.agent_id, false);
   if (!options.state.empty()) {
-    std::string state = options.state;  // paused, Paused: PAUSED
-    for (char& c : state) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-    query += "&State=" + aws::UriEncode(state, false);
+    // paused, Paused: PAUSED
+    query += "&State=" + aws::UriEncode(core::AsciiUpper(options.state), false);
   }
   json::array contacts;
   std::string next;

@@ -1,4 +1,5 @@
 #include "flow/HtmlSanitiser.hpp"
+#include "core/Text.hpp"
 
 #include <libxml/HTMLparser.h>
 #include <libxml/tree.h>
@@ -9,6 +10,9 @@
 
 namespace callrec::flow {
 namespace {
+
+// HTML's blanks (ASCII whitespace, form feed included).
+constexpr std::string_view kBlanks = " \t\n\r\f";
 
 // Deeper markup keeps its text but loses its tags: the output never nests
 // further than this, whatever libxml2 accepted.
@@ -33,23 +37,6 @@ constexpr auto kDroppedWithContent = std::to_array<std::string_view>({
 template <std::size_t N>
 bool In(const std::array<std::string_view, N>& set, std::string_view name) {
   return std::find(set.begin(), set.end(), name) != set.end();
-}
-
-std::string Lower(std::string_view text) {
-  std::string out(text);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return out;
-}
-
-std::string_view Trim(std::string_view text) {
-  const auto blank = [](char c) {
-    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f';
-  };
-  while (!text.empty() && blank(text.front())) text.remove_prefix(1);
-  while (!text.empty() && blank(text.back())) text.remove_suffix(1);
-  return text;
 }
 
 bool IsColour(std::string_view value) {
@@ -92,8 +79,9 @@ std::string SanitiseStyle(std::string_view style) {
     start = end + 1;
     const std::size_t colon = declaration.find(':');
     if (colon == std::string_view::npos) continue;
-    const std::string property = Lower(Trim(declaration.substr(0, colon)));
-    const std::string value = Lower(Trim(declaration.substr(colon + 1)));
+    const std::string property =
+        core::AsciiLower(core::Trim(declaration.substr(0, colon), kBlanks));
+    const std::string value = core::AsciiLower(core::Trim(declaration.substr(colon + 1), kBlanks));
     bool ok = false;
     if (property == "color" || property == "background-color") {
       ok = IsColour(value);
@@ -121,7 +109,7 @@ std::string SanitiseStyle(std::string_view style) {
 }
 
 bool IsHttpUrl(std::string_view url) {
-  const std::string lower = Lower(url);
+  const std::string lower = core::AsciiLower(url);
   if (!lower.starts_with("http://") && !lower.starts_with("https://")) return false;
   return std::none_of(url.begin(), url.end(), [](char c) {
     return static_cast<unsigned char>(c) <= ' ' || c == 0x7f || c == '"' || c == '\'' || c == '<' ||
@@ -146,7 +134,7 @@ std::string SafeAttributes(xmlNode* element, std::string_view name) {
     out += '"';
   };
   for (xmlAttr* attribute = element->properties; attribute; attribute = attribute->next) {
-    const std::string key = Lower(reinterpret_cast<const char*>(attribute->name));
+    const std::string key = core::AsciiLower(reinterpret_cast<const char*>(attribute->name));
     const std::string value = AttributeValue(attribute);
     if (key == "class") {
       std::string kept;
@@ -156,14 +144,14 @@ std::string SafeAttributes(xmlNode* element, std::string_view name) {
           kept += c;
         }
       }
-      if (!Trim(kept).empty()) add(key, Trim(kept));
+      if (!core::Trim(kept, kBlanks).empty()) add(key, core::Trim(kept, kBlanks));
     } else if (key == "title") {
       add(key, value);
     } else if (key == "style") {
       const std::string style = SanitiseStyle(value);
       if (!style.empty()) add(key, style);
     } else if (key == "href" && name == "a") {
-      const std::string_view url = Trim(value);
+      const std::string_view url = core::Trim(value, kBlanks);
       if (IsHttpUrl(url)) {
         add(key, url);
         add("rel", "noopener noreferrer");
@@ -186,7 +174,7 @@ void Serialise(xmlNode* node, std::string& out, int depth) {
     return;
   }
   if (node->type != XML_ELEMENT_NODE) return;  // comments, processing instructions, DTDs
-  const std::string name = Lower(reinterpret_cast<const char*>(node->name));
+  const std::string name = core::AsciiLower(reinterpret_cast<const char*>(node->name));
   if (In(kDroppedWithContent, name)) return;
   if (!In(kAllowed, name) || depth >= kMaxDepth) {
     SerialiseChildren(node->children, out, depth);
@@ -243,7 +231,7 @@ std::string SanitiseHtml(std::string_view html) {
   (void)initialised;
   // Contact attributes are at most 32 KiB; anything far larger is not a badge.
   constexpr std::size_t kMaxInput = 1 << 20;
-  if (Trim(html).empty() || html.size() > kMaxInput) return {};
+  if (core::Trim(html, kBlanks).empty() || html.size() > kMaxInput) return {};
   // Parsed inside a wrapper so that a fragment stays a fragment (no implied
   // <p> around leading text); the wrapper itself is not written out.
   std::string wrapped = "<div>";

@@ -1,4 +1,5 @@
 #include "sip/ContactIdentity.hpp"
+#include "core/Text.hpp"
 
 #include <openssl/evp.h>
 
@@ -7,15 +8,9 @@
 namespace callrec::sip {
 namespace {
 
-std::string_view Trim(std::string_view text) {
-  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
-  while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
-  return text;
-}
-
 std::optional<std::string> ValidHeader(std::optional<std::string_view> header) {
   if (!header) return std::nullopt;
-  const std::string_view value = Trim(*header);
+  const std::string_view value = core::Trim(*header, " \t");
   if (!IsValidContactId(value)) return std::nullopt;
   return std::string(value);
 }

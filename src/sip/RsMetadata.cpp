@@ -1,4 +1,5 @@
 #include "sip/RsMetadata.hpp"
+#include "core/Text.hpp"
 
 #include <libxml/parser.h>
 #include <libxml/tree.h>
@@ -35,13 +36,6 @@ void InitParserOnce() {
   std::call_once(once, [] { xmlInitParser(); });
 }
 
-std::string TrimCopy(std::string_view text) {
-  const auto space = [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; };
-  while (!text.empty() && space(text.front())) text.remove_prefix(1);
-  while (!text.empty() && space(text.back())) text.remove_suffix(1);
-  return std::string(text);
-}
-
 bool IsElement(const xmlNode* node, const char* local_name) {
   return node->type == XML_ELEMENT_NODE && node->name != nullptr &&
          std::strcmp(reinterpret_cast<const char*>(node->name), local_name) == 0;
@@ -58,7 +52,7 @@ bool IsRecordingElement(const xmlNode* node, const char* local_name) {
 
 std::string Attribute(const xmlNode* node, const char* name) {
   XmlString value(xmlGetNoNsProp(node, reinterpret_cast<const xmlChar*>(name)));
-  return value ? TrimCopy(reinterpret_cast<const char*>(value.get())) : "";
+  return value ? std::string(core::Trim(reinterpret_cast<const char*>(value.get()))) : "";
 }
 
 // RFC form first (session_id=), then the pre-RFC one (id=).
@@ -69,7 +63,7 @@ std::string IdAttribute(const xmlNode* node, const char* rfc_name) {
 
 std::string Text(const xmlNode* node) {
   XmlString value(xmlNodeGetContent(node));
-  return value ? TrimCopy(reinterpret_cast<const char*>(value.get())) : "";
+  return value ? std::string(core::Trim(reinterpret_cast<const char*>(value.get()))) : "";
 }
 
 // The first descendant element with this local name, in any namespace.
@@ -187,7 +181,7 @@ core::Result<RsMetadata, SipError> ParseRsMetadata(std::string_view xml) {
     std::string why = "not well-formed";
     if (const xmlError* error = xmlCtxtGetLastError(context.get());
         error != nullptr && error->message != nullptr) {
-      why = TrimCopy(error->message) + " at line " + std::to_string(error->line);
+      why = std::string(core::Trim(error->message)) + " at line " + std::to_string(error->line);
     }
     return BadRequest("rs-metadata XML: " + why);
   }

@@ -8,6 +8,7 @@
 #include <memory>
 #include <utility>
 
+#include "core/Text.hpp"
 #include "sip/SiprecBody.hpp"
 
 namespace callrec::sip {
@@ -17,26 +18,12 @@ struct ParserDeleter {
   void operator()(sdp_parser_t* parser) const { sdp_parser_free(parser); }
 };
 
-std::string Upper(std::string_view text) {
-  std::string out(text);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
-  return out;
-}
-
-std::string LowerCopy(std::string_view text) {
-  std::string out(text);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
-
 // The last direction attribute in a list (RFC 4566 allows one; the last wins if
 // a client repeats them).
 std::optional<Direction> DirectionOf(const sdp_attribute_t* attributes) {
   std::optional<Direction> found;
   for (const sdp_attribute_t* a = attributes; a != nullptr; a = a->a_next) {
-    const std::string name = LowerCopy(a->a_name == nullptr ? "" : a->a_name);
+    const std::string name = core::AsciiLower(a->a_name == nullptr ? "" : a->a_name);
     if (name == "sendrecv") found = Direction::kSendRecv;
     if (name == "sendonly") found = Direction::kSendOnly;
     if (name == "recvonly") found = Direction::kRecvOnly;
@@ -47,7 +34,7 @@ std::optional<Direction> DirectionOf(const sdp_attribute_t* attributes) {
 
 std::string LabelOf(const sdp_attribute_t* attributes) {
   for (const sdp_attribute_t* a = attributes; a != nullptr; a = a->a_next) {
-    if (a->a_name != nullptr && LowerCopy(a->a_name) == "label") {
+    if (a->a_name != nullptr && core::AsciiLower(a->a_name) == "label") {
       return a->a_value == nullptr ? "" : a->a_value;
     }
   }
@@ -130,7 +117,8 @@ std::optional<std::string> CheckMediaLines(std::string_view sdp) {
 }
 
 bool StartsWithNoCase(std::string_view text, std::string_view prefix) {
-  return text.size() >= prefix.size() && Upper(text.substr(0, prefix.size())) == Upper(prefix);
+  return text.size() >= prefix.size() &&
+         core::AsciiUpper(text.substr(0, prefix.size())) == core::AsciiUpper(prefix);
 }
 
 std::optional<int> PayloadType(std::string_view text) {
@@ -146,7 +134,7 @@ std::optional<int> PayloadType(std::string_view text) {
 std::optional<std::pair<std::string, unsigned long>> RtpMapAttribute(
     const sdp_attribute_t* attributes, int payload_type) {
   for (const sdp_attribute_t* a = attributes; a != nullptr; a = a->a_next) {
-    if (a->a_name == nullptr || a->a_value == nullptr || LowerCopy(a->a_name) != "rtpmap") {
+    if (a->a_name == nullptr || a->a_value == nullptr || core::AsciiLower(a->a_name) != "rtpmap") {
       continue;
     }
     const std::string_view value(a->a_value);
@@ -169,7 +157,7 @@ std::optional<std::pair<std::string, unsigned long>> RtpMapAttribute(
 void AddCodec(OfferedStream& stream, int payload_type, std::string_view name,
               unsigned long clock_rate) {
   if (name.empty() || clock_rate > 1000000) return;  // a payload type without a known codec
-  Codec codec{payload_type, Upper(name), static_cast<int>(clock_rate)};
+  Codec codec{payload_type, core::AsciiUpper(name), static_cast<int>(clock_rate)};
   if (codec.name == "TELEPHONE-EVENT" && codec.clock_rate == 8000 && !stream.telephone_event_pt) {
     stream.telephone_event_pt = payload_type;
   }
@@ -179,10 +167,10 @@ void AddCodec(OfferedStream& stream, int payload_type, std::string_view name,
 OfferedStream ToStream(const sdp_media_t& m, const sdp_session_t& session,
                        std::string_view signalling_source_address) {
   OfferedStream stream;
-  stream.media = LowerCopy(m.m_type_name == nullptr ? "" : m.m_type_name);
+  stream.media = core::AsciiLower(m.m_type_name == nullptr ? "" : m.m_type_name);
   stream.label = LabelOf(m.m_attributes);
   for (const sdp_attribute_t* a = m.m_attributes; a != nullptr; a = a->a_next) {
-    if (a->a_name != nullptr && a->a_value != nullptr && LowerCopy(a->a_name) == "crypto" &&
+    if (a->a_name != nullptr && a->a_value != nullptr && core::AsciiLower(a->a_name) == "crypto" &&
         stream.crypto.size() < kMaxCryptoPerStream) {
       stream.crypto.emplace_back(a->a_value);
     }
@@ -233,7 +221,7 @@ OfferedStream ToStream(const sdp_media_t& m, const sdp_session_t& session,
 }  // namespace
 
 MediaProfile ProfileOf(const OfferedStream& stream) {
-  const std::string protocol = LowerCopy(stream.protocol);
+  const std::string protocol = core::AsciiLower(stream.protocol);
   if (protocol == "rtp/avp" || protocol == "rtp/avpf") return MediaProfile::kPlainRtp;
   if (protocol == "rtp/savp" || protocol == "rtp/savpf") return MediaProfile::kSrtp;
   return MediaProfile::kOther;

@@ -1,4 +1,5 @@
 #include "sip/SiprecBody.hpp"
+#include "core/Text.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -6,21 +7,8 @@
 namespace callrec::sip {
 namespace {
 
-std::string Lower(std::string_view text) {
-  std::string out(text);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
-
 bool IsSpace(char c) {
   return c == ' ' || c == '\t' || c == '\r' || c == '\n';
-}
-
-std::string_view Trim(std::string_view text) {
-  while (!text.empty() && IsSpace(text.front())) text.remove_prefix(1);
-  while (!text.empty() && IsSpace(text.back())) text.remove_suffix(1);
-  return text;
 }
 
 // One line of the body without its terminator (LF or CRLF).
@@ -60,7 +48,8 @@ Part ParsePart(std::string_view raw) {
   auto finish_header = [&part](const std::string& header) {
     const std::size_t colon = header.find(':');
     if (colon == std::string::npos) return;
-    const std::string name = Lower(Trim(std::string_view(header).substr(0, colon)));
+    const std::string name =
+        core::AsciiLower(core::Trim(std::string_view(header).substr(0, colon)));
     if (name == "content-type" || name == "c") {
       part.content_type = MediaType(std::string_view(header).substr(colon + 1));
     }
@@ -75,7 +64,7 @@ Part ParsePart(std::string_view raw) {
     }
     if ((line.front() == ' ' || line.front() == '\t') && !current.empty()) {
       current += ' ';
-      current += Trim(line);
+      current += core::Trim(line);
     } else {
       finish_header(current);
       current = std::string(line);
@@ -90,11 +79,11 @@ Part ParsePart(std::string_view raw) {
 
 std::string MediaType(std::string_view content_type) {
   const std::size_t semicolon = content_type.find(';');
-  return Lower(Trim(content_type.substr(0, semicolon)));
+  return core::AsciiLower(core::Trim(content_type.substr(0, semicolon)));
 }
 
 std::optional<std::string> HeaderParameter(std::string_view header_value, std::string_view name) {
-  const std::string wanted = Lower(name);
+  const std::string wanted = core::AsciiLower(name);
   std::size_t pos = header_value.find(';');
   while (pos != std::string_view::npos && pos < header_value.size()) {
     ++pos;  // past ';'
@@ -103,7 +92,7 @@ std::optional<std::string> HeaderParameter(std::string_view header_value, std::s
       pos = equals;  // a parameter without value
       continue;
     }
-    const std::string key = Lower(Trim(header_value.substr(pos, equals - pos)));
+    const std::string key = core::AsciiLower(core::Trim(header_value.substr(pos, equals - pos)));
     std::size_t cursor = equals + 1;
     while (cursor < header_value.size() && IsSpace(header_value[cursor])) ++cursor;
     std::string value;
@@ -116,7 +105,7 @@ std::optional<std::string> HeaderParameter(std::string_view header_value, std::s
       pos = header_value.find(';', cursor);
     } else {
       const std::size_t end = header_value.find(';', cursor);
-      value = std::string(Trim(header_value.substr(
+      value = std::string(core::Trim(header_value.substr(
           cursor, end == std::string_view::npos ? std::string_view::npos : end - cursor)));
       pos = end;
     }
@@ -131,7 +120,7 @@ core::Result<SiprecBody, SipError> SplitBody(std::string_view content_type, std:
                     std::to_string(kMaxBodyBytes));
   }
   const std::string type = MediaType(content_type);
-  if (Trim(body).empty()) return BadRequest("empty body: SIPREC needs an SDP offer");
+  if (core::Trim(body).empty()) return BadRequest("empty body: SIPREC needs an SDP offer");
   if (type == "application/sdp") {
     if (body.size() > kMaxSdpBytes) return TooLarge("SDP larger than 32 KiB");
     return SiprecBody{std::string(body), std::nullopt, false, {}};

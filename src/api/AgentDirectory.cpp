@@ -11,6 +11,7 @@
 #include <stdexcept>
 
 #include "aws/Crypto.hpp"
+#include "files/AtomicFile.hpp"
 
 namespace callrec::api {
 namespace {
@@ -113,37 +114,7 @@ std::optional<AgentDirectory::SaveError> AgentDirectory::Save(
   for (const std::string& agent : supervisors) roles[agent] = "supervisor";
   const std::string text = boost::json::serialize(
       boost::json::object{{"Agents", agents}, {"Roles", roles}, {"Hash", "SHA-256"}});
-  const std::string temporary = file_.string() + ".tmp";
-  auto failed = [](const std::string& what) {
-    return SaveError{what + ": " + std::strerror(errno)};
-  };
-  const int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0) return failed("cannot write " + temporary);
-  std::size_t done = 0;
-  while (done < text.size()) {
-    const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      if (n == 0) errno = ENOSPC;
-      SaveError error = failed("cannot write " + temporary);
-      ::close(fd);
-      ::unlink(temporary.c_str());  // what it holds is of no use, and takes space
-      return error;
-    }
-    done += static_cast<std::size_t>(n);
-  }
-  if (::fsync(fd) != 0) {
-    SaveError error = failed("cannot write " + temporary);
-    ::close(fd);
-    ::unlink(temporary.c_str());
-    return error;
-  }
-  ::close(fd);
-  if (::rename(temporary.c_str(), file_.c_str()) != 0) {
-    SaveError error = failed("cannot replace " + file_.string());
-    ::unlink(temporary.c_str());
-    return error;
-  }
+  if (auto error = files::ReplaceFile(file_, text)) return SaveError{*error};
   return std::nullopt;
 }
 

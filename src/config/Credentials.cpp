@@ -12,6 +12,7 @@
 #include <stdexcept>
 
 #include "aws/Crypto.hpp"
+#include "files/AtomicFile.hpp"
 
 namespace callrec::config {
 namespace {
@@ -24,25 +25,7 @@ constexpr std::string_view kToken = "abcdefghijklmnopqrstuvwxyz0123456789";
 // Start-up only (no request writes credentials): a failure stops start-up,
 // naming the file and the cause ("No space left on device").
 void WritePrivateFile(const std::filesystem::path& path, const std::string& text) {
-  const std::filesystem::path temporary = path.string() + ".tmp";
-  auto fail = [&](const std::string& what, int error) {
-    ::unlink(temporary.c_str());
-    throw std::runtime_error(what + ": " + std::strerror(error));
-  };
-  const int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0) fail("cannot write " + temporary.string(), errno);
-  const ssize_t n = ::write(fd, text.data(), text.size());
-  int error = n < 0 ? errno : ENOSPC;  // a short write: the disk is full
-  bool ok = n == static_cast<ssize_t>(text.size());
-  if (ok && ::fsync(fd) != 0) {
-    ok = false;
-    error = errno;
-  }
-  ::close(fd);
-  if (!ok) fail("cannot write " + temporary.string(), error);
-  if (::rename(temporary.c_str(), path.c_str()) != 0) {
-    fail("cannot replace " + path.string(), errno);
-  }
+  if (auto error = files::ReplaceFile(path, text)) throw std::runtime_error(*error);
 }
 
 }  // namespace

@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "core/Timestamp.hpp"
+#include "files/AtomicFile.hpp"
 #include "log/Log.hpp"
 
 namespace callrec::media {
@@ -21,33 +22,15 @@ std::filesystem::path HoldPath(const std::filesystem::path& wav) {
   return std::filesystem::path(wav).replace_extension(".hold");
 }
 
-std::optional<json::object> ReadObject(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return std::nullopt;
-  std::stringstream text;
-  text << in.rdbuf();
-  json::error_code ec;
-  json::value value = json::parse(text.str(), ec);
-  if (ec || !value.is_object()) return std::nullopt;
-  return std::move(value.as_object());
-}
-
 std::string Member(const json::object& object, std::string_view name) {
   const json::value* value = object.if_contains(name);
   return value != nullptr && value->is_string() ? std::string(value->as_string()) : "";
 }
 
-void SyncDirectory(const std::filesystem::path& dir) {
-  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return;
-  ::fsync(fd);
-  ::close(fd);
-}
-
 }  // namespace
 
 std::optional<LegalHold> HoldOf(const std::filesystem::path& wav) {
-  const auto object = ReadObject(HoldPath(wav));
+  const auto object = files::ReadJsonObject(HoldPath(wav));
   if (!object) return std::nullopt;
   return LegalHold{Member(*object, "Since"), Member(*object, "By"), Member(*object, "Reason")};
 }
@@ -55,24 +38,7 @@ std::optional<LegalHold> HoldOf(const std::filesystem::path& wav) {
 core::Result<bool, std::string> PlaceHold(const std::filesystem::path& wav, const LegalHold& hold) {
   const std::string text = json::serialize(
       json::object{{"Since", hold.since}, {"By", hold.by}, {"Reason", hold.reason}});
-  const std::filesystem::path path = HoldPath(wav);
-  const std::filesystem::path temporary = path.string() + ".tmp";
-  const int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0) return "cannot write " + temporary.string() + ": " + std::strerror(errno);
-  const bool written = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
-  const int write_errno = errno;
-  const bool synced = written && ::fsync(fd) == 0;
-  ::close(fd);
-  if (!written || !synced) {
-    ::unlink(temporary.c_str());
-    return "cannot write " + temporary.string() + ": " +
-           std::strerror(written ? errno : write_errno);
-  }
-  if (::rename(temporary.c_str(), path.c_str()) != 0) {
-    ::unlink(temporary.c_str());
-    return "cannot write " + path.string() + ": " + std::strerror(errno);
-  }
-  SyncDirectory(path.parent_path());
+  if (auto error = files::ReplaceFile(HoldPath(wav), text, {0600, true, true})) return *error;
   return true;
 }
 
@@ -81,7 +47,7 @@ core::Result<bool, std::string> ReleaseHold(const std::filesystem::path& wav) {
   if (::unlink(path.c_str()) != 0 && errno != ENOENT) {
     return "cannot remove " + path.string() + ": " + std::strerror(errno);
   }
-  SyncDirectory(path.parent_path());
+  files::SyncDirectory(path.parent_path());
   return true;
 }
 
@@ -92,7 +58,7 @@ core::Result<bool, std::string> EraseRecordingFiles(const std::filesystem::path&
       return "cannot remove " + path.string() + ": " + std::strerror(errno);
     }
   }
-  SyncDirectory(wav.parent_path());
+  files::SyncDirectory(wav.parent_path());
   return true;
 }
 
@@ -135,7 +101,7 @@ std::size_t RetentionSweeper::Sweep() {
   for (auto it = std::filesystem::recursive_directory_iterator(dir_, ec);
        !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
     if (it->path().extension() != ".json") continue;
-    const auto meta = ReadObject(it->path());
+    const auto meta = files::ReadJsonObject(it->path());
     if (!meta) continue;
     // Only finished recordings: EndTime is null while one is written.
     const auto ended = core::ParseTimestamp(Member(*meta, "EndTime"));

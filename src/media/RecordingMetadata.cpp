@@ -9,6 +9,7 @@
 #include <memory>
 
 #include "core/Timestamp.hpp"
+#include "files/AtomicFile.hpp"
 
 namespace callrec::media {
 namespace {
@@ -136,19 +137,8 @@ std::filesystem::path RecordingPath(const std::filesystem::path& recordings_dir,
 core::Result<bool, MediaError> WriteJsonAtomically(const std::filesystem::path& path,
                                                    const boost::json::object& json, bool durable) {
   const std::string text = boost::json::serialize(json) + "\n";
-  const std::filesystem::path temporary = path.string() + ".tmp";
-  const int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
-  if (fd < 0) return MediaError{"cannot create " + temporary.string()};
-  const bool written = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
-  const bool synced = !durable || ::fsync(fd) == 0;
-  ::close(fd);
-  if (!written || !synced) {
-    ::unlink(temporary.c_str());
-    return MediaError{"cannot write " + temporary.string()};
-  }
-  if (::rename(temporary.c_str(), path.c_str()) != 0) {
-    return MediaError{"cannot rename " + temporary.string()};
-  }
+  if (auto error = files::ReplaceFile(path, text, {0640, durable, false}))
+    return MediaError{*error};
   return true;
 }
 

@@ -28,6 +28,18 @@ struct Case {
   bool changed;
 };
 
+void PrintTo(const Case& c, std::ostream* os) {
+  *os << ToString(c.operation) << " in " << ToString(c.from)
+      << (c.agent_joined ? " (agent joined)" : " (agent not joined)") << " -> "
+      << (c.to ? ToString(*c.to) : std::string_view("refused"));
+}
+
+// Test names such as NOT_STARTED_joined_START.
+std::string CaseName(const ::testing::TestParamInfo<Case>& info) {
+  return std::string(ToString(info.param.from)) + (info.param.agent_joined ? "_joined_" : "_") +
+         std::string(ToString(info.param.operation));
+}
+
 class EveryStateAndOperation : public ::testing::TestWithParam<Case> {};
 
 TEST_P(EveryStateAndOperation, ReachesTheSpecifiedState) {
@@ -78,7 +90,8 @@ INSTANTIATE_TEST_SUITE_P(Table, EveryStateAndOperation,
                              Case{kEnded, true, kStart, std::nullopt, false},
                              Case{kEnded, true, kPause, std::nullopt, false},
                              Case{kEnded, true, kResume, std::nullopt, false},
-                             Case{kEnded, true, kStop, std::nullopt, false}));
+                             Case{kEnded, true, kStop, std::nullopt, false}),
+                         CaseName);
 
 TEST(RecordingStateMachine, StartRecordsTheRequestedTrackAndARepeatKeepsIt) {
   auto started = RecordingStateMachine::Apply(At(kNotStarted), kStart, Track::kFromAgent);

@@ -162,6 +162,11 @@ struct Hostile {
   const char* warning_contains;
 };
 
+// gtest prints the variant by its name, not as raw bytes.
+void PrintTo(const Hostile& hostile, std::ostream* os) {
+  *os << hostile.name;
+}
+
 class HostileMetadata : public ::testing::TestWithParam<Hostile> {};
 
 TEST_P(HostileMetadata, IsRefused) {

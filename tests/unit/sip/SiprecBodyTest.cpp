@@ -46,7 +46,15 @@ INSTANTIATE_TEST_SUITE_P(Fixtures, EveryMultipartFixture,
                          ::testing::Values("acme-siprec-offer.txt", "cisco-siprec-offer.txt",
                                            "connectel-offer.txt", "connectel-offer2.txt",
                                            "connectel-offer3.txt", "inactive-sdp-offer.txt",
-                                           "procomm-siprec-offer.txt", "sonus-siprec-offer.txt"));
+                                           "procomm-siprec-offer.txt", "sonus-siprec-offer.txt"),
+                         [](const ::testing::TestParamInfo<const char*>& info) {
+                           std::string name(info.param);
+                           name = name.substr(0, name.rfind('.'));
+                           for (char& c : name) {
+                             if (c == '-') c = '_';
+                           }
+                           return name;
+                         });
 
 TEST(SiprecBody, CiscoGtdPartIsIgnoredAndMissingCloseTolerated) {
   const std::string body = ReadSiprecFixture("cisco-siprec-offer.txt");
@@ -144,6 +152,11 @@ struct Broken {
   int status;
   const char* warning_contains;
 };
+
+// gtest prints the variant by its name, not as raw bytes.
+void PrintTo(const Broken& broken, std::ostream* os) {
+  *os << broken.name;
+}
 
 class BrokenBody : public ::testing::TestWithParam<Broken> {};
 

@@ -6,6 +6,12 @@
 #include <vector>
 
 namespace callrec::srtp {
+
+// gtest prints a suite by its SDES name (found by ADL in the enum's namespace).
+void PrintTo(Suite suite, std::ostream* os) {
+  *os << SuiteName(suite);
+}
+
 namespace {
 
 std::vector<std::uint8_t> RtpPacket(std::uint16_t sequence, std::uint32_t ssrc) {
@@ -62,7 +68,10 @@ TEST_P(SrtpStreamTest, WhatOneSideProtectsTheOtherRecovers) {
 INSTANTIATE_TEST_SUITE_P(Suites, SrtpStreamTest,
                          ::testing::Values(Suite::kAesCm128HmacSha1_80, Suite::kAesCm128HmacSha1_32,
                                            Suite::kAes256CmHmacSha1_80,
-                                           Suite::kAes256CmHmacSha1_32));
+                                           Suite::kAes256CmHmacSha1_32),
+                         [](const ::testing::TestParamInfo<Suite>& info) {
+                           return std::string(SuiteName(info.param));
+                         });
 
 TEST(SrtpStreamRefusalTest, AlteredWrongKeyReplayedAndShortPacketsAreRefused) {
   const SdesCrypto key = NewKey(1, Suite::kAesCm128HmacSha1_80);

@@ -48,7 +48,10 @@ def parse_args():
     p.add_argument("--counts", help="part 2: concurrent calls, comma-separated")
     p.add_argument("--duration", type=float, help="part 2: call length, seconds")
     p.add_argument("--dtmf-cost", action="store_true",
-                   help="part 2: each N also with --dtmf-policy record (the DTMF detector off)")
+                   help="part 2: each N also with --dtmf-policy record (the DTMF detector off), "
+                        "alternating with mask")
+    p.add_argument("--dtmf-rounds", type=int, default=3,
+                   help="--dtmf-cost: runs of each policy per N")
     p.add_argument("--rtp-ports", default="20000-29999", help="callrec-server's RTP range")
     p.add_argument("--temp-dir", help="parent of the run's data (default: the system's)")
     p.add_argument("--keep", action="store_true", help="keep the run's data and logs")

@@ -1,8 +1,8 @@
 #include "flow/InboundAttributes.hpp"
 
+#include "core/StatusBadge.hpp"
 #include "flow/Evaluation.hpp"
 #include "flow/JsonPath.hpp"
-#include "lambda/RecordingHandler.hpp"
 
 namespace callrec::flow {
 
@@ -55,7 +55,7 @@ std::map<std::string, std::string> DefaultInboundAttributes(const ContactData& c
   return {
       {"initialContactId", InitialContactIdOf(contact)},
       {"callRecordingStatus", "OFF"},
-      {"callRecordingHTML", lambda::RecordingHtml(core::RecordingState::kNotStarted)},
+      {"callRecordingHTML", core::RecordingHtml(core::RecordingState::kNotStarted)},
       {"callRecordingMessage", "Recording has not been started."},
   };
 }

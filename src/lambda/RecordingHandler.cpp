@@ -81,63 +81,6 @@ core::RecordingState StateAfterError(const std::string& message, const std::stri
 
 }  // namespace
 
-std::string RecordingStatus(core::RecordingState state) {
-  switch (state) {
-    case core::RecordingState::kRecording:
-    case core::RecordingState::kWaitingForAgent:
-      return "ON";
-    case core::RecordingState::kPaused:
-      return "PAUSED";
-    default:
-      return "OFF";
-  }
-}
-
-std::string_view RecordingLabel(core::RecordingState state) {
-  switch (state) {
-    case core::RecordingState::kRecording:
-      return "RECORDING";
-    case core::RecordingState::kPaused:
-      return "PAUSED";
-    case core::RecordingState::kNotStarted:
-      return "NOT RECORDING";
-    case core::RecordingState::kWaitingForAgent:
-      return "WAITING FOR AGENT";
-    case core::RecordingState::kStopped:
-      return "STOPPED";
-    case core::RecordingState::kEnded:
-      return "ENDED";
-  }
-  return "STATUS UNKNOWN";
-}
-
-std::string_view RecordingColour(core::RecordingState state) {
-  switch (state) {
-    case core::RecordingState::kRecording:
-      return kRecordingGreen;
-    case core::RecordingState::kPaused:
-      return kPausedAmber;
-    case core::RecordingState::kNotStarted:
-    case core::RecordingState::kStopped:
-      return kNotRecordingRed;
-    case core::RecordingState::kWaitingForAgent:
-      return kWaitingBlue;
-    case core::RecordingState::kEnded:
-      return kNeutralGrey;
-  }
-  return kNeutralGrey;
-}
-
-std::string RecordingHtml(core::RecordingState state) {
-  return "<p style='display: inline-block;color:" + std::string(RecordingColour(state)) + "'>" +
-         std::string(RecordingLabel(state)) + " ⬤</p>";
-}
-
-std::string UnknownRecordingHtml() {
-  return "<p style='display: inline-block;color:" + std::string(kNeutralGrey) +
-         "'>STATUS UNKNOWN ⬤</p>";
-}
-
 RecordingHandler::RecordingHandler(std::string instance_id, ConnectCall connect)
     : instance_id_(std::move(instance_id)), connect_(std::move(connect)) {}
 

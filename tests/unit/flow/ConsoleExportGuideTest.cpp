@@ -79,7 +79,7 @@ TEST_F(ConsoleExportGuide, StartPauseResumeStopChangeTheRecordingThroughTheLambd
     EXPECT_EQ(run.contact().attributes.at("callRecordingStatus"), status);
     EXPECT_EQ(view.view_data.at("Cards").at(0).at("Summary").at("Status"), json::value(status));
     EXPECT_EQ(Badge(view),
-              SanitiseHtml(lambda::RecordingHtml(state)));  // STOPPED, not NOT RECORDING
+              SanitiseHtml(core::RecordingHtml(state)));  // STOPPED, not NOT RECORDING
     EXPECT_EQ(Message(view), std::string(core::ToString(operation)) + " succeeded.");
   }
   EXPECT_EQ(calls_[0].track, core::Track::kAll);

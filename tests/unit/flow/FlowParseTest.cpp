@@ -5,10 +5,10 @@
 #include <vector>
 
 #include "FlowFiles.hpp"
+#include "core/StatusBadge.hpp"
 #include "flow/Flow.hpp"
 #include "flow/GuideRun.hpp"
 #include "flow/InboundAttributes.hpp"
-#include "lambda/RecordingHandler.hpp"
 
 namespace callrec::flow {
 namespace {
@@ -68,7 +68,7 @@ TEST(FlowParse, InboundAttributesAreWhatTheInboundFlowSets) {
   // The built-in defaults are the same values, and the badge is the Lambda's.
   EXPECT_EQ(DefaultInboundAttributes(contact), attributes);
   EXPECT_EQ(attributes.at("callRecordingHTML"),
-            lambda::RecordingHtml(core::RecordingState::kNotStarted));
+            core::RecordingHtml(core::RecordingState::kNotStarted));
   // A first contact is its own initial contact.
   contact.initial_contact_id.clear();
   EXPECT_EQ(InboundAttributes(*inbound, contact).at("initialContactId"), "c-2");

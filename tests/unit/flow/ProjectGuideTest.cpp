@@ -75,7 +75,7 @@ TEST_F(ProjectGuide, StartThenPauseRecordsThroughTheLambdaAndShowsTheNewBadge) {
   EXPECT_EQ(writes_[3].target, "Related");
   const std::map<std::string, std::string> paused{
       {"callRecordingStatus", "PAUSED"},
-      {"callRecordingHTML", lambda::RecordingHtml(core::RecordingState::kPaused)},
+      {"callRecordingHTML", core::RecordingHtml(core::RecordingState::kPaused)},
       {"callRecordingMessage", "PAUSE succeeded."}};
   EXPECT_EQ(writes_[2].attributes, paused);
   EXPECT_EQ(writes_[3].attributes, paused);
@@ -196,7 +196,7 @@ TEST_F(ProjectGuide, CurrentReRendersWithAttributesChangedElsewhere) {
   GuideRun run = Run();
   Started(run);
   ContactData fresh = contact_;
-  fresh.attributes["callRecordingHTML"] = lambda::RecordingHtml(core::RecordingState::kRecording);
+  fresh.attributes["callRecordingHTML"] = core::RecordingHtml(core::RecordingState::kRecording);
   fresh.attributes["callRecordingMessage"] = "Started from the API.";
   run.UpdateContact(fresh);
   const GuideView view = run.Current();
@@ -238,7 +238,7 @@ TEST_F(ProjectGuide, ALambdaAnsweringLaterContinuesTheRun) {
                    {"message", "START succeeded."},
                    {"operation", "START"},
                    {"callRecordingStatus", "ON"},
-                   {"callRecordingHTML", lambda::RecordingHtml(core::RecordingState::kRecording)}});
+                   {"callRecordingHTML", core::RecordingHtml(core::RecordingState::kRecording)}});
   ASSERT_TRUE(got.has_value());
   ASSERT_TRUE(got->ok());
   EXPECT_NE(Badge(got->value()).find("color:#037f0c"), std::string::npos);

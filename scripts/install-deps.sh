@@ -22,6 +22,7 @@ packages=(
   curl                                     # test_recording_access: downloads and ranged reads as an operator makes them
   chromium                                 # the workspace's end-to-end tests (tests/e2e)
   espeak-ng                                # make run's demo call: the dialogue's voices
+  radosgw ceph-mon ceph-osd ceph-common    # test S3: a one-node Ceph RGW (tests/interop/ceph_rgw.py)
 )
 
 missing=()

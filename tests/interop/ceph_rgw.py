@@ -26,7 +26,7 @@ ACCESS_KEY = "CALLRECTESTKEY000001"
 SECRET_KEY = "callrec-test-secret-0000000000000000000001"
 # SSE-KMS through RGW's "testing" backend: a key id and its 32 bytes (base64).
 KMS_KEY_ID = "callrec-test-key"
-KMS_KEY_B64 = "Y2FsbHJlYy10ZXN0LWttcy1rZXktMzItYnl0ZXMhIQ=="
+KMS_KEY_B64 = "Y2FsbHJlYy10ZXN0LWttcy1rZXktMzItYnl0ZXMhISE="  # 32 bytes
 
 
 def _free_port():

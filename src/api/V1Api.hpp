@@ -42,6 +42,13 @@ class V1Api {
   // and ok again once space is freed. Set once, before requests arrive.
   void WatchDisk(std::filesystem::path data_dir) { data_dir_ = std::move(data_dir); }
   static constexpr std::uint64_t kLowSpaceBytes = 1 << 20;
+  // Another part of the server's health in /healthz (e.g. "Uploads"): its
+  // object, and whether it makes the server degraded. Set once, before
+  // requests arrive.
+  using HealthSource = std::function<std::pair<bool, boost::json::object>()>;
+  void AddHealthSource(std::string name, HealthSource source) {
+    health_sources_.emplace_back(std::move(name), std::move(source));
+  }
   // A contact with its audit trail, RTP addresses and live recording counters;
   // kInternal when the state store could not be read.
   core::Result<boost::json::object, control::ControlError> Describe(
@@ -64,6 +71,7 @@ class V1Api {
   const AgentDirectory* agents_;
   WorkspaceRoutes* workspace_ = nullptr;
   std::filesystem::path data_dir_;
+  std::vector<std::pair<std::string, HealthSource>> health_sources_;
 };
 
 }  // namespace callrec::api

@@ -412,6 +412,7 @@ void Recorder::OnSettled(const core::Contact& contact) {
     default:
       break;
   }
+  if (contact.state() == RecordingState::kEnded && call->session) Finalise(*call);
   if (contact.state() == RecordingState::kEnded) {
     std::optional<RecordingView> last;  // (call->mutex is held)
     if (call->session) {
@@ -533,6 +534,12 @@ void Recorder::FinishRecording(Call& call, bool interrupted) {
   });
 }
 
+void Recorder::Finalise(Call& call) {
+  if (!on_finalised_) return;
+  // Behind the writer's last job for this file (the final metadata).
+  writer_.Post([this, id = call.id, wav = call.wav] { on_finalised_(id, wav); });
+}
+
 void Recorder::Tick() {
   std::vector<std::shared_ptr<Call>> calls;
   {
@@ -637,6 +644,9 @@ std::size_t Recorder::RepairUnfinished() {
     metadata["RepairedAt"] = core::FormatTimestamp(wall_clock_());
     WriteJsonAtomically(entry.path(), metadata);
     log::Warn("recording.repaired", {{"path", wav.string()}, {"frames", info->frames}});
+    if (auto* id = metadata.if_contains("ContactId"); id && id->is_string() && on_finalised_) {
+      on_finalised_(std::string(id->as_string()), wav);
+    }
     ++repaired;
   }
   return repaired;
@@ -652,7 +662,10 @@ void Recorder::Shutdown() {
   }
   for (const auto& call : calls) {
     std::lock_guard lock(call->mutex);
-    if (call->session && !call->finished) FinishRecording(*call, true);
+    if (call->session && !call->finished) {
+      FinishRecording(*call, true);
+      Finalise(*call);
+    }
   }
   {
     std::lock_guard lock(mutex_);

@@ -155,8 +155,29 @@ std::string SqliteContactStore::WriteOne(const ContactWrite& write) {
     head->ended = c->state() == core::RecordingState::kEnded;
     ForgetSettledHead(c->contact_id);
   }
-  if (const auto& r = write.recording) return WriteRecording(*r);
+  if (const auto& r = write.recording) {
+    if (std::string error = WriteRecording(*r); !error.empty()) return error;
+  }
+  if (const auto& u = write.upload) return WriteUpload(*u);
   return "";
+}
+
+std::string SqliteContactStore::WriteUpload(const UploadRow& u) {
+  BindText(upsert_upload_, 1, u.contact_id);
+  BindText(upsert_upload_, 2, u.wav_path);
+  BindText(upsert_upload_, 3, u.state);
+  sqlite3_bind_int64(upsert_upload_, 4, u.created_ms);
+  sqlite3_bind_int64(upsert_upload_, 5, u.attempts);
+  sqlite3_bind_int64(upsert_upload_, 6, u.next_attempt_ms);
+  BindText(upsert_upload_, 7, u.upload_id);
+  BindText(upsert_upload_, 8, u.bucket);
+  BindText(upsert_upload_, 9, u.key);
+  BindText(upsert_upload_, 10, u.etag);
+  sqlite3_bind_int64(upsert_upload_, 11, static_cast<sqlite3_int64>(u.bytes));
+  BindText(upsert_upload_, 12, u.last_error);
+  sqlite3_bind_int64(upsert_upload_, 13, u.uploaded_ms);
+  sqlite3_bind_int(upsert_upload_, 14, u.local_done ? 1 : 0);
+  return StepDone(upsert_upload_);
 }
 
 std::string SqliteContactStore::ProbeWrite() {

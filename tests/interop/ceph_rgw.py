@@ -102,6 +102,8 @@ rgw crypt require ssl = false
 rgw crypt s3 kms backend = testing
 rgw crypt s3 kms encryption keys = {kms_id}={kms_key}
 rgw thread pool size = 64
+# Multipart tests use small parts (Amazon S3 and RGW's default: 5 MiB at least).
+rgw multipart min part size = 4096
 """.format(fsid=fsid, mon_port=self.mon_port, low=low, high=low + 200, r=r,
            osd_uuid=self.osd_uuid, rgw_port=self.rgw_port, kms_id=KMS_KEY_ID,
            kms_key=KMS_KEY_B64)

@@ -9,6 +9,7 @@
 #include "api/V1Api.hpp"
 #include "control/ContactService.hpp"
 #include "media/Recorder.hpp"
+#include "upload/S3RecordingReader.hpp"
 
 namespace callrec::api {
 
@@ -39,6 +40,9 @@ class WorkspaceApi final : public WorkspaceRoutes {
                WallClock clock);
 
   void SetGuide(GuideRoutes* guide) { guide_ = guide; }
+  // Recordings uploaded to S3 whose local copy is gone are read from there (set
+  // once, before requests arrive; none: the data directory only).
+  void SetRemoteRecordings(upload::S3RecordingReader* remote) { remote_ = remote; }
   bool Route(const Caller& caller, HttpRequest& request, std::string_view path,
              std::string_view query, Respond& respond, OpenStream& open_stream) override;
 
@@ -48,6 +52,12 @@ class WorkspaceApi final : public WorkspaceRoutes {
   void Recording(const Caller& caller, const std::string& contact_id, bool audio,
                  std::string_view query, const HttpRequest& request, Respond respond);
   std::optional<std::filesystem::path> RecordingPath(const std::string& contact_id) const;
+  // Recording() for one that lives in S3 only.
+  void RemoteRecording(const Caller& caller, const std::string& contact_id, bool audio,
+                       std::string_view query, const HttpRequest& request, Respond respond);
+  // Answers `response` once the read is in the contact's audit trail (refused if it cannot be).
+  void AuditedRead(const Caller& caller, const std::string& contact_id, std::string_view operation,
+                   const std::string& detail, HttpResponse response, Respond respond);
   void Erase(const Caller& caller, const std::string& contact_id, const HttpRequest& request,
              Respond respond);
   void Hold(const Caller& caller, const std::string& contact_id, bool place,
@@ -63,6 +73,7 @@ class WorkspaceApi final : public WorkspaceRoutes {
   const std::filesystem::path recordings_dir_;
   WallClock clock_;
   GuideRoutes* guide_ = nullptr;
+  upload::S3RecordingReader* remote_ = nullptr;
 };
 
 }  // namespace callrec::api

@@ -38,6 +38,7 @@
 #include "store/DataDirLock.hpp"
 #include "store/SqliteContactStore.hpp"
 #include "upload/RecordingUploader.hpp"
+#include "upload/S3RecordingReader.hpp"
 
 namespace {
 
@@ -457,6 +458,12 @@ int Run(const config::ServerConfig& config) {
   api::WorkspaceApi workspace(contacts, recorder, agents, events, recording_access,
                               config.data_dir / "recordings", NowMs);
   v1.SetWorkspace(&workspace);
+  // Uploaded recordings whose local copy is gone are read back from S3.
+  std::optional<upload::S3RecordingReader> s3_reader;
+  if (s3_client) {
+    s3_reader.emplace(*s3_client, store);
+    workspace.SetRemoteRecordings(&*s3_reader);
+  }
   v1.WatchDisk(config.data_dir);
   api::GuideService guides(io, contacts,
                            std::make_shared<const flow::Flow>(std::move(guide_flow).value()),

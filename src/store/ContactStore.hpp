@@ -113,6 +113,8 @@ class ContactStore {
   // Upload rows with work left: pending ones, and uploaded ones whose local copy
   // is still to be removed (oldest first).
   virtual ReadResult<std::vector<UploadRow>> LoadOpenUploads() = 0;
+  // One recording's upload row, whatever its state (nullopt: never queued).
+  virtual ReadResult<std::optional<UploadRow>> LoadUpload(std::string_view contact_id) = 0;
   virtual bool Write(ContactWrite write, Done done) = 0;
   virtual StoreStats Stats() const = 0;
 };

@@ -349,39 +349,58 @@ ReadResult<std::optional<core::Contact>> SqliteContactStore::LoadContact(
   }
 }
 
+std::vector<UploadRow> SqliteContactStore::LoadUploadsWhere(const char* where,
+                                                            std::string_view bound) {
+  std::lock_guard lock(lister_mutex_);
+  const std::string sql =
+      std::string(
+          "SELECT contact_id, wav_path, state, created_ms, attempts, next_attempt_ms, "
+          "upload_id, bucket, object_key, etag, bytes, last_error, uploaded_ms, local_done "
+          "FROM uploads ") +
+      where;
+  std::unique_ptr<sqlite3_stmt, int (*)(sqlite3_stmt*)> statement(Prepare(lister_, sql.c_str()),
+                                                                  sqlite3_finalize);
+  if (!bound.empty()) BindText(statement.get(), 1, bound);
+  std::vector<UploadRow> rows;
+  int rc;
+  while ((rc = sqlite3_step(statement.get())) == SQLITE_ROW) {
+    sqlite3_stmt* st = statement.get();
+    UploadRow r;
+    r.contact_id = ColumnText(st, 0);
+    r.wav_path = ColumnText(st, 1);
+    r.state = ColumnText(st, 2);
+    r.created_ms = sqlite3_column_int64(st, 3);
+    r.attempts = sqlite3_column_int64(st, 4);
+    r.next_attempt_ms = sqlite3_column_int64(st, 5);
+    r.upload_id = ColumnText(st, 6);
+    r.bucket = ColumnText(st, 7);
+    r.key = ColumnText(st, 8);
+    r.etag = ColumnText(st, 9);
+    r.bytes = static_cast<std::uint64_t>(sqlite3_column_int64(st, 10));
+    r.last_error = ColumnText(st, 11);
+    r.uploaded_ms = sqlite3_column_int64(st, 12);
+    r.local_done = sqlite3_column_int(st, 13) != 0;
+    rows.push_back(std::move(r));
+  }
+  if (rc != SQLITE_DONE) Fail(lister_, "cannot read the upload queue");
+  return rows;
+}
+
 ReadResult<std::vector<UploadRow>> SqliteContactStore::LoadOpenUploads() {
   try {
-    std::lock_guard lock(lister_mutex_);
-    std::unique_ptr<sqlite3_stmt, int (*)(sqlite3_stmt*)> statement(Prepare(lister_, R"sql(
-          SELECT contact_id, wav_path, state, created_ms, attempts, next_attempt_ms, upload_id,
-                 bucket, object_key, etag, bytes, last_error, uploaded_ms, local_done
-          FROM uploads WHERE state = 'pending' OR local_done = 0 ORDER BY created_ms)sql"),
-                                                                    sqlite3_finalize);
-    std::vector<UploadRow> rows;
-    int rc;
-    while ((rc = sqlite3_step(statement.get())) == SQLITE_ROW) {
-      sqlite3_stmt* st = statement.get();
-      UploadRow r;
-      r.contact_id = ColumnText(st, 0);
-      r.wav_path = ColumnText(st, 1);
-      r.state = ColumnText(st, 2);
-      r.created_ms = sqlite3_column_int64(st, 3);
-      r.attempts = sqlite3_column_int64(st, 4);
-      r.next_attempt_ms = sqlite3_column_int64(st, 5);
-      r.upload_id = ColumnText(st, 6);
-      r.bucket = ColumnText(st, 7);
-      r.key = ColumnText(st, 8);
-      r.etag = ColumnText(st, 9);
-      r.bytes = static_cast<std::uint64_t>(sqlite3_column_int64(st, 10));
-      r.last_error = ColumnText(st, 11);
-      r.uploaded_ms = sqlite3_column_int64(st, 12);
-      r.local_done = sqlite3_column_int(st, 13) != 0;
-      rows.push_back(std::move(r));
-    }
-    if (rc != SQLITE_DONE) Fail(lister_, "cannot read the upload queue");
-    return rows;
+    return LoadUploadsWhere("WHERE state = 'pending' OR local_done = 0 ORDER BY created_ms", "");
   } catch (const std::exception& error) {
     return ReadFailed("uploads", "", error);
+  }
+}
+
+ReadResult<std::optional<UploadRow>> SqliteContactStore::LoadUpload(std::string_view contact_id) {
+  try {
+    auto rows = LoadUploadsWhere("WHERE contact_id = ?1", contact_id);
+    if (rows.empty()) return std::optional<UploadRow>();
+    return std::optional<UploadRow>(std::move(rows.front()));
+  } catch (const std::exception& error) {
+    return ReadFailed("upload", contact_id, error);
   }
 }
 

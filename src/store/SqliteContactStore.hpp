@@ -52,6 +52,7 @@ class SqliteContactStore final : public ContactStore {
   ReadResult<std::optional<RecordingSummary>> LoadRecording(std::string_view contact_id) override;
   ReadResult<std::vector<core::AuditEntry>> LoadAuditTrail(std::string_view contact_id) override;
   ReadResult<std::vector<UploadRow>> LoadOpenUploads() override;
+  ReadResult<std::optional<UploadRow>> LoadUpload(std::string_view contact_id) override;
   bool Write(ContactWrite write, Done done) override;
   StoreStats Stats() const override;
 
@@ -87,6 +88,8 @@ class SqliteContactStore final : public ContactStore {
   std::string WriteTrailHead(const std::string& contact_id, TrailHead& head);
   std::string WriteRecording(const RecordingSummary& recording);
   std::string WriteUpload(const UploadRow& upload);
+  // The rows `where` (?1: `bound`) selects, on the listing connection.
+  std::vector<UploadRow> LoadUploadsWhere(const char* where, std::string_view bound);
   // The contact's trail head: cached, else read on the writer's connection (which
   // sees this transaction's own writes).
   std::string FindHead(const std::string& contact_id, TrailHead*& head);

@@ -184,6 +184,27 @@ class UploadTest(S3Case):
         wav_path, json_path = self.local_paths(contact)
         self.assertFalse(os.path.exists(wav_path))
         self.assertFalse(os.path.exists(json_path))
+        # Read back through the server from S3 (the local copy is gone): metadata,
+        # the whole WAV, and a Range, each audited like a local read.
+        reply = self.server.v1("GET", "/v1/recordings/%s" % contact)
+        self.assertEqual(reply.status, 200, reply)
+        self.assertEqual(reply.json()["Location"]["Key"], key)
+        reply = self.server.v1("GET", "/v1/recordings/%s/audio" % contact)
+        self.assertEqual(reply.status, 200, reply)
+        self.assertEqual(hashlib.sha256(reply.body).hexdigest(), meta["sha256"])
+        reply = self.server.v1("GET", "/v1/recordings/%s/audio" % contact,
+                               headers=[("Range", "bytes=0-43")])
+        self.assertEqual(reply.status, 206, reply)
+        self.assertEqual(reply.body, data[:44])
+        self.assertEqual(reply.header("Content-Range"), "bytes 0-43/%d" % len(data))
+        reply = self.server.v1("GET", "/v1/recordings/%s/audio" % contact,
+                               headers=[("Range", "bytes=%d-" % len(data))])
+        self.assertEqual(reply.status, 416, reply)
+        trail = [e["Operation"] for e in self.server.get_contact(contact)["AuditTrail"]]
+        self.assertIn("READ_METADATA", trail)
+        self.assertIn("DOWNLOAD", trail)
+        self.assertIn("PLAYBACK", trail)
+
         m = self.metrics()
         self.assertEqual(metric(m, "callrec_uploads_pending"), 0)
         self.assertEqual(metric(m, "callrec_uploads_total"), 1)

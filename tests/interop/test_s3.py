@@ -200,6 +200,11 @@ class UploadTest(S3Case):
         reply = self.server.v1("GET", "/v1/recordings/%s/audio" % contact,
                                headers=[("Range", "bytes=%d-" % len(data))])
         self.assertEqual(reply.status, 416, reply)
+        # callrec verify by ContactId: the recording in S3, through the server.
+        verified = self.server.callrec_cli("verify", contact)
+        self.assertEqual(verified.returncode, 0, verified.stdout + verified.stderr)
+        self.assertIn("verified: %s" % contact, verified.stdout)
+        self.assertNotIn("MISMATCH", verified.stdout)
         trail = [e["Operation"] for e in self.server.get_contact(contact)["AuditTrail"]]
         self.assertIn("READ_METADATA", trail)
         self.assertIn("DOWNLOAD", trail)

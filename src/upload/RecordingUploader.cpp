@@ -117,6 +117,13 @@ void RecordingUploader::Stop() {
 }
 
 void RecordingUploader::Enqueue(const std::string& contact_id, const fs::path& wav) {
+  {
+    std::lock_guard lock(mutex_);
+    if (rows_.count(contact_id)) return;  // queued already (a repaired file, again)
+  }
+  // One contact, one recording: a row already there (uploaded before a restart
+  // that repaired the file once more) keeps its state, and its upload id.
+  if (auto known = store_.LoadUpload(contact_id); known && known.value()) return;
   store::UploadRow row;
   row.contact_id = contact_id;
   row.wav_path = wav.string();
@@ -320,12 +327,26 @@ RecordingUploader::Outcome RecordingUploader::Attempt(store::UploadRow& row) {
     headers.metadata.emplace_back(header, HeaderSafe(Field(*metadata, field)));
   }
 
-  auto uploaded = UploadWav(row, headers, size);
-  if (!uploaded) return Failed(row, uploaded.error(), now);
+  const std::string sha = Field(*metadata, "Sha256");
+  auto holds_it = [&](const s3::ObjectInfo& info) {
+    auto it = info.metadata.find("sha256");
+    return info.size == size && it != info.metadata.end() && !sha.empty() && it->second == sha;
+  };
+  // A retry, or a restart after a Complete whose row was not marked: the object
+  // may be there already, whole. Then it is not sent again.
+  bool there = false;
+  if (row.attempts > 0 || !row.upload_id.empty()) {
+    auto before = client_.HeadObject(row.bucket, row.key);
+    there = before && holds_it(before.value());
+  }
+  if (!there) {
+    auto uploaded = UploadWav(row, headers, size);
+    if (!uploaded) return Failed(row, uploaded.error(), now);
+  }
+  row.upload_id.clear();
   // Confirmed only when S3 says it holds the bytes we hashed.
   auto head = client_.HeadObject(row.bucket, row.key);
   if (!head) return Failed(row, head.error(), now);
-  const std::string sha = Field(*metadata, "Sha256");
   auto meta_sha = head->metadata.find("sha256");
   if (head->size != size ||
       (meta_sha != head->metadata.end() && !sha.empty() && meta_sha->second != sha)) {

@@ -56,7 +56,9 @@ class CephRgw:
     def _write_conf(self):
         fsid = str(uuid.uuid4())
         self.osd_uuid = str(uuid.uuid4())
-        low = 20000 + (os.getpid() * 7) % 30000
+        # The OSD binds a few ports from this range: above the kernel's ephemeral
+        # ports (32768-60999) and the tests' RTP ranges (31000-35999), per process.
+        low = 61000 + (os.getpid() % 40) * 100
         r = self.root
         text = """[global]
 fsid = {fsid}
@@ -104,7 +106,7 @@ rgw crypt s3 kms encryption keys = {kms_id}={kms_key}
 rgw thread pool size = 64
 # Multipart tests use small parts (Amazon S3 and RGW's default: 5 MiB at least).
 rgw multipart min part size = 4096
-""".format(fsid=fsid, mon_port=self.mon_port, low=low, high=low + 200, r=r,
+""".format(fsid=fsid, mon_port=self.mon_port, low=low, high=low + 99, r=r,
            osd_uuid=self.osd_uuid, rgw_port=self.rgw_port, kms_id=KMS_KEY_ID,
            kms_key=KMS_KEY_B64)
         for sub in ("run", "log", "mon.a", "osd.0", "rgw"):
@@ -172,7 +174,11 @@ rgw multipart min part size = 4096
         self._pids["mon.a"] = self._pid_of("mon.a")
         if not self._wait("mon", lambda: "HEALTH" in self._ceph("health"), 20):
             raise RuntimeError("ceph-mon did not answer in 20 s\n" + self.logs())
-        self._ceph("osd", "create", self.osd_uuid, "0")
+        # The monitor answers `health` a moment before it takes commands
+        # ("problem getting command descriptions from mon"): ask again.
+        if not self._wait("osd create",
+                          lambda: self._ceph("osd", "create", self.osd_uuid, "0") is not None, 20):
+            self._ceph("osd", "create", self.osd_uuid, "0")  # raises with the logs
         self._run("ceph-osd", "-i", "0", "--mkfs", "--osd-uuid", self.osd_uuid, timeout=60)
         # The OSD's first command sometimes races its monitor map ("wrong fsid")
         # and it never comes up

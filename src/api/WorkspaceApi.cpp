@@ -236,7 +236,7 @@ void WorkspaceApi::ListRecordings(const Caller& caller, std::string_view query, 
       if (complete && (*complete == "true") != is_complete) continue;
       json::object row;
       for (std::string_view key : {"ContactId", "InitialContactId", "AgentId", "StartTime",
-                                   "EndTime", "DurationSeconds", "Track", "Pauses"}) {
+                                   "EndTime", "DurationSeconds", "Track", "Pauses", "Location"}) {
         if (const json::value* value = meta->if_contains(key)) row[key] = *value;
       }
       row["Complete"] = is_complete;

@@ -622,7 +622,8 @@ std::size_t Recorder::RepairUnfinished() {
     const auto* complete = metadata.if_contains("Complete");
     const auto* end = metadata.if_contains("EndTime");
     // Finished recordings have an EndTime; an unfinished one was cut by a crash.
-    if (!complete || !end || !end->is_null()) continue;
+    // One with a Location lives in S3 now (its WAV was removed here): nothing to repair.
+    if (!complete || !end || !end->is_null() || metadata.contains("Location")) continue;
     const auto wav = std::filesystem::path(entry.path()).replace_extension(".wav");
     auto info = RepairWav(wav);
     if (!info.ok()) {

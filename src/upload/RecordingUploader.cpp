@@ -13,6 +13,7 @@
 #include "core/Timestamp.hpp"
 #include "log/Log.hpp"
 #include "media/RecordingLifecycle.hpp"
+#include "media/RecordingMetadata.hpp"
 #include "upload/ObjectKeys.hpp"
 
 namespace callrec::upload {
@@ -470,7 +471,18 @@ void RecordingUploader::RemoveLocalIfDue(store::UploadRow& row, std::int64_t now
     Update(row);
     return;
   }
-  auto erased = media::EraseRecordingFiles(wav);
+  // The audio goes; the metadata stays, saying where the recording lives now
+  // (the Recordings page lists it, /v1 reads the audio back from S3).
+  const fs::path json_path = fs::path(wav).replace_extension(".json");
+  if (auto metadata = ReadJson(json_path)) {
+    (*metadata)["Location"] =
+        json::object{{"Bucket", row.bucket}, {"Key", row.key}, {"ETag", Unquoted(row.etag)}};
+    if (auto written = media::WriteJsonAtomically(json_path, *metadata); !written) {
+      log::Warn("upload.local_metadata_failed",
+                {{"contact", row.contact_id}, {"error", written.error().message}});
+    }
+  }
+  auto erased = media::RemoveAudioFile(wav);
   if (!erased) {
     log::Warn("upload.local_remove_failed",
               {{"contact", row.contact_id}, {"error", erased.error()}});

@@ -192,10 +192,14 @@ class UploadTest(S3Case):
         self.assertEqual(m.group(4) + "T" + m.group(5), start[0:4] + start[5:7] + start[8:10] +
                          "T" + start[11:16])
 
-        # Confirmed, so the local copy is gone (--local-retention 0); the row says where it is.
+        # Confirmed, so the local audio is gone (--local-retention 0); the metadata
+        # stays and says where the recording lives, and the list shows it.
         wav_path, json_path = self.local_paths(contact)
         self.assertFalse(os.path.exists(wav_path))
-        self.assertFalse(os.path.exists(json_path))
+        with open(json_path) as f:
+            self.assertEqual(json.load(f)["Location"]["Key"], key)
+        listed = self.server.v1("GET", "/v1/recordings?ContactId=%s" % contact).json()
+        self.assertEqual([r["Location"]["Key"] for r in listed["Recordings"]], [key])
         # Read back through the server from S3 (the local copy is gone): metadata,
         # the whole WAV, and a Range, each audited like a local read.
         reply = self.server.v1("GET", "/v1/recordings/%s" % contact)

@@ -58,6 +58,8 @@ struct ContactWrite {
   std::optional<core::AuditEntry> audit;
   std::optional<RecordingSummary> recording = std::nullopt;
   std::optional<UploadRow> upload = std::nullopt;
+  // The upload row is written only if the recording has none yet (queued once).
+  bool upload_only_if_new = false;
 };
 
 // Why a read failed: SQLite's message (an I/O error, a damaged page, busy

@@ -166,6 +166,11 @@ SqliteContactStore::SqliteContactStore(const std::filesystem::path& path, Dispat
                                      next_attempt_ms, upload_id, bucket, object_key, etag, bytes,
                                      last_error, uploaded_ms, local_done)
       VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14))sql");
+    insert_upload_ = Prepare(writer_, R"sql(
+      INSERT OR IGNORE INTO uploads(contact_id, wav_path, state, created_ms, attempts,
+                                    next_attempt_ms, upload_id, bucket, object_key, etag, bytes,
+                                    last_error, uploaded_ms, local_done)
+      VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14))sql");
     if (std::string error = ResetTrailHeads(); !error.empty()) {
       throw std::runtime_error("cannot read the audit trails of " + where + ": " + error);
     }
@@ -193,8 +198,8 @@ SqliteContactStore::SqliteContactStore(const std::filesystem::path& path, Dispat
   } catch (...) {
     Finalize({begin_, commit_, rollback_, insert_contact_, update_contact_, update_head_,
               upsert_loose_head_, delete_loose_head_, insert_audit_, select_head_,
-              select_loose_head_, upsert_recording_, upsert_upload_, select_trail_, select_contact_,
-              select_recording_});
+              select_loose_head_, upsert_recording_, upsert_upload_, insert_upload_, select_trail_,
+              select_contact_, select_recording_});
     sqlite3_close(writer_);
     sqlite3_close(reader_);
     sqlite3_close(lister_);
@@ -267,7 +272,8 @@ SqliteContactStore::~SqliteContactStore() {
   Close();
   Finalize({begin_, commit_, rollback_, insert_contact_, update_contact_, update_head_,
             upsert_loose_head_, delete_loose_head_, insert_audit_, select_head_, select_loose_head_,
-            upsert_recording_, upsert_upload_, select_trail_, select_contact_, select_recording_});
+            upsert_recording_, upsert_upload_, insert_upload_, select_trail_, select_contact_,
+            select_recording_});
   sqlite3_close(reader_);
   sqlite3_close(lister_);
   sqlite3_close(checkpointer_);

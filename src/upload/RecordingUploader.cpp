@@ -122,9 +122,6 @@ void RecordingUploader::Enqueue(const std::string& contact_id, const fs::path& w
     std::lock_guard lock(mutex_);
     if (rows_.count(contact_id)) return;  // queued already (a repaired file, again)
   }
-  // One contact, one recording: a row already there (uploaded before a restart
-  // that repaired the file once more) keeps its state, and its upload id.
-  if (auto known = store_.LoadUpload(contact_id); known && known.value()) return;
   store::UploadRow row;
   row.contact_id = contact_id;
   row.wav_path = wav.string();
@@ -134,8 +131,13 @@ void RecordingUploader::Enqueue(const std::string& contact_id, const fs::path& w
     std::lock_guard lock(mutex_);
     rows_[contact_id] = row;
   }
+  // One contact, one recording: a row already there (uploaded before a restart
+  // that repaired the file once more) keeps its state and its upload id; the
+  // uploader reads it back before its first attempt. No read here: this runs
+  // on the recording writer's thread.
   store::ContactWrite write;
   write.upload = row;
+  write.upload_only_if_new = true;
   const bool queued =
       store_.Write(std::move(write), [this, contact_id](bool ok, const std::string& error) {
         if (!ok) {
@@ -294,6 +296,15 @@ RecordingUploader::Outcome RecordingUploader::Failed(store::UploadRow& row,
 
 RecordingUploader::Outcome RecordingUploader::Attempt(store::UploadRow& row) {
   const std::int64_t now = clock_();
+  if (row.attempts == 0 && row.upload_id.empty()) {
+    // Queued by Enqueue, which wrote it only if new: the durable row is the truth.
+    auto stored = store_.LoadUpload(row.contact_id);
+    if (stored && stored.value() && *stored.value() != row) {
+      row = *stored.value();
+      Update(row);
+      if (row.state != "pending") return Outcome::kDone;
+    }
+  }
   const fs::path wav = row.wav_path;
   const fs::path json_path = fs::path(wav).replace_extension(".json");
   std::error_code ec;

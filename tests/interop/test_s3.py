@@ -307,14 +307,14 @@ class KillDuringMultipartTest(S3Case):
         contact = "k9-" + uuid.uuid4().hex[:8]
         self.cluster.stop_rgw()  # the recording waits, so the kill can be timed
         try:
-            self.call(contact, duration=3)
+            self.call(contact, duration=5)
             deadline = time.monotonic() + 10
             while metric(self.metrics(), "callrec_uploads_pending") != 1:
                 self.assertLess(time.monotonic(), deadline, "never pending")
                 time.sleep(0.1)
         finally:
             self.cluster.start_rgw()
-        # ~24 parts of 4 KiB: kill as soon as S3 holds some of them.
+        # ~40 parts of 4 KiB: kill as soon as S3 holds some of them.
         killed_with = None
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline and killed_with is None:
@@ -330,8 +330,11 @@ class KillDuringMultipartTest(S3Case):
             time.sleep(0.005)
         self.assertIsNotNone(killed_with, "the upload finished before it could be killed: %s"
                              % self.keys())
-        uploads = self.s3.list_multipart_uploads(Bucket=self.bucket).get("Uploads", [])
-        self.assertEqual(len(uploads), 1, uploads)
+        # Usually the upload is still open here; on a fast run its Complete went
+        # out between our look and the kill (the row not yet marked): then the
+        # restarted server finds the whole object with a HEAD and sends nothing again.
+        open_at_kill = self.s3.list_multipart_uploads(Bucket=self.bucket).get("Uploads", [])
+        self.assertLessEqual(len(open_at_kill), 1, open_at_kill)
         self.server.start()
         key = self.wait_uploaded(contact)
         head = self.s3.head_object(Bucket=self.bucket, Key=key)

@@ -236,6 +236,16 @@ TEST_F(EndedContactsTest, UploadQueueKeepsOpenRowsAcrossARestart) {
       write.upload = row;
       ASSERT_TRUE(WriteAndWait(store, std::move(write)));
     }
+    // Queued again (a repaired file at a later start): the row already there stays.
+    UploadRow again;
+    again.contact_id = "b";
+    again.wav_path = "/d/b.wav";
+    ContactWrite write;
+    write.upload = again;
+    write.upload_only_if_new = true;
+    ASSERT_TRUE(WriteAndWait(store, std::move(write)));
+    EXPECT_EQ(store.LoadUpload("b").value(), pending);
+    EXPECT_FALSE(store.LoadUpload("nobody").value());
   }
   SqliteContactStore store(dir_ / "callrec.db");
   const std::vector<UploadRow> open = store.LoadOpenUploads().value();

@@ -6,7 +6,7 @@ JOBS ?= 2
 RUN_ARGS ?=
 PYTHON ?= $(shell scripts/find-python.sh)
 
-.PHONY: all deps build run call test unit-test flow-test interop-test bench bench-siprec format format-check clean lambda-zip fuzz fuzz-smoke test-sanitize install deb
+.PHONY: all deps build run call test unit-test flow-test interop-test bench bench-siprec format format-check clean lambda-zip fuzz fuzz-smoke test-sanitize install deb bench-s3
 
 all: build
 
@@ -112,6 +112,10 @@ bench: build
 # SIPREC setup rate and concurrent calls with zero loss, against SIPp (~6 minutes).
 bench-siprec: build
 	python3 bench/siprec/siprec_bench.py --build-dir $(BUILD_DIR)
+
+# Upload throughput to a real Ceph RGW: callrec's S3 client against `aws s3 cp` (~1 minute).
+bench-s3: build
+	$(PYTHON) bench/s3/upload_bench.py --build-dir $(BUILD_DIR)
 
 SOURCES = $(shell find src tests bench fuzz -name '*.cpp' -o -name '*.hpp')
 

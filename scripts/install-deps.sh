@@ -24,6 +24,7 @@ packages=(
   espeak-ng                                # make run's demo call: the dialogue's voices
   dpkg-dev                                 # make deb: dpkg-shlibdeps names the package's library dependencies
   systemd                                  # test_package: systemd-analyze verify on the packaged unit
+  radosgw ceph-mon ceph-osd ceph-common    # test S3: a one-node Ceph RGW (tests/interop/ceph_rgw.py)
 )
 
 missing=()

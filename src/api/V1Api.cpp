@@ -385,7 +385,13 @@ void V1Api::Health(Respond respond) {
   // A full disk is degraded before a write meets it, and ok once space is freed.
   const std::optional<std::uint64_t> available = AvailableBytes(data_dir_);
   const bool disk_full = available && *available < kLowSpaceBytes;
-  const bool healthy = !stats.failing && !recordings_failing && !disk_full;
+  bool healthy = !stats.failing && !recordings_failing && !disk_full;
+  std::vector<std::pair<std::string, json::object>> sources;
+  for (const auto& [name, source] : health_sources_) {
+    auto [degraded, detail] = source();
+    healthy = healthy && !degraded;
+    sources.emplace_back(name, std::move(detail));
+  }
   json::object body{
       {"Status", healthy ? "ok" : "degraded"},
       {"Store", json::object{{"Commits", stats.commits},
@@ -399,6 +405,7 @@ void V1Api::Health(Respond respond) {
                                   {"LastError", storage_error},
                                   {"DroppedFrames", recorder_.storage_dropped_frames()},
                                   {"FreeRtpPorts", recorder_.free_ports()}}}};
+  for (auto& [name, detail] : sources) body[name] = std::move(detail);
   if (available) {
     body["Disk"] = json::object{{"AvailableBytes", *available}, {"Full", disk_full}};
   }

@@ -48,6 +48,13 @@ class V1Api {
   // Contacts are shown with their Timing from here. Set once, before requests arrive.
   void SetTimes(const control::ContactTimes* times) { times_ = times; }
   static constexpr std::uint64_t kLowSpaceBytes = 1 << 20;
+  // Another part of the server's health in /healthz (e.g. "Uploads"): its
+  // object, and whether it makes the server degraded. Set once, before
+  // requests arrive.
+  using HealthSource = std::function<std::pair<bool, boost::json::object>()>;
+  void AddHealthSource(std::string name, HealthSource source) {
+    health_sources_.emplace_back(std::move(name), std::move(source));
+  }
   // A contact with its audit trail, RTP addresses and live recording counters;
   // kInternal when the state store could not be read.
   core::Result<boost::json::object, control::ControlError> Describe(
@@ -72,6 +79,7 @@ class V1Api {
   const ContactEvents* events_ = nullptr;
   std::filesystem::path data_dir_;
   const control::ContactTimes* times_ = nullptr;
+  std::vector<std::pair<std::string, HealthSource>> health_sources_;
 };
 
 }  // namespace callrec::api

@@ -262,7 +262,7 @@ void WorkspaceApi::ListRecordings(const Caller& caller, std::string_view query, 
       if (complete && (*complete == "true") != is_complete) continue;
       json::object row;
       for (std::string_view key : {"ContactId", "InitialContactId", "AgentId", "StartTime",
-                                   "EndTime", "DurationSeconds", "Track", "Pauses"}) {
+                                   "EndTime", "DurationSeconds", "Track", "Pauses", "Location"}) {
         if (const json::value* value = meta->if_contains(key)) row[key] = *value;
       }
       row["Complete"] = is_complete;
@@ -304,6 +304,15 @@ void WorkspaceApi::Recording(const Caller& caller, const std::string& contact_id
     return not_found();
   }
   const auto wav = RecordingPath(contact_id);
+  std::error_code exists_ec;
+  if (remote_ && (!wav || !std::filesystem::exists(*wav, exists_ec))) {
+    // Peaks are computed from the local WAV, which an uploaded recording no
+    // longer has (--local-retention keeps it); said as for any missing one, so
+    // that who may not read the recording learns nothing of it.
+    if (part == Part::kPeaks) return not_found();
+    return RemoteRecording(caller, contact_id, part == Part::kAudio, query, request,
+                           std::move(respond));
+  }
   if (!wav) return not_found();
   std::filesystem::path json_path = *wav;
   json_path.replace_extension(".json");
@@ -412,6 +421,95 @@ void WorkspaceApi::Recording(const Caller& caller, const std::string& contact_id
   const auto purpose = QueryParam(query, "for");
   const bool playback = purpose ? *purpose == "playback" : partial;
   audited(playback ? "PLAYBACK" : "DOWNLOAD", range, std::move(response), std::move(respond));
+}
+
+void WorkspaceApi::AuditedRead(const Caller& caller, const std::string& contact_id,
+                               std::string_view operation, const std::string& detail,
+                               HttpResponse response, Respond respond) {
+  access_.Record(contact_id, caller.Principal(), operation, detail,
+                 [response = std::move(response), respond = std::move(respond)](
+                     std::optional<control::ControlError> error) mutable {
+                   if (error) {
+                     return respond(Error(
+                         500, "InternalServiceException",
+                         "The read could not be audited, so it is refused: " + error->message));
+                   }
+                   respond(std::move(response));
+                 });
+}
+
+void WorkspaceApi::RemoteRecording(const Caller& caller, const std::string& contact_id, bool audio,
+                                   std::string_view query, const HttpRequest& request,
+                                   Respond respond) {
+  auto found = remote_->Find(contact_id);
+  if (!found) {
+    return respond(ErrorResponse(aws::AwsError::InternalService(
+        "Where the recording of " + contact_id + " is cannot be read now.")));
+  }
+  if (!found.value()) {
+    return respond(ErrorResponse(
+        aws::AwsError::ResourceNotFound("No recording for contact " + contact_id + ".")));
+  }
+  const upload::RemoteRecording where = *found.value();
+  // The Range is checked against the size the upload confirmed, before S3 is asked.
+  std::uint64_t first = 0, last = where.bytes == 0 ? 0 : where.bytes - 1;
+  bool partial = false;
+  if (const auto range = request[http::field::range]; audio && !range.empty()) {
+    auto parsed = ByteRange(range, where.bytes);
+    if (!parsed) {
+      HttpResponse refused = Error(416, "RangeNotSatisfiableException", "Bad Range.");
+      refused.set(http::field::content_range, "bytes */" + std::to_string(where.bytes));
+      return respond(std::move(refused));
+    }
+    std::tie(first, last) = *parsed;
+    partial = true;
+  }
+  const auto purpose = QueryParam(query, "for");
+  const bool playback = purpose ? *purpose == "playback" : partial;
+  auto unavailable = [contact_id](const std::string& error) {
+    return ErrorResponse(aws::AwsError::InternalService("The recording of " + contact_id +
+                                                        " cannot be read from S3 now: " + error));
+  };
+  // The metadata first: it says whose recording it is.
+  remote_->ReadMetadata(
+      where, [this, caller, contact_id, audio, where, first, last, partial, playback, unavailable,
+              respond = std::move(respond)](auto text) mutable {
+        if (!text) return respond(unavailable(text.error().message));
+        json::error_code ec;
+        json::value meta = json::parse(text.value(), ec);
+        if (ec || !meta.is_object()) return respond(unavailable("unreadable metadata"));
+        if (!caller.Sees(StringMember(meta.as_object(), "AgentId"))) {
+          return respond(Error(403, "AccessDeniedException",
+                               "The recording of " + contact_id + " is not one of yours."));
+        }
+        if (!audio) {
+          return AuditedRead(caller, contact_id, "READ_METADATA", "metadata",
+                             JsonResponse(http::status::ok, text.value()), std::move(respond));
+        }
+        auto shared = std::make_shared<Respond>(std::move(respond));
+        auto answer = [this, caller, contact_id, where, first, partial, playback,
+                       shared](std::string bytes) {
+          const std::string total = std::to_string(where.bytes);
+          const std::string span = bytes.empty()
+                                       ? "bytes none/" + total
+                                       : "bytes " + std::to_string(first) + "-" +
+                                             std::to_string(first + bytes.size() - 1) + "/" + total;
+          HttpResponse response{partial ? http::status::partial_content : http::status::ok, 11};
+          response.set(http::field::content_type, "audio/wav");
+          response.set(http::field::accept_ranges, "bytes");
+          const std::string name = where.key.substr(where.key.rfind('/') + 1);
+          response.set(http::field::content_disposition, "attachment; filename=\"" + name + "\"");
+          if (partial) response.set(http::field::content_range, span);
+          response.body() = std::move(bytes);
+          AuditedRead(caller, contact_id, playback ? "PLAYBACK" : "DOWNLOAD", span,
+                      std::move(response), std::move(*shared));
+        };
+        if (where.bytes == 0) return answer("");
+        remote_->ReadAudio(where, first, last, [answer, shared, unavailable](auto bytes) {
+          if (!bytes) return (*shared)(unavailable(bytes.error().message));
+          answer(std::move(bytes).value());
+        });
+      });
 }
 
 std::optional<std::string> WorkspaceApi::ReasonOf(const HttpRequest& request, Respond& respond) {

@@ -9,6 +9,7 @@
 #include "api/V1Api.hpp"
 #include "control/ContactService.hpp"
 #include "media/Recorder.hpp"
+#include "upload/S3RecordingReader.hpp"
 
 namespace callrec::api {
 
@@ -45,6 +46,9 @@ class WorkspaceApi final : public WorkspaceRoutes {
   void SetGuide(GuideRoutes* guide) { guide_ = guide; }
   // --max-pause, told to the pages by /v1/me (0: none). Set before requests arrive.
   void SetMaxPause(unsigned seconds) { max_pause_seconds_ = seconds; }
+  // Recordings uploaded to S3 whose local copy is gone are read from there (set
+  // once, before requests arrive; none: the data directory only).
+  void SetRemoteRecordings(upload::S3RecordingReader* remote) { remote_ = remote; }
   bool Route(const Caller& caller, HttpRequest& request, std::string_view path,
              std::string_view query, Respond& respond, OpenStream& open_stream) override;
 
@@ -55,6 +59,12 @@ class WorkspaceApi final : public WorkspaceRoutes {
   void Recording(const Caller& caller, const std::string& contact_id, Part part,
                  std::string_view query, const HttpRequest& request, Respond respond);
   std::optional<std::filesystem::path> RecordingPath(const std::string& contact_id) const;
+  // Recording() for one that lives in S3 only.
+  void RemoteRecording(const Caller& caller, const std::string& contact_id, bool audio,
+                       std::string_view query, const HttpRequest& request, Respond respond);
+  // Answers `response` once the read is in the contact's audit trail (refused if it cannot be).
+  void AuditedRead(const Caller& caller, const std::string& contact_id, std::string_view operation,
+                   const std::string& detail, HttpResponse response, Respond respond);
   void Erase(const Caller& caller, const std::string& contact_id, const HttpRequest& request,
              Respond respond);
   void Hold(const Caller& caller, const std::string& contact_id, bool place,
@@ -71,6 +81,7 @@ class WorkspaceApi final : public WorkspaceRoutes {
   WallClock clock_;
   GuideRoutes* guide_ = nullptr;
   unsigned max_pause_seconds_ = 0;
+  upload::S3RecordingReader* remote_ = nullptr;
 };
 
 }  // namespace callrec::api

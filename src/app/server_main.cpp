@@ -41,6 +41,8 @@
 #include "sip/SiprecServer.hpp"
 #include "store/DataDirLock.hpp"
 #include "store/SqliteContactStore.hpp"
+#include "upload/RecordingUploader.hpp"
+#include "upload/S3RecordingReader.hpp"
 
 namespace {
 
@@ -141,6 +143,65 @@ sip::SourceAllowlist SipSources(const config::ServerConfig& config) {
   return sip::SourceAllowlist::Loopback();
 }
 
+// The S3 client of --recordings-store s3://...: its credentials from
+// --s3-access-key, else the standard AWS environment variables.
+s3::S3Settings S3SettingsOf(const config::ServerConfig& config) {
+  s3::S3Settings settings;
+  settings.endpoint = config.s3_endpoint;
+  settings.region = config.s3_region;
+  settings.path_style = config.s3_path_style;
+  settings.ca_file = config.s3_ca_file.string();
+  settings.sse = config.s3_sse == "none" ? "" : config.s3_sse;
+  settings.sse_kms_key_id = config.s3_sse_kms_key_id;
+  auto env = [](const char* name) {
+    const char* value = std::getenv(name);
+    return std::string(value ? value : "");
+  };
+  if (!config.s3_access_key.id.empty()) {
+    settings.credentials = {config.s3_access_key.id, config.s3_access_key.secret, ""};
+  } else {
+    settings.credentials = {env("AWS_ACCESS_KEY_ID"), env("AWS_SECRET_ACCESS_KEY"),
+                            env("AWS_SESSION_TOKEN")};
+  }
+  if (settings.credentials.access_key_id.empty() ||
+      settings.credentials.secret_access_key.empty()) {
+    throw std::runtime_error(
+        "--recordings-store " + config.recordings_store +
+        " needs S3 credentials: --s3-access-key ID:SECRET, or AWS_ACCESS_KEY_ID and "
+        "AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN) in the environment");
+  }
+  return settings;
+}
+
+std::string UploadMetrics(const upload::UploadStats& stats, std::int64_t now_ms) {
+  const double oldest =
+      stats.oldest_pending_ms < 0 ? 0 : static_cast<double>(now_ms - stats.oldest_pending_ms) / 1e3;
+  std::string out =
+      "# HELP callrec_uploads_pending Finished recordings waiting to be uploaded to S3.\n"
+      "# TYPE callrec_uploads_pending gauge\ncallrec_uploads_pending " +
+      std::to_string(stats.pending) +
+      "\n# HELP callrec_upload_oldest_pending_seconds Age of the oldest recording waiting to be "
+      "uploaded (0: none).\n# TYPE callrec_upload_oldest_pending_seconds gauge\n"
+      "callrec_upload_oldest_pending_seconds " +
+      std::to_string(oldest) +
+      "\n# HELP callrec_upload_failures_total Failed upload attempts, by reason.\n"
+      "# TYPE callrec_upload_failures_total counter\n";
+  for (const char* reason : {"network", "throttled", "server", "denied", "not_found", "integrity",
+                             "client", "local_missing"}) {
+    auto it = stats.failures.find(reason);
+    out += "callrec_upload_failures_total{reason=\"" + std::string(reason) + "\"} " +
+           std::to_string(it == stats.failures.end() ? 0 : it->second) + "\n";
+  }
+  out +=
+      "# HELP callrec_uploads_total Recordings uploaded and confirmed.\n"
+      "# TYPE callrec_uploads_total counter\ncallrec_uploads_total " +
+      std::to_string(stats.uploaded) +
+      "\n# HELP callrec_uploaded_bytes_total Bytes uploaded and confirmed (WAV and metadata).\n"
+      "# TYPE callrec_uploaded_bytes_total counter\ncallrec_uploaded_bytes_total " +
+      std::to_string(stats.uploaded_bytes) + "\n";
+  return out;
+}
+
 int Run(const config::ServerConfig& config) {
   log::Configure(config.log_level);
   // HTTPS: an unusable certificate or key stops start-up here, before anything is opened.
@@ -207,6 +268,26 @@ int Run(const config::ServerConfig& config) {
       },
       NowMs);
   recorder.SetArchive(&stored_recordings);
+  // --recordings-store s3://...: each recording goes up once final, from a
+  // durable queue, on the uploader's own thread (upload/).
+  std::optional<s3::S3Client> s3_client;
+  std::optional<upload::RecordingUploader> uploader;
+  if (!config.s3_bucket.empty()) {
+    s3_client.emplace(S3SettingsOf(config));
+    upload::UploaderConfig upload_config;
+    upload_config.bucket = config.s3_bucket;
+    upload_config.prefix = config.s3_prefix;
+    upload_config.multipart_threshold = config.s3_multipart_threshold;
+    upload_config.part_size = config.s3_part_size;
+    upload_config.local_retention_ms = config.local_retention_ms;
+    upload_config.max_backoff = std::chrono::milliseconds(config.s3_retry_max_backoff_ms);
+    upload_config.blocked_backoff = upload_config.max_backoff / 2;
+    uploader.emplace(upload_config, *s3_client, store, NowMs);
+    uploader->Start();
+    recorder.OnFinalised([&uploader](const std::string& id, const std::filesystem::path& wav) {
+      uploader->Enqueue(id, wav);
+    });
+  }
   // Contacts whose media died with the previous process end now, durably, before
   // their files are repaired, so the repaired metadata's trail says why.
   control::RestartOutcome restarted;
@@ -406,6 +487,23 @@ int Run(const config::ServerConfig& config) {
            "callrec_recordings_expired_total " +
            std::to_string(retention ? retention->expired() : 0) + "\n";
   });
+  if (uploader) {
+    metrics.AddHandlerExceptionSource("upload",
+                                      [&uploader] { return uploader->handler_exceptions(); });
+    metrics.AddSource([&uploader] { return UploadMetrics(uploader->Stats(), NowMs()); });
+    v1.AddHealthSource("Uploads", [&uploader, &config] {
+      const upload::UploadStats stats = uploader->Stats();
+      // Degraded while S3 refuses (403, 404): a person must act; the
+      // recordings wait safely on the local disk meanwhile.
+      return std::pair<bool, boost::json::object>(
+          !stats.blocked.empty(), boost::json::object{{"Store", config.recordings_store},
+                                                      {"Pending", stats.pending},
+                                                      {"Uploaded", stats.uploaded},
+                                                      {"Blocked", !stats.blocked.empty()},
+                                                      {"Reason", stats.blocked},
+                                                      {"LastError", stats.last_error}});
+    });
+  }
   api::RecordingAccessLog recording_access(contacts, NowMs);
   api::WorkspaceApi workspace(contacts, recorder, agents, events, recording_access,
                               config.data_dir / "recordings", NowMs);
@@ -416,6 +514,12 @@ int Run(const config::ServerConfig& config) {
                                           [] { return std::chrono::system_clock::now(); });
   v1.SetContactEvents(&contact_events);
   workspace.SetMaxPause(config.max_pause_seconds);
+  // Uploaded recordings whose local copy is gone are read back from S3.
+  std::optional<upload::S3RecordingReader> s3_reader;
+  if (s3_client) {
+    s3_reader.emplace(*s3_client, store);
+    workspace.SetRemoteRecordings(&*s3_reader);
+  }
   v1.WatchDisk(config.data_dir);
   api::GuideService guides(io, contacts,
                            std::make_shared<const flow::Flow>(std::move(guide_flow).value()),
@@ -490,6 +594,8 @@ int Run(const config::ServerConfig& config) {
   }
   RunLoop(io, loop_barrier, "http");
   for (auto& worker : workers) worker.join();
+  // The upload under way finishes; the rest stays queued for the next start.
+  if (uploader) uploader->Stop();
   if (retention) retention->Stop();
   // Recordings still running are closed and marked incomplete (the call went
   // on without us); then the media thread and the store stop. Everything

@@ -228,12 +228,17 @@ core::Result<AuthorizationHeader, AwsError> ParseAuthorization(std::string_view 
 // copy the request to set it.
 template <typename Names>
 std::string CanonicalRequest(const SignableRequest& request, const Names& signed_headers,
-                             std::string_view payload_hash) {
+                             std::string_view payload_hash,
+                             PathRule path_rule = PathRule::kNormalizeAndEncode) {
   std::string out;
   out.reserve(512);
   out += request.method;
   out += '\n';
-  out += UriEncode(NormalizePath(request.path), true);
+  if (path_rule == PathRule::kAsSent) {
+    out += request.path.empty() ? "/" : request.path;
+  } else {
+    out += UriEncode(NormalizePath(request.path), true);
+  }
   out += '\n';
   out += CanonicalQuery(request.query);
   out += '\n';
@@ -256,8 +261,8 @@ std::string CanonicalRequest(const SignableRequest& request, const Names& signed
 }  // namespace
 
 std::string CanonicalRequest(const SignableRequest& request,
-                             const std::vector<std::string>& signed_headers) {
-  return CanonicalRequest(request, signed_headers, request.payload_hash);
+                             const std::vector<std::string>& signed_headers, PathRule path_rule) {
+  return CanonicalRequest(request, signed_headers, request.payload_hash, path_rule);
 }
 
 std::string StringToSign(std::string_view amz_date, std::string_view scope,
@@ -295,17 +300,23 @@ std::string FormatAmzDate(std::chrono::system_clock::time_point time) {
 }
 
 SigV4Signer::SigV4Signer(Credentials credentials, std::string region, std::string service,
-                         bool content_sha256_header)
+                         bool content_sha256_header, PathRule path_rule)
     : credentials_(std::move(credentials)),
       region_(std::move(region)),
       service_(std::move(service)),
-      content_sha256_header_(content_sha256_header) {}
+      content_sha256_header_(content_sha256_header),
+      path_rule_(path_rule) {}
 
 void SigV4Signer::Sign(SignableRequest& request, std::string_view body,
                        std::chrono::system_clock::time_point now) const {
+  SignPayloadHash(request, Sha256Hex(body), now);
+}
+
+void SigV4Signer::SignPayloadHash(SignableRequest& request, std::string_view payload_hash,
+                                  std::chrono::system_clock::time_point now) const {
   const std::string amz_date = FormatAmzDate(now);
   const std::string date = amz_date.substr(0, 8);
-  request.payload_hash = Sha256Hex(body);
+  request.payload_hash = std::string(payload_hash);
   request.headers.emplace_back("X-Amz-Date", amz_date);
   if (content_sha256_header_) {
     request.headers.emplace_back("X-Amz-Content-Sha256", request.payload_hash);
@@ -321,7 +332,8 @@ void SigV4Signer::Sign(SignableRequest& request, std::string_view body,
   }
   std::sort(names.begin(), names.end());
   const std::string scope = date + "/" + region_ + "/" + service_ + "/aws4_request";
-  const std::string to_sign = StringToSign(amz_date, scope, CanonicalRequest(request, names));
+  const std::string to_sign =
+      StringToSign(amz_date, scope, CanonicalRequest(request, names, path_rule_));
   const std::string signature = Hex(KeyFor(date)->Mac(to_sign));
   std::string signed_list;
   for (const std::string& name : names) {

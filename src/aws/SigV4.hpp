@@ -36,9 +36,16 @@ struct SignableRequest {
   std::string payload_hash;  // hex SHA-256 of the body
 };
 
+// How the path enters the canonical request. Every service but S3 normalises it
+// (dot segments) and percent-encodes it once more; S3 takes the path exactly as
+// sent (already encoded once: an object key is not a file path, and "a%2Fb"
+// must not become "a%252Fb").
+enum class PathRule { kNormalizeAndEncode, kAsSent };
+
 // The canonical request for the given signed headers (lowercase, sorted).
 std::string CanonicalRequest(const SignableRequest& request,
-                             const std::vector<std::string>& signed_headers);
+                             const std::vector<std::string>& signed_headers,
+                             PathRule path_rule = PathRule::kNormalizeAndEncode);
 std::string StringToSign(std::string_view amz_date, std::string_view scope,
                          std::string_view canonical_request);
 Digest SigningKey(std::string_view secret, std::string_view date, std::string_view region,
@@ -46,17 +53,25 @@ Digest SigningKey(std::string_view secret, std::string_view date, std::string_vi
 // Formats a time as the X-Amz-Date basic ISO 8601 form (20150830T123600Z).
 std::string FormatAmzDate(std::chrono::system_clock::time_point time);
 
+// The payload hash of a request whose body is not signed (S3 over TLS).
+inline constexpr std::string_view kUnsignedPayload = "UNSIGNED-PAYLOAD";
+
 class SigV4Signer {
  public:
   // `content_sha256_header`: also send (and sign) X-Amz-Content-Sha256, as the
   // CLI and the Lambda do; botocore sends it for S3 only.
   SigV4Signer(Credentials credentials, std::string region, std::string service,
-              bool content_sha256_header = true);
+              bool content_sha256_header = true,
+              PathRule path_rule = PathRule::kNormalizeAndEncode);
 
   // Adds X-Amz-Date, X-Amz-Content-Sha256, X-Amz-Security-Token (if any) and
   // Authorization to `request`, signing every header it carries.
   void Sign(SignableRequest& request, std::string_view body,
             std::chrono::system_clock::time_point now) const;
+  // The same with the body's hex SHA-256 computed by the caller (a file's part
+  // hashed while it was read), or kUnsignedPayload.
+  void SignPayloadHash(SignableRequest& request, std::string_view payload_hash,
+                       std::chrono::system_clock::time_point now) const;
 
  private:
   // The signing key of the last date signed for: deriving it takes four HMACs,
@@ -72,6 +87,7 @@ class SigV4Signer {
   std::string region_;
   std::string service_;
   bool content_sha256_header_;
+  PathRule path_rule_;
   std::shared_ptr<KeyCache> key_cache_ = std::make_shared<KeyCache>();
 };
 

@@ -34,6 +34,22 @@ std::string ParseHostPort(const std::string& text, HostPort& out) {
 
 }  // namespace
 
+std::optional<std::int64_t> ParseDuration(const std::string& text) {
+  if (text == "forever") return -1;
+  double value = 0;
+  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || value < 0) return std::nullopt;
+  const std::string_view unit(ptr, static_cast<std::size_t>(text.data() + text.size() - ptr));
+  double scale = 0;
+  if (unit.empty() || unit == "s") scale = 1e3;
+  if (unit == "ms") scale = 1;
+  if (unit == "m") scale = 60e3;
+  if (unit == "h") scale = 3600e3;
+  if (unit == "d") scale = 86400e3;
+  if (scale == 0 || value * scale > 1e15) return std::nullopt;
+  return static_cast<std::int64_t>(value * scale);
+}
+
 ParsedConfig ParseServerConfig(int argc, const char* const* argv) {
   ParsedConfig parsed;
   ServerConfig& c = parsed.config;
@@ -52,6 +68,9 @@ ParsedConfig ParseServerConfig(int argc, const char* const* argv) {
   std::string tls_cert, tls_key;
   std::string sip_tls_listen, sip_tls_cert, sip_tls_key, sip_tls_client_ca;
   bool dump_config = false;
+  std::string s3_ca_file, s3_access_key;
+  std::string local_retention = "0";
+  std::string retry_max_backoff = "5m";
 
   // The option table: every flag, its default, and its config-file key.
   app.add_option("--listen", listen, "HTTP API address, HOST:PORT")->capture_default_str();
@@ -173,6 +192,49 @@ ParsedConfig ParseServerConfig(int argc, const char* const* argv) {
                  "metadata are deleted, audited EXPIRED, unless under legal hold; 0: for ever")
       ->check(CLI::Range(0.0, 36500.0))
       ->capture_default_str();
+  app.add_option("--recordings-store", c.recordings_store,
+                 "Where finished recordings live: file (the data directory) or "
+                 "s3://BUCKET[/PREFIX] (written locally, then uploaded once final, Amazon "
+                 "Connect's key layout)")
+      ->capture_default_str();
+  app.add_option("--s3-endpoint", c.s3_endpoint,
+                 "S3 endpoint URL, http(s)://HOST[:PORT] (empty: the region's Amazon S3)")
+      ->capture_default_str();
+  app.add_option("--s3-region", c.s3_region, "S3 region (signing scope)")->capture_default_str();
+  app.add_flag("--s3-path-style", c.s3_path_style,
+               "Path-style bucket addressing (Ceph RGW, MinIO); default virtual-hosted")
+      ->capture_default_str();
+  app.add_option("--s3-ca-file", s3_ca_file,
+                 "PEM CA bundle to verify an https S3 endpoint with (empty: the system's)")
+      ->capture_default_str();
+  app.add_option("--s3-access-key", s3_access_key,
+                 "S3 credentials, ID:SECRET (empty: AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and "
+                 "AWS_SESSION_TOKEN from the environment)")
+      ->capture_default_str();
+  app.add_option("--s3-sse", c.s3_sse,
+                 "Server-side encryption of uploaded objects: none, AES256, aws:kms")
+      ->check(CLI::IsMember({"none", "AES256", "aws:kms"}))
+      ->capture_default_str();
+  app.add_option("--s3-sse-kms-key-id", c.s3_sse_kms_key_id,
+                 "KMS key (id, ARN or alias) for --s3-sse aws:kms (empty: the bucket's default)")
+      ->capture_default_str();
+  app.add_option("--s3-multipart-threshold", c.s3_multipart_threshold,
+                 "Recordings larger than this many bytes are uploaded in parts")
+      ->capture_default_str();
+  app.add_option("--s3-part-size", c.s3_part_size,
+                 "Bytes per multipart part (Amazon S3 needs at least 5 MiB; smaller only for a "
+                 "store configured to take them)")
+      ->check(CLI::Range(std::uint64_t{4096}, std::uint64_t{5} << 30))
+      ->capture_default_str();
+  app.add_option("--local-retention", local_retention,
+                 "How long the local copy of an uploaded recording stays once the upload is "
+                 "confirmed: 0, 90s, 15m, 12h, 7d, or forever")
+      ->capture_default_str();
+  app.add_option("--s3-retry-max-backoff", retry_max_backoff,
+                 "Longest wait between two attempts at an upload (network errors, 5xx and "
+                 "throttling back off doubling, with jitter, up to it; 403/404 wait half of it "
+                 "at first)")
+      ->capture_default_str();
   app.add_flag("--dump-config", dump_config, "Print every option with its value and exit")
       ->configurable(false);
 
@@ -247,6 +309,42 @@ ParsedConfig ParseServerConfig(int argc, const char* const* argv) {
         throw CLI::ValidationError("--agent-match", std::string("invalid regex: ") + error.what());
       }
     }
+    if (c.recordings_store != "file") {
+      if (c.recordings_store.rfind("s3://", 0) != 0 || c.recordings_store.size() <= 5) {
+        throw CLI::ValidationError(
+            "--recordings-store",
+            "expected file or s3://BUCKET[/PREFIX], got '" + c.recordings_store + "'");
+      }
+      const std::string rest = c.recordings_store.substr(5);
+      const std::size_t slash = rest.find('/');
+      c.s3_bucket = rest.substr(0, slash);
+      c.s3_prefix = slash == std::string::npos ? "" : rest.substr(slash + 1);
+      while (!c.s3_prefix.empty() && c.s3_prefix.back() == '/') c.s3_prefix.pop_back();
+      if (c.s3_bucket.empty()) throw CLI::ValidationError("--recordings-store", "no bucket");
+    }
+    if (!s3_access_key.empty()) {
+      const std::size_t colon = s3_access_key.find(':');
+      if (colon == std::string::npos || colon == 0 || colon + 1 == s3_access_key.size()) {
+        throw CLI::ValidationError("--s3-access-key", "expected ID:SECRET");
+      }
+      c.s3_access_key = {s3_access_key.substr(0, colon), s3_access_key.substr(colon + 1)};
+    }
+    c.s3_ca_file = s3_ca_file;
+    if (c.s3_multipart_threshold < c.s3_part_size) c.s3_multipart_threshold = c.s3_part_size;
+    const auto retention = ParseDuration(local_retention);
+    if (!retention) {
+      throw CLI::ValidationError(
+          "--local-retention",
+          "expected 0, a duration (90s, 15m, 12h, 7d) or forever, got '" + local_retention + "'");
+    }
+    c.local_retention_ms = *retention;
+    const auto backoff = ParseDuration(retry_max_backoff);
+    if (!backoff || *backoff < 1000) {
+      throw CLI::ValidationError(
+          "--s3-retry-max-backoff",
+          "expected a duration of at least 1s (30s, 5m), got '" + retry_max_backoff + "'");
+    }
+    c.s3_retry_max_backoff_ms = *backoff;
     c.pause_behavior = pause == "skip" ? PauseBehavior::kSkip : PauseBehavior::kSilence;
     c.data_dir = data_dir;
   } catch (const CLI::ParseError& error) {

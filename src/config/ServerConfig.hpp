@@ -3,6 +3,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -91,7 +92,32 @@ struct ServerConfig {
   // Recordings are deleted this many days after they ended (fractions allowed),
   // unless under legal hold; 0: kept for ever.
   double retention_days = 0;
+  // Where finished recordings live: "file" (the data directory only) or
+  // "s3://BUCKET[/PREFIX]": written locally as always, then uploaded once final
+  // (upload/). s3_bucket and s3_prefix are parsed from it.
+  std::string recordings_store = "file";
+  std::string s3_bucket;
+  std::string s3_prefix;
+  std::string s3_endpoint;  // empty: https://s3.<region>.amazonaws.com
+  std::string s3_region = "us-east-1";
+  bool s3_path_style = false;
+  std::filesystem::path s3_ca_file;
+  // ID:SECRET; empty: AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN.
+  AccessKey s3_access_key;
+  std::string s3_sse = "none";  // none, AES256, aws:kms
+  std::string s3_sse_kms_key_id;
+  // Recordings larger than this go up in parts of s3_part_size (S3: >= 5 MiB).
+  std::uint64_t s3_multipart_threshold = 16u << 20;
+  std::uint64_t s3_part_size = 8u << 20;
+  // How long the local copy stays once the upload is confirmed; -1: for ever.
+  std::int64_t local_retention_ms = 0;
+  // The longest wait between two attempts at an upload (back-off doubles up to it).
+  std::int64_t s3_retry_max_backoff_ms = 300'000;
 };
+
+// "0", "90s", "15m", "12h", "7d" (a number with an optional unit; none: seconds)
+// or "forever" (-1), in milliseconds; nullopt if malformed.
+std::optional<std::int64_t> ParseDuration(const std::string& text);
 
 // What parsing the command line produced: a config to run with, or an exit
 // (after --help, --dump-config, or an error already printed) with this code.

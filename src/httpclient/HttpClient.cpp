@@ -21,7 +21,11 @@ namespace ssl = asio::ssl;
 
 namespace {
 
-void LoadTrustedCertificates(ssl::context& context) {
+void LoadTrustedCertificates(ssl::context& context, const std::string& ca_file) {
+  if (!ca_file.empty()) {
+    context.load_verify_file(ca_file);
+    return;
+  }
   // A static binary carries Debian's OPENSSLDIR, which Amazon Linux does not
   // have: look where each distribution keeps its bundle.
   if (const char* file = std::getenv("SSL_CERT_FILE"); file && *file) {
@@ -47,8 +51,12 @@ HttpReply Exchange(Stream& stream, const HttpCall& call) {
   request.prepare_payload();
   http::write(stream, request);
   beast::flat_buffer buffer;
-  http::response<http::string_body> response;
-  http::read(stream, buffer, response);
+  http::response_parser<http::string_body> parser;
+  // Objects (a recording read back) are larger than Beast's 8 MB default.
+  parser.body_limit(std::uint64_t{4} << 30);
+  parser.skip(call.method == "HEAD");
+  http::read(stream, buffer, parser);
+  http::response<http::string_body> response = parser.release();
   HttpReply reply;
   reply.status = response.result_int();
   for (const auto& field : response) {
@@ -97,7 +105,8 @@ std::string HttpReply::Header(std::string_view name) const {
 }
 
 core::Result<HttpReply, std::string> SendHttp(const Endpoint& endpoint, const HttpCall& call,
-                                              std::chrono::milliseconds timeout) {
+                                              std::chrono::milliseconds timeout,
+                                              const std::string& ca_file) {
   try {
     asio::io_context io;
     asio::ip::tcp::resolver resolver(io);
@@ -112,7 +121,7 @@ core::Result<HttpReply, std::string> SendHttp(const Endpoint& endpoint, const Ht
       return reply;
     }
     ssl::context context(ssl::context::tls_client);
-    LoadTrustedCertificates(context);
+    LoadTrustedCertificates(context, ca_file);
     context.set_verify_mode(ssl::verify_peer);
     beast::ssl_stream<beast::tcp_stream> stream(io, context);
     if (!SSL_set_tlsext_host_name(stream.native_handle(), endpoint.host.c_str())) {

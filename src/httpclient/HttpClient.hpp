@@ -33,10 +33,11 @@ struct HttpReply {
 };
 
 // One request over a fresh connection, HTTP or HTTPS (certificate and host name
-// verified against the system's CA bundle: SSL_CERT_FILE, then the Debian and
-// Amazon Linux locations). Gives up after `timeout`; never throws.
+// verified against `ca_file` if given, else the system's CA bundle: SSL_CERT_FILE,
+// then the Debian and Amazon Linux locations). A HEAD's reply has no body
+// whatever its Content-Length says. Gives up after `timeout`; never throws.
 core::Result<HttpReply, std::string> SendHttp(
     const Endpoint& endpoint, const HttpCall& call,
-    std::chrono::milliseconds timeout = std::chrono::seconds(30));
+    std::chrono::milliseconds timeout = std::chrono::seconds(30), const std::string& ca_file = {});
 
 }  // namespace callrec::httpclient

@@ -427,6 +427,7 @@ void Recorder::OnSettled(const core::Contact& contact) {
     default:
       break;
   }
+  if (contact.state() == RecordingState::kEnded && call->session) Finalise(*call);
   if (contact.state() == RecordingState::kEnded) {
     std::optional<RecordingView> last;  // (call->mutex is held)
     if (call->session) {
@@ -558,6 +559,12 @@ void Recorder::FinishRecording(Call& call, bool interrupted) {
   });
 }
 
+void Recorder::Finalise(Call& call) {
+  if (!on_finalised_) return;
+  // Behind the writer's last job for this file (the final metadata).
+  writer_.Post([this, id = call.id, wav = call.wav] { on_finalised_(id, wav); });
+}
+
 void Recorder::Tick() {
   std::vector<std::shared_ptr<Call>> calls;
   {
@@ -640,7 +647,8 @@ std::size_t Recorder::RepairUnfinished() {
     const auto* complete = metadata.if_contains("Complete");
     const auto* end = metadata.if_contains("EndTime");
     // Finished recordings have an EndTime; an unfinished one was cut by a crash.
-    if (!complete || !end || !end->is_null()) continue;
+    // One with a Location lives in S3 now (its WAV was removed here): nothing to repair.
+    if (!complete || !end || !end->is_null() || metadata.contains("Location")) continue;
     const auto wav = std::filesystem::path(entry.path()).replace_extension(".wav");
     auto info = RepairWav(wav);
     if (!info.ok()) {
@@ -662,6 +670,9 @@ std::size_t Recorder::RepairUnfinished() {
     metadata["RepairedAt"] = core::FormatTimestamp(wall_clock_());
     WriteJsonAtomically(entry.path(), metadata);
     log::Warn("recording.repaired", {{"path", wav.string()}, {"frames", info->frames}});
+    if (auto* id = metadata.if_contains("ContactId"); id && id->is_string() && on_finalised_) {
+      on_finalised_(std::string(id->as_string()), wav);
+    }
     ++repaired;
   }
   return repaired;
@@ -677,7 +688,10 @@ void Recorder::Shutdown() {
   }
   for (const auto& call : calls) {
     std::lock_guard lock(call->mutex);
-    if (call->session && !call->finished) FinishRecording(*call, true);
+    if (call->session && !call->finished) {
+      FinishRecording(*call, true);
+      Finalise(*call);
+    }
   }
   {
     std::lock_guard lock(mutex_);

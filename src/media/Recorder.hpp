@@ -131,6 +131,13 @@ class Recorder final : public control::RecordingListener {
   // Ended contacts' recording views go there once durable (set once, before
   // calls arrive, to outlive the Recorder); without one they stay in memory.
   void SetArchive(RecordingArchive* archive) { archive_ = archive; }
+  // A recording is final: its contact ended and the metadata beside the WAV is
+  // written for the last time (or the server stopped during it, or it was
+  // repaired at start-up). Called on the recording writer's thread, after that
+  // write; set once, before calls arrive. The uploader queues it from here.
+  using Finalised =
+      std::function<void(const std::string& contact_id, const std::filesystem::path& wav)>;
+  void OnFinalised(Finalised callback) { on_finalised_ = std::move(callback); }
 
   // Binds the two RTP ports of a new contact. Fails when the range is exhausted
   // or libsrtp2 refuses a key. `agent_joins_by_media`: the agent leg's first
@@ -197,6 +204,7 @@ class Recorder final : public control::RecordingListener {
   void StartRecording(Call& call, const core::Contact& contact);
   void FinishRecording(Call& call, bool interrupted);
   void WriteProgress(Call& call);
+  void Finalise(Call& call);  // on_finalised_, after the writer's last job for it
   void Tick();
   void ScheduleTick();  // the next Tick, behind the barrier
   void ReleasePorts(Call& call);
@@ -209,6 +217,7 @@ class Recorder final : public control::RecordingListener {
   AgentMedia on_agent_media_;
   SourceSwitched on_source_switch_;
   DigitHeard on_digit_;
+  Finalised on_finalised_;
   RecordingWriter writer_;
   log::ExceptionBarrier barrier_{"media.handler_failed"};
   boost::asio::steady_timer timer_;

@@ -62,6 +62,14 @@ core::Result<bool, std::string> EraseRecordingFiles(const std::filesystem::path&
   return true;
 }
 
+core::Result<bool, std::string> RemoveAudioFile(const std::filesystem::path& wav) {
+  if (::unlink(wav.c_str()) != 0 && errno != ENOENT) {
+    return "cannot remove " + wav.string() + ": " + std::strerror(errno);
+  }
+  files::SyncDirectory(wav.parent_path());
+  return true;
+}
+
 RetentionSweeper::RetentionSweeper(std::filesystem::path recordings_dir,
                                    std::chrono::milliseconds keep, WallClock clock, Expire expire)
     : dir_(std::move(recordings_dir)),

@@ -36,6 +36,9 @@ core::Result<bool, std::string> ReleaseHold(const std::filesystem::path& wav);
 // Removes the WAV, its metadata JSON and its peaks (and syncs the directory); an error
 // names what could not be removed.
 core::Result<bool, std::string> EraseRecordingFiles(const std::filesystem::path& wav);
+// Removes the WAV only (and syncs the directory): the recording lives elsewhere
+// now (S3), and its metadata stays beside where it was, saying so.
+core::Result<bool, std::string> RemoveAudioFile(const std::filesystem::path& wav);
 
 // Deletes recordings that ended more than `keep` ago, unless held, every
 // interval (a tenth of `keep`, between 1 s and 60 s), on a thread of its own

@@ -28,12 +28,38 @@ struct RecordingSummary {
   bool operator==(const RecordingSummary&) const = default;
 };
 
+// A finished recording's way to object storage: one row of the durable upload
+// queue (`uploads`), written when the recording is final and kept after it was
+// uploaded (where the recording lives). `local_done`: nothing is left to do with
+// the local copy (removed after its retention, kept for ever, or gone).
+struct UploadRow {
+  std::string contact_id;
+  std::string wav_path;
+  std::string state = "pending";  // pending | uploaded
+  std::int64_t created_ms = 0;
+  std::int64_t attempts = 0;
+  std::int64_t next_attempt_ms = 0;
+  std::string upload_id;  // a multipart upload under way (resumed after a restart)
+  std::string bucket;
+  std::string key;  // the WAV's object key (the metadata's is the same with .json)
+  std::string etag;
+  std::uint64_t bytes = 0;
+  std::string last_error;
+  std::int64_t uploaded_ms = 0;
+  bool local_done = false;
+
+  bool operator==(const UploadRow&) const = default;
+};
+
 // One durable change: a contact's new state and/or a line of its audit trail,
-// and/or the summary of a finished recording.
+// and/or the summary of a finished recording, and/or its upload's row.
 struct ContactWrite {
   std::optional<core::Contact> contact;
   std::optional<core::AuditEntry> audit;
   std::optional<RecordingSummary> recording = std::nullopt;
+  std::optional<UploadRow> upload = std::nullopt;
+  // The upload row is written only if the recording has none yet (queued once).
+  bool upload_only_if_new = false;
 };
 
 // Why a read failed: SQLite's message (an I/O error, a damaged page, busy
@@ -86,6 +112,11 @@ class ContactStore {
   virtual ReadResult<std::optional<RecordingSummary>> LoadRecording(
       std::string_view contact_id) = 0;
   virtual ReadResult<std::vector<core::AuditEntry>> LoadAuditTrail(std::string_view contact_id) = 0;
+  // Upload rows with work left: pending ones, and uploaded ones whose local copy
+  // is still to be removed (oldest first).
+  virtual ReadResult<std::vector<UploadRow>> LoadOpenUploads() = 0;
+  // One recording's upload row, whatever its state (nullopt: never queued).
+  virtual ReadResult<std::optional<UploadRow>> LoadUpload(std::string_view contact_id) = 0;
   virtual bool Write(ContactWrite write, Done done) = 0;
   virtual StoreStats Stats() const = 0;
 };

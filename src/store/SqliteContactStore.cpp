@@ -161,6 +161,16 @@ SqliteContactStore::SqliteContactStore(const std::filesystem::path& path, Dispat
       INSERT OR REPLACE INTO recordings(contact_id, path, packets, lost, late, gated, invalid,
                                         duplicates, frames_written)
       VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9))sql");
+    upsert_upload_ = Prepare(writer_, R"sql(
+      INSERT OR REPLACE INTO uploads(contact_id, wav_path, state, created_ms, attempts,
+                                     next_attempt_ms, upload_id, bucket, object_key, etag, bytes,
+                                     last_error, uploaded_ms, local_done)
+      VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14))sql");
+    insert_upload_ = Prepare(writer_, R"sql(
+      INSERT OR IGNORE INTO uploads(contact_id, wav_path, state, created_ms, attempts,
+                                    next_attempt_ms, upload_id, bucket, object_key, etag, bytes,
+                                    last_error, uploaded_ms, local_done)
+      VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14))sql");
     if (std::string error = ResetTrailHeads(); !error.empty()) {
       throw std::runtime_error("cannot read the audit trails of " + where + ": " + error);
     }
@@ -188,8 +198,8 @@ SqliteContactStore::SqliteContactStore(const std::filesystem::path& path, Dispat
   } catch (...) {
     Finalize({begin_, commit_, rollback_, insert_contact_, update_contact_, update_head_,
               upsert_loose_head_, delete_loose_head_, insert_audit_, select_head_,
-              select_loose_head_, upsert_recording_, select_trail_, select_contact_,
-              select_recording_});
+              select_loose_head_, upsert_recording_, upsert_upload_, insert_upload_, select_trail_,
+              select_contact_, select_recording_});
     sqlite3_close(writer_);
     sqlite3_close(reader_);
     sqlite3_close(lister_);
@@ -262,7 +272,8 @@ SqliteContactStore::~SqliteContactStore() {
   Close();
   Finalize({begin_, commit_, rollback_, insert_contact_, update_contact_, update_head_,
             upsert_loose_head_, delete_loose_head_, insert_audit_, select_head_, select_loose_head_,
-            upsert_recording_, select_trail_, select_contact_, select_recording_});
+            upsert_recording_, upsert_upload_, insert_upload_, select_trail_, select_contact_,
+            select_recording_});
   sqlite3_close(reader_);
   sqlite3_close(lister_);
   sqlite3_close(checkpointer_);
@@ -341,6 +352,61 @@ ReadResult<std::optional<core::Contact>> SqliteContactStore::LoadContact(
     return std::optional<core::Contact>();
   } catch (const std::exception& error) {
     return ReadFailed("contact", contact_id, error);
+  }
+}
+
+std::vector<UploadRow> SqliteContactStore::LoadUploadsWhere(const char* where,
+                                                            std::string_view bound) {
+  std::lock_guard lock(lister_mutex_);
+  const std::string sql =
+      std::string(
+          "SELECT contact_id, wav_path, state, created_ms, attempts, next_attempt_ms, "
+          "upload_id, bucket, object_key, etag, bytes, last_error, uploaded_ms, local_done "
+          "FROM uploads ") +
+      where;
+  std::unique_ptr<sqlite3_stmt, int (*)(sqlite3_stmt*)> statement(Prepare(lister_, sql.c_str()),
+                                                                  sqlite3_finalize);
+  if (!bound.empty()) BindText(statement.get(), 1, bound);
+  std::vector<UploadRow> rows;
+  int rc;
+  while ((rc = sqlite3_step(statement.get())) == SQLITE_ROW) {
+    sqlite3_stmt* st = statement.get();
+    UploadRow r;
+    r.contact_id = ColumnText(st, 0);
+    r.wav_path = ColumnText(st, 1);
+    r.state = ColumnText(st, 2);
+    r.created_ms = sqlite3_column_int64(st, 3);
+    r.attempts = sqlite3_column_int64(st, 4);
+    r.next_attempt_ms = sqlite3_column_int64(st, 5);
+    r.upload_id = ColumnText(st, 6);
+    r.bucket = ColumnText(st, 7);
+    r.key = ColumnText(st, 8);
+    r.etag = ColumnText(st, 9);
+    r.bytes = static_cast<std::uint64_t>(sqlite3_column_int64(st, 10));
+    r.last_error = ColumnText(st, 11);
+    r.uploaded_ms = sqlite3_column_int64(st, 12);
+    r.local_done = sqlite3_column_int(st, 13) != 0;
+    rows.push_back(std::move(r));
+  }
+  if (rc != SQLITE_DONE) Fail(lister_, "cannot read the upload queue");
+  return rows;
+}
+
+ReadResult<std::vector<UploadRow>> SqliteContactStore::LoadOpenUploads() {
+  try {
+    return LoadUploadsWhere("WHERE state = 'pending' OR local_done = 0 ORDER BY created_ms", "");
+  } catch (const std::exception& error) {
+    return ReadFailed("uploads", "", error);
+  }
+}
+
+ReadResult<std::optional<UploadRow>> SqliteContactStore::LoadUpload(std::string_view contact_id) {
+  try {
+    auto rows = LoadUploadsWhere("WHERE contact_id = ?1", contact_id);
+    if (rows.empty()) return std::optional<UploadRow>();
+    return std::optional<UploadRow>(std::move(rows.front()));
+  } catch (const std::exception& error) {
+    return ReadFailed("upload", contact_id, error);
   }
 }
 

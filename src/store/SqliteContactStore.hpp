@@ -51,6 +51,8 @@ class SqliteContactStore final : public ContactStore {
   ReadResult<std::optional<core::Contact>> LoadContact(std::string_view contact_id) override;
   ReadResult<std::optional<RecordingSummary>> LoadRecording(std::string_view contact_id) override;
   ReadResult<std::vector<core::AuditEntry>> LoadAuditTrail(std::string_view contact_id) override;
+  ReadResult<std::vector<UploadRow>> LoadOpenUploads() override;
+  ReadResult<std::optional<UploadRow>> LoadUpload(std::string_view contact_id) override;
   bool Write(ContactWrite write, Done done) override;
   StoreStats Stats() const override;
 
@@ -85,6 +87,9 @@ class SqliteContactStore final : public ContactStore {
   std::string WriteContact(const core::Contact& contact, TrailHead& head);
   std::string WriteTrailHead(const std::string& contact_id, TrailHead& head);
   std::string WriteRecording(const RecordingSummary& recording);
+  std::string WriteUpload(const UploadRow& upload, bool only_if_new);
+  // The rows `where` (?1: `bound`) selects, on the listing connection.
+  std::vector<UploadRow> LoadUploadsWhere(const char* where, std::string_view bound);
   // The contact's trail head: cached, else read on the writer's connection (which
   // sees this transaction's own writes).
   std::string FindHead(const std::string& contact_id, TrailHead*& head);
@@ -123,6 +128,8 @@ class SqliteContactStore final : public ContactStore {
   sqlite3_stmt* select_head_ = nullptr;
   sqlite3_stmt* select_loose_head_ = nullptr;
   sqlite3_stmt* upsert_recording_ = nullptr;
+  sqlite3_stmt* upsert_upload_ = nullptr;
+  sqlite3_stmt* insert_upload_ = nullptr;  // if none yet
   // Reader connection's, under reader_mutex_.
   sqlite3_stmt* select_trail_ = nullptr;
   sqlite3_stmt* select_contact_ = nullptr;

@@ -155,8 +155,30 @@ std::string SqliteContactStore::WriteOne(const ContactWrite& write) {
     head->ended = c->state() == core::RecordingState::kEnded;
     ForgetSettledHead(c->contact_id);
   }
-  if (const auto& r = write.recording) return WriteRecording(*r);
+  if (const auto& r = write.recording) {
+    if (std::string error = WriteRecording(*r); !error.empty()) return error;
+  }
+  if (const auto& u = write.upload) return WriteUpload(*u, write.upload_only_if_new);
   return "";
+}
+
+std::string SqliteContactStore::WriteUpload(const UploadRow& u, bool only_if_new) {
+  sqlite3_stmt* const statement = only_if_new ? insert_upload_ : upsert_upload_;
+  BindText(statement, 1, u.contact_id);
+  BindText(statement, 2, u.wav_path);
+  BindText(statement, 3, u.state);
+  sqlite3_bind_int64(statement, 4, u.created_ms);
+  sqlite3_bind_int64(statement, 5, u.attempts);
+  sqlite3_bind_int64(statement, 6, u.next_attempt_ms);
+  BindText(statement, 7, u.upload_id);
+  BindText(statement, 8, u.bucket);
+  BindText(statement, 9, u.key);
+  BindText(statement, 10, u.etag);
+  sqlite3_bind_int64(statement, 11, static_cast<sqlite3_int64>(u.bytes));
+  BindText(statement, 12, u.last_error);
+  sqlite3_bind_int64(statement, 13, u.uploaded_ms);
+  sqlite3_bind_int(statement, 14, u.local_done ? 1 : 0);
+  return StepDone(statement);
 }
 
 std::string SqliteContactStore::ProbeWrite() {

@@ -57,6 +57,30 @@ CREATE INDEX contacts_ended_by_agent ON contacts(agent_id) WHERE state = 'ENDED'
 PRAGMA user_version = 3;
 )sql";
 
+// Version 4: the durable queue of uploads to object storage (one row per
+// recording, kept once uploaded: where it lives). The partial index holds the
+// rows with work left only, so the uploader's start-up scan does not read every
+// recording ever uploaded.
+constexpr const char* kFromVersion3 = R"sql(
+CREATE TABLE uploads(
+  contact_id TEXT PRIMARY KEY,
+  wav_path TEXT NOT NULL,
+  state TEXT NOT NULL,
+  created_ms INTEGER NOT NULL,
+  attempts INTEGER NOT NULL,
+  next_attempt_ms INTEGER NOT NULL,
+  upload_id TEXT NOT NULL,
+  bucket TEXT NOT NULL,
+  object_key TEXT NOT NULL,
+  etag TEXT NOT NULL,
+  bytes INTEGER NOT NULL,
+  last_error TEXT NOT NULL,
+  uploaded_ms INTEGER NOT NULL,
+  local_done INTEGER NOT NULL) WITHOUT ROWID;
+CREATE INDEX uploads_open ON uploads(created_ms) WHERE state = 'pending' OR local_done = 0;
+PRAGMA user_version = 4;
+)sql";
+
 // From the unversioned layout. Window functions need SQLite >= 3.25 (Debian 12: 3.40).
 constexpr const char* kFromUnversioned = R"sql(
 ALTER TABLE contacts ADD COLUMN audit_head INTEGER NOT NULL DEFAULT 0;
@@ -126,7 +150,7 @@ void PrepareSchema(sqlite3* db, const std::string& where) {
                              ", newer than this build of callrec knows (" +
                              std::to_string(kSchemaVersion) + "); refusing to open it");
   }
-  if (version != 0 && version != 2) {
+  if (version != 0 && version != 2 && version != 3) {
     throw std::runtime_error(where + " has an unknown schema version " + std::to_string(version));
   }
   if (version == 0) {
@@ -142,7 +166,8 @@ void PrepareSchema(sqlite3* db, const std::string& where) {
                                "' table but not the other)");
     }
   }
-  Transaction(db, kFromVersion2, "cannot add the recordings table to " + where);
+  if (version < 3) Transaction(db, kFromVersion2, "cannot add the recordings table to " + where);
+  Transaction(db, kFromVersion3, "cannot add the upload queue to " + where);
 }
 
 }  // namespace callrec::store

@@ -20,10 +20,13 @@ namespace callrec::store {
 // a partial index of ended contacts by agent: ended contacts are not kept in memory
 // but read back from here.
 //
+// Version 4 adds `uploads`, the durable queue of recordings on their way to object
+// storage (and, once there, where they are).
+//
 // Version 0 with tables is the unversioned layout of earlier builds (AUTOINCREMENT
 // audit table and an audit_by_contact index): it is rebuilt into version 2 in one
-// transaction, then brought to 3 in another. A newer version is refused.
-inline constexpr int kSchemaVersion = 3;
+// transaction, then brought to 3 and 4 in others. A newer version is refused.
+inline constexpr int kSchemaVersion = 4;
 
 // Creates, migrates or checks the schema on `db` (the writer's connection, before any
 // other connection uses it). Throws std::runtime_error naming `where` on failure.

@@ -1,6 +1,7 @@
 // What the store gives back once ended contacts are no longer held in memory:
 // contacts one by one or by agent, recording summaries, trails that go on after
-// the writer has forgotten an ended contact's head, and the version 3 layout.
+// the writer has forgotten an ended contact's head, the version 3 layout, and
+// version 4's upload queue.
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 #include <unistd.h>
@@ -195,12 +196,62 @@ TEST_F(EndedContactsTest, Version2DatabaseGainsTheRecordingsTable) {
   )sql");
   SqliteContactStore store(dir_ / "callrec.db");
   EXPECT_EQ(SchemaVersionOf(), kSchemaVersion);
-  EXPECT_EQ(kSchemaVersion, 3);
+  EXPECT_EQ(kSchemaVersion, 4);
   EXPECT_EQ(Ids(store.LoadEndedContacts(std::string("alice"), "", 0).value()), (Names{"old"}));
   EXPECT_FALSE(store.LoadRecording("old").value());
   ASSERT_TRUE(WriteAndWait(store, {std::nullopt, Audit("old", 40, "PAUSE")}));
   EXPECT_EQ(Operations(store.LoadAuditTrail("old").value()),
             (Names{"CREATE@10", "END@30", "PAUSE@40"}));
+  // Version 4's upload queue came with the migration.
+  EXPECT_TRUE(store.LoadOpenUploads().value().empty());
+}
+
+// The upload queue: rows come back as written, and only those with work left
+// (pending, or a local copy still to remove), oldest first, after a restart.
+TEST_F(EndedContactsTest, UploadQueueKeepsOpenRowsAcrossARestart) {
+  UploadRow pending;
+  pending.contact_id = "b";
+  pending.wav_path = "/d/b.wav";
+  pending.created_ms = 20;
+  pending.attempts = 3;
+  pending.next_attempt_ms = 99;
+  pending.upload_id = "2~mp";
+  pending.bucket = "rec";
+  pending.key = "p/CallRecordings/2026/12/07/b_20261207T07:30_UTC.wav";
+  pending.last_error = "network: connection refused";
+  UploadRow local_left = pending;
+  local_left.contact_id = "a";
+  local_left.created_ms = 10;
+  local_left.state = "uploaded";
+  local_left.etag = "\"e\"";
+  local_left.bytes = 1234;
+  local_left.uploaded_ms = 50;
+  UploadRow done = local_left;
+  done.contact_id = "c";
+  done.local_done = true;
+  {
+    SqliteContactStore store(dir_ / "callrec.db");
+    for (const UploadRow& row : {pending, local_left, done}) {
+      ContactWrite write;
+      write.upload = row;
+      ASSERT_TRUE(WriteAndWait(store, std::move(write)));
+    }
+    // Queued again (a repaired file at a later start): the row already there stays.
+    UploadRow again;
+    again.contact_id = "b";
+    again.wav_path = "/d/b.wav";
+    ContactWrite write;
+    write.upload = again;
+    write.upload_only_if_new = true;
+    ASSERT_TRUE(WriteAndWait(store, std::move(write)));
+    EXPECT_EQ(store.LoadUpload("b").value(), pending);
+    EXPECT_FALSE(store.LoadUpload("nobody").value());
+  }
+  SqliteContactStore store(dir_ / "callrec.db");
+  const std::vector<UploadRow> open = store.LoadOpenUploads().value();
+  ASSERT_EQ(open.size(), 2u);
+  EXPECT_EQ(open[0], local_left);
+  EXPECT_EQ(open[1], pending);
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 
 #include "aws/Crypto.hpp"
 #include "aws/UriEncoding.hpp"
+#include "core/Text.hpp"
 
 namespace callrec::aws {
 namespace {
@@ -65,13 +66,6 @@ std::string CanonicalQuery(std::string_view query) {
     out.push_back('=');
     out += value;
   }
-  return out;
-}
-
-std::string Lowercase(std::string_view text) {
-  std::string out(text);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   return out;
 }
 
@@ -167,13 +161,6 @@ std::vector<std::string_view> SplitList(std::string_view text, char separator) {
   return out;
 }
 
-std::string_view Trim(std::string_view text) {
-  constexpr std::string_view kSpace = " \t\r\n";
-  const std::size_t first = text.find_first_not_of(kSpace);
-  if (first == std::string_view::npos) return {};
-  return text.substr(first, text.find_last_not_of(kSpace) - first + 1);
-}
-
 // Views into the Authorization header's value, which must outlive it.
 struct AuthorizationHeader {
   std::string_view access_key_id;
@@ -196,7 +183,7 @@ core::Result<AuthorizationHeader, AwsError> ParseAuthorization(std::string_view 
   value.remove_prefix(kAlgorithm.size());
   while (!value.empty()) {
     const std::size_t comma = value.find(',');
-    const std::string_view part = Trim(value.substr(0, comma));
+    const std::string_view part = core::Trim(value.substr(0, comma));
     value.remove_prefix(comma == std::string_view::npos ? value.size() : comma + 1);
     if (part.starts_with("Credential=")) {
       const auto fields = SplitList(part.substr(11), '/');
@@ -326,7 +313,7 @@ void SigV4Signer::SignPayloadHash(SignableRequest& request, std::string_view pay
   }
   std::vector<std::string> names;
   for (const auto& header : request.headers) {
-    std::string name = Lowercase(header.first);
+    std::string name = core::AsciiLower(header.first);
     if (name == "authorization") continue;
     if (std::find(names.begin(), names.end(), name) == names.end()) names.push_back(name);
   }

@@ -57,6 +57,13 @@ class MemoryContactStore final : public store::ContactStore {
       std::string_view) override {
     return std::optional<store::RecordingSummary>();
   }
+  // No recording reaches object storage here: the upload queue stays empty.
+  store::ReadResult<std::vector<store::UploadRow>> LoadOpenUploads() override {
+    return std::vector<store::UploadRow>{};
+  }
+  store::ReadResult<std::optional<store::UploadRow>> LoadUpload(std::string_view) override {
+    return std::optional<store::UploadRow>{};
+  }
   store::ReadResult<std::vector<core::AuditEntry>> LoadAuditTrail(std::string_view) override {
     return std::vector<core::AuditEntry>();
   }

@@ -50,7 +50,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   options.skip_paused = (data[0] & 2) != 0;
   options.record_customer = (data[0] & 4) == 0;
   options.record_agent = (data[0] & 8) == 0;
-  options.mask_dtmf = (data[0] & 16) == 0;
+  // --dtmf-policy: mask (the default), record, pause (which may pause the session itself).
+  const int policy = (data[0] >> 4) & 3;
+  options.dtmf = policy == 1   ? media::DtmfPolicy::kRecord
+                 : policy == 2 ? media::DtmfPolicy::kPause
+                               : media::DtmfPolicy::kMask;
   const auto t0 = RecordingSession::Clock::time_point(std::chrono::hours(1));
   RecordingSession session(options, t0, 1'700'000'000'000);
   auto now = t0;
@@ -126,6 +130,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   for (const media::MaskedSpan& span : session.masked()) {
     CALLREC_FUZZ_CHECK(span.end_sample > span.start_sample);
   }
-  if (!options.mask_dtmf) CALLREC_FUZZ_CHECK(counters.dtmf_digits == 0);
+  if (options.dtmf == media::DtmfPolicy::kRecord) CALLREC_FUZZ_CHECK(counters.dtmf_digits == 0);
+  if (options.dtmf != media::DtmfPolicy::kPause) {
+    for (const media::PauseInterval& pause : session.pauses())
+      CALLREC_FUZZ_CHECK(pause.reason.empty());
+  }
   return 0;
 }

@@ -8,6 +8,8 @@
 
 #include "media/G711.hpp"
 
+#include "core/Text.hpp"
+
 namespace callrec::callgen {
 
 // One m-line of the offer: a stream the recording client sends.
@@ -76,6 +78,8 @@ SiprecBody BuildSiprecBody(const std::string& sdp, const std::string& metadata,
 // RFC 7865 identifiers are the base64 form of a 128-bit UUID.
 std::string RandomMetadataId(std::mt19937& random);
 // Escapes &, <, >, " and ' for XML text and attribute values.
-std::string XmlEscape(const std::string& text);
+inline std::string XmlEscape(const std::string& text) {
+  return core::EscapeMarkup(text);
+}
 
 }  // namespace callrec::callgen

@@ -3,6 +3,8 @@
 #include <string>
 #include <string_view>
 
+#include "core/Text.hpp"
+
 namespace callrec::flow {
 
 // Attribute text rendered into the agent's page as HTML (callRecordingHTML,
@@ -18,6 +20,8 @@ namespace callrec::flow {
 std::string SanitiseHtml(std::string_view html);
 
 // Text escaped for HTML (&, <, >, ", ').
-std::string EscapeHtml(std::string_view text);
+inline std::string EscapeHtml(std::string_view text) {
+  return core::EscapeMarkup(text);
+}
 
 }  // namespace callrec::flow

@@ -1,4 +1,5 @@
 #include "s3/S3Xml.hpp"
+#include "core/Text.hpp"
 
 #include <libxml/parser.h>
 #include <libxml/tree.h>
@@ -67,29 +68,6 @@ Number ToNumber(const std::optional<std::string>& text) {
   return value;
 }
 
-std::string EscapeXml(std::string_view text) {
-  std::string out;
-  for (char c : text) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      default:
-        out += c;
-    }
-  }
-  return out;
-}
-
 }  // namespace
 
 std::optional<XmlError> ParseError(std::string_view xml) {
@@ -141,7 +119,7 @@ std::string CompleteMultipartXml(const std::vector<UploadedPart>& parts) {
   std::string out = "<CompleteMultipartUpload xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">";
   for (const UploadedPart& part : parts) {
     out += "<Part><PartNumber>" + std::to_string(part.number) + "</PartNumber><ETag>" +
-           EscapeXml(part.etag) + "</ETag></Part>";
+           core::EscapeMarkup(part.etag) + "</ETag></Part>";
   }
   out += "</CompleteMultipartUpload>";
   return out;

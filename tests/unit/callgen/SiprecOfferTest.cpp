@@ -165,7 +165,7 @@ TEST(SiprecOffer, MetadataIdsAreBase64Uuids) {
 }
 
 TEST(SiprecOffer, XmlEscape) {
-  EXPECT_EQ(XmlEscape("a<b>&\"c'"), "a&lt;b&gt;&amp;&quot;c&apos;");
+  EXPECT_EQ(XmlEscape("a<b>&\"c'"), "a&lt;b&gt;&amp;&quot;c&#39;");
 }
 
 }  // namespace

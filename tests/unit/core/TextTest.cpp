@@ -25,5 +25,10 @@ TEST(TextTest, TrimTakesTheBlanksAtBothEnds) {
   EXPECT_EQ(Trim("\fa\f", " \f"), "a");
 }
 
+TEST(TextTest, MarkupEscapesTheFiveCharacters) {
+  EXPECT_EQ(EscapeMarkup("<a href='x'>&\"</a>"), "&lt;a href=&#39;x&#39;&gt;&amp;&quot;&lt;/a&gt;");
+  EXPECT_EQ(EscapeMarkup("plain \xC3\xA9"), "plain \xC3\xA9");
+}
+
 }  // namespace
 }  // namespace callrec::core

@@ -326,16 +326,7 @@ void WorkspaceApi::Recording(const Caller& caller, const std::string& contact_id
   // be audited is refused.
   auto audited = [this, contact_id, caller](std::string_view operation, const std::string& detail,
                                             HttpResponse response, Respond respond) {
-    access_.Record(contact_id, caller.Principal(), operation, detail,
-                   [response = std::move(response), respond = std::move(respond)](
-                       std::optional<control::ControlError> error) mutable {
-                     if (error) {
-                       return respond(Error(
-                           500, "InternalServiceException",
-                           "The read could not be audited, so it is refused: " + error->message));
-                     }
-                     respond(std::move(response));
-                   });
+    AuditedRead(caller, contact_id, operation, detail, std::move(response), std::move(respond));
   };
   if (part == Part::kPeaks) {
     // Drawn from the finished file only: a growing one would be read again

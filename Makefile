@@ -6,7 +6,7 @@ JOBS ?= 2
 RUN_ARGS ?=
 PYTHON ?= $(shell scripts/find-python.sh)
 
-.PHONY: all deps build run call test unit-test flow-test interop-test bench bench-siprec format format-check clean lambda-zip fuzz fuzz-smoke test-sanitize install deb bench-s3
+.PHONY: all deps build run call test unit-test flow-test interop-test interop-test-pg bench bench-pg bench-siprec format format-check clean lambda-zip fuzz fuzz-smoke test-sanitize install deb bench-s3
 
 all: build
 
@@ -37,6 +37,13 @@ unit-test: build
 
 interop-test: build lambda-zip
 	CALLREC_BUILD_DIR=$(abspath $(BUILD_DIR)) \
+	CALLREC_LAMBDA_BIN=$(abspath $(LAMBDA_BUILD_DIR))/src/callrec-lambda \
+	$(PYTHON) -m unittest discover -s tests/interop -p 'test_*.py' -v
+
+# The same interop suite with every server on a fresh database of its own in one
+# PostgreSQL 15 started for the run (tests/interop/postgres.py) instead of SQLite.
+interop-test-pg: build lambda-zip
+	CALLREC_TEST_STORE=postgresql CALLREC_BUILD_DIR=$(abspath $(BUILD_DIR)) \
 	CALLREC_LAMBDA_BIN=$(abspath $(LAMBDA_BUILD_DIR))/src/callrec-lambda \
 	$(PYTHON) -m unittest discover -s tests/interop -p 'test_*.py' -v
 
@@ -110,6 +117,10 @@ bench: build
 	$(BUILD_DIR)/bench/control_api_bench
 
 # SIPREC setup rate and concurrent calls with zero loss, against SIPp (~6 minutes).
+# The control API on SQLite and on PostgreSQL, in one run (bench/pg/store_bench.py).
+bench-pg: build
+	$(PYTHON) bench/pg/store_bench.py --build-dir $(BUILD_DIR)
+
 bench-siprec: build
 	python3 bench/siprec/siprec_bench.py --build-dir $(BUILD_DIR)
 

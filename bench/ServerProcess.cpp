@@ -82,6 +82,10 @@ ServerProcess::ServerProcess(ServerOptions options) {
                                    options.admin_token,
                                    "--log-level",
                                    "warn"};
+  if (!options.store.empty()) {
+    args.push_back("--store");
+    args.push_back(options.store);
+  }
   if (options.http_threads) {
     args.push_back("--http-threads");
     args.push_back(std::to_string(options.http_threads));

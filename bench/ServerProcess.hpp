@@ -16,6 +16,7 @@ struct ServerOptions {
   std::string access_key;             // ID:SECRET
   std::string admin_token;
   unsigned http_threads = 0;  // 0: the server's default
+  std::string store;          // --store (empty: the server's default, SQLite)
 };
 
 // One callrec-server child process on 127.0.0.1:<free port> with a fresh data

@@ -33,6 +33,7 @@ struct Options {
   unsigned rounds = 1;
   std::string server;
   std::string temp_dir;
+  std::string store;  // --store for the server (empty: SQLite in the data directory)
   // With live recordings, every contact's agent has joined, so START opens a
   // real recording (silence: no RTP is sent) and the media and storage threads
   // compete with the control path; without, START waits for the agent and the
@@ -119,6 +120,7 @@ int Run(const Options& options) {
   server_options.access_key = std::string(kAccessKeyId) + ":" + kSecret;
   server_options.admin_token = kAdminToken;
   server_options.http_threads = options.server_threads;
+  server_options.store = options.store;
   if (!std::filesystem::exists(server_options.binary)) {
     std::cerr << "control_api_bench: no server at " << server_options.binary
               << " (build it, or pass --server / CALLREC_SERVER)\n";
@@ -146,6 +148,8 @@ int Run(const Options& options) {
       "  machine  : %u cores; cpu%% is of one core (%u%% = all), 'other' is every other "
       "process\n",
       std::thread::hardware_concurrency(), 100 * std::thread::hardware_concurrency());
+  std::printf("  store    : %s\n",
+              options.store.empty() ? "sqlite (the data directory)" : options.store.c_str());
   std::fflush(stdout);
 
   // Setup: connection c creates and STARTs contacts c, c+C, c+2C, ...
@@ -333,6 +337,8 @@ int main(int argc, char** argv) {
                "START opens a live recording per contact (1,000 silent calls written to disk)");
   app.add_option("--temp-dir", options.temp_dir,
                  "where the fresh data directory is made (default: the system temp dir)");
+  app.add_option("--store", options.store,
+                 "callrec-server --store (a postgresql:// URI; default: SQLite in the data dir)");
   CLI11_PARSE(app, argc, argv);
   if (options.connections > options.contacts) {
     std::cerr << "control_api_bench: --connections must not exceed --contacts\n";

@@ -8,6 +8,8 @@ packages=(
   build-essential cmake ccache pkg-config  # g++ 12, with libasan8/libubsan1 for make test-sanitize
   libboost1.81-dev libboost-json1.81-dev   # Asio + Beast (HTTP), JSON
   libsqlite3-dev                           # embedded state store
+  libpq-dev                                # --store postgresql://: libpq (pipeline mode; libpqxx 6.4 has none)
+  postgresql                               # the interop tests' and bench's PostgreSQL 15 (tests/interop/postgres.py)
   libssl-dev                               # SHA-256, HMAC, constant-time compare
   libspdlog-dev                            # structured logging
   libcli11-dev                             # one option table for flags and config file

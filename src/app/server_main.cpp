@@ -4,6 +4,8 @@
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <unistd.h>
+
 #include <chrono>
 #include <future>
 #include <iostream>
@@ -39,6 +41,7 @@
 #include "media/RecordingLifecycle.hpp"
 #include "media/StoredRecordings.hpp"
 #include "sip/SiprecServer.hpp"
+#include "pgstore/PostgresContactStore.hpp"
 #include "store/DataDirLock.hpp"
 #include "store/SqliteContactStore.hpp"
 #include "upload/RecordingUploader.hpp"
@@ -202,6 +205,32 @@ std::string UploadMetrics(const upload::UploadStats& stats, std::int64_t now_ms)
   return out;
 }
 
+// --node-id, else the host's name.
+std::string NodeId(const config::ServerConfig& config) {
+  if (!config.node_id.empty()) return config.node_id;
+  char name[256] = {};
+  if (gethostname(name, sizeof(name) - 1) != 0 || name[0] == '\0') return "callrec";
+  return name;
+}
+
+// --store: the embedded SQLite in the data directory, or PostgreSQL. `close`
+// writes what is queued and stops the store's writer.
+std::unique_ptr<store::ContactStore> OpenStore(
+    const config::ServerConfig& config, const std::string& node_id,
+    std::function<void(std::function<void()>)> dispatch, std::function<void()>& close) {
+  if (config.store == "sqlite") {
+    auto sqlite = std::make_unique<store::SqliteContactStore>(config.data_dir / "callrec.db",
+                                                              std::move(dispatch));
+    close = [s = sqlite.get()] { s->Close(); };
+    return sqlite;
+  }
+  auto pg = std::make_unique<pgstore::PostgresContactStore>(config.store, node_id,
+                                                            std::move(dispatch));
+  log::Info("store.opened", {{"store", pg->Where()}, {"node", node_id}});
+  close = [p = pg.get()] { p->Close(); };
+  return pg;
+}
+
 int Run(const config::ServerConfig& config) {
   log::Configure(config.log_level);
   // HTTPS: an unusable certificate or key stops start-up here, before anything is opened.
@@ -243,9 +272,11 @@ int Run(const config::ServerConfig& config) {
 
   boost::asio::io_context io;
   // Answers are built on the HTTP threads once their commit is durable.
-  store::SqliteContactStore store(
-      config.data_dir / "callrec.db",
-      [&io](std::function<void()> done) { boost::asio::post(io, std::move(done)); });
+  std::function<void()> close_store;
+  const std::unique_ptr<store::ContactStore> opened_store = OpenStore(
+      config, NodeId(config),
+      [&io](std::function<void()> done) { boost::asio::post(io, std::move(done)); }, close_store);
+  store::ContactStore& store = *opened_store;
   control::ContactService contacts(
       store,
       std::set<std::string, std::less<>>(config.instance_ids.begin(), config.instance_ids.end()),
@@ -607,7 +638,7 @@ int Run(const config::ServerConfig& config) {
   media_io.stop();
   media_thread.join();
   contacts.SetListener(nullptr);
-  store.Close();
+  close_store();
   log::Info("server.stopped");
   return 0;
 }

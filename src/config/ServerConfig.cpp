@@ -76,6 +76,15 @@ ParsedConfig ParseServerConfig(int argc, const char* const* argv) {
   app.add_option("--listen", listen, "HTTP API address, HOST:PORT")->capture_default_str();
   app.add_option("--data-dir", data_dir, "State database and recordings directory")
       ->capture_default_str();
+  app.add_option("--store", c.store,
+                 "Where contacts, audit trails and the upload queue live: sqlite (callrec.db in "
+                 "the data directory) or postgresql://[USER[:PASSWORD]@]HOST[:PORT]/DB[?...] "
+                 "(shared by several servers; the schema is created and migrated by the server)")
+      ->capture_default_str();
+  app.add_option("--node-id", c.node_id,
+                 "This server's name among those sharing a PostgreSQL store: the owner of the "
+                 "contacts it creates (empty: the host's name)")
+      ->capture_default_str();
   app.add_option("--instance-id", c.instance_ids, "Amazon Connect instance id served (repeatable)")
       ->capture_default_str();
   app.add_option("--access-key", access_keys,
@@ -308,6 +317,17 @@ ParsedConfig ParseServerConfig(int argc, const char* const* argv) {
       } catch (const std::regex_error& error) {
         throw CLI::ValidationError("--agent-match", std::string("invalid regex: ") + error.what());
       }
+    }
+    if (c.store != "sqlite" && c.store.rfind("postgresql://", 0) != 0 &&
+        c.store.rfind("postgres://", 0) != 0) {
+      // Not echoed: a mistyped URI may hold a password.
+      throw CLI::ValidationError("--store",
+                                 "expected sqlite or a postgresql:// URI "
+                                 "(postgresql://USER[:PASSWORD]@HOST[:PORT]/DB[?PARAMS])");
+    }
+    if (c.node_id.size() > 100 ||
+        c.node_id.find_first_of(" \t\r\n\"") != std::string::npos) {
+      throw CLI::ValidationError("--node-id", "at most 100 characters, no spaces or quotes");
     }
     if (c.recordings_store != "file") {
       if (c.recordings_store.rfind("s3://", 0) != 0 || c.recordings_store.size() <= 5) {

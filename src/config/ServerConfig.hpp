@@ -26,6 +26,12 @@ enum class PauseBehavior { kSilence, kSkip };
 struct ServerConfig {
   HostPort listen{"127.0.0.1", 8080};
   std::filesystem::path data_dir = "./data";
+  // Where contacts, audit trails, recordings' index and the upload queue live:
+  // "sqlite" (callrec.db in the data directory) or a postgresql:// URI (pgstore/).
+  std::string store = "sqlite";
+  // This server's name among several sharing one store: the owner written on the
+  // contacts it creates. Empty: the host's name.
+  std::string node_id;
   std::vector<std::string> instance_ids{"local"};
   std::vector<AccessKey> access_keys;
   std::string admin_token;

@@ -36,6 +36,24 @@ BUILD_DIR = os.environ.get(
     "CALLREC_BUILD_DIR", os.path.normpath(os.path.join(HERE, "..", "..", "build")))
 SERVER_BIN = os.path.join(BUILD_DIR, "src", "callrec-server")
 CLI_BIN = os.path.join(BUILD_DIR, "src", "callrec")
+# `make interop-test-pg` (CALLREC_TEST_STORE=postgresql): every server runs on
+# a fresh database of its own in one PostgreSQL started for the run
+# (tests/interop/postgres.py) instead of the SQLite file in its data dir.
+TEST_STORE = os.environ.get("CALLREC_TEST_STORE", "sqlite")
+if TEST_STORE not in ("sqlite", "postgresql"):
+    raise RuntimeError("CALLREC_TEST_STORE: sqlite or postgresql, not %r" % TEST_STORE)
+ON_POSTGRES = TEST_STORE == "postgresql"
+
+
+def store_args():
+    """--store for a new server under CALLREC_TEST_STORE (none for SQLite)."""
+    if not ON_POSTGRES:
+        return []
+    import postgres  # only then: it needs PostgreSQL installed
+    cluster = postgres.shared()
+    return ["--store", cluster.uri(cluster.create_database())]
+
+
 # Set by `make test-sanitize`: the binaries are ASan+UBSan builds, whose shadow
 # memory and free quarantine make resident-memory figures meaningless.
 SANITIZED = os.environ.get("CALLREC_SANITIZED") == "1"
@@ -229,6 +247,12 @@ class ServerProcess:
         self.log_level = log_level
         self.extra_args = list(extra_args)
         self.env = env  # None: the tests' own
+        # Under CALLREC_TEST_STORE=postgresql a database of its own (kept across
+        # restarts), unless the test chose a store itself.
+        if "--store" not in self.extra_args:
+            self.extra_args = store_args() + self.extra_args
+        self.store = (self.extra_args[self.extra_args.index("--store") + 1]
+                      if "--store" in self.extra_args else "sqlite")
         self.tmp = tempfile.mkdtemp(prefix="callrec-interop-%s-" % name)
         self.data_dir = os.path.join(self.tmp, "data")
         self.port = None

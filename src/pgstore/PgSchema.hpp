@@ -1,0 +1,22 @@
+#pragma once
+
+#include <string>
+
+#include "pgstore/PgConnection.hpp"
+
+namespace callrec::pgstore {
+
+// The layout this build writes (schema_version's one row). Version 1: contacts
+// (each with its owner, the node holding its media), audit, recordings, uploads.
+inline constexpr int kSchemaVersion = 1;
+
+// Creates the schema in an empty database, or migrates an older one, in one
+// transaction under an advisory lock (two servers starting at once take turns).
+// Throws std::runtime_error naming `where`: a newer version than this build
+// knows, a database holding other tables named like callrec's, or SQL errors.
+void PrepareSchema(PgConnection& conn, const std::string& where);
+
+// The version recorded in the database (0: no schema_version table). Throws.
+int SchemaVersion(PgConnection& conn);
+
+}  // namespace callrec::pgstore

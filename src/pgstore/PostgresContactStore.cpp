@@ -1,0 +1,575 @@
+#include "pgstore/PostgresContactStore.hpp"
+
+#include <chrono>
+#include <stdexcept>
+
+#include "log/Log.hpp"
+#include "pgstore/PgSchema.hpp"
+
+namespace callrec::pgstore {
+namespace {
+
+// Writes per transaction at most: a bigger queue goes in several.
+constexpr std::size_t kMaxBatch = 1000;
+
+constexpr const char* kContactColumns =
+    "contact_id, instance_id, initial_contact_id, agent_id, codec, state, final_state, track, "
+    "agent_joined, created_ms, updated_ms, version";
+
+// The writer's statements. A contact's identity and owner never change once written.
+const std::vector<Statement>& WriterStatements() {
+  static const std::vector<Statement> statements = {
+      {"contact", R"sql(
+        INSERT INTO contacts(contact_id, instance_id, initial_contact_id, agent_id, codec, state,
+                             final_state, track, agent_joined, created_ms, updated_ms, version,
+                             owner)
+        VALUES($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+        ON CONFLICT(contact_id) DO UPDATE SET
+          agent_id=excluded.agent_id, state=excluded.state, final_state=excluded.final_state,
+          track=excluded.track, agent_joined=excluded.agent_joined,
+          updated_ms=excluded.updated_ms, version=excluded.version)sql"},
+      {"audit", R"sql(
+        INSERT INTO audit(contact_id, at_ms, operation, principal, result, detail)
+        VALUES($1, $2, $3, $4, $5, $6))sql"},
+      {"recording", R"sql(
+        INSERT INTO recordings(contact_id, path, packets, lost, late, gated, invalid, duplicates,
+                               frames_written)
+        VALUES($1, $2, $3, $4, $5, $6, $7, $8, $9)
+        ON CONFLICT(contact_id) DO UPDATE SET
+          path=excluded.path, packets=excluded.packets, lost=excluded.lost, late=excluded.late,
+          gated=excluded.gated, invalid=excluded.invalid, duplicates=excluded.duplicates,
+          frames_written=excluded.frames_written)sql"},
+      {"upload", R"sql(
+        INSERT INTO uploads(contact_id, wav_path, state, created_ms, attempts, next_attempt_ms,
+                            upload_id, bucket, object_key, etag, bytes, last_error, uploaded_ms,
+                            local_done)
+        VALUES($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+        ON CONFLICT(contact_id) DO UPDATE SET
+          wav_path=excluded.wav_path, state=excluded.state, created_ms=excluded.created_ms,
+          attempts=excluded.attempts, next_attempt_ms=excluded.next_attempt_ms,
+          upload_id=excluded.upload_id, bucket=excluded.bucket, object_key=excluded.object_key,
+          etag=excluded.etag, bytes=excluded.bytes, last_error=excluded.last_error,
+          uploaded_ms=excluded.uploaded_ms, local_done=excluded.local_done)sql"},
+      {"upload_new", R"sql(
+        INSERT INTO uploads(contact_id, wav_path, state, created_ms, attempts, next_attempt_ms,
+                            upload_id, bucket, object_key, etag, bytes, last_error, uploaded_ms,
+                            local_done)
+        VALUES($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+        ON CONFLICT(contact_id) DO NOTHING)sql"},
+  };
+  return statements;
+}
+
+// The point reads' statements.
+const std::vector<Statement>& ReaderStatements() {
+  static const std::vector<Statement> statements = {
+      {"contact",
+       std::string("SELECT ") + kContactColumns + " FROM contacts WHERE contact_id = $1"},
+      {"trail", R"sql(
+        SELECT at_ms, operation, principal, result, detail FROM audit
+        WHERE contact_id = $1 ORDER BY seq)sql"},
+      {"recording", R"sql(
+        SELECT path, packets, lost, late, gated, invalid, duplicates, frames_written
+        FROM recordings WHERE contact_id = $1)sql"},
+  };
+  return statements;
+}
+
+std::string Text(const PGresult* result, int row, int column) {
+  return PQgetvalue(result, row, column);
+}
+
+std::int64_t Int(const PGresult* result, int row, int column) {
+  return std::stoll(PQgetvalue(result, row, column));
+}
+
+bool Bool(const PGresult* result, int row, int column) {
+  return PQgetvalue(result, row, column)[0] == 't';
+}
+
+const char* BoolText(bool value) { return value ? "t" : "f"; }
+
+// One row of kContactColumns.
+core::Contact ContactFromRow(const PGresult* result, int row) {
+  core::Contact c;
+  c.contact_id = Text(result, row, 0);
+  c.instance_id = Text(result, row, 1);
+  c.initial_contact_id = Text(result, row, 2);
+  c.agent_id = Text(result, row, 3);
+  c.codec = Text(result, row, 4);
+  const std::string state = Text(result, row, 5);
+  const std::string final_state = Text(result, row, 6);
+  auto parsed_state = core::ParseRecordingState(state);
+  auto parsed_final = core::ParseRecordingState(final_state);
+  if (!parsed_state || !parsed_final) {
+    throw std::runtime_error("state database holds an unknown state '" +
+                             (parsed_state ? final_state : state) + "' for contact " +
+                             c.contact_id);
+  }
+  c.recording.state = *parsed_state;
+  c.recording.final_state = *parsed_final;
+  c.recording.track = core::ParseTrack(Text(result, row, 7)).value_or(core::Track::kNone);
+  c.recording.agent_joined = Bool(result, row, 8);
+  c.created_ms = Int(result, row, 9);
+  c.updated_ms = Int(result, row, 10);
+  c.version = Int(result, row, 11);
+  return c;
+}
+
+std::vector<core::Contact> ContactsFrom(const PGresult* result) {
+  std::vector<core::Contact> contacts;
+  const int rows = PQntuples(result);
+  contacts.reserve(static_cast<std::size_t>(rows));
+  for (int row = 0; row < rows; ++row) contacts.push_back(ContactFromRow(result, row));
+  return contacts;
+}
+
+constexpr const char* kUploadColumns =
+    "contact_id, wav_path, state, created_ms, attempts, next_attempt_ms, upload_id, bucket, "
+    "object_key, etag, bytes, last_error, uploaded_ms, local_done";
+
+}  // namespace
+
+PostgresContactStore::PostgresContactStore(std::string conninfo, std::string node_id,
+                                           Dispatch dispatch)
+    : conninfo_(std::move(conninfo)),
+      node_id_(std::move(node_id)),
+      dispatch_(std::move(dispatch)),
+      writer_(conninfo_, "callrec-server " + node_id_),
+      reader_(conninfo_, "callrec-server " + node_id_),
+      lister_(conninfo_, "callrec-server " + node_id_) {
+  // The schema first (it may not exist yet), then the prepared statements.
+  if (std::string error = writer_.Open({}); !error.empty()) {
+    throw std::runtime_error("cannot connect to the state store " + writer_.Describe() + ": " +
+                             error);
+  }
+  where_ = writer_.Describe();
+  PrepareSchema(writer_, "state store " + where_);
+  if (std::string error = writer_.Open(WriterStatements()); !error.empty()) {
+    throw std::runtime_error("state store " + where_ + ": " + error);
+  }
+  if (std::string error = reader_.conn.Open(ReaderStatements()); !error.empty()) {
+    throw std::runtime_error("state store " + where_ + ": " + error);
+  }
+  if (std::string error = lister_.conn.Open({}); !error.empty()) {
+    throw std::runtime_error("state store " + where_ + ": " + error);
+  }
+  writer_thread_ = std::thread([this] { WriterLoop(); });
+}
+
+PostgresContactStore::~PostgresContactStore() { Close(); }
+
+void PostgresContactStore::Close() {
+  {
+    std::lock_guard lock(queue_mutex_);
+    stopping_ = true;
+  }
+  queue_cv_.notify_all();
+  if (writer_thread_.joinable()) writer_thread_.join();
+}
+
+PgResult PostgresContactStore::Query(Reader& reader, const char* statement,
+                                     const std::vector<std::string>& params) {
+  std::string error;
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    if (!reader.conn.Usable()) {
+      const bool prepared = &reader == &reader_;
+      if (std::string failed = reader.conn.Open(prepared ? ReaderStatements()
+                                                         : std::vector<Statement>{});
+          !failed.empty()) {
+        throw std::runtime_error("cannot connect to the state store: " + failed);
+      }
+    }
+    PgResult result = reader.conn.Exec(statement, params, error, &reader == &reader_);
+    if (result) return result;
+    // Lost between the check and the query (a restart): once more on a new one.
+    if (reader.conn.Usable()) break;
+  }
+  throw std::runtime_error(error);
+}
+
+PgResult PostgresContactStore::QuerySql(Reader& reader, const std::string& sql,
+                                        const std::vector<std::string>& params) {
+  return Query(reader, sql.c_str(), params);
+}
+
+store::ReadError PostgresContactStore::ReadFailed(const char* what, std::string_view contact_id,
+                                                  const std::exception& error) {
+  read_failures_ += 1;
+  log::Warn("store.read_failed",
+            {{"read", what}, {"contact", std::string(contact_id)}, {"error", error.what()}});
+  return store::ReadError{error.what()};
+}
+
+std::vector<core::Contact> PostgresContactStore::LoadContacts() {
+  std::lock_guard lock(lister_.mutex);
+  PgResult result = QuerySql(
+      lister_, std::string("SELECT ") + kContactColumns + " FROM contacts ORDER BY contact_id", {});
+  return ContactsFrom(result.get());
+}
+
+std::vector<core::Contact> PostgresContactStore::LoadLiveContacts() {
+  std::lock_guard lock(lister_.mutex);
+  PgResult result = QuerySql(lister_,
+                             std::string("SELECT ") + kContactColumns +
+                                 " FROM contacts WHERE state <> 'ENDED' AND owner = $1"
+                                 " ORDER BY contact_id",
+                             {node_id_});
+  return ContactsFrom(result.get());
+}
+
+std::size_t PostgresContactStore::CountEndedContacts() {
+  std::lock_guard lock(lister_.mutex);
+  PgResult result = QuerySql(lister_, "SELECT count(*) FROM contacts WHERE state = 'ENDED'", {});
+  return static_cast<std::size_t>(Int(result.get(), 0, 0));
+}
+
+store::ReadResult<std::vector<core::Contact>> PostgresContactStore::LoadEndedContacts(
+    const std::optional<std::string>& agent_id, std::string_view after, std::size_t limit) {
+  try {
+    std::string sql = std::string("SELECT ") + kContactColumns +
+                      " FROM contacts WHERE state = 'ENDED' AND contact_id > $1";
+    std::vector<std::string> params{std::string(after)};
+    if (agent_id) {
+      params.push_back(*agent_id);
+      sql += " AND agent_id = $2";
+    }
+    sql += " ORDER BY contact_id";
+    if (limit != 0) sql += " LIMIT " + std::to_string(limit);
+    std::lock_guard lock(lister_.mutex);
+    PgResult result = QuerySql(lister_, sql, params);
+    return ContactsFrom(result.get());
+  } catch (const std::exception& error) {
+    return ReadFailed("ended contacts", "", error);
+  }
+}
+
+store::ReadResult<std::optional<core::Contact>> PostgresContactStore::LoadContact(
+    std::string_view contact_id) {
+  try {
+    std::lock_guard lock(reader_.mutex);
+    PgResult result = Query(reader_, "contact", {std::string(contact_id)});
+    if (PQntuples(result.get()) == 0) return std::optional<core::Contact>();
+    return std::optional<core::Contact>(ContactFromRow(result.get(), 0));
+  } catch (const std::exception& error) {
+    return ReadFailed("contact", contact_id, error);
+  }
+}
+
+store::ReadResult<std::optional<store::RecordingSummary>> PostgresContactStore::LoadRecording(
+    std::string_view contact_id) {
+  try {
+    std::lock_guard lock(reader_.mutex);
+    PgResult result = Query(reader_, "recording", {std::string(contact_id)});
+    if (PQntuples(result.get()) == 0) return std::optional<store::RecordingSummary>();
+    const PGresult* r = result.get();
+    store::RecordingSummary s;
+    s.contact_id = std::string(contact_id);
+    s.path = Text(r, 0, 0);
+    std::uint64_t* counters[] = {&s.packets, &s.lost,       &s.late,          &s.gated,
+                                 &s.invalid, &s.duplicates, &s.frames_written};
+    int column = 1;
+    for (std::uint64_t* counter : counters) {
+      *counter = static_cast<std::uint64_t>(Int(r, 0, column++));
+    }
+    return std::optional<store::RecordingSummary>(std::move(s));
+  } catch (const std::exception& error) {
+    return ReadFailed("recording", contact_id, error);
+  }
+}
+
+store::ReadResult<std::vector<core::AuditEntry>> PostgresContactStore::LoadAuditTrail(
+    std::string_view contact_id) {
+  try {
+    std::lock_guard lock(reader_.mutex);
+    PgResult result = Query(reader_, "trail", {std::string(contact_id)});
+    std::vector<core::AuditEntry> trail;
+    const int rows = PQntuples(result.get());
+    trail.reserve(static_cast<std::size_t>(rows));
+    for (int row = 0; row < rows; ++row) {
+      core::AuditEntry entry;
+      entry.contact_id = std::string(contact_id);
+      entry.at_ms = Int(result.get(), row, 0);
+      entry.operation = Text(result.get(), row, 1);
+      entry.principal = Text(result.get(), row, 2);
+      entry.result = Text(result.get(), row, 3);
+      entry.detail = Text(result.get(), row, 4);
+      trail.push_back(std::move(entry));
+    }
+    return trail;
+  } catch (const std::exception& error) {
+    return ReadFailed("audit trail", contact_id, error);
+  }
+}
+
+std::vector<store::UploadRow> PostgresContactStore::UploadsFrom(const PGresult* r) {
+  std::vector<store::UploadRow> rows;
+  for (int row = 0; row < PQntuples(r); ++row) {
+    store::UploadRow u;
+    u.contact_id = Text(r, row, 0);
+    u.wav_path = Text(r, row, 1);
+    u.state = Text(r, row, 2);
+    u.created_ms = Int(r, row, 3);
+    u.attempts = Int(r, row, 4);
+    u.next_attempt_ms = Int(r, row, 5);
+    u.upload_id = Text(r, row, 6);
+    u.bucket = Text(r, row, 7);
+    u.key = Text(r, row, 8);
+    u.etag = Text(r, row, 9);
+    u.bytes = static_cast<std::uint64_t>(Int(r, row, 10));
+    u.last_error = Text(r, row, 11);
+    u.uploaded_ms = Int(r, row, 12);
+    u.local_done = Bool(r, row, 13);
+    rows.push_back(std::move(u));
+  }
+  return rows;
+}
+
+store::ReadResult<std::vector<store::UploadRow>> PostgresContactStore::LoadOpenUploads() {
+  try {
+    std::lock_guard lock(lister_.mutex);
+    PgResult result = QuerySql(lister_,
+                               std::string("SELECT ") + kUploadColumns +
+                                   " FROM uploads WHERE state = 'pending' OR NOT local_done"
+                                   " ORDER BY created_ms",
+                               {});
+    return UploadsFrom(result.get());
+  } catch (const std::exception& error) {
+    return ReadFailed("uploads", "", error);
+  }
+}
+
+store::ReadResult<std::optional<store::UploadRow>> PostgresContactStore::LoadUpload(
+    std::string_view contact_id) {
+  try {
+    std::lock_guard lock(lister_.mutex);
+    PgResult result = QuerySql(
+        lister_, std::string("SELECT ") + kUploadColumns + " FROM uploads WHERE contact_id = $1",
+        {std::string(contact_id)});
+    auto rows = UploadsFrom(result.get());
+    if (rows.empty()) return std::optional<store::UploadRow>();
+    return std::optional<store::UploadRow>(std::move(rows.front()));
+  } catch (const std::exception& error) {
+    return ReadFailed("upload", contact_id, error);
+  }
+}
+
+bool PostgresContactStore::Write(store::ContactWrite write, Done done) {
+  {
+    std::lock_guard lock(queue_mutex_);
+    if (stopping_) return false;
+    queue_.push_back(Pending{std::move(write), std::move(done)});
+  }
+  queue_cv_.notify_one();
+  return true;
+}
+
+store::StoreStats PostgresContactStore::Stats() const {
+  std::lock_guard lock(queue_mutex_);
+  store::StoreStats stats = stats_;
+  stats.queued = queue_.size();
+  stats.read_failures = read_failures_.load();
+  return stats;
+}
+
+void PostgresContactStore::WriterLoop() {
+  for (;;) {
+    std::deque<Pending> batch;
+    {
+      std::unique_lock lock(queue_mutex_);
+      const auto ready = [this] { return stopping_ || !queue_.empty(); };
+      while (!ready()) {
+        if (!stats_.failing) {
+          queue_cv_.wait(lock, ready);
+          break;
+        }
+        // Failing and idle: connect again and ask for a round trip each second,
+        // so /healthz recovers once the server is back, not at the next request.
+        if (queue_cv_.wait_for(lock, std::chrono::seconds(1), ready)) break;
+        lock.unlock();
+        std::string error;
+        if (!writer_.Usable()) error = writer_.Open(WriterStatements());
+        if (error.empty()) writer_.Exec("SELECT 1", {}, error);
+        lock.lock();
+        if (error.empty()) stats_.failing = false;
+      }
+      if (queue_.empty()) return;  // stopping, and everything queued is written
+      if (queue_.size() <= kMaxBatch) {
+        batch.swap(queue_);
+      } else {
+        for (std::size_t i = 0; i < kMaxBatch; ++i) {
+          batch.push_back(std::move(queue_.front()));
+          queue_.pop_front();
+        }
+      }
+    }
+    const auto started = std::chrono::steady_clock::now();
+    const std::string error = CommitBatch(batch);
+    const std::chrono::duration<double> took = std::chrono::steady_clock::now() - started;
+    {
+      std::lock_guard lock(queue_mutex_);
+      stats_.commits += 1;
+      stats_.syncs += 1;  // the commit's answer is its sync (synchronous_commit)
+      stats_.writes += batch.size();
+      stats_.commit_seconds_total += took.count();
+      if (!error.empty()) {
+        stats_.failures += batch.size();
+        stats_.last_error = error;
+      }
+      stats_.failing = !error.empty();
+    }
+    if (!error.empty()) {
+      log::Warn("store.commit_failed", {{"writes", batch.size()}, {"error", error}});
+    }
+    Report(batch, error);
+  }
+}
+
+bool PostgresContactStore::Send(const char* statement, const std::vector<std::string>& params,
+                                std::string& error) {
+  std::vector<const char*> values;
+  values.reserve(params.size());
+  for (const std::string& p : params) values.push_back(p.c_str());
+  if (PQsendQueryPrepared(writer_.get(), statement, static_cast<int>(values.size()),
+                          values.data(), nullptr, nullptr, 0) == 1) {
+    return true;
+  }
+  error = writer_.Error();
+  return false;
+}
+
+int PostgresContactStore::SendWrite(const store::ContactWrite& write, std::string& error) {
+  int sent = 0;
+  if (const auto& a = write.audit) {
+    if (!Send("audit",
+              {a->contact_id, std::to_string(a->at_ms), a->operation, a->principal, a->result,
+               a->detail},
+              error)) {
+      return -1;
+    }
+    ++sent;
+  }
+  if (const auto& c = write.contact) {
+    if (!Send("contact",
+              {c->contact_id, c->instance_id, c->initial_contact_id, c->agent_id, c->codec,
+               std::string(core::ToString(c->recording.state)),
+               std::string(core::ToString(c->recording.final_state)),
+               std::string(core::ToString(c->recording.track)), BoolText(c->recording.agent_joined),
+               std::to_string(c->created_ms), std::to_string(c->updated_ms),
+               std::to_string(c->version), node_id_},
+              error)) {
+      return -1;
+    }
+    ++sent;
+  }
+  if (const auto& r = write.recording) {
+    if (!Send("recording",
+              {r->contact_id, r->path, std::to_string(r->packets), std::to_string(r->lost),
+               std::to_string(r->late), std::to_string(r->gated), std::to_string(r->invalid),
+               std::to_string(r->duplicates), std::to_string(r->frames_written)},
+              error)) {
+      return -1;
+    }
+    ++sent;
+  }
+  if (const auto& u = write.upload) {
+    if (!Send(write.upload_only_if_new ? "upload_new" : "upload",
+              {u->contact_id, u->wav_path, u->state, std::to_string(u->created_ms),
+               std::to_string(u->attempts), std::to_string(u->next_attempt_ms), u->upload_id,
+               u->bucket, u->key, u->etag, std::to_string(u->bytes), u->last_error,
+               std::to_string(u->uploaded_ms), BoolText(u->local_done)},
+              error)) {
+      return -1;
+    }
+    ++sent;
+  }
+  return sent;
+}
+
+std::string PostgresContactStore::CommitBatch(const std::deque<Pending>& batch) {
+  // A connection that died while idle (the server restarted) is replaced before
+  // anything is sent on it, so the first writes after a restart do not fail.
+  if (!writer_.Usable()) {
+    if (std::string error = writer_.Open(WriterStatements()); !error.empty()) {
+      writer_.Close();
+      return "cannot connect to the state store: " + error;
+    }
+  }
+  PGconn* conn = writer_.get();
+  if (PQenterPipelineMode(conn) != 1) return "cannot enter pipeline mode: " + writer_.Error();
+  std::string error;
+  int sent = 0;
+  bool broken = false;
+  const auto send_plain = [&](const char* sql) {
+    if (PQsendQueryParams(conn, sql, 0, nullptr, nullptr, nullptr, nullptr, 0) == 1) {
+      ++sent;
+      return true;
+    }
+    error = writer_.Error();
+    return false;
+  };
+  bool queued = send_plain("BEGIN");
+  for (const Pending& pending : batch) {
+    if (!queued) break;
+    const int n = SendWrite(pending.write, error);
+    if (n < 0) queued = false;
+    sent += std::max(n, 0);
+  }
+  if (queued) queued = send_plain("COMMIT");
+  if (PQpipelineSync(conn) != 1) {
+    broken = true;
+    if (error.empty()) error = writer_.Error();
+  }
+  // One result (and its terminating null) per statement sent, then the sync.
+  bool committed = false;
+  for (int i = 0; i < sent && !broken; ++i) {
+    PgResult result(PQgetResult(conn));
+    if (!result) {
+      broken = true;
+      break;
+    }
+    const ExecStatusType status = PQresultStatus(result.get());
+    if (status == PGRES_FATAL_ERROR || status == PGRES_PIPELINE_ABORTED) {
+      if (error.empty()) error = ResultError(result.get(), conn);
+      if (PQstatus(conn) != CONNECTION_OK) {
+        broken = true;
+        break;
+      }
+    } else if (i == sent - 1 && queued) {
+      committed = true;  // the COMMIT's own answer
+    }
+    PgResult end(PQgetResult(conn));
+    if (end) {
+      broken = true;  // not the protocol we expect: start again on a new connection
+      if (error.empty()) error = "unexpected result from the server";
+    }
+  }
+  if (!broken) {
+    PgResult sync(PQgetResult(conn));
+    if (!sync || PQresultStatus(sync.get()) != PGRES_PIPELINE_SYNC) broken = true;
+  }
+  if (!broken && PQexitPipelineMode(conn) != 1) broken = true;
+  if (broken || PQstatus(conn) != CONNECTION_OK) {
+    if (error.empty()) error = writer_.Error();
+    writer_.Close();  // the next batch (or the probe) connects again
+    return "state store connection lost: " + error;
+  }
+  if (PQtransactionStatus(conn) != PQTRANS_IDLE) {
+    PgResult rollback(PQexec(conn, "ROLLBACK"));
+  }
+  if (!committed && error.empty()) error = "the transaction did not commit";
+  return error;
+}
+
+void PostgresContactStore::Report(std::deque<Pending>& batch, const std::string& error) {
+  for (Pending& pending : batch) {
+    if (!pending.done) continue;
+    if (dispatch_) {
+      dispatch_([done = std::move(pending.done), error] { done(error.empty(), error); });
+    } else {
+      pending.done(error.empty(), error);
+    }
+  }
+}
+
+}  // namespace callrec::pgstore

@@ -1,0 +1,106 @@
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "pgstore/PgConnection.hpp"
+#include "store/ContactStore.hpp"
+
+namespace callrec::pgstore {
+
+// The contact store in PostgreSQL, with SqliteContactStore's contract: one
+// writer thread takes every queued write and sends them as one transaction in
+// libpq's pipeline mode (BEGIN, the writes, COMMIT, one round trip); `done`
+// runs once COMMIT answered (synchronous_commit on: durable), or with the error.
+// Reads run on two connections of their own (point reads, listings), from any
+// thread. A lost connection fails what was in flight (the caller answers 5xx;
+// a commit whose answer was lost is reported failed, never acknowledged) and
+// every connection opens again by itself: the writer before its next batch and,
+// while failing and idle, once a second (so /healthz recovers on its own).
+class PostgresContactStore final : public store::ContactStore {
+ public:
+  using Dispatch = std::function<void(std::function<void()>)>;
+
+  // Connects, creates or migrates the schema (see PgSchema.hpp). Throws
+  // std::runtime_error with a plain message (never the password) if the server
+  // cannot be reached or the schema is refused. `node_id` is written as the
+  // owner of each contact this node creates.
+  PostgresContactStore(std::string conninfo, std::string node_id, Dispatch dispatch = {});
+  ~PostgresContactStore() override;
+  PostgresContactStore(const PostgresContactStore&) = delete;
+  PostgresContactStore& operator=(const PostgresContactStore&) = delete;
+
+  std::vector<core::Contact> LoadContacts() override;
+  // Live contacts this node owns: others' live contacts are their owners' to hold.
+  std::vector<core::Contact> LoadLiveContacts() override;
+  std::size_t CountEndedContacts() override;
+  store::ReadResult<std::vector<core::Contact>> LoadEndedContacts(
+      const std::optional<std::string>& agent_id, std::string_view after,
+      std::size_t limit) override;
+  store::ReadResult<std::optional<core::Contact>> LoadContact(std::string_view contact_id) override;
+  store::ReadResult<std::optional<store::RecordingSummary>> LoadRecording(
+      std::string_view contact_id) override;
+  store::ReadResult<std::vector<core::AuditEntry>> LoadAuditTrail(
+      std::string_view contact_id) override;
+  store::ReadResult<std::vector<store::UploadRow>> LoadOpenUploads() override;
+  store::ReadResult<std::optional<store::UploadRow>> LoadUpload(
+      std::string_view contact_id) override;
+  bool Write(store::ContactWrite write, Done done) override;
+  store::StoreStats Stats() const override;
+
+  // Writes everything queued, then stops the writer; later writes fail. Idempotent.
+  void Close();
+
+  const std::string& Where() const { return where_; }
+
+ private:
+  struct Pending {
+    store::ContactWrite write;
+    Done done;
+  };
+  // A read connection and the lock that makes it one caller's at a time.
+  struct Reader {
+    Reader(const std::string& conninfo, const std::string& name) : conn(conninfo, name) {}
+    PgConnection conn;
+    std::mutex mutex;
+  };
+
+  void WriterLoop();
+  // One transaction for the whole batch: "" once committed, else why not.
+  std::string CommitBatch(const std::deque<Pending>& batch);
+  // The statements of one write, sent on the pipeline; how many.
+  int SendWrite(const store::ContactWrite& write, std::string& error);
+  bool Send(const char* statement, const std::vector<std::string>& params, std::string& error);
+  void Report(std::deque<Pending>& batch, const std::string& error);
+  // Runs a prepared read on `reader`, opening it again once if the connection
+  // was lost. Throws std::runtime_error with PostgreSQL's message.
+  PgResult Query(Reader& reader, const char* statement, const std::vector<std::string>& params);
+  PgResult QuerySql(Reader& reader, const std::string& sql, const std::vector<std::string>& params);
+  store::ReadError ReadFailed(const char* what, std::string_view contact_id,
+                              const std::exception& error);
+  std::vector<store::UploadRow> UploadsFrom(const PGresult* result);
+
+  const std::string conninfo_;
+  const std::string node_id_;
+  Dispatch dispatch_;
+  std::string where_;
+  PgConnection writer_;
+  Reader reader_;
+  Reader lister_;
+
+  mutable std::mutex queue_mutex_;
+  std::condition_variable queue_cv_;
+  std::deque<Pending> queue_;
+  bool stopping_ = false;
+  store::StoreStats stats_;
+  std::atomic<std::uint64_t> read_failures_{0};
+  std::thread writer_thread_;
+};
+
+}  // namespace callrec::pgstore

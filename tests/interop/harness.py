@@ -338,6 +338,22 @@ class ServerProcess:
             if f is not None and not f.closed:
                 f.close()
 
+    def store_sql(self, sql):
+        """Runs one SQL statement on this server's state store from a connection
+        of its own (as a foreign or damaged write would come), SQLite or PostgreSQL."""
+        if self.store == "sqlite":
+            import sqlite3
+            db = sqlite3.connect(os.path.join(self.data_dir, "callrec.db"), timeout=10)
+            try:
+                db.execute(sql)
+                db.commit()
+            finally:
+                db.close()
+            return
+        import postgres
+        dbname = urllib.parse.urlparse(self.store).path.lstrip("/")
+        postgres.shared().psql(sql, dbname)
+
     def generated_credentials(self):
         """What the server generated into <data-dir>/credentials.json when started
         without --access-key or --admin-token."""

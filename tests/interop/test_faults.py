@@ -19,7 +19,8 @@ import audio
 import rtp
 import sipclient
 from faultfs import ExtImage, Tmpfs, fill
-from harness import SANITIZED, SERVER_BIN, ServerTestCase, http_call, metric, parse_metrics
+from harness import (ON_POSTGRES, SANITIZED, SERVER_BIN, ServerTestCase, http_call, metric,
+                     parse_metrics)
 
 RTP_BASE = int(os.environ.get("CALLREC_TEST_RTP_BASE", "31000"))
 TONE_CUSTOMER = 600
@@ -567,9 +568,7 @@ class StoreReadErrorTest(FaultCase):
         self.assertEqual(server.v1("POST", "/v1/contacts/gone/end").status, 200)
         self.wait_for("eviction", lambda: metric(parse_metrics(server.metrics()),
                                                  "callrec_contacts_in_memory") == 0)
-        db = sqlite3.connect(os.path.join(server.data_dir, "callrec.db"), timeout=10)
-        db.execute("UPDATE contacts SET final_state = 'BOGUS' WHERE contact_id = 'gone'")
-        db.commit()
+        server.store_sql("UPDATE contacts SET final_state = 'BOGUS' WHERE contact_id = 'gone'")
 
         def read_errors():
             return metric(parse_metrics(server.metrics()), "callrec_store_read_errors_total")
@@ -618,9 +617,8 @@ class StoreReadErrorTest(FaultCase):
         self.assertEqual(other.bye().status, 200)
         self.assertEqual(server.v1("POST", "/v1/contacts/live/end").status, 200)
         # Once the row reads again, so do its requests.
-        db.execute("UPDATE contacts SET final_state = 'NOT_STARTED' WHERE contact_id = 'gone'")
-        db.commit()
-        db.close()
+        server.store_sql(
+            "UPDATE contacts SET final_state = 'NOT_STARTED' WHERE contact_id = 'gone'")
         self.assertEqual(server.get_contact("gone")["State"], "ENDED")
         self.assertEqual(len(server.list_contacts()), 3)
         self.assertEqual(read_errors(), 7)
@@ -630,7 +628,9 @@ class StartupTest(FaultCase):
     """A locked or corrupt state database stops the start with a message naming
     the file, and the file is left exactly as it was."""
 
-    def prepared(self):
+    def prepared(self, sqlite_only=True):
+        if sqlite_only and ON_POSTGRES:
+            self.skipTest("the SQLite file's own checks; PostgreSQL's are in test_postgres")
         server = self.new_server(start=False, name="faults-db")
         server.start()
         server.create_contact("kept-1")
@@ -686,7 +686,7 @@ class StartupTest(FaultCase):
         self.assertEqual(self.digest(db), before)
 
     def test_data_dir_lock_held_by_another_process(self):
-        server, _ = self.prepared()
+        server, _ = self.prepared(sqlite_only=False)
         import fcntl
         with open(os.path.join(server.data_dir, ".lock"), "a") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)

@@ -1,10 +1,10 @@
 // callrec-server: wiring only. See docs/architecture.md for the request path.
+#include <unistd.h>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
-#include <unistd.h>
 
 #include <chrono>
 #include <future>
@@ -40,8 +40,8 @@
 #include "media/Recorder.hpp"
 #include "media/RecordingLifecycle.hpp"
 #include "media/StoredRecordings.hpp"
-#include "sip/SiprecServer.hpp"
 #include "pgstore/PostgresContactStore.hpp"
+#include "sip/SiprecServer.hpp"
 #include "store/DataDirLock.hpp"
 #include "store/SqliteContactStore.hpp"
 #include "upload/RecordingUploader.hpp"
@@ -215,17 +215,18 @@ std::string NodeId(const config::ServerConfig& config) {
 
 // --store: the embedded SQLite in the data directory, or PostgreSQL. `close`
 // writes what is queued and stops the store's writer.
-std::unique_ptr<store::ContactStore> OpenStore(
-    const config::ServerConfig& config, const std::string& node_id,
-    std::function<void(std::function<void()>)> dispatch, std::function<void()>& close) {
+std::unique_ptr<store::ContactStore> OpenStore(const config::ServerConfig& config,
+                                               const std::string& node_id,
+                                               std::function<void(std::function<void()>)> dispatch,
+                                               std::function<void()>& close) {
   if (config.store == "sqlite") {
     auto sqlite = std::make_unique<store::SqliteContactStore>(config.data_dir / "callrec.db",
                                                               std::move(dispatch));
     close = [s = sqlite.get()] { s->Close(); };
     return sqlite;
   }
-  auto pg = std::make_unique<pgstore::PostgresContactStore>(config.store, node_id,
-                                                            std::move(dispatch));
+  auto pg =
+      std::make_unique<pgstore::PostgresContactStore>(config.store, node_id, std::move(dispatch));
   log::Info("store.opened", {{"store", pg->Where()}, {"node", node_id}});
   close = [p = pg.get()] { p->Close(); };
   return pg;

@@ -325,8 +325,7 @@ ParsedConfig ParseServerConfig(int argc, const char* const* argv) {
                                  "expected sqlite or a postgresql:// URI "
                                  "(postgresql://USER[:PASSWORD]@HOST[:PORT]/DB[?PARAMS])");
     }
-    if (c.node_id.size() > 100 ||
-        c.node_id.find_first_of(" \t\r\n\"") != std::string::npos) {
+    if (c.node_id.size() > 100 || c.node_id.find_first_of(" \t\r\n\"") != std::string::npos) {
       throw CLI::ValidationError("--node-id", "at most 100 characters, no spaces or quotes");
     }
     if (c.recordings_store != "file") {

@@ -21,7 +21,9 @@ std::string ResultError(const PGresult* result, PGconn* conn) {
 PgConnection::PgConnection(std::string conninfo, std::string application_name)
     : conninfo_(std::move(conninfo)), application_name_(std::move(application_name)) {}
 
-PgConnection::~PgConnection() { Close(); }
+PgConnection::~PgConnection() {
+  Close();
+}
 
 void PgConnection::Close() {
   if (conn_) PQfinish(conn_);
@@ -33,9 +35,14 @@ std::string PgConnection::Open(const std::vector<Statement>& statements) {
   // Defaults first: the conninfo (expanded from "dbname") overrides them. A server
   // that does not answer fails the connect in 5 s rather than never; keepalives
   // notice a peer that vanished without closing the connection.
-  const char* keys[] = {"connect_timeout", "keepalives_idle", "keepalives_interval",
-                        "keepalives_count", "application_name", "dbname", nullptr};
-  const char* values[] = {"5", "10", "5", "3", application_name_.c_str(), conninfo_.c_str(),
+  const char* keys[] = {"connect_timeout",
+                        "keepalives_idle",
+                        "keepalives_interval",
+                        "keepalives_count",
+                        "application_name",
+                        "dbname",
+                        nullptr};
+  const char* values[] = {"5",    "10", "5", "3", application_name_.c_str(), conninfo_.c_str(),
                           nullptr};
   conn_ = PQconnectdbParams(keys, values, 1);
   if (!conn_) return "out of memory";
@@ -45,8 +52,7 @@ std::string PgConnection::Open(const std::vector<Statement>& statements) {
   Exec("SET synchronous_commit = on", {}, error);
   if (!error.empty()) return error;
   for (const Statement& statement : statements) {
-    PgResult prepared(
-        PQprepare(conn_, statement.name.c_str(), statement.sql.c_str(), 0, nullptr));
+    PgResult prepared(PQprepare(conn_, statement.name.c_str(), statement.sql.c_str(), 0, nullptr));
     if (!prepared || PQresultStatus(prepared.get()) != PGRES_COMMAND_OK) {
       return "cannot prepare " + statement.name + ": " + ResultError(prepared.get(), conn_);
     }

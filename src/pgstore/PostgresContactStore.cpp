@@ -87,7 +87,9 @@ bool Bool(const PGresult* result, int row, int column) {
   return PQgetvalue(result, row, column)[0] == 't';
 }
 
-const char* BoolText(bool value) { return value ? "t" : "f"; }
+const char* BoolText(bool value) {
+  return value ? "t" : "f";
+}
 
 // One row of kContactColumns.
 core::Contact ContactFromRow(const PGresult* result, int row) {
@@ -135,18 +137,21 @@ PostgresContactStore::PostgresContactStore(std::string conninfo, std::string nod
     : conninfo_(std::move(conninfo)),
       node_id_(std::move(node_id)),
       dispatch_(std::move(dispatch)),
-      writer_(conninfo_, "callrec-server " + node_id_),
       reader_(conninfo_, "callrec-server " + node_id_),
       lister_(conninfo_, "callrec-server " + node_id_) {
   // The schema first (it may not exist yet), then the prepared statements.
-  if (std::string error = writer_.Open({}); !error.empty()) {
-    throw std::runtime_error("cannot connect to the state store " + writer_.Describe() + ": " +
+  if (std::string error = reader_.conn.Open({}); !error.empty()) {
+    throw std::runtime_error("cannot connect to the state store " + reader_.conn.Describe() + ": " +
                              error);
   }
-  where_ = writer_.Describe();
-  PrepareSchema(writer_, "state store " + where_);
-  if (std::string error = writer_.Open(WriterStatements()); !error.empty()) {
-    throw std::runtime_error("state store " + where_ + ": " + error);
+  where_ = reader_.conn.Describe();
+  PrepareSchema(reader_.conn, "state store " + where_);
+  for (std::size_t i = 0; i < kWriters; ++i) {
+    auto writer = std::make_unique<Writer>(conninfo_, "callrec-server " + node_id_);
+    if (std::string error = writer->conn.Open(WriterStatements()); !error.empty()) {
+      throw std::runtime_error("state store " + where_ + ": " + error);
+    }
+    writers_.push_back(std::move(writer));
   }
   if (std::string error = reader_.conn.Open(ReaderStatements()); !error.empty()) {
     throw std::runtime_error("state store " + where_ + ": " + error);
@@ -154,18 +159,24 @@ PostgresContactStore::PostgresContactStore(std::string conninfo, std::string nod
   if (std::string error = lister_.conn.Open({}); !error.empty()) {
     throw std::runtime_error("state store " + where_ + ": " + error);
   }
-  writer_thread_ = std::thread([this] { WriterLoop(); });
+  for (auto& writer : writers_) {
+    writer->thread = std::thread([this, w = writer.get()] { WriterLoop(*w); });
+  }
 }
 
-PostgresContactStore::~PostgresContactStore() { Close(); }
+PostgresContactStore::~PostgresContactStore() {
+  Close();
+}
 
 void PostgresContactStore::Close() {
   {
     std::lock_guard lock(queue_mutex_);
     stopping_ = true;
   }
-  queue_cv_.notify_all();
-  if (writer_thread_.joinable()) writer_thread_.join();
+  for (auto& writer : writers_) {
+    writer->cv.notify_all();
+    if (writer->thread.joinable()) writer->thread.join();
+  }
 }
 
 PgResult PostgresContactStore::Query(Reader& reader, const char* statement,
@@ -174,8 +185,8 @@ PgResult PostgresContactStore::Query(Reader& reader, const char* statement,
   for (int attempt = 0; attempt < 2; ++attempt) {
     if (!reader.conn.Usable()) {
       const bool prepared = &reader == &reader_;
-      if (std::string failed = reader.conn.Open(prepared ? ReaderStatements()
-                                                         : std::vector<Statement>{});
+      if (std::string failed =
+              reader.conn.Open(prepared ? ReaderStatements() : std::vector<Statement>{});
           !failed.empty()) {
         throw std::runtime_error("cannot connect to the state store: " + failed);
       }
@@ -355,56 +366,68 @@ store::ReadResult<std::optional<store::UploadRow>> PostgresContactStore::LoadUpl
 }
 
 bool PostgresContactStore::Write(store::ContactWrite write, Done done) {
+  // A contact's writes all go to one writer: they commit in order.
+  const std::string& id = write.contact     ? write.contact->contact_id
+                          : write.audit     ? write.audit->contact_id
+                          : write.upload    ? write.upload->contact_id
+                          : write.recording ? write.recording->contact_id
+                                            : node_id_;
+  Writer& writer = *writers_[std::hash<std::string>{}(id) % writers_.size()];
   {
     std::lock_guard lock(queue_mutex_);
     if (stopping_) return false;
-    queue_.push_back(Pending{std::move(write), std::move(done)});
+    writer.queue.push_back(Pending{std::move(write), std::move(done)});
   }
-  queue_cv_.notify_one();
+  writer.cv.notify_one();
   return true;
 }
 
 store::StoreStats PostgresContactStore::Stats() const {
   std::lock_guard lock(queue_mutex_);
   store::StoreStats stats = stats_;
-  stats.queued = queue_.size();
+  stats.failing = false;
+  for (const auto& writer : writers_) {
+    stats.queued += writer->queue.size();
+    stats.failing = stats.failing || writer->failing;
+  }
   stats.read_failures = read_failures_.load();
   return stats;
 }
 
-void PostgresContactStore::WriterLoop() {
+void PostgresContactStore::WriterLoop(Writer& writer) {
+  std::deque<Pending>& queue = writer.queue;
   for (;;) {
     std::deque<Pending> batch;
     {
       std::unique_lock lock(queue_mutex_);
-      const auto ready = [this] { return stopping_ || !queue_.empty(); };
+      const auto ready = [this, &queue] { return stopping_ || !queue.empty(); };
       while (!ready()) {
-        if (!stats_.failing) {
-          queue_cv_.wait(lock, ready);
+        if (!writer.failing) {
+          writer.cv.wait(lock, ready);
           break;
         }
         // Failing and idle: connect again and ask for a round trip each second,
         // so /healthz recovers once the server is back, not at the next request.
-        if (queue_cv_.wait_for(lock, std::chrono::seconds(1), ready)) break;
+        if (writer.cv.wait_for(lock, std::chrono::seconds(1), ready)) break;
         lock.unlock();
         std::string error;
-        if (!writer_.Usable()) error = writer_.Open(WriterStatements());
-        if (error.empty()) writer_.Exec("SELECT 1", {}, error);
+        if (!writer.conn.Usable()) error = writer.conn.Open(WriterStatements());
+        if (error.empty()) writer.conn.Exec("SELECT 1", {}, error);
         lock.lock();
-        if (error.empty()) stats_.failing = false;
+        if (error.empty()) writer.failing = false;
       }
-      if (queue_.empty()) return;  // stopping, and everything queued is written
-      if (queue_.size() <= kMaxBatch) {
-        batch.swap(queue_);
+      if (queue.empty()) return;  // stopping, and everything queued is written
+      if (queue.size() <= kMaxBatch) {
+        batch.swap(queue);
       } else {
         for (std::size_t i = 0; i < kMaxBatch; ++i) {
-          batch.push_back(std::move(queue_.front()));
-          queue_.pop_front();
+          batch.push_back(std::move(queue.front()));
+          queue.pop_front();
         }
       }
     }
     const auto started = std::chrono::steady_clock::now();
-    const std::string error = CommitBatch(batch);
+    const std::string error = CommitBatch(writer.conn, batch);
     const std::chrono::duration<double> took = std::chrono::steady_clock::now() - started;
     {
       std::lock_guard lock(queue_mutex_);
@@ -416,7 +439,7 @@ void PostgresContactStore::WriterLoop() {
         stats_.failures += batch.size();
         stats_.last_error = error;
       }
-      stats_.failing = !error.empty();
+      writer.failing = !error.empty();
     }
     if (!error.empty()) {
       log::Warn("store.commit_failed", {{"writes", batch.size()}, {"error", error}});
@@ -425,23 +448,24 @@ void PostgresContactStore::WriterLoop() {
   }
 }
 
-bool PostgresContactStore::Send(const char* statement, const std::vector<std::string>& params,
-                                std::string& error) {
+bool PostgresContactStore::Send(PgConnection& conn, const char* statement,
+                                const std::vector<std::string>& params, std::string& error) {
   std::vector<const char*> values;
   values.reserve(params.size());
   for (const std::string& p : params) values.push_back(p.c_str());
-  if (PQsendQueryPrepared(writer_.get(), statement, static_cast<int>(values.size()),
-                          values.data(), nullptr, nullptr, 0) == 1) {
+  if (PQsendQueryPrepared(conn.get(), statement, static_cast<int>(values.size()), values.data(),
+                          nullptr, nullptr, 0) == 1) {
     return true;
   }
-  error = writer_.Error();
+  error = conn.Error();
   return false;
 }
 
-int PostgresContactStore::SendWrite(const store::ContactWrite& write, std::string& error) {
+int PostgresContactStore::SendWrite(PgConnection& conn, const store::ContactWrite& write,
+                                    std::string& error) {
   int sent = 0;
   if (const auto& a = write.audit) {
-    if (!Send("audit",
+    if (!Send(conn, "audit",
               {a->contact_id, std::to_string(a->at_ms), a->operation, a->principal, a->result,
                a->detail},
               error)) {
@@ -450,7 +474,7 @@ int PostgresContactStore::SendWrite(const store::ContactWrite& write, std::strin
     ++sent;
   }
   if (const auto& c = write.contact) {
-    if (!Send("contact",
+    if (!Send(conn, "contact",
               {c->contact_id, c->instance_id, c->initial_contact_id, c->agent_id, c->codec,
                std::string(core::ToString(c->recording.state)),
                std::string(core::ToString(c->recording.final_state)),
@@ -463,7 +487,7 @@ int PostgresContactStore::SendWrite(const store::ContactWrite& write, std::strin
     ++sent;
   }
   if (const auto& r = write.recording) {
-    if (!Send("recording",
+    if (!Send(conn, "recording",
               {r->contact_id, r->path, std::to_string(r->packets), std::to_string(r->lost),
                std::to_string(r->late), std::to_string(r->gated), std::to_string(r->invalid),
                std::to_string(r->duplicates), std::to_string(r->frames_written)},
@@ -473,7 +497,7 @@ int PostgresContactStore::SendWrite(const store::ContactWrite& write, std::strin
     ++sent;
   }
   if (const auto& u = write.upload) {
-    if (!Send(write.upload_only_if_new ? "upload_new" : "upload",
+    if (!Send(conn, write.upload_only_if_new ? "upload_new" : "upload",
               {u->contact_id, u->wav_path, u->state, std::to_string(u->created_ms),
                std::to_string(u->attempts), std::to_string(u->next_attempt_ms), u->upload_id,
                u->bucket, u->key, u->etag, std::to_string(u->bytes), u->last_error,
@@ -486,17 +510,18 @@ int PostgresContactStore::SendWrite(const store::ContactWrite& write, std::strin
   return sent;
 }
 
-std::string PostgresContactStore::CommitBatch(const std::deque<Pending>& batch) {
+std::string PostgresContactStore::CommitBatch(PgConnection& writer,
+                                              const std::deque<Pending>& batch) {
   // A connection that died while idle (the server restarted) is replaced before
   // anything is sent on it, so the first writes after a restart do not fail.
-  if (!writer_.Usable()) {
-    if (std::string error = writer_.Open(WriterStatements()); !error.empty()) {
-      writer_.Close();
+  if (!writer.Usable()) {
+    if (std::string error = writer.Open(WriterStatements()); !error.empty()) {
+      writer.Close();
       return "cannot connect to the state store: " + error;
     }
   }
-  PGconn* conn = writer_.get();
-  if (PQenterPipelineMode(conn) != 1) return "cannot enter pipeline mode: " + writer_.Error();
+  PGconn* conn = writer.get();
+  if (PQenterPipelineMode(conn) != 1) return "cannot enter pipeline mode: " + writer.Error();
   std::string error;
   int sent = 0;
   bool broken = false;
@@ -505,20 +530,20 @@ std::string PostgresContactStore::CommitBatch(const std::deque<Pending>& batch) 
       ++sent;
       return true;
     }
-    error = writer_.Error();
+    error = writer.Error();
     return false;
   };
   bool queued = send_plain("BEGIN");
   for (const Pending& pending : batch) {
     if (!queued) break;
-    const int n = SendWrite(pending.write, error);
+    const int n = SendWrite(writer, pending.write, error);
     if (n < 0) queued = false;
     sent += std::max(n, 0);
   }
   if (queued) queued = send_plain("COMMIT");
   if (PQpipelineSync(conn) != 1) {
     broken = true;
-    if (error.empty()) error = writer_.Error();
+    if (error.empty()) error = writer.Error();
   }
   // One result (and its terminating null) per statement sent, then the sync.
   bool committed = false;
@@ -550,8 +575,8 @@ std::string PostgresContactStore::CommitBatch(const std::deque<Pending>& batch) 
   }
   if (!broken && PQexitPipelineMode(conn) != 1) broken = true;
   if (broken || PQstatus(conn) != CONNECTION_OK) {
-    if (error.empty()) error = writer_.Error();
-    writer_.Close();  // the next batch (or the probe) connects again
+    if (error.empty()) error = writer.Error();
+    writer.Close();  // the next batch (or the probe) connects again
     return "state store connection lost: " + error;
   }
   if (PQtransactionStatus(conn) != PQTRANS_IDLE) {

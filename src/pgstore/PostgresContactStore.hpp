@@ -4,6 +4,7 @@
 #include <condition_variable>
 #include <deque>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -14,10 +15,14 @@
 
 namespace callrec::pgstore {
 
-// The contact store in PostgreSQL, with SqliteContactStore's contract: one
-// writer thread takes every queued write and sends them as one transaction in
-// libpq's pipeline mode (BEGIN, the writes, COMMIT, one round trip); `done`
-// runs once COMMIT answered (synchronous_commit on: durable), or with the error.
+// The contact store in PostgreSQL, with SqliteContactStore's contract: a
+// writer thread takes every write queued for it and sends them as one
+// transaction in libpq's pipeline mode (BEGIN, the writes, COMMIT, one round
+// trip); `done` runs once COMMIT answered (synchronous_commit on: durable), or
+// with the error. There are kWriters writers, each with its connection, and a
+// contact's writes always go to the same one (by a hash of its id), so they
+// commit in the order they were made while other contacts' transactions commit
+// beside them (PostgreSQL flushes its log once for commits that arrive together).
 // Reads run on two connections of their own (point reads, listings), from any
 // thread. A lost connection fails what was in flight (the caller answers 5xx;
 // a commit whose answer was lost is reported failed, never acknowledged) and
@@ -64,6 +69,16 @@ class PostgresContactStore final : public store::ContactStore {
     store::ContactWrite write;
     Done done;
   };
+  // One writer: its connection, its queue (under queue_mutex_), its thread.
+  struct Writer {
+    Writer(const std::string& conninfo, const std::string& name) : conn(conninfo, name) {}
+    PgConnection conn;
+    std::condition_variable cv;
+    std::deque<Pending> queue;
+    bool failing = false;  // its last commit failed
+    std::thread thread;
+  };
+  static constexpr std::size_t kWriters = 8;
   // A read connection and the lock that makes it one caller's at a time.
   struct Reader {
     Reader(const std::string& conninfo, const std::string& name) : conn(conninfo, name) {}
@@ -71,12 +86,13 @@ class PostgresContactStore final : public store::ContactStore {
     std::mutex mutex;
   };
 
-  void WriterLoop();
+  void WriterLoop(Writer& writer);
   // One transaction for the whole batch: "" once committed, else why not.
-  std::string CommitBatch(const std::deque<Pending>& batch);
-  // The statements of one write, sent on the pipeline; how many.
-  int SendWrite(const store::ContactWrite& write, std::string& error);
-  bool Send(const char* statement, const std::vector<std::string>& params, std::string& error);
+  std::string CommitBatch(PgConnection& conn, const std::deque<Pending>& batch);
+  // The statements of one write, sent on the pipeline; how many (-1: failed).
+  int SendWrite(PgConnection& conn, const store::ContactWrite& write, std::string& error);
+  static bool Send(PgConnection& conn, const char* statement,
+                   const std::vector<std::string>& params, std::string& error);
   void Report(std::deque<Pending>& batch, const std::string& error);
   // Runs a prepared read on `reader`, opening it again once if the connection
   // was lost. Throws std::runtime_error with PostgreSQL's message.
@@ -90,17 +106,14 @@ class PostgresContactStore final : public store::ContactStore {
   const std::string node_id_;
   Dispatch dispatch_;
   std::string where_;
-  PgConnection writer_;
+  std::vector<std::unique_ptr<Writer>> writers_;
   Reader reader_;
   Reader lister_;
 
   mutable std::mutex queue_mutex_;
-  std::condition_variable queue_cv_;
-  std::deque<Pending> queue_;
   bool stopping_ = false;
   store::StoreStats stats_;
   std::atomic<std::uint64_t> read_failures_{0};
-  std::thread writer_thread_;
 };
 
 }  // namespace callrec::pgstore

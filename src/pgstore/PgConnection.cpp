@@ -28,6 +28,16 @@ PgConnection::~PgConnection() {
 void PgConnection::Close() {
   if (conn_) PQfinish(conn_);
   conn_ = nullptr;
+  ended_by_server_ = false;
+}
+
+void PgConnection::OnNotice(void* self, const PGresult* notice) {
+  const char* severity = PQresultErrorField(notice, PG_DIAG_SEVERITY_NONLOCALIZED);
+  if (severity &&
+      (std::string_view(severity) == "FATAL" || std::string_view(severity) == "PANIC")) {
+    static_cast<PgConnection*>(self)->ended_by_server_ = true;
+  }
+  // Other notices (NOTICE, WARNING) are not the store's business: not printed.
 }
 
 std::string PgConnection::Open(const std::vector<Statement>& statements) {
@@ -47,6 +57,7 @@ std::string PgConnection::Open(const std::vector<Statement>& statements) {
   conn_ = PQconnectdbParams(keys, values, 1);
   if (!conn_) return "out of memory";
   if (PQstatus(conn_) != CONNECTION_OK) return Error();
+  PQsetNoticeReceiver(conn_, &PgConnection::OnNotice, this);
   // A commit answers only once it is durable, whatever the server's default.
   std::string error;
   Exec("SET synchronous_commit = on", {}, error);
@@ -65,7 +76,8 @@ bool PgConnection::Usable() {
   // Non-blocking: reads only what has arrived. EOF or an error marks it bad.
   if (PQconsumeInput(conn_) == 0) return false;
   while (PGnotify* notice = PQnotifies(conn_)) PQfreemem(notice);
-  return PQstatus(conn_) == CONNECTION_OK;
+  PQisBusy(conn_);  // parses what arrived: an idle FATAL reaches OnNotice
+  return PQstatus(conn_) == CONNECTION_OK && !ended_by_server_;
 }
 
 std::string PgConnection::Describe() const {

@@ -52,9 +52,14 @@ class PgConnection {
                 bool prepared = false);
 
  private:
+  // libpq hands a message that comes while no query runs (a server ending the
+  // connection says FATAL first) to the notice receiver, not to a result.
+  static void OnNotice(void* self, const PGresult* notice);
+
   std::string conninfo_;
   std::string application_name_;
   PGconn* conn_ = nullptr;
+  bool ended_by_server_ = false;  // a FATAL came while idle: the connection is going
 };
 
 // A libpq result's first error line, without the trailing newline.

@@ -366,9 +366,10 @@ store::ReadResult<std::optional<store::UploadRow>> PostgresContactStore::LoadUpl
 }
 
 bool PostgresContactStore::Write(store::ContactWrite write, Done done) {
-  // A contact's writes all go to one writer: they commit in order.
-  const std::string& id = write.contact     ? write.contact->contact_id
-                          : write.audit     ? write.audit->contact_id
+  // A contact's writes all go to one writer: they commit in order. The audit
+  // line's contact decides (a trail's order is what must hold), else the row's.
+  const std::string& id = write.audit       ? write.audit->contact_id
+                          : write.contact   ? write.contact->contact_id
                           : write.upload    ? write.upload->contact_id
                           : write.recording ? write.recording->contact_id
                                             : node_id_;
@@ -427,7 +428,11 @@ void PostgresContactStore::WriterLoop(Writer& writer) {
       }
     }
     const auto started = std::chrono::steady_clock::now();
-    const std::string error = CommitBatch(writer.conn, batch);
+    bool unapplied = false;
+    std::string error = CommitBatch(writer.conn, batch, unapplied);
+    // The server ended the connection before it ran any of it (a restart, an
+    // administrator): nothing was applied, so once more on a new connection.
+    if (!error.empty() && unapplied) error = CommitBatch(writer.conn, batch, unapplied);
     const std::chrono::duration<double> took = std::chrono::steady_clock::now() - started;
     {
       std::lock_guard lock(queue_mutex_);
@@ -511,7 +516,8 @@ int PostgresContactStore::SendWrite(PgConnection& conn, const store::ContactWrit
 }
 
 std::string PostgresContactStore::CommitBatch(PgConnection& writer,
-                                              const std::deque<Pending>& batch) {
+                                              const std::deque<Pending>& batch, bool& unapplied) {
+  unapplied = false;
   // A connection that died while idle (the server restarted) is replaced before
   // anything is sent on it, so the first writes after a restart do not fail.
   if (!writer.Usable()) {
@@ -556,6 +562,11 @@ std::string PostgresContactStore::CommitBatch(PgConnection& writer,
     const ExecStatusType status = PQresultStatus(result.get());
     if (status == PGRES_FATAL_ERROR || status == PGRES_PIPELINE_ABORTED) {
       if (error.empty()) error = ResultError(result.get(), conn);
+      // BEGIN's answer is the server's "terminating connection" (class 57P,
+      // operator intervention): it ended before it read any of this batch (the
+      // answers of what it ran would have come first).
+      const char* state = PQresultErrorField(result.get(), PG_DIAG_SQLSTATE);
+      if (i == 0 && state && std::string_view(state).substr(0, 3) == "57P") unapplied = true;
       if (PQstatus(conn) != CONNECTION_OK) {
         broken = true;
         break;

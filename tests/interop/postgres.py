@@ -10,6 +10,7 @@ caller a fresh database (`create_database()`); a start that fails raises with
 the server's log: the tests fail, they never skip.
 
     python3 postgres.py      # starts one, prints its URI, stops on Enter
+    python3 postgres.py --run CMD ARGS...   # CMD with one (CALLREC_TEST_PG_*)
 """
 
 import atexit
@@ -18,6 +19,7 @@ import pwd
 import shutil
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 import uuid
@@ -151,6 +153,27 @@ def shared():
         _shared = cluster
     return _shared
 
+
+def run_with_cluster(argv):
+    """Runs argv with a cluster of its own, described in its environment
+    (CALLREC_TEST_PG_HOST, _PORT, _USER): the unit tests' PostgreSQL."""
+    cluster = Postgres()
+    try:
+        cluster.start()
+    except BaseException as error:
+        print("PostgreSQL did not start: %s\n%s" % (error, cluster.logs()))
+        cluster.destroy()
+        return 1
+    try:
+        env = dict(os.environ, CALLREC_TEST_PG_HOST=cluster.socket_dir,
+                   CALLREC_TEST_PG_PORT=str(cluster.port), CALLREC_TEST_PG_USER=cluster.user)
+        return subprocess.call(argv, env=env)
+    finally:
+        cluster.destroy()
+
+
+if __name__ == "__main__" and sys.argv[1:2] == ["--run"]:
+    sys.exit(run_with_cluster(sys.argv[2:]))
 
 if __name__ == "__main__":
     c = Postgres().start()

@@ -1,0 +1,274 @@
+// PostgresContactStore against a real PostgreSQL: ctest runs this binary through
+// tests/interop/postgres.py --run, which starts a cluster and names it in
+// CALLREC_TEST_PG_HOST/_PORT/_USER; each test gets a database of its own.
+#include "pgstore/PostgresContactStore.hpp"
+
+#include <gtest/gtest.h>
+#include <libpq-fe.h>
+
+#include <cstdlib>
+#include <future>
+#include <iostream>
+#include <memory>
+#include <thread>
+
+#include "pgstore/PgSchema.hpp"
+
+namespace callrec::pgstore {
+namespace {
+
+std::string Env(const char* name) {
+  const char* value = std::getenv(name);
+  return value ? value : "";
+}
+
+class PostgresContactStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (Env("CALLREC_TEST_PG_HOST").empty()) {
+      GTEST_SKIP() << "no PostgreSQL (run through tests/interop/postgres.py --run)";
+    }
+    db_ = std::string("t_") + ::testing::UnitTest::GetInstance()->current_test_info()->name();
+    for (char& c : db_) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    Admin("DROP DATABASE IF EXISTS " + db_);
+    Admin("CREATE DATABASE " + db_);
+  }
+
+  std::string Uri(const std::string& db) const {
+    return "postgresql:///" + db + "?host=" + Env("CALLREC_TEST_PG_HOST") +
+           "&port=" + Env("CALLREC_TEST_PG_PORT") + "&user=" + Env("CALLREC_TEST_PG_USER");
+  }
+  std::string Uri() const { return Uri(db_); }
+
+  // The first column of the first row ("" if none), on a connection of the test's own.
+  std::string Sql(const std::string& sql, const std::string& db) {
+    PGconn* conn = PQconnectdb(Uri(db).c_str());
+    EXPECT_EQ(PQstatus(conn), CONNECTION_OK) << PQerrorMessage(conn);
+    PGresult* result = PQexec(conn, sql.c_str());
+    const ExecStatusType status = PQresultStatus(result);
+    EXPECT_TRUE(status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK)
+        << sql << ": " << PQresultErrorMessage(result);
+    std::string value;
+    if (status == PGRES_TUPLES_OK && PQntuples(result) > 0) value = PQgetvalue(result, 0, 0);
+    PQclear(result);
+    PQfinish(conn);
+    return value;
+  }
+  std::string Sql(const std::string& sql) { return Sql(sql, db_); }
+  void Admin(const std::string& sql) { Sql(sql, "postgres"); }
+
+  static core::Contact MakeContact(const std::string& id, core::RecordingState state,
+                                   const std::string& agent = "alice") {
+    core::Contact contact;
+    contact.instance_id = "local";
+    contact.contact_id = id;
+    contact.initial_contact_id = "initial-" + id;
+    contact.agent_id = agent;
+    contact.codec = "PCMA";
+    contact.recording.state = state;
+    contact.recording.track = core::Track::kFromAgent;
+    contact.created_ms = 1000;
+    contact.updated_ms = 2000;
+    contact.version = 3;
+    return contact;
+  }
+
+  static core::AuditEntry Audit(const std::string& id, std::int64_t at, const std::string& op) {
+    return core::AuditEntry{id, at, op, "AKID", "OK", "detail-" + std::to_string(at)};
+  }
+
+  static bool WriteAndWait(store::ContactStore& store, store::ContactWrite write) {
+    std::promise<bool> done;
+    if (!store.Write(std::move(write), [&](bool ok, const std::string& error) {
+          if (!ok) std::cerr << "write failed: " << error << "\n";
+          done.set_value(ok);
+        })) {
+      return false;
+    }
+    return done.get_future().get();
+  }
+
+  static std::vector<std::string> Operations(const std::vector<core::AuditEntry>& trail) {
+    std::vector<std::string> out;
+    for (const auto& entry : trail)
+      out.push_back(entry.operation + "@" + std::to_string(entry.at_ms));
+    return out;
+  }
+
+  std::string db_;
+};
+
+TEST_F(PostgresContactStoreTest, ContactsAndTrailsSurviveReopening) {
+  {
+    PostgresContactStore store(Uri(), "node-a");
+    ASSERT_TRUE(WriteAndWait(
+        store, {MakeContact("c1", core::RecordingState::kPaused), Audit("c1", 1500, "PAUSE")}));
+    ASSERT_TRUE(WriteAndWait(store, {std::nullopt, Audit("c1", 1600, "RESUME")}));
+  }
+  PostgresContactStore reopened(Uri(), "node-a");
+  const auto contacts = reopened.LoadContacts();
+  ASSERT_EQ(contacts.size(), 1u);
+  EXPECT_EQ(contacts[0].initial_contact_id, "initial-c1");
+  EXPECT_EQ(contacts[0].recording.state, core::RecordingState::kPaused);
+  EXPECT_EQ(contacts[0].recording.track, core::Track::kFromAgent);
+  EXPECT_EQ(contacts[0].version, 3);
+  EXPECT_EQ(Operations(reopened.LoadAuditTrail("c1").value()),
+            (std::vector<std::string>{"PAUSE@1500", "RESUME@1600"}));
+  EXPECT_TRUE(reopened.LoadAuditTrail("other").value().empty());
+  EXPECT_FALSE(reopened.LoadContact("other").value().has_value());
+  EXPECT_EQ(Sql("SELECT owner FROM contacts WHERE contact_id = 'c1'"), "node-a");
+  EXPECT_EQ(Sql("SELECT version FROM schema_version"), std::to_string(kSchemaVersion));
+}
+
+TEST_F(PostgresContactStoreTest, ConcurrentWritesKeepEachTrailInOrderAndShareCommits) {
+  PostgresContactStore store(Uri(), "node-a");
+  std::vector<std::future<bool>> done;
+  for (int i = 0; i < 600; ++i) {
+    const std::string id = "c" + std::to_string(i % 3);
+    store::ContactWrite write;
+    if (i % 2 == 0) write.contact = MakeContact(id, core::RecordingState::kPaused);
+    write.audit = Audit(id, i, i % 2 ? "RESUME" : "PAUSE");
+    auto promise = std::make_shared<std::promise<bool>>();
+    done.push_back(promise->get_future());
+    ASSERT_TRUE(store.Write(std::move(write),
+                            [promise](bool ok, const std::string&) { promise->set_value(ok); }));
+  }
+  for (auto& future : done) ASSERT_TRUE(future.get());
+  EXPECT_LT(store.Stats().commits, 600u);  // several writes share one commit
+  EXPECT_EQ(store.Stats().writes, 600u);
+  for (int c = 0; c < 3; ++c) {
+    std::vector<std::string> expected;
+    for (int i = c; i < 600; i += 3) {
+      expected.push_back(std::string(i % 2 ? "RESUME" : "PAUSE") + "@" + std::to_string(i));
+    }
+    EXPECT_EQ(Operations(store.LoadAuditTrail("c" + std::to_string(c)).value()), expected);
+  }
+}
+
+TEST_F(PostgresContactStoreTest, ClosedStoreRefusesWrites) {
+  PostgresContactStore store(Uri(), "node-a");
+  store.Close();
+  bool called = false;
+  EXPECT_FALSE(store.Write({MakeContact("c1", core::RecordingState::kRecording), std::nullopt},
+                           [&](bool, const std::string&) { called = true; }));
+  EXPECT_FALSE(called);
+}
+
+TEST_F(PostgresContactStoreTest, EndedContactsComeByAgentInPages) {
+  PostgresContactStore store(Uri(), "node-a");
+  for (int i = 0; i < 7; ++i) {
+    const auto state = i == 6 ? core::RecordingState::kRecording : core::RecordingState::kEnded;
+    ASSERT_TRUE(WriteAndWait(
+        store,
+        {MakeContact("e" + std::to_string(i), state, i % 2 ? "bob" : "alice"), std::nullopt}));
+  }
+  EXPECT_EQ(store.CountEndedContacts(), 6u);
+  auto ids = [](const std::vector<core::Contact>& contacts) {
+    std::vector<std::string> out;
+    for (const auto& c : contacts) out.push_back(c.contact_id);
+    return out;
+  };
+  using Ids = std::vector<std::string>;
+  EXPECT_EQ(ids(store.LoadEndedContacts(std::nullopt, "", 0).value()),
+            (Ids{"e0", "e1", "e2", "e3", "e4", "e5"}));
+  EXPECT_EQ(ids(store.LoadEndedContacts(std::nullopt, "e1", 2).value()), (Ids{"e2", "e3"}));
+  EXPECT_EQ(ids(store.LoadEndedContacts(std::string("alice"), "", 0).value()),
+            (Ids{"e0", "e2", "e4"}));
+  EXPECT_EQ(ids(store.LoadLiveContacts()), (Ids{"e6"}));
+}
+
+TEST_F(PostgresContactStoreTest, LiveContactsAreLoadedByTheirOwnerOnly) {
+  {
+    PostgresContactStore a(Uri(), "node-a");
+    ASSERT_TRUE(WriteAndWait(
+        a, {MakeContact("mine", core::RecordingState::kRecording), Audit("mine", 1, "START")}));
+  }
+  PostgresContactStore b(Uri(), "node-b");
+  EXPECT_TRUE(b.LoadLiveContacts().empty());
+  EXPECT_TRUE(b.LoadContact("mine").value().has_value());
+  // A later write by another node keeps the owner: the node holding the media.
+  ASSERT_TRUE(WriteAndWait(
+      b, {MakeContact("mine", core::RecordingState::kPaused), Audit("mine", 2, "PAUSE")}));
+  EXPECT_EQ(Sql("SELECT owner FROM contacts WHERE contact_id = 'mine'"), "node-a");
+  PostgresContactStore a(Uri(), "node-a");
+  ASSERT_EQ(a.LoadLiveContacts().size(), 1u);
+}
+
+TEST_F(PostgresContactStoreTest, RecordingsAndTheUploadQueue) {
+  PostgresContactStore store(Uri(), "node-a");
+  store::RecordingSummary summary{"r1", "/rec/r1.wav", 100, 1, 2, 3, 4, 5, 800};
+  store::UploadRow row;
+  row.contact_id = "r1";
+  row.wav_path = "/rec/r1.wav";
+  row.created_ms = 10;
+  store::ContactWrite first;
+  first.recording = summary;
+  first.upload = row;
+  first.upload_only_if_new = true;
+  ASSERT_TRUE(WriteAndWait(store, first));
+  EXPECT_EQ(store.LoadRecording("r1").value(), summary);
+  // Queued once: a second "if new" changes nothing; an update does.
+  store::UploadRow again = row;
+  again.attempts = 9;
+  store::ContactWrite second;
+  second.upload = again;
+  second.upload_only_if_new = true;
+  ASSERT_TRUE(WriteAndWait(store, second));
+  EXPECT_EQ(store.LoadUpload("r1").value()->attempts, 0);
+  store::UploadRow done = row;
+  done.state = "uploaded";
+  done.etag = "\"abc\"";
+  done.local_done = true;
+  store::ContactWrite third;
+  third.upload = done;
+  ASSERT_TRUE(WriteAndWait(store, third));
+  EXPECT_EQ(store.LoadUpload("r1").value(), done);
+  EXPECT_TRUE(store.LoadOpenUploads().value().empty());
+  EXPECT_FALSE(store.LoadUpload("none").value().has_value());
+}
+
+TEST_F(PostgresContactStoreTest, NewerSchemaIsRefusedWithAClearMessage) {
+  { PostgresContactStore store(Uri(), "node-a"); }
+  Sql("UPDATE schema_version SET version = " + std::to_string(kSchemaVersion + 1));
+  try {
+    PostgresContactStore store(Uri(), "node-a");
+    FAIL() << "a newer schema was opened";
+  } catch (const std::runtime_error& error) {
+    EXPECT_NE(std::string(error.what()).find("newer than this build of callrec knows"),
+              std::string::npos)
+        << error.what();
+  }
+}
+
+TEST_F(PostgresContactStoreTest, AFailedStatementFailsItsBatchAndTheStoreGoesOn) {
+  PostgresContactStore store(Uri(), "node-a");
+  // A write the database refuses (a check added behind the store's back).
+  Sql("ALTER TABLE audit ADD CONSTRAINT no_bogus CHECK (operation <> 'BOGUS')");
+  EXPECT_FALSE(WriteAndWait(store, {std::nullopt, Audit("c1", 1, "BOGUS")}));
+  EXPECT_TRUE(store.Stats().failing);
+  EXPECT_TRUE(WriteAndWait(store, {std::nullopt, Audit("c1", 2, "PAUSE")}));
+  EXPECT_FALSE(store.Stats().failing);
+  EXPECT_EQ(Operations(store.LoadAuditTrail("c1").value()), (std::vector<std::string>{"PAUSE@2"}));
+}
+
+TEST_F(PostgresContactStoreTest, LostConnectionsFailInFlightAndReconnect) {
+  PostgresContactStore store(Uri(), "node-a");
+  ASSERT_TRUE(WriteAndWait(
+      store, {MakeContact("c1", core::RecordingState::kRecording), Audit("c1", 1, "START")}));
+  // Every connection of the store ends (as a restarting server ends them), and
+  // their processes are gone before the next write.
+  const std::string others =
+      " FROM pg_stat_activity WHERE datname = '" + db_ + "' AND pid <> pg_backend_pid()";
+  Sql("SELECT pg_terminate_backend(pid)" + others);
+  for (int i = 0; i < 100 && Sql("SELECT count(*)" + others) != "0"; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  // The writer notices before sending and connects again; reads do too.
+  EXPECT_TRUE(WriteAndWait(store, {std::nullopt, Audit("c1", 2, "PAUSE")}));
+  EXPECT_EQ(Operations(store.LoadAuditTrail("c1").value()),
+            (std::vector<std::string>{"START@1", "PAUSE@2"}));
+  EXPECT_TRUE(store.LoadContact("c1").value().has_value());
+}
+
+}  // namespace
+}  // namespace callrec::pgstore

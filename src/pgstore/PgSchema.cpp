@@ -10,10 +10,10 @@ constexpr const char* kSchemaLock = "63616c6c72656301";  // "callrec" in ASCII, 
 
 constexpr const char* kCreate = R"sql(
 CREATE TABLE contacts(
-  contact_id text PRIMARY KEY,
+  contact_id text COLLATE "C" PRIMARY KEY,
   instance_id text NOT NULL,
   initial_contact_id text NOT NULL,
-  agent_id text NOT NULL,
+  agent_id text COLLATE "C" NOT NULL,
   codec text NOT NULL,
   state text NOT NULL,
   final_state text NOT NULL,

@@ -177,6 +177,26 @@ TEST_F(PostgresContactStoreTest, EndedContactsComeByAgentInPages) {
   EXPECT_EQ(ids(store.LoadLiveContacts()), (Ids{"e6"}));
 }
 
+TEST_F(PostgresContactStoreTest, ContactIdsCompareByteByByteWhateverTheLocale) {
+  // A database whose own order is English (ICU): "a" < "B", punctuation last.
+  Admin("DROP DATABASE " + db_);
+  Admin("CREATE DATABASE " + db_ +
+        " TEMPLATE template0 LOCALE_PROVIDER icu ICU_LOCALE 'en-US' LOCALE 'C.UTF-8'");
+  PostgresContactStore store(Uri(), "node-a");
+  for (const char* id : {"a", "B", "_x"}) {
+    ASSERT_TRUE(WriteAndWait(store, {MakeContact(id, core::RecordingState::kEnded), std::nullopt}));
+  }
+  auto ids = [](const std::vector<core::Contact>& contacts) {
+    std::vector<std::string> out;
+    for (const auto& c : contacts) out.push_back(c.contact_id);
+    return out;
+  };
+  using Ids = std::vector<std::string>;
+  EXPECT_EQ(ids(store.LoadEndedContacts(std::nullopt, "", 0).value()), (Ids{"B", "_x", "a"}));
+  EXPECT_EQ(ids(store.LoadEndedContacts(std::nullopt, "B", 1).value()), (Ids{"_x"}));
+  EXPECT_EQ(ids(store.LoadEndedContacts(std::string("alice"), "_x", 0).value()), (Ids{"a"}));
+}
+
 TEST_F(PostgresContactStoreTest, LiveContactsAreLoadedByTheirOwnerOnly) {
   {
     PostgresContactStore a(Uri(), "node-a");

@@ -24,8 +24,12 @@ std::string Digest(std::string_view token) {
 
 }  // namespace
 
-AgentDirectory::AgentDirectory(std::filesystem::path file) : file_(std::move(file)) {
-  if (file_.empty() || !std::filesystem::exists(file_)) return;
+AgentDirectory::AgentDirectory(std::filesystem::path file, store::AgentStore* shared,
+                               SteadyClock clock)
+    : file_(std::move(file)), shared_(shared), clock_(clock ? std::move(clock) : SteadyClock([] {
+        return std::chrono::steady_clock::now();
+      })) {
+  if (shared_ || file_.empty() || !std::filesystem::exists(file_)) return;
   std::ifstream in(file_);
   std::stringstream text;
   text << in.rdbuf();
@@ -61,6 +65,17 @@ core::Result<std::string, AgentDirectory::SaveError> AgentDirectory::Issue(
     const std::string& agent_id, Role role) {
   const std::string token = aws::RandomToken(40, kTokenAlphabet);
   const std::string digest = Digest(token);
+  if (shared_) {
+    // Durable in the shared store first; this server's view follows.
+    const bool supervisor = role == Role::kSupervisor;
+    if (std::string error = shared_->SaveAgent({agent_id, digest, supervisor}); !error.empty()) {
+      return SaveError{"cannot store the agent's token: " + error};
+    }
+    std::lock_guard lock(mutex_);
+    std::erase_if(checked_, [&](const auto& entry) { return entry.second.agent_id == agent_id; });
+    checked_[digest] = Checked{agent_id, supervisor, clock_()};
+    return token;
+  }
   std::lock_guard lock(mutex_);
   // Durable first: memory changes only once the file says the same.
   std::map<std::string, std::string> issued = issued_digest_by_agent_;
@@ -83,6 +98,11 @@ core::Result<std::string, AgentDirectory::SaveError> AgentDirectory::Issue(
 
 std::optional<std::string> AgentDirectory::AgentFor(std::string_view token) const {
   if (token.empty()) return std::nullopt;
+  if (shared_) {
+    auto identity = Identify(token);
+    if (!identity) return std::nullopt;
+    return identity->agent_id;
+  }
   const std::string digest = Digest(token);
   std::lock_guard lock(mutex_);
   auto it = agent_by_digest_.find(digest);
@@ -90,9 +110,45 @@ std::optional<std::string> AgentDirectory::AgentFor(std::string_view token) cons
   return it->second;
 }
 
+std::optional<AgentDirectory::Identity> AgentDirectory::IdentifyShared(
+    const std::string& digest) const {
+  const auto now = clock_();
+  {
+    std::lock_guard lock(mutex_);
+    auto it = checked_.find(digest);
+    if (it != checked_.end() && now - it->second.at < kRecheck) {
+      return Identity{it->second.agent_id,
+                      it->second.supervisor ? Role::kSupervisor : Role::kAgent};
+    }
+  }
+  // Not seen lately: the store says (outside the lock: one slow read must not
+  // hold up every other sign-in).
+  auto found = shared_->FindAgent(digest);
+  std::lock_guard lock(mutex_);
+  if (!found || !found.value()) {
+    checked_.erase(digest);  // replaced, unknown, or the store cannot tell: refused
+    return std::nullopt;
+  }
+  const store::AgentRecord& record = *found.value();
+  checked_[digest] = Checked{record.agent_id, record.supervisor, now};
+  return Identity{record.agent_id, record.supervisor ? Role::kSupervisor : Role::kAgent};
+}
+
 std::optional<AgentDirectory::Identity> AgentDirectory::Identify(std::string_view token) const {
   if (token.empty()) return std::nullopt;
   const std::string digest = Digest(token);
+  if (shared_) {
+    // Only what could be an issued token is asked about; configured ones are here.
+    const bool issued_shape =
+        token.size() == 40 && token.find_first_not_of(kTokenAlphabet) == std::string_view::npos;
+    if (issued_shape) {
+      if (auto identity = IdentifyShared(digest)) return identity;
+    }
+    std::lock_guard lock(mutex_);
+    auto it = agent_by_digest_.find(digest);
+    if (it == agent_by_digest_.end()) return std::nullopt;
+    return Identity{it->second, Role::kAgent};
+  }
   std::lock_guard lock(mutex_);
   auto it = agent_by_digest_.find(digest);
   if (it == agent_by_digest_.end()) return std::nullopt;

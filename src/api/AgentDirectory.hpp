@@ -1,6 +1,8 @@
 #pragma once
 
+#include <chrono>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -8,6 +10,7 @@
 #include <string>
 
 #include "core/Result.hpp"
+#include "store/AgentStore.hpp"
 
 namespace callrec::api {
 
@@ -31,6 +34,10 @@ struct Caller {
 // Agents' bearer tokens: issued by POST /v1/agents (kept as SHA-256 digests in
 // <data-dir>/agents.json, mode 0600, so a token is shown once and never stored)
 // or configured with --agent-token AGENT:TOKEN. Thread-safe.
+// With a shared store (servers sharing PostgreSQL) issued tokens live there
+// instead of the file: a token issued on one server signs in on every one, and
+// a server asks the store again about a token it has not seen for kRecheck, so
+// a token replaced on another server stops working here within that time.
 class AgentDirectory {
  public:
   // Why a token could not be issued: the file could not be written (full disk,
@@ -40,8 +47,13 @@ class AgentDirectory {
     std::string message;
   };
 
-  // `file` empty: nothing persisted (tests).
-  explicit AgentDirectory(std::filesystem::path file);
+  using SteadyClock = std::function<std::chrono::steady_clock::time_point()>;
+  static constexpr std::chrono::seconds kRecheck{2};
+
+  // `file` empty: nothing persisted (tests). `shared`: issued tokens live there
+  // (the file is not used); `clock` times the rechecks (default: steady_clock).
+  explicit AgentDirectory(std::filesystem::path file, store::AgentStore* shared = nullptr,
+                          SteadyClock clock = {});
 
   enum class Role { kAgent, kSupervisor };
   struct Identity {
@@ -62,8 +74,19 @@ class AgentDirectory {
   std::optional<SaveError> Save(const std::map<std::string, std::string>& digest_by_agent,
                                 const std::set<std::string>& supervisors) const;
 
+  // An issued token as the shared store last said, and when.
+  struct Checked {
+    std::string agent_id;
+    bool supervisor = false;
+    std::chrono::steady_clock::time_point at;
+  };
+  std::optional<Identity> IdentifyShared(const std::string& digest) const;
+
   const std::filesystem::path file_;
+  store::AgentStore* const shared_;
+  const SteadyClock clock_;
   mutable std::mutex mutex_;
+  mutable std::map<std::string, Checked> checked_;             // shared store only, by digest
   std::map<std::string, std::string> agent_by_digest_;         // issued and configured
   std::map<std::string, std::string> issued_digest_by_agent_;  // issued only (persisted)
   std::set<std::string> supervisors_;                          // issued as supervisors

@@ -40,6 +40,7 @@
 #include "media/Recorder.hpp"
 #include "media/RecordingLifecycle.hpp"
 #include "media/StoredRecordings.hpp"
+#include "pgstore/PostgresAgentStore.hpp"
 #include "pgstore/PostgresContactStore.hpp"
 #include "sip/SiprecServer.hpp"
 #include "store/DataDirLock.hpp"
@@ -464,7 +465,12 @@ int Run(const config::ServerConfig& config) {
   api::ConnectApi connect(contacts, verifier, metrics,
                           [] { return std::chrono::system_clock::now(); });
   // The agent workspace: agent tokens, live events, pages.
-  api::AgentDirectory agents(config.data_dir / "agents.json");
+  // Issued agent tokens: in the shared PostgreSQL store (every server signs them
+  // in), else in the data directory.
+  std::unique_ptr<pgstore::PostgresAgentStore> agent_store;
+  if (config.store != "sqlite")
+    agent_store = std::make_unique<pgstore::PostgresAgentStore>(config.store);
+  api::AgentDirectory agents(config.data_dir / "agents.json", agent_store.get());
   for (const auto& agent : config.agent_tokens) agents.Configure(agent.id, agent.secret);
   api::EventHub events(io);
   // Each live contact's times (state since, recorded), observed before events

@@ -60,6 +60,12 @@ CREATE TABLE uploads(
   uploaded_ms bigint NOT NULL,
   local_done boolean NOT NULL);
 CREATE INDEX uploads_open ON uploads(created_ms) WHERE state = 'pending' OR NOT local_done;
+CREATE TABLE agents(
+  agent_id text COLLATE "C" PRIMARY KEY,
+  digest text NOT NULL,
+  supervisor boolean NOT NULL,
+  issued_ms bigint NOT NULL);
+CREATE INDEX agents_by_digest ON agents(digest);
 CREATE TABLE schema_version(version integer NOT NULL);
 INSERT INTO schema_version(version) VALUES (1);
 )sql";
@@ -104,7 +110,7 @@ void PrepareSchema(PgConnection& conn, const std::string& where) {
                                "); refusing to use it: upgrade callrec-server");
     }
     if (version == 0) {
-      for (const char* table : {"contacts", "audit", "recordings", "uploads"}) {
+      for (const char* table : {"contacts", "audit", "recordings", "uploads", "agents"}) {
         if (HasTable(conn, table)) {
           throw std::runtime_error(where + " has a '" + table +
                                    "' table but no schema_version: not a callrec database "

@@ -7,7 +7,8 @@
 namespace callrec::pgstore {
 
 // The layout this build writes (schema_version's one row). Version 1: contacts
-// (each with its owner, the node holding its media), audit, recordings, uploads.
+// (each with its owner, the node holding its media), audit, recordings, uploads,
+// agents (issued workspace tokens' digests).
 inline constexpr int kSchemaVersion = 1;
 
 // Creates the schema in an empty database, or migrates an older one, in one

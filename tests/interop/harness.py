@@ -340,19 +340,20 @@ class ServerProcess:
 
     def store_sql(self, sql):
         """Runs one SQL statement on this server's state store from a connection
-        of its own (as a foreign or damaged write would come), SQLite or PostgreSQL."""
+        of its own (as a foreign or damaged write would come), SQLite or
+        PostgreSQL; the rows it returned as text, "|" between columns."""
         if self.store == "sqlite":
             import sqlite3
             db = sqlite3.connect(os.path.join(self.data_dir, "callrec.db"), timeout=10)
             try:
-                db.execute(sql)
+                rows = db.execute(sql).fetchall()
                 db.commit()
             finally:
                 db.close()
-            return
+            return "\n".join("|".join(str(v) for v in row) for row in rows)
         import postgres
         dbname = urllib.parse.urlparse(self.store).path.lstrip("/")
-        postgres.shared().psql(sql, dbname)
+        return postgres.shared().psql(sql, dbname)
 
     def generated_credentials(self):
         """What the server generated into <data-dir>/credentials.json when started

@@ -128,6 +128,40 @@ class PostgresStoreTest(PostgresCase):
         self.assertIn("expected sqlite or a postgresql:// URI", str(raised.exception))
 
 
+class SharedAgentsTest(PostgresCase):
+    """Two servers on one database: an agent token issued on one signs in on the
+    other; replaced on one, it stops working on both."""
+
+    def test_agent_token_works_on_every_server(self):
+        a = self.pg_server(node_id="node-a")
+        b = self.pg_server(dbname=self.dbname, node_id="node-b")
+
+        def me(server, token):
+            return http_call(server.port, "GET", "/v1/me", b"",
+                             [("Authorization", "Bearer %s" % token)])
+
+        reply = a.v1("POST", "/v1/agents", {"AgentId": "alice"})
+        self.assertEqual(reply.status, 201, reply)
+        token = reply.json()["Token"]
+        self.assertEqual(me(b, token).json()["AgentId"], "alice")
+        self.assertFalse(os.path.exists(os.path.join(a.data_dir, "agents.json")))
+        stored = self.sql("SELECT agent_id || '|' || digest FROM agents")
+        self.assertTrue(stored.startswith("alice|"), stored)
+        self.assertNotIn(token, stored)
+        # A contact created on A is seen on B with the agent's token.
+        a.create_contact("shared-1", agent_id="alice")
+        self.assertEqual(http_call(b.port, "GET", "/v1/contacts/shared-1", b"",
+                                   [("Authorization", "Bearer %s" % token)]).status, 200)
+        # Replaced on B: refused on B at once, on A within its recheck (2 s).
+        again = b.v1("POST", "/v1/agents", {"AgentId": "alice"}).json()["Token"]
+        self.assertEqual(me(b, token).status, 401)
+        self.assertEqual(me(a, again).json()["AgentId"], "alice")
+        deadline = time.monotonic() + 5
+        while me(a, token).status != 401:
+            self.assertLess(time.monotonic(), deadline, "the replaced token still works on A")
+            time.sleep(0.2)
+
+
 class PostgresRestartUnderLoadTest(PostgresCase):
     """pg_ctl restart -m fast while PAUSE/RESUME stream in from several clients."""
 

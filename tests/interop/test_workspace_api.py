@@ -15,7 +15,8 @@ import threading
 import time
 import unittest
 
-from harness import SERVER_BIN, ServerTestCase, free_port, free_sip_port, http_call
+from harness import (ON_POSTGRES, SERVER_BIN, ServerTestCase, free_port, free_sip_port,
+                     http_call)
 
 RTP_BASE = int(os.environ.get("CALLREC_TEST_RTP_BASE", "31000"))
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -150,9 +151,14 @@ class WorkspaceApiTest(ServerTestCase):
                 self.assertEqual(self.call(method, path, alice, body).status, 403,
                                  "admin only")
         self.assertEqual(self.server.state("conf-b"), "NOT_STARTED", "nothing done for alice")
-        # The token never reaches disk in clear.
-        with open(os.path.join(self.server.data_dir, "agents.json")) as f:
-            self.assertNotIn(alice, f.read())
+        # The token never reaches disk in clear (nor PostgreSQL, with --store).
+        if ON_POSTGRES:
+            stored = self.server.store_sql("SELECT agent_id, digest FROM agents")
+            self.assertIn("alice|", stored)
+        else:
+            with open(os.path.join(self.server.data_dir, "agents.json")) as f:
+                stored = f.read()
+        self.assertNotIn(alice, stored)
 
     def test_guide_drives_the_recording_and_events_follow(self):
         alice = self.agent("alice")

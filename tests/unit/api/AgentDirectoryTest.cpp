@@ -5,7 +5,9 @@
 
 #include <cstdio>
 
+#include <chrono>
 #include <filesystem>
+#include <map>
 #include <string>
 
 namespace callrec::api {
@@ -99,6 +101,66 @@ TEST_F(AgentDirectoryTest, SupervisorRoleIsKeptWithTheToken) {
   ASSERT_TRUE(demoted.ok());
   EXPECT_EQ(reloaded.Identify(demoted.value())->role, Role::kAgent);
   EXPECT_EQ(AgentDirectory(dir_ / "agents.json").Identify(demoted.value())->role, Role::kAgent);
+}
+
+// The shared store of servers on one PostgreSQL, in memory: digests by agent.
+class FakeAgentStore : public store::AgentStore {
+ public:
+  store::ReadResult<std::optional<store::AgentRecord>> FindAgent(std::string_view digest) override {
+    ++finds;
+    if (failing) return store::ReadError{"down"};
+    for (const auto& [agent, record] : records) {
+      if (record.digest == digest) return std::optional<store::AgentRecord>(record);
+    }
+    return std::optional<store::AgentRecord>();
+  }
+  std::string SaveAgent(const store::AgentRecord& record) override {
+    if (failing) return "down";
+    records[record.agent_id] = record;
+    return "";
+  }
+  std::map<std::string, store::AgentRecord> records;
+  bool failing = false;
+  int finds = 0;
+};
+
+// Two servers sharing one store: a token issued on one signs in on the other;
+// replaced on one, it stops working on the other once that one asks again
+// (kRecheck), and at once on the one that replaced it.
+TEST_F(AgentDirectoryTest, SharedStoreSignsInOnEveryServer) {
+  FakeAgentStore shared;
+  auto now = std::chrono::steady_clock::time_point{};
+  auto clock = [&now] { return now; };
+  AgentDirectory a(dir_ / "a.json", &shared, clock);
+  AgentDirectory b(dir_ / "b.json", &shared, clock);
+  auto issued = a.Issue("alice", AgentDirectory::Role::kSupervisor);
+  ASSERT_TRUE(issued.ok());
+  auto seen = b.Identify(issued.value());
+  ASSERT_TRUE(seen.has_value());
+  EXPECT_EQ(seen->agent_id, "alice");
+  EXPECT_EQ(seen->role, AgentDirectory::Role::kSupervisor);
+  EXPECT_FALSE(fs::exists(dir_ / "a.json"));  // in the shared store, not the file
+  const int finds = shared.finds;
+  EXPECT_TRUE(b.Identify(issued.value()).has_value());
+  EXPECT_EQ(shared.finds, finds);  // seen lately: not asked again
+
+  auto replaced = a.Issue("alice");
+  ASSERT_TRUE(replaced.ok());
+  EXPECT_FALSE(a.Identify(issued.value()).has_value());
+  EXPECT_TRUE(b.Identify(issued.value()).has_value());  // within kRecheck
+  now += AgentDirectory::kRecheck;
+  EXPECT_FALSE(b.Identify(issued.value()).has_value());
+  EXPECT_EQ(b.AgentFor(replaced.value()), "alice");
+  EXPECT_FALSE(b.Identify("nonsense").has_value());
+
+  // A store that cannot answer signs nobody in by its tokens, and issues none.
+  shared.failing = true;
+  now += AgentDirectory::kRecheck;
+  EXPECT_FALSE(b.Identify(replaced.value()).has_value());
+  EXPECT_FALSE(a.Issue("bob").ok());
+  // Configured tokens do not depend on it.
+  b.Configure("carol", "carol-token");
+  EXPECT_EQ(b.AgentFor("carol-token"), "carol");
 }
 
 }  // namespace

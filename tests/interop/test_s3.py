@@ -293,6 +293,12 @@ class OutageTest(S3Case):
             self.cluster.start_rgw()
         for contact in contacts:
             self.wait_uploaded(contact)
+        # The metadata object is there before the upload's row says so (its
+        # commit follows the PUT): the queue empties once that commit is durable.
+        deadline = time.monotonic() + 5
+        while (metric(self.metrics(), "callrec_uploads_pending") != 0 and
+               time.monotonic() < deadline):
+            time.sleep(0.05)
         self.assertEqual(metric(self.metrics(), "callrec_uploads_pending"), 0)
 
 

@@ -335,6 +335,40 @@ def http_seeds():
     write("http_request", seeds)
 
 
+def v1_seeds():
+    """fuzz/v1_request.cpp: a selector byte (0 Range with a 2-byte size, 1 list
+    query, 2 page token, 3 POST /v1/contacts, 4 POST /v1/agents, 5 an event),
+    then the input."""
+    def size(n):
+        return bytes([n >> 8, n & 0xFF])
+    token = ("contacts:c-1").encode().hex()
+    seeds = {
+        "range-first-last": b"\0" + size(1000) + b"bytes=0-99",
+        "range-open": b"\0" + size(44) + b"bytes=40-",
+        "range-suffix": b"\0" + size(1000) + b"bytes=-500",
+        "range-several": b"\0" + size(1000) + b"bytes=0-1,5-9",
+        "range-past-end": b"\0" + size(10) + b"bytes=10-20",
+        "list": b"\1AgentId=alice&State=RECORDING&MaxResults=50",
+        "list-token": b"\1MaxResults=2&NextToken=" + token.encode(),
+        "list-encoded": b"\1AgentId=a%20b+c&State=PAUS%45D",
+        "list-bad-max": b"\1MaxResults=1001",
+        "token": b"\2" + ("recordings:c-9").encode().hex().encode(),
+        "token-odd": b"\2abc",
+        "contact": b"\3" + json.dumps({
+            "InstanceId": "local", "ContactId": "c-1", "InitialContactId": "c-0",
+            "AgentId": "alice", "Codec": "PCMA", "AgentJoined": False,
+            "PauseBehavior": "skip", "DtmfPolicy": "pause"}).encode(),
+        "contact-minimal": b'\3{"InstanceId":"local"}',
+        "contact-bad-codec": b'\3{"InstanceId":"local","Codec":"OPUS"}',
+        "contact-not-object": b"\3[1,2]",
+        "agent": b'\4{"AgentId":"alice","Role":"supervisor"}',
+        "agent-space": b'\4{"AgentId":"a b"}',
+        "event": b'\5{"Type":"payment-form-opened"}',
+        "event-number": b'\5{"Type":7}',
+    }
+    write("v1_request", seeds)
+
+
 def main():
     siprec_seeds()
     rtp_seeds()
@@ -345,6 +379,7 @@ def main():
     lambda_seeds()
     connect_seeds()
     http_seeds()
+    v1_seeds()
 
 
 if __name__ == "__main__":

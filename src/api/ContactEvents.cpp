@@ -3,6 +3,7 @@
 #include <boost/json.hpp>
 
 #include "api/ControlErrors.hpp"
+#include "api/V1Requests.hpp"
 #include "aws/UriEncoding.hpp"
 #include "log/Log.hpp"
 
@@ -91,16 +92,13 @@ void ContactEvents::Handle(const HttpRequest& request, const std::string& contac
     principal = signer->access_key_id;
     replayed = signer->replayed;
   }
-  json::error_code ec;
-  const json::value parsed = json::parse(request.body(), ec);
-  const json::value* type =
-      ec || !parsed.is_object() ? nullptr : parsed.as_object().if_contains("Type");
-  if (type == nullptr || !type->is_string()) {
+  const std::optional<std::string> type = ParseEventType(request.body());
+  if (!type) {
     return respond(
         BadRequest("The body must be a JSON object with a string Type, e.g. "
                    "{\"Type\": \"payment-form-opened\"}."));
   }
-  const std::string event(type->as_string());
+  const std::string& event = *type;
   const auto rule = rules_.find(event);
   if (rule == rules_.end()) {
     return respond(BadRequest("No rule for the event type '" + event.substr(0, kMaxType) +

@@ -8,6 +8,7 @@
 
 #include "api/ContactJson.hpp"
 #include "api/ControlErrors.hpp"
+#include "api/V1Requests.hpp"
 #include "aws/Crypto.hpp"
 #include "aws/UriEncoding.hpp"
 #include "log/Log.hpp"
@@ -18,23 +19,6 @@ namespace {
 
 namespace json = boost::json;
 constexpr std::string_view kContacts = "/v1/contacts";
-
-struct Invalid {
-  std::string message;
-};
-
-// An optional string member: absent is fine, a wrong type or length is not.
-core::Result<std::string, Invalid> OptionalString(const json::object& body, std::string_view name,
-                                                  std::size_t max_length) {
-  const json::value* value = body.if_contains(name);
-  if (value == nullptr || value->is_null()) return std::string();
-  if (!value->is_string()) return Invalid{std::string(name) + " must be a string."};
-  if (value->as_string().size() > max_length) {
-    return Invalid{std::string(name) + " must be at most " + std::to_string(max_length) +
-                   " characters long."};
-  }
-  return std::string(value->as_string());
-}
 
 std::string NewContactId() {
   std::string hex = aws::RandomToken(32, "0123456789abcdef");
@@ -52,29 +36,6 @@ json::object ContactWithTrail(const core::Contact& contact,
 
 // GET /v1/contacts pages: NextToken is where the last page ended, opaque to
 // clients (hex of a tagged ContactId); anything else is refused.
-constexpr std::size_t kDefaultMaxResults = 100;
-constexpr std::size_t kMaxMaxResults = 1000;
-constexpr std::string_view kTokenTag = "contacts:";
-
-std::string TokenAfter(const std::string& contact_id) {
-  return aws::Hex(std::string(kTokenTag) + contact_id);
-}
-
-std::optional<std::string> ContactAfterToken(std::string_view token) {
-  if (token.size() % 2 != 0 || token.size() > 2 * (kTokenTag.size() + 1024)) return std::nullopt;
-  std::string bytes;
-  for (std::size_t i = 0; i < token.size(); i += 2) {
-    unsigned value = 0;
-    const auto [end, ec] = std::from_chars(token.data() + i, token.data() + i + 2, value, 16);
-    if (ec != std::errc() || end != token.data() + i + 2) return std::nullopt;
-    bytes += static_cast<char>(value);
-  }
-  if (bytes.size() <= kTokenTag.size() || bytes.compare(0, kTokenTag.size(), kTokenTag) != 0) {
-    return std::nullopt;
-  }
-  return bytes.substr(kTokenTag.size());
-}
-
 // Bytes available to callrec on the file system holding `dir`; nullopt when
 // it cannot be asked.
 std::optional<std::uint64_t> AvailableBytes(const std::filesystem::path& dir) {
@@ -241,51 +202,12 @@ void V1Api::Handle(HttpRequest&& request, Respond respond, OpenStream open_strea
 }
 
 void V1Api::CreateContact(const HttpRequest& request, Respond respond) {
-  json::error_code ec;
-  json::value parsed = json::parse(request.body(), ec);
-  if (ec || !parsed.is_object()) {
-    return respond(ErrorResponse(aws::AwsError::InvalidRequest(
-        "Request body must be a JSON object" + (ec ? ": " + ec.message() : std::string()) + ".")));
-  }
-  const json::object& body = parsed.as_object();
-  control::CreateRequest create;
+  auto parsed = ParseNewContact(request.body());
+  if (!parsed) return respond(ErrorResponse(parsed.error()));
+  control::CreateRequest create = std::move(parsed.value().create);
+  const media::CallPolicies policies = parsed.value().policies;
   create.principal = "admin";
-  struct Field {
-    std::string_view name;
-    std::size_t max;
-    std::string* into;
-  };
-  for (const Field& field :
-       {Field{"InstanceId", 100, &create.instance_id}, Field{"ContactId", 256, &create.contact_id},
-        Field{"InitialContactId", 256, &create.initial_contact_id},
-        Field{"AgentId", 256, &create.agent_id}, Field{"Codec", 16, &create.codec}}) {
-    auto value = OptionalString(body, field.name, field.max);
-    if (!value) return respond(BadRequest(value.error().message));
-    *field.into = std::move(value).value();
-  }
-  if (create.instance_id.empty()) return respond(BadRequest("InstanceId is required."));
   if (create.contact_id.empty()) create.contact_id = NewContactId();
-  if (create.codec.empty()) create.codec = "PCMU";
-  if (create.codec != "PCMU" && create.codec != "PCMA") {
-    return respond(BadRequest("Codec must be PCMU (G.711 mu-law) or PCMA (G.711 A-law)."));
-  }
-  if (const json::value* joined = body.if_contains("AgentJoined")) {
-    if (!joined->is_bool()) return respond(BadRequest("AgentJoined must be true or false."));
-    create.agent_joined = joined->as_bool();
-  }
-  media::CallPolicies policies;
-  if (const json::value* pause = body.if_contains("PauseBehavior")) {
-    if (!pause->is_string() || (pause->as_string() != "silence" && pause->as_string() != "skip")) {
-      return respond(BadRequest("PauseBehavior must be silence or skip."));
-    }
-    policies.skip_paused = pause->as_string() == "skip";
-  }
-  if (const json::value* dtmf = body.if_contains("DtmfPolicy")) {
-    if (!dtmf->is_string() || !media::ParseDtmfPolicy(dtmf->as_string())) {
-      return respond(BadRequest("DtmfPolicy must be mask, pause or record."));
-    }
-    policies.dtmf = media::ParseDtmfPolicy(dtmf->as_string());
-  }
   contacts_.Create(create, [this, respond, policies, id = create.contact_id](
                                core::Result<core::Contact, control::ControlError> r) {
     if (!r && r.error().kind == control::ControlError::Kind::kLimitReached) {
@@ -315,8 +237,9 @@ void V1Api::CreateContact(const HttpRequest& request, Respond respond) {
 }
 
 void V1Api::ListContacts(const Caller& caller, std::string_view query, Respond respond) {
-  control::ContactFilter filter;
-  filter.agent_id = QueryParam(query, "AgentId");
+  auto parsed = ParseContactListQuery(query);
+  if (!parsed) return respond(ErrorResponse(parsed.error()));
+  control::ContactFilter filter = std::move(parsed).value();
   if (!caller.admin && !caller.supervisor) {
     // An agent lists their own contacts only, whatever they ask for.
     if (filter.agent_id && *filter.agent_id != caller.agent_id) {
@@ -324,40 +247,13 @@ void V1Api::ListContacts(const Caller& caller, std::string_view query, Respond r
     }
     filter.agent_id = caller.agent_id;
   }
-  if (auto state = QueryParam(query, "State")) {
-    filter.state = core::ParseRecordingState(*state);
-    if (!filter.state) {
-      return respond(BadRequest("State '" + *state +
-                                "' is not one of NOT_STARTED, WAITING_FOR_AGENT, RECORDING, "
-                                "PAUSED, STOPPED, ENDED."));
-    }
-  }
-  filter.limit = kDefaultMaxResults;
-  if (auto max = QueryParam(query, "MaxResults")) {
-    std::size_t n = 0;
-    const auto [end, ec] = std::from_chars(max->data(), max->data() + max->size(), n);
-    if (ec != std::errc() || end != max->data() + max->size() || n < 1 || n > kMaxMaxResults) {
-      return respond(Error(
-          400, "InvalidParameterException",
-          "MaxResults must be a whole number from 1 to " + std::to_string(kMaxMaxResults) + "."));
-    }
-    filter.limit = n;
-  }
-  if (auto token = QueryParam(query, "NextToken")) {
-    auto after = ContactAfterToken(*token);
-    if (!after) {
-      return respond(
-          Error(400, "InvalidParameterException", "NextToken is not one this server gave out."));
-    }
-    filter.after = std::move(*after);
-  }
   auto page = contacts_.List(filter);
   if (!page) return respond(ErrorResponse(ToAwsError(page.error())));
   json::array list;
   for (const core::Contact& contact : page->contacts)
     list.push_back(ContactToJson(contact, times_));
   json::object body{{"Contacts", std::move(list)}};
-  if (page->more) body["NextToken"] = TokenAfter(page->contacts.back().contact_id);
+  if (page->more) body["NextToken"] = PageToken("contacts", page->contacts.back().contact_id);
   respond(JsonResponse(http::status::ok, json::serialize(body)));
 }
 

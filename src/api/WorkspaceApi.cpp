@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "api/ControlErrors.hpp"
+#include "api/V1Requests.hpp"
 #include "aws/UriEncoding.hpp"
 #include "core/Timestamp.hpp"
 #include "log/Log.hpp"
@@ -37,45 +38,11 @@ std::string StringMember(const json::object& object, std::string_view name) {
   return value != nullptr && value->is_string() ? std::string(value->as_string()) : "";
 }
 
-bool ValidAgentId(std::string_view id) {
-  if (id.empty() || id.size() > 256) return false;
-  for (char c : id) {
-    if (static_cast<unsigned char>(c) <= 0x20 || c == 0x7f) return false;
-  }
-  return true;
-}
-
-// "bytes=FIRST-LAST" / "bytes=FIRST-" / "bytes=-SUFFIX" against a size.
-std::optional<std::pair<std::uintmax_t, std::uintmax_t>> ByteRange(std::string_view header,
-                                                                   std::uintmax_t size) {
-  if (header.substr(0, 6) != "bytes=" || size == 0) return std::nullopt;
-  header.remove_prefix(6);
-  const std::size_t dash = header.find('-');
-  if (dash == std::string_view::npos || header.find(',') != std::string_view::npos) {
-    return std::nullopt;
-  }
-  auto number = [](std::string_view text) -> std::optional<std::uintmax_t> {
-    std::uintmax_t value = 0;
-    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-    if (text.empty() || ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
-    return value;
-  };
-  const std::string_view first_text = header.substr(0, dash);
-  const std::string_view last_text = header.substr(dash + 1);
-  if (first_text.empty()) {
-    auto suffix = number(last_text);
-    if (!suffix || *suffix == 0) return std::nullopt;
-    return std::pair{size - std::min(*suffix, size), size - 1};
-  }
-  auto first = number(first_text);
-  if (!first || *first >= size) return std::nullopt;
-  std::uintmax_t last = size - 1;
-  if (!last_text.empty()) {
-    auto parsed = number(last_text);
-    if (!parsed || *parsed < *first) return std::nullopt;
-    last = std::min(*parsed, size - 1);
-  }
-  return std::pair{*first, last};
+// 416 for a Range that a `size`-byte recording cannot satisfy.
+HttpResponse RangeRefused(std::uint64_t size) {
+  HttpResponse refused = Error(416, "RangeNotSatisfiableException", "Bad Range.");
+  refused.set(http::field::content_range, "bytes */" + std::to_string(size));
+  return refused;
 }
 
 }  // namespace
@@ -205,24 +172,11 @@ bool WorkspaceApi::Route(const Caller& caller, HttpRequest& request, std::string
 }
 
 void WorkspaceApi::IssueToken(const HttpRequest& request, Respond respond) {
-  json::error_code ec;
-  json::value body = json::parse(request.body(), ec);
-  if (ec || !body.is_object() || !body.as_object().contains("AgentId") ||
-      !body.at("AgentId").is_string()) {
-    return respond(BadRequest("Body must be {\"AgentId\": \"<agent id>\"}."));
-  }
-  const std::string agent_id(body.at("AgentId").as_string());
-  if (!ValidAgentId(agent_id)) {
-    return respond(BadRequest("AgentId must be 1 to 256 visible characters."));
-  }
-  AgentDirectory::Role role = AgentDirectory::Role::kAgent;
-  if (const json::value* asked = body.as_object().if_contains("Role")) {
-    if (!asked->is_string() ||
-        (asked->as_string() != "agent" && asked->as_string() != "supervisor")) {
-      return respond(BadRequest("Role must be agent or supervisor."));
-    }
-    if (asked->as_string() == "supervisor") role = AgentDirectory::Role::kSupervisor;
-  }
+  auto asked = ParseNewAgent(request.body());
+  if (!asked) return respond(ErrorResponse(asked.error()));
+  const std::string& agent_id = asked->agent_id;
+  const AgentDirectory::Role role =
+      asked->supervisor ? AgentDirectory::Role::kSupervisor : AgentDirectory::Role::kAgent;
   auto token = agents_.Issue(agent_id, role);
   if (!token) {
     // Nothing changed: the agent's earlier token (if any) still works.
@@ -372,16 +326,13 @@ void WorkspaceApi::Recording(const Caller& caller, const std::string& contact_id
     return respond(Error(413, "RequestEntityTooLargeException",
                          "The recording is larger than this server sends in one answer."));
   }
-  std::uintmax_t first = 0, last = size == 0 ? 0 : size - 1;
+  std::uint64_t first = 0, last = size == 0 ? 0 : size - 1;
   bool partial = false;
   if (const auto range = request[http::field::range]; !range.empty()) {
-    auto parsed = ByteRange(range, size);
-    if (!parsed) {
-      HttpResponse refused = Error(416, "RangeNotSatisfiableException", "Bad Range.");
-      refused.set(http::field::content_range, "bytes */" + std::to_string(size));
-      return respond(std::move(refused));
-    }
-    std::tie(first, last) = *parsed;
+    const auto parsed = ParseByteRange(range, size);
+    if (!parsed) return respond(RangeRefused(size));
+    first = parsed->first;
+    last = parsed->last;
     partial = true;
   }
   std::ifstream in(*wav, std::ios::binary);
@@ -446,13 +397,10 @@ void WorkspaceApi::RemoteRecording(const Caller& caller, const std::string& cont
   std::uint64_t first = 0, last = where.bytes == 0 ? 0 : where.bytes - 1;
   bool partial = false;
   if (const auto range = request[http::field::range]; audio && !range.empty()) {
-    auto parsed = ByteRange(range, where.bytes);
-    if (!parsed) {
-      HttpResponse refused = Error(416, "RangeNotSatisfiableException", "Bad Range.");
-      refused.set(http::field::content_range, "bytes */" + std::to_string(where.bytes));
-      return respond(std::move(refused));
-    }
-    std::tie(first, last) = *parsed;
+    const auto parsed = ParseByteRange(range, where.bytes);
+    if (!parsed) return respond(RangeRefused(where.bytes));
+    first = parsed->first;
+    last = parsed->last;
     partial = true;
   }
   const auto purpose = QueryParam(query, "for");

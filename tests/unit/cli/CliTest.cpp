@@ -84,7 +84,7 @@ TEST_F(CliTest, AnOperationNeedsCredentials) {
   EXPECT_EQ(run.code, 2);
   EXPECT_NE(run.err.find("credentials are needed"), std::string::npos) << run.err;
   const CliRun bad_url = Cli({"pause", "c-1", "--access-key", "a", "--secret-key", "s",
-                           "--endpoint-url", "127.0.0.1:8080"});
+                              "--endpoint-url", "127.0.0.1:8080"});
   EXPECT_EQ(bad_url.code, 2);
   EXPECT_NE(bad_url.err.find("http://"), std::string::npos) << bad_url.err;
 }
@@ -159,7 +159,7 @@ TEST_F(CliTest, NobodyListeningExitsOne) {
     port = gone.port();
   }
   const CliRun run = Cli({"status", "c-1", "--admin-token", "adm", "--endpoint-url",
-                       "http://127.0.0.1:" + std::to_string(port)});
+                          "http://127.0.0.1:" + std::to_string(port)});
   EXPECT_EQ(run.code, 1);
   EXPECT_NE(run.err.find("cannot reach"), std::string::npos) << run.err;
 }
@@ -187,7 +187,7 @@ TEST_F(CliTest, ListFollowsEveryPageWithItsFilters) {
                           ContactJson("c-2", "PAUSED") + R"(],"NextToken":"t2"})");
   });
   const CliRun run = Cli({"list", "--state", "paused", "--agent-id", "a b", "--admin-token", "adm",
-                       "--endpoint-url", server.url(), "--json"});
+                          "--endpoint-url", server.url(), "--json"});
   ASSERT_EQ(run.code, 0) << run.err;
   const json::array contacts = json::parse(run.out).as_object().at("Contacts").as_array();
   ASSERT_EQ(contacts.size(), 3u);

@@ -1,11 +1,11 @@
 // callrec-server: wiring only. See docs/architecture.md for the request path.
+#include <atomic>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/strand.hpp>
-#include <atomic>
 #include <chrono>
 #include <future>
 #include <iostream>
@@ -623,9 +623,9 @@ int Run(const config::ServerConfig& config) {
     siprec.BeginDrain();
     v1.BeginDrain();
     const std::size_t live = contacts.LiveCount();
-    log::Info("server.draining", {{"signal", signal},
-                                  {"live_contacts", live},
-                                  {"timeout_s", config.drain_timeout_seconds}});
+    log::Info(
+        "server.draining",
+        {{"signal", signal}, {"live_contacts", live}, {"timeout_s", config.drain_timeout_seconds}});
     std::cerr << "callrec-server: draining: " << live << " live contact(s), up to "
               << config.drain_timeout_seconds << " s; signal again to stop at once" << std::endl;
     signals.async_wait([&](const boost::system::error_code& again, int second) {

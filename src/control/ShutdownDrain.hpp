@@ -25,9 +25,9 @@ class ShutdownDrain {
     std::function<std::size_t()> remaining;
   };
   struct Outcome {
-    bool complete = false;       // every step cleared before the timeout
-    std::string waiting_for;     // the step still owed (empty when complete)
-    std::size_t remaining = 0;   // how much of it
+    bool complete = false;      // every step cleared before the timeout
+    std::string waiting_for;    // the step still owed (empty when complete)
+    std::size_t remaining = 0;  // how much of it
     std::int64_t elapsed_ms = 0;
   };
   using Done = std::function<void(const Outcome&)>;

@@ -19,8 +19,7 @@ std::int64_t SteadyMs() {
 
 TEST(ShutdownDrainTest, NothingOwedEndsAtOnce) {
   boost::asio::io_context io;
-  ShutdownDrain drain(io.get_executor(), {{"calls", [] { return std::size_t{0}; }}}, SteadyMs,
-                      5ms);
+  ShutdownDrain drain(io.get_executor(), {{"calls", [] { return std::size_t{0}; }}}, SteadyMs, 5ms);
   std::optional<ShutdownDrain::Outcome> outcome;
   drain.Begin(10s, [&](const ShutdownDrain::Outcome& o) { outcome = o; });
   ASSERT_TRUE(outcome);
@@ -50,10 +49,10 @@ TEST(ShutdownDrainTest, StepsClearInOrderAndAreNotAskedAgain) {
 
 TEST(ShutdownDrainTest, TimeoutNamesWhatIsStillOwed) {
   boost::asio::io_context io;
-  ShutdownDrain drain(io.get_executor(),
-                      {{"calls", [] { return std::size_t{0}; }},
-                       {"uploads", [] { return std::size_t{3}; }}},
-                      SteadyMs, 5ms);
+  ShutdownDrain drain(
+      io.get_executor(),
+      {{"calls", [] { return std::size_t{0}; }}, {"uploads", [] { return std::size_t{3}; }}},
+      SteadyMs, 5ms);
   std::optional<ShutdownDrain::Outcome> outcome;
   drain.Begin(40ms, [&](const ShutdownDrain::Outcome& o) { outcome = o; });
   io.run();
@@ -66,8 +65,7 @@ TEST(ShutdownDrainTest, TimeoutNamesWhatIsStillOwed) {
 
 TEST(ShutdownDrainTest, CancelNeverCallsDone) {
   boost::asio::io_context io;
-  ShutdownDrain drain(io.get_executor(), {{"calls", [] { return std::size_t{1}; }}}, SteadyMs,
-                      5ms);
+  ShutdownDrain drain(io.get_executor(), {{"calls", [] { return std::size_t{1}; }}}, SteadyMs, 5ms);
   bool done = false;
   drain.Begin(10s, [&](const ShutdownDrain::Outcome&) { done = true; });
   boost::asio::post(io, [&] { drain.Cancel(); });

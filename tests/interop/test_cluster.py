@@ -521,5 +521,54 @@ class ClusterTest(unittest.TestCase):
         return None
 
 
+class DrainBoundsTest(unittest.TestCase):
+    """One node, no dispatcher: --drain-timeout bounds the drain, a second
+    signal cuts it short, and without live calls SIGTERM stops at once."""
+
+    def node(self, timeout):
+        if not os.path.exists(SERVER_BIN):
+            self.skipTest("no %s" % SERVER_BIN)
+        node = ServerProcess(name="drain", log_level="info", extra_args=[
+            "--rtp-ports", "%d-%d" % (RTP_BASE + 2260, RTP_BASE + 2279),
+            "--drain-timeout", str(timeout)])
+        self.addCleanup(node.cleanup_files)
+        self.addCleanup(node.close)
+        return node.start()
+
+    def test_idle_node_stops_at_once(self):
+        node = self.node(60)
+        begun = time.monotonic()
+        self.assertEqual(node.stop(timeout=5), 0)
+        self.assertLess(time.monotonic() - begun, 2.0)
+
+    def test_timeout_bounds_the_drain(self):
+        node = self.node(2)
+        node.create_contact("live-1")  # never ended: the drain waits for it
+        begun = time.monotonic()
+        node.proc.send_signal(signal.SIGTERM)
+        self.assertEqual(node.proc.wait(10), 0)
+        took = time.monotonic() - begun
+        self.assertGreaterEqual(took, 1.9)
+        self.assertLess(took, 5.0)
+        log = node.stderr_text() + node.stdout_text()
+        self.assertIn("server.drain_timeout", log)
+        self.assertRegex(log, r'"waiting_for":\s*"calls"')
+
+    def test_second_signal_stops_at_once(self):
+        node = self.node(60)
+        node.create_contact("live-2")
+        node.proc.send_signal(signal.SIGTERM)
+        wait_until("draining", lambda: node.v1("GET", "/healthz").status == 503, 5)
+        self.assertIsNone(node.proc.poll())
+        begun = time.monotonic()
+        node.proc.send_signal(signal.SIGINT)
+        self.assertEqual(node.proc.wait(10), 0)
+        self.assertLess(time.monotonic() - begun, 3.0)
+        node.stop()  # (exited: closes its log files)
+        # Stopped as before the drain existed: the live contact ends at the next start.
+        node.start()
+        self.assertEqual(node.state("live-2"), "NOT_STARTED")
+
+
 if __name__ == "__main__":
     unittest.main()

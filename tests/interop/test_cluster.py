@@ -7,9 +7,10 @@ callrec-callgen through Kamailio; recordings are checked by tone analysis.
 The nodes keep their own SQLite store here (shared state is another piece of
 work), so each contact lives on the node that recorded it.
 
-The tests share one Kamailio, one HAProxy and three nodes (started once, in
-setUpClass) and run in the order of their names: all nodes up, then node C
-killed, then node B drained.
+ClusterTest's tests share one Kamailio, one HAProxy and three nodes (started
+once, in setUpClass) and run in the order of their names: all nodes up, then
+node C killed, then node B drained. DrainBoundsTest and DegradedOptionsTest
+check one node alone: the drain's bounds, and OPTIONS 503 while degraded.
 """
 
 import json
@@ -25,6 +26,7 @@ import time
 import unittest
 
 import audio
+import faultfs
 import sipclient
 from harness import (BUILD_DIR, SERVER_BIN, ServerProcess, free_port, free_sip_port, http_call,
                      metric, parse_metrics)
@@ -568,6 +570,43 @@ class DrainBoundsTest(unittest.TestCase):
         # Stopped as before the drain existed: the live contact ends at the next start.
         node.start()
         self.assertEqual(node.state("live-2"), "NOT_STARTED")
+
+
+class DegradedOptionsTest(unittest.TestCase):
+    """OPTIONS say what /healthz says: a node whose data directory's disk is full
+    answers 503 naming it (so a dispatcher sends sessions elsewhere), and 200
+    again once space is freed."""
+
+    def test_full_disk_answers_503_then_200(self):
+        if not os.path.exists(SERVER_BIN):
+            self.skipTest("no %s" % SERVER_BIN)
+        node = ServerProcess(name="degraded", extra_args=[
+            "--rtp-ports", "%d-%d" % (RTP_BASE + 2280, RTP_BASE + 2299)])
+        self.addCleanup(node.cleanup_files)
+        os.makedirs(node.data_dir)
+        disk = faultfs.Tmpfs("8m")
+        try:
+            disk.mount(node.data_dir)
+        except PermissionError as error:
+            self.skipTest(str(error))
+        self.addCleanup(disk.unmount)
+        self.addCleanup(node.close)
+        node.start()
+
+        def options():
+            client = sipclient.SipClient(node.sip_port)
+            try:
+                return client.request("OPTIONS", timeout=3)
+            finally:
+                client.close()
+        self.assertEqual(options().status, 200)
+        filler = faultfs.fill(node.data_dir)
+        refused = options()
+        self.assertEqual(refused.status, 503)
+        self.assertIn("disk full", refused.header("Warning", ""))
+        self.assertEqual(node.v1("GET", "/healthz").json()["Status"], "degraded")
+        os.remove(filler)
+        self.assertEqual(options().status, 200)
 
 
 if __name__ == "__main__":

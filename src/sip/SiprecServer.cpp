@@ -363,9 +363,9 @@ void SiprecServer::OnInvite(nua_handle_t* nh, const sip_t* sip) {
   if (RefusedSource(nh, sip, false)) return;
   if (draining_) {
     // Before any parsing: the dispatcher tries the next node at once.
-    refused_draining_++;
-    return Refuse(nh, 503, "Service Unavailable",
-                  "draining: the server is stopping and takes no new sessions");
+    refused_draining_++;  // counted apart from refused offers
+    return Respond(nh, 503, "Service Unavailable",
+                   "draining: the server is stopping and takes no new sessions");
   }
   if (auto refused = CheckHead(sip)) {
     return Refuse(nh, refused->status, refused->reason, refused->warning);
@@ -683,6 +683,11 @@ core::Result<bool, std::string> SiprecServer::ContactIdFree(const std::string& c
 void SiprecServer::Refuse(nua_handle_t* nh, int status, const std::string& reason,
                           const std::string& warning) {
   invites_refused_++;
+  Respond(nh, status, reason, warning);
+}
+
+void SiprecServer::Respond(nua_handle_t* nh, int status, const std::string& reason,
+                           const std::string& warning) {
   log::Info("sip.session.refused", {{"status", status}, {"warning", warning}});
   (void)reason;  // nua_respond() keeps the phrase pointer: only static phrases
   const std::string value = WarningValue(warning);

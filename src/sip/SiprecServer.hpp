@@ -99,7 +99,9 @@ class SiprecServer final : public SipUserAgent::Listener {
   // with a Warning and the contact ends: the client is not left waiting.
   void Continue(const std::shared_ptr<SiprecCall>& call, std::function<void()> work);
   void Answer(SiprecCall& call, bool to_current_request = false);
+  // Refuses an INVITE (counted in invites_refused_); Respond only answers.
   void Refuse(nua_handle_t* nh, int status, const std::string& reason, const std::string& warning);
+  void Respond(nua_handle_t* nh, int status, const std::string& reason, const std::string& warning);
   void EndContact(SiprecCall& call, const char* why, bool drain_media = false);
   void Forget(nua_handle_t* nh);
   // Whether no contact (live or ended) has this id; an error when the state

@@ -170,7 +170,9 @@ class HaProxy:
                 if r.get("pxname") == "callrec_nodes" and r["svname"] != "BACKEND"}
 
     def up(self):
-        return {name for name, status in self.status().items() if status == "UP"}
+        """Servers taking requests: "UP", and "UP 1/2" (a check failed, not yet
+        the `fall` count); "DOWN 1/2" is still out."""
+        return {name for name, status in self.status().items() if status.startswith("UP")}
 
     def logs(self):
         with open(self.log_path, "rb") as f:
@@ -407,10 +409,15 @@ class ClusterTest(unittest.TestCase):
             return len(seen) == 2
         wait_until("dispatcher and haproxy take C out", both_noticed, 10, 0.02)
         noticed, haproxy_noticed = seen["kamailio"], seen["haproxy"]
-        took_fo = []
-        for begun, proc in failover:
+        ended = {}
+        while len(ended) < len(failover):
+            for i, (begun, proc) in enumerate(failover):
+                if i not in ended and proc.poll() is not None:
+                    ended[i] = time.monotonic() - begun
+            time.sleep(0.01)
+        took_fo = [ended[i] for i in range(len(failover))]
+        for _, proc in failover:
             self.finish(proc)
-            took_fo.append(time.monotonic() - begun)
         for i in range(3):
             name = self.holder("fo-%d" % i, names="AB")
             self.assertWhole(self.nodes[name], "fo-%d" % i, 2.0)

@@ -352,6 +352,20 @@ class ClusterTest(unittest.TestCase):
         self.assertEqual(in_dialog.count("INVITE"), 2, logs[-3000:])
         self.assertIn("BYE", in_dialog, logs[-3000:])
 
+    def test_2b_sip_over_tcp_to_kamailio(self):
+        # SBCs often use TCP for SIPREC's large bodies: TCP to Kamailio, UDP to
+        # the node (double Record-Route), and the in-dialog requests back again.
+        proc = self.callgen("--contact-id", "rr-tcp", "--duration", "5", "--transport", "tcp",
+                            "--client-pause", "2.2-3.2")
+        session = self.finish(proc)["sessions"][0]
+        self.assertEqual([s["status"] for s in session["sip"]], [200, 200, 200, 200], session)
+        node = self.nodes[self.holder("rr-tcp")]
+        self.assertEqual(node.state("rr-tcp"), "ENDED")
+        self.assertWhole(node, "rr-tcp", 5.0)
+        in_dialog = re.findall(r"in-dialog (\w+) %s" % re.escape(session["call_id"]),
+                               self.kamailio.logs())
+        self.assertEqual(sorted(set(in_dialog)), ["ACK", "BYE", "INVITE"], in_dialog)
+
     def test_3_haproxy_routes_by_healthz_and_the_aws_cli_works_through_it(self):
         self.assertEqual(self.haproxy.up(), {"node-a", "node-b", "node-c"})
         # The same contact on every node (each has its own store here): the

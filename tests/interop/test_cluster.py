@@ -270,8 +270,8 @@ class ClusterTest(unittest.TestCase):
         self.assertEqual(len(holders), 1, "%s is on %s" % (contact_id, holders))
         return holders[0]
 
-    def recording(self, node, contact_id, timeout=10):
-        path = node.get_contact(contact_id)["Recording"]["Path"]
+    def recording(self, node, contact_id, timeout=10, path=None):
+        path = path or node.get_contact(contact_id)["Recording"]["Path"]
         meta_path = path[:-len(".wav")] + ".json"
 
         def complete():
@@ -298,9 +298,9 @@ class ClusterTest(unittest.TestCase):
                         "%s: %d Hz expected at %.2f-%.2f s, found %s" % (what, freq, start, end,
                                                                           spans))
 
-    def assertWhole(self, node, contact_id, duration):
+    def assertWhole(self, node, contact_id, duration, path=None):
         """The recording is complete, as long as the call, both tracks' tones in place."""
-        wav, meta = self.recording(node, contact_id)
+        wav, meta = self.recording(node, contact_id, path=path)
         self.assertAlmostEqual(wav.duration, duration, delta=0.15, msg=contact_id)
         counters = meta["Counters"]
         self.assertEqual(counters["Lost"], 0, "%s: %s" % (contact_id, counters))
@@ -485,13 +485,17 @@ class ClusterTest(unittest.TestCase):
         # A call up on B: place calls until one lands there (round robin over A, B).
         live_proc, live_id = None, None
         for i in range(4):
-            proc = self.callgen("--contact-id", "d-%d" % i, "--duration", "8")
+            # The client pauses and resumes (re-INVITEs) after the SIGTERM below.
+            proc = self.callgen("--contact-id", "d-%d" % i, "--duration", "8",
+                                "--client-pause", "4.0-4.8")
             name = wait_until("d-%d up" % i, lambda: self._holder_or_none("d-%d" % i), 10)
             if name == "B":
                 live_proc, live_id = proc, "d-%d" % i
                 break
             self.finish(proc)
         self.assertIsNotNone(live_id, "no call landed on B")
+        # Where B writes it (B is gone by the time the file is checked).
+        live_path = node_b.get_contact(live_id)["Recording"]["Path"]
         time.sleep(1.0)
         sigterm = time.monotonic()
         node_b.proc.send_signal(signal.SIGTERM)
@@ -543,8 +547,12 @@ class ClusterTest(unittest.TestCase):
             self.fail("no INVITE reached B while it was set active")
         self.assertEqual(node_b.v1("GET", "/v1/contacts/drain-direct").status, 404)
         # B's live call goes on to its end, whole; then B exits 0 by itself.
-        self.finish(live_proc)
-        self.assertWhole(node_b, live_id, 8.0)
+        session = self.finish(live_proc)["sessions"][0]
+        self.assertEqual([s["status"] for s in session["sip"]], [200, 200, 200, 200], session)
+        _, meta = self.assertWhole(node_b, live_id, 8.0, path=live_path)
+        ops = [e["Operation"] for e in meta["AuditTrail"]]
+        self.assertIn("PAUSE", ops)
+        self.assertIn("RESUME", ops)
         code = node_b.proc.wait(DRAIN_TIMEOUT)
         exited = time.monotonic() - sigterm
         self.assertEqual(code, 0, node_b.logs())

@@ -25,6 +25,7 @@ packages=(
   dpkg-dev                                 # make deb: dpkg-shlibdeps names the package's library dependencies
   systemd                                  # test_package: systemd-analyze verify on the packaged unit
   radosgw ceph-mon ceph-osd ceph-common    # test S3: a one-node Ceph RGW (tests/interop/ceph_rgw.py)
+  kamailio haproxy                         # test_cluster: deploy/kamailio (dispatcher) and deploy/haproxy in front of several nodes
 )
 
 missing=()

@@ -86,6 +86,9 @@ ServerProcess::ServerProcess(ServerOptions options) {
     args.push_back("--store");
     args.push_back(options.store);
   }
+  // Stop() means now: the contacts a run leaves live would hold a drain.
+  args.push_back("--drain-timeout");
+  args.push_back("0");
   if (options.http_threads) {
     args.push_back("--http-threads");
     args.push_back(std::to_string(options.http_threads));

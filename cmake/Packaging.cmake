@@ -15,6 +15,11 @@ install(FILES ${PROJECT_SOURCE_DIR}/deploy/callrec-server.service
         DESTINATION lib/systemd/system)
 install(FILES ${PROJECT_SOURCE_DIR}/README.md ${PROJECT_SOURCE_DIR}/deploy/callrec-server.example.toml
         DESTINATION ${CMAKE_INSTALL_DOCDIR})
+# Several nodes as one service (README "Running several servers").
+install(FILES ${PROJECT_SOURCE_DIR}/deploy/kamailio/kamailio.cfg
+        DESTINATION ${CMAKE_INSTALL_DOCDIR}/examples/kamailio)
+install(FILES ${PROJECT_SOURCE_DIR}/deploy/haproxy/haproxy.cfg
+        DESTINATION ${CMAKE_INSTALL_DOCDIR}/examples/haproxy)
 
 set(CPACK_GENERATOR DEB)
 set(CPACK_PACKAGE_NAME callrec)

@@ -49,7 +49,10 @@ trap 'exit 130' INT TERM
 
 data_arg=(--data-dir "$DATA_DIR")
 case " $* " in *" --data-dir"*) data_arg=() ;; esac
-"$BUILD_DIR/src/callrec-server" "${data_arg[@]}" --agent-match "^sip:$AGENT@" "$@" &
+# One machine, nothing to hand calls over to: Ctrl-C stops at once (no drain).
+drain_arg=(--drain-timeout 0)
+case " $* " in *" --drain-timeout"*) drain_arg=() ;; esac
+"$BUILD_DIR/src/callrec-server" "${data_arg[@]}" "${drain_arg[@]}" --agent-match "^sip:$AGENT@" "$@" &
 server=$!
 pids+=("$server")
 

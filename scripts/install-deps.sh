@@ -24,9 +24,11 @@ packages=(
   curl                                     # test_recording_access: downloads and ranged reads as an operator makes them
   chromium                                 # the workspace's end-to-end tests (tests/e2e)
   espeak-ng                                # make run's demo call: the dialogue's voices
+  python3-prometheus-client                # test_metrics: /metrics read by Prometheus's own text parser
   dpkg-dev                                 # make deb: dpkg-shlibdeps names the package's library dependencies
   systemd                                  # test_package: systemd-analyze verify on the packaged unit
   radosgw ceph-mon ceph-osd ceph-common    # test S3: a one-node Ceph RGW (tests/interop/ceph_rgw.py)
+  kamailio haproxy                         # test_cluster: deploy/kamailio (dispatcher) and deploy/haproxy in front of several nodes
 )
 
 missing=()

@@ -159,7 +159,8 @@ class CallrecServer(Child):
         argv = [binary, "--data-dir", data_dir, "--listen", f"{HOST}:{self.http_port}",
                 "--sip-listen", f"{HOST}:{self.sip_port}",
                 "--rtp-ports", f"{rtp_ports[0]}-{rtp_ports[1]}",
-                "--admin-token", self.ADMIN_TOKEN, "--log-level", "warn"]
+                "--admin-token", self.ADMIN_TOKEN, "--log-level", "warn",
+                "--drain-timeout", "0"]  # stop() stops now, calls up or not
         if auto_record:
             argv += ["--auto-record", "ALL"]
         argv += list(extra)

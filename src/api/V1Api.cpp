@@ -272,7 +272,7 @@ void V1Api::GetContact(const Caller& caller, const std::string& contact_id, Resp
   respond(Described(*contact, http::status::ok));
 }
 
-void V1Api::Health(Respond respond) {
+V1Api::HealthReport V1Api::CheckHealth() const {
   const store::StoreStats stats = store_.Stats();
   const std::string storage_error = recorder_.storage_error();
   // Degraded while writes fail now (disk full, read-only); ok again once they
@@ -281,15 +281,26 @@ void V1Api::Health(Respond respond) {
   // A full disk is degraded before a write meets it, and ok once space is freed.
   const std::optional<std::uint64_t> available = AvailableBytes(data_dir_);
   const bool disk_full = available && *available < kLowSpaceBytes;
-  bool healthy = !stats.failing && !recordings_failing && !disk_full;
+  std::vector<std::string> reasons;
+  if (stats.failing) reasons.push_back("state store failing: " + stats.last_error);
+  if (recordings_failing) reasons.push_back("recording writes failing: " + storage_error);
+  if (disk_full) reasons.push_back("data directory's disk full");
   std::vector<std::pair<std::string, json::object>> sources;
   for (const auto& [name, source] : health_sources_) {
     auto [degraded, detail] = source();
-    healthy = healthy && !degraded;
+    if (degraded) reasons.push_back(name + " degraded");
     sources.emplace_back(name, std::move(detail));
   }
-  json::object body{
-      {"Status", healthy ? "ok" : "degraded"},
+  const bool draining = draining_.load();
+  if (draining) reasons.insert(reasons.begin(), "draining (the server is stopping)");
+  HealthReport report;
+  report.healthy = reasons.empty();
+  for (const auto& reason : reasons) {
+    report.reason += (report.reason.empty() ? "" : "; ") + reason;
+  }
+  report.body = json::object{
+      {"Status", draining ? "draining" : (report.healthy ? "ok" : "degraded")},
+      {"Draining", draining},
       {"Store", json::object{{"Commits", stats.commits},
                              {"Queued", stats.queued},
                              {"Failing", stats.failing},
@@ -301,12 +312,17 @@ void V1Api::Health(Respond respond) {
                                   {"LastError", storage_error},
                                   {"DroppedFrames", recorder_.storage_dropped_frames()},
                                   {"FreeRtpPorts", recorder_.free_ports()}}}};
-  for (auto& [name, detail] : sources) body[name] = std::move(detail);
+  for (auto& [name, detail] : sources) report.body[name] = std::move(detail);
   if (available) {
-    body["Disk"] = json::object{{"AvailableBytes", *available}, {"Full", disk_full}};
+    report.body["Disk"] = json::object{{"AvailableBytes", *available}, {"Full", disk_full}};
   }
-  respond(JsonResponse(healthy ? http::status::ok : http::status::service_unavailable,
-                       json::serialize(body)));
+  return report;
+}
+
+void V1Api::Health(Respond respond) {
+  const HealthReport report = CheckHealth();
+  respond(JsonResponse(report.healthy ? http::status::ok : http::status::service_unavailable,
+                       json::serialize(report.body)));
 }
 
 void V1Api::RenderMetrics(Respond respond) {

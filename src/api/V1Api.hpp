@@ -1,5 +1,6 @@
 #pragma once
 
+#include <atomic>
 #include <boost/json/object.hpp>
 #include <cstdint>
 #include <filesystem>
@@ -55,6 +56,18 @@ class V1Api {
   void AddHealthSource(std::string name, HealthSource source) {
     health_sources_.emplace_back(std::move(name), std::move(source));
   }
+  // What /healthz answers: healthy or not, why not (a short reason, empty when
+  // healthy), and the body. The SIP side answers OPTIONS from it. Safe on any
+  // thread.
+  struct HealthReport {
+    bool healthy = true;
+    std::string reason;
+    boost::json::object body;
+  };
+  HealthReport CheckHealth() const;
+  // SIGTERM: /healthz says "draining" (503) from now on, so that a load
+  // balancer sends new requests elsewhere; requests still sent are served.
+  void BeginDrain() { draining_ = true; }
   // A contact with its audit trail, RTP addresses and live recording counters;
   // kInternal when the state store could not be read.
   core::Result<boost::json::object, control::ControlError> Describe(
@@ -80,6 +93,7 @@ class V1Api {
   std::filesystem::path data_dir_;
   const control::ContactTimes* times_ = nullptr;
   std::vector<std::pair<std::string, HealthSource>> health_sources_;
+  std::atomic<bool> draining_{false};
 };
 
 }  // namespace callrec::api

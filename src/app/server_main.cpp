@@ -1,11 +1,13 @@
 // callrec-server: wiring only. See docs/architecture.md for the request path.
 #include <unistd.h>
+
+#include <atomic>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
-
+#include <boost/asio/strand.hpp>
 #include <chrono>
 #include <future>
 #include <iostream>
@@ -34,6 +36,7 @@
 #include "control/ContactService.hpp"
 #include "control/ContactTimes.hpp"
 #include "control/DtmfPauses.hpp"
+#include "control/ShutdownDrain.hpp"
 #include "flow/Flow.hpp"
 #include "log/Barrier.hpp"
 #include "log/Log.hpp"
@@ -422,13 +425,17 @@ int Run(const config::ServerConfig& config) {
            "\n"
            "# HELP callrec_siprec_refused_total SIP requests refused: reason=\"offer\" INVITEs "
            "(bad or unsupported offers, no ports, limits), reason=\"source\" INVITEs and "
-           "OPTIONS from outside --sip-allow.\n"
+           "OPTIONS from outside --sip-allow, reason=\"draining\" new INVITEs while the "
+           "server drains.\n"
            "# TYPE callrec_siprec_refused_total counter\n"
            "callrec_siprec_refused_total{reason=\"offer\"} " +
            std::to_string(stats.invites_refused) +
            "\n"
            "callrec_siprec_refused_total{reason=\"source\"} " +
            std::to_string(stats.refused_source) +
+           "\n"
+           "callrec_siprec_refused_total{reason=\"draining\"} " +
+           std::to_string(stats.refused_draining) +
            "\n"
            "# HELP callrec_siprec_reoffers_total re-INVITEs and UPDATEs within sessions.\n"
            "# TYPE callrec_siprec_reoffers_total counter\n"
@@ -601,18 +608,82 @@ int Run(const config::ServerConfig& config) {
         sip::SipUserAgent::Tls{config.sip_tls_listen.host, config.sip_tls_listen.port,
                                config.sip_tls_cert, config.sip_tls_key, config.sip_tls_client_ca};
   }
+  // OPTIONS say whether this node takes sessions: what /healthz says.
+  siprec.SetReadiness([&v1]() -> std::optional<std::string> {
+    api::V1Api::HealthReport report = v1.CheckHealth();
+    if (report.healthy) return std::nullopt;
+    return std::move(report.reason);
+  });
   siprec.Start(config.sip_listen.host, config.sip_listen.port, sip_tls);
   const boost::asio::ip::tcp::endpoint endpoint(boost::asio::ip::make_address(config.listen.host),
                                                 config.listen.port);
   api::HttpServer server(io, endpoint, router, api::HttpLimits{}, tls);
 
-  boost::asio::signal_set signals(io, SIGINT, SIGTERM);
-  signals.async_wait([&](const boost::system::error_code&, int signal) {
-    log::Info("server.stopping", {{"signal", signal}});
+  // SIGTERM/SIGINT: stop taking new work (SIP OPTIONS and new INVITEs 503,
+  // /healthz "draining"), let live calls end and their uploads finish within
+  // --drain-timeout, then stop. A second signal stops at once. The signals and
+  // the drain's polls share a strand.
+  auto control_strand = boost::asio::make_strand(io);
+  boost::asio::signal_set signals(control_strand, SIGINT, SIGTERM);
+  auto stop_now = [&] {
     server.Stop();
     events.Stop();
     if (pause_watch) pause_watch->Stop();
     io.stop();
+  };
+  // 0: not asked yet, 1: asked, 2: the writer has done everything queued before.
+  auto written = std::make_shared<std::atomic<int>>(0);
+  control::ShutdownDrain drain(
+      control_strand,
+      {{"calls", [&contacts, &recorder] { return contacts.LiveCount() + recorder.live_calls(); }},
+       {"recordings written",
+        [&recorder, written] {
+          int expected = 0;
+          if (written->compare_exchange_strong(expected, 1)) {
+            recorder.AfterWrites([written] { written->store(2); });
+          }
+          return std::size_t{written->load() == 2 ? 0u : 1u};
+        }},
+       {"uploads",
+        [&uploader] {
+          if (!uploader) return std::size_t{0};
+          const upload::UploadStats stats = uploader->Stats();
+          // Held by a refusal a person must fix: waiting would change nothing.
+          return stats.blocked.empty() ? stats.pending : std::size_t{0};
+        }}},
+      SteadyMs);
+  signals.async_wait([&](const boost::system::error_code& error, int signal) {
+    if (error) return;
+    if (config.drain_timeout_seconds == 0) {
+      log::Info("server.stopping", {{"signal", signal}});
+      return stop_now();
+    }
+    siprec.BeginDrain();
+    v1.BeginDrain();
+    const std::size_t live = contacts.LiveCount();
+    log::Info(
+        "server.draining",
+        {{"signal", signal}, {"live_contacts", live}, {"timeout_s", config.drain_timeout_seconds}});
+    std::cerr << "callrec-server: draining: " << live << " live contact(s), up to "
+              << config.drain_timeout_seconds << " s; signal again to stop at once" << std::endl;
+    signals.async_wait([&](const boost::system::error_code& again, int second) {
+      if (again) return;
+      log::Info("server.stopping", {{"signal", second}, {"drain", "cut short"}});
+      drain.Cancel();
+      stop_now();
+    });
+    drain.Begin(std::chrono::seconds(config.drain_timeout_seconds),
+                [&](const control::ShutdownDrain::Outcome& outcome) {
+                  if (outcome.complete) {
+                    log::Info("server.drained", {{"elapsed_ms", outcome.elapsed_ms}});
+                  } else {
+                    log::Warn("server.drain_timeout", {{"elapsed_ms", outcome.elapsed_ms},
+                                                       {"waiting_for", outcome.waiting_for},
+                                                       {"remaining", outcome.remaining}});
+                  }
+                  signals.cancel();
+                  stop_now();
+                });
   });
 
   log::Info("server.started",

@@ -90,6 +90,41 @@ core::Result<HttpReply, std::string> CallV1(const Options& options, const std::s
   return SendHttp(*endpoint, call);
 }
 
+// A 200's body that is not what the API answers (a proxy's page, a cut-off
+// reply): said so, exit 1.
+int Unreadable(std::string_view what, std::ostream& err) {
+  err << "error: unreadable answer from the server: " << what << "\n";
+  return 1;
+}
+
+std::optional<json::object> JsonObjectOf(const std::string& text) {
+  json::error_code ec;
+  json::value parsed = json::parse(text, ec);
+  if (ec || !parsed.is_object()) return std::nullopt;
+  return std::move(parsed.as_object());
+}
+
+bool IsString(const json::object& object, std::string_view key) {
+  const json::value* value = object.if_contains(key);
+  return value != nullptr && value->is_string();
+}
+
+// A contact as /v1 describes it: a ContactId and a State, and an audit trail
+// (if any) of entries with their five strings.
+bool ReadableContact(const json::object& contact) {
+  if (!IsString(contact, "ContactId") || !IsString(contact, "State")) return false;
+  const json::value* trail = contact.if_contains("AuditTrail");
+  if (trail == nullptr) return true;
+  if (!trail->is_array()) return false;
+  for (const json::value& entry : trail->as_array()) {
+    if (!entry.is_object()) return false;
+    for (std::string_view key : {"Time", "Operation", "Principal", "Result", "Detail"}) {
+      if (!IsString(entry.as_object(), key)) return false;
+    }
+  }
+  return true;
+}
+
 void PrintContact(const json::object& contact, std::ostream& out) {
   auto text = [&](std::string_view key) -> std::string {
     const json::value* v = contact.if_contains(key);
@@ -161,21 +196,19 @@ int Status(const Options& options, std::ostream& out, std::ostream& err) {
     return 1;
   }
   if (reply->status != 200) return ReportError(*reply, options, out, err);
+  const std::optional<json::object> contact = JsonObjectOf(reply->body);
+  if (!contact || !ReadableContact(*contact)) return Unreadable("not a contact", err);
   if (options.as_json) {
     out << reply->body << "\n";
     return 0;
   }
-  json::value parsed = json::parse(reply->body);
-  const json::object& contact = parsed.as_object();
-  PrintContact(contact, out);
-  if (const auto* trail = contact.if_contains("AuditTrail"); trail && trail->is_array()) {
+  PrintContact(*contact, out);
+  if (const auto* trail = contact->if_contains("AuditTrail")) {
     for (const json::value& entry : trail->as_array()) {
       const json::object& e = entry.as_object();
-      out << "  " << json::value_to<std::string>(e.at("Time")) << "  "
-          << json::value_to<std::string>(e.at("Operation")) << "  by "
-          << json::value_to<std::string>(e.at("Principal")) << "  "
-          << json::value_to<std::string>(e.at("Result")) << "  "
-          << json::value_to<std::string>(e.at("Detail")) << "\n";
+      auto text = [&e](std::string_view key) { return std::string_view(e.at(key).as_string()); };
+      out << "  " << text("Time") << "  " << text("Operation") << "  by " << text("Principal")
+          << "  " << text("Result") << "  " << text("Detail") << "\n";
     }
   }
   return 0;
@@ -200,12 +233,16 @@ int List(const Options& options, std::ostream& out, std::ostream& err) {
       return 1;
     }
     if (reply->status != 200) return ReportError(*reply, options, out, err);
-    json::value parsed = json::parse(reply->body);
-    json::object& page = parsed.as_object();
-    for (json::value& contact : page.at("Contacts").as_array()) {
+    std::optional<json::object> page = JsonObjectOf(reply->body);
+    json::value* listed = page ? page->if_contains("Contacts") : nullptr;
+    if (listed == nullptr || !listed->is_array()) return Unreadable("not a page of contacts", err);
+    for (json::value& contact : listed->as_array()) {
+      if (!contact.is_object() || !ReadableContact(contact.as_object())) {
+        return Unreadable("not a page of contacts", err);
+      }
       contacts.push_back(std::move(contact));
     }
-    const json::value* token = page.if_contains("NextToken");
+    const json::value* token = page->if_contains("NextToken");
     next = token != nullptr && token->is_string() ? std::string(token->as_string()) : "";
   } while (!next.empty());
   if (options.as_json) {

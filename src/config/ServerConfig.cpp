@@ -174,6 +174,12 @@ ParsedConfig ParseServerConfig(int argc, const char* const* argv) {
   app.add_option("--http-threads", c.http_threads,
                  "HTTP worker threads (0: one per core but one, at least one)")
       ->capture_default_str();
+  app.add_option("--drain-timeout", c.drain_timeout_seconds,
+                 "Seconds SIGTERM/SIGINT drains before stopping: SIP OPTIONS and new INVITEs are "
+                 "answered 503, live calls go on to their end, pending uploads finish; a second "
+                 "signal stops at once; 0: stop at once")
+      ->check(CLI::Range(0u, 86400u))
+      ->capture_default_str();
   app.add_option("--tls-cert", tls_cert,
                  "HTTPS: PEM certificate chain for the HTTP API (with --tls-key; empty: plain "
                  "HTTP)")

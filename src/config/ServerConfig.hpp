@@ -80,6 +80,12 @@ struct ServerConfig {
   std::vector<AccessKey> agent_tokens;  // id = agent, secret = token
   std::string log_level = "info";
   unsigned http_threads = 0;  // 0: one per core but one (at least one)
+  // SIGTERM/SIGINT drains: SIP OPTIONS and new INVITEs get 503 (a dispatcher
+  // moves new sessions to another node), live calls go on to their end and
+  // pending uploads finish, for at most this many seconds; then the server
+  // stops as a second signal stops it at once. 0: no drain. 300 s: most
+  // contact-centre calls finish within it, so a rolling restart cuts few.
+  unsigned drain_timeout_seconds = 300;
   // HTTPS for the HTTP API: a PEM certificate chain and its key (both or
   // neither; neither: plain HTTP).
   std::filesystem::path tls_cert;

@@ -86,6 +86,15 @@ std::size_t Recorder::free_ports() const {
   return free_ports_.size();
 }
 
+std::size_t Recorder::live_calls() const {
+  std::lock_guard lock(mutex_);
+  return calls_.size();
+}
+
+void Recorder::AfterWrites(std::function<void()> then) {
+  writer_.Post(std::move(then));
+}
+
 std::optional<std::uint16_t> Recorder::TakePort() {
   if (free_ports_.empty()) return std::nullopt;
   const std::uint16_t port = *free_ports_.begin();

@@ -187,6 +187,11 @@ class Recorder final : public control::RecordingListener {
   bool storage_failing() const { return writer_.failing(); }
   std::uint64_t storage_write_errors() const { return writer_.write_errors(); }
   std::size_t free_ports() const;
+  // Contacts whose media is bound now (their ports released once ENDED settles).
+  std::size_t live_calls() const;
+  // Runs `then` on the recording writer's thread once every write queued
+  // before it is done (finished recordings' last metadata, OnFinalised).
+  void AfterWrites(std::function<void()> then);
   // Exceptions stopped at the media barrier (media.handler_failed): a
   // packet's handler, a tick, a writer job; the media went on.
   std::uint64_t handler_exceptions() const {

@@ -264,7 +264,8 @@ SiprecStats SiprecServer::Stats() const {
                      refused_per_source_.load(),
                      refused_source_.load(),
                      SofiaTlsConnectionsFreed(),
-                     barrier_.caught()};
+                     barrier_.caught(),
+                     refused_draining_.load()};
 }
 
 void SiprecServer::OnSipEvent(nua_event_t event, int, const char*, nua_handle_t* nh,
@@ -307,11 +308,25 @@ void SiprecServer::OnSipEvent(nua_event_t event, int, const char*, nua_handle_t*
       break;
     }
     case nua_i_options:
-      // SBC keep-alives: answered here (200 with the stack's Allow, Accept and
-      // Supported) so that a source outside --sip-allow learns nothing; the
-      // handle the stack made for one outside a dialog is ours to free.
+      // SBC keep-alives and a dispatcher's probes: answered here (200 with the
+      // stack's Allow, Accept and Supported) so that a source outside
+      // --sip-allow learns nothing; 503 while draining or degraded, so that
+      // the dispatcher sends new sessions elsewhere. The handle the stack
+      // made for one outside a dialog is ours to free.
       if (!RefusedSource(nh, sip, true)) {
-        nua_respond(nh, 200, "OK", NUTAG_WITH_THIS(agent_->nua()), TAG_END());
+        std::optional<std::string> unready;
+        if (draining_) {
+          unready = "draining: the server is stopping";
+        } else if (readiness_) {
+          unready = readiness_();
+        }
+        if (unready) {
+          const std::string warning = WarningValue("not taking new sessions: " + *unready);
+          nua_respond(nh, 503, PhraseFor(503), NUTAG_WITH_THIS(agent_->nua()),
+                      SIPTAG_WARNING_STR(warning.c_str()), SIPTAG_RETRY_AFTER_STR("5"), TAG_END());
+        } else {
+          nua_respond(nh, 200, "OK", NUTAG_WITH_THIS(agent_->nua()), TAG_END());
+        }
       }
       if (call == nullptr && nh != nullptr && nh != nua_default(agent_->nua())) {
         nua_handle_destroy(nh);
@@ -346,6 +361,12 @@ bool SiprecServer::RefusedSource(nua_handle_t* nh, const sip_t* sip, bool in_eve
 void SiprecServer::OnInvite(nua_handle_t* nh, const sip_t* sip) {
   // Who sends comes first: a stranger's INVITE costs no parsing.
   if (RefusedSource(nh, sip, false)) return;
+  if (draining_) {
+    // Before any parsing: the dispatcher tries the next node at once.
+    refused_draining_++;  // counted apart from refused offers
+    return Respond(nh, 503, "Service Unavailable",
+                   "draining: the server is stopping and takes no new sessions");
+  }
   if (auto refused = CheckHead(sip)) {
     return Refuse(nh, refused->status, refused->reason, refused->warning);
   }
@@ -662,6 +683,11 @@ core::Result<bool, std::string> SiprecServer::ContactIdFree(const std::string& c
 void SiprecServer::Refuse(nua_handle_t* nh, int status, const std::string& reason,
                           const std::string& warning) {
   invites_refused_++;
+  Respond(nh, status, reason, warning);
+}
+
+void SiprecServer::Respond(nua_handle_t* nh, int status, const std::string& reason,
+                           const std::string& warning) {
   log::Info("sip.session.refused", {{"status", status}, {"warning", warning}});
   (void)reason;  // nua_respond() keeps the phrase pointer: only static phrases
   const std::string value = WarningValue(warning);

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <atomic>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -48,6 +49,7 @@ struct SiprecStats {
   std::uint64_t refused_source = 0;         // INVITEs and OPTIONS from outside --sip-allow
   std::uint64_t tls_connections_freed = 0;  // SofiaTlsRelease
   std::uint64_t handler_exceptions = 0;     // stopped at the SIP barrier
+  std::uint64_t refused_draining = 0;       // new INVITEs refused 503 while draining
 };
 
 struct SiprecCall;
@@ -72,6 +74,17 @@ class SiprecServer final : public SipUserAgent::Listener {
              const std::optional<SipUserAgent::Tls>& tls = std::nullopt);
   // BYE to every live session, then the SIP thread stops.
   void Stop();
+  // Whether this node takes new sessions: nullopt when healthy, else why not
+  // (the server's /healthz reasons). OPTIONS are answered 200 or 503 from it,
+  // so that a dispatcher (Kamailio) probing with OPTIONS sends sessions only
+  // to healthy nodes. Set once, before Start; called on the SIP thread.
+  using Readiness = std::function<std::optional<std::string>()>;
+  void SetReadiness(Readiness readiness) { readiness_ = std::move(readiness); }
+  // The server is stopping: from now on OPTIONS and new INVITEs are answered
+  // 503 (with Retry-After and a Warning), so the dispatcher fails the session
+  // over to another node; requests within live dialogs (re-INVITE, UPDATE,
+  // BYE) are served as before. Any thread.
+  void BeginDrain() { draining_ = true; }
   SiprecStats Stats() const;
 
   void OnSipEvent(nua_event_t event, int status, const char* phrase, nua_handle_t* nh,
@@ -86,7 +99,9 @@ class SiprecServer final : public SipUserAgent::Listener {
   // with a Warning and the contact ends: the client is not left waiting.
   void Continue(const std::shared_ptr<SiprecCall>& call, std::function<void()> work);
   void Answer(SiprecCall& call, bool to_current_request = false);
+  // Refuses an INVITE (counted in invites_refused_); Respond only answers.
   void Refuse(nua_handle_t* nh, int status, const std::string& reason, const std::string& warning);
+  void Respond(nua_handle_t* nh, int status, const std::string& reason, const std::string& warning);
   void EndContact(SiprecCall& call, const char* why, bool drain_media = false);
   void Forget(nua_handle_t* nh);
   // Whether no contact (live or ended) has this id; an error when the state
@@ -106,6 +121,9 @@ class SiprecServer final : public SipUserAgent::Listener {
   // Live sessions by handle; only the SIP thread touches the map.
   std::map<nua_handle_t*, std::shared_ptr<SiprecCall>> calls_;
   std::map<std::string, std::size_t, std::less<>> sessions_by_source_;  // SIP thread only
+  Readiness readiness_;
+  std::atomic<bool> draining_{false};
+  std::atomic<std::uint64_t> refused_draining_{0};
   std::atomic<std::uint64_t> sessions_active_{0}, sessions_total_{0}, invites_refused_{0},
       reinvites_{0}, refused_per_source_{0}, refused_source_{0};
 };

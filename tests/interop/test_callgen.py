@@ -116,10 +116,9 @@ class PlainCallTest(CallgenCase):
         self.assertNoTone(wav.left, 1000, "agent tone on the customer channel")
         self.assertNoTone(wav.right, 600, "customer tone on the agent channel")
         sent = sum(s["packets"] for s in session["streams"])
-        counters = meta.get("Counters", {})
-        received = counters.get("ReceivedPackets", counters.get("Received"))
-        if received is not None:
-            self.assertEqual(received, sent, "every packet sent was received: %s" % counters)
+        counters = meta["Counters"]
+        self.assertEqual(counters["Packets"], sent, "every packet sent was recorded: %s" % counters)
+        self.assertEqual(counters["Lost"], 0, counters)
 
     def test_over_tcp(self):
         report = self.callgen("--contact-id", "cg-tcp", "--duration", "2", transport="tcp")

@@ -52,7 +52,9 @@ class PackageTest(ServerTestCase):
                      "usr/share/callrec/flows/agent-recording-guide.json",
                      "usr/share/callrec/flows/inbound-recording.json",
                      "etc/callrec/callrec-server.toml", UNIT,
-                     "usr/share/doc/callrec/callrec-server.example.toml"):
+                     "usr/share/doc/callrec/callrec-server.example.toml",
+                     "usr/share/doc/callrec/examples/kamailio/kamailio.cfg",
+                     "usr/share/doc/callrec/examples/haproxy/haproxy.cfg"):
             self.assertTrue(os.path.exists(os.path.join(self.root, path)), path)
         self.assertEqual(self.field("Package"), "callrec")
         depends = self.field("Depends")

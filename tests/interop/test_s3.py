@@ -10,7 +10,9 @@ import hashlib
 import json
 import os
 import re
+import signal
 import subprocess
+import sys
 import tempfile
 import time
 import unittest
@@ -21,6 +23,7 @@ import botocore.config
 
 import audio
 import ceph_rgw
+import sipclient
 from harness import BUILD_DIR, SERVER_BIN, ServerTestCase, metric, parse_metrics
 
 CALLGEN_BIN = os.path.join(BUILD_DIR, "src", "callrec-callgen")
@@ -399,6 +402,41 @@ class RefusedTest(S3Case):
         self.server.extra_args = self.server_args(bucket="no-such-bucket-" + uuid.uuid4().hex[:6])
         self.server.start()
         self.check_refused("NoSuchBucket", "not_found", self.cluster.secret_key)
+
+
+class DrainWaitsForUploadsTest(S3Case):
+    """SIGTERM with a recording still waiting for S3: the server drains (OPTIONS
+    and /healthz 503) until the upload is done, then exits 0 by itself."""
+
+    rtp_ports = (RTP_BASE + 2240, RTP_BASE + 2259)
+    extra = ("--drain-timeout", "30")
+
+    def test_sigterm_waits_for_the_pending_upload(self):
+        contact = "drain-up-" + uuid.uuid4().hex[:6]
+        self.cluster.stop_rgw()
+        try:
+            self.call(contact, duration=2)
+            deadline = time.monotonic() + 15
+            while metric(self.metrics(), "callrec_uploads_pending") != 1:
+                self.assertLess(time.monotonic(), deadline, self.metrics())
+                time.sleep(0.1)
+            self.server.proc.send_signal(signal.SIGTERM)
+            time.sleep(1.5)
+            self.assertIsNone(self.server.proc.poll(), "stopped with an upload pending")
+            health = self.server.v1("GET", "/healthz")
+            self.assertEqual((health.status, health.json()["Status"]), (503, "draining"))
+            options = sipclient.SipClient(self.server.sip_port)
+            try:
+                self.assertEqual(options.request("OPTIONS", timeout=3).status, 503)
+            finally:
+                options.close()
+        finally:
+            self.cluster.start_rgw()
+        back = time.monotonic()
+        self.assertEqual(self.server.proc.wait(30), 0)
+        sys.stderr.write("\ntest_s3: the draining server exited %.1f s after RGW came back "
+                         "(--s3-retry-max-backoff 2s)\n" % (time.monotonic() - back))
+        self.wait_uploaded(contact, timeout=5)
 
 
 if __name__ == "__main__":

@@ -40,6 +40,7 @@ TEST(ServerConfigTest, DefaultsAreTheDocumentedOnes) {
   EXPECT_EQ(c.max_pause_seconds, 0u);
   EXPECT_TRUE(c.sip_allow.empty());
   EXPECT_EQ(c.retention_days, 0);
+  EXPECT_EQ(c.drain_timeout_seconds, 300u);
 }
 
 TEST(ServerConfigTest, FlagsAreRead) {
@@ -79,7 +80,8 @@ TEST(ServerConfigTest, AFileIsReadAndFlagsWinOverIt) {
            "data-dir=\"/tmp/from-file\"\n"
            "dtmf-policy=\"record\"\n"
            "event-rule=[\"a=PAUSE\", \"b=RESUME\"]\n"
-           "max-contacts=7\n";
+           "max-contacts=7\n"
+           "drain-timeout=45\n";
   }
   const ParsedConfig parsed = Parse({"--config", file.string(), "--dtmf-policy", "pause"});
   std::filesystem::remove(file);
@@ -90,6 +92,7 @@ TEST(ServerConfigTest, AFileIsReadAndFlagsWinOverIt) {
   EXPECT_EQ(c.dtmf_policy, "pause") << "the flag wins over the file";
   EXPECT_EQ(c.event_rules, (std::vector<std::string>{"a=PAUSE", "b=RESUME"}));
   EXPECT_EQ(c.max_contacts, 7u);
+  EXPECT_EQ(c.drain_timeout_seconds, 45u);
 }
 
 TEST(ServerConfigTest, BadValuesAreRefusedWithAnErrorExit) {
@@ -106,6 +109,8 @@ TEST(ServerConfigTest, BadValuesAreRefusedWithAnErrorExit) {
       {"--agent-match", "(unclosed"},
       {"--instance-id", ""},
       {"--no-such-flag"},
+      {"--drain-timeout", "-1"},
+      {"--drain-timeout", "86401"},
       {"--config", "/nonexistent/callrec.toml"},
   };
   for (const auto& args : refused) {

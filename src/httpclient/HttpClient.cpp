@@ -3,6 +3,7 @@
 #include <openssl/ssl.h>
 #include <strings.h>
 
+#include <atomic>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl.hpp>
@@ -43,27 +44,63 @@ void LoadTrustedCertificates(ssl::context& context, const std::string& ca_file) 
   context.set_default_verify_paths();
 }
 
-template <typename Stream>
-HttpReply Exchange(Stream& stream, const HttpCall& call) {
+http::request<http::string_body> RequestOf(const HttpCall& call) {
   http::request<http::string_body> request{http::string_to_verb(call.method), call.target, 11};
   for (const auto& [name, value] : call.headers) request.set(name, value);
   request.body() = call.body;
   request.prepare_payload();
-  http::write(stream, request);
+  return request;
+}
+
+// One exchange in flight: the request written, the response read, the first
+// error kept. Asynchronous, because Beast's timeouts (tcp_stream's expiry)
+// apply to asynchronous operations only: a blocking read would wait for ever
+// on a server that accepts and never answers.
+struct Exchange {
+  explicit Exchange(const HttpCall& call) : request(RequestOf(call)) {
+    // Objects (a recording read back) are larger than Beast's 8 MB default.
+    parser.body_limit(std::uint64_t{4} << 30);
+    parser.skip(call.method == "HEAD");
+  }
+  template <typename Stream>
+  void Start(Stream& stream) {
+    http::async_write(stream, request, [this, &stream](beast::error_code ec, std::size_t) {
+      if (ec) return Fail(ec, "sending");
+      http::async_read(stream, buffer, parser, [this](beast::error_code ec, std::size_t) {
+        if (ec) return Fail(ec, "reading the answer");
+        done = true;
+      });
+    });
+  }
+  void Fail(const beast::error_code& ec, const char* what) {
+    if (error.empty()) error = std::string(what) + ": " + ec.message();
+  }
+  HttpReply Reply() {
+    http::response<http::string_body> response = parser.release();
+    HttpReply reply;
+    reply.status = response.result_int();
+    for (const auto& field : response) {
+      reply.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
+    }
+    reply.body = std::move(response.body());
+    return reply;
+  }
+
+  http::request<http::string_body> request;
   beast::flat_buffer buffer;
   http::response_parser<http::string_body> parser;
-  // Objects (a recording read back) are larger than Beast's 8 MB default.
-  parser.body_limit(std::uint64_t{4} << 30);
-  parser.skip(call.method == "HEAD");
-  http::read(stream, buffer, parser);
-  http::response<http::string_body> response = parser.release();
-  HttpReply reply;
-  reply.status = response.result_int();
-  for (const auto& field : response) {
-    reply.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
+  std::string error;
+  bool done = false;
+};
+
+// Runs `io` until its work is done; false as soon as `cancel` is set (checked
+// every 50 ms): the caller then abandons the exchange.
+bool RunUnlessCancelled(asio::io_context& io, const std::atomic<bool>* cancel) {
+  for (;;) {
+    io.run_for(std::chrono::milliseconds(50));
+    if (io.stopped()) return true;
+    if (cancel != nullptr && cancel->load()) return false;
   }
-  reply.body = std::move(response.body());
-  return reply;
 }
 
 }  // namespace
@@ -106,19 +143,26 @@ std::string HttpReply::Header(std::string_view name) const {
 
 core::Result<HttpReply, std::string> SendHttp(const Endpoint& endpoint, const HttpCall& call,
                                               std::chrono::milliseconds timeout,
-                                              const std::string& ca_file) {
+                                              const std::string& ca_file,
+                                              const std::atomic<bool>* cancel) {
+  const std::string where = "cannot reach " + endpoint.host + ":" + endpoint.port + ": ";
   try {
     asio::io_context io;
     asio::ip::tcp::resolver resolver(io);
     const auto addresses = resolver.resolve(endpoint.host, endpoint.port);
+    Exchange exchange(call);
     if (!endpoint.tls) {
       beast::tcp_stream stream(io);
-      stream.expires_after(timeout);
-      stream.connect(addresses);
-      HttpReply reply = Exchange(stream, call);
+      stream.expires_after(timeout);  // the whole exchange: connect, send, answer
+      stream.async_connect(addresses, [&](beast::error_code ec, const auto&) {
+        if (ec) return exchange.Fail(ec, "connecting");
+        exchange.Start(stream);
+      });
+      if (!RunUnlessCancelled(io, cancel)) return where + "cancelled (the server is stopping)";
+      if (!exchange.done) return where + exchange.error;
       beast::error_code ignored;
       stream.socket().shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
-      return reply;
+      return exchange.Reply();
     }
     ssl::context context(ssl::context::tls_client);
     LoadTrustedCertificates(context, ca_file);
@@ -129,14 +173,21 @@ core::Result<HttpReply, std::string> SendHttp(const Endpoint& endpoint, const Ht
     }
     stream.set_verify_callback(ssl::host_name_verification(endpoint.host));
     beast::get_lowest_layer(stream).expires_after(timeout);
-    beast::get_lowest_layer(stream).connect(addresses);
-    stream.handshake(ssl::stream_base::client);
-    HttpReply reply = Exchange(stream, call);
-    beast::error_code ignored;
-    stream.shutdown(ignored);
-    return reply;
+    beast::get_lowest_layer(stream).async_connect(
+        addresses, [&](beast::error_code ec, const auto&) {
+          if (ec) return exchange.Fail(ec, "connecting");
+          stream.async_handshake(ssl::stream_base::client, [&](beast::error_code ec) {
+            if (ec) return exchange.Fail(ec, "TLS handshake");
+            exchange.Start(stream);
+          });
+        });
+    if (!RunUnlessCancelled(io, cancel)) return where + "cancelled (the server is stopping)";
+    if (!exchange.done) return where + exchange.error;
+    // No close_notify exchange: the answer is whole (its length was read), and
+    // a peer that never answers one must not hold this thread.
+    return exchange.Reply();
   } catch (const std::exception& error) {
-    return "cannot reach " + endpoint.host + ":" + endpoint.port + ": " + error.what();
+    return where + error.what();
   }
 }
 

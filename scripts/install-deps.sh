@@ -25,6 +25,7 @@ packages=(
   dpkg-dev                                 # make deb: dpkg-shlibdeps names the package's library dependencies
   systemd                                  # test_package: systemd-analyze verify on the packaged unit
   radosgw ceph-mon ceph-osd ceph-common    # test S3: a one-node Ceph RGW (tests/interop/ceph_rgw.py)
+  haproxy                                  # test_s3 SlowDownTest: answers 503 SlowDown in front of RGW (which has no rate limiter)
 )
 
 missing=()

@@ -8,6 +8,7 @@
 
 #include "api/ContactJson.hpp"
 #include "api/ControlErrors.hpp"
+#include "api/Paging.hpp"
 #include "aws/Crypto.hpp"
 #include "aws/UriEncoding.hpp"
 #include "log/Log.hpp"
@@ -50,30 +51,7 @@ json::object ContactWithTrail(const core::Contact& contact,
   return out;
 }
 
-// GET /v1/contacts pages: NextToken is where the last page ended, opaque to
-// clients (hex of a tagged ContactId); anything else is refused.
-constexpr std::size_t kDefaultMaxResults = 100;
-constexpr std::size_t kMaxMaxResults = 1000;
 constexpr std::string_view kTokenTag = "contacts:";
-
-std::string TokenAfter(const std::string& contact_id) {
-  return aws::Hex(std::string(kTokenTag) + contact_id);
-}
-
-std::optional<std::string> ContactAfterToken(std::string_view token) {
-  if (token.size() % 2 != 0 || token.size() > 2 * (kTokenTag.size() + 1024)) return std::nullopt;
-  std::string bytes;
-  for (std::size_t i = 0; i < token.size(); i += 2) {
-    unsigned value = 0;
-    const auto [end, ec] = std::from_chars(token.data() + i, token.data() + i + 2, value, 16);
-    if (ec != std::errc() || end != token.data() + i + 2) return std::nullopt;
-    bytes += static_cast<char>(value);
-  }
-  if (bytes.size() <= kTokenTag.size() || bytes.compare(0, kTokenTag.size(), kTokenTag) != 0) {
-    return std::nullopt;
-  }
-  return bytes.substr(kTokenTag.size());
-}
 
 // Bytes available to callrec on the file system holding `dir`; nullopt when
 // it cannot be asked.
@@ -332,32 +310,17 @@ void V1Api::ListContacts(const Caller& caller, std::string_view query, Respond r
                                 "PAUSED, STOPPED, ENDED."));
     }
   }
-  filter.limit = kDefaultMaxResults;
-  if (auto max = QueryParam(query, "MaxResults")) {
-    std::size_t n = 0;
-    const auto [end, ec] = std::from_chars(max->data(), max->data() + max->size(), n);
-    if (ec != std::errc() || end != max->data() + max->size() || n < 1 || n > kMaxMaxResults) {
-      return respond(Error(
-          400, "InvalidParameterException",
-          "MaxResults must be a whole number from 1 to " + std::to_string(kMaxMaxResults) + "."));
-    }
-    filter.limit = n;
-  }
-  if (auto token = QueryParam(query, "NextToken")) {
-    auto after = ContactAfterToken(*token);
-    if (!after) {
-      return respond(
-          Error(400, "InvalidParameterException", "NextToken is not one this server gave out."));
-    }
-    filter.after = std::move(*after);
-  }
+  auto asked = ParsePageRequest(query, kTokenTag);
+  if (!asked) return respond(asked.error());
+  filter.limit = asked->limit;
+  filter.after = asked->after;
   auto page = contacts_.List(filter);
   if (!page) return respond(ErrorResponse(ToAwsError(page.error())));
   json::array list;
   for (const core::Contact& contact : page->contacts)
     list.push_back(ContactToJson(contact, times_));
   json::object body{{"Contacts", std::move(list)}};
-  if (page->more) body["NextToken"] = TokenAfter(page->contacts.back().contact_id);
+  if (page->more) body["NextToken"] = NextTokenAfter(kTokenTag, page->contacts.back().contact_id);
   respond(JsonResponse(http::status::ok, json::serialize(body)));
 }
 

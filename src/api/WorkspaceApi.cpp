@@ -321,7 +321,10 @@ void WorkspaceApi::ListRecordings(const Caller& caller, std::string_view query, 
     // The file's own account (times, pauses, completeness): one small file
     // per entry of the page, by the path the row holds.
     const auto meta = ReadJsonFile(std::filesystem::path(wav).replace_extension(".json"));
-    const json::value* done = meta ? meta->if_contains("Complete") : nullptr;
+    // No metadata, no recording to show (erased before its contact ended, or
+    // unreadable now); one in S3 keeps its metadata here.
+    if (!meta) continue;
+    const json::value* done = meta->if_contains("Complete");
     const bool is_complete = done != nullptr && done->is_bool() && done->as_bool();
     if (complete && (*complete == "true") != is_complete) continue;
     json::object row;
@@ -330,10 +333,8 @@ void WorkspaceApi::ListRecordings(const Caller& caller, std::string_view query, 
     row["AgentId"] = entry.contact.agent_id;
     row["Track"] = std::string(core::ToString(entry.contact.recording.track));
     row["DurationSeconds"] = static_cast<double>(entry.recording.frames_written) / 8000.0;
-    if (meta) {
-      for (std::string_view key : {"StartTime", "EndTime", "DurationSeconds", "Track", "Pauses"}) {
-        if (const json::value* value = meta->if_contains(key)) row[key] = *value;
-      }
+    for (std::string_view key : {"StartTime", "EndTime", "DurationSeconds", "Track", "Pauses"}) {
+      if (const json::value* value = meta->if_contains(key)) row[key] = *value;
     }
     row["Complete"] = is_complete;
     row["LegalHold"] = media::HoldOf(wav).has_value();

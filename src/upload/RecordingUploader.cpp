@@ -16,6 +16,7 @@
 #include "media/RecordingMetadata.hpp"
 #include "media/RecordingPeaks.hpp"
 #include "upload/ObjectKeys.hpp"
+#include "upload/ThreadPriority.hpp"
 
 namespace callrec::upload {
 namespace {
@@ -253,6 +254,7 @@ bool RecordingUploader::Persist(const store::UploadRow& row) {
 }
 
 void RecordingUploader::Run() {
+  YieldToMediaThreads();
   for (;;) {
     std::optional<store::UploadRow> next;
     {

@@ -159,7 +159,10 @@ class CallrecServer(Child):
         argv = [binary, "--data-dir", data_dir, "--listen", f"{HOST}:{self.http_port}",
                 "--sip-listen", f"{HOST}:{self.sip_port}",
                 "--rtp-ports", f"{rtp_ports[0]}-{rtp_ports[1]}",
-                "--admin-token", self.ADMIN_TOKEN, "--log-level", "warn"]
+                "--admin-token", self.ADMIN_TOKEN, "--log-level", "warn",
+                # every call comes from callgen's one address: its default limit
+                # (500 dialogs per source) would refuse the rest with 503
+                "--max-sip-sessions-per-source", "0"]
         if auto_record:
             argv += ["--auto-record", "ALL"]
         argv += list(extra)

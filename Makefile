@@ -6,7 +6,7 @@ JOBS ?= 2
 RUN_ARGS ?=
 PYTHON ?= $(shell scripts/find-python.sh)
 
-.PHONY: all deps build run call test unit-test flow-test interop-test bench bench-siprec format format-check clean lambda-zip fuzz fuzz-smoke test-sanitize install deb bench-s3
+.PHONY: all deps build run call test unit-test flow-test interop-test bench bench-siprec format format-check clean lambda-zip fuzz fuzz-smoke test-sanitize install deb bench-s3 bench-siprec-s3
 
 all: build
 
@@ -112,6 +112,10 @@ bench: build
 # SIPREC setup rate and concurrent calls with zero loss, against SIPp (~6 minutes).
 bench-siprec: build
 	python3 bench/siprec/siprec_bench.py --build-dir $(BUILD_DIR)
+
+# Recording loss at 800 concurrent calls while recordings upload to a real Ceph RGW (~4 minutes).
+bench-siprec-s3: build
+	python3 bench/siprec/siprec_bench.py --build-dir $(BUILD_DIR) --only concurrent --counts 800 --s3
 
 # Upload throughput to a real Ceph RGW: callrec's S3 client against `aws s3 cp` (~1 minute).
 bench-s3: build

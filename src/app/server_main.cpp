@@ -51,6 +51,33 @@ namespace {
 
 using namespace callrec;
 
+// The configuration's choices as the media module names them.
+std::optional<media::RtpSourcePolicy> RtpSourceOf(config::RtpSource source) {
+  switch (source) {
+    case config::RtpSource::kStrict:
+      return media::RtpSourcePolicy::kStrict;
+    case config::RtpSource::kLearn:
+      return media::RtpSourcePolicy::kLearn;
+    case config::RtpSource::kAny:
+      return media::RtpSourcePolicy::kAny;
+    case config::RtpSource::kDefault:
+      break;
+  }
+  return std::nullopt;  // strict for SIPREC, learn for /v1
+}
+
+media::DtmfPolicy DtmfPolicyOf(config::DtmfPolicy policy) {
+  switch (policy) {
+    case config::DtmfPolicy::kPause:
+      return media::DtmfPolicy::kPause;
+    case config::DtmfPolicy::kRecord:
+      return media::DtmfPolicy::kRecord;
+    case config::DtmfPolicy::kMask:
+      break;
+  }
+  return media::DtmfPolicy::kMask;
+}
+
 // Milliseconds on the monotonic clock: intervals that a clock change must not stretch.
 std::int64_t SteadyMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -96,7 +123,8 @@ void PrintBanner(const config::ServerConfig& config, const config::ResolvedCrede
             << config.sip_listen.port << "  (UDP and TCP)\n";
   if (config.sip_tls_listen.port != 0) {
     std::cout << "  SIPREC TLS  : sips:" << UrlHost(config.sip_tls_listen.host) << ":"
-              << config.sip_tls_listen.port << "  (SRTP " << config.srtp << ")\n";
+              << config.sip_tls_listen.port << "  (SRTP "
+              << config::ChoiceName(config::kSrtpModes, config.srtp) << ")\n";
   }
   std::cout << "  workspace   : " << url << "/  (agent id + token from POST /v1/agents)\n"
             << "  health      : " << url << "/healthz   metrics: " << url << "/metrics\n"
@@ -154,7 +182,9 @@ s3::S3Settings S3SettingsOf(const config::ServerConfig& config) {
   settings.region = config.s3_region;
   settings.path_style = config.s3_path_style;
   settings.ca_file = config.s3_ca_file.string();
-  settings.sse = config.s3_sse == "none" ? "" : config.s3_sse;
+  settings.sse = config.s3_sse == config::S3Encryption::kNone
+                     ? ""
+                     : std::string(config::ChoiceName(config::kS3Encryptions, config.s3_sse));
   settings.sse_kms_key_id = config.s3_sse_kms_key_id;
   auto env = [](const char* name) {
     const char* value = std::getenv(name);
@@ -206,7 +236,7 @@ std::string UploadMetrics(const upload::UploadStats& stats, std::int64_t now_ms)
 }
 
 int Run(const config::ServerConfig& config) {
-  log::Configure(config.log_level);
+  log::Configure(config::ChoiceName(config::kLogLevels, config.log_level));
   // HTTPS: an unusable certificate or key stops start-up here, before anything is opened.
   const auto tls =
       config.tls_cert.empty() ? nullptr : api::MakeTlsContext(config.tls_cert, config.tls_key);
@@ -259,11 +289,10 @@ int Run(const config::ServerConfig& config) {
   boost::asio::io_context media_io;
   media::Recorder recorder(
       media_io,
-      media::RecorderConfig{
-          config.sip_listen.host, config.rtp_port_low, config.rtp_port_high,
-          config.pause_behavior == config::PauseBehavior::kSkip, config.data_dir / "recordings",
-          media::ParseRtpSourcePolicy(config.rtp_source),
-          media::ParseDtmfPolicy(config.dtmf_policy).value_or(media::DtmfPolicy::kMask)},
+      media::RecorderConfig{config.sip_listen.host, config.rtp_port_low, config.rtp_port_high,
+                            config.pause_behavior == config::PauseBehavior::kSkip,
+                            config.data_dir / "recordings", RtpSourceOf(config.rtp_source),
+                            DtmfPolicyOf(config.dtmf_policy)},
       [&contacts](const std::string& id) -> std::optional<std::vector<core::AuditEntry>> {
         auto trail = contacts.AuditTrail(id);  // a failure is logged and counted by the store
         if (!trail) return std::nullopt;
@@ -355,10 +384,10 @@ int Run(const config::ServerConfig& config) {
   siprec_config.instance_id = config.instance_ids.front();
   siprec_config.media_address = config.sip_listen.host;
   if (!config.agent_match.empty()) siprec_config.agent_match.emplace(config.agent_match);
-  if (config.auto_record != "off") siprec_config.auto_record = core::ParseTrack(config.auto_record);
+  siprec_config.auto_record = config.auto_record;
   siprec_config.contact_id_header = config.contact_id_header;
   siprec_config.initial_contact_id_header = config.initial_contact_id_header;
-  siprec_config.srtp_required = config.srtp == "required";
+  siprec_config.srtp_required = config.srtp == config::SrtpMode::kRequired;
   siprec_config.max_sessions_per_source = config.max_sip_sessions_per_source;
   siprec_config.allow = sip_allow;
   siprec_config.allow_named = !config.sip_allow.empty();

@@ -2,7 +2,9 @@
 
 #include <CLI/CLI.hpp>
 #include <charconv>
+#include <functional>
 #include <iostream>
+#include <memory>
 #include <optional>
 #include <regex>
 
@@ -32,6 +34,46 @@ std::string ParseHostPort(const std::string& text, HostPort& out) {
   return "";
 }
 
+std::string FormatHostPort(const HostPort& address) {
+  const bool v6 = address.host.find(':') != std::string::npos;
+  return (v6 ? "[" + address.host + "]" : address.host) + ":" + std::to_string(address.port);
+}
+
+// ParseDuration's inverse: the largest unit that divides the time.
+std::string FormatDuration(std::int64_t ms) {
+  if (ms < 0) return "forever";
+  if (ms == 0) return "0";
+  for (const auto& [unit, scale] : {std::pair{"d", 86'400'000}, std::pair{"h", 3'600'000},
+                                    std::pair{"m", 60'000}, std::pair{"s", 1'000}}) {
+    if (ms % scale == 0) return std::to_string(ms / scale) + unit;
+  }
+  return std::to_string(ms) + "ms";
+}
+
+// An enumerated option: its flag takes a name from `choices` (refused
+// otherwise, listing them), and `Finish` stores the value once parsing is done.
+// The default is the value `into` holds: stated once, in ServerConfig.
+class EnumOptions {
+ public:
+  template <typename Value, std::size_t N>
+  CLI::Option* Add(CLI::App& app, const std::string& flag, Value& into,
+                   const std::array<Choice<Value>, N>& choices, const std::string& help) {
+    names_.push_back(std::make_unique<std::string>(ChoiceName(choices, into)));
+    std::string& name = *names_.back();
+    finish_.push_back([&into, &name, &choices] { into = *ChoiceValue(choices, name); });
+    return app.add_option(flag, name, help)
+        ->check(CLI::IsMember(ChoiceNames(choices)))
+        ->capture_default_str();
+  }
+  void Finish() const {
+    for (const auto& finish : finish_) finish();
+  }
+
+ private:
+  std::vector<std::unique_ptr<std::string>> names_;
+  std::vector<std::function<void()>> finish_;
+};
+
 }  // namespace
 
 std::optional<std::int64_t> ParseDuration(const std::string& text) {
@@ -57,10 +99,10 @@ ParsedConfig ParseServerConfig(int argc, const char* const* argv) {
   app.set_config("--config", "", "Read options from a TOML/INI file (same names as the flags)");
   app.get_config_formatter_base()->quoteCharacter('"', '"');
 
-  std::string listen = "127.0.0.1:8080";
-  std::string sip_listen = "127.0.0.1:5060";
-  std::string rtp_ports = "40000-49999";
-  std::string pause = "silence";
+  // Defaults are ServerConfig's, shown in the flags' own syntax.
+  std::string listen = FormatHostPort(c.listen);
+  std::string sip_listen = FormatHostPort(c.sip_listen);
+  std::string rtp_ports = std::to_string(c.rtp_port_low) + "-" + std::to_string(c.rtp_port_high);
   std::string data_dir = c.data_dir.string();
   std::vector<std::string> access_keys;
   std::vector<std::string> agent_tokens;
@@ -68,9 +110,10 @@ ParsedConfig ParseServerConfig(int argc, const char* const* argv) {
   std::string tls_cert, tls_key;
   std::string sip_tls_listen, sip_tls_cert, sip_tls_key, sip_tls_client_ca;
   bool dump_config = false;
+  EnumOptions enums;
   std::string s3_ca_file, s3_access_key;
-  std::string local_retention = "0";
-  std::string retry_max_backoff = "5m";
+  std::string local_retention = FormatDuration(c.local_retention_ms);
+  std::string retry_max_backoff = FormatDuration(c.s3_retry_max_backoff_ms);
 
   // The option table: every flag, its default, and its config-file key.
   app.add_option("--listen", listen, "HTTP API address, HOST:PORT")->capture_default_str();
@@ -95,25 +138,19 @@ ParsedConfig ParseServerConfig(int argc, const char* const* argv) {
   app.add_option("--sip-tls-client-ca", sip_tls_client_ca,
                  "SIP TLS: PEM CA bundle; when set, clients must present a certificate it signed")
       ->capture_default_str();
-  app.add_option("--srtp", c.srtp,
-                 "SRTP (SDES keys, SIP over TLS only): optional, or required (plain RTP refused)")
-      ->check(CLI::IsMember({"optional", "required"}))
-      ->capture_default_str();
+  enums.Add(app, "--srtp", c.srtp, kSrtpModes,
+            "SRTP (SDES keys, SIP over TLS only): optional, or required (plain RTP refused)");
   app.add_option("--rtp-ports", rtp_ports, "UDP port range for RTP, LOW-HIGH")
       ->capture_default_str();
-  app.add_option("--rtp-source", c.rtp_source,
-                 "Which senders an RTP port records: strict (the address the SIPREC offer "
-                 "names), learn (the first to pass probation), any (unsafe: anyone who reaches "
-                 "the port), default (strict for SIPREC, learn for /v1)")
-      ->check(CLI::IsMember({"default", "strict", "learn", "any"}))
-      ->capture_default_str();
-  app.add_option("--dtmf-policy", c.dtmf_policy,
-                 "In-band DTMF (keyed digits) in the audio: mask (each digit's tone replaced by "
-                 "silence in the file), pause (the first digit pauses the recording as an agent's "
-                 "PAUSE would, by policy:dtmf, resumed after --dtmf-resume-after without digits) "
-                 "or record (kept: unsafe for card data)")
-      ->check(CLI::IsMember({"mask", "pause", "record"}))
-      ->capture_default_str();
+  enums.Add(app, "--rtp-source", c.rtp_source, kRtpSources,
+            "Which senders an RTP port records: strict (the address the SIPREC offer "
+            "names), learn (the first to pass probation), any (unsafe: anyone who reaches "
+            "the port), default (strict for SIPREC, learn for /v1)");
+  enums.Add(app, "--dtmf-policy", c.dtmf_policy, kDtmfPolicies,
+            "In-band DTMF (keyed digits) in the audio: mask (each digit's tone replaced by "
+            "silence in the file), pause (the first digit pauses the recording as an agent's "
+            "PAUSE would, by policy:dtmf, resumed after --dtmf-resume-after without digits) "
+            "or record (kept: unsafe for card data)");
   app.add_option("--dtmf-resume-after", c.dtmf_resume_after,
                  "--dtmf-policy pause: seconds without a digit after which the policy resumes "
                  "its own pause (never an agent's or client's)")
@@ -124,9 +161,8 @@ ParsedConfig ParseServerConfig(int argc, const char* const* argv) {
                  "does to the contact's recording (repeat for each type; given, it replaces the "
                  "defaults)")
       ->capture_default_str();
-  app.add_option("--pause-behavior", pause, "Paused time in the file: silence or skip")
-      ->check(CLI::IsMember({"silence", "skip"}))
-      ->capture_default_str();
+  enums.Add(app, "--pause-behavior", c.pause_behavior, kPauseBehaviors,
+            "Paused time in the file: silence or skip");
   app.add_option("--max-pause", c.max_pause_seconds,
                  "Seconds a pause may last: past it the workspace warns the agent and the pause "
                  "is audited (PAUSE_OVERDUE) and counted; it is never resumed by itself; 0: none")
@@ -135,10 +171,8 @@ ParsedConfig ParseServerConfig(int argc, const char* const* argv) {
   app.add_option("--agent-match", c.agent_match,
                  "SIPREC: regex on a participant's AoR or name that marks the agent")
       ->capture_default_str();
-  app.add_option("--auto-record", c.auto_record,
-                 "SIPREC: start recording when a session begins: off, ALL, TO_AGENT, FROM_AGENT")
-      ->check(CLI::IsMember({"off", "ALL", "TO_AGENT", "FROM_AGENT"}))
-      ->capture_default_str();
+  enums.Add(app, "--auto-record", c.auto_record, kAutoRecords,
+            "SIPREC: start recording when a session begins: off, ALL, TO_AGENT, FROM_AGENT");
   app.add_option("--contact-id-header", c.contact_id_header,
                  "SIPREC: SIP header carrying the ContactId (else derived from the session id)")
       ->capture_default_str();
@@ -159,9 +193,7 @@ ParsedConfig ParseServerConfig(int argc, const char* const* argv) {
   app.add_option("--agent-token", agent_tokens,
                  "Workspace sign-in for an agent, AGENT:TOKEN (repeatable; more via POST "
                  "/v1/agents)");
-  app.add_option("--log-level", c.log_level, "debug, info, warn or error")
-      ->check(CLI::IsMember({"debug", "info", "warn", "error"}))
-      ->capture_default_str();
+  enums.Add(app, "--log-level", c.log_level, kLogLevels, "debug, info, warn or error");
   app.add_option("--http-threads", c.http_threads,
                  "HTTP worker threads (0: one per core but one, at least one)")
       ->capture_default_str();
@@ -217,10 +249,8 @@ ParsedConfig ParseServerConfig(int argc, const char* const* argv) {
                  "S3 credentials, ID:SECRET (empty: AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and "
                  "AWS_SESSION_TOKEN from the environment)")
       ->capture_default_str();
-  app.add_option("--s3-sse", c.s3_sse,
-                 "Server-side encryption of uploaded objects: none, AES256, aws:kms")
-      ->check(CLI::IsMember({"none", "AES256", "aws:kms"}))
-      ->capture_default_str();
+  enums.Add(app, "--s3-sse", c.s3_sse, kS3Encryptions,
+            "Server-side encryption of uploaded objects: none, AES256, aws:kms");
   app.add_option("--s3-sse-kms-key-id", c.s3_sse_kms_key_id,
                  "KMS key (id, ARN or alias) for --s3-sse aws:kms (empty: the bucket's default)")
       ->capture_default_str();
@@ -246,6 +276,7 @@ ParsedConfig ParseServerConfig(int argc, const char* const* argv) {
 
   try {
     app.parse(argc, argv);
+    enums.Finish();
     std::string error = ParseHostPort(listen, c.listen);
     if (error.empty()) error = ParseHostPort(sip_listen, c.sip_listen);
     if (!error.empty()) throw CLI::ValidationError("address", error);
@@ -351,7 +382,6 @@ ParsedConfig ParseServerConfig(int argc, const char* const* argv) {
           "expected a duration of at least 1s (30s, 5m), got '" + retry_max_backoff + "'");
     }
     c.s3_retry_max_backoff_ms = *backoff;
-    c.pause_behavior = pause == "skip" ? PauseBehavior::kSkip : PauseBehavior::kSilence;
     c.data_dir = data_dir;
   } catch (const CLI::ParseError& error) {
     parsed.exit = true;

@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "config/Choices.hpp"
+
 namespace callrec::config {
 
 struct HostPort {
@@ -18,8 +20,6 @@ struct AccessKey {
   std::string id;
   std::string secret;
 };
-
-enum class PauseBehavior { kSilence, kSkip };
 
 // callrec-server's whole configuration, immutable once built. One option table
 // (ServerConfig.cpp) defines both the command-line flags and the config file.
@@ -38,7 +38,7 @@ struct ServerConfig {
   std::filesystem::path sip_tls_client_ca;
   // SRTP keyed by SDES (over SIP TLS only): "optional" records plain RTP and
   // SRTP offers, "required" refuses plain RTP.
-  std::string srtp = "optional";
+  SrtpMode srtp = SrtpMode::kOptional;
   std::uint16_t rtp_port_low = 40000;
   std::uint16_t rtp_port_high = 49999;
   PauseBehavior pause_behavior = PauseBehavior::kSilence;
@@ -48,10 +48,10 @@ struct ServerConfig {
   // Which senders an RTP port records: "strict" (the address the SIPREC offer
   // named, latched), "learn" (the first sender to pass probation, latched),
   // "any" (unsafe), or "default": strict for SIPREC, learn for /v1.
-  std::string rtp_source = "default";
+  RtpSource rtp_source = RtpSource::kDefault;
   // In-band DTMF (a keyed card number): "mask" replaces each digit's tone by
   // silence in the file, "record" keeps it (unsafe for card data).
-  std::string dtmf_policy = "mask";
+  DtmfPolicy dtmf_policy = DtmfPolicy::kMask;
   int dtmf_resume_after = 5;  // seconds
   // POST /v1/contacts/{id}/events: event type -> PAUSE or RESUME ("TYPE=PAUSE").
   std::vector<std::string> event_rules = {"payment-form-opened=PAUSE",
@@ -61,7 +61,7 @@ struct ServerConfig {
   // recording at once (off, ALL, TO_AGENT, FROM_AGENT), and the header that
   // carries the ContactId.
   std::string agent_match;
-  std::string auto_record = "off";
+  AutoRecord auto_record;  // off
   std::string contact_id_header = "X-Contact-Id";
   std::string initial_contact_id_header = "X-Initial-Contact-Id";
   // The agent workspace: its pages, the guide flow run for each contact, the
@@ -72,7 +72,7 @@ struct ServerConfig {
   std::filesystem::path guide_flow;
   std::filesystem::path inbound_flow;
   std::vector<AccessKey> agent_tokens;  // id = agent, secret = token
-  std::string log_level = "info";
+  LogLevel log_level = LogLevel::kInfo;
   unsigned http_threads = 0;  // 0: one per core but one (at least one)
   // SIGTERM/SIGINT drains: SIP OPTIONS and new INVITEs get 503 (a dispatcher
   // moves new sessions to another node), live calls go on to their end and
@@ -110,7 +110,7 @@ struct ServerConfig {
   std::filesystem::path s3_ca_file;
   // ID:SECRET; empty: AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN.
   AccessKey s3_access_key;
-  std::string s3_sse = "none";  // none, AES256, aws:kms
+  S3Encryption s3_sse = S3Encryption::kNone;
   std::string s3_sse_kms_key_id;
   // Recordings larger than this go up in parts of s3_part_size (S3: >= 5 MiB).
   std::uint64_t s3_multipart_threshold = 16u << 20;

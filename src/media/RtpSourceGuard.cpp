@@ -7,13 +7,6 @@ namespace callrec::media {
 
 namespace ip = boost::asio::ip;
 
-std::optional<RtpSourcePolicy> ParseRtpSourcePolicy(std::string_view text) {
-  if (text == "strict") return RtpSourcePolicy::kStrict;
-  if (text == "learn") return RtpSourcePolicy::kLearn;
-  if (text == "any") return RtpSourcePolicy::kAny;
-  return std::nullopt;
-}
-
 std::string_view ToString(RtpSourcePolicy policy) {
   switch (policy) {
     case RtpSourcePolicy::kStrict:

@@ -20,7 +20,6 @@ enum class RtpSourcePolicy {
   kAny,     // every sender (unsafe: anyone who reaches the port is recorded)
 };
 
-std::optional<RtpSourcePolicy> ParseRtpSourcePolicy(std::string_view text);
 std::string_view ToString(RtpSourcePolicy policy);
 
 // One leg's rule: the policy and, under kStrict, the address the offer named

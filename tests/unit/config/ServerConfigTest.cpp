@@ -32,7 +32,7 @@ TEST(ServerConfigTest, DefaultsAreTheDocumentedOnes) {
   EXPECT_EQ(c.rtp_port_low, 40000);
   EXPECT_EQ(c.rtp_port_high, 49999);
   EXPECT_EQ(c.pause_behavior, PauseBehavior::kSilence);
-  EXPECT_EQ(c.dtmf_policy, "mask");
+  EXPECT_EQ(c.dtmf_policy, DtmfPolicy::kMask);
   EXPECT_EQ(c.dtmf_resume_after, 5);
   EXPECT_EQ(c.event_rules,
             (std::vector<std::string>{"payment-form-opened=PAUSE", "payment-form-closed=RESUME"}));
@@ -62,7 +62,7 @@ TEST(ServerConfigTest, FlagsAreRead) {
   ASSERT_EQ(c.agent_tokens.size(), 1u);
   EXPECT_EQ(c.agent_tokens[0].id, "ann");
   EXPECT_EQ(c.pause_behavior, PauseBehavior::kSkip);
-  EXPECT_EQ(c.dtmf_policy, "pause");
+  EXPECT_EQ(c.dtmf_policy, DtmfPolicy::kPause);
   EXPECT_EQ(c.dtmf_resume_after, 9);
   EXPECT_EQ(c.event_rules, std::vector<std::string>{"x=PAUSE"});
   EXPECT_EQ(c.rtp_port_low, 30000);
@@ -89,7 +89,7 @@ TEST(ServerConfigTest, AFileIsReadAndFlagsWinOverIt) {
   const ServerConfig& c = parsed.config;
   EXPECT_EQ(c.listen.port, 7000);
   EXPECT_EQ(c.data_dir, std::filesystem::path("/tmp/from-file"));
-  EXPECT_EQ(c.dtmf_policy, "pause") << "the flag wins over the file";
+  EXPECT_EQ(c.dtmf_policy, DtmfPolicy::kPause) << "the flag wins over the file";
   EXPECT_EQ(c.event_rules, (std::vector<std::string>{"a=PAUSE", "b=RESUME"}));
   EXPECT_EQ(c.max_contacts, 7u);
   EXPECT_EQ(c.drain_timeout_seconds, 45u);
@@ -126,6 +126,27 @@ TEST(ServerConfigTest, HelpAndDumpConfigExitCleanly) {
     EXPECT_TRUE(parsed.exit) << flag;
     EXPECT_EQ(parsed.exit_code, 0) << flag;
   }
+}
+
+TEST(ServerConfigTest, EveryChoiceParsesIntoItsValue) {
+  auto check = [](const std::string& flag, const auto& choices, auto field) {
+    for (const auto& choice : choices) {
+      const ParsedConfig parsed = Parse({flag, std::string(choice.name)});
+      ASSERT_FALSE(parsed.exit) << flag << " " << choice.name;
+      EXPECT_TRUE(parsed.config.*field == choice.value) << flag << " " << choice.name;
+      EXPECT_EQ(ChoiceName(choices, choice.value), choice.name);
+    }
+    EXPECT_TRUE(Parse({flag, "no-such-choice"}).exit) << flag;
+  };
+  check("--srtp", kSrtpModes, &ServerConfig::srtp);
+  check("--rtp-source", kRtpSources, &ServerConfig::rtp_source);
+  check("--dtmf-policy", kDtmfPolicies, &ServerConfig::dtmf_policy);
+  check("--pause-behavior", kPauseBehaviors, &ServerConfig::pause_behavior);
+  check("--auto-record", kAutoRecords, &ServerConfig::auto_record);
+  check("--log-level", kLogLevels, &ServerConfig::log_level);
+  check("--s3-sse", kS3Encryptions, &ServerConfig::s3_sse);
+  EXPECT_EQ(Parse({"--auto-record", "TO_AGENT"}).config.auto_record, core::Track::kToAgent);
+  EXPECT_FALSE(Parse({}).config.auto_record);  // off
 }
 
 }  // namespace

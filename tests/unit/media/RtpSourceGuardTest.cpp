@@ -189,10 +189,8 @@ TEST(RtpSourceGuardTest, AnyRecordsEverySender) {
 }
 
 TEST(RtpSourceGuardTest, PolicyNames) {
-  EXPECT_EQ(ParseRtpSourcePolicy("strict"), RtpSourcePolicy::kStrict);
-  EXPECT_EQ(ParseRtpSourcePolicy("learn"), RtpSourcePolicy::kLearn);
-  EXPECT_EQ(ParseRtpSourcePolicy("any"), RtpSourcePolicy::kAny);
-  EXPECT_FALSE(ParseRtpSourcePolicy("default"));
+  EXPECT_EQ(ToString(RtpSourcePolicy::kStrict), "strict");
+  EXPECT_EQ(ToString(RtpSourcePolicy::kAny), "any");
   EXPECT_EQ(ToString(RtpSourcePolicy::kLearn), "learn");
 }
 

@@ -376,7 +376,7 @@ int RunCli(int argc, const char* const* argv, std::ostream& out, std::ostream& e
   CLI::App app{"callrec: control and inspect call recordings on a callrec-server"};
   app.require_subcommand(1);
   // Global options (--json, --endpoint-url, ...) may come after the command too,
-  // as the README writes `callrec list --state PAUSED --json`.
+  // as docs/running.md writes `callrec list --state PAUSED --json`.
   app.fallthrough();
   app.add_option("--endpoint-url", options.endpoint_url, "Server URL (env CALLREC_ENDPOINT_URL)")
       ->capture_default_str();

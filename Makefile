@@ -38,7 +38,7 @@ unit-test: build
 interop-test: build lambda-zip
 	CALLREC_BUILD_DIR=$(abspath $(BUILD_DIR)) \
 	CALLREC_LAMBDA_BIN=$(abspath $(LAMBDA_BUILD_DIR))/src/callrec-lambda \
-	$(PYTHON) -m unittest discover -s tests/interop -p 'test_*.py' -v
+	$(PYTHON) tests/interop/run.py -v
 
 flow-test: deps
 	$(PYTHON) -m unittest discover -s tests/flows -v
@@ -66,7 +66,7 @@ test-sanitize: deps lambda-zip
 	(cd $(ASAN_BUILD_DIR) && $(SANITIZER_ENV) ctest --output-on-failure -j$(JOBS)) || status=1; \
 	$(SANITIZER_ENV) CALLREC_SANITIZED=1 CALLREC_BUILD_DIR=$(abspath $(ASAN_BUILD_DIR)) \
 	  CALLREC_LAMBDA_BIN=$(abspath $(LAMBDA_BUILD_DIR))/src/callrec-lambda \
-	  $(PYTHON) -m unittest discover -s tests/interop -p 'test_*.py' || status=1; \
+	  $(PYTHON) tests/interop/run.py || status=1; \
 	if [ -n "$$(ls -A $(SANITIZER_LOGS))" ]; then cat $(SANITIZER_LOGS)/*; \
 	  echo "test-sanitize: sanitizer reports above ($(SANITIZER_LOGS))"; exit 1; fi; \
 	if [ $$status != 0 ]; then echo "test-sanitize: tests failed (no sanitizer report)"; exit 1; fi; \

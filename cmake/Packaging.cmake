@@ -15,7 +15,10 @@ install(FILES ${PROJECT_SOURCE_DIR}/deploy/callrec-server.service
         DESTINATION lib/systemd/system)
 install(FILES ${PROJECT_SOURCE_DIR}/README.md ${PROJECT_SOURCE_DIR}/deploy/callrec-server.example.toml
         DESTINATION ${CMAKE_INSTALL_DOCDIR})
-# Several nodes as one service (README "Running several servers").
+# The pages the README links (docs/*.md), beside it as in the source tree.
+install(DIRECTORY ${PROJECT_SOURCE_DIR}/docs/ DESTINATION ${CMAKE_INSTALL_DOCDIR}/docs
+        FILES_MATCHING PATTERN "*.md")
+# Several nodes as one service (docs/cluster.md).
 install(FILES ${PROJECT_SOURCE_DIR}/deploy/kamailio/kamailio.cfg
         DESTINATION ${CMAKE_INSTALL_DOCDIR}/examples/kamailio)
 install(FILES ${PROJECT_SOURCE_DIR}/deploy/haproxy/haproxy.cfg

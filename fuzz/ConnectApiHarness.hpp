@@ -64,6 +64,11 @@ class MemoryContactStore final : public store::ContactStore {
   store::ReadResult<std::optional<store::UploadRow>> LoadUpload(std::string_view) override {
     return std::optional<store::UploadRow>{};
   }
+  // No recording either: the list is empty.
+  store::ReadResult<std::vector<store::RecordingListing>> ListRecordings(
+      const store::RecordingFilter&, std::string_view, std::size_t) override {
+    return std::vector<store::RecordingListing>{};
+  }
   store::ReadResult<std::vector<core::AuditEntry>> LoadAuditTrail(std::string_view) override {
     return std::vector<core::AuditEntry>();
   }

@@ -23,6 +23,7 @@ from recordings import lateness, load_metadata, tally, tally_sink
 from sipp_runs import start_peer_uas, stop_peer_uas
 
 RAMP_SECONDS = 2.0  # every call started within this
+PRELOAD_SECONDS = 10.0  # --s3: the calls whose recordings upload during the measured ones
 
 
 class LoadSampler:
@@ -114,6 +115,11 @@ def run(args, work: Path, server_bin: Path, callgen_bin: Path) -> bool:
             break
         good, lossless = _callrec(args, work, server_bin, callgen_bin, n)
         ok &= good
+        if args.s3_args:
+            good, lossless_s3 = _callrec(args, work, server_bin, callgen_bin, n,
+                                         tuple(args.s3_args), "s3", uploading=True)
+            ok &= good
+            lossless &= lossless_s3
         if args.dtmf_cost:
             ok &= _dtmf_cost(args, work, server_bin, callgen_bin, n)
         _peer(args, work, callgen_bin, n)
@@ -149,16 +155,62 @@ def _dtmf_cost(args, work, server_bin, callgen_bin, n) -> bool:
     return ok
 
 
-def _callrec(args, work, server_bin, callgen_bin, n, extra=(), label="") -> tuple[bool, bool]:
+def _preload(callgen_bin, work, server, n, name) -> None:
+    """--s3: a wave of calls that ends just before the measured one, so that
+    their recordings upload while the measured calls record."""
+    sessions, duration = max(n // 2, 10), PRELOAD_SECONDS
+    rate = max(sessions / RAMP_SECONDS, 10.0)
+    child = Child([callgen_bin, "--target", f"{HOST}:{server.sip_port}", "--sessions", sessions,
+                   "--rate", rate, "--duration", duration, "--contact-id-prefix",
+                   f"{name}-pre-{os.getpid()}", "--json"], work / f"{name}-pre.log",
+                  stdout_path=work / f"{name}-pre.json")
+    child.wait(duration + RAMP_SECONDS + 90)
+    server.wait_sessions_ended(30)
+    print(f"   preload: {sessions} calls of {duration:g} s ended; their recordings upload "
+          "during the measured run", flush=True)
+
+
+def _upload_figures(server, m0, m1, n) -> None:
+    """--s3: what went up during the measured run, and how long the rest took."""
+    def delta(name):
+        return m1.get(name, 0) - m0.get(name, 0)
+    up_bytes = delta("callrec_uploaded_bytes_total")
+    up_count = delta("callrec_uploads_total")
+    failures = {k.split('"')[1]: v - m0.get(k, 0) for k, v in m1.items()
+                if k.startswith("callrec_upload_failures_total{") and v - m0.get(k, 0) > 0}
+    print(f"   uploads while the {n} calls recorded: {up_count:.0f} recordings, "
+          f"{up_bytes / 1e6:.1f} MB; pending at the start {m0.get('callrec_uploads_pending', 0):.0f}"
+          f", at the end {m1.get('callrec_uploads_pending', 0):.0f}; failed attempts "
+          f"{failures or 'none'}", flush=True)
+    started = time.monotonic()
+    pending = m1.get("callrec_uploads_pending", 0)
+    while pending > 0 and time.monotonic() - started < 600:
+        time.sleep(0.5)
+        m = server.metrics()
+        pending = m.get("callrec_uploads_pending", 0)
+    m2 = server.metrics()
+    drained = time.monotonic() - started
+    print(f"   then every recording uploaded {drained:.1f} s later (pending {pending:.0f}): "
+          f"{m2.get('callrec_uploads_total', 0):.0f} in all, "
+          f"{m2.get('callrec_uploaded_bytes_total', 0) / 1e6:.1f} MB", flush=True)
+
+
+def _callrec(args, work, server_bin, callgen_bin, n, extra=(), label="",
+             uploading=False) -> tuple[bool, bool]:
     name = f"p2-callrec-{n}" + (f"-{label}" if label else "")
     fsync_p50, fsync_max = fsync_probe(work)
     server = CallrecServer(server_bin, work / name, args.rtp_range, True, name, extra)
+    if uploading:
+        print(f"-- N={n} with recordings to S3: a preload wave, then the measured calls",
+              flush=True)
+        _preload(callgen_bin, work, server, n, name)
     base_rss, base_cpu = rss_kib(server.pid), cpu_seconds(server.pid)
     drops0 = udp_receive_buffer_errors()
     m0 = server.metrics()
     report, s, up = drive(callgen_bin, work, server.sip_port, n, args.duration, name,
                           {"server": server.pid},
                           gauge=lambda: int(server.metrics().get("callrec_siprec_sessions", -1)))
+    m_calls = server.metrics()
     server.wait_sessions_ended(30)
     ids = [x["contact_id"] for x in report.get("sessions", [])]
     meta = _wait_complete(server, ids, 30)
@@ -166,6 +218,8 @@ def _callrec(args, work, server_bin, callgen_bin, n, extra=(), label="") -> tupl
     m1 = server.metrics()
     total_cpu = cpu_seconds(server.pid) - base_cpu
     drops = udp_receive_buffer_errors() - drops0
+    if uploading:
+        _upload_figures(server, m0, m_calls, n)
     finished = server.stop(30)
     ok = finished.returncode == 0
     if not ok:
@@ -177,7 +231,8 @@ def _callrec(args, work, server_bin, callgen_bin, n, extra=(), label="") -> tupl
     p99, worst, worst_stream = lateness(report)
     share = s.core_share("server")
     whole_run = total_cpu / (n * args.duration) * 1000
-    print(f"-- N={n}: callrec-server {' '.join(extra)}; calls up at once (callrec_siprec_sessions): {up}; "
+    shown = "--recordings-store s3:// (the RGW above)" if uploading else " ".join(extra)
+    print(f"-- N={n}: callrec-server {shown}; calls up at once (callrec_siprec_sessions): {up}; "
           f"callgen failed sessions: {report.get('failed_sessions')}")
     print(f"   packets sent {t.sent}, recorded {t.recorded}, never counted {t.missing}; lost "
           f"{t.lost}, late {t.late}, duplicates {t.duplicates}, gated {t.gated}, invalid "

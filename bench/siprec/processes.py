@@ -160,7 +160,10 @@ class CallrecServer(Child):
                 "--sip-listen", f"{HOST}:{self.sip_port}",
                 "--rtp-ports", f"{rtp_ports[0]}-{rtp_ports[1]}",
                 "--admin-token", self.ADMIN_TOKEN, "--log-level", "warn",
-                "--drain-timeout", "0"]  # stop() stops now, calls up or not
+                "--drain-timeout", "0",  # stop() stops now, calls up or not
+                # every call comes from callgen's one address: its default limit
+                # (500 dialogs per source) would refuse the rest with 503
+                "--max-sip-sessions-per-source", "0"]
         if auto_record:
             argv += ["--auto-record", "ALL"]
         argv += list(extra)

@@ -52,6 +52,10 @@ def parse_args():
                         "alternating with mask")
     p.add_argument("--dtmf-rounds", type=int, default=3,
                    help="--dtmf-cost: runs of each policy per N")
+    p.add_argument("--s3", action="store_true",
+                   help="part 2: each N also with --recordings-store s3:// against a real Ceph "
+                        "RGW (started here), after a wave of calls whose recordings upload "
+                        "while the measured ones record")
     p.add_argument("--rtp-ports", default="20000-29999", help="callrec-server's RTP range")
     p.add_argument("--temp-dir", help="parent of the run's data (default: the system's)")
     p.add_argument("--keep", action="store_true", help="keep the run's data and logs")
@@ -67,7 +71,27 @@ def parse_args():
     a.duration = a.duration or (6.0 if quick else 12.0)
     a.rtp_range = tuple(int(x) for x in a.rtp_ports.split("-"))
     a.part2_server_share = {}
+    a.s3_args = []
     return a
+
+
+def start_rgw(args):
+    """--s3: a one-node Ceph RGW (tests/interop/ceph_rgw.py) and a bucket."""
+    sys.path.insert(0, str(REPO / "tests" / "interop"))
+    import ceph_rgw  # noqa: E402
+    cluster = ceph_rgw.CephRgw().start()
+    bucket = f"bench-siprec-{os.getpid()}"
+    env = dict(os.environ, AWS_ACCESS_KEY_ID=cluster.access_key,
+               AWS_SECRET_ACCESS_KEY=cluster.secret_key, AWS_DEFAULT_REGION="us-east-1",
+               AWS_SHARED_CREDENTIALS_FILE="/dev/null")
+    subprocess.run(["aws", "--endpoint-url", cluster.endpoint, "s3api", "create-bucket",
+                    "--bucket", bucket], check=True, env=env, stdout=subprocess.DEVNULL)
+    args.s3_args = ["--recordings-store", f"s3://{bucket}/bench", "--s3-endpoint",
+                    cluster.endpoint, "--s3-path-style", "--s3-access-key",
+                    f"{cluster.access_key}:{cluster.secret_key}"]
+    print(f"Ceph RGW (memstore, one OSD) on {cluster.endpoint}, started in "
+          f"{cluster.started_seconds:.1f} s; bucket {bucket}", flush=True)
+    return cluster
 
 
 def print_context(args, work: Path) -> None:
@@ -101,14 +125,19 @@ def main() -> int:
     work = Path(tempfile.mkdtemp(prefix="callrec-bench-siprec-", dir=args.temp_dir))
     started = time.monotonic()
     ok = True
+    cluster = None
     try:
         print_context(args, work)
         if args.only in (None, "setup"):
             ok &= setup_rate.run(args, work, server_bin, callgen_bin)
         if args.only in (None, "concurrent"):
+            if args.s3:
+                cluster = start_rgw(args)
             ok &= concurrent_calls.run(args, work, server_bin, callgen_bin)
     finally:
         stop_all()
+        if cluster is not None:
+            cluster.stop()
         print(f"total {time.monotonic() - started:.0f} s" + (f"; kept {work}" if args.keep else ""))
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)

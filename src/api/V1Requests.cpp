@@ -104,23 +104,32 @@ core::Result<control::ContactFilter, aws::AwsError> ParseContactListQuery(std::s
           "' is not one of NOT_STARTED, WAITING_FOR_AGENT, RECORDING, PAUSED, STOPPED, ENDED.");
     }
   }
-  filter.limit = kDefaultMaxResults;
+  auto page = ParsePageRequest(query, "contacts");
+  if (!page) return page.error();
+  filter.limit = page->limit;
+  filter.after = std::move(page->after);
+  return filter;
+}
+
+core::Result<PageRequest, aws::AwsError> ParsePageRequest(std::string_view query,
+                                                          std::string_view tag) {
+  PageRequest page;
   if (auto max = QueryParam(query, "MaxResults")) {
     const auto n = WholeNumber(*max);
     if (!n || *n < 1 || *n > kMaxMaxResults) {
       return aws::AwsError::InvalidParameter("MaxResults must be a whole number from 1 to " +
                                              std::to_string(kMaxMaxResults) + ".");
     }
-    filter.limit = static_cast<std::size_t>(*n);
+    page.limit = static_cast<std::size_t>(*n);
   }
   if (auto token = QueryParam(query, "NextToken")) {
-    auto after = PageTokenAfter("contacts", *token);
+    auto after = PageTokenAfter(tag, *token);
     if (!after) {
       return aws::AwsError::InvalidParameter("NextToken is not one this server gave out.");
     }
-    filter.after = std::move(*after);
+    page.after = std::move(*after);
   }
-  return filter;
+  return page;
 }
 
 core::Result<NewContact, aws::AwsError> ParseNewContact(std::string_view text) {

@@ -40,6 +40,15 @@ std::optional<std::string> PageTokenAfter(std::string_view tag, std::string_view
 inline constexpr std::size_t kDefaultMaxResults = 100;
 inline constexpr std::size_t kMaxMaxResults = 1000;
 
+// A page of a list (GET /v1/contacts, GET /v1/recordings): MaxResults
+// (1..1000, default 100) entries after the id the NextToken of list `tag` names.
+struct PageRequest {
+  std::size_t limit = kDefaultMaxResults;
+  std::string after;  // empty: from the start
+};
+core::Result<PageRequest, aws::AwsError> ParsePageRequest(std::string_view query,
+                                                          std::string_view tag);
+
 // GET /v1/contacts?AgentId=&State=&MaxResults=&NextToken= as a filter (the
 // caller's own confinement is applied by the handler).
 core::Result<control::ContactFilter, aws::AwsError> ParseContactListQuery(std::string_view query);

@@ -1,5 +1,6 @@
 #include "api/WorkspaceApi.hpp"
 
+#include <algorithm>
 #include <boost/json.hpp>
 #include <charconv>
 #include <fstream>
@@ -12,6 +13,7 @@
 #include "log/Log.hpp"
 #include "media/RecordingLifecycle.hpp"
 #include "media/RecordingPeaks.hpp"
+#include "upload/RecordingErasure.hpp"
 
 namespace callrec::api {
 namespace {
@@ -45,12 +47,27 @@ HttpResponse RangeRefused(std::uint64_t size) {
   return refused;
 }
 
+// A recording is kept here while its WAV or its metadata is: once uploaded to
+// S3 the audio may be gone, and the metadata stays, saying where it lives.
+bool RecordingKept(const std::filesystem::path& wav) {
+  std::error_code ec;
+  return std::filesystem::exists(wav, ec) ||
+         std::filesystem::exists(std::filesystem::path(wav).replace_extension(".json"), ec);
+}
+
+std::string Unquoted(std::string etag) {
+  etag.erase(std::remove(etag.begin(), etag.end(), '"'), etag.end());
+  return etag;
+}
+
 }  // namespace
 
-WorkspaceApi::WorkspaceApi(control::ContactService& contacts, media::Recorder& recorder,
-                           AgentDirectory& agents, EventHub& events, RecordingAccessLog& access,
-                           std::filesystem::path recordings_dir, WallClock clock)
+WorkspaceApi::WorkspaceApi(control::ContactService& contacts, store::ContactStore& store,
+                           media::Recorder& recorder, AgentDirectory& agents, EventHub& events,
+                           RecordingAccessLog& access, std::filesystem::path recordings_dir,
+                           WallClock clock)
     : contacts_(contacts),
+      store_(store),
       recorder_(recorder),
       agents_(agents),
       events_(events),
@@ -193,42 +210,98 @@ void WorkspaceApi::IssueToken(const HttpRequest& request, Respond respond) {
                        {"Token", token.value()}})));
 }
 
-void WorkspaceApi::ListRecordings(const Caller& caller, std::string_view query, Respond respond) {
-  const auto agent = QueryParam(query, "AgentId");
-  const auto contact = QueryParam(query, "ContactId");
-  const auto initial = QueryParam(query, "InitialContactId");
-  const auto complete = QueryParam(query, "Complete");
-  json::array list;
-  std::error_code ec;
-  if (std::filesystem::exists(recordings_dir_, ec)) {
-    for (auto it = std::filesystem::recursive_directory_iterator(recordings_dir_, ec);
-         !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
-      if (it->path().extension() != ".json") continue;
-      auto meta = ReadJsonFile(it->path());
-      if (!meta) continue;
-      const std::string agent_id = StringMember(*meta, "AgentId");
-      if (!caller.Sees(agent_id)) continue;
-      if (agent && *agent != agent_id) continue;
-      if (contact && *contact != StringMember(*meta, "ContactId")) continue;
-      if (initial && *initial != StringMember(*meta, "InitialContactId")) continue;
-      const json::value* done = meta->if_contains("Complete");
-      const bool is_complete = done != nullptr && done->is_bool() && done->as_bool();
-      if (complete && (*complete == "true") != is_complete) continue;
-      json::object row;
-      for (std::string_view key : {"ContactId", "InitialContactId", "AgentId", "StartTime",
-                                   "EndTime", "DurationSeconds", "Track", "Pauses", "Location"}) {
-        if (const json::value* value = meta->if_contains(key)) row[key] = *value;
-      }
-      row["Complete"] = is_complete;
-      row["LegalHold"] =
-          media::HoldOf(std::filesystem::path(it->path()).replace_extension(".wav")).has_value();
-      list.push_back(std::move(row));
-    }
+namespace {
+
+// Where a recording lives and how its upload goes, from its upload row (none:
+// never queued, the data directory only) and whether its WAV is still here.
+json::object StorageOf(const std::optional<store::UploadRow>& upload, bool local_audio) {
+  json::object storage;
+  storage["LocalAudio"] = local_audio;
+  if (!upload) {
+    storage["Where"] = "local";
+    storage["UploadState"] = "none";
+    return storage;
   }
-  std::sort(list.begin(), list.end(), [](const json::value& a, const json::value& b) {
-    return StringMember(a.as_object(), "StartTime") > StringMember(b.as_object(), "StartTime");
-  });
-  respond(JsonResponse(http::status::ok, json::serialize(json::object{{"Recordings", list}})));
+  const bool uploaded = upload->state == "uploaded";
+  storage["Where"] = uploaded                     ? (local_audio ? "local+s3" : "s3")
+                     : upload->state == "pending" ? "uploading"
+                                                  : (local_audio ? "local" : "missing");
+  storage["UploadState"] = upload->state;
+  storage["Bucket"] = upload->bucket;
+  storage["Key"] = upload->key;
+  storage["Attempts"] = upload->attempts;
+  if (!upload->last_error.empty()) storage["LastError"] = upload->last_error;
+  if (uploaded) storage["UploadedAt"] = core::FormatTimestamp(upload->uploaded_ms);
+  return storage;
+}
+
+}  // namespace
+
+void WorkspaceApi::ListRecordings(const Caller& caller, std::string_view query, Respond respond) {
+  store::RecordingFilter filter;
+  filter.agent_id = QueryParam(query, "AgentId");
+  filter.contact_id = QueryParam(query, "ContactId");
+  filter.initial_contact_id = QueryParam(query, "InitialContactId");
+  const auto complete = QueryParam(query, "Complete");
+  if (complete && *complete != "true" && *complete != "false") {
+    return respond(BadRequest("Complete must be true or false."));
+  }
+  auto asked = ParsePageRequest(query, "recordings");
+  if (!asked) return respond(ErrorResponse(asked.error()));
+  if (!caller.admin) {
+    // An agent (a supervisor too: they watch calls, they do not listen to
+    // them) lists their own recordings only, whatever they ask for.
+    if (filter.agent_id && *filter.agent_id != caller.agent_id) {
+      return respond(JsonResponse(http::status::ok, R"({"Recordings":[]})"));
+    }
+    filter.agent_id = caller.agent_id;
+  }
+  // One more than the page: whether another page follows.
+  auto rows = store_.ListRecordings(filter, asked->after, asked->limit + 1);
+  if (!rows) {
+    return respond(ErrorResponse(aws::AwsError::InternalService(
+        "The recordings list could not be read now: " + rows.error().message)));
+  }
+  const bool more = rows->size() > asked->limit;
+  json::array list;
+  std::string last;
+  for (std::size_t i = 0; i < rows->size() && i < asked->limit; ++i) {
+    const store::RecordingListing& entry = rows.value()[i];
+    last = entry.recording.contact_id;
+    const std::filesystem::path wav = entry.recording.path;
+    // The file's own account (times, pauses, completeness): one small file
+    // per entry of the page, by the path the row holds.
+    const auto meta = ReadJsonFile(std::filesystem::path(wav).replace_extension(".json"));
+    // No metadata, no recording to show (erased before its contact ended, or
+    // unreadable now); one in S3 keeps its metadata here.
+    if (!meta) continue;
+    const json::value* done = meta->if_contains("Complete");
+    const bool is_complete = done != nullptr && done->is_bool() && done->as_bool();
+    if (complete && (*complete == "true") != is_complete) continue;
+    json::object row;
+    row["ContactId"] = entry.contact.contact_id;
+    row["InitialContactId"] = entry.contact.initial_contact_id;
+    row["AgentId"] = entry.contact.agent_id;
+    row["Track"] = std::string(core::ToString(entry.contact.recording.track));
+    row["DurationSeconds"] = static_cast<double>(entry.recording.frames_written) / 8000.0;
+    for (std::string_view key : {"StartTime", "EndTime", "DurationSeconds", "Track", "Pauses"}) {
+      if (const json::value* value = meta->if_contains(key)) row[key] = *value;
+    }
+    row["Complete"] = is_complete;
+    row["LegalHold"] = media::HoldOf(wav).has_value();
+    std::error_code ec;
+    const bool local_audio = std::filesystem::exists(wav, ec);
+    row["Storage"] = StorageOf(entry.upload, local_audio);
+    if (entry.upload && entry.upload->state == "uploaded") {
+      row["Location"] = json::object{{"Bucket", entry.upload->bucket},
+                                     {"Key", entry.upload->key},
+                                     {"ETag", Unquoted(entry.upload->etag)}};
+    }
+    list.push_back(std::move(row));
+  }
+  json::object body{{"Recordings", std::move(list)}};
+  if (more) body["NextToken"] = PageToken("recordings", last);
+  respond(JsonResponse(http::status::ok, json::serialize(body)));
 }
 
 std::optional<std::filesystem::path> WorkspaceApi::RecordingPath(
@@ -259,10 +332,14 @@ void WorkspaceApi::Recording(const Caller& caller, const std::string& contact_id
   }
   const auto wav = RecordingPath(contact_id);
   std::error_code exists_ec;
-  if (remote_ && (!wav || !std::filesystem::exists(*wav, exists_ec))) {
-    // Peaks are computed from the local WAV, which an uploaded recording no
-    // longer has (--local-retention keeps it); said as for any missing one, so
-    // that who may not read the recording learns nothing of it.
+  const bool local_audio = wav && std::filesystem::exists(*wav, exists_ec);
+  // An uploaded recording's peaks are kept here when its WAV is removed (with
+  // its metadata, which says whose it is): served from here, not from S3.
+  const bool kept_peaks =
+      part == Part::kPeaks && wav && !local_audio && media::LoadStoredPeaks(*wav).has_value();
+  if (remote_ && !local_audio && !kept_peaks) {
+    // No peaks kept: said as for any missing one, so that who may not read
+    // the recording learns nothing of it.
     if (part == Part::kPeaks) return not_found();
     return RemoteRecording(caller, contact_id, part == Part::kAudio, query, request,
                            std::move(respond));
@@ -299,7 +376,13 @@ void WorkspaceApi::Recording(const Caller& caller, const std::string& contact_id
                                   std::to_string(media::kStoredPeakBuckets) + "."));
       }
     }
-    auto peaks = media::LoadOrComputePeaks(*wav);
+    core::Result<media::Peaks, media::MediaError> peaks =
+        media::MediaError{"no waveform is kept for it"};
+    if (local_audio) {
+      peaks = media::LoadOrComputePeaks(*wav);
+    } else if (auto kept = media::LoadStoredPeaks(*wav)) {
+      peaks = std::move(*kept);
+    }
     if (!peaks) {
       return respond(ErrorResponse(aws::AwsError::InternalService(
           "The waveform of " + contact_id + " cannot be read now: " + peaks.error().message)));
@@ -472,8 +555,7 @@ void WorkspaceApi::Erase(const Caller& caller, const std::string& contact_id,
   const auto reason = ReasonOf(request, respond);
   if (!reason) return;
   const auto wav = RecordingPath(contact_id);
-  std::error_code ec;
-  if (!wav || !std::filesystem::exists(*wav, ec)) {
+  if (!wav || !RecordingKept(*wav)) {
     return respond(ErrorResponse(
         aws::AwsError::ResourceNotFound("No recording for contact " + contact_id + ".")));
   }
@@ -493,18 +575,40 @@ void WorkspaceApi::Erase(const Caller& caller, const std::string& contact_id,
                              hold->since + " (by " + hold->by + ": " + hold->reason +
                              "); release the hold first."));
   }
-  // Audited first: an erasure nobody can account for must not happen.
+  // Audited first: an erasure nobody can account for must not happen. Then
+  // the S3 objects are queued for deletion (durably, while the metadata still
+  // names their key), the local files go, and the list forgets it.
   contacts_.Note(
       contact_id, "ERASED", caller.Principal(), "reason: " + *reason,
-      [contact_id, wav = *wav,
-       respond = std::move(respond)](std::optional<control::ControlError> error) {
+      [this, contact_id, wav = *wav,
+       respond = std::move(respond)](std::optional<control::ControlError> error) mutable {
         if (error) return respond(ErrorResponse(ToAwsError(*error)));
-        if (auto erased = media::EraseRecordingFiles(wav); !erased) {
-          return respond(Error(500, "InternalServiceException",
-                               "The erasure is audited but not complete: " + erased.error()));
-        }
-        respond(JsonResponse(http::status::ok, json::serialize(json::object{
-                                                   {"ContactId", contact_id}, {"Erased", true}})));
+        auto shared = std::make_shared<Respond>(std::move(respond));
+        upload::QueueS3Erasure(
+            store_, uploads_, contact_id,
+            [this, contact_id, wav, shared](std::optional<std::string> failed, bool in_s3) {
+              if (failed) {
+                return (*shared)(Error(500, "InternalServiceException",
+                                       "The erasure is audited but not complete: " + *failed));
+              }
+              if (auto erased = media::EraseRecordingFiles(wav); !erased) {
+                return (*shared)(
+                    Error(500, "InternalServiceException",
+                          "The erasure is audited but not complete: " + erased.error()));
+              }
+              upload::Unlist(store_, contact_id,
+                             [contact_id, in_s3, shared](std::optional<std::string> failed) {
+                               if (failed) {
+                                 return (*shared)(
+                                     Error(500, "InternalServiceException",
+                                           "The erasure is audited but not complete: " + *failed));
+                               }
+                               json::object body{{"ContactId", contact_id}, {"Erased", true}};
+                               // Deleted from S3 on the uploader's thread, audited there.
+                               if (in_s3) body["S3Objects"] = "deleting";
+                               (*shared)(JsonResponse(http::status::ok, json::serialize(body)));
+                             });
+            });
       });
 }
 
@@ -516,8 +620,7 @@ void WorkspaceApi::Hold(const Caller& caller, const std::string& contact_id, boo
   std::optional<std::string> reason;
   if (place && !(reason = ReasonOf(request, respond))) return;
   const auto wav = RecordingPath(contact_id);
-  std::error_code ec;
-  if (!wav || !std::filesystem::exists(*wav, ec)) {
+  if (!wav || !RecordingKept(*wav)) {
     return respond(ErrorResponse(
         aws::AwsError::ResourceNotFound("No recording for contact " + contact_id + ".")));
   }

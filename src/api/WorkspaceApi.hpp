@@ -9,6 +9,8 @@
 #include "api/V1Api.hpp"
 #include "control/ContactService.hpp"
 #include "media/Recorder.hpp"
+#include "store/ContactStore.hpp"
+#include "upload/RecordingUploader.hpp"
 #include "upload/S3RecordingReader.hpp"
 
 namespace callrec::api {
@@ -27,7 +29,8 @@ class GuideRoutes {
 //   GET  /v1/me -> {AgentId[, Supervisor] | Admin, MaxPauseSeconds, ServerTime}
 //   GET  /v1/events: server-sent events of the caller's contacts
 //   GET  /v1/contacts/{id}/guide, POST .../guide/actions (GuideRoutes)
-//   GET  /v1/recordings[?AgentId=&ContactId=&InitialContactId=&Complete=]
+//   GET  /v1/recordings[?AgentId=&ContactId=&InitialContactId=&Complete=&MaxResults=&NextToken=]
+//        (from the state store's recordings table, paged in ContactId order)
 //   GET  /v1/recordings/{ContactId} (metadata), .../audio[?for=playback|download]
 //        (the WAV, Range), .../peaks?width=N (the waveform of a finished
 //        recording, both channels); each read audited (RecordingAccessLog)
@@ -39,9 +42,9 @@ class GuideRoutes {
 class WorkspaceApi final : public WorkspaceRoutes {
  public:
   using WallClock = std::function<std::int64_t()>;  // ms since the epoch
-  WorkspaceApi(control::ContactService& contacts, media::Recorder& recorder, AgentDirectory& agents,
-               EventHub& events, RecordingAccessLog& access, std::filesystem::path recordings_dir,
-               WallClock clock);
+  WorkspaceApi(control::ContactService& contacts, store::ContactStore& store,
+               media::Recorder& recorder, AgentDirectory& agents, EventHub& events,
+               RecordingAccessLog& access, std::filesystem::path recordings_dir, WallClock clock);
 
   void SetGuide(GuideRoutes* guide) { guide_ = guide; }
   // --max-pause, told to the pages by /v1/me (0: none). Set before requests arrive.
@@ -49,6 +52,9 @@ class WorkspaceApi final : public WorkspaceRoutes {
   // Recordings uploaded to S3 whose local copy is gone are read from there (set
   // once, before requests arrive; none: the data directory only).
   void SetRemoteRecordings(upload::S3RecordingReader* remote) { remote_ = remote; }
+  // An erasure deletes the recording's S3 objects through it (set once, before
+  // requests arrive; none: the upload row is marked for the next start with S3).
+  void SetUploads(upload::RecordingUploader* uploads) { uploads_ = uploads; }
   bool Route(const Caller& caller, HttpRequest& request, std::string_view path,
              std::string_view query, Respond& respond, OpenStream& open_stream) override;
 
@@ -73,6 +79,7 @@ class WorkspaceApi final : public WorkspaceRoutes {
   static std::optional<std::string> ReasonOf(const HttpRequest& request, Respond& respond);
 
   control::ContactService& contacts_;
+  store::ContactStore& store_;  // the recordings list
   media::Recorder& recorder_;
   AgentDirectory& agents_;
   EventHub& events_;
@@ -82,6 +89,7 @@ class WorkspaceApi final : public WorkspaceRoutes {
   GuideRoutes* guide_ = nullptr;
   unsigned max_pause_seconds_ = 0;
   upload::S3RecordingReader* remote_ = nullptr;
+  upload::RecordingUploader* uploads_ = nullptr;
 };
 
 }  // namespace callrec::api

@@ -48,6 +48,7 @@
 #include "sip/SiprecServer.hpp"
 #include "store/DataDirLock.hpp"
 #include "store/SqliteContactStore.hpp"
+#include "upload/RecordingErasure.hpp"
 #include "upload/RecordingUploader.hpp"
 #include "upload/S3RecordingReader.hpp"
 
@@ -235,7 +236,14 @@ std::string UploadMetrics(const upload::UploadStats& stats, std::int64_t now_ms)
       std::to_string(stats.uploaded) +
       "\n# HELP callrec_uploaded_bytes_total Bytes uploaded and confirmed (WAV and metadata).\n"
       "# TYPE callrec_uploaded_bytes_total counter\ncallrec_uploaded_bytes_total " +
-      std::to_string(stats.uploaded_bytes) + "\n";
+      std::to_string(stats.uploaded_bytes) +
+      "\n# HELP callrec_s3_erasures_pending Erased or expired recordings whose S3 objects are "
+      "still to be deleted.\n# TYPE callrec_s3_erasures_pending gauge\n"
+      "callrec_s3_erasures_pending " +
+      std::to_string(stats.erasing) +
+      "\n# HELP callrec_s3_erasures_total Recordings whose S3 objects were deleted (erasure, "
+      "retention).\n# TYPE callrec_s3_erasures_total counter\ncallrec_s3_erasures_total " +
+      std::to_string(stats.erased) + "\n";
   return out;
 }
 
@@ -348,10 +356,34 @@ int Run(const config::ServerConfig& config) {
     upload_config.max_backoff = std::chrono::milliseconds(config.s3_retry_max_backoff_ms);
     upload_config.blocked_backoff = upload_config.max_backoff / 2;
     uploader.emplace(upload_config, *s3_client, store, NowMs);
+    // An erasure's S3 objects deleted, or a delete that failed (retried): in the
+    // contact's trail, as the erasure itself is.
+    uploader->OnErasure([&contacts](const store::UploadRow& row, const std::string& error) {
+      const std::string where = "s3://" + row.bucket + "/" + row.key + " (and .json)";
+      contacts.Note(row.contact_id, error.empty() ? "S3_DELETED" : "S3_DELETE_FAILED", "uploader",
+                    error.empty() ? where : where + ": " + error + "; retried",
+                    [id = row.contact_id](std::optional<control::ControlError> failed) {
+                      if (failed) {
+                        log::Warn("upload.erasure_not_audited",
+                                  {{"contact", id}, {"error", failed->message}});
+                      }
+                    });
+    });
     uploader->Start();
     recorder.OnFinalised([&uploader](const std::string& id, const std::filesystem::path& wav) {
       uploader->Enqueue(id, wav);
     });
+    // A recording finished before a crash that came before its queue row: found
+    // by the start-up scan, queued now (a point read per finished local file).
+    recorder.OnFoundFinished(
+        [&uploader, &store](const std::string& id, const std::filesystem::path& wav) {
+          auto row = store.LoadUpload(id);
+          if (!row || row.value()) return;  // queued (or unreadable: its read logged)
+          std::error_code ec;
+          if (!std::filesystem::exists(wav, ec)) return;
+          log::Warn("upload.found_unqueued", {{"contact", id}, {"path", wav.string()}});
+          uploader->Enqueue(id, wav);
+        });
   }
   // Contacts whose media died with the previous process end now, durably, before
   // their files are repaired, so the repaired metadata's trail says why.
@@ -539,18 +571,35 @@ int Run(const config::ServerConfig& config) {
     const auto keep =
         std::chrono::milliseconds(static_cast<std::int64_t>(config.retention_days * 86'400'000.0));
     const std::string why = "kept " + std::to_string(config.retention_days) + " days (--retention)";
-    retention.emplace(config.data_dir / "recordings", keep, NowMs,
-                      [&contacts, why](const std::string& id, const std::filesystem::path&) {
-                        auto written = std::make_shared<std::promise<bool>>();
-                        contacts.Note(id, "EXPIRED", "retention", why,
-                                      [written](std::optional<control::ControlError> error) {
-                                        written->set_value(!error);
-                                      });
-                        auto future = written->get_future();
-                        return future.wait_for(std::chrono::seconds(10)) ==
-                                   std::future_status::ready &&
-                               future.get();
-                      });
+    retention.emplace(
+        config.data_dir / "recordings", keep, NowMs,
+        [&contacts, &store, &uploader, why](const std::string& id, const std::filesystem::path&) {
+          auto written = std::make_shared<std::promise<bool>>();
+          contacts.Note(id, "EXPIRED", "retention", why,
+                        [written](std::optional<control::ControlError> error) {
+                          written->set_value(!error);
+                        });
+          auto future = written->get_future();
+          if (future.wait_for(std::chrono::seconds(10)) != std::future_status::ready ||
+              !future.get()) {
+            return false;
+          }
+          // Its S3 objects queued for deletion (durably), and its recordings
+          // row kept without a path (no longer listed), before the files go.
+          auto queued = std::make_shared<std::promise<bool>>();
+          upload::QueueS3Erasure(
+              store, uploader ? &*uploader : nullptr, id,
+              [&store, id, queued](std::optional<std::string> failed, bool) {
+                if (failed) {
+                  log::Warn("recording.expire_s3_failed", {{"contact", id}, {"error", *failed}});
+                  return queued->set_value(false);
+                }
+                upload::Unlist(store, id,
+                               [queued](std::optional<std::string> e) { queued->set_value(!e); });
+              });
+          auto done = queued->get_future();
+          return done.wait_for(std::chrono::seconds(10)) == std::future_status::ready && done.get();
+        });
   }
   metrics.AddHandlerExceptionSource("retention", [&retention] {
     return retention ? retention->handler_exceptions() : std::uint64_t{0};
@@ -579,7 +628,7 @@ int Run(const config::ServerConfig& config) {
     });
   }
   api::RecordingAccessLog recording_access(contacts, NowMs);
-  api::WorkspaceApi workspace(contacts, recorder, agents, events, recording_access,
+  api::WorkspaceApi workspace(contacts, store, recorder, agents, events, recording_access,
                               config.data_dir / "recordings", NowMs);
   v1.SetWorkspace(&workspace);
   auto event_rules = api::ParseEventRules(config.event_rules);
@@ -594,6 +643,7 @@ int Run(const config::ServerConfig& config) {
     s3_reader.emplace(*s3_client, store);
     workspace.SetRemoteRecordings(&*s3_reader);
   }
+  if (uploader) workspace.SetUploads(&*uploader);
   v1.WatchDisk(config.data_dir);
   api::GuideService guides(io, contacts,
                            std::make_shared<const flow::Flow>(std::move(guide_flow).value()),
@@ -732,8 +782,11 @@ int Run(const config::ServerConfig& config) {
   }
   RunLoop(io, loop_barrier, "http");
   for (auto& worker : workers) worker.join();
-  // The upload under way finishes; the rest stays queued for the next start.
+  // The upload under way finishes (or is abandoned after 2 s of a silent S3);
+  // the rest stays queued for the next start. Then every S3 request still
+  // under way (reads back) gives up.
   if (uploader) uploader->Stop();
+  if (s3_client) s3_client->CancelRequests();
   if (retention) retention->Stop();
   // Recordings still running are closed and marked incomplete (the call went
   // on without us); then the media thread and the store stop. Everything

@@ -48,6 +48,7 @@ struct Options {
   std::string agent_id;
   std::string state;
   std::string file;
+  bool recordings = false;  // list: recordings rather than contacts
 };
 
 // Prints an API error (AWS shape) and returns the exit code for it.
@@ -214,19 +215,49 @@ int Status(const Options& options, std::ostream& out, std::ostream& err) {
   return 0;
 }
 
-// Every page of GET /v1/contacts, NextToken after NextToken.
+// One recording of GET /v1/recordings: where it lives and how its upload goes.
+void PrintRecording(const json::object& recording, std::ostream& out) {
+  auto text = [](const json::object& object, std::string_view key) -> std::string {
+    const json::value* v = object.if_contains(key);
+    if (v && v->is_string()) return std::string(v->as_string());
+    if (v && v->is_double()) return std::to_string(static_cast<long long>(v->as_double()));
+    if (v && v->is_int64()) return std::to_string(v->as_int64());
+    return "-";
+  };
+  const json::value* complete = recording.if_contains("Complete");
+  out << text(recording, "ContactId") << "  agent=" << text(recording, "AgentId")
+      << "  started=" << text(recording, "StartTime") << "  " << text(recording, "DurationSeconds")
+      << "s  "
+      << (complete && complete->is_bool() && complete->as_bool() ? "complete" : "incomplete");
+  if (const json::value* storage = recording.if_contains("Storage");
+      storage && storage->is_object()) {
+    const json::object& s = storage->as_object();
+    out << "  " << text(s, "Where") << " (upload " << text(s, "UploadState") << ")";
+    if (s.contains("Key")) out << "  s3://" << text(s, "Bucket") << "/" << text(s, "Key");
+    if (s.contains("LastError")) out << "  last error: " << text(s, "LastError");
+  }
+  out << "\n";
+}
+
+// Every page of GET /v1/contacts (or /v1/recordings), NextToken after NextToken.
 int List(const Options& options, std::ostream& out, std::ostream& err) {
   std::string query = "?MaxResults=1000";
   if (!options.agent_id.empty()) query += "&AgentId=" + aws::UriEncode(options.agent_id, false);
   if (!options.state.empty()) {
+    if (options.recordings) {
+      err << "error: --state lists contacts, not recordings\n";
+      return 2;
+    }
     // paused, Paused: PAUSED
     query += "&State=" + aws::UriEncode(core::AsciiUpper(options.state), false);
   }
+  const std::string path = options.recordings ? "/v1/recordings" : "/v1/contacts";
+  const char* member = options.recordings ? "Recordings" : "Contacts";
   json::array contacts;
   std::string next;
   do {
     const std::string target =
-        "/v1/contacts" + query + (next.empty() ? "" : "&NextToken=" + aws::UriEncode(next, false));
+        path + query + (next.empty() ? "" : "&NextToken=" + aws::UriEncode(next, false));
     auto reply = CallV1(options, target);
     if (!reply) {
       err << "error: " << reply.error() << "\n";
@@ -234,23 +265,32 @@ int List(const Options& options, std::ostream& out, std::ostream& err) {
     }
     if (reply->status != 200) return ReportError(*reply, options, out, err);
     std::optional<json::object> page = JsonObjectOf(reply->body);
-    json::value* listed = page ? page->if_contains("Contacts") : nullptr;
-    if (listed == nullptr || !listed->is_array()) return Unreadable("not a page of contacts", err);
+    json::value* listed = page ? page->if_contains(member) : nullptr;
+    const std::string what =
+        options.recordings ? "not a page of recordings" : "not a page of contacts";
+    if (listed == nullptr || !listed->is_array()) return Unreadable(what, err);
     for (json::value& contact : listed->as_array()) {
-      if (!contact.is_object() || !ReadableContact(contact.as_object())) {
-        return Unreadable("not a page of contacts", err);
-      }
+      const bool readable =
+          contact.is_object() && (options.recordings ? IsString(contact.as_object(), "ContactId")
+                                                     : ReadableContact(contact.as_object()));
+      if (!readable) return Unreadable(what, err);
       contacts.push_back(std::move(contact));
     }
     const json::value* token = page->if_contains("NextToken");
     next = token != nullptr && token->is_string() ? std::string(token->as_string()) : "";
   } while (!next.empty());
   if (options.as_json) {
-    out << json::serialize(json::object{{"Contacts", std::move(contacts)}}) << "\n";
+    out << json::serialize(json::object{{member, std::move(contacts)}}) << "\n";
     return 0;
   }
-  if (contacts.empty()) out << "no contacts\n";
-  for (const json::value& contact : contacts) PrintContact(contact.as_object(), out);
+  if (contacts.empty()) out << (options.recordings ? "no recordings\n" : "no contacts\n");
+  for (const json::value& contact : contacts) {
+    if (options.recordings) {
+      PrintRecording(contact.as_object(), out);
+    } else {
+      PrintContact(contact.as_object(), out);
+    }
+  }
   return 0;
 }
 
@@ -336,7 +376,7 @@ int RunCli(int argc, const char* const* argv, std::ostream& out, std::ostream& e
   CLI::App app{"callrec: control and inspect call recordings on a callrec-server"};
   app.require_subcommand(1);
   // Global options (--json, --endpoint-url, ...) may come after the command too,
-  // as the README writes `callrec list --state PAUSED --json`.
+  // as docs/running.md writes `callrec list --state PAUSED --json`.
   app.fallthrough();
   app.add_option("--endpoint-url", options.endpoint_url, "Server URL (env CALLREC_ENDPOINT_URL)")
       ->capture_default_str();
@@ -367,6 +407,8 @@ int RunCli(int argc, const char* const* argv, std::ostream& out, std::ostream& e
   CLI::App* list = app.add_subcommand("list", "contacts, filtered");
   list->add_option("--agent-id", options.agent_id, "only this agent's contacts");
   list->add_option("--state", options.state, "only contacts in this state");
+  list->add_flag("--recordings", options.recordings,
+                 "recordings (where each lives, its upload state) rather than contacts");
 
   CLI::App* verify = app.add_subcommand("verify", "check a recording against its metadata");
   verify

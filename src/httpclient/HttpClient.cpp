@@ -3,12 +3,10 @@
 #include <openssl/ssl.h>
 #include <strings.h>
 
-#include <boost/asio/co_spawn.hpp>
+#include <atomic>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/redirect_error.hpp>
 #include <boost/asio/ssl.hpp>
-#include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
@@ -49,64 +47,63 @@ void LoadTrustedCertificates(ssl::context& context, const std::string& ca_file) 
   context.set_default_verify_paths();
 }
 
-// One request and its reply on a connected stream. The caller's deadline on
-// the underlying tcp_stream bounds every step (Beast applies it to
-// asynchronous operations only, hence coroutines rather than blocking calls).
-template <typename Stream>
-asio::awaitable<HttpReply> Exchange(Stream& stream, const HttpCall& call) {
+http::request<http::string_body> RequestOf(const HttpCall& call) {
   http::request<http::string_body> request{http::string_to_verb(call.method), call.target, 11};
   for (const auto& [name, value] : call.headers) request.set(name, value);
   request.body() = call.body;
   request.prepare_payload();
-  co_await http::async_write(stream, request, asio::use_awaitable);
-  beast::flat_buffer buffer;
-  http::response_parser<http::string_body> parser;
-  // Objects (a recording read back) are larger than Beast's 8 MB default.
-  parser.body_limit(std::uint64_t{4} << 30);
-  parser.skip(call.method == "HEAD");
-  co_await http::async_read(stream, buffer, parser, asio::use_awaitable);
-  http::response<http::string_body> response = parser.release();
-  HttpReply reply;
-  reply.status = response.result_int();
-  for (const auto& field : response) {
-    reply.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
-  }
-  reply.body = std::move(response.body());
-  co_return reply;
+  return request;
 }
 
-asio::awaitable<HttpReply> Send(const Endpoint& endpoint, const HttpCall& call,
-                                std::chrono::milliseconds timeout, const std::string& ca_file) {
-  auto executor = co_await asio::this_coro::executor;
-  asio::ip::tcp::resolver resolver(executor);
-  const auto addresses =
-      co_await resolver.async_resolve(endpoint.host, endpoint.port, asio::use_awaitable);
-  if (!endpoint.tls) {
-    beast::tcp_stream stream(executor);
-    stream.expires_after(timeout);
-    co_await stream.async_connect(addresses, asio::use_awaitable);
-    HttpReply reply = co_await Exchange(stream, call);
-    beast::error_code ignored;
-    stream.socket().shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
-    co_return reply;
+// One exchange in flight: the request written, the response read, the first
+// error kept. Asynchronous, because Beast's timeouts (tcp_stream's expiry)
+// apply to asynchronous operations only: a blocking read would wait for ever
+// on a server that accepts and never answers.
+struct Exchange {
+  explicit Exchange(const HttpCall& call) : request(RequestOf(call)) {
+    // Objects (a recording read back) are larger than Beast's 8 MB default.
+    parser.body_limit(std::uint64_t{4} << 30);
+    parser.skip(call.method == "HEAD");
   }
-  ssl::context context(ssl::context::tls_client);
-  LoadTrustedCertificates(context, ca_file);
-  context.set_verify_mode(ssl::verify_peer);
-  beast::ssl_stream<beast::tcp_stream> stream(executor, context);
-  if (!SSL_set_tlsext_host_name(stream.native_handle(), endpoint.host.c_str())) {
-    throw std::runtime_error("cannot set the TLS server name");
+  template <typename Stream>
+  void Start(Stream& stream) {
+    http::async_write(stream, request, [this, &stream](beast::error_code ec, std::size_t) {
+      if (ec) return Fail(ec, "sending");
+      http::async_read(stream, buffer, parser, [this](beast::error_code ec, std::size_t) {
+        if (ec) return Fail(ec, "reading the answer");
+        done = true;
+      });
+    });
   }
-  stream.set_verify_callback(ssl::host_name_verification(endpoint.host));
-  beast::get_lowest_layer(stream).expires_after(timeout);
-  co_await beast::get_lowest_layer(stream).async_connect(addresses, asio::use_awaitable);
-  co_await stream.async_handshake(ssl::stream_base::client, asio::use_awaitable);
-  HttpReply reply = co_await Exchange(stream, call);
-  // A peer that closes without close_notify is common: the reply is already whole.
-  beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(2));
-  beast::error_code ignored;
-  co_await stream.async_shutdown(asio::redirect_error(asio::use_awaitable, ignored));
-  co_return reply;
+  void Fail(const beast::error_code& ec, const char* what) {
+    if (error.empty()) error = std::string(what) + ": " + ec.message();
+  }
+  HttpReply Reply() {
+    http::response<http::string_body> response = parser.release();
+    HttpReply reply;
+    reply.status = response.result_int();
+    for (const auto& field : response) {
+      reply.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
+    }
+    reply.body = std::move(response.body());
+    return reply;
+  }
+
+  http::request<http::string_body> request;
+  beast::flat_buffer buffer;
+  http::response_parser<http::string_body> parser;
+  std::string error;
+  bool done = false;
+};
+
+// Runs `io` until its work is done; false as soon as `cancel` is set (checked
+// every 50 ms): the caller then abandons the exchange.
+bool RunUnlessCancelled(asio::io_context& io, const std::atomic<bool>* cancel) {
+  for (;;) {
+    io.run_for(std::chrono::milliseconds(50));
+    if (io.stopped()) return true;
+    if (cancel != nullptr && cancel->load()) return false;
+  }
 }
 
 }  // namespace
@@ -156,29 +153,52 @@ std::string HttpReply::Header(std::string_view name) const {
 
 core::Result<HttpReply, std::string> SendHttp(const Endpoint& endpoint, const HttpCall& call,
                                               std::chrono::milliseconds timeout,
-                                              const std::string& ca_file) {
-  std::optional<core::Result<HttpReply, std::string>> outcome;
+                                              const std::string& ca_file,
+                                              const std::atomic<bool>* cancel) {
+  const std::string where = "cannot reach " + endpoint.host + ":" + endpoint.port + ": ";
   try {
     asio::io_context io;
-    asio::co_spawn(io, Send(endpoint, call, timeout, ca_file),
-                   [&outcome, &endpoint](std::exception_ptr failure, HttpReply reply) {
-                     if (!failure) {
-                       outcome = std::move(reply);
-                       return;
-                     }
-                     try {
-                       std::rethrow_exception(failure);
-                     } catch (const std::exception& error) {
-                       outcome = "cannot reach " + endpoint.host + ":" + endpoint.port + ": " +
-                                 error.what();
-                     }
-                   });
-    io.run();
+    asio::ip::tcp::resolver resolver(io);
+    const auto addresses = resolver.resolve(endpoint.host, endpoint.port);
+    Exchange exchange(call);
+    if (!endpoint.tls) {
+      beast::tcp_stream stream(io);
+      stream.expires_after(timeout);  // the whole exchange: connect, send, answer
+      stream.async_connect(addresses, [&](beast::error_code ec, const auto&) {
+        if (ec) return exchange.Fail(ec, "connecting");
+        exchange.Start(stream);
+      });
+      if (!RunUnlessCancelled(io, cancel)) return where + "cancelled (the server is stopping)";
+      if (!exchange.done) return where + exchange.error;
+      beast::error_code ignored;
+      stream.socket().shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
+      return exchange.Reply();
+    }
+    ssl::context context(ssl::context::tls_client);
+    LoadTrustedCertificates(context, ca_file);
+    context.set_verify_mode(ssl::verify_peer);
+    beast::ssl_stream<beast::tcp_stream> stream(io, context);
+    if (!SSL_set_tlsext_host_name(stream.native_handle(), endpoint.host.c_str())) {
+      return std::string("cannot set the TLS server name");
+    }
+    stream.set_verify_callback(ssl::host_name_verification(endpoint.host));
+    beast::get_lowest_layer(stream).expires_after(timeout);
+    beast::get_lowest_layer(stream).async_connect(
+        addresses, [&](beast::error_code ec, const auto&) {
+          if (ec) return exchange.Fail(ec, "connecting");
+          stream.async_handshake(ssl::stream_base::client, [&](beast::error_code ec) {
+            if (ec) return exchange.Fail(ec, "TLS handshake");
+            exchange.Start(stream);
+          });
+        });
+    if (!RunUnlessCancelled(io, cancel)) return where + "cancelled (the server is stopping)";
+    if (!exchange.done) return where + exchange.error;
+    // No close_notify exchange: the answer is whole (its length was read), and
+    // a peer that never answers one must not hold this thread.
+    return exchange.Reply();
   } catch (const std::exception& error) {
-    outcome = "cannot reach " + endpoint.host + ":" + endpoint.port + ": " + error.what();
+    return where + error.what();
   }
-  if (!outcome) return "cannot reach " + endpoint.host + ":" + endpoint.port;
-  return std::move(*outcome);
 }
 
 }  // namespace callrec::httpclient

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <string>
 #include <utility>
@@ -35,9 +36,12 @@ struct HttpReply {
 // One request over a fresh connection, HTTP or HTTPS (certificate and host name
 // verified against `ca_file` if given, else the system's CA bundle: SSL_CERT_FILE,
 // then the Debian and Amazon Linux locations). A HEAD's reply has no body
-// whatever its Content-Length says. Gives up after `timeout`; never throws.
+// whatever its Content-Length says. Gives up after `timeout` (the whole
+// exchange: connecting, sending, the answer), or within 50 ms of `cancel`
+// being set (a stopping server abandons what S3 has not answered); never throws.
 core::Result<HttpReply, std::string> SendHttp(
     const Endpoint& endpoint, const HttpCall& call,
-    std::chrono::milliseconds timeout = std::chrono::seconds(30), const std::string& ca_file = {});
+    std::chrono::milliseconds timeout = std::chrono::seconds(30), const std::string& ca_file = {},
+    const std::atomic<bool>* cancel = nullptr);
 
 }  // namespace callrec::httpclient

@@ -657,7 +657,15 @@ std::size_t Recorder::RepairUnfinished() {
     const auto* end = metadata.if_contains("EndTime");
     // Finished recordings have an EndTime; an unfinished one was cut by a crash.
     // One with a Location lives in S3 now (its WAV was removed here): nothing to repair.
-    if (!complete || !end || !end->is_null() || metadata.contains("Location")) continue;
+    if (!complete || !end || metadata.contains("Location")) continue;
+    if (!end->is_null()) {
+      const auto* id = metadata.if_contains("ContactId");
+      if (on_found_finished_ && id && id->is_string()) {
+        on_found_finished_(std::string(id->as_string()),
+                           std::filesystem::path(entry.path()).replace_extension(".wav"));
+      }
+      continue;
+    }
     const auto wav = std::filesystem::path(entry.path()).replace_extension(".wav");
     auto info = RepairWav(wav);
     if (!info.ok()) {
@@ -679,8 +687,17 @@ std::size_t Recorder::RepairUnfinished() {
     metadata["RepairedAt"] = core::FormatTimestamp(wall_clock_());
     WriteJsonAtomically(entry.path(), metadata);
     log::Warn("recording.repaired", {{"path", wav.string()}, {"frames", info->frames}});
-    if (auto* id = metadata.if_contains("ContactId"); id && id->is_string() && on_finalised_) {
-      on_finalised_(std::string(id->as_string()), wav);
+    if (auto* id = metadata.if_contains("ContactId"); id && id->is_string()) {
+      const std::string contact_id(id->as_string());
+      if (archive_) {
+        // Its contact was ended by the restart, with no call here to keep its
+        // view: kept now, so the recordings list (from the archive) has it.
+        RecordingView view;
+        view.path = wav;
+        view.counters.frames_written = info->frames;
+        archive_->Keep(contact_id, view, [] {});
+      }
+      if (on_finalised_) on_finalised_(contact_id, wav);
     }
     ++repaired;
   }

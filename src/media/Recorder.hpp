@@ -138,6 +138,10 @@ class Recorder final : public control::RecordingListener {
   using Finalised =
       std::function<void(const std::string& contact_id, const std::filesystem::path& wav)>;
   void OnFinalised(Finalised callback) { on_finalised_ = std::move(callback); }
+  // At start-up (RepairUnfinished), each finished recording whose metadata does
+  // not say it lives elsewhere (no Location): the uploader queues those it has
+  // no row for (a crash between the final metadata and the queue's row).
+  void OnFoundFinished(Finalised callback) { on_found_finished_ = std::move(callback); }
 
   // Binds the two RTP ports of a new contact. Fails when the range is exhausted
   // or libsrtp2 refuses a key. `agent_joins_by_media`: the agent leg's first
@@ -171,7 +175,8 @@ class Recorder final : public control::RecordingListener {
   void OnSettled(const core::Contact& contact) override;
 
   // At start-up: repairs recordings a crash left unfinished and marks them
-  // Complete: false. Returns how many were repaired.
+  // Complete: false (and tells OnFoundFinished of the finished ones). Returns
+  // how many were repaired.
   std::size_t RepairUnfinished();
   // Finalises every recording (server shutdown) and stops the writer.
   void Shutdown();
@@ -223,6 +228,7 @@ class Recorder final : public control::RecordingListener {
   SourceSwitched on_source_switch_;
   DigitHeard on_digit_;
   Finalised on_finalised_;
+  Finalised on_found_finished_;
   RecordingWriter writer_;
   log::ExceptionBarrier barrier_{"media.handler_failed"};
   boost::asio::steady_timer timer_;

@@ -55,7 +55,10 @@ bool ChannelFromJson(const json::object& object, std::string_view name, std::siz
          FromArray(channel->as_object().if_contains("Max"), size, out.max);
 }
 
-std::optional<Peaks> ReadStored(const std::filesystem::path& path, std::uint64_t frames) {
+// `frames`: the WAV's, which the stored peaks must describe (nullopt: no WAV
+// to compare with, the file's own count is taken).
+std::optional<Peaks> ReadStored(const std::filesystem::path& path,
+                                std::optional<std::uint64_t> frames) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return std::nullopt;
   std::stringstream text;
@@ -74,14 +77,14 @@ std::optional<Peaks> ReadStored(const std::filesystem::path& path, std::uint64_t
   const auto per_bucket = number("FramesPerBucket");
   const auto rate = number("SampleRate");
   const auto buckets = number("Buckets");
-  if (!version || *version != kFormatVersion || !stored_frames ||
-      static_cast<std::uint64_t>(*stored_frames) != frames || !per_bucket || *per_bucket < 1 ||
-      !rate || *rate < 1 || !buckets || *buckets < 0 ||
+  if (!version || *version != kFormatVersion || !stored_frames || *stored_frames < 0 ||
+      (frames && static_cast<std::uint64_t>(*stored_frames) != *frames) || !per_bucket ||
+      *per_bucket < 1 || !rate || *rate < 1 || !buckets || *buckets < 0 ||
       static_cast<std::size_t>(*buckets) > kStoredPeakBuckets) {
     return std::nullopt;
   }
   Peaks peaks;
-  peaks.frames = frames;
+  peaks.frames = static_cast<std::uint64_t>(*stored_frames);
   peaks.frames_per_bucket = static_cast<std::uint64_t>(*per_bucket);
   peaks.sample_rate = static_cast<std::uint32_t>(*rate);
   const auto size = static_cast<std::size_t>(*buckets);
@@ -186,6 +189,10 @@ core::Result<Peaks, MediaError> LoadOrComputePeaks(const std::filesystem::path& 
                     {"Agent", ChannelJson(computed->agent)}};
   (void)WriteJsonAtomically(PeaksPath(wav), file, false);  // a cache: rebuilt if missing
   return computed;
+}
+
+std::optional<Peaks> LoadStoredPeaks(const std::filesystem::path& wav) {
+  return ReadStored(PeaksPath(wav), std::nullopt);
 }
 
 json::object PeaksToJson(const Peaks& peaks) {

@@ -3,6 +3,7 @@
 #include <boost/json/object.hpp>
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <vector>
 
 #include "core/Result.hpp"
@@ -42,6 +43,10 @@ std::filesystem::path PeaksPath(const std::filesystem::path& wav);
 // else computed now and stored beside it (a failed store is not an error:
 // they are computed again next time).
 core::Result<Peaks, MediaError> LoadOrComputePeaks(const std::filesystem::path& wav);
+
+// The stored peaks of a recording whose WAV is gone from here (uploaded to S3:
+// kept before the WAV was removed); nullopt when none are stored.
+std::optional<Peaks> LoadStoredPeaks(const std::filesystem::path& wav);
 
 boost::json::object PeaksToJson(const Peaks& peaks);
 

@@ -34,7 +34,7 @@ core::Result<std::optional<RecordingView>, std::string> StoredRecordings::Find(
   const std::optional<store::RecordingSummary>& summary = read.value();
   if (!summary) return std::optional<RecordingView>();
   RecordingView view;
-  view.path = summary->path;
+  if (!summary->path.empty()) view.path = summary->path;  // empty: erased
   view.counters.packets = summary->packets;
   view.counters.lost = summary->lost;
   view.counters.late = summary->late;

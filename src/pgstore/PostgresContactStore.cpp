@@ -91,16 +91,16 @@ const char* BoolText(bool value) {
   return value ? "t" : "f";
 }
 
-// One row of kContactColumns.
-core::Contact ContactFromRow(const PGresult* result, int row) {
+// One row of kContactColumns, from column `base` on.
+core::Contact ContactFromRow(const PGresult* result, int row, int base = 0) {
   core::Contact c;
-  c.contact_id = Text(result, row, 0);
-  c.instance_id = Text(result, row, 1);
-  c.initial_contact_id = Text(result, row, 2);
-  c.agent_id = Text(result, row, 3);
-  c.codec = Text(result, row, 4);
-  const std::string state = Text(result, row, 5);
-  const std::string final_state = Text(result, row, 6);
+  c.contact_id = Text(result, row, base + 0);
+  c.instance_id = Text(result, row, base + 1);
+  c.initial_contact_id = Text(result, row, base + 2);
+  c.agent_id = Text(result, row, base + 3);
+  c.codec = Text(result, row, base + 4);
+  const std::string state = Text(result, row, base + 5);
+  const std::string final_state = Text(result, row, base + 6);
   auto parsed_state = core::ParseRecordingState(state);
   auto parsed_final = core::ParseRecordingState(final_state);
   if (!parsed_state || !parsed_final) {
@@ -110,11 +110,11 @@ core::Contact ContactFromRow(const PGresult* result, int row) {
   }
   c.recording.state = *parsed_state;
   c.recording.final_state = *parsed_final;
-  c.recording.track = core::ParseTrack(Text(result, row, 7)).value_or(core::Track::kNone);
-  c.recording.agent_joined = Bool(result, row, 8);
-  c.created_ms = Int(result, row, 9);
-  c.updated_ms = Int(result, row, 10);
-  c.version = Int(result, row, 11);
+  c.recording.track = core::ParseTrack(Text(result, row, base + 7)).value_or(core::Track::kNone);
+  c.recording.agent_joined = Bool(result, row, base + 8);
+  c.created_ms = Int(result, row, base + 9);
+  c.updated_ms = Int(result, row, base + 10);
+  c.version = Int(result, row, base + 11);
   return c;
 }
 
@@ -124,6 +124,21 @@ std::vector<core::Contact> ContactsFrom(const PGresult* result) {
   contacts.reserve(static_cast<std::size_t>(rows));
   for (int row = 0; row < rows; ++row) contacts.push_back(ContactFromRow(result, row));
   return contacts;
+}
+
+// "a.x, a.y" from "x, y".
+std::string Qualified(const char* alias, const char* columns) {
+  std::string out;
+  std::string_view rest(columns);
+  while (!rest.empty()) {
+    const std::size_t comma = rest.find(',');
+    std::string_view column = rest.substr(0, comma);
+    while (!column.empty() && column.front() == ' ') column.remove_prefix(1);
+    if (!out.empty()) out += ", ";
+    out += std::string(alias) + "." + std::string(column);
+    rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
+  }
+  return out;
 }
 
 constexpr const char* kUploadColumns =
@@ -315,25 +330,29 @@ store::ReadResult<std::vector<core::AuditEntry>> PostgresContactStore::LoadAudit
 
 std::vector<store::UploadRow> PostgresContactStore::UploadsFrom(const PGresult* r) {
   std::vector<store::UploadRow> rows;
-  for (int row = 0; row < PQntuples(r); ++row) {
-    store::UploadRow u;
-    u.contact_id = Text(r, row, 0);
-    u.wav_path = Text(r, row, 1);
-    u.state = Text(r, row, 2);
-    u.created_ms = Int(r, row, 3);
-    u.attempts = Int(r, row, 4);
-    u.next_attempt_ms = Int(r, row, 5);
-    u.upload_id = Text(r, row, 6);
-    u.bucket = Text(r, row, 7);
-    u.key = Text(r, row, 8);
-    u.etag = Text(r, row, 9);
-    u.bytes = static_cast<std::uint64_t>(Int(r, row, 10));
-    u.last_error = Text(r, row, 11);
-    u.uploaded_ms = Int(r, row, 12);
-    u.local_done = Bool(r, row, 13);
-    rows.push_back(std::move(u));
-  }
+  for (int row = 0; row < PQntuples(r); ++row) rows.push_back(UploadFromRow(r, row, 0));
   return rows;
+}
+
+store::UploadRow PostgresContactStore::UploadFromRow(const PGresult* r, int row, int base) {
+  {
+    store::UploadRow u;
+    u.contact_id = Text(r, row, base + 0);
+    u.wav_path = Text(r, row, base + 1);
+    u.state = Text(r, row, base + 2);
+    u.created_ms = Int(r, row, base + 3);
+    u.attempts = Int(r, row, base + 4);
+    u.next_attempt_ms = Int(r, row, base + 5);
+    u.upload_id = Text(r, row, base + 6);
+    u.bucket = Text(r, row, base + 7);
+    u.key = Text(r, row, base + 8);
+    u.etag = Text(r, row, base + 9);
+    u.bytes = static_cast<std::uint64_t>(Int(r, row, base + 10));
+    u.last_error = Text(r, row, base + 11);
+    u.uploaded_ms = Int(r, row, base + 12);
+    u.local_done = Bool(r, row, base + 13);
+    return u;
+  }
 }
 
 store::ReadResult<std::vector<store::UploadRow>> PostgresContactStore::LoadOpenUploads() {
@@ -362,6 +381,58 @@ store::ReadResult<std::optional<store::UploadRow>> PostgresContactStore::LoadUpl
     return std::optional<store::UploadRow>(std::move(rows.front()));
   } catch (const std::exception& error) {
     return ReadFailed("upload", contact_id, error);
+  }
+}
+
+store::ReadResult<std::vector<store::RecordingListing>> PostgresContactStore::ListRecordings(
+    const store::RecordingFilter& filter, std::string_view after, std::size_t limit) {
+  try {
+    // Compared and ordered on contacts.contact_id: byte by byte (COLLATE "C").
+    std::string sql =
+        std::string(
+            "SELECT r.path, r.packets, r.lost, r.late, r.gated, r.invalid, r.duplicates, "
+            "r.frames_written, ") +
+        Qualified("c", kContactColumns) + ", u.contact_id IS NOT NULL, " +
+        Qualified("u", kUploadColumns) +
+        " FROM recordings AS r JOIN contacts AS c ON c.contact_id = r.contact_id"
+        " LEFT JOIN uploads AS u ON u.contact_id = r.contact_id"
+        " WHERE r.path <> '' AND c.contact_id > $1";
+    std::vector<std::string> params{std::string(after)};
+    const std::pair<const std::optional<std::string>*, const char*> filters[] = {
+        {&filter.agent_id, "c.agent_id"},
+        {&filter.contact_id, "c.contact_id"},
+        {&filter.initial_contact_id, "c.initial_contact_id"}};
+    for (const auto& [value, column] : filters) {
+      if (!*value) continue;
+      params.push_back(**value);
+      sql += std::string(" AND ") + column + " = $" + std::to_string(params.size());
+    }
+    sql += " ORDER BY c.contact_id";
+    if (limit != 0) sql += " LIMIT " + std::to_string(limit);
+    std::lock_guard lock(lister_.mutex);
+    PgResult result = QuerySql(lister_, sql, params);
+    const PGresult* r = result.get();
+    std::vector<store::RecordingListing> rows;
+    constexpr int kContactBase = 8;
+    constexpr int kUploadFlag = kContactBase + 12;
+    for (int row = 0; row < PQntuples(r); ++row) {
+      store::RecordingListing listing;
+      listing.contact = ContactFromRow(r, row, kContactBase);
+      store::RecordingSummary& s = listing.recording;
+      s.contact_id = listing.contact.contact_id;
+      s.path = Text(r, row, 0);
+      std::uint64_t* counters[] = {&s.packets, &s.lost,       &s.late,          &s.gated,
+                                   &s.invalid, &s.duplicates, &s.frames_written};
+      int column = 1;
+      for (std::uint64_t* counter : counters) {
+        *counter = static_cast<std::uint64_t>(Int(r, row, column++));
+      }
+      if (Bool(r, row, kUploadFlag)) listing.upload = UploadFromRow(r, row, kUploadFlag + 1);
+      rows.push_back(std::move(listing));
+    }
+    return rows;
+  } catch (const std::exception& error) {
+    return ReadFailed("recordings", "", error);
   }
 }
 

@@ -56,6 +56,8 @@ class PostgresContactStore final : public store::ContactStore {
   store::ReadResult<std::vector<store::UploadRow>> LoadOpenUploads() override;
   store::ReadResult<std::optional<store::UploadRow>> LoadUpload(
       std::string_view contact_id) override;
+  store::ReadResult<std::vector<store::RecordingListing>> ListRecordings(
+      const store::RecordingFilter& filter, std::string_view after, std::size_t limit) override;
   bool Write(store::ContactWrite write, Done done) override;
   store::StoreStats Stats() const override;
 
@@ -102,6 +104,8 @@ class PostgresContactStore final : public store::ContactStore {
   store::ReadError ReadFailed(const char* what, std::string_view contact_id,
                               const std::exception& error);
   std::vector<store::UploadRow> UploadsFrom(const PGresult* result);
+  // One row of the upload columns, from column `base` on.
+  static store::UploadRow UploadFromRow(const PGresult* result, int row, int base);
 
   const std::string conninfo_;
   const std::string node_id_;

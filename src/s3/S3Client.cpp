@@ -155,7 +155,8 @@ S3Result<httpclient::HttpReply> S3Client::Send(const Request& request) const {
   call.target = signable.path + (signable.query.empty() ? "" : "?" + signable.query);
   call.headers = std::move(signable.headers);
   call.body = std::string(request.body);
-  auto reply = httpclient::SendHttp(endpoint, call, settings_.timeout, settings_.ca_file);
+  auto reply =
+      httpclient::SendHttp(endpoint, call, settings_.timeout, settings_.ca_file, &cancelled_);
   if (!reply) return S3Error{ErrorKind::kNetwork, 0, "", reply.error()};
   if (reply->status < 200 || reply->status >= 300) return ErrorFromReply(reply.value());
   return std::move(reply).value();
@@ -233,6 +234,12 @@ S3Result<std::string> S3Client::CompleteMultipartUpload(
   // S3 may answer 200 and report the failure in the body.
   if (auto etag = ParseCompleteETag(reply->body)) return *etag;
   return ErrorFromReply(reply.value());
+}
+
+S3Result<bool> S3Client::DeleteObject(const std::string& bucket, const std::string& key) const {
+  auto reply = Send({"DELETE", bucket, key, "", {}, {}});
+  if (!reply) return reply.error();
+  return true;
 }
 
 S3Result<bool> S3Client::AbortMultipartUpload(const std::string& bucket, const std::string& key,

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -64,10 +65,17 @@ class S3Client {
   explicit S3Client(S3Settings settings);
 
   const S3Settings& settings() const { return settings_; }
+  // Every request under way gives up within 50 ms, and every later one at
+  // once (network error "cancelled"): the server is stopping and S3 does not
+  // answer. For good.
+  void CancelRequests() const { cancelled_ = true; }
 
   S3Result<std::string> PutObject(const std::string& bucket, const std::string& key,
                                   std::string_view body, const ObjectHeaders& headers) const;
   S3Result<ObjectInfo> HeadObject(const std::string& bucket, const std::string& key) const;
+  // Deletes an object; S3 answers success for a key it does not hold, so a
+  // repeated delete succeeds.
+  S3Result<bool> DeleteObject(const std::string& bucket, const std::string& key) const;
   // The object, or bytes [first, last] of it.
   S3Result<std::string> GetObject(
       const std::string& bucket, const std::string& key,
@@ -112,6 +120,7 @@ class S3Client {
   S3Settings settings_;
   httpclient::Endpoint endpoint_;
   aws::SigV4Signer signer_;
+  mutable std::atomic<bool> cancelled_{false};
 };
 
 // The error an HTTP answer means (its XML <Error> if it has one).

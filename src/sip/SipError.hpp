@@ -2,6 +2,8 @@
 
 #include <string>
 
+#include "control/ControlError.hpp"
+
 namespace callrec::sip {
 
 // Why a SIPREC request is refused: the SIP final response to send, and a
@@ -22,5 +24,10 @@ inline SipError TooLarge(std::string warning) {
 inline SipError UnsupportedMediaType(std::string warning) {
   return {415, "Unsupported Media Type", std::move(warning)};
 }
+
+// The SIP final response for a refusal of the contact service, and the reason
+// phrase of each status this folder answers.
+int StatusFor(const control::ControlError& error);
+const char* PhraseFor(int status);
 
 }  // namespace callrec::sip

@@ -10,6 +10,7 @@
 #include "log/Log.hpp"
 #include "sip/ContactIdentity.hpp"
 #include "sip/SdpAnswer.hpp"
+#include "sip/SessionPlan.hpp"
 #include "sip/SipMessage.hpp"
 #include "sip/SiprecBody.hpp"
 #include "sip/SiprecCall.hpp"
@@ -27,213 +28,6 @@ std::uint16_t PortOf(const std::string& host_port) {
     std::from_chars(host_port.data() + colon + 1, host_port.data() + host_port.size(), port);
   }
   return static_cast<std::uint16_t>(port);
-}
-
-bool Recorded(const OfferedStream& stream, TrackSide side) {
-  return side != TrackSide::kNone && stream.port != 0 && stream.media == "audio" &&
-         ProfileOf(stream) != MediaProfile::kOther;
-}
-
-bool Offers(const OfferedStream& stream, int payload_type, std::string_view name) {
-  for (const Codec& codec : stream.codecs) {
-    if (codec.payload_type == payload_type && codec.name == name && codec.clock_rate == 8000) {
-      return true;
-    }
-  }
-  return false;
-}
-
-// One codec for the whole contact: PCMU if every recorded stream offers it,
-// else PCMA; G.711 only, with its static payload type.
-std::optional<int> CommonCodec(const Offer& offer, const TrackPlan& plan) {
-  for (const auto& [payload_type, name] : {std::pair{0, "PCMU"}, std::pair{8, "PCMA"}}) {
-    bool all = true, any = false;
-    for (std::size_t i = 0; i < offer.streams.size(); ++i) {
-      if (!Recorded(offer.streams[i], plan.stream_sides[i])) continue;
-      any = true;
-      all = all && Offers(offer.streams[i], payload_type, name);
-    }
-    if (any && all) return payload_type;
-  }
-  return std::nullopt;
-}
-
-// Every recorded stream inactive (or only sending our way): the client paused.
-bool ClientPaused(const Offer& offer, const TrackPlan& plan) {
-  bool any = false;
-  for (std::size_t i = 0; i < offer.streams.size(); ++i) {
-    if (!Recorded(offer.streams[i], plan.stream_sides[i])) continue;
-    any = true;
-    const Direction d = offer.streams[i].direction;
-    if (d == Direction::kSendOnly || d == Direction::kSendRecv) return false;
-  }
-  return any;
-}
-
-// The recorder's keys: each side's recorded stream's key.
-media::MediaKeys MediaKeysOf(const Offer& offer, const TrackPlan& plan,
-                             const std::vector<std::optional<srtp::SdesCrypto>>& stream_keys) {
-  media::MediaKeys keys;
-  for (std::size_t i = 0; i < offer.streams.size() && i < stream_keys.size(); ++i) {
-    if (!stream_keys[i] || !Recorded(offer.streams[i], plan.stream_sides[i])) continue;
-    keys[plan.stream_sides[i] == TrackSide::kAgent ? 1 : 0] = stream_keys[i];
-  }
-  return keys;
-}
-
-// The sender each recorded leg's media comes from: the stream's connection
-// address (an SBC may send from another port than it named, never from
-// another host).
-media::OfferedSources SourcesOf(const Offer& offer, const TrackPlan& plan) {
-  media::OfferedSources sources;
-  for (std::size_t i = 0; i < offer.streams.size() && i < plan.stream_sides.size(); ++i) {
-    if (!Recorded(offer.streams[i], plan.stream_sides[i])) continue;
-    sources[plan.stream_sides[i] == TrackSide::kAgent ? 1 : 0] =
-        media::SenderAddressOf(offer.streams[i].address);
-  }
-  return sources;
-}
-
-int StatusFor(const control::ControlError& error) {
-  switch (error.kind) {
-    case control::ControlError::Kind::kInvalidRequest:
-    case control::ControlError::Kind::kInvalidParameter:
-      return 400;
-    case control::ControlError::Kind::kConflict:
-    case control::ControlError::Kind::kAccessDenied:
-      return 403;
-    case control::ControlError::Kind::kNotFound:
-      return 404;
-    case control::ControlError::Kind::kLimitReached:
-      return 503;
-    case control::ControlError::Kind::kInternal:
-      break;
-  }
-  return 500;
-}
-
-const char* PhraseFor(int status) {
-  switch (status) {
-    case 400:
-      return "Bad Request";
-    case 403:
-      return "Forbidden";
-    case 404:
-      return "Not Found";
-    case 413:
-      return "Request Entity Too Large";
-    case 415:
-      return "Unsupported Media Type";
-    case 420:
-      return "Bad Extension";
-    case 421:
-      return "Extension Required";
-    case 481:
-      return "Call/Transaction Does Not Exist";
-    case 488:
-      return "Not Acceptable Here";
-    case 491:
-      return "Request Pending";
-    case 513:
-      return "Message Too Large";
-    case 503:
-      return "Service Unavailable";
-    default:
-      return "Server Internal Error";
-  }
-}
-
-// What the client's offer, the metadata and the configuration make of a session.
-struct SessionPlan {
-  Offer offer;
-  std::optional<RsMetadata> metadata;
-  TrackPlan tracks;
-  int payload_type = 0;
-  std::vector<std::optional<srtp::SdesCrypto>> keys;  // per offered stream
-};
-
-// The SRTP key of each recorded stream: the first a=crypto line callrec can
-// honour. SDES keys travel in the SDP, so only a request that came over TLS
-// may carry them (RFC 4568 8.3); with --srtp required, plain RTP is refused.
-std::optional<SipError> ChooseKeys(const SipRequestView& request, bool srtp_required,
-                                   SessionPlan& plan) {
-  plan.keys.assign(plan.offer.streams.size(), std::nullopt);
-  for (std::size_t i = 0; i < plan.offer.streams.size(); ++i) {
-    const OfferedStream& stream = plan.offer.streams[i];
-    if (!Recorded(stream, plan.tracks.stream_sides[i])) continue;
-    const std::string which =
-        "the m-line" + (stream.label.empty() ? "" : " labelled " + stream.label);
-    if (ProfileOf(stream) == MediaProfile::kPlainRtp) {
-      if (!srtp_required) continue;
-      return SipError{488, "Not Acceptable Here",
-                      "plain RTP on " + which +
-                          " is refused: this recorder requires SRTP (RTP/SAVP with a=crypto, "
-                          "over SIP TLS)"};
-    }
-    if (!request.over_tls) {
-      return SipError{488, "Not Acceptable Here",
-                      "SRTP keys (a=crypto) over an unencrypted SIP transport are refused: send "
-                      "SIPREC over TLS (RFC 4568 section 8.3)"};
-    }
-    std::string first_reason = "no a=crypto attribute";
-    for (const std::string& line : stream.crypto) {
-      auto key = srtp::ParseCrypto(line);
-      if (key) {
-        plan.keys[i] = std::move(key).value();
-        break;
-      }
-      if (&line == &stream.crypto.front()) first_reason = key.error();
-    }
-    if (!plan.keys[i]) {
-      return SipError{488, "Not Acceptable Here",
-                      "no usable SRTP key on " + which + ": " + first_reason +
-                          " (supported: " + srtp::SupportedSuiteNames() + ")"};
-    }
-  }
-  return std::nullopt;
-}
-
-core::Result<SessionPlan, SipError> PlanSession(const SipRequestView& request,
-                                                const std::optional<RsMetadata>& previous,
-                                                const std::optional<std::regex>& agent_match,
-                                                bool srtp_required) {
-  auto body = SplitBody(request.content_type, request.body);
-  if (!body) return body.error();
-  SessionPlan plan;
-  auto offer = ParseOffer(body->sdp, request.source_address);
-  if (!offer) return offer.error();
-  plan.offer = std::move(offer).value();
-  plan.metadata = previous;
-  if (body->metadata_xml) {
-    auto metadata = ParseRsMetadata(*body->metadata_xml);
-    if (!metadata) return metadata.error();
-    plan.metadata = std::move(metadata).value();
-  }
-  plan.tracks = MapTracks(plan.offer, plan.metadata, agent_match);
-  if (log::Enabled(log::Level::kDebug)) {
-    boost::json::array streams;
-    for (std::size_t i = 0; i < plan.offer.streams.size(); ++i) {
-      const OfferedStream& s = plan.offer.streams[i];
-      streams.push_back(
-          boost::json::object{{"label", s.label},
-                              {"media", s.media},
-                              {"port", s.port},
-                              {"codecs", s.codecs.size()},
-                              {"side", i < plan.tracks.stream_sides.size()
-                                           ? static_cast<int>(plan.tracks.stream_sides[i])
-                                           : -1}});
-    }
-    log::Debug("sip.session.plan", {{"streams", streams}, {"rule", plan.tracks.rule}});
-  }
-  const auto codec = CommonCodec(plan.offer, plan.tracks);
-  if (!codec) {
-    return SipError{488, "Not Acceptable Here",
-                    "no recordable audio stream offering PCMU or PCMA (payload type 0 or 8) over "
-                    "RTP/AVP or RTP/SAVP"};
-  }
-  plan.payload_type = *codec;
-  if (auto refused = ChooseKeys(request, srtp_required, plan)) return *refused;
-  return plan;
 }
 
 }  // namespace
@@ -371,39 +165,77 @@ void SiprecServer::OnInvite(nua_handle_t* nh, const sip_t* sip) {
     return Refuse(nh, refused->status, refused->reason, refused->warning);
   }
   const SipRequestView request = ViewRequest(sip);
-  if (const std::size_t limit = config_.max_sessions_per_source; limit != 0) {
-    // Checked first: a client over its share costs no parsing.
-    auto it = sessions_by_source_.find(request.source_address);
-    if (it != sessions_by_source_.end() && it->second >= limit) {
-      refused_per_source_++;
-      return Refuse(nh, 503, "Service Unavailable",
-                    "too many SIPREC sessions from " + request.source_address + ": " +
-                        std::to_string(limit) +
-                        " at once, the limit set by --max-sip-sessions-per-source");
-    }
-  }
-  if (request.body.empty()) {
-    return Refuse(nh, 488, "Not Acceptable Here",
-                  "a SIPREC INVITE must carry an SDP offer and rs-metadata; the body is empty");
-  }
-  auto body = SplitBody(request.content_type, request.body);
-  if (!body) return Refuse(nh, body.error().status, body.error().reason, body.error().warning);
-  if (!request.siprec_option && !request.src_contact && !body->metadata_xml) {
-    return Refuse(nh, 488, "Not Acceptable Here",
-                  "callrec records SIPREC sessions only (RFC 7866): no 'siprec' option tag, no "
-                  "+sip.src Contact and no rs-metadata");
-  }
-  if (recorder_.free_ports() < 2) {
-    // Refused before a contact exists, so a retry with the same ContactId works.
-    return Refuse(nh, 503, "Service Unavailable",
-                  "no free RTP ports: every port of --rtp-ports is in use");
+  if (auto refused = Admission(request)) {
+    return Refuse(nh, refused->status, refused->reason, refused->warning);
   }
   auto planned = PlanSession(request, std::nullopt, config_.agent_match, config_.srtp_required);
   if (!planned) {
     return Refuse(nh, planned.error().status, planned.error().reason, planned.error().warning);
   }
-  SessionPlan plan = std::move(planned).value();
+  auto made = NewCall(nh, sip, request, std::move(planned).value());
+  if (!made) return Refuse(nh, made.error().status, made.error().reason, made.error().warning);
+  const std::shared_ptr<SiprecCall> call = std::move(made).value();
 
+  control::CreateRequest create;
+  create.instance_id = config_.instance_id;
+  create.contact_id = call->contact_id;
+  create.initial_contact_id = call->initial_contact_id;
+  create.agent_id = call->agent_id;
+  create.codec = call->payload_type == 8 ? "PCMA" : "PCMU";
+  // Waiting for an agent makes sense only when a stream will carry the agent's
+  // voice and the metadata has not named the agent yet.
+  create.agent_joined = call->plan.agent.has_value() || !OffersAgentStream(call->offer, call->plan);
+  create.principal = kRecordingClient;
+  contacts_.Create(create, [this, call](core::Result<core::Contact, control::ControlError> result) {
+    Continue(call, [this, call, result = std::move(result)]() mutable {
+      if (!result) {
+        if (call->terminated) return;
+        return Refuse(call->handle, StatusFor(result.error()), PhraseFor(StatusFor(result.error())),
+                      result.error().message);
+      }
+      ContinueInvite(call, std::move(result).value());
+    });
+  });
+}
+
+// The checks an INVITE passes before its offer is read: the sender's share of
+// sessions, a body that is SIPREC, free RTP ports.
+std::optional<SipError> SiprecServer::Admission(const SipRequestView& request) {
+  if (const std::size_t limit = config_.max_sessions_per_source; limit != 0) {
+    // Checked first: a client over its share costs no parsing.
+    auto it = sessions_by_source_.find(request.source_address);
+    if (it != sessions_by_source_.end() && it->second >= limit) {
+      refused_per_source_++;
+      return SipError{503, "Service Unavailable",
+                      "too many SIPREC sessions from " + request.source_address + ": " +
+                          std::to_string(limit) +
+                          " at once, the limit set by --max-sip-sessions-per-source"};
+    }
+  }
+  if (request.body.empty()) {
+    return SipError{488, "Not Acceptable Here",
+                    "a SIPREC INVITE must carry an SDP offer and rs-metadata; the body is empty"};
+  }
+  auto body = SplitBody(request.content_type, request.body);
+  if (!body) return body.error();
+  if (!request.siprec_option && !request.src_contact && !body->metadata_xml) {
+    return SipError{488, "Not Acceptable Here",
+                    "callrec records SIPREC sessions only (RFC 7866): no 'siprec' option tag, no "
+                    "+sip.src Contact and no rs-metadata"};
+  }
+  if (recorder_.free_ports() < 2) {
+    // Refused before a contact exists, so a retry with the same ContactId works.
+    return SipError{503, "Service Unavailable",
+                    "no free RTP ports: every port of --rtp-ports is in use"};
+  }
+  return std::nullopt;
+}
+
+// The dialog's call from its planned session: its identity (ContactId from the
+// header or the SIPREC session, made unique when a client reuses a session id)
+// and its place in the tables. Nothing is created when it is refused.
+core::Result<std::shared_ptr<SiprecCall>, SipError> SiprecServer::NewCall(
+    nua_handle_t* nh, const sip_t* sip, const SipRequestView& request, SessionPlan plan) {
   auto call = std::make_shared<SiprecCall>();
   call->handle = nh;
   call->call_id = request.call_id;
@@ -422,12 +254,12 @@ void SiprecServer::OnInvite(nua_handle_t* nh, const sip_t* sip) {
   call->contact_id = identity.contact_id;
   call->initial_contact_id = identity.initial_contact_id;
   const auto id_free = ContactIdFree(call->contact_id);
-  if (!id_free) return Refuse(nh, 500, "Server Internal Error", id_free.error());
+  if (!id_free) return SipError{500, "Server Internal Error", id_free.error()};
   if (!id_free.value()) {
     const auto header = ExtensionHeader(sip, config_.contact_id_header);
     if (header && IsValidContactId(*header)) {
-      return Refuse(nh, 403, "Forbidden",
-                    "contact " + call->contact_id + " already exists (ended or recording)");
+      return SipError{403, "Forbidden",
+                      "contact " + call->contact_id + " already exists (ended or recording)"};
     }
     // The client reused a SIPREC session id (persistent recording, or a new
     // dialog for the same session): a new contact in the same chain.
@@ -440,31 +272,7 @@ void SiprecServer::OnInvite(nua_handle_t* nh, const sip_t* sip) {
   sessions_active_++;
   sessions_total_++;
 
-  control::CreateRequest create;
-  create.instance_id = config_.instance_id;
-  create.contact_id = call->contact_id;
-  create.initial_contact_id = call->initial_contact_id;
-  create.agent_id = call->agent_id;
-  create.codec = call->payload_type == 8 ? "PCMA" : "PCMU";
-  // Waiting for an agent makes sense only when a stream will carry the agent's
-  // voice and the metadata has not named the agent yet.
-  bool agent_stream = false;
-  for (std::size_t i = 0; i < call->offer.streams.size(); ++i) {
-    agent_stream = agent_stream || (call->plan.stream_sides[i] == TrackSide::kAgent &&
-                                    Recorded(call->offer.streams[i], TrackSide::kAgent));
-  }
-  create.agent_joined = call->plan.agent.has_value() || !agent_stream;
-  create.principal = kRecordingClient;
-  contacts_.Create(create, [this, call](core::Result<core::Contact, control::ControlError> result) {
-    Continue(call, [this, call, result = std::move(result)]() mutable {
-      if (!result) {
-        if (call->terminated) return;
-        return Refuse(call->handle, StatusFor(result.error()), PhraseFor(StatusFor(result.error())),
-                      result.error().message);
-      }
-      ContinueInvite(call, std::move(result).value());
-    });
-  });
+  return call;
 }
 
 void SiprecServer::ContinueInvite(const std::shared_ptr<SiprecCall>& call, core::Contact contact) {

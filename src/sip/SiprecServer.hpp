@@ -11,7 +11,9 @@
 #include "control/ContactService.hpp"
 #include "core/RecordingStateMachine.hpp"
 #include "media/Recorder.hpp"
+#include "sip/SessionPlan.hpp"
 #include "sip/SipError.hpp"
+#include "sip/SipMessage.hpp"
 #include "sip/SipUserAgent.hpp"
 #include "sip/SourceAllowlist.hpp"
 
@@ -92,6 +94,10 @@ class SiprecServer final : public SipUserAgent::Listener {
 
  private:
   void OnInvite(nua_handle_t* nh, const sip_t* sip);
+  std::optional<SipError> Admission(const SipRequestView& request);
+  core::Result<std::shared_ptr<SiprecCall>, SipError> NewCall(nua_handle_t* nh, const sip_t* sip,
+                                                              const SipRequestView& request,
+                                                              SessionPlan plan);
   void OnReoffer(SiprecCall& call, const sip_t* sip, bool is_update);
   void ContinueInvite(const std::shared_ptr<SiprecCall>& call, core::Contact contact);
   // Runs `work` for the call's INVITE on the SIP thread. If it throws (logged

@@ -13,7 +13,9 @@
 namespace callrec::store {
 
 // What /v1 shows of an ended contact's recording: where the file is and the
-// counters of its session when the contact ended.
+// counters of its session when the contact ended. An erased or expired
+// recording keeps its row with an empty `path` (its files are gone; it is no
+// longer listed).
 struct RecordingSummary {
   std::string contact_id;
   std::string path;
@@ -49,6 +51,21 @@ struct UploadRow {
   bool local_done = false;
 
   bool operator==(const UploadRow&) const = default;
+};
+
+// Which recordings a list wants; an unset member matches any.
+struct RecordingFilter {
+  std::optional<std::string> agent_id;
+  std::optional<std::string> contact_id;
+  std::optional<std::string> initial_contact_id;
+};
+
+// One entry of the recordings list: the recording's row, its contact's row, and
+// its upload row when it was queued for object storage.
+struct RecordingListing {
+  RecordingSummary recording;
+  core::Contact contact;
+  std::optional<UploadRow> upload;
 };
 
 // One durable change: a contact's new state and/or a line of its audit trail,
@@ -117,6 +134,14 @@ class ContactStore {
   virtual ReadResult<std::vector<UploadRow>> LoadOpenUploads() = 0;
   // One recording's upload row, whatever its state (nullopt: never queued).
   virtual ReadResult<std::optional<UploadRow>> LoadUpload(std::string_view contact_id) = 0;
+  // The recordings list (GET /v1/recordings): rows of `recordings` with a path
+  // (not erased) whose contact row matches `filter`, each with its contact and
+  // upload rows, in ContactId order: those after `after` (all if empty), at
+  // most `limit` (all if 0). In SQL: recordings JOIN contacts LEFT JOIN uploads,
+  // all on contact_id.
+  virtual ReadResult<std::vector<RecordingListing>> ListRecordings(const RecordingFilter& filter,
+                                                                   std::string_view after,
+                                                                   std::size_t limit) = 0;
   virtual bool Write(ContactWrite write, Done done) = 0;
   virtual StoreStats Stats() const = 0;
 };

@@ -29,16 +29,16 @@ constexpr const char* kContactColumns =
     "contact_id, instance_id, initial_contact_id, agent_id, codec, state, final_state, track, "
     "agent_joined, created_ms, updated_ms, version";
 
-// One row of kContactColumns.
-core::Contact ContactFromRow(sqlite3_stmt* statement) {
+// One row of kContactColumns, from column `first` on.
+core::Contact ContactFromRow(sqlite3_stmt* statement, int first = 0) {
   core::Contact c;
-  c.contact_id = ColumnText(statement, 0);
-  c.instance_id = ColumnText(statement, 1);
-  c.initial_contact_id = ColumnText(statement, 2);
-  c.agent_id = ColumnText(statement, 3);
-  c.codec = ColumnText(statement, 4);
-  const std::string state = ColumnText(statement, 5);
-  const std::string final_state = ColumnText(statement, 6);
+  c.contact_id = ColumnText(statement, first + 0);
+  c.instance_id = ColumnText(statement, first + 1);
+  c.initial_contact_id = ColumnText(statement, first + 2);
+  c.agent_id = ColumnText(statement, first + 3);
+  c.codec = ColumnText(statement, first + 4);
+  const std::string state = ColumnText(statement, first + 5);
+  const std::string final_state = ColumnText(statement, first + 6);
   auto parsed_state = core::ParseRecordingState(state);
   auto parsed_final = core::ParseRecordingState(final_state);
   if (!parsed_state || !parsed_final) {
@@ -48,16 +48,77 @@ core::Contact ContactFromRow(sqlite3_stmt* statement) {
   }
   c.recording.state = *parsed_state;
   c.recording.final_state = *parsed_final;
-  c.recording.track = core::ParseTrack(ColumnText(statement, 7)).value_or(core::Track::kNone);
-  c.recording.agent_joined = sqlite3_column_int(statement, 8) != 0;
-  c.created_ms = sqlite3_column_int64(statement, 9);
-  c.updated_ms = sqlite3_column_int64(statement, 10);
-  c.version = sqlite3_column_int64(statement, 11);
+  c.recording.track =
+      core::ParseTrack(ColumnText(statement, first + 7)).value_or(core::Track::kNone);
+  c.recording.agent_joined = sqlite3_column_int(statement, first + 8) != 0;
+  c.created_ms = sqlite3_column_int64(statement, first + 9);
+  c.updated_ms = sqlite3_column_int64(statement, first + 10);
+  c.version = sqlite3_column_int64(statement, first + 11);
   return c;
 }
+constexpr int kContactColumnCount = 12;
 
 std::uint64_t ColumnCount(sqlite3_stmt* statement, int index) {
   return static_cast<std::uint64_t>(sqlite3_column_int64(statement, index));
+}
+
+constexpr const char* kUploadColumns =
+    "contact_id, wav_path, state, created_ms, attempts, next_attempt_ms, upload_id, bucket, "
+    "object_key, etag, bytes, last_error, uploaded_ms, local_done";
+
+// One row of kUploadColumns, from column `first` on.
+UploadRow UploadFromRow(sqlite3_stmt* st, int first = 0) {
+  UploadRow r;
+  r.contact_id = ColumnText(st, first + 0);
+  r.wav_path = ColumnText(st, first + 1);
+  r.state = ColumnText(st, first + 2);
+  r.created_ms = sqlite3_column_int64(st, first + 3);
+  r.attempts = sqlite3_column_int64(st, first + 4);
+  r.next_attempt_ms = sqlite3_column_int64(st, first + 5);
+  r.upload_id = ColumnText(st, first + 6);
+  r.bucket = ColumnText(st, first + 7);
+  r.key = ColumnText(st, first + 8);
+  r.etag = ColumnText(st, first + 9);
+  r.bytes = static_cast<std::uint64_t>(sqlite3_column_int64(st, first + 10));
+  r.last_error = ColumnText(st, first + 11);
+  r.uploaded_ms = sqlite3_column_int64(st, first + 12);
+  r.local_done = sqlite3_column_int(st, first + 13) != 0;
+  return r;
+}
+
+constexpr const char* kRecordingColumns =
+    "path, packets, lost, late, gated, invalid, duplicates, frames_written";
+
+// One row of kRecordingColumns, from column `first` on.
+RecordingSummary RecordingFromRow(sqlite3_stmt* st, std::string_view contact_id, int first = 0) {
+  RecordingSummary r;
+  r.contact_id = std::string(contact_id);
+  r.path = ColumnText(st, first + 0);
+  r.packets = ColumnCount(st, first + 1);
+  r.lost = ColumnCount(st, first + 2);
+  r.late = ColumnCount(st, first + 3);
+  r.gated = ColumnCount(st, first + 4);
+  r.invalid = ColumnCount(st, first + 5);
+  r.duplicates = ColumnCount(st, first + 6);
+  r.frames_written = ColumnCount(st, first + 7);
+  return r;
+}
+constexpr int kRecordingColumnCount = 8;
+
+// Each column list with a table alias before every name.
+std::string Qualified(std::string_view alias, std::string_view columns) {
+  std::string out;
+  std::size_t start = 0;
+  while (start <= columns.size()) {
+    std::size_t comma = columns.find(',', start);
+    if (comma == std::string_view::npos) comma = columns.size();
+    std::string_view name = columns.substr(start, comma - start);
+    while (!name.empty() && name.front() == ' ') name.remove_prefix(1);
+    if (!out.empty()) out += ", ";
+    out += std::string(alias) + "." + std::string(name);
+    start = comma + 1;
+  }
+  return out;
 }
 
 // One contact's trail, newest row first in the walk, returned oldest first. Every
@@ -358,35 +419,14 @@ ReadResult<std::optional<core::Contact>> SqliteContactStore::LoadContact(
 std::vector<UploadRow> SqliteContactStore::LoadUploadsWhere(const char* where,
                                                             std::string_view bound) {
   std::lock_guard lock(lister_mutex_);
-  const std::string sql =
-      std::string(
-          "SELECT contact_id, wav_path, state, created_ms, attempts, next_attempt_ms, "
-          "upload_id, bucket, object_key, etag, bytes, last_error, uploaded_ms, local_done "
-          "FROM uploads ") +
-      where;
+  const std::string sql = "SELECT " + std::string(kUploadColumns) + " FROM uploads " + where;
   std::unique_ptr<sqlite3_stmt, int (*)(sqlite3_stmt*)> statement(Prepare(lister_, sql.c_str()),
                                                                   sqlite3_finalize);
   if (!bound.empty()) BindText(statement.get(), 1, bound);
   std::vector<UploadRow> rows;
   int rc;
   while ((rc = sqlite3_step(statement.get())) == SQLITE_ROW) {
-    sqlite3_stmt* st = statement.get();
-    UploadRow r;
-    r.contact_id = ColumnText(st, 0);
-    r.wav_path = ColumnText(st, 1);
-    r.state = ColumnText(st, 2);
-    r.created_ms = sqlite3_column_int64(st, 3);
-    r.attempts = sqlite3_column_int64(st, 4);
-    r.next_attempt_ms = sqlite3_column_int64(st, 5);
-    r.upload_id = ColumnText(st, 6);
-    r.bucket = ColumnText(st, 7);
-    r.key = ColumnText(st, 8);
-    r.etag = ColumnText(st, 9);
-    r.bytes = static_cast<std::uint64_t>(sqlite3_column_int64(st, 10));
-    r.last_error = ColumnText(st, 11);
-    r.uploaded_ms = sqlite3_column_int64(st, 12);
-    r.local_done = sqlite3_column_int(st, 13) != 0;
-    rows.push_back(std::move(r));
+    rows.push_back(UploadFromRow(statement.get()));
   }
   if (rc != SQLITE_DONE) Fail(lister_, "cannot read the upload queue");
   return rows;
@@ -418,22 +458,54 @@ ReadResult<std::optional<RecordingSummary>> SqliteContactStore::LoadRecording(
     BindText(select_recording_, 1, contact_id);
     const int rc = sqlite3_step(select_recording_);
     if (rc == SQLITE_ROW) {
-      RecordingSummary r;
-      r.contact_id = std::string(contact_id);
-      r.path = ColumnText(select_recording_, 0);
-      r.packets = ColumnCount(select_recording_, 1);
-      r.lost = ColumnCount(select_recording_, 2);
-      r.late = ColumnCount(select_recording_, 3);
-      r.gated = ColumnCount(select_recording_, 4);
-      r.invalid = ColumnCount(select_recording_, 5);
-      r.duplicates = ColumnCount(select_recording_, 6);
-      r.frames_written = ColumnCount(select_recording_, 7);
-      return std::optional<RecordingSummary>(std::move(r));
+      return std::optional<RecordingSummary>(RecordingFromRow(select_recording_, contact_id));
     }
     if (rc != SQLITE_DONE) Fail(reader_, "cannot read recording");
     return std::optional<RecordingSummary>();
   } catch (const std::exception& error) {
     return ReadFailed("recording", contact_id, error);
+  }
+}
+
+ReadResult<std::vector<RecordingListing>> SqliteContactStore::ListRecordings(
+    const RecordingFilter& filter, std::string_view after, std::size_t limit) {
+  // In ContactId order along the recordings table's key; each contact and
+  // upload row is a key lookup.
+  const std::string sql = "SELECT r.contact_id, " + Qualified("r", kRecordingColumns) + ", " +
+                          Qualified("c", kContactColumns) + ", " + Qualified("u", kUploadColumns) +
+                          " FROM recordings AS r JOIN contacts AS c ON c.contact_id = r.contact_id"
+                          " LEFT JOIN uploads AS u ON u.contact_id = r.contact_id"
+                          " WHERE r.path <> '' AND (?1 IS NULL OR c.agent_id = ?1)"
+                          " AND (?2 IS NULL OR r.contact_id = ?2)"
+                          " AND (?3 IS NULL OR c.initial_contact_id = ?3)"
+                          " AND r.contact_id > ?4 ORDER BY r.contact_id LIMIT ?5";
+  try {
+    std::lock_guard lock(lister_mutex_);
+    std::unique_ptr<sqlite3_stmt, int (*)(sqlite3_stmt*)> statement(Prepare(lister_, sql.c_str()),
+                                                                    sqlite3_finalize);
+    sqlite3_stmt* st = statement.get();
+    const std::optional<std::string>* bound[] = {&filter.agent_id, &filter.contact_id,
+                                                 &filter.initial_contact_id};
+    for (int i = 0; i < 3; ++i) {
+      if (*bound[i]) BindText(st, i + 1, **bound[i]);  // unbound: NULL
+    }
+    BindText(st, 4, after);
+    sqlite3_bind_int64(st, 5, limit == 0 ? -1 : static_cast<std::int64_t>(limit));
+    std::vector<RecordingListing> rows;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+      RecordingListing row;
+      const std::string id = ColumnText(st, 0);
+      row.recording = RecordingFromRow(st, id, 1);
+      row.contact = ContactFromRow(st, 1 + kRecordingColumnCount);
+      const int upload = 1 + kRecordingColumnCount + kContactColumnCount;
+      if (sqlite3_column_type(st, upload) != SQLITE_NULL) row.upload = UploadFromRow(st, upload);
+      rows.push_back(std::move(row));
+    }
+    if (rc != SQLITE_DONE) Fail(lister_, "cannot list recordings");
+    return rows;
+  } catch (const std::exception& error) {
+    return ReadFailed("recordings", "", error);
   }
 }
 

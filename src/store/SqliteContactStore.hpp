@@ -53,6 +53,9 @@ class SqliteContactStore final : public ContactStore {
   ReadResult<std::vector<core::AuditEntry>> LoadAuditTrail(std::string_view contact_id) override;
   ReadResult<std::vector<UploadRow>> LoadOpenUploads() override;
   ReadResult<std::optional<UploadRow>> LoadUpload(std::string_view contact_id) override;
+  ReadResult<std::vector<RecordingListing>> ListRecordings(const RecordingFilter& filter,
+                                                           std::string_view after,
+                                                           std::size_t limit) override;
   bool Write(ContactWrite write, Done done) override;
   StoreStats Stats() const override;
 

@@ -14,7 +14,9 @@
 #include "log/Log.hpp"
 #include "media/RecordingLifecycle.hpp"
 #include "media/RecordingMetadata.hpp"
+#include "media/RecordingPeaks.hpp"
 #include "upload/ObjectKeys.hpp"
+#include "upload/ThreadPriority.hpp"
 
 namespace callrec::upload {
 namespace {
@@ -101,6 +103,7 @@ void RecordingUploader::Start() {
     std::lock_guard lock(mutex_);
     for (store::UploadRow& row : open.value()) {
       const std::string id = row.contact_id;
+      if (row.state == "erasing") erasing_.insert(id);
       rows_.emplace(id, std::move(row));
     }
   }
@@ -110,10 +113,16 @@ void RecordingUploader::Start() {
 
 void RecordingUploader::Stop() {
   {
-    std::lock_guard lock(mutex_);
+    std::unique_lock lock(mutex_);
     stopping_ = true;
+    wake_.notify_all();
+    if (thread_.joinable() &&
+        !wake_.wait_for(lock, config_.stop_grace, [this] { return finished_; })) {
+      log::Warn("upload.stop_abandoned",
+                {{"grace_ms", static_cast<std::int64_t>(config_.stop_grace.count())}});
+      client_.CancelRequests();
+    }
   }
-  wake_.notify_all();
   if (thread_.joinable()) thread_.join();
 }
 
@@ -151,9 +160,49 @@ void RecordingUploader::Enqueue(const std::string& contact_id, const fs::path& w
   wake_.notify_all();
 }
 
+void RecordingUploader::Erase(store::UploadRow row, Done done) {
+  if (row.key.empty()) {
+    // Never attempted (or its first attempt is under way): the key it gets
+    // from the metadata, read now, before the local files go.
+    const auto metadata = ReadJson(fs::path(row.wav_path).replace_extension(".json"));
+    const auto start =
+        metadata ? core::ParseTimestamp(Field(*metadata, "StartTime")) : std::nullopt;
+    row.key = ConnectRecordingKey(config_.prefix, row.contact_id, start.value_or(row.created_ms));
+  }
+  if (row.bucket.empty()) row.bucket = config_.bucket;
+  row.state = "erasing";
+  row.local_done = false;
+  row.attempts = 0;
+  row.next_attempt_ms = 0;
+  row.last_error.clear();
+  std::lock_guard lock(mutex_);
+  if (auto it = rows_.find(row.contact_id); it != rows_.end() && row.upload_id.empty()) {
+    row.upload_id = it->second.upload_id;  // a multipart upload begun since the read
+  }
+  // Marked and written under the lock that Persist holds while it writes: an
+  // upload's write of this row is either before this one or dropped.
+  erasing_.insert(row.contact_id);
+  rows_[row.contact_id] = row;
+  store::ContactWrite write;
+  write.upload = row;
+  if (!store_.Write(std::move(write), [this, done](bool ok, const std::string& error) {
+        done(ok, error);
+        wake_.notify_all();
+      })) {
+    done(false, "the state store is closed");
+  }
+  wake_.notify_all();
+}
+
+bool RecordingUploader::Superseded(const store::UploadRow& row) const {
+  return erasing_.count(row.contact_id) && row.state != "erasing" && row.state != "erased";
+}
+
 UploadStats RecordingUploader::Stats() const {
   std::lock_guard lock(mutex_);
   UploadStats stats;
+  stats.erasing = erasing_.size();
+  stats.erased = erased_;
   for (const auto& [id, row] : rows_) {
     if (row.state != "pending") continue;
     ++stats.pending;
@@ -171,6 +220,7 @@ UploadStats RecordingUploader::Stats() const {
 
 void RecordingUploader::Update(const store::UploadRow& row) {
   std::lock_guard lock(mutex_);
+  if (Superseded(row)) return;
   if (row.state == "pending" || !row.local_done) {
     rows_[row.contact_id] = row;
   } else {
@@ -179,13 +229,12 @@ void RecordingUploader::Update(const store::UploadRow& row) {
 }
 
 bool RecordingUploader::Persist(const store::UploadRow& row) {
-  std::uint64_t seq;
-  {
-    std::lock_guard lock(mutex_);
-    seq = ++persist_seq_;
-  }
+  std::unique_lock lock(mutex_);
+  if (Superseded(row)) return false;  // erased meanwhile: this upload's news is dropped
+  const std::uint64_t seq = ++persist_seq_;
   store::ContactWrite write;
   write.upload = row;
+  // Written under the lock (Write never calls back at once): ordered with Erase's write.
   const bool queued = store_.Write(std::move(write), [this, seq](bool ok, const std::string&) {
     {
       std::lock_guard lock(mutex_);
@@ -194,7 +243,6 @@ bool RecordingUploader::Persist(const store::UploadRow& row) {
     wake_.notify_all();
   });
   if (!queued) return false;
-  std::unique_lock lock(mutex_);
   // Stopping does not wait for the store: the row stays as it was, and the
   // next start does this step again.
   wake_.wait(lock, [&] { return persisted_.count(seq) || stopping_; });
@@ -206,19 +254,26 @@ bool RecordingUploader::Persist(const store::UploadRow& row) {
 }
 
 void RecordingUploader::Run() {
+  YieldToMediaThreads();
   for (;;) {
     std::optional<store::UploadRow> next;
     {
       std::unique_lock lock(mutex_);
-      if (stopping_) return;
+      if (stopping_) {
+        finished_ = true;
+        wake_.notify_all();
+        return;
+      }
       const std::int64_t now = clock_();
       std::int64_t soonest = now + 1000;
-      // Local removals first (cheap), then the oldest pending upload that is due.
+      // Erasures first (a data subject waits), then local removals (cheap),
+      // then the oldest pending upload that is due.
+      const store::UploadRow* erasure = nullptr;
       const store::UploadRow* removal = nullptr;
       const store::UploadRow* upload = nullptr;
       for (const auto& [id, row] : rows_) {
         std::int64_t due;
-        if (row.state == "pending") {
+        if (row.state == "pending" || row.state == "erasing") {
           due = std::max(row.next_attempt_ms, blocked_until_);
         } else if (config_.local_retention_ms >= 0 && !row.local_done) {
           due = row.uploaded_ms + config_.local_retention_ms;
@@ -227,10 +282,14 @@ void RecordingUploader::Run() {
         }
         soonest = std::min(soonest, due);
         if (due > now) continue;
-        const store::UploadRow*& slot = row.state == "pending" ? upload : removal;
+        const store::UploadRow*& slot = row.state == "erasing"   ? erasure
+                                        : row.state == "pending" ? upload
+                                                                 : removal;
         if (!slot || row.created_ms < slot->created_ms) slot = &row;
       }
-      if (removal) {
+      if (erasure) {
+        next = *erasure;
+      } else if (removal) {
         next = *removal;
       } else if (upload) {
         next = *upload;
@@ -242,7 +301,9 @@ void RecordingUploader::Run() {
     }
     barrier_.Run(
         [&] {
-          if (next->state == "pending") {
+          if (next->state == "erasing") {
+            EraseObjects(*next);
+          } else if (next->state == "pending") {
             Attempt(*next);
           } else {
             RemoveLocalIfDue(*next, clock_());
@@ -433,8 +494,11 @@ s3::S3Result<std::string> RecordingUploader::UploadMultipart(store::UploadRow& r
     if (!created) return created.error();
     row.upload_id = created.value();
     // Durable before any part goes: a kill -9 from here on resumes this upload.
-    if (!Persist(row))
+    if (!Persist(row)) {
+      // Not resumable (or erased meanwhile): nothing may stay open in S3.
+      (void)client_.AbortMultipartUpload(row.bucket, row.key, row.upload_id);
       return s3::S3Error{s3::ErrorKind::kServer, 0, "", "state store write failed"};
+    }
     Update(row);
   }
   const std::uint64_t part_size = config_.part_size;
@@ -472,6 +536,44 @@ s3::S3Result<std::string> RecordingUploader::UploadMultipart(store::UploadRow& r
   return completed.value();
 }
 
+void RecordingUploader::EraseObjects(store::UploadRow& row) {
+  const std::int64_t now = clock_();
+  // Gone already is what an erasure wants: a 404 (no such key, upload or
+  // bucket) is success.
+  auto failed = [](const auto& result) {
+    return !result && result.error().kind != s3::ErrorKind::kNotFound;
+  };
+  std::optional<s3::S3Error> failure;
+  if (!row.upload_id.empty()) {
+    auto aborted = client_.AbortMultipartUpload(row.bucket, row.key, row.upload_id);
+    if (failed(aborted)) failure = aborted.error();
+  }
+  for (const std::string& key : {row.key, MetadataKeyFor(row.key)}) {
+    if (failure || row.key.empty()) break;
+    auto deleted = client_.DeleteObject(row.bucket, key);
+    if (failed(deleted)) failure = deleted.error();
+  }
+  if (failure) {
+    Failed(row, *failure, now);
+    if (on_erasure_) on_erasure_(row, failure->Describe());
+    return;
+  }
+  row.state = "erased";
+  row.upload_id.clear();
+  row.local_done = true;
+  row.last_error.clear();
+  if (!Persist(row)) return;  // deleted again next time: harmless
+  {
+    std::lock_guard lock(mutex_);
+    erasing_.erase(row.contact_id);
+    ++erased_;
+  }
+  Update(row);
+  log::Info("upload.erased",
+            {{"contact", row.contact_id}, {"bucket", row.bucket}, {"key", row.key}});
+  if (on_erasure_) on_erasure_(row, "");
+}
+
 void RecordingUploader::RemoveLocalIfDue(store::UploadRow& row, std::int64_t now) {
   if (row.state != "uploaded" || row.local_done || config_.local_retention_ms < 0) return;
   if (row.uploaded_ms + config_.local_retention_ms > now) return;
@@ -483,7 +585,13 @@ void RecordingUploader::RemoveLocalIfDue(store::UploadRow& row, std::int64_t now
     return;
   }
   // The audio goes; the metadata stays, saying where the recording lives now
-  // (the Recordings page lists it, /v1 reads the audio back from S3).
+  // (the Recordings page lists it, /v1 reads the audio back from S3), and so do
+  // its peaks, computed now if no page asked yet: the waveform is drawn without
+  // fetching the audio from S3.
+  if (auto peaks = media::LoadOrComputePeaks(wav); !peaks) {
+    log::Warn("upload.peaks_failed",
+              {{"contact", row.contact_id}, {"error", peaks.error().message}});
+  }
   const fs::path json_path = fs::path(wav).replace_extension(".json");
   if (auto metadata = ReadJson(json_path)) {
     (*metadata)["Location"] =

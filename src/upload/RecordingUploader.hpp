@@ -10,6 +10,7 @@
 #include <mutex>
 #include <optional>
 #include <random>
+#include <set>
 #include <string>
 #include <thread>
 
@@ -34,6 +35,11 @@ struct UploaderConfig {
   // waits this long (doubling while it goes on, at most max_backoff) before one
   // tries again: no retry storm. (The server: half of --s3-retry-max-backoff.)
   std::chrono::milliseconds blocked_backoff{30000};
+  // Stop() waits this long for the S3 request under way, then abandons it
+  // (S3Client::CancelRequests): a hung S3 does not hold a stopping server for
+  // the request timeout (60 s). What was abandoned is resumed or redone at the
+  // next start.
+  std::chrono::milliseconds stop_grace{2000};
 };
 
 // What /metrics and /healthz show.
@@ -47,6 +53,8 @@ struct UploadStats {
   // "403 AccessDenied: ..." (the degraded reason).
   std::string blocked;
   std::string last_error;
+  std::size_t erasing = 0;   // recordings whose S3 objects are still to be deleted
+  std::uint64_t erased = 0;  // recordings whose S3 objects were deleted (this run)
 };
 
 // Takes finished recordings from the data directory to S3, one at a time, on a
@@ -70,12 +78,29 @@ class RecordingUploader {
   // Reads the open rows (kill -9 or a restart left) and starts the thread.
   // Throws std::runtime_error if the queue cannot be read.
   void Start();
-  // Finishes the request under way and stops; what is left stays queued.
+  // Finishes the request under way (within UploaderConfig::stop_grace, else
+  // it is abandoned) and stops; what is left stays queued.
   void Stop();
 
   // A recording is final: queued durably, then uploaded. Any thread; does not
   // wait for the disk or the network.
   void Enqueue(const std::string& contact_id, const std::filesystem::path& wav);
+
+  // An erasure (DELETE /v1/recordings/{id}, --retention) of a recording that was
+  // queued for S3 (`row`: its upload row as read): the row becomes "erasing",
+  // durably (`done` runs once it is, or failed; call it before the local files
+  // go: the object key comes from the metadata), and on the thread its objects
+  // are deleted (the WAV and the metadata JSON; an open multipart upload is
+  // aborted), retried with back-off like an upload, after a restart too; then
+  // the row says "erased". An upload of it under way is abandoned: what it
+  // would write later is dropped, and what it sent is deleted.
+  using Done = std::function<void(bool ok, const std::string& error)>;
+  void Erase(store::UploadRow row, Done done);
+  // Told on the thread once S3 confirmed a recording's objects deleted (error
+  // empty), and after each delete that failed (retried): the server audits both.
+  using ErasureListener =
+      std::function<void(const store::UploadRow& row, const std::string& error)>;
+  void OnErasure(ErasureListener listener) { on_erasure_ = std::move(listener); }  // before Start
 
   UploadStats Stats() const;
   std::uint64_t handler_exceptions() const { return barrier_.caught(); }
@@ -91,6 +116,9 @@ class RecordingUploader {
                                             std::uint64_t size);
   Outcome Failed(store::UploadRow& row, const s3::S3Error& error, std::int64_t now);
   void RemoveLocalIfDue(store::UploadRow& row, std::int64_t now);
+  void EraseObjects(store::UploadRow& row);
+  // Erasure requested (mutex_ held): an upload's writes of this row are dropped.
+  bool Superseded(const store::UploadRow& row) const;
   // Writes the row and waits until it is durable (false: failed, or stopping).
   bool Persist(const store::UploadRow& row);
   void Update(const store::UploadRow& row);  // the in-memory copy
@@ -104,7 +132,11 @@ class RecordingUploader {
   mutable std::mutex mutex_;
   std::condition_variable wake_;
   bool stopping_ = false;
+  bool finished_ = false;                         // Run() returned
   std::map<std::string, store::UploadRow> rows_;  // open rows only
+  std::set<std::string> erasing_;                 // erasures not yet confirmed by S3
+  std::uint64_t erased_ = 0;
+  ErasureListener on_erasure_;
   std::int64_t blocked_until_ = 0;
   std::chrono::milliseconds blocked_for_{0};
   std::string blocked_;

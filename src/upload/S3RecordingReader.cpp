@@ -1,6 +1,7 @@
 #include "upload/S3RecordingReader.hpp"
 
 #include "upload/ObjectKeys.hpp"
+#include "upload/ThreadPriority.hpp"
 
 namespace callrec::upload {
 
@@ -51,6 +52,7 @@ void S3RecordingReader::Post(std::function<void()> job) {
 }
 
 void S3RecordingReader::Run() {
+  YieldToMediaThreads();
   for (;;) {
     std::function<void()> job;
     {

@@ -11,7 +11,8 @@ import rtp
 
 from harness import ACCESS_KEY, CLI_BIN, ServerTestCase, free_port
 
-README = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "README.md")
+# The page that shows the CLI's command lines (the README links it).
+RUNNING = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "docs", "running.md")
 
 
 class CallrecCliTest(ServerTestCase):
@@ -241,15 +242,15 @@ class CallrecCliTest(ServerTestCase):
             self.assertExit(result, 0)
             self.assertIn("cl-case", result.stdout, state)
 
-    # ---- the README's command lines ---------------------------------------------------
+    # ---- the command lines of docs/running.md -----------------------------------------
 
-    def test_every_cli_line_of_the_readme(self):
-        """Each `build/src/callrec ...` line the README shows, run as written (the
-        build directory, the contact c1 the README creates just before)."""
-        with open(README) as f:
+    def test_every_cli_line_of_the_docs(self):
+        """Each `build/src/callrec ...` line docs/running.md shows, run as written
+        (the build directory, the contact c1 the page creates just before)."""
+        with open(RUNNING) as f:
             lines = [line.split("#")[0].strip() for line in f
                      if line.startswith("build/src/callrec ")]
-        self.assertGreaterEqual(len(lines), 3, "the README shows the CLI")
+        self.assertGreaterEqual(len(lines), 3, "docs/running.md shows the CLI")
         self.server.create_contact("c1")
         self.assertEqual(self.server.connect_call("START", "c1").status, 200)
         for line in lines:

@@ -53,6 +53,7 @@ class PackageTest(ServerTestCase):
                      "usr/share/callrec/flows/inbound-recording.json",
                      "etc/callrec/callrec-server.toml", UNIT,
                      "usr/share/doc/callrec/callrec-server.example.toml",
+                     "usr/share/doc/callrec/README.md", "usr/share/doc/callrec/docs/flags.md",
                      "usr/share/doc/callrec/examples/kamailio/kamailio.cfg",
                      "usr/share/doc/callrec/examples/haproxy/haproxy.cfg"):
             self.assertTrue(os.path.exists(os.path.join(self.root, path)), path)

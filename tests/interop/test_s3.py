@@ -11,15 +11,19 @@ import json
 import os
 import re
 import signal
+import socket
+import sqlite3
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import unittest
 import uuid
 
 import boto3
 import botocore.config
+import botocore.exceptions
 
 import audio
 import ceph_rgw
@@ -203,6 +207,22 @@ class UploadTest(S3Case):
             self.assertEqual(json.load(f)["Location"]["Key"], key)
         listed = self.server.v1("GET", "/v1/recordings?ContactId=%s" % contact).json()
         self.assertEqual([r["Location"]["Key"] for r in listed["Recordings"]], [key])
+        # The list (from the state store) says where it lives and how its upload went.
+        storage = listed["Recordings"][0]["Storage"]
+        self.assertEqual((storage["Where"], storage["UploadState"], storage["Bucket"],
+                          storage["Key"], storage["LocalAudio"]),
+                         ("s3", "uploaded", self.bucket, key, False), storage)
+        shown = self.server.callrec_cli("list", "--recordings")
+        self.assertEqual(shown.returncode, 0, shown.stdout + shown.stderr)
+        self.assertIn("s3 (upload uploaded)  s3://%s/%s" % (self.bucket, key), shown.stdout)
+        # Its waveform was kept before the WAV went: the page still draws it.
+        reply = self.server.v1("GET", "/v1/recordings/%s/peaks?width=100" % contact)
+        self.assertEqual(reply.status, 200, reply)
+        peaks = reply.json()
+        self.assertEqual(peaks["ContactId"], contact)
+        self.assertAlmostEqual(peaks["DurationSeconds"], 5.0, delta=0.15)
+        self.assertEqual(len(peaks["Customer"]["Max"]), 100)
+        self.assertGreater(max(peaks["Customer"]["Max"]), 1000)  # the tones
         # Read back through the server from S3 (the local copy is gone): metadata,
         # the whole WAV, and a Range, each audited like a local read.
         reply = self.server.v1("GET", "/v1/recordings/%s" % contact)
@@ -437,6 +457,335 @@ class DrainWaitsForUploadsTest(S3Case):
         sys.stderr.write("\ntest_s3: the draining server exited %.1f s after RGW came back "
                          "(--s3-retry-max-backoff 2s)\n" % (time.monotonic() - back))
         self.wait_uploaded(contact, timeout=5)
+
+
+class ErasureTest(S3Case):
+    """DELETE /v1/recordings/{id} deletes the S3 objects too: after a legal hold is
+    released, durably (RGW down: retried, across a kill -9), audited."""
+
+    rtp_ports = (RTP_BASE + 1900, RTP_BASE + 1919)
+
+    def gone(self, key):
+        for k in (key, key[:-4] + ".json"):
+            try:
+                self.s3.head_object(Bucket=self.bucket, Key=k)
+                return False
+            except botocore.exceptions.ClientError as error:
+                self.assertEqual(error.response["Error"]["Code"], "404", error.response)
+        return True
+
+    def wait_trail(self, contact, operation, timeout=30):
+        deadline = time.monotonic() + timeout
+        while True:
+            trail = self.server.get_contact(contact)["AuditTrail"]
+            found = [e for e in trail if e["Operation"] == operation]
+            if found:
+                return found
+            self.assertLess(time.monotonic(), deadline, "no %s in %s" % (operation, trail))
+            time.sleep(0.1)
+
+    def erase(self, contact):
+        return self.server.v1("DELETE", "/v1/recordings/%s" % contact, {"Reason": "GDPR art. 17"})
+
+    def test_erasure_deletes_the_s3_objects_after_the_hold_is_released(self):
+        contact = "er-" + uuid.uuid4().hex[:8]
+        self.call(contact, duration=2)
+        key = self.wait_uploaded(contact)
+        self.assertFalse(self.gone(key))
+        # Held: neither the local metadata nor the objects go.
+        reply = self.server.v1("POST", "/v1/recordings/%s/hold" % contact, {"Reason": "case 7"})
+        self.assertEqual(reply.status, 200, reply)
+        self.assertEqual(self.erase(contact).status, 409)
+        self.assertFalse(self.gone(key))
+        self.assertEqual(self.server.v1("DELETE", "/v1/recordings/%s/hold" % contact).status, 200)
+        reply = self.erase(contact)
+        self.assertEqual(reply.status, 200, reply)
+        self.assertEqual(reply.json(), {"ContactId": contact, "Erased": True,
+                                        "S3Objects": "deleting"})
+        detail = self.wait_trail(contact, "S3_DELETED")[0]["Detail"]
+        self.assertIn(key, detail)
+        self.assertTrue(self.gone(key))
+        # Checked with the AWS CLI too: nothing left under the contact's name.
+        listed = self.aws("s3api", "list-objects-v2", "--bucket", self.bucket)
+        self.assertEqual([o["Key"] for o in listed.get("Contents", []) if contact in o["Key"]], [])
+        self.assertEqual(self.server.v1("GET", "/v1/recordings?ContactId=%s" % contact).json(),
+                         {"Recordings": []})
+        self.assertEqual(self.server.v1("GET", "/v1/recordings/%s" % contact).status, 404)
+        m = self.metrics()
+        self.assertEqual(metric(m, "callrec_s3_erasures_total"), 1)
+        self.assertEqual(metric(m, "callrec_s3_erasures_pending"), 0)
+
+    def test_erasure_while_rgw_is_down_survives_a_kill9(self):
+        contact = "ek-" + uuid.uuid4().hex[:8]
+        self.call(contact, duration=2)
+        key = self.wait_uploaded(contact)
+        self.cluster.stop_rgw()
+        try:
+            reply = self.erase(contact)
+            self.assertEqual(reply.status, 200, reply)
+            # Failed, audited, retried.
+            failed = self.wait_trail(contact, "S3_DELETE_FAILED")[0]["Detail"]
+            self.assertIn("network", failed)
+            self.assertEqual(metric(self.metrics(), "callrec_s3_erasures_pending"), 1)
+            self.server.kill9()
+        finally:
+            self.cluster.start_rgw()
+        self.assertFalse(self.gone(key))  # nobody deleted them meanwhile
+        self.server.start()
+        self.wait_trail(contact, "S3_DELETED")
+        self.assertTrue(self.gone(key))
+
+
+class RetentionS3Test(S3Case):
+    """--retention expires a recording in S3 too: the objects go, audited."""
+
+    rtp_ports = (RTP_BASE + 1920, RTP_BASE + 1939)
+    extra = ("--retention", "0.00006")  # 5.2 s: after the upload (well under 1 s here)
+
+    def test_expired_recording_leaves_s3(self):
+        contact = "rt-" + uuid.uuid4().hex[:8]
+        self.call(contact, duration=1)
+        key = self.wait_uploaded(contact)
+        deadline = time.monotonic() + 30
+        while True:
+            trail = [e["Operation"] for e in self.server.get_contact(contact)["AuditTrail"]]
+            if "S3_DELETED" in trail:
+                break
+            self.assertLess(time.monotonic(), deadline, trail)
+            time.sleep(0.2)
+        self.assertIn("EXPIRED", trail)
+        for k in (key, key[:-4] + ".json"):
+            with self.assertRaises(botocore.exceptions.ClientError):
+                self.s3.head_object(Bucket=self.bucket, Key=k)
+        self.assertEqual(self.server.v1("GET", "/v1/recordings").json(), {"Recordings": []})
+
+
+class StartupScanTest(S3Case):
+    """A finished recording whose queue row was lost (a crash between its final
+    metadata and the row) is found at start-up and uploaded."""
+
+    rtp_ports = (RTP_BASE + 1940, RTP_BASE + 1959)
+    extra = ("--local-retention", "forever")
+
+    def test_unqueued_recording_found_and_uploaded(self):
+        contact = "sc-" + uuid.uuid4().hex[:8]
+        self.call(contact, duration=1)
+        key = self.wait_uploaded(contact)
+        self.server.stop()
+        # As if the crash came before the queue row: neither the row nor the objects.
+        for k in (key, key[:-4] + ".json"):
+            self.s3.delete_object(Bucket=self.bucket, Key=k)
+        db = sqlite3.connect(os.path.join(self.server.data_dir, "callrec.db"))
+        with db:
+            self.assertEqual(db.execute("DELETE FROM uploads WHERE contact_id = ?",
+                                        (contact,)).rowcount, 1)
+        db.close()
+        self.assertEqual(self.keys(), [])
+        self.server.start()
+        self.assertEqual(self.wait_uploaded(contact), key)
+        self.assertIn("upload.found_unqueued", self.server.stderr_text() +
+                      self.server.stdout_text())
+        # Queued once: a later restart finds its row and queues nothing again.
+        self.server.stop()
+        self.server.start()
+        time.sleep(1)
+        self.assertEqual(self.server.stdout_text().count("upload.found_unqueued") +
+                         self.server.stderr_text().count("upload.found_unqueued"), 1)
+
+
+class SilentS3:
+    """A TCP listener that takes connections and requests and never answers: an
+    S3 that hangs."""
+
+    def __init__(self):
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(16)
+        self.port = self.sock.getsockname()[1]
+        self.held = []
+        self.requests = 0
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self):
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            self.held.append(conn)
+            try:
+                conn.settimeout(5)
+                if conn.recv(4096):
+                    self.requests += 1
+            except OSError:
+                pass
+
+    def close(self):
+        self.sock.close()
+        for conn in self.held:
+            conn.close()
+
+
+class StopWithSilentS3Test(ServerTestCase):
+    """S3 accepts and never answers while a recording uploads: SIGTERM still stops
+    the server within the uploader's 2 s grace (not the 60 s request timeout,
+    which blocking reads never enforced), and the upload stays queued."""
+
+    start_server = False
+
+    def test_stop_is_bounded_while_s3_hangs(self):
+        silent = SilentS3()
+        self.addCleanup(silent.close)
+        server = self.new_server(start=False, name="silent", extra_args=[
+            "--rtp-ports", "%d-%d" % (RTP_BASE + 1960, RTP_BASE + 1979), "--auto-record", "ALL",
+            "--agent-match", "^sip:agent", "--recordings-store", "s3://silent/p",
+            "--s3-endpoint", "http://127.0.0.1:%d" % silent.port, "--s3-path-style",
+            "--s3-access-key", "AKIDSILENT:secret"])
+        server.start()
+        contact = "hung-" + uuid.uuid4().hex[:8]
+        proc = subprocess.run(
+            [CALLGEN_BIN, "--target", "127.0.0.1:%d" % server.sip_port, "--customer-wav",
+             CUSTOMER_WAV, "--agent-wav", AGENT_WAV, "--contact-id", contact, "--duration", "1",
+             "--agent-aor", "sip:agent7@cc.example"], capture_output=True, text=True, timeout=60)
+        self.assertEqual(proc.returncode, 0, proc.stderr)
+        deadline = time.monotonic() + 10
+        while silent.requests == 0:
+            self.assertLess(time.monotonic(), deadline, "the upload never reached S3")
+            time.sleep(0.05)
+        started = time.monotonic()
+        self.assertEqual(server.stop(timeout=20), 0)
+        took = time.monotonic() - started
+        self.assertLess(took, 8, "stopping took %.1f s" % took)
+        self.assertIn("upload.stop_abandoned", server.stdout_text() + server.stderr_text())
+        db = sqlite3.connect(os.path.join(server.data_dir, "callrec.db"))
+        try:
+            state = db.execute("SELECT state FROM uploads WHERE contact_id = ?",
+                               (contact,)).fetchall()
+        finally:
+            db.close()
+        self.assertEqual(state, [("pending",)])
+
+
+SLOWDOWN_BODY = ('<?xml version="1.0" encoding="UTF-8"?><Error><Code>SlowDown</Code>'
+                 '<Message>Please reduce your request rate.</Message></Error>')
+
+
+class SlowDownProxy:
+    """Debian's HAProxy (2.6) in front of the shared RGW, answering every request
+    503 SlowDown (S3's XML error) until `until` (epoch seconds), then passing
+    them through: RGW 16.2 has no rate limiter of its own."""
+
+    def __init__(self, rgw_endpoint, until):
+        self.dir = tempfile.mkdtemp(prefix="callrec-haproxy-")
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        rgw = rgw_endpoint.split("//", 1)[1]
+        self.config = os.path.join(self.dir, "haproxy.cfg")
+        with open(self.config, "w") as f:
+            f.write("\n".join([
+                "global", "  maxconn 256",
+                "defaults", "  mode http", "  timeout connect 5s", "  timeout client 60s",
+                "  timeout server 60s",
+                "frontend s3", "  bind 127.0.0.1:%d" % self.port,
+                "  http-request return status 503 content-type application/xml "
+                "string '%s' if { date lt %d }" % (SLOWDOWN_BODY, until),
+                "  default_backend rgw",
+                "backend rgw", "  server rgw %s" % rgw, ""]))
+        self.log = open(os.path.join(self.dir, "haproxy.log"), "w")
+        self.proc = subprocess.Popen(["haproxy", "-db", "-f", self.config],
+                                     stdout=self.log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
+                break
+            except OSError:
+                if self.proc.poll() is not None or time.monotonic() > deadline:
+                    raise AssertionError("haproxy did not start: %s" % self.logs())
+                time.sleep(0.05)
+        self.endpoint = "http://127.0.0.1:%d" % self.port
+
+    def logs(self):
+        with open(os.path.join(self.dir, "haproxy.log")) as f:
+            return f.read()[-3000:]
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.log.close()
+
+
+class SlowDownTest(S3Case):
+    """S3 answers 503 SlowDown for a while: every upload backs off (exponential, with
+    jitter, all of them held), and all land once it lets them through."""
+
+    rtp_ports = (RTP_BASE + 1980, RTP_BASE + 1999)  # --s3-retry-max-backoff 2s (S3Case)
+
+    def setUp(self):
+        self.proxy = None
+        super().setUp()
+
+    def server_args(self, secret=None, bucket=None):
+        args = super().server_args(secret, bucket)
+        if self.proxy is not None:
+            args[args.index("--s3-endpoint") + 1] = self.proxy.endpoint
+        return args
+
+    def test_slowdown_backs_off_and_everything_lands(self):
+        contacts = ["sd-%d-%s" % (i, uuid.uuid4().hex[:6]) for i in range(2)]
+        # 8 s: the restart and the calls take ~3 s; then at least three attempts fail.
+        self.proxy = SlowDownProxy(self.cluster.endpoint, until=int(time.time()) + 8)
+        self.addCleanup(self.proxy.stop)
+        self.server.stop()
+        self.server.extra_args = self.server_args()
+        self.server.start()
+        procs = [self.call(c, duration=1, wait=False) for c in contacts]
+        for proc in procs:
+            proc.communicate(timeout=60)
+        for contact in contacts:
+            self.wait_uploaded(contact, timeout=40)
+        m = self.metrics()
+        self.assertEqual(metric(m, "callrec_uploads_pending"), 0)
+        self.assertEqual(metric(m, "callrec_uploads_total"), 2)
+        throttled = metric(m, "callrec_upload_failures_total", reason="throttled")
+        self.assertGreaterEqual(throttled, 3, m)
+        # The back-off, from the server's log: each retry waits longer than the
+        # one before (1 s doubling, drawn between half and all of it, at most 2 s),
+        # and no attempt came before its time.
+        failures = []
+        for line in (self.server.stdout_text() + self.server.stderr_text()).splitlines():
+            if '"upload.failed"' not in line:
+                continue
+            entry = json.loads(line)
+            if entry.get("reason") == "throttled":
+                failures.append(entry)
+        self.assertGreaterEqual(len(failures), 3, failures)
+        by_contact = {}
+        for f in failures:
+            by_contact.setdefault(f["contact"], []).append(f)
+        grew = False
+        for contact, seen in by_contact.items():
+            attempts = [f["attempts"] for f in seen]
+            self.assertEqual(attempts, list(range(1, len(seen) + 1)), seen)
+            for f in seen:
+                nominal = min(1000 * 2 ** (f["attempts"] - 1), 2000)
+                self.assertGreaterEqual(f["retry_in_ms"], nominal // 2 - 1, f)
+                self.assertLessEqual(f["retry_in_ms"], nominal, f)
+            if len(seen) >= 3:
+                grew = True
+                self.assertLess(seen[0]["retry_in_ms"], seen[2]["retry_in_ms"], seen)
+            times = [time.mktime(time.strptime(f["ts"][:19], "%Y-%m-%dT%H:%M:%S")) +
+                     float(f["ts"][19:-1] or 0) for f in seen]
+            for before, after, f in zip(times, times[1:], seen):
+                self.assertGreaterEqual(after - before, f["retry_in_ms"] / 1000.0 - 0.05, seen)
+        self.assertTrue(grew, by_contact)
 
 
 if __name__ == "__main__":

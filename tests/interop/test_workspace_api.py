@@ -247,6 +247,19 @@ class WorkspaceApiTest(ServerTestCase):
                 break
             time.sleep(0.05)
         self.assertEqual([r["ContactId"] for r in rows], ["rec-1"])
+        # From the state store, paged like /v1/contacts; where it lives: here.
+        self.assertEqual(rows[0]["Storage"], {"LocalAudio": True, "Where": "local",
+                                              "UploadState": "none"})
+        page = self.call("GET", "/v1/recordings?MaxResults=1", alice).json()
+        self.assertEqual([r["ContactId"] for r in page["Recordings"]], ["rec-1"])
+        self.assertNotIn("NextToken", page)
+        for bad in ("MaxResults=0", "MaxResults=1001", "NextToken=zz", "Complete=maybe",
+                    # a token of the contacts list is not one of this list
+                    "NextToken=" + "contacts:rec-0".encode().hex()):
+            self.assertEqual(self.call("GET", "/v1/recordings?" + bad, alice).status, 400, bad)
+        after = self.call("GET", "/v1/recordings?NextToken=" + "recordings:rec-1".encode().hex(),
+                          alice).json()
+        self.assertEqual(after, {"Recordings": []})
         self.assertEqual(self.call("GET", "/v1/recordings", "bob-secret-token").json(),
                          {"Recordings": []})
         meta = self.call("GET", "/v1/recordings/rec-1", alice).json()

@@ -96,8 +96,16 @@ async function loadList() {
   }
   dateInput.removeAttribute('aria-invalid');
   try {
-    const answer = await state.api.get(`/v1/recordings${query.size ? `?${query}` : ''}`);
-    let recordings = answer.Recordings || [];
+    // Every page: the list is paged (NextToken) in ContactId order.
+    query.set('MaxResults', '1000');
+    let recordings = [];
+    let next = null;
+    do {
+      if (next) query.set('NextToken', next);
+      const answer = await state.api.get(`/v1/recordings?${query}`);
+      recordings = recordings.concat(answer.Recordings || []);
+      next = answer.NextToken || null;
+    } while (next);
     // The date is the day the recording started, in the browser's time zone.
     if (date) recordings = recordings.filter((r) => localDate(startOf(r)) === date);
     recordings.sort((a, b) => String(startOf(b)).localeCompare(String(startOf(a))));
@@ -132,6 +140,7 @@ function renderList() {
         el('td', {text: r.AgentId || '—'}), el('td', {text: dateTime(startOf(r))}),
         el('td', {class: 'num', text: duration(r.DurationSeconds)}),
         el('td', {class: 'num', text: String(pauses)}), el('td', {}, completeStatus(r.Complete)),
+        el('td', {}, storedStatus(r.Storage)),
         el('td', {},
            el('div', {class: 'btn-row'},
               el('button', {
@@ -164,6 +173,22 @@ function pausesOf(recording) {
 function completeStatus(complete) {
   return complete ? el('span', {class: 'status success', text: 'Complete'}) :
                     el('span', {class: 'status warning', text: 'Incomplete'});
+}
+
+// Where the recording lives (the server's own words: local, uploading, s3,
+// local+s3) with the object's key and the upload's last error as its title.
+function storedStatus(storage) {
+  if (!storage) return el('span', {text: '—'});
+  const title = [storage.Key ? `s3://${storage.Bucket}/${storage.Key}` : '',
+                 storage.LastError ? `last error: ${storage.LastError}` : ''].filter(Boolean);
+  const tone = storage.Where === 'uploading' ? 'warning' :
+               storage.Where === 'missing'   ? 'error' : 'neutral';
+  return el('span', {
+    class: `status ${tone}`,
+    dataset: {where: storage.Where, upload: storage.UploadState},
+    title: title.join('\n') || 'In the data directory',
+    text: storage.Where,
+  });
 }
 
 async function select(contactId) {

@@ -426,7 +426,7 @@ function renderClocks() {
   });
 }
 
-// Alt+P (documented on the card and in the README): Pause, or Resume, the
+// Alt+P (documented on the card and in docs/workspace.md): Pause, or Resume, the
 // selected contact's recording, whichever the guide allows now; through the
 // same guide action as the buttons. Alt: a plain letter would fire while typing.
 function onShortcut(event) {

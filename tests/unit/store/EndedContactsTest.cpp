@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <future>
 #include <memory>
+#include <tuple>
 
 #include "store/SqliteContactStore.hpp"
 #include "store/SqliteSchema.hpp"
@@ -252,6 +253,83 @@ TEST_F(EndedContactsTest, UploadQueueKeepsOpenRowsAcrossARestart) {
   ASSERT_EQ(open.size(), 2u);
   EXPECT_EQ(open[0], local_left);
   EXPECT_EQ(open[1], pending);
+}
+
+// The recordings list: recordings with their contact and upload rows, filtered
+// on the contact's columns, in ContactId order and paged; an erased recording
+// (its row rewritten with an empty path) is not listed.
+TEST_F(EndedContactsTest, RecordingsAreListedWithTheirContactAndUploadPaged) {
+  SqliteContactStore store(dir_ / "callrec.db");
+  auto ended = [](const std::string& id, const std::string& agent, const std::string& initial) {
+    core::Contact contact = Contact(id, RecordingState::kEnded, agent);
+    contact.initial_contact_id = initial;
+    return contact;
+  };
+  for (const auto& [id, agent, initial] :
+       std::vector<std::tuple<std::string, std::string, std::string>>{
+           {"r3", "alice", "i1"},
+           {"r1", "alice", "i1"},
+           {"r2", "bob", "i2"},
+           {"r4", "bob", "i1"},
+           {"r5", "alice", "i5"},
+           {"no-recording", "alice", "i1"}}) {
+    ContactWrite write;
+    write.contact = ended(id, agent, initial);
+    if (id != "no-recording") {
+      RecordingSummary recording;
+      recording.contact_id = id;
+      recording.path = "/d/" + id + ".wav";
+      recording.frames_written = 8000;
+      write.recording = recording;
+    }
+    if (id == "r2") {
+      UploadRow upload;
+      upload.contact_id = id;
+      upload.wav_path = "/d/r2.wav";
+      upload.state = "uploaded";
+      upload.bucket = "rec";
+      upload.key = "p/CallRecordings/2026/12/07/r2_20261207T07:30_UTC.wav";
+      write.upload = upload;
+    }
+    ASSERT_TRUE(WriteAndWait(store, std::move(write)));
+  }
+  RecordingSummary erased;
+  erased.contact_id = "r5";
+  ContactWrite erase;
+  erase.recording = erased;
+  ASSERT_TRUE(WriteAndWait(store, std::move(erase)));
+
+  auto ids = [](const std::vector<RecordingListing>& rows) {
+    Names out;
+    for (const auto& row : rows) out.push_back(row.recording.contact_id);
+    return out;
+  };
+  const auto all = store.ListRecordings({}, "", 0).value();
+  EXPECT_EQ(ids(all), (Names{"r1", "r2", "r3", "r4"}));
+  EXPECT_EQ(all[1].contact.agent_id, "bob");
+  EXPECT_EQ(all[1].recording.path, "/d/r2.wav");
+  EXPECT_EQ(all[1].recording.frames_written, 8000u);
+  ASSERT_TRUE(all[1].upload);
+  EXPECT_EQ(all[1].upload->bucket, "rec");
+  EXPECT_FALSE(all[0].upload);
+
+  // Pages: after the last id of the previous one.
+  EXPECT_EQ(ids(store.ListRecordings({}, "", 3).value()), (Names{"r1", "r2", "r3"}));
+  EXPECT_EQ(ids(store.ListRecordings({}, "r3", 3).value()), (Names{"r4"}));
+  EXPECT_EQ(ids(store.ListRecordings({}, "r4", 3).value()), Names{});
+
+  RecordingFilter alice;
+  alice.agent_id = "alice";
+  EXPECT_EQ(ids(store.ListRecordings(alice, "", 0).value()), (Names{"r1", "r3"}));
+  RecordingFilter group;
+  group.initial_contact_id = "i1";
+  EXPECT_EQ(ids(store.ListRecordings(group, "r1", 0).value()), (Names{"r3", "r4"}));
+  RecordingFilter one;
+  one.contact_id = "r4";
+  one.agent_id = "bob";
+  EXPECT_EQ(ids(store.ListRecordings(one, "", 0).value()), (Names{"r4"}));
+  one.agent_id = "alice";
+  EXPECT_EQ(ids(store.ListRecordings(one, "", 0).value()), Names{});
 }
 
 }  // namespace

@@ -247,6 +247,43 @@ TEST_F(PostgresContactStoreTest, RecordingsAndTheUploadQueue) {
   EXPECT_FALSE(store.LoadUpload("none").value().has_value());
 }
 
+TEST_F(PostgresContactStoreTest, RecordingsAreListedWithTheirContactAndUpload) {
+  PostgresContactStore store(Uri(), "node-a");
+  for (const char* id : {"r2", "r1", "r3", "gone"}) {
+    store::ContactWrite write;
+    write.contact = MakeContact(id, core::RecordingState::kEnded, id[1] == '2' ? "bob" : "alice");
+    write.recording = store::RecordingSummary{
+        id, std::string(id) == "gone" ? "" : "/rec/x.wav", 10, 0, 0, 0, 0, 0, 80};
+    if (std::string(id) == "r1") {
+      store::UploadRow upload;
+      upload.contact_id = id;
+      upload.wav_path = "/rec/x.wav";
+      write.upload = upload;
+    }
+    ASSERT_TRUE(WriteAndWait(store, write));
+  }
+  auto ids = [](const std::vector<store::RecordingListing>& rows) {
+    std::vector<std::string> out;
+    for (const auto& row : rows) out.push_back(row.recording.contact_id);
+    return out;
+  };
+  using Ids = std::vector<std::string>;
+  auto all = store.ListRecordings({}, "", 0).value();
+  EXPECT_EQ(ids(all), (Ids{"r1", "r2", "r3"}));  // an erased one (no path) is not listed
+  ASSERT_TRUE(all[0].upload.has_value());
+  EXPECT_EQ(all[0].upload->wav_path, "/rec/x.wav");
+  EXPECT_FALSE(all[1].upload.has_value());
+  EXPECT_EQ(all[1].contact.agent_id, "bob");
+  EXPECT_EQ(all[1].recording.frames_written, 80u);
+  EXPECT_EQ(ids(store.ListRecordings({}, "r1", 1).value()), (Ids{"r2"}));
+  store::RecordingFilter by_agent;
+  by_agent.agent_id = "alice";
+  EXPECT_EQ(ids(store.ListRecordings(by_agent, "", 0).value()), (Ids{"r1", "r3"}));
+  store::RecordingFilter by_initial;
+  by_initial.initial_contact_id = "initial-r3";
+  EXPECT_EQ(ids(store.ListRecordings(by_initial, "", 0).value()), (Ids{"r3"}));
+}
+
 TEST_F(PostgresContactStoreTest, NewerSchemaIsRefusedWithAClearMessage) {
   { PostgresContactStore store(Uri(), "node-a"); }
   Sql("UPDATE schema_version SET version = " + std::to_string(kSchemaVersion + 1));

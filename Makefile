@@ -6,7 +6,7 @@ JOBS ?= 2
 RUN_ARGS ?=
 PYTHON ?= $(shell scripts/find-python.sh)
 
-.PHONY: all deps build run call test unit-test flow-test interop-test interop-test-pg bench bench-pg bench-siprec format format-check clean lambda-zip fuzz fuzz-smoke test-sanitize install deb bench-s3 bench-siprec-s3
+.PHONY: all deps build run call test unit-test flow-test interop-test interop-test-pg bench bench-pg bench-siprec format format-check clean lambda-zip fuzz fuzz-smoke test-sanitize test-tsan install deb bench-s3 bench-siprec-s3
 
 all: build
 
@@ -78,6 +78,30 @@ test-sanitize: deps lambda-zip
 	  echo "test-sanitize: sanitizer reports above ($(SANITIZER_LOGS))"; exit 1; fi; \
 	if [ $$status != 0 ]; then echo "test-sanitize: tests failed (no sanitizer report)"; exit 1; fi; \
 	echo "test-sanitize: all tests passed, no sanitizer report"
+
+# ThreadSanitizer (build-tsan): the unit tests, then the interop tests of the
+# media and control paths (TSAN_INTEROP) against the instrumented server, CLI
+# and callgen. Not part of `make test` (TSan slows the server 5-15 times); run
+# it after changing anything shared between threads. Reports go to files and
+# fail the target, as test-sanitize's do; known races inside uninstrumented
+# system libraries are in tests/sanitizers/tsan.supp, each with its reason.
+TSAN_BUILD_DIR ?= build-tsan
+TSAN_LOGS = $(abspath $(TSAN_BUILD_DIR))/tsan-logs
+TSAN_ENV = TSAN_OPTIONS=log_path=$(TSAN_LOGS)/tsan:second_deadlock_stack=1:halt_on_error=0:suppressions=$(abspath tests/sanitizers/tsan.supp)
+TSAN_INTEROP ?= test_siprec test_media test_durability test_boto3 test_callgen test_workspace_api test_dtmf
+test-tsan: deps lambda-zip
+	cmake -S . -B $(TSAN_BUILD_DIR) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCALLREC_TSAN=ON
+	cmake --build $(TSAN_BUILD_DIR) -j$(JOBS)
+	rm -rf $(TSAN_LOGS) && mkdir -p $(TSAN_LOGS)
+	status=0; \
+	(cd $(TSAN_BUILD_DIR) && $(TSAN_ENV) ctest --output-on-failure -j$(JOBS)) || status=1; \
+	$(TSAN_ENV) CALLREC_SANITIZED=1 CALLREC_BUILD_DIR=$(abspath $(TSAN_BUILD_DIR)) \
+	  CALLREC_LAMBDA_BIN=$(abspath $(LAMBDA_BUILD_DIR))/src/callrec-lambda \
+	  $(PYTHON) tests/interop/run.py $(TSAN_INTEROP) || status=1; \
+	if [ -n "$$(ls -A $(TSAN_LOGS))" ]; then cat $(TSAN_LOGS)/*; \
+	  echo "test-tsan: ThreadSanitizer reports above ($(TSAN_LOGS))"; exit 1; fi; \
+	if [ $$status != 0 ]; then echo "test-tsan: tests failed (no race report)"; exit 1; fi; \
+	echo "test-tsan: all tests passed, no race report"
 
 # libFuzzer targets (fuzz/README.md), built with clang in their own directory:
 # `make fuzz` runs each for FUZZ_SECONDS, `make fuzz-smoke` (part of `make test`)

@@ -54,7 +54,7 @@ test: unit-test flow-test interop-test fuzz-smoke
 
 # The whole suite again on an AddressSanitizer + UBSan build (build-asan): the
 # unit tests, then the interop tests against the sanitised server, CLI and
-# callgen. Reports go to files (processes started by the tests included), shown
+# callgen, every server on PostgreSQL. Reports go to files (processes started by the tests included), shown
 # at the end even when tests failed (a sanitizer abort shows as a failed test);
 # any report, like any failed test, fails the target. CALLREC_SANITIZED=1 tells the interop tests to skip
 # their resident-memory assertions (ASan's shadow memory and quarantine inflate
@@ -65,13 +65,18 @@ SANITIZER_LOGS = $(abspath $(ASAN_BUILD_DIR))/sanitizer-logs
 SANITIZER_ENV = ASAN_OPTIONS=log_path=$(SANITIZER_LOGS)/asan:detect_leaks=1 \
 	LSAN_OPTIONS=suppressions=$(abspath tests/sanitizers/lsan.supp):print_suppressions=0 \
 	UBSAN_OPTIONS=log_path=$(SANITIZER_LOGS)/ubsan:print_stacktrace=1:halt_on_error=1
+# The interop pass runs every server on PostgreSQL (SANITIZE_STORE): with
+# `make test`'s pass on SQLite, the whole suite runs once on each store, and the
+# PostgreSQL store's code (libpq, its threads) runs under the sanitizers.
+SANITIZE_STORE ?= postgresql
 test-sanitize: deps lambda-zip
 	cmake -S . -B $(ASAN_BUILD_DIR) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCALLREC_SANITIZE=ON
 	cmake --build $(ASAN_BUILD_DIR) -j$(JOBS)
 	rm -rf $(SANITIZER_LOGS) && mkdir -p $(SANITIZER_LOGS)
 	status=0; \
 	(cd $(ASAN_BUILD_DIR) && $(SANITIZER_ENV) ctest --output-on-failure -j$(JOBS)) || status=1; \
-	$(SANITIZER_ENV) CALLREC_SANITIZED=1 CALLREC_BUILD_DIR=$(abspath $(ASAN_BUILD_DIR)) \
+	$(SANITIZER_ENV) CALLREC_SANITIZED=1 CALLREC_TEST_STORE=$(SANITIZE_STORE) \
+	  CALLREC_BUILD_DIR=$(abspath $(ASAN_BUILD_DIR)) \
 	  CALLREC_LAMBDA_BIN=$(abspath $(LAMBDA_BUILD_DIR))/src/callrec-lambda \
 	  $(PYTHON) tests/interop/run.py || status=1; \
 	if [ -n "$$(ls -A $(SANITIZER_LOGS))" ]; then cat $(SANITIZER_LOGS)/*; \

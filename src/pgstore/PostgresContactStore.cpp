@@ -5,6 +5,7 @@
 
 #include "log/Log.hpp"
 #include "pgstore/PgSchema.hpp"
+#include "store/StoreRows.hpp"
 
 namespace callrec::pgstore {
 namespace {
@@ -12,9 +13,8 @@ namespace {
 // Writes per transaction at most: a bigger queue goes in several.
 constexpr std::size_t kMaxBatch = 1000;
 
-constexpr const char* kContactColumns =
-    "contact_id, instance_id, initial_contact_id, agent_id, codec, state, final_state, track, "
-    "agent_joined, created_ms, updated_ms, version";
+using store::kContactColumns;
+using store::kUploadColumns;
 
 // The writer's statements. A contact's identity and owner never change once written.
 const std::vector<Statement>& WriterStatements() {
@@ -91,31 +91,12 @@ const char* BoolText(bool value) {
   return value ? "t" : "f";
 }
 
-// One row of kContactColumns, from column `base` on.
+// One row of kContactColumns (store/StoreRows.hpp), from column `base` on.
 core::Contact ContactFromRow(const PGresult* result, int row, int base = 0) {
-  core::Contact c;
-  c.contact_id = Text(result, row, base + 0);
-  c.instance_id = Text(result, row, base + 1);
-  c.initial_contact_id = Text(result, row, base + 2);
-  c.agent_id = Text(result, row, base + 3);
-  c.codec = Text(result, row, base + 4);
-  const std::string state = Text(result, row, base + 5);
-  const std::string final_state = Text(result, row, base + 6);
-  auto parsed_state = core::ParseRecordingState(state);
-  auto parsed_final = core::ParseRecordingState(final_state);
-  if (!parsed_state || !parsed_final) {
-    throw std::runtime_error("state database holds an unknown state '" +
-                             (parsed_state ? final_state : state) + "' for contact " +
-                             c.contact_id);
-  }
-  c.recording.state = *parsed_state;
-  c.recording.final_state = *parsed_final;
-  c.recording.track = core::ParseTrack(Text(result, row, base + 7)).value_or(core::Track::kNone);
-  c.recording.agent_joined = Bool(result, row, base + 8);
-  c.created_ms = Int(result, row, base + 9);
-  c.updated_ms = Int(result, row, base + 10);
-  c.version = Int(result, row, base + 11);
-  return c;
+  return store::ContactFromColumns(
+      base, [result, row](int i) { return Text(result, row, i); },
+      [result, row](int i) { return Int(result, row, i); },
+      [result, row](int i) { return Bool(result, row, i); });
 }
 
 std::vector<core::Contact> ContactsFrom(const PGresult* result) {
@@ -140,10 +121,6 @@ std::string Qualified(const char* alias, const char* columns) {
   }
   return out;
 }
-
-constexpr const char* kUploadColumns =
-    "contact_id, wav_path, state, created_ms, attempts, next_attempt_ms, upload_id, bucket, "
-    "object_key, etag, bytes, last_error, uploaded_ms, local_done";
 
 }  // namespace
 
@@ -335,24 +312,9 @@ std::vector<store::UploadRow> PostgresContactStore::UploadsFrom(const PGresult* 
 }
 
 store::UploadRow PostgresContactStore::UploadFromRow(const PGresult* r, int row, int base) {
-  {
-    store::UploadRow u;
-    u.contact_id = Text(r, row, base + 0);
-    u.wav_path = Text(r, row, base + 1);
-    u.state = Text(r, row, base + 2);
-    u.created_ms = Int(r, row, base + 3);
-    u.attempts = Int(r, row, base + 4);
-    u.next_attempt_ms = Int(r, row, base + 5);
-    u.upload_id = Text(r, row, base + 6);
-    u.bucket = Text(r, row, base + 7);
-    u.key = Text(r, row, base + 8);
-    u.etag = Text(r, row, base + 9);
-    u.bytes = static_cast<std::uint64_t>(Int(r, row, base + 10));
-    u.last_error = Text(r, row, base + 11);
-    u.uploaded_ms = Int(r, row, base + 12);
-    u.local_done = Bool(r, row, base + 13);
-    return u;
-  }
+  return store::UploadFromColumns(
+      base, [r, row](int i) { return Text(r, row, i); }, [r, row](int i) { return Int(r, row, i); },
+      [r, row](int i) { return Bool(r, row, i); });
 }
 
 store::ReadResult<std::vector<store::UploadRow>> PostgresContactStore::LoadOpenUploads() {

@@ -1,5 +1,7 @@
 #include "store/SqliteContactStore.hpp"
 
+#include "store/StoreRows.hpp"
+
 #include <chrono>
 #include <initializer_list>
 #include <memory>
@@ -25,65 +27,24 @@ void Finalize(std::initializer_list<sqlite3_stmt*> statements) {
   for (sqlite3_stmt* statement : statements) sqlite3_finalize(statement);
 }
 
-constexpr const char* kContactColumns =
-    "contact_id, instance_id, initial_contact_id, agent_id, codec, state, final_state, track, "
-    "agent_joined, created_ms, updated_ms, version";
-
-// One row of kContactColumns, from column `first` on.
+// One row of kContactColumns (StoreRows.hpp), from column `first` on.
 core::Contact ContactFromRow(sqlite3_stmt* statement, int first = 0) {
-  core::Contact c;
-  c.contact_id = ColumnText(statement, first + 0);
-  c.instance_id = ColumnText(statement, first + 1);
-  c.initial_contact_id = ColumnText(statement, first + 2);
-  c.agent_id = ColumnText(statement, first + 3);
-  c.codec = ColumnText(statement, first + 4);
-  const std::string state = ColumnText(statement, first + 5);
-  const std::string final_state = ColumnText(statement, first + 6);
-  auto parsed_state = core::ParseRecordingState(state);
-  auto parsed_final = core::ParseRecordingState(final_state);
-  if (!parsed_state || !parsed_final) {
-    throw std::runtime_error("state database holds an unknown state '" +
-                             (parsed_state ? final_state : state) + "' for contact " +
-                             c.contact_id);
-  }
-  c.recording.state = *parsed_state;
-  c.recording.final_state = *parsed_final;
-  c.recording.track =
-      core::ParseTrack(ColumnText(statement, first + 7)).value_or(core::Track::kNone);
-  c.recording.agent_joined = sqlite3_column_int(statement, first + 8) != 0;
-  c.created_ms = sqlite3_column_int64(statement, first + 9);
-  c.updated_ms = sqlite3_column_int64(statement, first + 10);
-  c.version = sqlite3_column_int64(statement, first + 11);
-  return c;
+  return ContactFromColumns(
+      first, [statement](int i) { return ColumnText(statement, i); },
+      [statement](int i) { return sqlite3_column_int64(statement, i); },
+      [statement](int i) { return sqlite3_column_int(statement, i) != 0; });
 }
-constexpr int kContactColumnCount = 12;
 
 std::uint64_t ColumnCount(sqlite3_stmt* statement, int index) {
   return static_cast<std::uint64_t>(sqlite3_column_int64(statement, index));
 }
 
-constexpr const char* kUploadColumns =
-    "contact_id, wav_path, state, created_ms, attempts, next_attempt_ms, upload_id, bucket, "
-    "object_key, etag, bytes, last_error, uploaded_ms, local_done";
-
-// One row of kUploadColumns, from column `first` on.
+// One row of kUploadColumns (StoreRows.hpp), from column `first` on.
 UploadRow UploadFromRow(sqlite3_stmt* st, int first = 0) {
-  UploadRow r;
-  r.contact_id = ColumnText(st, first + 0);
-  r.wav_path = ColumnText(st, first + 1);
-  r.state = ColumnText(st, first + 2);
-  r.created_ms = sqlite3_column_int64(st, first + 3);
-  r.attempts = sqlite3_column_int64(st, first + 4);
-  r.next_attempt_ms = sqlite3_column_int64(st, first + 5);
-  r.upload_id = ColumnText(st, first + 6);
-  r.bucket = ColumnText(st, first + 7);
-  r.key = ColumnText(st, first + 8);
-  r.etag = ColumnText(st, first + 9);
-  r.bytes = static_cast<std::uint64_t>(sqlite3_column_int64(st, first + 10));
-  r.last_error = ColumnText(st, first + 11);
-  r.uploaded_ms = sqlite3_column_int64(st, first + 12);
-  r.local_done = sqlite3_column_int(st, first + 13) != 0;
-  return r;
+  return UploadFromColumns(
+      first, [st](int i) { return ColumnText(st, i); },
+      [st](int i) { return sqlite3_column_int64(st, i); },
+      [st](int i) { return sqlite3_column_int(st, i) != 0; });
 }
 
 constexpr const char* kRecordingColumns =

@@ -56,7 +56,35 @@ def wait_until(what, predicate, timeout, step=0.05):
     raise AssertionError("%s: not within %ss" % (what, timeout))
 
 
-class Kamailio:
+class ForegroundDaemon:
+    """A peer daemon run in the foreground for a test: its own temporary
+    directory, its output in a log file there, stopped with SIGTERM (then
+    SIGKILL after 10 s) and its directory removed."""
+
+    def _launch_in(self, tmp, argv, **popen):
+        self.tmp = tmp
+        self.log_path = os.path.join(self.tmp, os.path.basename(argv[0]) + ".log")
+        self.log = open(self.log_path, "wb")
+        self.proc = subprocess.Popen(argv, stdout=self.log, stderr=subprocess.STDOUT,
+                                     stdin=subprocess.DEVNULL, **popen)
+
+    def logs(self):
+        with open(self.log_path, "rb") as f:
+            return f.read().decode("utf-8", "replace")
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.log.close()
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+class Kamailio(ForegroundDaemon):
     """kamailio -DD -E (foreground, logs on stderr) with the deploy config, on
     loopback, its dispatcher list and control socket in a temporary directory."""
 
@@ -68,8 +96,6 @@ class Kamailio:
             for name, port in node_sip_ports:
                 f.write("1 sip:127.0.0.1:%d 0 0 duid=%s\n" % (port, name))
         self.ctl = "unix:" + os.path.join(self.tmp, "kamailio_ctl")
-        self.log_path = os.path.join(self.tmp, "kamailio.log")
-        self.log = open(self.log_path, "wb")
         argv = ["kamailio", "-f", KAMAILIO_CFG, "-DD", "-E", "-Y", self.tmp,
                 "-m", "64", "-M", "8",
                 "-A", "SIP_PORT=%d" % self.port,
@@ -78,8 +104,7 @@ class Kamailio:
                 "-A", "DS_PING_INTERVAL=%d" % PING_INTERVAL,
                 "-A", "FR_TIMER=%d" % FR_TIMER,
                 "-A", "CHILDREN=2"]
-        self.proc = subprocess.Popen(argv, stdout=self.log, stderr=subprocess.STDOUT,
-                                     stdin=subprocess.DEVNULL, cwd=self.tmp)
+        self._launch_in(self.tmp, argv, cwd=self.tmp)
         try:
             wait_until("kamailio answers OPTIONS", self._answers, 15, 0.1)
         except BaseException:
@@ -107,23 +132,8 @@ class Kamailio:
             found[int(match.group(1))] = match.group(2)
         return found
 
-    def logs(self):
-        with open(self.log_path, "rb") as f:
-            return f.read().decode("utf-8", "replace")
 
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self.log.close()
-        shutil.rmtree(self.tmp, ignore_errors=True)
-
-
-class HaProxy:
+class HaProxy(ForegroundDaemon):
     """haproxy -db (foreground) with the deploy config, its addresses from the
     environment as the config's header says."""
 
@@ -135,11 +145,7 @@ class HaProxy:
                    CALLREC_HAPROXY_SOCKET=self.socket)
         for name, port in node_http_ports:
             env["CALLREC_NODE_%s" % name] = "127.0.0.1:%d" % port
-        self.log_path = os.path.join(self.tmp, "haproxy.log")
-        self.log = open(self.log_path, "wb")
-        self.proc = subprocess.Popen(["haproxy", "-db", "-f", HAPROXY_CFG], env=env,
-                                     stdout=self.log, stderr=subprocess.STDOUT,
-                                     stdin=subprocess.DEVNULL)
+        self._launch_in(self.tmp, ["haproxy", "-db", "-f", HAPROXY_CFG], env=env)
         try:
             wait_until("haproxy sees the nodes up",
                        lambda: self.up() == {"node-a", "node-b", "node-c"}, 15, 0.1)
@@ -173,21 +179,6 @@ class HaProxy:
         """Servers taking requests: "UP", and "UP 1/2" (a check failed, not yet
         the `fall` count); "DOWN 1/2" is still out."""
         return {name for name, status in self.status().items() if status.startswith("UP")}
-
-    def logs(self):
-        with open(self.log_path, "rb") as f:
-            return f.read().decode("utf-8", "replace")
-
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self.log.close()
-        shutil.rmtree(self.tmp, ignore_errors=True)
 
 
 class ClusterTest(unittest.TestCase):

@@ -9,14 +9,17 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <optional>
 #include <ostream>
+#include <stdexcept>
 
 #include "aws/ConnectClient.hpp"
 #include "aws/UriEncoding.hpp"
 #include "core/Text.hpp"
 #include "httpclient/HttpClient.hpp"
 #include "media/RecordingVerifier.hpp"
+#include "s3/S3Client.hpp"
 
 namespace callrec::cli {
 namespace {
@@ -49,6 +52,11 @@ struct Options {
   std::string state;
   std::string file;
   bool recordings = false;  // list: recordings rather than contacts
+  // callrec verify s3://BUCKET/KEY: where the object store is (the AWS
+  // credentials above sign the requests).
+  std::string s3_endpoint = Env("CALLREC_S3_ENDPOINT");
+  bool s3_path_style = false;
+  std::string s3_ca_file;
 };
 
 // Prints an API error (AWS shape) and returns the exit code for it.
@@ -318,11 +326,91 @@ core::Result<std::filesystem::path, std::string> FetchRecording(const Options& o
   return wav;
 }
 
+// s3://BUCKET/KEY of a recording's WAV (as `callrec list --recordings` shows
+// it) fetched with its metadata JSON (KEY with .json) into `dir`; the
+// object's own SHA-256 (x-amz-meta-sha256) goes to `object_sha256`.
+core::Result<std::filesystem::path, std::string> FetchFromS3(const Options& options,
+                                                             const std::filesystem::path& dir,
+                                                             std::string& object_sha256) {
+  const std::string_view url = std::string_view(options.file).substr(5);
+  const std::size_t slash = url.find('/');
+  if (slash == std::string_view::npos || slash == 0 || slash + 1 == url.size() ||
+      !url.ends_with(".wav")) {
+    return "expected s3://BUCKET/KEY.wav, got " + options.file;
+  }
+  const std::string bucket(url.substr(0, slash));
+  const std::string key(url.substr(slash + 1));
+  if (options.access_key.empty() || options.secret_key.empty()) {
+    return std::string(
+        "credentials are needed to read S3: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or "
+        "--access-key and --secret-key");
+  }
+  s3::S3Settings settings;
+  settings.endpoint = options.s3_endpoint;
+  settings.region = options.region;
+  settings.path_style = options.s3_path_style;
+  settings.ca_file = options.s3_ca_file;
+  settings.credentials = {options.access_key, options.secret_key, options.session_token};
+  try {
+    const s3::S3Client client(settings);
+    const auto head = client.HeadObject(bucket, key);
+    if (!head) return "cannot read " + options.file + ": " + head.error().Describe();
+    if (const auto it = head->metadata.find("sha256"); it != head->metadata.end()) {
+      object_sha256 = it->second;
+    }
+    const std::string json_key = key.substr(0, key.size() - 4) + ".json";
+    const auto meta = client.GetObject(bucket, json_key);
+    if (!meta) return "the metadata object " + json_key + ": " + meta.error().Describe();
+    const auto audio = client.GetObject(bucket, key);
+    if (!audio) return "cannot read " + options.file + ": " + audio.error().Describe();
+    const std::filesystem::path wav = dir / "recording.wav";
+    std::ofstream(dir / "recording.json", std::ios::binary) << meta.value();
+    std::ofstream(wav, std::ios::binary) << audio.value();
+    return wav;
+  } catch (const std::invalid_argument& error) {
+    return std::string("--s3-endpoint: ") + error.what();
+  }
+}
+
+// The SHA-256 the object carries against the one its metadata JSON records.
+void CheckObjectSha256(const std::filesystem::path& dir, const std::string& object_sha256,
+                       media::VerifyReport& report) {
+  std::ifstream in(dir / "recording.json", std::ios::binary);
+  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const std::optional<json::object> meta = JsonObjectOf(text);
+  const std::string recorded =
+      meta && IsString(*meta, "Sha256") ? std::string(meta->at("Sha256").as_string()) : "";
+  if (object_sha256.empty()) {
+    report.problems.push_back("the S3 object carries no x-amz-meta-sha256");
+  } else if (object_sha256 != recorded) {
+    report.problems.push_back("the S3 object's x-amz-meta-sha256 " + object_sha256 +
+                              " is not the metadata's " + recorded);
+  } else {
+    report.passed.push_back("the S3 object's x-amz-meta-sha256 matches the metadata");
+  }
+}
+
 int Verify(const Options& options, std::ostream& out, std::ostream& err) {
   std::error_code ec;
   std::filesystem::path wav = options.file;
   std::optional<std::filesystem::path> fetched_dir;
-  if (!std::filesystem::exists(wav, ec)) {
+  const bool from_s3 = options.file.starts_with("s3://");
+  std::string object_sha256;
+  if (from_s3) {
+    char pattern[] = "/tmp/callrec-verify-XXXXXX";
+    if (::mkdtemp(pattern) == nullptr) {
+      err << "error: cannot make a temporary directory\n";
+      return 2;
+    }
+    fetched_dir = pattern;
+    auto fetched = FetchFromS3(options, *fetched_dir, object_sha256);
+    if (!fetched) {
+      std::filesystem::remove_all(*fetched_dir, ec);
+      err << "error: " << fetched.error() << "\n";
+      return 2;
+    }
+    wav = fetched.value();
+  } else if (!std::filesystem::exists(wav, ec)) {
     // Not a file: a ContactId, verified from what the server serves.
     if (options.file.find('/') != std::string::npos || options.file.ends_with(".wav")) {
       err << "error: no such recording: " << options.file << " (no such file)\n";
@@ -348,7 +436,8 @@ int Verify(const Options& options, std::ostream& out, std::ostream& err) {
     }
     wav = fetched.value();
   }
-  const media::VerifyReport report = media::VerifyRecording(wav);
+  media::VerifyReport report = media::VerifyRecording(wav);
+  if (from_s3) CheckObjectSha256(*fetched_dir, object_sha256, report);
   if (fetched_dir) std::filesystem::remove_all(*fetched_dir, ec);
   if (options.as_json) {
     json::array passed(report.passed.begin(), report.passed.end());
@@ -413,8 +502,14 @@ int RunCli(int argc, const char* const* argv, std::ostream& out, std::ostream& e
   CLI::App* verify = app.add_subcommand("verify", "check a recording against its metadata");
   verify
       ->add_option("recording", options.file,
-                   "the recording's .wav file, or a ContactId (fetched through the API)")
+                   "the recording's .wav file, a ContactId (fetched through the API), or "
+                   "s3://BUCKET/KEY.wav (fetched from S3 with the AWS credentials)")
       ->required();
+  verify->add_option("--s3-endpoint", options.s3_endpoint,
+                     "S3 endpoint for s3:// (env CALLREC_S3_ENDPOINT; empty: AWS in --region)");
+  verify->add_flag("--s3-path-style", options.s3_path_style,
+                   "path-style S3 addressing (Ceph RGW, MinIO)");
+  verify->add_option("--s3-ca-file", options.s3_ca_file, "PEM bundle for an https S3 endpoint");
 
   try {
     app.parse(argc, argv);

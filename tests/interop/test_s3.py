@@ -248,6 +248,32 @@ class UploadTest(S3Case):
         self.assertIn("READ_METADATA", trail)
         self.assertIn("DOWNLOAD", trail)
         self.assertIn("PLAYBACK", trail)
+        # callrec verify s3://BUCKET/KEY: straight from RGW with the S3 credentials,
+        # the object's x-amz-meta-sha256 checked against the metadata JSON's.
+        url = "s3://%s/%s" % (self.bucket, key)
+        s3_args = ("--s3-endpoint", self.cluster.endpoint, "--s3-path-style")
+        verified = self.server.callrec_cli("verify", url, *s3_args,
+                                           access_key=self.cluster.access_key,
+                                           secret_key=self.cluster.secret_key, admin_token="")
+        self.assertEqual(verified.returncode, 0, verified.stdout + verified.stderr)
+        self.assertIn("the S3 object's x-amz-meta-sha256 matches", verified.stdout)
+        self.assertIn("verified: %s" % url, verified.stdout)
+        refused = self.server.callrec_cli("verify", url, *s3_args, access_key=self.cluster.access_key,
+                                          secret_key="wrong", admin_token="")
+        self.assertEqual(refused.returncode, 2, refused.stdout + refused.stderr)
+        self.assertIn("error: cannot read %s: 403" % url, refused.stderr)
+        # An object whose bytes are not the recorded ones is a mismatch, never "verified".
+        self.s3.put_object(Bucket=self.bucket, Key="tampered/" + key, Body=data[:-2] + b"\x7f\x7f",
+                           Metadata=meta)
+        self.s3.put_object(Bucket=self.bucket, Key="tampered/" + key[:-4] + ".json",
+                           Body=self.s3.get_object(Bucket=self.bucket,
+                                                   Key=key[:-4] + ".json")["Body"].read())
+        tampered = self.server.callrec_cli("verify", "s3://%s/tampered/%s" % (self.bucket, key),
+                                           *s3_args, access_key=self.cluster.access_key,
+                                           secret_key=self.cluster.secret_key, admin_token="")
+        self.assertEqual(tampered.returncode, 1, tampered.stdout + tampered.stderr)
+        self.assertIn("MISMATCH", tampered.stdout)
+        self.assertIn("NOT verified", tampered.stdout)
 
         m = self.metrics()
         self.assertEqual(metric(m, "callrec_uploads_pending"), 0)

@@ -12,7 +12,6 @@ import os
 import re
 import signal
 import socket
-import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -601,11 +600,9 @@ class StartupScanTest(S3Case):
         # As if the crash came before the queue row: neither the row nor the objects.
         for k in (key, key[:-4] + ".json"):
             self.s3.delete_object(Bucket=self.bucket, Key=k)
-        db = sqlite3.connect(os.path.join(self.server.data_dir, "callrec.db"))
-        with db:
-            self.assertEqual(db.execute("DELETE FROM uploads WHERE contact_id = ?",
-                                        (contact,)).rowcount, 1)
-        db.close()
+        # Through whichever store the server runs on (SQLite or PostgreSQL).
+        self.assertEqual(self.server.store_sql(
+            "DELETE FROM uploads WHERE contact_id = '%s' RETURNING contact_id" % contact), contact)
         self.assertEqual(self.keys(), [])
         self.server.start()
         self.assertEqual(self.wait_uploaded(contact), key)
@@ -684,13 +681,8 @@ class StopWithSilentS3Test(ServerTestCase):
         took = time.monotonic() - started
         self.assertLess(took, 8, "stopping took %.1f s" % took)
         self.assertIn("upload.stop_abandoned", server.stdout_text() + server.stderr_text())
-        db = sqlite3.connect(os.path.join(server.data_dir, "callrec.db"))
-        try:
-            state = db.execute("SELECT state FROM uploads WHERE contact_id = ?",
-                               (contact,)).fetchall()
-        finally:
-            db.close()
-        self.assertEqual(state, [("pending",)])
+        state = server.store_sql("SELECT state FROM uploads WHERE contact_id = '%s'" % contact)
+        self.assertEqual(state, "pending")
 
 
 SLOWDOWN_BODY = ('<?xml version="1.0" encoding="UTF-8"?><Error><Code>SlowDown</Code>'

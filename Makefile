@@ -69,6 +69,13 @@ SANITIZER_ENV = ASAN_OPTIONS=log_path=$(SANITIZER_LOGS)/asan:detect_leaks=1 \
 # `make test`'s pass on SQLite, the whole suite runs once on each store, and the
 # PostgreSQL store's code (libpq, its threads) runs under the sanitizers.
 SANITIZE_STORE ?= postgresql
+# Modules the sanitised pass leaves out (`make test` runs them all), to keep CI
+# within its hour: test_package builds and installs the .deb (packaging, no
+# sanitised code), test_cluster mostly times Kamailio's and HAProxy's failover
+# (of its server code, the drain also runs sanitised in test_s3's drain test),
+# test_callgen_dtmf times a sanitised generator's digits against wall-clock
+# policy timers (the DTMF policies' server code runs in test_dtmf).
+SANITIZE_SKIP ?= test_package test_cluster test_callgen_dtmf
 test-sanitize: deps lambda-zip
 	cmake -S . -B $(ASAN_BUILD_DIR) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCALLREC_SANITIZE=ON
 	cmake --build $(ASAN_BUILD_DIR) -j$(JOBS)
@@ -78,7 +85,7 @@ test-sanitize: deps lambda-zip
 	$(SANITIZER_ENV) CALLREC_SANITIZED=1 CALLREC_TEST_STORE=$(SANITIZE_STORE) \
 	  CALLREC_BUILD_DIR=$(abspath $(ASAN_BUILD_DIR)) \
 	  CALLREC_LAMBDA_BIN=$(abspath $(LAMBDA_BUILD_DIR))/src/callrec-lambda \
-	  $(PYTHON) tests/interop/run.py || status=1; \
+	  $(PYTHON) tests/interop/run.py --skip "$(SANITIZE_SKIP)" || status=1; \
 	if [ -n "$$(ls -A $(SANITIZER_LOGS))" ]; then cat $(SANITIZER_LOGS)/*; \
 	  echo "test-sanitize: sanitizer reports above ($(SANITIZER_LOGS))"; exit 1; fi; \
 	if [ $$status != 0 ]; then echo "test-sanitize: tests failed (no sanitizer report)"; exit 1; fi; \

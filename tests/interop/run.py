@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Runs the interop tests module by module (all of them, or those named) and
 prints how long each module took, slowest first, so that the CI time budget
-can be watched: `python3 run.py [-v] [test_x ...]`. Exits 1 if any test failed
+can be watched: `python3 run.py [-v] [--skip test_y ...] [test_x ...]`. Exits 1 if any test failed
 or erred, as `python3 -m unittest discover` does."""
 
 import argparse
@@ -16,12 +16,21 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("-v", "--verbose", action="store_true")
+    parser.add_argument("--skip", action="append", default=[], metavar="MODULE",
+                        help="leave this module out (repeatable; a space-separated list works too)")
     parser.add_argument("modules", nargs="*", help="test modules (default: every test_*.py)")
     args = parser.parse_args()
     sys.path.insert(0, HERE)
     os.chdir(HERE)
     modules = args.modules or sorted(
         name[:-3] for name in os.listdir(HERE) if name.startswith("test_") and name.endswith(".py"))
+    skipped = {name for value in args.skip for name in value.split()}
+    unknown = skipped - set(modules)
+    if unknown:
+        parser.error("--skip names no module of this run: %s" % " ".join(sorted(unknown)))
+    modules = [name for name in modules if name not in skipped]
+    if skipped:
+        sys.stderr.write("interop: leaving out %s\n" % " ".join(sorted(skipped)))
     loader = unittest.defaultTestLoader
     runner = unittest.TextTestRunner(verbosity=2 if args.verbose else 1, stream=sys.stderr)
     timings, failed, total = [], [], 0

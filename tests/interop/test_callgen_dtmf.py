@@ -208,7 +208,11 @@ class PausePolicyTest(CallgenDtmfCase):
         shift = self.shift(wav)
         self.assertAlmostEqual(pauses[0]["FileOffsetStart"] - shift, 1.0, delta=TOL, msg=pauses)
         last_end = report["dtmf"]["offsets"][-1] + 0.08
-        self.assertGreaterEqual(pauses[0]["FileOffsetEnd"] - shift, last_end + 1.0 - 0.05, pauses)
+        # The policy's second is wall-clock time from the last digit's arrival; the
+        # file's offsets are media time. A generator late while it keys the digits and
+        # on time after (a loaded machine: CI measured 54 ms) moves the resume that much
+        # earlier in the file.
+        self.assertGreaterEqual(pauses[0]["FileOffsetEnd"] - shift, last_end + 1.0 - 0.15, pauses)
         self.assertNotLogged(stderr)
 
 

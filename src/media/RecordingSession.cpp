@@ -101,6 +101,7 @@ RecordingSession::PacketResult RecordingSession::OnPacket(Side side, const RtpPa
           options_.codec == Codec::kPcmu ? DecodeMuLaw(code) : DecodeALaw(code);
       ring_[static_cast<std::size_t>(i % kCapacityFrames) * 2 + channel] = sample;
     }
+    placed_end_ = std::max(placed_end_, last);
     if (options_.dtmf != DtmfPolicy::kRecord) MaskDtmf(side, packet.payload, pos);
   }
   counters_.packets += 1;
@@ -191,7 +192,8 @@ void RecordingSession::Pause(Clock::time_point when, std::int64_t wall_ms,
                              const std::string& reason) {
   std::lock_guard lock(mutex_);
   if (!running_.exchange(false, std::memory_order_acq_rel)) return;
-  pauses_.push_back(PauseInterval{wall_ms, -1, PositionAt(when), -1, reason});
+  pauses_.push_back(
+      PauseInterval{wall_ms, -1, std::max(PositionAt(when), placed_end_), -1, reason});
 }
 
 void RecordingSession::Resume(Clock::time_point when, std::int64_t wall_ms) {

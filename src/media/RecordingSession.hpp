@@ -96,7 +96,11 @@ class RecordingSession {
   void CountForeign(std::uint64_t count);
 
   // Control path.
-  // `reason` is kept with the pause (PauseInterval::reason).
+  // `reason` is kept with the pause (PauseInterval::reason). The pause starts
+  // at `when`, or past the last audio already on the timeline if a leg placed
+  // it later (its first packet arrived late, so its timestamps run ahead of our
+  // clock): what arrived before the pause stays, and the pause's span holds
+  // none of it.
   void Pause(Clock::time_point when, std::int64_t wall_ms, const std::string& reason = {});
   void Resume(Clock::time_point when, std::int64_t wall_ms);
   bool running() const { return running_.load(std::memory_order_acquire); }
@@ -164,6 +168,7 @@ class RecordingSession {
   mutable std::mutex mutex_;
   std::vector<std::int16_t> ring_;  // kCapacityFrames stereo frames
   std::int64_t flushed_ = 0;        // timeline position of the first frame not yet handed out
+  std::int64_t placed_end_ = 0;     // timeline position just past the last audio placed
   SideState sides_[2];
   DtmfDetector dtmf_[2];
   std::vector<MaskedSpan> masked_;

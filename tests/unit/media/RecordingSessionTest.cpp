@@ -90,6 +90,30 @@ TEST_F(RecordingSessionTest, PacketsArrivingWhilePausedAreNeverRecorded) {
   EXPECT_EQ(pauses[0].start_wall_ms, 1200);
 }
 
+TEST_F(RecordingSessionTest, APauseStartsPastAudioPlacedAheadOfTheClock) {
+  RecordingSession session(options_, t0_, 0);
+  Feed(session, Side::kCustomer, t0_, 0, 10, 0x80);
+  // The agent's first packet came 30 ms late, the others on time: its audio
+  // runs 30 ms ahead of our clock (placed by timestamp from that anchor).
+  TestPacket first(0, 0, 0x00);
+  session.OnPacket(Side::kAgent, first.packet, t0_ + 30ms);
+  for (int i = 1; i < 10; ++i) {
+    TestPacket p(static_cast<std::uint16_t>(i), static_cast<std::uint32_t>(i * 160), 0x00);
+    session.OnPacket(Side::kAgent, p.packet, t0_ + i * 20ms);
+  }
+  session.Pause(t0_ + 200ms, 0);
+  session.Resume(t0_ + 400ms, 0);
+  const auto frames = session.TakeUntil(t0_ + 400ms);
+  const auto pauses = session.pauses();
+  ASSERT_EQ(pauses.size(), 1u);
+  EXPECT_EQ(pauses[0].start_sample, 1840);  // 200 ms + 30 ms: the agent's audio stays
+  EXPECT_EQ(Right(frames, 1839), -32124);
+  for (std::int64_t f = pauses[0].start_sample; f < pauses[0].end_sample; ++f) {
+    ASSERT_EQ(Right(frames, static_cast<std::size_t>(f)), 0) << f;
+    ASSERT_EQ(Left(frames, static_cast<std::size_t>(f)), 0) << f;
+  }
+}
+
 TEST_F(RecordingSessionTest, SkipCutsThePausedTimeOut) {
   options_.skip_paused = true;
   RecordingSession session(options_, t0_, 0);

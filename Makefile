@@ -77,7 +77,7 @@ SANITIZE_STORE ?= postgresql
 # policy timers (the DTMF policies' server code runs in test_dtmf).
 SANITIZE_SKIP ?= test_package test_cluster test_callgen_dtmf
 test-sanitize: deps lambda-zip
-	cmake -S . -B $(ASAN_BUILD_DIR) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCALLREC_SANITIZE=ON
+	cmake -S . -B $(ASAN_BUILD_DIR) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCALLREC_SANITIZE=ON -DCALLREC_BENCH=OFF
 	cmake --build $(ASAN_BUILD_DIR) -j$(JOBS)
 	rm -rf $(SANITIZER_LOGS) && mkdir -p $(SANITIZER_LOGS)
 	status=0; \
@@ -102,7 +102,7 @@ TSAN_LOGS = $(abspath $(TSAN_BUILD_DIR))/tsan-logs
 TSAN_ENV = TSAN_OPTIONS=log_path=$(TSAN_LOGS)/tsan:second_deadlock_stack=1:halt_on_error=0:suppressions=$(abspath tests/sanitizers/tsan.supp)
 TSAN_INTEROP ?= test_siprec test_media test_durability test_boto3 test_callgen test_workspace_api test_dtmf
 test-tsan: deps lambda-zip
-	cmake -S . -B $(TSAN_BUILD_DIR) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCALLREC_TSAN=ON
+	cmake -S . -B $(TSAN_BUILD_DIR) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCALLREC_TSAN=ON -DCALLREC_BENCH=OFF
 	cmake --build $(TSAN_BUILD_DIR) -j$(JOBS)
 	rm -rf $(TSAN_LOGS) && mkdir -p $(TSAN_LOGS)
 	status=0; \

@@ -138,17 +138,24 @@ std::optional<SipError> SiprecServer::CheckHead(const sip_t* sip) const {
                     std::to_string(config_.max_header_fields) + " are accepted");
 }
 
-bool SiprecServer::RefusedSource(nua_handle_t* nh, const sip_t* sip, bool in_event) {
-  const SipRequestView request = ViewRequest(sip);
-  if (!config_.allow_named && config_.tls_clients_verified && request.over_tls) return false;
-  if (config_.allow.Allows(request.source_address)) return false;
+std::optional<SipError> SiprecServer::SourceRefusal(const SipRequestView& request) {
+  if (!config_.allow_named && config_.tls_clients_verified && request.over_tls) return std::nullopt;
+  if (config_.allow.Allows(request.source_address)) return std::nullopt;
   refused_source_++;
   log::Info("sip.source_refused", {{"source", request.source_address}});
-  const std::string warning =
-      WarningValue("SIPREC from " + request.source_address +
-                   " is not accepted here: the source is outside the networks --sip-allow names");
-  nua_respond(nh, 403, PhraseFor(403), TAG_IF(in_event, NUTAG_WITH_THIS(agent_->nua())),
-              SIPTAG_WARNING_STR(warning.c_str()), TAG_END());
+  return SipError{
+      403, PhraseFor(403),
+      "SIPREC from " + request.source_address +
+          " is not accepted here: the source is outside the networks --sip-allow names"};
+}
+
+bool SiprecServer::RefusedSource(nua_handle_t* nh, const sip_t* sip, bool in_event) {
+  const auto refused = SourceRefusal(ViewRequest(sip));
+  if (!refused) return false;
+  const std::string warning = WarningValue(refused->warning);
+  nua_respond(nh, refused->status, PhraseFor(refused->status),
+              TAG_IF(in_event, NUTAG_WITH_THIS(agent_->nua())), SIPTAG_WARNING_STR(warning.c_str()),
+              TAG_END());
   return true;
 }
 
@@ -406,6 +413,8 @@ void SiprecServer::OnReoffer(SiprecCall& call, const sip_t* sip, bool is_update)
                   SIPTAG_WARNING_STR(warning.c_str()), TAG_END());
     }
   };
+  // A re-offer may move the media: only from where a session may come.
+  if (auto refused = SourceRefusal(request)) return respond_error(*refused);
   if (auto refused = CheckHead(sip)) {
     invites_refused_++;
     log::Info(

@@ -115,8 +115,11 @@ class SiprecServer final : public SipUserAgent::Listener {
   core::Result<bool, std::string> ContactIdFree(const std::string& contact_id) const;
   // A head over config_.max_header_fields: the refusal to answer.
   std::optional<SipError> CheckHead(const sip_t* sip) const;
-  // A request from outside --sip-allow: answered 403 (nothing of it parsed
-  // further) and counted; true when it was.
+  // A request from outside --sip-allow (a new session, OPTIONS, or a re-offer
+  // inside a dialog, which could move the media): the 403 to answer, counted
+  // and logged; nothing of the request is parsed further.
+  std::optional<SipError> SourceRefusal(const SipRequestView& request);
+  // SourceRefusal answered: true when the request was refused.
   bool RefusedSource(nua_handle_t* nh, const sip_t* sip, bool in_event);
 
   const SiprecConfig config_;

@@ -80,6 +80,53 @@ class SipAllowTest(SipServerCase):
         self.assertEqual(self.refused_source(), 0)
 
 
+class InDialogStrangerTest(SipServerCase):
+    """A re-offer inside an allowed SBC's dialog could move the media (another
+    RTP address, a re-latch): from outside --sip-allow, with the dialog's
+    Call-ID and tags, it is refused 403 like an INVITE, and the call goes on
+    recording what the SBC sends."""
+    rtp_ports = (RTP_BASE + 1620, RTP_BASE + 1639)
+    extra = ("--auto-record", "ALL", "--sip-allow", "127.0.0.1/32")
+    server_name = "sip-allow-dialog"
+
+    def test_a_strangers_reoffer_in_the_dialog_is_refused(self):
+        sbc = self.track(sipclient.SipClient(self.server.sip_port, source="127.0.0.1"))
+        payload, content_type = body("sess-dialog")
+        response = sbc.invite(payload, content_type, extra_headers=(
+            "Require: siprec", "X-Contact-Id: dialog-1"))
+        self.assertEqual(response.status, 200, response.header("Warning"))
+        ports, _, _ = sipclient.answered_ports(response.body)
+        self.wait_state("dialog-1", "RECORDING")
+        stranger = self.track(sipclient.SipClient(self.server.sip_port, source="127.0.0.2"))
+        stranger.call_id, stranger.from_tag = sbc.call_id, sbc.from_tag
+        stranger.to_tag, stranger.contact, stranger.cseq = sbc.to_tag, sbc.contact, sbc.cseq
+        # The stranger's offer would send the streams' media elsewhere.
+        moved = sipclient.multipart(
+            sipclient.siprec_sdp([("1", 21000, "sendonly"), ("2", 21002, "sendonly")],
+                                 address="127.0.0.2"),
+            sipclient.siprec_metadata("sess-dialog", "grp-sess-dialog", [
+                (CUSTOMER[0], CUSTOMER[1], CUSTOMER[2], ["1"]),
+                (AGENT[0], AGENT[1], AGENT[2], ["2"])]))
+        for method in ("INVITE", "UPDATE"):
+            refused = stranger.request(method, moved[0], moved[1], ("Require: siprec",))
+            self.assertEqual(refused.status, 403, method)
+            self.assertIn("--sip-allow", refused.header("Warning", ""), method)
+        self.assertEqual(metric(parse_metrics(self.server.metrics()),
+                                "callrec_siprec_refused_total", reason="source"), 2)
+        self.assertEqual(self.server.get_contact("dialog-1")["State"], "RECORDING")
+        t0 = time.perf_counter() + 0.05
+        legs = [rtp.Leg(("127.0.0.1", ports["1"]), "PCMU", rtp.tone_fn(600), 50, t0=t0),
+                rtp.Leg(("127.0.0.1", ports["2"]), "PCMU", rtp.tone_fn(1400), 50, t0=t0)]
+        rtp.run_legs(legs)
+        time.sleep(0.2)
+        sbc.cseq = max(sbc.cseq, stranger.cseq)
+        self.assertEqual(sbc.bye().status, 200)
+        self.wait_state("dialog-1", "ENDED")
+        wav = audio.read_wav(self.server.get_contact("dialog-1")["Recording"]["Path"])
+        self.assertTrue(audio.tone_spans(wav.left, 600), "the SBC's customer leg recorded")
+        self.assertTrue(audio.tone_spans(wav.right, 1400), "the SBC's agent leg recorded")
+
+
 class ExposedListenerTest(SipServerCase):
     """Start-up refuses a SIP listener reachable from the network with nobody
     named who may send (the check runs before anything is bound)."""

@@ -4,6 +4,7 @@
 #include <stdexcept>
 
 #include "log/Log.hpp"
+#include "pgstore/PgChangeFeed.hpp"
 #include "pgstore/PgSchema.hpp"
 #include "store/StoreRows.hpp"
 
@@ -56,6 +57,7 @@ const std::vector<Statement>& WriterStatements() {
                             local_done)
         VALUES($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
         ON CONFLICT(contact_id) DO NOTHING)sql"},
+      NotifyStatement(),
   };
   return statements;
 }
@@ -160,7 +162,21 @@ PostgresContactStore::~PostgresContactStore() {
   Close();
 }
 
+void PostgresContactStore::WatchOtherServers(RemoteChanges changes) {
+  std::unique_ptr<PgChangeFeed> feed;
+  {
+    std::lock_guard lock(feed_mutex_);
+    feed.swap(feed_);
+  }
+  feed.reset();  // the one before stops first: one feed at a time
+  if (!changes) return;
+  feed = std::make_unique<PgChangeFeed>(conninfo_, node_id_, std::move(changes));
+  std::lock_guard lock(feed_mutex_);
+  feed_ = std::move(feed);
+}
+
 void PostgresContactStore::Close() {
+  WatchOtherServers({});
   {
     std::lock_guard lock(queue_mutex_);
     stopping_ = true;
@@ -519,6 +535,20 @@ int PostgresContactStore::SendWrite(PgConnection& conn, const store::ContactWrit
                std::string(core::ToString(c->recording.track)), BoolText(c->recording.agent_joined),
                std::to_string(c->created_ms), std::to_string(c->updated_ms),
                std::to_string(c->version), node_id_},
+              error)) {
+      return -1;
+    }
+    ++sent;
+  }
+  // Every server listening hears of it once this transaction commits (the
+  // row as it leaves it, and the audit line): their /v1/events streams it.
+  if (write.audit || write.contact) {
+    const std::string& id = write.audit ? write.audit->contact_id : write.contact->contact_id;
+    const core::AuditEntry none;
+    const core::AuditEntry& a = write.audit ? *write.audit : none;
+    if (!Send(conn, "notify",
+              {id, node_id_, std::to_string(notify_seq_.fetch_add(1)), BoolText(bool(write.audit)),
+               std::to_string(a.at_ms), a.operation, a.principal, a.result, a.detail},
               error)) {
       return -1;
     }

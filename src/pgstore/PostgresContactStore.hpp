@@ -15,6 +15,8 @@
 
 namespace callrec::pgstore {
 
+class PgChangeFeed;
+
 // The contact store in PostgreSQL, with SqliteContactStore's contract: a
 // writer thread takes every write queued for it and sends them as one
 // transaction in libpq's pipeline mode (BEGIN, the writes, COMMIT, one round
@@ -60,6 +62,10 @@ class PostgresContactStore final : public store::ContactStore {
       const store::RecordingFilter& filter, std::string_view after, std::size_t limit) override;
   bool Write(store::ContactWrite write, Done done) override;
   store::StoreStats Stats() const override;
+  // Listens for the other nodes' changes (PgChangeFeed) on a connection of its
+  // own; every write of a contact or an audit line notifies them in its
+  // transaction.
+  void WatchOtherServers(RemoteChanges changes) override;
 
   // Writes everything queued, then stops the writer; later writes fail. Idempotent.
   void Close();
@@ -119,6 +125,9 @@ class PostgresContactStore final : public store::ContactStore {
   bool stopping_ = false;
   store::StoreStats stats_;
   std::atomic<std::uint64_t> read_failures_{0};
+  std::atomic<std::uint64_t> notify_seq_{0};
+  std::mutex feed_mutex_;
+  std::unique_ptr<PgChangeFeed> feed_;
 };
 
 }  // namespace callrec::pgstore

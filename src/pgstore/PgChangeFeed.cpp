@@ -52,9 +52,9 @@ const Statement& NotifyStatement() {
           "'i', CASE WHEN octet_length($1::text) < 4000 THEN $1::text ELSE '' END)::text END) "
           "FROM (SELECT json_build_object("
           "'n', $2::text, 'q', $3::bigint, 'i', $1::text, "
-          "'c', (SELECT " +
+          "'c', COALESCE(NULLIF($10::text, '')::json, (SELECT " +
           ContactArray() +
-          " FROM contacts WHERE contact_id = $1), "
+          " FROM contacts WHERE contact_id = $1)), "
           "'a', CASE WHEN $4::boolean THEN json_build_array($5::bigint, $6::text, $7::text, "
           "$8::text, $9::text) END)::text AS body) AS p"};
   return statement;

@@ -16,15 +16,16 @@ namespace callrec::pgstore {
 // The channel every server's writers notify and every server's feed listens on.
 inline constexpr const char* kChangeChannel = "callrec_contacts";
 
-// The statement a writer runs after each write of a contact or an audit line,
-// in the write's transaction (NOTIFY is delivered once the COMMIT is durable,
-// to every listening session, in commit order): $1 the contact id, $2 this
-// node, $3 a sequence number of this node (so that two equal changes in one
-// transaction are not folded into one), $4 whether the write has an audit
-// line, $5..$9 its at_ms, operation, principal, result, detail. The payload
-// carries the contact's row as the transaction left it; one that would not fit
-// in a notification (8000 bytes) carries the ids only and the receiver reads
-// the row.
+// The statement a writer runs for each write of a contact or an audit line,
+// once that write's transaction committed (durable), in a transaction of
+// notifications (NOTIFY is delivered at COMMIT, to every listening session, in
+// commit order): $1 the contact id, $2 this node, $3 a sequence number of this
+// node (so that two equal changes in one transaction are not folded into one),
+// $4 whether the write has an audit line, $5..$9 its at_ms, operation,
+// principal, result, detail, $10 the contact's row as the write left it (a JSON
+// array of store::kContactColumns) or "" for the row as it is. A payload that
+// would not fit in a notification (8000 bytes) carries the ids only and the
+// receiver reads the row.
 const Statement& NotifyStatement();
 
 // One notification's payload, as NotifyStatement builds it.

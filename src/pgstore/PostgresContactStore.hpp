@@ -97,7 +97,14 @@ class PostgresContactStore final : public store::ContactStore {
   void WriterLoop(Writer& writer);
   // One transaction for the whole batch: "" once committed, else why not;
   // `unapplied` when it failed before the server ran any of it.
-  std::string CommitBatch(PgConnection& conn, const std::deque<Pending>& batch, bool& unapplied);
+  // `notices`: the batch's notifications instead of its writes (NotifyBatch).
+  std::string CommitBatch(PgConnection& conn, const std::deque<Pending>& batch, bool& unapplied,
+                          bool notices = false);
+  // The other servers' notifications of a committed batch, in a transaction
+  // of their own; a failure is logged and counted, the writes stay durable.
+  void NotifyBatch(PgConnection& conn, const std::deque<Pending>& batch);
+  // The notification of one write (0 statements if it needs none, -1: failed).
+  int SendNotice(PgConnection& conn, const store::ContactWrite& write, std::string& error);
   // The statements of one write, sent on the pipeline; how many (-1: failed).
   int SendWrite(PgConnection& conn, const store::ContactWrite& write, std::string& error);
   static bool Send(PgConnection& conn, const char* statement,
@@ -126,6 +133,7 @@ class PostgresContactStore final : public store::ContactStore {
   store::StoreStats stats_;
   std::atomic<std::uint64_t> read_failures_{0};
   std::atomic<std::uint64_t> notify_seq_{0};
+  std::atomic<std::uint64_t> notify_failures_{0};
   std::mutex feed_mutex_;
   std::unique_ptr<PgChangeFeed> feed_;
 };

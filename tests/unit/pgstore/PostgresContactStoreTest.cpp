@@ -424,6 +424,35 @@ TEST_F(PostgresContactStoreTest, OtherNodesChangesComeInCommitOrder) {
   b.WatchOtherServers({});
 }
 
+TEST_F(PostgresContactStoreTest, ANoticeCarriesTheRowAsItIsOrAsTheWriteLeftIt) {
+  PostgresContactStore a(Uri(), "node-a");
+  ASSERT_TRUE(
+      WriteAndWait(a, {MakeContact("c1", core::RecordingState::kPaused), Audit("c1", 1, "PAUSE")}));
+  PgConnection conn(Uri(), "test");
+  ASSERT_EQ(conn.Open({NotifyStatement()}), "");
+  std::string error;
+  ASSERT_TRUE(conn.Exec(std::string("LISTEN ") + kChangeChannel, {}, error)) << error;
+  const std::string given =
+      R"(["c1","local","i","bob","PCMU","RECORDING","STOPPED","NONE",false,1,2,9])";
+  for (const std::string& row : {std::string(), given}) {
+    ASSERT_TRUE(
+        conn.Exec("notify", {"c1", "node-a", "1", "f", "0", "", "", "", "", row}, error, true))
+        << error;
+    PQconsumeInput(conn.get());
+    PGnotify* raw = PQnotifies(conn.get());
+    ASSERT_NE(raw, nullptr);
+    auto notice = ParseChangeNotice(raw->extra, error);
+    PQfreemem(raw);
+    ASSERT_TRUE(notice) << error;
+    ASSERT_TRUE(notice->contact);
+    EXPECT_FALSE(notice->audit);
+    // "": the row as it is (read by the statement); else the one given.
+    EXPECT_EQ(notice->contact->state(),
+              row.empty() ? core::RecordingState::kPaused : core::RecordingState::kRecording);
+    EXPECT_EQ(notice->contact->agent_id, row.empty() ? "alice" : "bob");
+  }
+}
+
 TEST_F(PostgresContactStoreTest, ALostFeedListensAgainAndReadsWhatItMissed) {
   PostgresContactStore a(Uri(), "node-a");
   PostgresContactStore b(Uri(), "node-b");

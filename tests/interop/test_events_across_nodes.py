@@ -6,7 +6,9 @@ Connect API, and a SIPREC call recorded on node B (tests/interop/sipclient.py),
 reach a stream opened on node A in the same order and JSON shape as on B,
 within a second; an agent's stream on A sees only that agent's contacts;
 PostgreSQL restarted while streaming: node A's feed listens again by itself
-and the changes made meanwhile and afterwards reach it."""
+and the changes made meanwhile and afterwards reach it. In Chromium
+(tests/e2e/nodes.mjs), the supervisor's page on node A shows a contact of
+node B change state as the agent drives it on B."""
 
 import os
 import time
@@ -15,6 +17,7 @@ import unittest
 import postgres
 import sipclient
 from harness import SERVER_BIN, ServerTestCase, http_call
+from test_workspace import ARTIFACTS, BrowserScript, require_browser
 from test_workspace_api import EventReader
 
 RTP_BASE = int(os.environ.get("CALLREC_TEST_RTP_BASE", "31000"))
@@ -156,6 +159,29 @@ class EventsAcrossNodesTest(ServerTestCase):
         self.assertLess(states.index("PAUSED"), states.index("ENDED"))
         self.assertEqual(contact_events(on_a, "sip-1")[-1][1]["AgentId"], "agent7")
         self.assertIsNotNone(token)
+
+    def test_supervisor_page_on_a_follows_a_contact_of_b(self):
+        require_browser()
+        sue = self.a.v1("POST", "/v1/agents", {"AgentId": "sup-sue", "Role": "supervisor"})
+        self.assertEqual(sue.status, 201, sue)
+        agent = self.b.v1("POST", "/v1/agents", {"AgentId": "agent-ann"})
+        self.assertEqual(agent.status, 201, agent)
+        script = BrowserScript("nodes.mjs", {
+            "a": self.a.url, "b": self.b.url, "artifacts": ARTIFACTS, "admin": self.b.admin_token,
+            "contact": "page-1", "sue": {"id": "sup-sue", "token": sue.json()["Token"]},
+            "agent": {"id": "agent-ann", "token": agent.json()["Token"]}})
+        try:
+            result = script.expect("done", 60)
+        finally:
+            script.close()
+        print("\n  supervisor page on A, after the change on B (ms): %s" % result["shown"])
+        self.assertEqual(result["errors"], [])
+        self.assertEqual(sorted(result["shown"]), sorted([
+            "NOT_STARTED", "Start recording", "Pause recording", "Resume recording", "ENDED"]))
+        # Shown within a second (the request on B, the commit, the
+        # notification, the event on A, the page's render included).
+        for step, ms in result["shown"].items():
+            self.assertLess(ms, 1000, step)
 
     def test_postgres_restarted_while_streaming(self):
         on_a = self.stream(self.a)

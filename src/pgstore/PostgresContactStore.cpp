@@ -1,5 +1,6 @@
 #include "pgstore/PostgresContactStore.hpp"
 
+#include <algorithm>
 #include <boost/json.hpp>
 #include <chrono>
 #include <stdexcept>
@@ -597,6 +598,12 @@ int PostgresContactStore::SendNotice(PgConnection& conn, const store::ContactWri
 }
 
 void PostgresContactStore::NotifyBatch(PgConnection& writer, const std::deque<Pending>& batch) {
+  // Recordings' and uploads' rows alone are not on /v1/events.
+  if (std::none_of(batch.begin(), batch.end(), [](const Pending& p) {
+        return p.write.audit.has_value() || p.write.contact.has_value();
+      })) {
+    return;
+  }
   bool unapplied = false;
   std::string error = CommitBatch(writer, batch, unapplied, true);
   // A connection lost: once more on a new one (a listener that lost its own

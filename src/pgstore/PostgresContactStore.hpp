@@ -30,6 +30,8 @@ class PgChangeFeed;
 // a commit whose answer was lost is reported failed, never acknowledged) and
 // every connection opens again by itself: the writer before its next batch and,
 // while failing and idle, once a second (so /healthz recovers on its own).
+// Once a batch committed, its writer notifies the other servers of its changes
+// (PgChangeFeed.hpp), in a transaction of its own.
 class PostgresContactStore final : public store::ContactStore {
  public:
   using Dispatch = std::function<void(std::function<void()>)>;

@@ -40,7 +40,8 @@ void EventHub::Subscribe(std::shared_ptr<StreamSink> sink, std::string agent_id,
   subscribers_.push_back({std::move(sink), supervisor ? std::string() : std::move(agent_id)});
 }
 
-void EventHub::Publish(const core::Contact& contact, const std::optional<core::AuditEntry>& audit) {
+void EventHub::Publish(const core::Contact& contact, const std::optional<core::AuditEntry>& audit,
+                       const control::ContactTimes* times) {
   std::lock_guard lock(mutex_);
   // Built only when someone is listening for this contact: every operation
   // passes here, and most have nobody watching.
@@ -48,7 +49,7 @@ void EventHub::Publish(const core::Contact& contact, const std::optional<core::A
   std::erase_if(subscribers_, [&](const Subscriber& s) {
     if (!s.agent_id.empty() && s.agent_id != contact.agent_id) return !s.sink->open();
     if (!event) {
-      boost::json::object data = ContactToJson(contact, times_);
+      boost::json::object data = ContactToJson(contact, times ? times : times_);
       if (audit) {
         data["Audit"] = media::AuditTrailJson({*audit}).at(0);
       } else {

@@ -26,7 +26,10 @@ class EventHub {
   // agent_id empty: the admin, who sees every contact; a supervisor (an
   // agent id and `supervisor`) sees every contact too.
   void Subscribe(std::shared_ptr<StreamSink> sink, std::string agent_id, bool supervisor = false);
-  void Publish(const core::Contact& contact, const std::optional<core::AuditEntry>& audit);
+  // `times`: where the contact's Timing comes from, if not SetTimes' (another
+  // node's contact, whose times this node keeps apart).
+  void Publish(const core::Contact& contact, const std::optional<core::AuditEntry>& audit,
+               const control::ContactTimes* times = nullptr);
   void Stop();
   std::size_t subscribers() const;
   // Each event's contact carries its Timing from here; set before events flow.

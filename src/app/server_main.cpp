@@ -563,6 +563,20 @@ int Run(const config::ServerConfig& config) {
       [&events](const core::Contact& contact, const std::optional<core::AuditEntry>& audit) {
         events.Publish(contact, audit);
       });
+  // Other nodes' changes (several servers on one PostgreSQL store) stream here
+  // as theirs do there. Their times are kept apart: a pause on another node is
+  // its owner's to audit (--max-pause), not this node's.
+  control::ContactTimes remote_times;
+  store.WatchOtherServers([&events, &remote_times](const core::Contact& contact,
+                                                   const std::optional<core::AuditEntry>& audit) {
+    remote_times.Observe(contact);
+    events.Publish(contact, audit, &remote_times);
+  });
+  // The feed stops before what it calls goes away, however main() is left.
+  struct StopWatching {
+    store::ContactStore& store;
+    ~StopWatching() { store.WatchOtherServers({}); }
+  } stop_watching{store};
   api::V1Api v1(contacts, store, recorder, metrics, creds.admin_token, &agents);
   v1.SetTimes(&contact_times);
   // Retention: each deletion audited (EXPIRED) and durable before the files go.

@@ -42,6 +42,8 @@ class PgConnection {
   // a connection that died while idle is seen before a query is sent on it.
   bool Usable();
   PGconn* get() const { return conn_; }
+  // The server said FATAL while no query ran (it is ending the connection).
+  bool EndedByServer() const { return ended_by_server_; }
   // "database D on HOST:PORT as USER" (never the password).
   std::string Describe() const;
   std::string Error() const;

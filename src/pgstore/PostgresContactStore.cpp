@@ -1,9 +1,12 @@
 #include "pgstore/PostgresContactStore.hpp"
 
+#include <algorithm>
+#include <boost/json.hpp>
 #include <chrono>
 #include <stdexcept>
 
 #include "log/Log.hpp"
+#include "pgstore/PgChangeFeed.hpp"
 #include "pgstore/PgSchema.hpp"
 #include "store/StoreRows.hpp"
 
@@ -56,6 +59,7 @@ const std::vector<Statement>& WriterStatements() {
                             local_done)
         VALUES($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
         ON CONFLICT(contact_id) DO NOTHING)sql"},
+      NotifyStatement(),
   };
   return statements;
 }
@@ -160,7 +164,21 @@ PostgresContactStore::~PostgresContactStore() {
   Close();
 }
 
+void PostgresContactStore::WatchOtherServers(RemoteChanges changes) {
+  std::unique_ptr<PgChangeFeed> feed;
+  {
+    std::lock_guard lock(feed_mutex_);
+    feed.swap(feed_);
+  }
+  feed.reset();  // the one before stops first: one feed at a time
+  if (!changes) return;
+  feed = std::make_unique<PgChangeFeed>(conninfo_, node_id_, std::move(changes));
+  std::lock_guard lock(feed_mutex_);
+  feed_ = std::move(feed);
+}
+
 void PostgresContactStore::Close() {
+  WatchOtherServers({});
   {
     std::lock_guard lock(queue_mutex_);
     stopping_ = true;
@@ -483,6 +501,12 @@ void PostgresContactStore::WriterLoop(Writer& writer) {
       log::Warn("store.commit_failed", {{"writes", batch.size()}, {"error", error}});
     }
     Report(batch, error);
+    // Then the other servers hear of what committed (see PgChangeFeed.hpp):
+    // in a transaction of its own that waits for no log flush, because
+    // PostgreSQL lets one notifying transaction commit at a time; inside the
+    // writes' durable transactions that serialised every writer's commits
+    // (947 against about 5,000 ops/s in bench/pg).
+    if (error.empty()) NotifyBatch(writer.conn, batch);
   }
 }
 
@@ -548,8 +572,52 @@ int PostgresContactStore::SendWrite(PgConnection& conn, const store::ContactWrit
   return sent;
 }
 
+int PostgresContactStore::SendNotice(PgConnection& conn, const store::ContactWrite& write,
+                                     std::string& error) {
+  if (!write.audit && !write.contact) return 0;
+  const std::string& id = write.audit ? write.audit->contact_id : write.contact->contact_id;
+  const core::AuditEntry none;
+  const core::AuditEntry& a = write.audit ? *write.audit : none;
+  // The row as this write left it (a later write of the batch may have changed
+  // it since); an audit line alone: the row as it is.
+  std::string row;
+  if (const auto& c = write.contact) {
+    row = boost::json::serialize(boost::json::array{
+        c->contact_id, c->instance_id, c->initial_contact_id, c->agent_id, c->codec,
+        core::ToString(c->recording.state), core::ToString(c->recording.final_state),
+        core::ToString(c->recording.track), c->recording.agent_joined, c->created_ms, c->updated_ms,
+        c->version});
+  }
+  if (!Send(conn, "notify",
+            {id, node_id_, std::to_string(notify_seq_.fetch_add(1)), BoolText(bool(write.audit)),
+             std::to_string(a.at_ms), a.operation, a.principal, a.result, a.detail, row},
+            error)) {
+    return -1;
+  }
+  return 1;
+}
+
+void PostgresContactStore::NotifyBatch(PgConnection& writer, const std::deque<Pending>& batch) {
+  // Recordings' and uploads' rows alone are not on /v1/events.
+  if (std::none_of(batch.begin(), batch.end(), [](const Pending& p) {
+        return p.write.audit.has_value() || p.write.contact.has_value();
+      })) {
+    return;
+  }
+  bool unapplied = false;
+  std::string error = CommitBatch(writer, batch, unapplied, true);
+  // A connection lost: once more on a new one (a listener that lost its own
+  // connection too reads what it missed when it listens again).
+  if (!error.empty()) error = CommitBatch(writer, batch, unapplied, true);
+  if (!error.empty()) {
+    notify_failures_ += 1;
+    log::Warn("store.notify_failed", {{"writes", batch.size()}, {"error", error}});
+  }
+}
+
 std::string PostgresContactStore::CommitBatch(PgConnection& writer,
-                                              const std::deque<Pending>& batch, bool& unapplied) {
+                                              const std::deque<Pending>& batch, bool& unapplied,
+                                              bool notices) {
   unapplied = false;
   // A connection that died while idle (the server restarted) is replaced before
   // anything is sent on it, so the first writes after a restart do not fail.
@@ -573,9 +641,12 @@ std::string PostgresContactStore::CommitBatch(PgConnection& writer,
     return false;
   };
   bool queued = send_plain("BEGIN");
+  // Notices are sent once their writes are durable: nothing of theirs to keep.
+  if (queued && notices) queued = send_plain("SET LOCAL synchronous_commit = off");
   for (const Pending& pending : batch) {
     if (!queued) break;
-    const int n = SendWrite(writer, pending.write, error);
+    const int n = notices ? SendNotice(writer, pending.write, error)
+                          : SendWrite(writer, pending.write, error);
     if (n < 0) queued = false;
     sent += std::max(n, 0);
   }

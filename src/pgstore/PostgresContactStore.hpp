@@ -15,6 +15,8 @@
 
 namespace callrec::pgstore {
 
+class PgChangeFeed;
+
 // The contact store in PostgreSQL, with SqliteContactStore's contract: a
 // writer thread takes every write queued for it and sends them as one
 // transaction in libpq's pipeline mode (BEGIN, the writes, COMMIT, one round
@@ -28,6 +30,8 @@ namespace callrec::pgstore {
 // a commit whose answer was lost is reported failed, never acknowledged) and
 // every connection opens again by itself: the writer before its next batch and,
 // while failing and idle, once a second (so /healthz recovers on its own).
+// Once a batch committed, its writer notifies the other servers of its changes
+// (PgChangeFeed.hpp), in a transaction of its own.
 class PostgresContactStore final : public store::ContactStore {
  public:
   using Dispatch = std::function<void(std::function<void()>)>;
@@ -60,6 +64,10 @@ class PostgresContactStore final : public store::ContactStore {
       const store::RecordingFilter& filter, std::string_view after, std::size_t limit) override;
   bool Write(store::ContactWrite write, Done done) override;
   store::StoreStats Stats() const override;
+  // Listens for the other nodes' changes (PgChangeFeed) on a connection of its
+  // own; every write of a contact or an audit line notifies them in its
+  // transaction.
+  void WatchOtherServers(RemoteChanges changes) override;
 
   // Writes everything queued, then stops the writer; later writes fail. Idempotent.
   void Close();
@@ -91,7 +99,14 @@ class PostgresContactStore final : public store::ContactStore {
   void WriterLoop(Writer& writer);
   // One transaction for the whole batch: "" once committed, else why not;
   // `unapplied` when it failed before the server ran any of it.
-  std::string CommitBatch(PgConnection& conn, const std::deque<Pending>& batch, bool& unapplied);
+  // `notices`: the batch's notifications instead of its writes (NotifyBatch).
+  std::string CommitBatch(PgConnection& conn, const std::deque<Pending>& batch, bool& unapplied,
+                          bool notices = false);
+  // The other servers' notifications of a committed batch, in a transaction
+  // of their own; a failure is logged and counted, the writes stay durable.
+  void NotifyBatch(PgConnection& conn, const std::deque<Pending>& batch);
+  // The notification of one write (0 statements if it needs none, -1: failed).
+  int SendNotice(PgConnection& conn, const store::ContactWrite& write, std::string& error);
   // The statements of one write, sent on the pipeline; how many (-1: failed).
   int SendWrite(PgConnection& conn, const store::ContactWrite& write, std::string& error);
   static bool Send(PgConnection& conn, const char* statement,
@@ -119,6 +134,10 @@ class PostgresContactStore final : public store::ContactStore {
   bool stopping_ = false;
   store::StoreStats stats_;
   std::atomic<std::uint64_t> read_failures_{0};
+  std::atomic<std::uint64_t> notify_seq_{0};
+  std::atomic<std::uint64_t> notify_failures_{0};
+  std::mutex feed_mutex_;
+  std::unique_ptr<PgChangeFeed> feed_;
 };
 
 }  // namespace callrec::pgstore

@@ -144,6 +144,17 @@ class ContactStore {
                                                                    std::size_t limit) = 0;
   virtual bool Write(ContactWrite write, Done done) = 0;
   virtual StoreStats Stats() const = 0;
+
+  // Changes other servers sharing this store committed (PostgreSQL; a lone
+  // SQLite store has none and ignores this): `changes` runs on the store's own
+  // thread, once per committed write of a contact or an audit line, in commit
+  // order, with the contact as that commit left it and the write's audit line
+  // (nullopt when the write had none, or after a lost feed: then each contact
+  // another server changed meanwhile comes once, as it is now). An empty
+  // `changes` stops watching; call it before what `changes` uses goes away.
+  using RemoteChanges =
+      std::function<void(const core::Contact&, const std::optional<core::AuditEntry>&)>;
+  virtual void WatchOtherServers(RemoteChanges changes) { (void)changes; }
 };
 
 }  // namespace callrec::store

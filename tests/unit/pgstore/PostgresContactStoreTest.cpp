@@ -6,12 +6,15 @@
 #include <gtest/gtest.h>
 #include <libpq-fe.h>
 
+#include <condition_variable>
 #include <cstdlib>
 #include <future>
 #include <iostream>
 #include <memory>
+#include <mutex>
 #include <thread>
 
+#include "pgstore/PgChangeFeed.hpp"
 #include "pgstore/PgSchema.hpp"
 
 namespace callrec::pgstore {
@@ -325,6 +328,165 @@ TEST_F(PostgresContactStoreTest, LostConnectionsFailInFlightAndReconnect) {
   EXPECT_EQ(Operations(store.LoadAuditTrail("c1").value()),
             (std::vector<std::string>{"START@1", "PAUSE@2"}));
   EXPECT_TRUE(store.LoadContact("c1").value().has_value());
+}
+
+// What a feed handed over: "id STATE OPERATION" ("-" for no audit line).
+class Changes {
+ public:
+  store::ContactStore::RemoteChanges Sink() {
+    return [this](const core::Contact& contact, const std::optional<core::AuditEntry>& audit) {
+      std::lock_guard lock(mutex_);
+      seen_.push_back(contact.contact_id + " " + std::string(core::ToString(contact.state())) +
+                      " " + (audit ? audit->operation + "/" + audit->detail : "-"));
+      cv_.notify_all();
+    };
+  }
+  // Waits until `count` changes came (or 5 s); all of them.
+  std::vector<std::string> Wait(std::size_t count) {
+    std::unique_lock lock(mutex_);
+    cv_.wait_for(lock, std::chrono::seconds(5), [&] { return seen_.size() >= count; });
+    return seen_;
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  std::vector<std::string> seen_;
+};
+
+TEST(ChangeNoticeTest, ParsesWhatTheWritersSendAndRefusesTheRest) {
+  std::string error;
+  auto notice = ParseChangeNotice(
+      R"({"n":"node-b","q":7,"i":"c1","c":["c1","local","i1","alice","PCMU","PAUSED","STOPPED",)"
+      R"("FROM_AGENT",true,1000,2000,4],"a":[2000,"PAUSE","alice","OK","x"]})",
+      error);
+  ASSERT_TRUE(notice) << error;
+  EXPECT_EQ(notice->node_id, "node-b");
+  ASSERT_TRUE(notice->contact);
+  EXPECT_EQ(notice->contact->state(), core::RecordingState::kPaused);
+  EXPECT_EQ(notice->contact->agent_id, "alice");
+  EXPECT_EQ(notice->contact->version, 4);
+  EXPECT_TRUE(notice->contact->recording.agent_joined);
+  ASSERT_TRUE(notice->audit);
+  EXPECT_EQ(notice->audit->operation, "PAUSE");
+  EXPECT_EQ(notice->audit->contact_id, "c1");
+  // The ids only (a row too big to send): the receiver reads it.
+  notice = ParseChangeNotice(R"({"n":"node-b","q":8,"i":"c1"})", error);
+  ASSERT_TRUE(notice) << error;
+  EXPECT_FALSE(notice->contact);
+  EXPECT_FALSE(notice->audit);
+  for (const char* bad :
+       {"", "[]", "{\"n\":1}", R"({"n":"b","i":"c1","c":["c1"]})",
+        R"({"n":"b","i":"c2","c":["c1","l","i","a","P","NOPE","STOPPED","X",true,1,2,3]})",
+        R"({"n":"b","i":"c1","a":[1,"PAUSE"]})"}) {
+    EXPECT_FALSE(ParseChangeNotice(bad, error)) << bad;
+    EXPECT_FALSE(error.empty());
+  }
+}
+
+TEST_F(PostgresContactStoreTest, OtherNodesChangesComeInCommitOrder) {
+  PostgresContactStore a(Uri(), "node-a");
+  PostgresContactStore b(Uri(), "node-b");
+  Changes on_b;
+  b.WatchOtherServers(on_b.Sink());
+  // A's changes, one of them an audit line alone (the row as it is), and a
+  // detail too big for a notification (the row is read, the line is not sent).
+  ASSERT_TRUE(WriteAndWait(
+      a, {MakeContact("c1", core::RecordingState::kNotStarted), Audit("c1", 1, "CREATE")}));
+  ASSERT_TRUE(WriteAndWait(
+      a, {MakeContact("c1", core::RecordingState::kRecording), Audit("c1", 2, "START")}));
+  ASSERT_TRUE(WriteAndWait(a, {std::nullopt, Audit("c1", 3, "NOTE")}));
+  core::AuditEntry big = Audit("c1", 4, "PAUSE");
+  big.detail = std::string(9000, 'x');
+  ASSERT_TRUE(WriteAndWait(a, {MakeContact("c1", core::RecordingState::kPaused), big}));
+  // B's own change is published by B itself: the feed skips it.
+  ASSERT_TRUE(WriteAndWait(
+      b, {MakeContact("c2", core::RecordingState::kNotStarted), Audit("c2", 5, "CREATE")}));
+  // Several writes in one transaction each come (none folded into another).
+  std::vector<std::future<bool>> pending;
+  for (int i = 0; i < 3; ++i) {
+    auto done = std::make_shared<std::promise<bool>>();
+    pending.push_back(done->get_future());
+    a.Write({std::nullopt, core::AuditEntry{"c1", 6, "NOTE", "p", "OK", "same"}},
+            [done](bool ok, const std::string&) { done->set_value(ok); });
+  }
+  for (auto& f : pending) ASSERT_TRUE(f.get());
+  const std::vector<std::string> expected = {"c1 NOT_STARTED CREATE/detail-1",
+                                             "c1 RECORDING START/detail-2",
+                                             "c1 RECORDING NOTE/detail-3",
+                                             "c1 PAUSED -",
+                                             "c1 PAUSED NOTE/same",
+                                             "c1 PAUSED NOTE/same",
+                                             "c1 PAUSED NOTE/same"};
+  EXPECT_EQ(on_b.Wait(expected.size()), expected);
+  // Big: the audit line itself is durable all the same.
+  EXPECT_EQ(b.LoadAuditTrail("c1").value().at(3).detail.size(), 9000u);
+  b.WatchOtherServers({});
+}
+
+TEST_F(PostgresContactStoreTest, ANoticeCarriesTheRowAsItIsOrAsTheWriteLeftIt) {
+  PostgresContactStore a(Uri(), "node-a");
+  ASSERT_TRUE(
+      WriteAndWait(a, {MakeContact("c1", core::RecordingState::kPaused), Audit("c1", 1, "PAUSE")}));
+  PgConnection conn(Uri(), "test");
+  ASSERT_EQ(conn.Open({NotifyStatement()}), "");
+  std::string error;
+  ASSERT_TRUE(conn.Exec(std::string("LISTEN ") + kChangeChannel, {}, error)) << error;
+  const std::string given =
+      R"(["c1","local","i","bob","PCMU","RECORDING","STOPPED","NONE",false,1,2,9])";
+  for (const std::string& row : {std::string(), given}) {
+    ASSERT_TRUE(
+        conn.Exec("notify", {"c1", "node-a", "1", "f", "0", "", "", "", "", row}, error, true))
+        << error;
+    PQconsumeInput(conn.get());
+    PGnotify* raw = PQnotifies(conn.get());
+    ASSERT_NE(raw, nullptr);
+    auto notice = ParseChangeNotice(raw->extra, error);
+    PQfreemem(raw);
+    ASSERT_TRUE(notice) << error;
+    ASSERT_TRUE(notice->contact);
+    EXPECT_FALSE(notice->audit);
+    // "": the row as it is (read by the statement); else the one given.
+    EXPECT_EQ(notice->contact->state(),
+              row.empty() ? core::RecordingState::kPaused : core::RecordingState::kRecording);
+    EXPECT_EQ(notice->contact->agent_id, row.empty() ? "alice" : "bob");
+  }
+}
+
+TEST_F(PostgresContactStoreTest, ALostFeedListensAgainAndReadsWhatItMissed) {
+  PostgresContactStore a(Uri(), "node-a");
+  PostgresContactStore b(Uri(), "node-b");
+  Changes on_b;
+  b.WatchOtherServers(on_b.Sink());
+  ASSERT_TRUE(WriteAndWait(
+      a, {MakeContact("c1", core::RecordingState::kRecording), Audit("c1", 1, "START")}));
+  ASSERT_EQ(on_b.Wait(1).size(), 1u);
+  // B's feed connection ends (as a restarting server ends it) and A writes
+  // while it may not listen: the change comes, by its notification or by the
+  // resync once B listens again.
+  const std::string feed = " FROM pg_stat_activity WHERE datname = '" + db_ +
+                           "' AND application_name = 'callrec-server node-b feed'";
+  Sql("SELECT pg_terminate_backend(pid)" + feed);
+  core::Contact paused = MakeContact("c1", core::RecordingState::kPaused);
+  paused.updated_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                          std::chrono::system_clock::now().time_since_epoch())
+                          .count();
+  ASSERT_TRUE(WriteAndWait(a, {paused, Audit("c1", 2, "PAUSE")}));
+  const std::vector<std::string> seen = on_b.Wait(2);
+  ASSERT_GE(seen.size(), 2u);
+  EXPECT_EQ(seen.back().substr(0, 9), "c1 PAUSED");
+  // And it listens again: later changes come by notification.
+  for (int i = 0; i < 100 && Sql("SELECT count(*)" + feed) != "1"; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  ASSERT_TRUE(WriteAndWait(a, {std::nullopt, Audit("c1", 3, "NOTE")}));
+  bool noted = false;
+  for (int i = 0; i < 100 && !noted; ++i) {
+    for (const std::string& s : on_b.Wait(3)) noted = noted || s == "c1 PAUSED NOTE/detail-3";
+    if (!noted) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_TRUE(noted);
+  b.WatchOtherServers({});
 }
 
 }  // namespace

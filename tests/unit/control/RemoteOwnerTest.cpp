@@ -153,5 +153,32 @@ TEST_F(RemoteOwnerTest, EndTakesALostNodesContact) {
   EXPECT_EQ(service_->LiveCount(), 0u);
 }
 
+// This node was frozen past its lease; a survivor ended its contact in the
+// store. Memory takes the ENDED contact without writing anything.
+TEST_F(RemoteOwnerTest, AdoptEndedTakesTheStoresEndWithoutAWrite) {
+  Create("a-2");
+  ASSERT_FALSE(Apply("a-2", core::Operation::kStart).has_value());
+  std::vector<core::Contact> observed;
+  service_->AddObserver([&](const core::Contact& contact, const std::optional<core::AuditEntry>&) {
+    observed.push_back(contact);
+  });
+  core::Contact ended = service_->Find("a-2").value().value();
+  const core::RecordingStatus before = ended.recording;
+  ended.recording = core::RecordingStateMachine::End(before).status;
+  ended.version += 1;
+  const std::size_t lines = Trail("a-2").size();
+  EXPECT_TRUE(service_->AdoptEnded(ended));
+  EXPECT_EQ(service_->LiveCount(), 0u);
+  EXPECT_EQ(service_->ResidentCount(), 0u);  // nothing in flight: evicted at once
+  ASSERT_EQ(observed.size(), 1u);
+  EXPECT_EQ(observed[0].state(), core::RecordingState::kEnded);
+  EXPECT_EQ(Trail("a-2").size(), lines);  // no line of its own
+  // Not held live (any more): nothing to adopt.
+  EXPECT_FALSE(service_->AdoptEnded(ended));
+  core::Contact live = ended;
+  live.recording = before;
+  EXPECT_FALSE(service_->AdoptEnded(live));
+}
+
 }  // namespace
 }  // namespace callrec::control

@@ -454,12 +454,10 @@ int Run(const config::ServerConfig& config) {
   // observed (events), durable before the lease lets go of its lock.
   end_lost = [&contacts](const std::string& id, const std::string& owner,
                          std::function<void(bool)> done) {
-    contacts.End(
-        id, "cluster",
-        [done](const core::Result<core::Contact, control::ControlError>& ended) {
-          done(static_cast<bool>(ended));
-        },
-        "node lost: " + owner);
+    contacts.EndLost(id, owner,
+                     [done](const core::Result<core::Contact, control::ControlError>& ended) {
+                       done(static_cast<bool>(ended));
+                     });
   };
   // This node was frozen past its lease: what survivors ended stays ENDED, and
   // memory (and the media) follow.

@@ -341,9 +341,27 @@ void ContactService::Create(const CreateRequest& request, ContactReply reply) {
 
 void ContactService::End(const std::string& contact_id, const std::string& principal,
                          ContactReply reply, const std::string& reason) {
+  EndContact(contact_id, principal, std::move(reply), reason, false);
+}
+
+void ContactService::EndLost(const std::string& contact_id, const std::string& owner,
+                             ContactReply reply) {
+  EndContact(contact_id, "cluster", std::move(reply), "node lost: " + owner, true);
+}
+
+void ContactService::EndContact(const std::string& contact_id, const std::string& principal,
+                                ContactReply reply, const std::string& reason, bool take_foreign) {
   std::unique_lock lock(mutex_);
   std::string read_error;
-  auto it = Admit(lock, contact_id, read_error);
+  std::optional<core::Contact> foreign;
+  auto it = Admit(lock, contact_id, read_error, take_foreign ? nullptr : &foreign);
+  if (foreign) {
+    lock.unlock();
+    return reply(ControlError{ControlError::Kind::kUnavailable,
+                              "Contact " + contact_id +
+                                  " is live on another node, which holds its media: end it "
+                                  "there (or its call), not here."});
+  }
   if (it == contacts_.end()) {
     lock.unlock();
     if (!read_error.empty()) return reply(Unreadable(read_error));

@@ -104,8 +104,13 @@ class ContactService {
   void Apply(const OperationRequest& request, Reply reply);
   void Create(const CreateRequest& request, ContactReply reply);
   // `reason`, when given, is added to the audit line's detail (e.g. "server restart").
+  // A live contact another node owns is refused (kUnavailable): its owner holds
+  // the call's media and must end it.
   void End(const std::string& contact_id, const std::string& principal, ContactReply reply,
            const std::string& reason = {});
+  // A lost node's live contact (its owner is gone): ended here, principal
+  // `cluster`, "node lost: OWNER" in the audit line's detail.
+  void EndLost(const std::string& contact_id, const std::string& owner, ContactReply reply);
   // The agent joined: a waiting START begins recording. A non-empty `agent_id`
   // also names the agent (SIPREC metadata naming who joined, or a transfer).
   void AgentJoined(const std::string& contact_id, const std::string& principal, Reply reply,
@@ -181,6 +186,8 @@ class ContactService {
   // Apply's way for another node's live contact: its owner's answer, or an
   // audited kUnavailable when the owner did not answer. Without the lock.
   void ForwardToOwner(const OperationRequest& request, Reply reply);
+  void EndContact(const std::string& contact_id, const std::string& principal, ContactReply reply,
+                  const std::string& reason, bool take_foreign);
   // Evicts an ENDED contact once none of its writes is in flight. Holds mutex_.
   void EvictIfSettled(Residents::iterator it);
   // Replaces a resident's contact, keeping live_ true. Holds mutex_.

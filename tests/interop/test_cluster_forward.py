@@ -305,6 +305,12 @@ class ClusterForwardTest(unittest.TestCase):
         self.assertIn(("STOP", "intruder", "OK", "STOPPED forwarded-by=node-a"),
                       self.trail_lines(self.b, "fw-2"))
         self.assertNotIn(SECRET, self.a.logs(100000) + self.b.logs(100000))
+        # /v1's end, asked of A for B's live contact: refused, B holds its media.
+        self.b.create_contact("fw-2b")
+        reply = self.a.v1("POST", "/v1/contacts/fw-2b/end")
+        self.assertEqual(reply.status, 503, reply.text)
+        self.assertIn("live on another node", reply.text)
+        self.assertEqual(self.b.state("fw-2b"), "NOT_STARTED")
 
     def test_3_an_owner_that_does_not_answer_gives_503_within_the_timeout(self):
         self.b.create_contact("fw-3")
@@ -352,16 +358,17 @@ class ClusterForwardTest(unittest.TestCase):
             time.sleep(1.0)
             killed = time.monotonic()
             self.b.kill9()
-            # What an agent or a client of A's API sees, polled as a client would.
-            wait_until("fw-4 ENDED on A", lambda: self.a.state("fw-4") == "ENDED", 10, 0.1)
+            # What an agent or a client of A's API sees, polled as a client
+            # would: ENDED, with the line saying why (durable: in the trail).
+            lost = ("END", "cluster", "OK", "ENDED recording=RECORDING (node lost: node-b)")
+            wait_until("fw-4 ENDED on A", lambda: self.a.state("fw-4") == "ENDED" and
+                       lost in self.trail_lines(self.a, "fw-4"), 10, 0.1)
             took = time.monotonic() - killed
         finally:
             proc.kill()
             proc.communicate()
         self.assertLess(took, 10)
-        lines = self.trail_lines(self.a, "fw-4")
-        self.assertIn(("END", "cluster", "OK", "ENDED recording=RECORDING (node lost: node-b)"),
-                      lines)
+        self.assertIn(lost, self.trail_lines(self.a, "fw-4"))
         self.assertEqual(self.sql("SELECT state, owner FROM contacts WHERE contact_id='fw-4'"),
                          "ENDED|node-b")
         # fw-3 (B's too, PAUSED) was ended in the same sweep; fw-1 and fw-2 were not live.

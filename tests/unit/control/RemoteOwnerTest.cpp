@@ -137,12 +137,20 @@ TEST_F(RemoteOwnerTest, ANoteOnAnotherNodesContactDoesNotHoldIt) {
   EXPECT_EQ(StateOf("b-5"), core::RecordingState::kRecording);
 }
 
-TEST_F(RemoteOwnerTest, EndTakesALostNodesContact) {
+TEST_F(RemoteOwnerTest, EndRefusesAnotherNodesLiveContact) {
+  WriteForeignLiveContact("b-7");
+  auto ended = End("b-7");
+  ASSERT_FALSE(ended.ok());
+  EXPECT_EQ(ended.error().kind, ControlError::Kind::kUnavailable);
+  EXPECT_EQ(StateOf("b-7"), core::RecordingState::kRecording);
+  EXPECT_TRUE(Trail("b-7").empty());
+  EXPECT_EQ(service_->ResidentCount(), 0u);
+}
+
+TEST_F(RemoteOwnerTest, EndLostTakesALostNodesContact) {
   WriteForeignLiveContact("b-6");
   std::promise<core::Result<core::Contact, ControlError>> done;
-  service_->End(
-      "b-6", "cluster", [&](auto result) { done.set_value(std::move(result)); },
-      "node lost: node-b");
+  service_->EndLost("b-6", "node-b", [&](auto result) { done.set_value(std::move(result)); });
   auto ended = done.get_future().get();
   ASSERT_TRUE(ended.ok());
   EXPECT_EQ(StateOf("b-6"), core::RecordingState::kEnded);

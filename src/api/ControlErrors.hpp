@@ -22,6 +22,7 @@ inline aws::AwsError ToAwsError(const control::ControlError& error) {
     case Kind::kInternal:
       return aws::AwsError::InternalService(error.message);
     case Kind::kLimitReached:
+    case Kind::kUnavailable:
       return {503, "ServiceUnavailableException", error.message};
   }
   return aws::AwsError::InternalService(error.message);

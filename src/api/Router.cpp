@@ -14,6 +14,9 @@ void Router::Handle(HttpRequest&& request, Respond respond, OpenStream open_stre
   const std::string_view target = request.target();
   const std::string_view path = target.substr(0, target.find('?'));
   if (ConnectApi::Serves(path)) return connect_.Handle(std::move(request), std::move(counted));
+  if (internal_ != nullptr && path.rfind("/internal/", 0) == 0) {
+    return internal_->Handle(std::move(request), std::move(counted), std::move(open_stream));
+  }
   if (V1Api::Serves(path)) {
     OpenStream counted_stream = [this, id, open_stream = std::move(open_stream)](
                                     HttpResponse head, StreamStarted started) {

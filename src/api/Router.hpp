@@ -18,6 +18,11 @@ class Router final : public RequestHandler {
   Router(ConnectApi& connect, V1Api& v1, Metrics& metrics, const StaticFiles* pages = nullptr)
       : connect_(connect), v1_(v1), metrics_(metrics), pages_(pages) {}
 
+  // Requests under /internal/ (between the nodes sharing a store; they sign
+  // their own): to `internal`, set once before requests arrive. Without one,
+  // those paths are unknown.
+  void SetInternal(RequestHandler* internal) { internal_ = internal; }
+
   void Handle(HttpRequest&& request, Respond respond, OpenStream open_stream) override;
   void Refused(unsigned status) override { metrics_.CountRequest(status); }
   void Failed() override { metrics_.CountHandlerException("http"); }
@@ -27,6 +32,7 @@ class Router final : public RequestHandler {
   V1Api& v1_;
   Metrics& metrics_;
   const StaticFiles* pages_;
+  RequestHandler* internal_ = nullptr;
   std::atomic<std::uint64_t> next_id_{1};
 };
 

@@ -9,6 +9,7 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/strand.hpp>
 #include <chrono>
+#include <fstream>
 #include <future>
 #include <iostream>
 #include <map>
@@ -30,6 +31,9 @@
 #include "api/WorkspaceApi.hpp"
 #include "app/InstalledFiles.hpp"
 #include "aws/SigV4.hpp"
+#include "cluster/ForwardedOperations.hpp"
+#include "cluster/HttpRemoteOwner.hpp"
+#include "cluster/NodeLease.hpp"
 #include "config/Credentials.hpp"
 #include "config/ServerConfig.hpp"
 #include "control/AfterRestart.hpp"
@@ -274,6 +278,33 @@ std::unique_ptr<store::ContactStore> OpenStore(const config::ServerConfig& confi
   return pg;
 }
 
+// --advertise-url, else the HTTP listener's address unless it is a wildcard
+// (the other nodes could not know which of this host's addresses to use).
+std::string AdvertiseUrl(const config::ServerConfig& config) {
+  if (!config.advertise_url.empty()) return config.advertise_url;
+  const std::string& host = config.listen.host;
+  if (host.empty() || host == "0.0.0.0" || host == "::" || config.listen.port == 0) return {};
+  return (config.tls_cert.empty() ? "http://" : "https://") + UrlHost(host) + ":" +
+         std::to_string(config.listen.port);
+}
+
+// --cluster-secret-file's contents (trailing newlines dropped); never logged.
+std::string ClusterSecret(const config::ServerConfig& config) {
+  if (config.cluster_secret_file.empty()) return {};
+  std::ifstream in(config.cluster_secret_file, std::ios::binary);
+  if (!in) {
+    throw std::runtime_error("--cluster-secret-file " + config.cluster_secret_file.string() +
+                             ": cannot be read");
+  }
+  std::string secret((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  while (!secret.empty() && (secret.back() == '\n' || secret.back() == '\r')) secret.pop_back();
+  if (secret.size() < 16) {
+    throw std::runtime_error("--cluster-secret-file " + config.cluster_secret_file.string() +
+                             ": the secret must be at least 16 bytes");
+  }
+  return secret;
+}
+
 int Run(const config::ServerConfig& config) {
   log::Configure(config::ChoiceName(config::kLogLevels, config.log_level));
   // HTTPS: an unusable certificate or key stops start-up here, before anything is opened.
@@ -320,6 +351,24 @@ int Run(const config::ServerConfig& config) {
       config, NodeId(config),
       [&io](std::function<void()> done) { boost::asio::post(io, std::move(done)); }, close_store);
   store::ContactStore& store = *opened_store;
+  // Several servers on PostgreSQL: this node's lease, registered before its
+  // live contacts are loaded (a survivor ending them finishes first).
+  const std::string node_id = NodeId(config);
+  const std::string cluster_secret = ClusterSecret(config);
+  std::function<void(const std::string&, const std::string&, std::function<void(bool)>)> end_lost;
+  std::function<void()> lapsed;
+  std::unique_ptr<cluster::NodeLease> lease;
+  if (config.store != "sqlite") {
+    lease = std::make_unique<cluster::NodeLease>(
+        cluster::LeaseConfig{config.store, node_id, AdvertiseUrl(config),
+                             std::chrono::seconds(config.node_lease_seconds)},
+        [&end_lost](const std::string& id, const std::string& owner,
+                    std::function<void(bool)> done) { end_lost(id, owner, std::move(done)); },
+        [&lapsed] { lapsed(); });
+    lease->Register();
+  } else if (!cluster_secret.empty()) {
+    throw std::runtime_error("--cluster-secret-file needs a shared --store postgresql://...");
+  }
   control::ContactService contacts(
       store,
       std::set<std::string, std::less<>>(config.instance_ids.begin(), config.instance_ids.end()),
@@ -401,6 +450,39 @@ int Run(const config::ServerConfig& config) {
     log::Warn("recordings.repaired", {{"count", repaired}});
   }
   contacts.SetListener(&recorder);
+  // A lost node's live contacts end here through the normal path: audited,
+  // observed (events), durable before the lease lets go of its lock.
+  end_lost = [&contacts](const std::string& id, const std::string& owner,
+                         std::function<void(bool)> done) {
+    contacts.EndLost(id, owner,
+                     [done](const core::Result<core::Contact, control::ControlError>& ended) {
+                       done(static_cast<bool>(ended));
+                     });
+  };
+  // This node was frozen past its lease: what survivors ended stays ENDED, and
+  // memory (and the media) follow.
+  lapsed = [&contacts, &store] {
+    control::ContactFilter live;
+    live.live_only = true;
+    auto page = contacts.List(live);
+    if (!page) return;
+    for (const core::Contact& held : page.value().contacts) {
+      auto stored = store.LoadContact(held.contact_id);
+      if (!stored || !stored.value()) continue;
+      if (contacts.AdoptEnded(*stored.value())) {
+        log::Warn("cluster.contact_ended_while_lost", {{"contact", held.contact_id}});
+      }
+    }
+  };
+  if (lease) lease->Start();
+  // Operations on live contacts another node owns go to that node, signed.
+  std::unique_ptr<cluster::HttpRemoteOwner> remote_owner;
+  if (lease && !cluster_secret.empty()) {
+    remote_owner = std::make_unique<cluster::HttpRemoteOwner>(
+        cluster::ForwardConfig{config.store, node_id, cluster_secret},
+        [&io](std::function<void()> done) { boost::asio::post(io, std::move(done)); });
+    contacts.SetRemoteOwner(remote_owner.get());
+  }
   // --dtmf-policy pause: a digit pauses the recording by itself; the policy
   // makes that the contact's PAUSE and resumes it once the digits stop.
   control::DtmfPauses dtmf_pauses(contacts, io.get_executor(),
@@ -690,6 +772,11 @@ int Run(const config::ServerConfig& config) {
   const api::StaticFiles pages(config.web_dir.empty() ? app::InstalledFiles("web")
                                                       : config.web_dir);
   api::Router router(connect, v1, metrics, &pages);
+  std::optional<cluster::ForwardedOperations> forwarded;
+  if (remote_owner) {
+    forwarded.emplace(contacts, cluster_secret, NowMs);
+    router.SetInternal(&*forwarded);
+  }
 
   // Everything is wired: now the outside may call in.
   std::optional<sip::SipUserAgent::Tls> sip_tls;
@@ -801,6 +888,8 @@ int Run(const config::ServerConfig& config) {
   // under way (reads back) gives up.
   if (uploader) uploader->Stop();
   if (s3_client) s3_client->CancelRequests();
+  if (remote_owner) remote_owner->Stop();
+  if (lease) lease->Stop();
   if (retention) retention->Stop();
   // Recordings still running are closed and marked incomplete (the call went
   // on without us); then the media thread and the store stop. Everything

@@ -109,6 +109,7 @@ ParsedConfig ParseServerConfig(int argc, const char* const* argv) {
   std::string web_dir, guide_flow, inbound_flow;
   std::string tls_cert, tls_key;
   std::string sip_tls_listen, sip_tls_cert, sip_tls_key, sip_tls_client_ca;
+  std::string cluster_secret_file;
   bool dump_config = false;
   EnumOptions enums;
   std::string s3_ca_file, s3_access_key;
@@ -127,6 +128,21 @@ ParsedConfig ParseServerConfig(int argc, const char* const* argv) {
   app.add_option("--node-id", c.node_id,
                  "This server's name among those sharing a PostgreSQL store: the owner of the "
                  "contacts it creates (empty: the host's name)")
+      ->capture_default_str();
+  app.add_option("--advertise-url", c.advertise_url,
+                 "How the other nodes sharing the PostgreSQL store reach this node's HTTP API, "
+                 "http[s]://HOST:PORT (operations on contacts this node owns are forwarded "
+                 "there); empty: derived from --listen unless it is a wildcard address")
+      ->capture_default_str();
+  app.add_option("--node-lease", c.node_lease_seconds,
+                 "Seconds without a heartbeat (written every second, on the database's clock) "
+                 "after which a node sharing the PostgreSQL store is lost: a surviving node ends "
+                 "its live contacts (\"node lost: NAME\")")
+      ->check(CLI::Range(2u, 3600u))
+      ->capture_default_str();
+  app.add_option("--cluster-secret-file", cluster_secret_file,
+                 "File holding the secret shared by the nodes to sign operations forwarded to "
+                 "a contact's owner (HMAC-SHA256; at least 16 bytes); empty: no forwarding")
       ->capture_default_str();
   app.add_option("--instance-id", c.instance_ids, "Amazon Connect instance id served (repeatable)")
       ->capture_default_str();
@@ -365,6 +381,16 @@ ParsedConfig ParseServerConfig(int argc, const char* const* argv) {
     if (c.node_id.size() > 100 || c.node_id.find_first_of(" \t\r\n\"") != std::string::npos) {
       throw CLI::ValidationError("--node-id", "at most 100 characters, no spaces or quotes");
     }
+    if (!c.advertise_url.empty()) {
+      const bool http = c.advertise_url.rfind("http://", 0) == 0;
+      const bool https = c.advertise_url.rfind("https://", 0) == 0;
+      const std::string rest = c.advertise_url.substr(http ? 7 : https ? 8 : 0);
+      if ((!http && !https) || rest.empty() || rest.find_first_of("/?# ") != std::string::npos) {
+        throw CLI::ValidationError("--advertise-url",
+                                   "expected http[s]://HOST:PORT, got '" + c.advertise_url + "'");
+      }
+    }
+    c.cluster_secret_file = cluster_secret_file;
     if (c.recordings_store != "file") {
       if (c.recordings_store.rfind("s3://", 0) != 0 || c.recordings_store.size() <= 5) {
         throw CLI::ValidationError(

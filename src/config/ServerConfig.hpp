@@ -32,6 +32,17 @@ struct ServerConfig {
   // This server's name among several sharing one store: the owner written on the
   // contacts it creates. Empty: the host's name.
   std::string node_id;
+  // How the other nodes reach this one's HTTP API (http[s]://HOST:PORT), for
+  // operations they forward to the owner of a contact. Empty: derived from
+  // --listen (and its bound port) unless that is a wildcard address.
+  std::string advertise_url;
+  // A node whose heartbeat (written every second) is older than this is lost:
+  // a surviving node ends its live contacts ("node lost: NAME").
+  unsigned node_lease_seconds = 5;
+  // The secret the nodes share to sign forwarded operations (HMAC-SHA256);
+  // its contents, never logged. Empty: operations on another node's live
+  // contacts are refused with a 5xx naming the owner.
+  std::filesystem::path cluster_secret_file;
   std::vector<std::string> instance_ids{"local"};
   std::vector<AccessKey> access_keys;
   std::string admin_token;

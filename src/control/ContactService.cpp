@@ -65,7 +65,8 @@ void ContactService::EvictIfSettled(Residents::iterator it) {
 
 ContactService::Residents::iterator ContactService::Admit(std::unique_lock<std::mutex>& lock,
                                                           const std::string& contact_id,
-                                                          std::string& error) {
+                                                          std::string& error,
+                                                          std::optional<core::Contact>* foreign) {
   for (;;) {
     if (auto it = contacts_.find(contact_id); it != contacts_.end()) return it;
     const std::uint64_t evictions = evictions_;
@@ -81,6 +82,10 @@ ContactService::Residents::iterator ContactService::Admit(std::unique_lock<std::
     // Evicted while the store was read: what was read may be older than it.
     if (evictions_ != evictions) continue;
     if (!stored) return contacts_.end();
+    if (foreign != nullptr && Live(*stored)) {
+      *foreign = std::move(stored);
+      return contacts_.end();
+    }
     if (Live(*stored)) {
       ++live_;  // not expected: live contacts stay in memory
     } else {
@@ -144,6 +149,34 @@ bool ContactService::Persist(store::ContactWrite write, std::optional<core::Cont
   return queued;
 }
 
+void ContactService::ForwardToOwner(const OperationRequest& request, Reply reply) {
+  if (remote_owner_ == nullptr || !request.forwarded_from.empty()) {
+    // Forwarded here, yet not held here: the owner is not this node after all
+    // (or it restarted); forwarding again could go round in circles.
+    return reply(ControlError{
+        ControlError::Kind::kUnavailable,
+        "Contact " + request.contact_id + " is live on another node, which alone can apply " +
+            std::string(core::ToString(request.operation)) +
+            (remote_owner_ == nullptr ? "; forwarding to it is not configured here "
+                                        "(--cluster-secret-file)."
+                                      : "; it was forwarded here by " + request.forwarded_from +
+                                            " but this node does not hold it.")});
+  }
+  remote_owner_->Forward(request, [this, request, reply](RemoteAnswer answer) {
+    if (answer.answered) return reply(answer.error);
+    // Nothing was applied: the caller hears so, and the trail keeps the attempt.
+    ControlError failure{ControlError::Kind::kUnavailable, answer.failure};
+    store::ContactWrite write;
+    write.audit = core::AuditEntry{
+        request.contact_id, clock_(),           std::string(core::ToString(request.operation)),
+        request.principal,  "OwnerUnavailable", answer.failure};
+    if (!store_.Write(std::move(write),
+                      [reply, failure](bool, const std::string&) { reply(failure); })) {
+      reply(failure);
+    }
+  });
+}
+
 void ContactService::Apply(const OperationRequest& request, Reply reply) {
   std::unique_lock lock(mutex_);
   if (!KnowsInstance(request.instance_id)) {
@@ -151,7 +184,15 @@ void ContactService::Apply(const OperationRequest& request, Reply reply) {
     return reply(NotFound(request.contact_id, request.instance_id));
   }
   std::string read_error;
-  auto it = Admit(lock, request.contact_id, read_error);
+  std::optional<core::Contact> foreign;
+  auto it = Admit(lock, request.contact_id, read_error, &foreign);
+  if (foreign) {
+    lock.unlock();
+    if (foreign->instance_id != request.instance_id) {
+      return reply(NotFound(request.contact_id, request.instance_id));
+    }
+    return ForwardToOwner(request, std::move(reply));
+  }
   if (it == contacts_.end() || it->second.contact.instance_id != request.instance_id) {
     EvictIfSettled(it);
     lock.unlock();
@@ -206,6 +247,7 @@ void ContactService::Apply(const OperationRequest& request, Reply reply) {
       audit.detail += core::ToString(contact.recording.track);
     }
     if (!request.reason.empty()) audit.detail += " " + request.reason;
+    if (!request.forwarded_from.empty()) audit.detail += " forwarded-by=" + request.forwarded_from;
   }
   write.audit = std::move(audit);
   if (!Persist(std::move(write), std::move(before),
@@ -299,9 +341,27 @@ void ContactService::Create(const CreateRequest& request, ContactReply reply) {
 
 void ContactService::End(const std::string& contact_id, const std::string& principal,
                          ContactReply reply, const std::string& reason) {
+  EndContact(contact_id, principal, std::move(reply), reason, false);
+}
+
+void ContactService::EndLost(const std::string& contact_id, const std::string& owner,
+                             ContactReply reply) {
+  EndContact(contact_id, "cluster", std::move(reply), "node lost: " + owner, true);
+}
+
+void ContactService::EndContact(const std::string& contact_id, const std::string& principal,
+                                ContactReply reply, const std::string& reason, bool take_foreign) {
   std::unique_lock lock(mutex_);
   std::string read_error;
-  auto it = Admit(lock, contact_id, read_error);
+  std::optional<core::Contact> foreign;
+  auto it = Admit(lock, contact_id, read_error, take_foreign ? nullptr : &foreign);
+  if (foreign) {
+    lock.unlock();
+    return reply(ControlError{ControlError::Kind::kUnavailable,
+                              "Contact " + contact_id +
+                                  " is live on another node, which holds its media: end it "
+                                  "there (or its call), not here."});
+  }
   if (it == contacts_.end()) {
     lock.unlock();
     if (!read_error.empty()) return reply(Unreadable(read_error));
@@ -344,7 +404,8 @@ void ContactService::AgentJoined(const std::string& contact_id, const std::strin
                                  Reply reply, const std::string& agent_id) {
   std::unique_lock lock(mutex_);
   std::string read_error;
-  auto it = Admit(lock, contact_id, read_error);
+  std::optional<core::Contact> foreign;
+  auto it = Admit(lock, contact_id, read_error, &foreign);
   if (it == contacts_.end()) {
     lock.unlock();
     if (!read_error.empty()) return reply(Unreadable(read_error));
@@ -383,12 +444,28 @@ void ContactService::AgentJoined(const std::string& contact_id, const std::strin
   }
 }
 
+bool ContactService::AdoptEnded(const core::Contact& stored) {
+  if (Live(stored)) return false;
+  {
+    std::lock_guard lock(mutex_);
+    auto it = contacts_.find(stored.contact_id);
+    if (it == contacts_.end() || !Live(it->second.contact)) return false;
+    Assign(it->second, stored);
+    if (listener_) listener_->OnDecided(stored);
+    EvictIfSettled(it);
+  }
+  if (listener_) listener_->OnSettled(stored);
+  for (const Observer& observer : observers_) observer(stored, std::nullopt);
+  return true;
+}
+
 void ContactService::Note(const std::string& contact_id, const std::string& operation,
                           const std::string& principal, const std::string& detail, Reply reply) {
   std::unique_lock lock(mutex_);
   std::string read_error;
-  auto it = Admit(lock, contact_id, read_error);
-  if (it == contacts_.end()) {
+  std::optional<core::Contact> foreign;
+  auto it = Admit(lock, contact_id, read_error, &foreign);
+  if (it == contacts_.end() && !foreign) {
     lock.unlock();
     if (!read_error.empty()) return reply(Unreadable(read_error));
     return reply(

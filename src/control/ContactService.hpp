@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "control/ControlError.hpp"
+#include "control/RemoteOwner.hpp"
 #include "core/Contact.hpp"
 #include "core/Result.hpp"
 #include "store/ContactStore.hpp"
@@ -33,6 +34,9 @@ struct OperationRequest {
   // Why, when a policy or an event asked rather than a person ("reason=dtmf",
   // "event=payment-form-opened"): appended to the audit line's detail.
   std::string reason = {};
+  // Set when another node forwarded this operation to us, the contact's owner
+  // (its name): applied here or refused, never forwarded again.
+  std::string forwarded_from = {};
 };
 
 struct CreateRequest {
@@ -100,12 +104,24 @@ class ContactService {
   void Apply(const OperationRequest& request, Reply reply);
   void Create(const CreateRequest& request, ContactReply reply);
   // `reason`, when given, is added to the audit line's detail (e.g. "server restart").
+  // A live contact another node owns is refused (kUnavailable): its owner holds
+  // the call's media and must end it.
   void End(const std::string& contact_id, const std::string& principal, ContactReply reply,
            const std::string& reason = {});
+  // A lost node's live contact (its owner is gone): ended here, principal
+  // `cluster`, "node lost: OWNER" in the audit line's detail.
+  void EndLost(const std::string& contact_id, const std::string& owner, ContactReply reply);
   // The agent joined: a waiting START begins recording. A non-empty `agent_id`
   // also names the agent (SIPREC metadata naming who joined, or a transfer).
   void AgentJoined(const std::string& contact_id, const std::string& principal, Reply reply,
                    const std::string& agent_id = {});
+
+  // This node was declared lost while it still ran (frozen past its lease) and
+  // a survivor ended `stored` in the store: memory takes the store's ENDED
+  // contact as it is (no write, no new audit line), the listener and observers
+  // are told, so the media stops as for an END. False if memory did not hold
+  // it live.
+  bool AdoptEnded(const core::Contact& stored);
 
   // A line in the contact's audit trail that changes no state (a media event
   // such as a new RTP sender), durable before `reply`.
@@ -129,6 +145,11 @@ class ContactService {
   std::uint64_t RefusedAtLimit() const { return refused_at_limit_.load(); }
   // Set once, before requests arrive.
   void SetListener(RecordingListener* listener) { listener_ = listener; }
+  // Several servers on one store: an operation on a live contact owned by
+  // another node (not in memory here, live in the store) goes to its owner
+  // through `remote`. Without one such an operation is refused (kUnavailable).
+  // Set once, before requests arrive.
+  void SetRemoteOwner(RemoteOwner* remote) { remote_owner_ = remote; }
   // Told of every durable change of a contact (and of every audited refusal,
   // with the contact as it is), after the commit, before the reply; for live
   // views such as the workspace's event stream. Added before requests arrive.
@@ -157,8 +178,16 @@ class ContactService {
   // The contact in memory; an evicted one is read back from the store and held
   // (the lock is released meanwhile). end() if there is none; `error` says why
   // when the store could not be read.
+  // With `foreign` given, a live contact read from the store (another node's:
+  // this one holds all of its own in memory) is not held: it is returned there
+  // with end().
   Residents::iterator Admit(std::unique_lock<std::mutex>& lock, const std::string& contact_id,
-                            std::string& error);
+                            std::string& error, std::optional<core::Contact>* foreign = nullptr);
+  // Apply's way for another node's live contact: its owner's answer, or an
+  // audited kUnavailable when the owner did not answer. Without the lock.
+  void ForwardToOwner(const OperationRequest& request, Reply reply);
+  void EndContact(const std::string& contact_id, const std::string& principal, ContactReply reply,
+                  const std::string& reason, bool take_foreign);
   // Evicts an ENDED contact once none of its writes is in flight. Holds mutex_.
   void EvictIfSettled(Residents::iterator it);
   // Replaces a resident's contact, keeping live_ true. Holds mutex_.
@@ -169,6 +198,7 @@ class ContactService {
   Clock clock_;
   const std::size_t max_live_contacts_;
   RecordingListener* listener_ = nullptr;
+  RemoteOwner* remote_owner_ = nullptr;
   std::vector<Observer> observers_;
   mutable std::mutex mutex_;
   Residents contacts_;

@@ -15,7 +15,10 @@ struct ControlError {
     kAccessDenied,
     kInternal,
     // A configured limit is reached (--max-contacts): retry later.
-    kLimitReached
+    kLimitReached,
+    // The node that must apply the operation (a contact's owner) did not
+    // answer, or cannot be reached: nothing was applied here.
+    kUnavailable
   };
   Kind kind;
   std::string message;

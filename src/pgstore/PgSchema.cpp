@@ -70,6 +70,17 @@ CREATE TABLE schema_version(version integer NOT NULL);
 INSERT INTO schema_version(version) VALUES (1);
 )sql";
 
+// Version 1 to 2: the node registry. `heartbeat` is written with the
+// database's now(), so leases compare one clock, not the nodes'.
+constexpr const char* kMigrate2 = R"sql(
+CREATE TABLE nodes(
+  node_id text COLLATE "C" PRIMARY KEY,
+  advertise_url text NOT NULL,
+  started timestamptz NOT NULL,
+  heartbeat timestamptz NOT NULL);
+UPDATE schema_version SET version = 2;
+)sql";
+
 void Run(PgConnection& conn, const std::string& sql, const std::string& what) {
   std::string error;
   // Simple-query protocol: several statements in one string.
@@ -119,7 +130,8 @@ void PrepareSchema(PgConnection& conn, const std::string& where) {
       }
       Run(conn, kCreate, "cannot create the schema in " + where);
     }
-    // Later versions: one step per version here, each in this transaction.
+    // One step per version, each in this transaction.
+    if (version < 2) Run(conn, kMigrate2, "cannot migrate the schema of " + where + " to 2");
     Run(conn, "COMMIT", "cannot commit the schema of " + where);
   } catch (...) {
     PgResult rollback(PQexec(conn.get(), "ROLLBACK"));

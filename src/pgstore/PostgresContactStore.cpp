@@ -19,7 +19,9 @@ constexpr std::size_t kMaxBatch = 1000;
 using store::kContactColumns;
 using store::kUploadColumns;
 
-// The writer's statements. A contact's identity and owner never change once written.
+// The writer's statements. A contact's identity and owner never change once written,
+// and an ENDED contact stays ENDED: a node declared lost (its contacts ended by a
+// survivor) that comes back cannot bring one of them back to life.
 const std::vector<Statement>& WriterStatements() {
   static const std::vector<Statement> statements = {
       {"contact", R"sql(
@@ -30,7 +32,8 @@ const std::vector<Statement>& WriterStatements() {
         ON CONFLICT(contact_id) DO UPDATE SET
           agent_id=excluded.agent_id, state=excluded.state, final_state=excluded.final_state,
           track=excluded.track, agent_joined=excluded.agent_joined,
-          updated_ms=excluded.updated_ms, version=excluded.version)sql"},
+          updated_ms=excluded.updated_ms, version=excluded.version
+        WHERE contacts.state <> 'ENDED' OR excluded.state = 'ENDED')sql"},
       {"audit", R"sql(
         INSERT INTO audit(contact_id, at_ms, operation, principal, result, detail)
         VALUES($1, $2, $3, $4, $5, $6))sql"},

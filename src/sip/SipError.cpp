@@ -13,6 +13,7 @@ int StatusFor(const control::ControlError& error) {
     case control::ControlError::Kind::kNotFound:
       return 404;
     case control::ControlError::Kind::kLimitReached:
+    case control::ControlError::Kind::kUnavailable:
       return 503;
     case control::ControlError::Kind::kInternal:
       break;

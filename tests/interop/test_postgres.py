@@ -56,7 +56,7 @@ class PostgresStoreTest(PostgresCase):
         self.assertEqual(self.sql(
             "SELECT string_agg(operation, ',' ORDER BY seq) FROM audit "
             "WHERE contact_id='pg-1' AND result='OK'"), "CREATE,START,PAUSE,RESUME,STOP")
-        self.assertEqual(self.sql("SELECT version FROM schema_version"), "1")
+        self.assertEqual(self.sql("SELECT version FROM schema_version"), "2")
         # Nothing went to a SQLite file in the data directory.
         self.assertFalse(os.path.exists(os.path.join(server.data_dir, "callrec.db")))
         health = server.v1("GET", "/healthz").json()
@@ -96,7 +96,7 @@ class PostgresStoreTest(PostgresCase):
         self.sql("UPDATE schema_version SET version = 99")
         with self.assertRaises(RuntimeError) as raised:
             server.start(timeout=10)
-        self.assertIn("schema version 99, newer than this build of callrec knows (1)",
+        self.assertIn("schema version 99, newer than this build of callrec knows (2)",
                       str(raised.exception))
         self.assertEqual(self.sql("SELECT version FROM schema_version"), "99")
 

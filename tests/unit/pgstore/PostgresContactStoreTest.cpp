@@ -489,5 +489,47 @@ TEST_F(PostgresContactStoreTest, ALostFeedListensAgainAndReadsWhatItMissed) {
   b.WatchOtherServers({});
 }
 
+TEST_F(PostgresContactStoreTest, VersionOneIsMigratedToTwoInPlace) {
+  {
+    PostgresContactStore store(Uri(), "node-a");
+    ASSERT_TRUE(WriteAndWait(
+        store, {MakeContact("m1", core::RecordingState::kRecording), Audit("m1", 1500, "START")}));
+  }
+  // What a version 1 server left: no nodes table.
+  Sql("DROP TABLE nodes");
+  Sql("UPDATE schema_version SET version = 1");
+  PostgresContactStore migrated(Uri(), "node-a");
+  EXPECT_EQ(Sql("SELECT version FROM schema_version"), "2");
+  EXPECT_EQ(Sql("SELECT count(*) FROM nodes"), "0");
+  EXPECT_EQ(migrated.LoadContact("m1").value()->recording.state, core::RecordingState::kRecording);
+  EXPECT_EQ(Operations(migrated.LoadAuditTrail("m1").value()),
+            (std::vector<std::string>{"START@1500"}));
+}
+
+TEST_F(PostgresContactStoreTest, AnEndedContactIsNeverWrittenLiveAgain) {
+  PostgresContactStore store(Uri(), "node-b");
+  ASSERT_TRUE(WriteAndWait(
+      store, {MakeContact("e1", core::RecordingState::kRecording), Audit("e1", 1500, "START")}));
+  // A survivor ended it (node-b was declared lost) ...
+  core::Contact ended = MakeContact("e1", core::RecordingState::kEnded);
+  ended.recording.final_state = core::RecordingState::kRecording;
+  ended.version = 4;
+  ASSERT_TRUE(WriteAndWait(store, {ended, Audit("e1", 1600, "END")}));
+  // ... then node-b, which had not noticed, writes a PAUSE of its own: the
+  // audit line is kept, the row stays ENDED.
+  core::Contact late = MakeContact("e1", core::RecordingState::kPaused);
+  late.version = 4;
+  ASSERT_TRUE(WriteAndWait(store, {late, Audit("e1", 1700, "PAUSE")}));
+  EXPECT_EQ(store.LoadContact("e1").value()->recording.state, core::RecordingState::kEnded);
+  EXPECT_EQ(Operations(store.LoadAuditTrail("e1").value()),
+            (std::vector<std::string>{"START@1500", "END@1600", "PAUSE@1700"}));
+  // ENDED over ENDED is still written (a rename after the end).
+  core::Contact renamed = ended;
+  renamed.agent_id = "bob";
+  renamed.version = 5;
+  ASSERT_TRUE(WriteAndWait(store, {renamed, std::nullopt}));
+  EXPECT_EQ(store.LoadContact("e1").value()->agent_id, "bob");
+}
+
 }  // namespace
 }  // namespace callrec::pgstore

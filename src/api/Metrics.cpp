@@ -41,6 +41,7 @@ void Metrics::Register(metrics::Registry& registry) const {
                  }
                  for (const auto& [edge, count] : exception_sources_) counts[edge] += count();
                  std::vector<metrics::Sample> samples;
+                 samples.reserve(counts.size());
                  for (const auto& [edge, count] : counts) {
                    samples.push_back({{{"edge", edge}}, count, ""});
                  }

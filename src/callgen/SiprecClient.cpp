@@ -617,7 +617,9 @@ core::Result<CallgenReport, std::string> SiprecClient::Run() {
   if (config.transport == "tls" && (!config.tls_ca.empty() || !config.tls_cert.empty())) {
     try {
       std::optional<sipstack::SofiaTlsDirectory::Identity> identity;
-      if (!config.tls_cert.empty()) identity.emplace(config.tls_cert, config.tls_key);
+      if (!config.tls_cert.empty()) {
+        identity = sipstack::SofiaTlsDirectory::Identity{config.tls_cert, config.tls_key};
+      }
       credentials = std::make_unique<sipstack::SofiaTlsDirectory>(identity, config.tls_ca);
     } catch (const std::exception& error) {
       su_root_destroy(impl.root);

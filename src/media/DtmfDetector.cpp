@@ -87,7 +87,7 @@ int DtmfDetector::DigitIn(std::span<const std::int16_t> block) {
     for (std::size_t k = 0; k < 8; ++k) {
       const double w = 2.0 * std::numbers::pi * kFrequencies[k] / kRate;
       out[k] = {std::polar(1.0f, static_cast<float>(-w)),
-                std::polar(1.0f, static_cast<float>(w * static_cast<double>(kBlock / kSegments)))};
+                std::polar(1.0f, static_cast<float>(w * static_cast<double>(length)))};
     }
     return out;
   }();

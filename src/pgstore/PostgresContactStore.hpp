@@ -91,7 +91,7 @@ class PostgresContactStore final : public store::ContactStore {
   void WriterLoop(Writer& writer);
   // One transaction for the whole batch: "" once committed, else why not;
   // `unapplied` when it failed before the server ran any of it.
-  std::string CommitBatch(PgConnection& conn, const std::deque<Pending>& batch, bool& unapplied);
+  std::string CommitBatch(PgConnection& writer, const std::deque<Pending>& batch, bool& unapplied);
   // The statements of one write, sent on the pipeline; how many (-1: failed).
   int SendWrite(PgConnection& conn, const store::ContactWrite& write, std::string& error);
   static bool Send(PgConnection& conn, const char* statement,

@@ -52,7 +52,7 @@ core::Result<std::string, int> ReadWhole(const std::filesystem::path& file) {
 }  // namespace
 
 StaticFiles::StaticFiles(std::filesystem::path root)
-    : root_(std::filesystem::weakly_canonical(std::move(root))) {}
+    : root_(std::filesystem::weakly_canonical(root)) {}
 
 bool StaticFiles::Serves(std::string_view path) {
   return path == "/" || (path.size() > 1 && path.substr(0, 4) != "/v1/" && path != "/v1" &&

@@ -47,7 +47,7 @@ std::optional<std::uint64_t> AvailableBytes(const std::filesystem::path& dir) {
 }  // namespace
 
 V1Api::V1Api(control::ContactService& contacts, const store::ContactStore& store,
-             media::Recorder& recorder, Metrics& metrics, std::string admin_token,
+             media::Recorder& recorder, const metrics::Registry& metrics, std::string admin_token,
              const AgentDirectory* agents)
     : contacts_(contacts),
       store_(store),
@@ -325,102 +325,48 @@ void V1Api::Health(Respond respond) {
                        json::serialize(report.body)));
 }
 
+void V1Api::RegisterMetrics(metrics::Registry& registry) const {
+  registry.Add("callrec_storage_failing", "1 while writes fail now (disk full, read-only).",
+               metrics::Type::kGauge, [this] {
+                 return std::vector<metrics::Sample>{
+                     {{{"store", "state"}}, store_.Stats().failing ? 1 : 0, ""},
+                     {{{"store", "recordings"}}, recorder_.storage_failing() ? 1 : 0, ""}};
+               });
+  registry.Add(
+      "callrec_data_dir_available_bytes",
+      "Bytes available on the data directory's file system (/healthz is degraded under 1 MiB).",
+      metrics::Type::kGauge,
+      [this] {
+        std::vector<metrics::Sample> samples;
+        if (const auto available = AvailableBytes(data_dir_)) {
+          samples.push_back({{}, *available, ""});
+        }
+        return samples;
+      },
+      /*omit_when_empty=*/true);
+  registry.AddGauge(
+      "callrec_contacts_in_memory",
+      "Contacts held in memory: those not ENDED, and ended ones until their end is durable.",
+      [this] { return metrics::Number(contacts_.ResidentCount()); });
+  registry.Add("callrec_contacts", "Contacts known to this server, by state.",
+               metrics::Type::kGauge, [this] {
+                 const auto counts = contacts_.CountByState();
+                 std::vector<metrics::Sample> samples;
+                 for (auto state :
+                      {core::RecordingState::kNotStarted, core::RecordingState::kWaitingForAgent,
+                       core::RecordingState::kRecording, core::RecordingState::kPaused,
+                       core::RecordingState::kStopped, core::RecordingState::kEnded}) {
+                   auto it = counts.find(state);
+                   samples.push_back({{{"state", std::string(core::ToString(state))}},
+                                      it == counts.end() ? 0 : it->second,
+                                      ""});
+                 }
+                 return samples;
+               });
+}
+
 void V1Api::RenderMetrics(Respond respond) {
   std::string text = metrics_.Render();
-  const store::StoreStats stats = store_.Stats();
-  text +=
-      "# HELP callrec_store_commits_total Transactions committed by the state store (durable once "
-      "the next sync returns).\n";
-  text += "# TYPE callrec_store_commits_total counter\n";
-  text += "callrec_store_commits_total " + std::to_string(stats.commits) + "\n";
-  text += "# HELP callrec_store_writes_total Writes made durable (several per commit).\n";
-  text += "# TYPE callrec_store_writes_total counter\n";
-  text += "callrec_store_writes_total " + std::to_string(stats.writes) + "\n";
-  text +=
-      "# HELP callrec_store_read_errors_total Reads of the state store that failed (the request "
-      "that asked was answered 500).\n";
-  text += "# TYPE callrec_store_read_errors_total counter\n";
-  text += "callrec_store_read_errors_total " + std::to_string(stats.read_failures) + "\n";
-  text += "# HELP callrec_store_write_failures_total Writes that could not be stored.\n";
-  text += "# TYPE callrec_store_write_failures_total counter\n";
-  text += "callrec_store_write_failures_total " + std::to_string(stats.failures) + "\n";
-  text += "# HELP callrec_store_queue_depth Writes waiting for the next commit.\n";
-  text += "# TYPE callrec_store_queue_depth gauge\n";
-  text += "callrec_store_queue_depth " + std::to_string(stats.queued) + "\n";
-  text +=
-      "# HELP callrec_store_commit_seconds_total Time spent in transactions (writing the log, "
-      "not syncing it).\n";
-  text += "# TYPE callrec_store_commit_seconds_total counter\n";
-  text += "callrec_store_commit_seconds_total " + std::to_string(stats.commit_seconds_total) + "\n";
-  text +=
-      "# HELP callrec_store_syncs_total Syncs of the write-ahead log; each makes every commit "
-      "before it durable.\n";
-  text += "# TYPE callrec_store_syncs_total counter\n";
-  text += "callrec_store_syncs_total " + std::to_string(stats.syncs) + "\n";
-  text += "# HELP callrec_store_sync_seconds_total Time spent syncing the write-ahead log.\n";
-  text += "# TYPE callrec_store_sync_seconds_total counter\n";
-  text += "callrec_store_sync_seconds_total " + std::to_string(stats.sync_seconds_total) + "\n";
-  text += "# HELP callrec_rtp_invalid_packets_total Datagrams on RTP ports that were not RTP.\n";
-  text += "# TYPE callrec_rtp_invalid_packets_total counter\n";
-  text += "callrec_rtp_invalid_packets_total " + std::to_string(recorder_.invalid_packets()) + "\n";
-  text +=
-      "# HELP callrec_rtp_foreign_packets_total Datagrams dropped because they came from a "
-      "sender the leg does not record (--rtp-source).\n";
-  text += "# TYPE callrec_rtp_foreign_packets_total counter\n";
-  text += "callrec_rtp_foreign_packets_total{leg=\"customer\"} " +
-          std::to_string(recorder_.foreign_packets(media::Side::kCustomer)) + "\n";
-  text += "callrec_rtp_foreign_packets_total{leg=\"agent\"} " +
-          std::to_string(recorder_.foreign_packets(media::Side::kAgent)) + "\n";
-  const media::SrtpRefusals srtp = recorder_.srtp_refusals();
-  text +=
-      "# HELP callrec_srtp_packets_refused_total Datagrams on SRTP legs not recorded: "
-      "authentication failed (wrong key, altered, plain RTP), replayed, or malformed.\n";
-  text += "# TYPE callrec_srtp_packets_refused_total counter\n";
-  text += "callrec_srtp_packets_refused_total{reason=\"authentication\"} " +
-          std::to_string(srtp.authentication) + "\n";
-  text +=
-      "callrec_srtp_packets_refused_total{reason=\"replay\"} " + std::to_string(srtp.replay) + "\n";
-  text += "callrec_srtp_packets_refused_total{reason=\"malformed\"} " +
-          std::to_string(srtp.malformed) + "\n";
-  text += "# HELP callrec_recording_dropped_frames_total Audio frames lost: storage was behind.\n";
-  text += "# TYPE callrec_recording_dropped_frames_total counter\n";
-  text += "callrec_recording_dropped_frames_total " +
-          std::to_string(recorder_.storage_dropped_frames()) + "\n";
-  text += "# HELP callrec_storage_failing 1 while writes fail now (disk full, read-only).\n";
-  text += "# TYPE callrec_storage_failing gauge\n";
-  text +=
-      "callrec_storage_failing{store=\"state\"} " + std::to_string(stats.failing ? 1 : 0) + "\n";
-  text += "callrec_storage_failing{store=\"recordings\"} " +
-          std::to_string(recorder_.storage_failing() ? 1 : 0) + "\n";
-  if (const auto available = AvailableBytes(data_dir_)) {
-    text +=
-        "# HELP callrec_data_dir_available_bytes Bytes available on the data directory's file "
-        "system (/healthz is degraded under 1 MiB).\n";
-    text += "# TYPE callrec_data_dir_available_bytes gauge\n";
-    text += "callrec_data_dir_available_bytes " + std::to_string(*available) + "\n";
-  }
-  text += "# HELP callrec_recording_write_errors_total Failed writes of recording files.\n";
-  text += "# TYPE callrec_recording_write_errors_total counter\n";
-  text += "callrec_recording_write_errors_total " +
-          std::to_string(recorder_.storage_write_errors()) + "\n";
-  text += "# HELP callrec_rtp_free_ports Free RTP ports (two per contact).\n";
-  text += "# TYPE callrec_rtp_free_ports gauge\n";
-  text += "callrec_rtp_free_ports " + std::to_string(recorder_.free_ports()) + "\n";
-  text +=
-      "# HELP callrec_contacts_in_memory Contacts held in memory: those not ENDED, and "
-      "ended ones until their end is durable.\n";
-  text += "# TYPE callrec_contacts_in_memory gauge\n";
-  text += "callrec_contacts_in_memory " + std::to_string(contacts_.ResidentCount()) + "\n";
-  text += "# HELP callrec_contacts Contacts known to this server, by state.\n";
-  text += "# TYPE callrec_contacts gauge\n";
-  const auto counts = contacts_.CountByState();
-  for (auto state : {core::RecordingState::kNotStarted, core::RecordingState::kWaitingForAgent,
-                     core::RecordingState::kRecording, core::RecordingState::kPaused,
-                     core::RecordingState::kStopped, core::RecordingState::kEnded}) {
-    auto it = counts.find(state);
-    text += "callrec_contacts{state=\"" + std::string(core::ToString(state)) + "\"} " +
-            std::to_string(it == counts.end() ? 0 : it->second) + "\n";
-  }
   HttpResponse response{http::status::ok, 11};
   response.set(http::field::content_type, "text/plain; version=0.0.4");
   response.body() = std::move(text);

@@ -10,10 +10,10 @@
 #include "api/AgentDirectory.hpp"
 #include "api/ContactEvents.hpp"
 #include "api/Http.hpp"
-#include "api/Metrics.hpp"
 #include "control/ContactService.hpp"
 #include "control/ContactTimes.hpp"
 #include "media/Recorder.hpp"
+#include "metrics/Registry.hpp"
 #include "store/ContactStore.hpp"
 
 namespace callrec::api {
@@ -33,8 +33,11 @@ class WorkspaceRoutes {
 class V1Api {
  public:
   V1Api(control::ContactService& contacts, const store::ContactStore& store,
-        media::Recorder& recorder, Metrics& metrics, std::string admin_token,
+        media::Recorder& recorder, const metrics::Registry& metrics, std::string admin_token,
         const AgentDirectory* agents = nullptr);
+  // Its own families (storage failing, the data directory's space, contacts)
+  // into the registry that /metrics renders.
+  void RegisterMetrics(metrics::Registry& registry) const;
 
   static bool Serves(std::string_view path);
   void Handle(HttpRequest&& request, Respond respond, OpenStream open_stream = {});
@@ -85,7 +88,7 @@ class V1Api {
   control::ContactService& contacts_;
   const store::ContactStore& store_;
   media::Recorder& recorder_;
-  Metrics& metrics_;
+  const metrics::Registry& metrics_;
   const std::string admin_token_;
   const AgentDirectory* agents_;
   WorkspaceRoutes* workspace_ = nullptr;

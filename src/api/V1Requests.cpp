@@ -107,7 +107,7 @@ core::Result<control::ContactFilter, aws::AwsError> ParseContactListQuery(std::s
   auto page = ParsePageRequest(query, "contacts");
   if (!page) return page.error();
   filter.limit = page->limit;
-  filter.after = std::move(page->after);
+  filter.after = page->after;
   return filter;
 }
 

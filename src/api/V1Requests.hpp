@@ -59,18 +59,18 @@ struct NewContact {
   control::CreateRequest create;
   media::CallPolicies policies;
 };
-core::Result<NewContact, aws::AwsError> ParseNewContact(std::string_view body);
+core::Result<NewContact, aws::AwsError> ParseNewContact(std::string_view text);
 
 // POST /v1/agents: {"AgentId": "...", "Role": "agent" | "supervisor"}.
 struct NewAgent {
   std::string agent_id;
   bool supervisor = false;
 };
-core::Result<NewAgent, aws::AwsError> ParseNewAgent(std::string_view body);
+core::Result<NewAgent, aws::AwsError> ParseNewAgent(std::string_view text);
 
 // POST /v1/contacts/{id}/events: {"Type": "..."}; nullopt if the body is not
 // a JSON object with a string Type.
-std::optional<std::string> ParseEventType(std::string_view body);
+std::optional<std::string> ParseEventType(std::string_view text);
 
 // An agent id as /v1 accepts it: 1 to 256 visible characters.
 bool ValidAgentId(std::string_view id);

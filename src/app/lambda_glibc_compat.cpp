@@ -49,10 +49,13 @@ int VisitObject(dl_phdr_info* info, std::size_t, void* data) {
   }
   if (!contains) return 0;
   std::memset(find->result, 0, sizeof *find->result);
+  // Addresses from the program headers are integers: they become pointers here.
+  // NOLINTBEGIN(performance-no-int-to-ptr)
   find->result->dlfo_map_start = reinterpret_cast<void*>(start);
   find->result->dlfo_map_end = reinterpret_cast<void*>(end);
   find->result->dlfo_eh_frame =
       eh_frame ? reinterpret_cast<void*>(info->dlpi_addr + eh_frame->p_vaddr) : nullptr;
+  // NOLINTEND(performance-no-int-to-ptr)
   find->found = true;
   return 1;
 }

@@ -45,16 +45,21 @@
 #include "log/Barrier.hpp"
 #include "log/Log.hpp"
 #include "media/Recorder.hpp"
+#include "media/RecorderMetrics.hpp"
 #include "media/RecordingLifecycle.hpp"
 #include "media/StoredRecordings.hpp"
+#include "metrics/Registry.hpp"
 #include "pgstore/PostgresAgentStore.hpp"
 #include "pgstore/PostgresContactStore.hpp"
+#include "sip/SiprecMetrics.hpp"
 #include "sip/SiprecServer.hpp"
 #include "store/DataDirLock.hpp"
 #include "store/SqliteContactStore.hpp"
+#include "store/StoreMetrics.hpp"
 #include "upload/RecordingErasure.hpp"
 #include "upload/RecordingUploader.hpp"
 #include "upload/S3RecordingReader.hpp"
+#include "upload/UploadMetrics.hpp"
 
 namespace {
 
@@ -213,42 +218,6 @@ s3::S3Settings S3SettingsOf(const config::ServerConfig& config) {
         "AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN) in the environment");
   }
   return settings;
-}
-
-std::string UploadMetrics(const upload::UploadStats& stats, std::int64_t now_ms) {
-  const double oldest =
-      stats.oldest_pending_ms < 0 ? 0 : static_cast<double>(now_ms - stats.oldest_pending_ms) / 1e3;
-  std::string out =
-      "# HELP callrec_uploads_pending Finished recordings waiting to be uploaded to S3.\n"
-      "# TYPE callrec_uploads_pending gauge\ncallrec_uploads_pending " +
-      std::to_string(stats.pending) +
-      "\n# HELP callrec_upload_oldest_pending_seconds Age of the oldest recording waiting to be "
-      "uploaded (0: none).\n# TYPE callrec_upload_oldest_pending_seconds gauge\n"
-      "callrec_upload_oldest_pending_seconds " +
-      std::to_string(oldest) +
-      "\n# HELP callrec_upload_failures_total Failed upload attempts, by reason.\n"
-      "# TYPE callrec_upload_failures_total counter\n";
-  for (const char* reason : {"network", "throttled", "server", "denied", "not_found", "integrity",
-                             "client", "local_missing"}) {
-    auto it = stats.failures.find(reason);
-    out += "callrec_upload_failures_total{reason=\"" + std::string(reason) + "\"} " +
-           std::to_string(it == stats.failures.end() ? 0 : it->second) + "\n";
-  }
-  out +=
-      "# HELP callrec_uploads_total Recordings uploaded and confirmed.\n"
-      "# TYPE callrec_uploads_total counter\ncallrec_uploads_total " +
-      std::to_string(stats.uploaded) +
-      "\n# HELP callrec_uploaded_bytes_total Bytes uploaded and confirmed (WAV and metadata).\n"
-      "# TYPE callrec_uploaded_bytes_total counter\ncallrec_uploaded_bytes_total " +
-      std::to_string(stats.uploaded_bytes) +
-      "\n# HELP callrec_s3_erasures_pending Erased or expired recordings whose S3 objects are "
-      "still to be deleted.\n# TYPE callrec_s3_erasures_pending gauge\n"
-      "callrec_s3_erasures_pending " +
-      std::to_string(stats.erasing) +
-      "\n# HELP callrec_s3_erasures_total Recordings whose S3 objects were deleted (erasure, "
-      "retention).\n# TYPE callrec_s3_erasures_total counter\ncallrec_s3_erasures_total " +
-      std::to_string(stats.erased) + "\n";
-  return out;
 }
 
 // --node-id, else the host's name.
@@ -541,78 +510,35 @@ int Run(const config::ServerConfig& config) {
   siprec_config.tls_clients_verified = !config.sip_tls_client_ca.empty();
   sip::SiprecServer siprec(siprec_config, contacts, recorder);
 
-  api::Metrics metrics;
-  metrics.AddSource([&dtmf_pauses] {
-    return "# HELP callrec_dtmf_policy_pauses Recordings paused now by --dtmf-policy pause.\n"
-           "# TYPE callrec_dtmf_policy_pauses gauge\ncallrec_dtmf_policy_pauses " +
-           std::to_string(dtmf_pauses.holding()) +
-           "\n# HELP callrec_dtmf_policy_resumes_total Pauses the DTMF policy resumed after "
-           "--dtmf-resume-after without digits.\n"
-           "# TYPE callrec_dtmf_policy_resumes_total counter\ncallrec_dtmf_policy_resumes_total " +
-           std::to_string(dtmf_pauses.resumed()) + "\n";
-  });
-  metrics.AddHandlerExceptionSource("loop", [&loop_barrier] { return loop_barrier.caught(); });
-  metrics.AddHandlerExceptionSource("sip", [&siprec] { return siprec.Stats().handler_exceptions; });
-  metrics.AddHandlerExceptionSource("media", [&recorder] { return recorder.handler_exceptions(); });
-  metrics.AddSource([&siprec] {
-    const sip::SiprecStats stats = siprec.Stats();
-    return "# HELP callrec_siprec_sessions Live SIPREC recording sessions.\n"
-           "# TYPE callrec_siprec_sessions gauge\n"
-           "callrec_siprec_sessions " +
-           std::to_string(stats.sessions_active) +
-           "\n"
-           "# HELP callrec_siprec_sessions_total SIPREC sessions accepted.\n"
-           "# TYPE callrec_siprec_sessions_total counter\n"
-           "callrec_siprec_sessions_total " +
-           std::to_string(stats.sessions_total) +
-           "\n"
-           "# HELP callrec_siprec_refused_total SIP requests refused: reason=\"offer\" INVITEs "
-           "(bad or unsupported offers, no ports, limits), reason=\"source\" INVITEs and "
-           "OPTIONS from outside --sip-allow, reason=\"draining\" new INVITEs while the "
-           "server drains.\n"
-           "# TYPE callrec_siprec_refused_total counter\n"
-           "callrec_siprec_refused_total{reason=\"offer\"} " +
-           std::to_string(stats.invites_refused) +
-           "\n"
-           "callrec_siprec_refused_total{reason=\"source\"} " +
-           std::to_string(stats.refused_source) +
-           "\n"
-           "callrec_siprec_refused_total{reason=\"draining\"} " +
-           std::to_string(stats.refused_draining) +
-           "\n"
-           "# HELP callrec_siprec_reoffers_total re-INVITEs and UPDATEs within sessions.\n"
-           "# TYPE callrec_siprec_reoffers_total counter\n"
-           "callrec_siprec_reoffers_total " +
-           std::to_string(stats.reinvites) +
-           "\n"
-           "# HELP callrec_sip_stalled_connections_closed_total TCP/TLS connections shut down "
-           "after 10 s without a SIP exchange (silent, or a TLS handshake cut short).\n"
-           "# TYPE callrec_sip_stalled_connections_closed_total counter\n"
-           "callrec_sip_stalled_connections_closed_total " +
-           std::to_string(stats.stalled_connections_closed) +
-           "\n"
-           "# HELP callrec_sip_tls_connections_freed_total SIP TLS connections whose OpenSSL "
-           "object callrec freed after sofia-sip closed them (sofia-sip 1.12 leaves it).\n"
-           "# TYPE callrec_sip_tls_connections_freed_total counter\n"
-           "callrec_sip_tls_connections_freed_total " +
-           std::to_string(stats.tls_connections_freed) + "\n";
-  });
-  metrics.AddSource([&contacts, &siprec] {
-    return "# HELP callrec_contacts_refused_total New contacts refused at a limit "
-           "(--max-contacts, --max-sip-sessions-per-source).\n"
-           "# TYPE callrec_contacts_refused_total counter\n"
-           "callrec_contacts_refused_total{reason=\"max_contacts\"} " +
-           std::to_string(contacts.RefusedAtLimit()) +
-           "\n"
-           "callrec_contacts_refused_total{reason=\"max_sip_sessions_per_source\"} " +
-           std::to_string(siprec.Stats().refused_per_source) + "\n";
-  });
-  metrics.AddSource([&replay_guard] {
-    return "# HELP callrec_replay_cache_entries Connect API signatures remembered until they "
-           "expire.\n# TYPE callrec_replay_cache_entries gauge\ncallrec_replay_cache_entries " +
-           std::to_string(replay_guard.size()) + "\n";
-  });
-  api::ConnectApi connect(contacts, verifier, metrics,
+  // /metrics: every module registers its own families here.
+  metrics::Registry registry;
+  api::Metrics http_metrics;
+  http_metrics.Register(registry);
+  store::RegisterStoreMetrics(registry, store);
+  media::RegisterRecorderMetrics(registry, recorder);
+  sip::RegisterSiprecMetrics(registry, siprec);
+  registry.AddGauge("callrec_dtmf_policy_pauses", "Recordings paused now by --dtmf-policy pause.",
+                    [&dtmf_pauses] { return metrics::Number(dtmf_pauses.holding()); });
+  registry.AddCounter("callrec_dtmf_policy_resumes_total",
+                      "Pauses the DTMF policy resumed after --dtmf-resume-after without digits.",
+                      [&dtmf_pauses] { return metrics::Number(dtmf_pauses.resumed()); });
+  http_metrics.AddHandlerExceptionSource("loop", [&loop_barrier] { return loop_barrier.caught(); });
+  http_metrics.AddHandlerExceptionSource("sip",
+                                         [&siprec] { return siprec.Stats().handler_exceptions; });
+  http_metrics.AddHandlerExceptionSource("media",
+                                         [&recorder] { return recorder.handler_exceptions(); });
+  registry.Add(
+      "callrec_contacts_refused_total",
+      "New contacts refused at a limit (--max-contacts, --max-sip-sessions-per-source).",
+      metrics::Type::kCounter, [&contacts, &siprec] {
+        return std::vector<metrics::Sample>{
+            {{{"reason", "max_contacts"}}, contacts.RefusedAtLimit(), ""},
+            {{{"reason", "max_sip_sessions_per_source"}}, siprec.Stats().refused_per_source, ""}};
+      });
+  registry.AddGauge("callrec_replay_cache_entries",
+                    "Connect API signatures remembered until they expire.",
+                    [&replay_guard] { return metrics::Number(replay_guard.size()); });
+  api::ConnectApi connect(contacts, verifier, http_metrics,
                           [] { return std::chrono::system_clock::now(); });
   // The agent workspace: agent tokens, live events, pages.
   // Issued agent tokens: in the shared PostgreSQL store (every server signs them
@@ -635,12 +561,11 @@ int Run(const config::ServerConfig& config) {
   if (config.max_pause_seconds > 0) {
     pause_watch.emplace(io, contacts, contact_times, config.max_pause_seconds, NowMs);
   }
-  metrics.AddSource([&pause_watch] {
-    return "# HELP callrec_pauses_overdue_total Pauses that lasted longer than --max-pause "
-           "(each audited PAUSE_OVERDUE once; the recording stayed paused).\n"
-           "# TYPE callrec_pauses_overdue_total counter\ncallrec_pauses_overdue_total " +
-           std::to_string(pause_watch ? pause_watch->audited() : 0) + "\n";
-  });
+  registry.AddCounter(
+      "callrec_pauses_overdue_total",
+      "Pauses that lasted longer than --max-pause (each audited PAUSE_OVERDUE once; the "
+      "recording stayed paused).",
+      [&pause_watch] { return metrics::Number(pause_watch ? pause_watch->audited() : 0); });
   contacts.AddObserver(
       [&events](const core::Contact& contact, const std::optional<core::AuditEntry>& audit) {
         events.Publish(contact, audit);
@@ -659,7 +584,8 @@ int Run(const config::ServerConfig& config) {
     store::ContactStore& store;
     ~StopWatching() { store.WatchOtherServers({}); }
   } stop_watching{store};
-  api::V1Api v1(contacts, store, recorder, metrics, creds.admin_token, &agents);
+  api::V1Api v1(contacts, store, recorder, registry, creds.admin_token, &agents);
+  v1.RegisterMetrics(registry);
   v1.SetTimes(&contact_times);
   // Retention: each deletion audited (EXPIRED) and durable before the files go.
   std::optional<media::RetentionSweeper> retention;
@@ -697,19 +623,17 @@ int Run(const config::ServerConfig& config) {
           return done.wait_for(std::chrono::seconds(10)) == std::future_status::ready && done.get();
         });
   }
-  metrics.AddHandlerExceptionSource("retention", [&retention] {
+  http_metrics.AddHandlerExceptionSource("retention", [&retention] {
     return retention ? retention->handler_exceptions() : std::uint64_t{0};
   });
-  metrics.AddSource([&retention] {
-    return "# HELP callrec_recordings_expired_total Recordings deleted by --retention (each "
-           "audited EXPIRED).\n# TYPE callrec_recordings_expired_total counter\n"
-           "callrec_recordings_expired_total " +
-           std::to_string(retention ? retention->expired() : 0) + "\n";
-  });
+  registry.AddCounter("callrec_recordings_expired_total",
+                      "Recordings deleted by --retention (each audited EXPIRED).", [&retention] {
+                        return metrics::Number(retention ? retention->expired() : 0);
+                      });
   if (uploader) {
-    metrics.AddHandlerExceptionSource("upload",
-                                      [&uploader] { return uploader->handler_exceptions(); });
-    metrics.AddSource([&uploader] { return UploadMetrics(uploader->Stats(), NowMs()); });
+    http_metrics.AddHandlerExceptionSource("upload",
+                                           [&uploader] { return uploader->handler_exceptions(); });
+    upload::RegisterUploadMetrics(registry, *uploader, NowMs);
     v1.AddHealthSource("Uploads", [&uploader, &config] {
       const upload::UploadStats stats = uploader->Stats();
       // Degraded while S3 refuses (403, 404): a person must act; the
@@ -745,33 +669,28 @@ int Run(const config::ServerConfig& config) {
                            std::make_shared<const flow::Flow>(std::move(guide_flow).value()),
                            std::move(inbound_flow));
   workspace.SetGuide(&guides);
-  metrics.AddHandlerExceptionSource("guide", [&guides] { return guides.handler_exceptions(); });
+  http_metrics.AddHandlerExceptionSource("guide",
+                                         [&guides] { return guides.handler_exceptions(); });
   contacts.AddObserver(
       [&guides](const core::Contact& contact, const std::optional<core::AuditEntry>&) {
         guides.OnContactChanged(contact);
       });
-  metrics.AddSource([&recording_access] {
-    return "# HELP callrec_recording_reads_audited_total Reads of recordings (playback, download, "
-           "metadata): lines written to audit trails, and reads folded into a line of the same "
-           "principal and minute.\n"
-           "# TYPE callrec_recording_reads_audited_total counter\n"
-           "callrec_recording_reads_audited_total{line=\"written\"} " +
-           std::to_string(recording_access.written()) +
-           "\n"
-           "callrec_recording_reads_audited_total{line=\"folded\"} " +
-           std::to_string(recording_access.folded()) + "\n";
-  });
-  metrics.AddSource([&guides] {
-    return "# HELP callrec_guides_in_memory Agent guide runs held: live contacts', and the last " +
-           std::to_string(api::GuideService::kEndedRunsKept) +
-           " opened on contacts already ENDED.\n"
-           "# TYPE callrec_guides_in_memory gauge\n"
-           "callrec_guides_in_memory " +
-           std::to_string(guides.RunsInMemory()) + "\n";
-  });
+  registry.Add("callrec_recording_reads_audited_total",
+               "Reads of recordings (playback, download, metadata): lines written to audit "
+               "trails, and reads folded into a line of the same principal and minute.",
+               metrics::Type::kCounter, [&recording_access] {
+                 return std::vector<metrics::Sample>{
+                     {{{"line", "written"}}, recording_access.written(), ""},
+                     {{{"line", "folded"}}, recording_access.folded(), ""}};
+               });
+  registry.AddGauge("callrec_guides_in_memory",
+                    "Agent guide runs held: live contacts', and the last " +
+                        std::to_string(api::GuideService::kEndedRunsKept) +
+                        " opened on contacts already ENDED.",
+                    [&guides] { return metrics::Number(guides.RunsInMemory()); });
   const api::StaticFiles pages(config.web_dir.empty() ? app::InstalledFiles("web")
                                                       : config.web_dir);
-  api::Router router(connect, v1, metrics, &pages);
+  api::Router router(connect, v1, http_metrics, &pages);
   std::optional<cluster::ForwardedOperations> forwarded;
   if (remote_owner) {
     forwarded.emplace(contacts, cluster_secret, NowMs);

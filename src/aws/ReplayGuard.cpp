@@ -22,7 +22,7 @@ std::uint64_t KeyOf(std::string_view signature) {
     if (c >= '0' && c <= '9') {
       nibble = static_cast<std::uint64_t>(c - '0');
     } else if (c >= 'a' && c <= 'f') {
-      nibble = static_cast<std::uint64_t>(c - 'a' + 10);
+      nibble = static_cast<std::uint64_t>(c - 'a') + 10;
     } else {
       nibble = static_cast<std::uint8_t>(c);
     }

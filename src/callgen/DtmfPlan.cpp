@@ -109,7 +109,8 @@ DtmfSchedule MakeDtmfSchedule(const DtmfOptions& options, media::Codec codec) {
   schedule.mode = options.mode;
   schedule.presses = PlanKeyPresses(options);
   schedule.amplitude = ZeroDbm0Amplitude(codec) * std::pow(10.0, options.level_dbm0 / 20.0);
-  schedule.volume = static_cast<std::uint8_t>(std::clamp(-options.level_dbm0, 0.0, 63.0) + 0.5);
+  schedule.volume =
+      static_cast<std::uint8_t>(std::lround(std::clamp(-options.level_dbm0, 0.0, 63.0)));
   return schedule;
 }
 

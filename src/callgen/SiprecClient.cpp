@@ -16,8 +16,9 @@
 #include "callgen/CallPlan.hpp"
 #include "callgen/SdpAnswer.hpp"
 #include "callgen/SiprecOffer.hpp"
-#include "sip/SofiaTlsDirectory.hpp"
-#include "sip/SofiaTlsRelease.hpp"
+#include "sipstack/SipUri.hpp"
+#include "sipstack/SofiaTlsDirectory.hpp"
+#include "sipstack/SofiaTlsRelease.hpp"
 #include "srtp/SdesCrypto.hpp"
 #include "srtp/SrtpStream.hpp"
 
@@ -59,14 +60,8 @@ std::string UtcNow() {
   return text;
 }
 
-// An IP as a SIP URI host: IPv6 in brackets.
-std::string UriHost(const std::string& ip) {
-  return ip.find(':') == std::string::npos ? ip : "[" + ip + "]";
-}
-
-std::string HostPort(const std::string& ip, std::uint16_t port) {
-  return UriHost(ip) + ":" + std::to_string(port);
-}
+using sipstack::HostPort;
+using sipstack::UriHost;
 
 struct MediaLine {
   std::string role;  // customer | agent
@@ -618,12 +613,14 @@ core::Result<CallgenReport, std::string> SiprecClient::Run() {
   const std::string bind = config.transport == "tls" ? "sips:" + HostPort(config.local_ip, *port)
                                                      : "sip:" + HostPort(config.local_ip, *port) +
                                                            ";transport=" + config.transport;
-  std::unique_ptr<sip::SofiaTlsDirectory> credentials;
+  std::unique_ptr<sipstack::SofiaTlsDirectory> credentials;
   if (config.transport == "tls" && (!config.tls_ca.empty() || !config.tls_cert.empty())) {
     try {
-      std::optional<sip::SofiaTlsDirectory::Identity> identity;
-      if (!config.tls_cert.empty()) identity.emplace(config.tls_cert, config.tls_key);
-      credentials = std::make_unique<sip::SofiaTlsDirectory>(identity, config.tls_ca);
+      std::optional<sipstack::SofiaTlsDirectory::Identity> identity;
+      if (!config.tls_cert.empty()) {
+        identity = sipstack::SofiaTlsDirectory::Identity{config.tls_cert, config.tls_key};
+      }
+      credentials = std::make_unique<sipstack::SofiaTlsDirectory>(identity, config.tls_ca);
     } catch (const std::exception& error) {
       su_root_destroy(impl.root);
       su_deinit();
@@ -671,8 +668,8 @@ core::Result<CallgenReport, std::string> SiprecClient::Run() {
   su_deinit();
   if (config.verbose && config.transport == "tls") {
     std::fprintf(stderr, "callgen: %llu TLS connection objects freed after sofia-sip%s\n",
-                 static_cast<unsigned long long>(sip::SofiaTlsConnectionsFreed()),
-                 sip::SofiaTlsReleaseActive() ? "" : " (not needed with this sofia-sip)");
+                 static_cast<unsigned long long>(sipstack::SofiaTlsConnectionsFreed()),
+                 sipstack::SofiaTlsReleaseActive() ? "" : " (not needed with this sofia-sip)");
   }
 
   impl.sender.Stop();

@@ -57,6 +57,7 @@ inline constexpr std::array kAutoRecords{Choice<AutoRecord>{"off", std::nullopt}
 template <typename Value, std::size_t N>
 std::vector<std::string> ChoiceNames(const std::array<Choice<Value>, N>& choices) {
   std::vector<std::string> names;
+  names.reserve(N);
   for (const auto& choice : choices) names.emplace_back(choice.name);
   return names;
 }

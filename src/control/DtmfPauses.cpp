@@ -10,7 +10,7 @@ namespace callrec::control {
 using core::Operation;
 using core::RecordingState;
 
-DtmfPauses::DtmfPauses(ContactService& contacts, boost::asio::any_io_executor executor,
+DtmfPauses::DtmfPauses(ContactService& contacts, const boost::asio::any_io_executor& executor,
                        std::chrono::milliseconds resume_after, Clock clock)
     : contacts_(contacts),
       executor_(executor),

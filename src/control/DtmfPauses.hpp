@@ -32,7 +32,7 @@ class DtmfPauses {
   static constexpr std::string_view kPrincipal = "policy:dtmf";
   using Clock = std::function<std::int64_t()>;  // milliseconds, monotonic
 
-  DtmfPauses(ContactService& contacts, boost::asio::any_io_executor executor,
+  DtmfPauses(ContactService& contacts, const boost::asio::any_io_executor& executor,
              std::chrono::milliseconds resume_after, Clock clock);
   ~DtmfPauses();
   DtmfPauses(const DtmfPauses&) = delete;

@@ -4,12 +4,9 @@
 
 namespace callrec::control {
 
-ShutdownDrain::ShutdownDrain(boost::asio::any_io_executor executor, std::vector<Step> steps,
+ShutdownDrain::ShutdownDrain(const boost::asio::any_io_executor& executor, std::vector<Step> steps,
                              Clock clock, std::chrono::milliseconds poll)
-    : timer_(std::move(executor)),
-      steps_(std::move(steps)),
-      clock_(std::move(clock)),
-      poll_(poll) {}
+    : timer_(executor), steps_(std::move(steps)), clock_(std::move(clock)), poll_(poll) {}
 
 void ShutdownDrain::Begin(std::chrono::milliseconds timeout, Done done) {
   if (running_) return;

@@ -33,7 +33,7 @@ class ShutdownDrain {
   using Done = std::function<void(const Outcome&)>;
   using Clock = std::function<std::int64_t()>;  // milliseconds, monotonic
 
-  ShutdownDrain(boost::asio::any_io_executor executor, std::vector<Step> steps, Clock clock,
+  ShutdownDrain(const boost::asio::any_io_executor& executor, std::vector<Step> steps, Clock clock,
                 std::chrono::milliseconds poll = std::chrono::milliseconds(50));
   ShutdownDrain(const ShutdownDrain&) = delete;
   ShutdownDrain& operator=(const ShutdownDrain&) = delete;

@@ -81,7 +81,7 @@ struct Block {
 // loaded, so one Flow can be shared by every run on every thread.
 class Flow {
  public:
-  static core::Result<Flow, FlowError> Parse(std::string_view json,
+  static core::Result<Flow, FlowError> Parse(std::string_view text,
                                              FlowKind kind = FlowKind::kGuide);
   static core::Result<Flow, FlowError> Load(const std::filesystem::path& path,
                                             FlowKind kind = FlowKind::kGuide);

@@ -87,7 +87,7 @@ int DtmfDetector::DigitIn(std::span<const std::int16_t> block) {
     for (std::size_t k = 0; k < 8; ++k) {
       const double w = 2.0 * std::numbers::pi * kFrequencies[k] / kRate;
       out[k] = {std::polar(1.0f, static_cast<float>(-w)),
-                std::polar(1.0f, static_cast<float>(w * (kBlock / kSegments)))};
+                std::polar(1.0f, static_cast<float>(w * static_cast<double>(length)))};
     }
     return out;
   }();
@@ -102,7 +102,7 @@ int DtmfDetector::DigitIn(std::span<const std::int16_t> block) {
   const int row = Strongest(amplitude.data(), row_clear);
   const int column = Strongest(amplitude.data() + 4, column_clear);
   const float r = amplitude[static_cast<std::size_t>(row)];
-  const float c = amplitude[static_cast<std::size_t>(4 + column)];
+  const float c = amplitude[4 + static_cast<std::size_t>(column)];
   if (!row_clear || !column_clear || r < kMinAmplitude || c < kMinAmplitude) return -1;
   // Twist: the row tone at most 8 dB louder, the column at most 4 dB louder.
   if (r > c * 2.512f || c > r * 1.585f) return -1;

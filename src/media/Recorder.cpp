@@ -385,7 +385,7 @@ void Recorder::Drain(const std::string& contact_id, std::function<void()> then) 
     }
     // Posted, not called: a datagram the reactor had already read into the
     // call's buffer has its handler queued; it runs before the contact ends.
-    asio::post(io_, std::move(then));
+    asio::post(io_, then);
   });
 }
 

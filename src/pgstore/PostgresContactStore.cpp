@@ -328,6 +328,7 @@ store::ReadResult<std::vector<core::AuditEntry>> PostgresContactStore::LoadAudit
 
 std::vector<store::UploadRow> PostgresContactStore::UploadsFrom(const PGresult* r) {
   std::vector<store::UploadRow> rows;
+  rows.reserve(static_cast<std::size_t>(PQntuples(r)));
   for (int row = 0; row < PQntuples(r); ++row) rows.push_back(UploadFromRow(r, row, 0));
   return rows;
 }

@@ -100,7 +100,7 @@ class PostgresContactStore final : public store::ContactStore {
   // One transaction for the whole batch: "" once committed, else why not;
   // `unapplied` when it failed before the server ran any of it.
   // `notices`: the batch's notifications instead of its writes (NotifyBatch).
-  std::string CommitBatch(PgConnection& conn, const std::deque<Pending>& batch, bool& unapplied,
+  std::string CommitBatch(PgConnection& writer, const std::deque<Pending>& batch, bool& unapplied,
                           bool notices = false);
   // The other servers' notifications of a committed batch, in a transaction
   // of their own; a failure is logged and counted, the writes stay durable.

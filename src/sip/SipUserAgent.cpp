@@ -14,7 +14,8 @@
 
 #include "log/Log.hpp"
 #include "sip/SipMessage.hpp"
-#include "sip/SofiaTlsDirectory.hpp"
+#include "sipstack/SipUri.hpp"
+#include "sipstack/SofiaTlsDirectory.hpp"
 
 namespace callrec::sip {
 namespace {
@@ -42,8 +43,7 @@ void ForwardSofiaLog(void*, const char* format, va_list args) {
 }
 
 std::string ListenUrl(const std::string& scheme, const std::string& host, std::uint16_t port) {
-  const bool v6 = host.find(':') != std::string::npos;
-  return scheme + ":" + (v6 ? "[" + host + "]" : host) + ":" + std::to_string(port);
+  return scheme + ":" + sipstack::HostPort(host, port);
 }
 
 }  // namespace
@@ -51,10 +51,10 @@ std::string ListenUrl(const std::string& scheme, const std::string& host, std::u
 SipUserAgent::SipUserAgent(const std::string& host, std::uint16_t port, Listener& listener,
                            log::ExceptionBarrier& barrier, const std::optional<Tls>& tls)
     : listener_(listener), barrier_(barrier) {
-  std::unique_ptr<SofiaTlsDirectory> credentials;
+  std::unique_ptr<sipstack::SofiaTlsDirectory> credentials;
   if (tls) {
-    credentials = std::make_unique<SofiaTlsDirectory>(
-        SofiaTlsDirectory::Identity{tls->certificate, tls->private_key}, tls->client_ca);
+    credentials = std::make_unique<sipstack::SofiaTlsDirectory>(
+        sipstack::SofiaTlsDirectory::Identity{tls->certificate, tls->private_key}, tls->client_ca);
   }
   const std::string url = ListenUrl("sip", host, port);
   const std::string sips_url = tls ? ListenUrl("sips", tls->host, tls->port) : "";

@@ -14,7 +14,7 @@
 #include "sip/SipMessage.hpp"
 #include "sip/SiprecBody.hpp"
 #include "sip/SiprecCall.hpp"
-#include "sip/SofiaTlsRelease.hpp"
+#include "sipstack/SofiaTlsRelease.hpp"
 
 namespace callrec::sip {
 namespace {
@@ -57,7 +57,7 @@ SiprecStats SiprecServer::Stats() const {
                      agent_ ? agent_->stalled_connections_closed() : 0,
                      refused_per_source_.load(),
                      refused_source_.load(),
-                     SofiaTlsConnectionsFreed(),
+                     sipstack::SofiaTlsConnectionsFreed(),
                      barrier_.caught(),
                      refused_draining_.load()};
 }

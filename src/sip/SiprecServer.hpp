@@ -90,7 +90,7 @@ class SiprecServer final : public SipUserAgent::Listener {
   SiprecStats Stats() const;
 
   void OnSipEvent(nua_event_t event, int status, const char* phrase, nua_handle_t* nh,
-                  nua_hmagic_t* call, const sip_t* sip, tagi_t tags[]) override;
+                  nua_hmagic_t* hmagic, const sip_t* sip, tagi_t tags[]) override;
 
  private:
   void OnInvite(nua_handle_t* nh, const sip_t* sip);

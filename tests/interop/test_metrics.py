@@ -3,7 +3,8 @@ run with Debian's /usr/bin/python3, where that package lives): after a SIPREC ca
 recorded by callrec-callgen, Connect operations and a refused request, every metric
 family the server exposes has a HELP and a TYPE line, is declared once, and its
 samples are what its type says (counters end in _total, histograms have their +Inf
-bucket, _sum and _count)."""
+bucket, _sum and _count). The families are the ones the server has always served (a
+server without S3 uploads: those of an uploader are test_s3's), in name order."""
 
 import json
 import subprocess
@@ -23,6 +24,30 @@ for family in text_string_to_metric_families(sys.stdin.read()):
                 "samples": [[s.name, s.labels, s.value] for s in family.samples]})
 print(json.dumps(out))
 """
+
+
+# Every family a server without --recordings-store s3:// serves, as its TYPE lines name it.
+# A family renamed or lost breaks dashboards and alerts: change this list only on purpose.
+EXPECTED_FAMILIES = {
+    "callrec_auth_failures_total", "callrec_contacts", "callrec_contacts_in_memory",
+    "callrec_contacts_refused_total", "callrec_data_dir_available_bytes",
+    "callrec_dtmf_policy_pauses", "callrec_dtmf_policy_resumes_total",
+    "callrec_guides_in_memory", "callrec_handler_exceptions_total", "callrec_http_requests_total",
+    "callrec_pauses_overdue_total", "callrec_recording_dropped_frames_total",
+    "callrec_recording_operation_seconds", "callrec_recording_operations_total",
+    "callrec_recording_reads_audited_total", "callrec_recording_write_errors_total",
+    "callrec_recordings_expired_total", "callrec_replay_cache_entries",
+    "callrec_rtp_foreign_packets_total", "callrec_rtp_free_ports",
+    "callrec_rtp_invalid_packets_total", "callrec_sip_stalled_connections_closed_total",
+    "callrec_sip_tls_connections_freed_total", "callrec_siprec_refused_total",
+    "callrec_siprec_reoffers_total", "callrec_siprec_sessions", "callrec_siprec_sessions_total",
+    "callrec_srtp_packets_refused_total", "callrec_storage_failing",
+    "callrec_store_commit_seconds_total", "callrec_store_commits_total",
+    "callrec_store_queue_depth", "callrec_store_read_errors_total",
+    "callrec_store_sync_seconds_total", "callrec_store_syncs_total",
+    "callrec_store_write_failures_total", "callrec_store_writes_total",
+}
+HISTOGRAM_SUFFIXES = ("_bucket", "_sum", "_count")
 
 
 def prometheus_parse(text):
@@ -49,11 +74,28 @@ class MetricsExpositionTest(test_callgen.CallgenCase):
         self.assertGreater(len(families), 20, [f["name"] for f in families])
 
         declared = {}
+        typed = []  # family names in the order of their TYPE lines
+        sampled = set()
         for line in text.splitlines():
             if line.startswith("# TYPE ") or line.startswith("# HELP "):
                 kind, name = line.split()[1], line.split()[2]
                 self.assertNotIn((kind, name), declared, "%s declared twice" % name)
                 declared[(kind, name)] = True
+                if kind == "TYPE":
+                    typed.append(name)
+            elif line and not line.startswith("#"):
+                sampled.add(line.split("{")[0].split(" ")[0])
+        # Every family has both lines, and every sample belongs to a declared family.
+        helped = {name for kind, name in declared if kind == "HELP"}
+        self.assertEqual(helped, set(typed), "families without HELP or TYPE")
+        for name in sampled:
+            base = next((name[:-len(s)] for s in HISTOGRAM_SUFFIXES
+                         if name.endswith(s) and name[:-len(s)] in helped), name)
+            self.assertIn(base, helped, "%s has samples but no HELP/TYPE" % name)
+        self.assertEqual(typed, sorted(typed), "families not in name order")
+        self.assertEqual(set(typed), EXPECTED_FAMILIES,
+                         "families gained: %s, lost: %s" % (set(typed) - EXPECTED_FAMILIES,
+                                                            EXPECTED_FAMILIES - set(typed)))
         for family in families:
             name = family["name"]
             self.assertTrue(name.startswith("callrec_"), name)

@@ -409,7 +409,7 @@ class StalledConnectionTest(SipTlsCase):
 class TlsConnectionMemoryTest(SipTlsCase):
     """Each SIP TLS connection's OpenSSL object is freed when the connection
     ends (sofia-sip 1.12 alone leaves it: +23 KiB per handshake, +46 KiB per
-    bare connect, for ever; callrec frees it, src/sip/SofiaTlsRelease). Server
+    bare connect, for ever; callrec frees it, src/sipstack/SofiaTlsRelease). Server
     memory stays flat over hundreds of connections that handshake, ask, and
     go, and of bare connects; every one is counted as freed."""
     rtp_offset = 1440

@@ -2,7 +2,7 @@
 
 #include <cstdint>
 
-namespace callrec::sip {
+namespace callrec::sipstack {
 
 // sofia-sip 1.12 (Debian 12's libsofia-sip-ua0) frees a TLS connection with
 // tls_free(), which calls SSL_shutdown() and BIO_free() on the connection but
@@ -31,4 +31,4 @@ bool SofiaTlsReleaseActive();
 // TLS connections whose SSL object was freed on sofia-sip's behalf.
 std::uint64_t SofiaTlsConnectionsFreed();
 
-}  // namespace callrec::sip
+}  // namespace callrec::sipstack

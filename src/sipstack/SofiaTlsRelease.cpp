@@ -1,4 +1,4 @@
-#include "sip/SofiaTlsRelease.hpp"
+#include "sipstack/SofiaTlsRelease.hpp"
 
 #include <dlfcn.h>
 #include <openssl/bio.h>
@@ -91,7 +91,7 @@ __attribute__((visibility("default"))) void tls_free(SofiaTls* tls) {
 
 }  // extern "C"
 
-namespace callrec::sip {
+namespace callrec::sipstack {
 
 bool SofiaTlsReleaseActive() {
   return LeakingRelease();
@@ -101,4 +101,4 @@ std::uint64_t SofiaTlsConnectionsFreed() {
   return freed.load(std::memory_order_relaxed);
 }
 
-}  // namespace callrec::sip
+}  // namespace callrec::sipstack

@@ -4,7 +4,7 @@
 #include <optional>
 #include <string>
 
-namespace callrec::sip {
+namespace callrec::sipstack {
 
 // sofia-sip reads its TLS credentials from a directory (TPTAG_CERTIFICATE):
 // agent.pem (the certificate chain and its private key in one file) and
@@ -32,4 +32,4 @@ class SofiaTlsDirectory {
   std::filesystem::path path_;
 };
 
-}  // namespace callrec::sip
+}  // namespace callrec::sipstack

@@ -1,4 +1,4 @@
-#include "sip/SofiaTlsDirectory.hpp"
+#include "sipstack/SofiaTlsDirectory.hpp"
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -8,7 +8,7 @@
 #include <iterator>
 #include <stdexcept>
 
-namespace callrec::sip {
+namespace callrec::sipstack {
 namespace {
 
 std::string ReadFile(const std::filesystem::path& path) {
@@ -58,4 +58,4 @@ void SofiaTlsDirectory::Write(const char* name, const std::string& content) {
   if (!ok) throw std::runtime_error("SIP TLS: cannot write " + file.string());
 }
 
-}  // namespace callrec::sip
+}  // namespace callrec::sipstack

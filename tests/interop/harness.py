@@ -109,6 +109,33 @@ def _retry_while_rebuilt(launch, patience=120):
             time.sleep(0.5)
 
 
+def wait_until(what, predicate, timeout, step=0.05):
+    """predicate()'s first true value, polled every `step` s; AssertionError
+    naming `what` when none came within `timeout` s."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError("timed out after %.1f s waiting for %s" % (timeout, what))
+        time.sleep(step)
+
+
+def complete_metadata(wav_path, timeout=10):
+    """The metadata JSON beside a recording once it says Complete."""
+    meta_path = wav_path[:-len(".wav")] + ".json"
+
+    def complete():
+        try:
+            with open(meta_path) as f:
+                meta = json.load(f)
+            return meta if meta.get("Complete") else None
+        except (OSError, ValueError):
+            return None
+    return wait_until("%s complete" % meta_path, complete, timeout)
+
+
 def free_port():
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))

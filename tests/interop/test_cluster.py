@@ -28,8 +28,8 @@ import unittest
 import audio
 import faultfs
 import sipclient
-from harness import (BUILD_DIR, SERVER_BIN, ServerProcess, free_port, free_sip_port, http_call,
-                     metric, parse_metrics)
+from harness import (BUILD_DIR, SERVER_BIN, ServerProcess, complete_metadata, free_port,
+                     free_sip_port, http_call, metric, parse_metrics, wait_until)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.normpath(os.path.join(HERE, "..", ".."))
@@ -44,16 +44,6 @@ TOL = 0.1  # s: tone edges vs the schedule (the subject here is the cluster, not
 PING_INTERVAL = 1  # s: the dispatcher's OPTIONS probes (production default: 5)
 FR_TIMER = 1000  # ms: a node that does not answer at all (production default: 2000)
 DRAIN_TIMEOUT = 30  # s: node B's --drain-timeout
-
-
-def wait_until(what, predicate, timeout, step=0.05):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(step)
-    raise AssertionError("%s: not within %ss" % (what, timeout))
 
 
 class ForegroundDaemon:
@@ -263,16 +253,7 @@ class ClusterTest(unittest.TestCase):
 
     def recording(self, node, contact_id, timeout=10, path=None):
         path = path or node.get_contact(contact_id)["Recording"]["Path"]
-        meta_path = path[:-len(".wav")] + ".json"
-
-        def complete():
-            try:
-                with open(meta_path) as f:
-                    meta = json.load(f)
-                return meta if meta.get("Complete") else None
-            except (OSError, ValueError):
-                return None
-        meta = wait_until("%s complete" % meta_path, complete, timeout)
+        meta = complete_metadata(path, timeout)
         return audio.read_wav(path), meta
 
     def assertTone(self, channel, freq, start, end, what):

@@ -29,7 +29,8 @@ import unittest
 
 import audio
 import postgres
-from harness import (BUILD_DIR, SERVER_BIN, ServerProcess, boto3_recording_op, http_call)
+from harness import (BUILD_DIR, SERVER_BIN, ServerProcess, boto3_recording_op, complete_metadata,
+                     http_call, wait_until)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 AUDIO = os.path.normpath(os.path.join(HERE, "..", "fixtures", "audio"))
@@ -40,17 +41,6 @@ RTP_BASE = int(os.environ.get("CALLREC_TEST_RTP_BASE", "31000"))
 SECRET = "forwarding secret shared by the test nodes"
 LEASE = 5  # s: --node-lease (the default)
 FORWARD_TIMEOUT = 3.0  # s: HttpRemoteOwner's
-
-
-def wait_until(what, predicate, timeout, step=0.05):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError("timed out after %.1f s waiting for %s" % (timeout, what))
-        time.sleep(step)
 
 
 class ClusterForwardTest(unittest.TestCase):
@@ -213,16 +203,7 @@ class ClusterForwardTest(unittest.TestCase):
             self.assertIn("forwarded-by=node-a", detail, (op, detail))
         contact = self.b.get_contact("fw-1")
         path = contact["Recording"]["Path"]
-        meta_path = path[:-len(".wav")] + ".json"
-
-        def complete():
-            try:
-                with open(meta_path) as f:
-                    meta = json.load(f)
-                return meta if meta.get("Complete") else None
-            except (OSError, ValueError):
-                return None
-        meta = wait_until("fw-1's metadata complete", complete, 10)
+        meta = complete_metadata(path)
         wav = audio.read_wav(path)
         self.assertEqual(len(meta["Pauses"]), 1, meta["Pauses"])
         pause = meta["Pauses"][0]

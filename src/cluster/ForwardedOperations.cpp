@@ -41,6 +41,21 @@ void ForwardedOperations::Handle(api::HttpRequest&& request, api::Respond respon
         "Arrived " + std::to_string(now - sent) + " ms after it was sent (more than " +
             std::to_string(kApplyWithinMs) + " ms): its sender has given up; not applied."));
   }
+  using std::chrono::milliseconds;
+  const std::chrono::system_clock::time_point now_at{milliseconds(now)};
+  const auto verdict = seen_.Consume(
+      header(kSignatureHeader),
+      std::chrono::system_clock::time_point{milliseconds(sent + kSignatureWindowMs)}, now_at);
+  if (verdict != aws::ReplayGuard::Verdict::kFresh) {
+    refused_ += 1;
+    const bool full = verdict == aws::ReplayGuard::Verdict::kFull;
+    log::Warn("cluster.forward_replayed", {{"from", std::string(node)}, {"full", full}});
+    return respond(full ? api::Error(503, "ServiceUnavailableException",
+                                     "Too many forwarded operations to remember; try again.")
+                        : api::Error(403, "AccessDeniedException",
+                                     "This signed request was already received: a replay is "
+                                     "never applied."));
+  }
   std::string why;
   auto operation = OperationFromJson(request.body(), why);
   if (!operation) return respond(api::BadRequest("Not a forwarded operation: " + why + "."));

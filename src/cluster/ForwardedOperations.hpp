@@ -6,6 +6,7 @@
 #include <functional>
 
 #include "api/Http.hpp"
+#include "aws/ReplayGuard.hpp"
 #include "cluster/RequestSigning.hpp"
 #include "control/ContactService.hpp"
 
@@ -16,7 +17,10 @@ namespace callrec::cluster {
 // (so the answer comes only once the gate is closed and the change is durable,
 // as for a local caller) and answered with its outcome. A request without a
 // valid signature is refused (401 unsigned, 403 wrong or stale) and never
-// applied; the refusal is logged without the signature.
+// applied; the refusal is logged without the signature. A signed request is
+// applied once: the same request sent again while its signature is valid (a
+// capture replayed on the internal network, e.g. a RESUME after a PAUSE) is
+// refused 403.
 class ForwardedOperations final : public api::RequestHandler {
  public:
   using Clock = std::function<std::int64_t()>;  // Unix milliseconds
@@ -26,6 +30,9 @@ class ForwardedOperations final : public api::RequestHandler {
   // applied here is answered before the sender has given up (an owner that
   // was frozen does not apply, on waking, what its caller was told failed).
   static constexpr std::int64_t kApplyWithinMs = 2500;
+  // Signatures remembered against replays: far more than forwarded operations
+  // arrive within a signature's validity.
+  static constexpr std::size_t kReplayCapacity = 1 << 18;
 
   ForwardedOperations(control::ContactService& contacts, std::string_view secret, Clock clock);
 
@@ -40,6 +47,7 @@ class ForwardedOperations final : public api::RequestHandler {
   control::ContactService& contacts_;
   const RequestSigner signer_;
   Clock clock_;
+  aws::ReplayGuard seen_{kReplayCapacity};
   std::atomic<std::uint64_t> applied_{0};
   std::atomic<std::uint64_t> refused_{0};
 };

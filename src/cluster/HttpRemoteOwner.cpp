@@ -106,6 +106,7 @@ void HttpRemoteOwner::Worker() {
 
 HttpRemoteOwner::Owner HttpRemoteOwner::LookUp(const std::string& contact_id, std::string& error) {
   std::lock_guard lock(lookup_mutex_);
+  if (auto known = owners_.find(contact_id); known != owners_.end()) return known->second;
   for (int attempt = 0; attempt < 2; ++attempt) {
     if (!lookup_.Usable()) {
       if (error = lookup_.Open(Statements()); !error.empty()) continue;
@@ -119,9 +120,19 @@ HttpRemoteOwner::Owner HttpRemoteOwner::LookUp(const std::string& contact_id, st
       error = "the contact is not in the state store";
       return {};
     }
-    return {PQgetvalue(result.get(), 0, 0), PQgetvalue(result.get(), 0, 1)};
+    Owner owner{PQgetvalue(result.get(), 0, 0), PQgetvalue(result.get(), 0, 1)};
+    if (!owner.url.empty()) {
+      if (owners_.size() >= config_.owners_cached) owners_.clear();
+      owners_.emplace(contact_id, owner);
+    }
+    return owner;
   }
   return {};
+}
+
+void HttpRemoteOwner::Forget(const std::string& contact_id) {
+  std::lock_guard lock(lookup_mutex_);
+  owners_.erase(contact_id);
 }
 
 control::RemoteAnswer HttpRemoteOwner::Send(const control::OperationRequest& request) {
@@ -157,6 +168,7 @@ control::RemoteAnswer HttpRemoteOwner::Send(const control::OperationRequest& req
   const auto began = std::chrono::steady_clock::now();
   auto sent = httpclient::SendHttp(*endpoint, call, config_.timeout, {}, &cancel_);
   if (!sent) {
+    Forget(request.contact_id);  // its node may come back under another URL
     const auto waited = std::chrono::duration_cast<std::chrono::milliseconds>(
                             std::chrono::steady_clock::now() - began)
                             .count();

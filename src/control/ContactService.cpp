@@ -511,28 +511,56 @@ core::Result<ContactPage, ControlError> ContactService::List(const ContactFilter
   std::set<std::string, std::less<>> resident;
   const bool evicted_wanted =
       !filter.live_only && (!filter.state || *filter.state == core::RecordingState::kEnded);
+  // Several servers on one store: the live contacts the others hold.
+  const bool others_wanted = !filter.state || *filter.state != core::RecordingState::kEnded;
   {
     std::lock_guard lock(mutex_);
     for (const auto& [id, entry] : contacts_) {
-      if (evicted_wanted && id > filter.after) resident.insert(id);
+      if ((evicted_wanted || others_wanted) && id > filter.after) resident.insert(id);
       if (wanted(entry.contact)) in_memory.push_back(entry.contact);
     }
   }
   std::sort(in_memory.begin(), in_memory.end(), by_id);
   if (want != 0 && in_memory.size() > want) in_memory.resize(want);
-  std::vector<core::Contact> stored;
-  // Ended contacts from the store, but those memory has (it may be ahead of it).
-  for (std::string cursor = filter.after; evicted_wanted && (want == 0 || stored.size() < want);) {
-    const std::size_t chunk = want == 0 ? 0 : want - stored.size();
-    auto read = store_.LoadEndedContacts(filter.agent_id, cursor, chunk);
-    if (!read) return Unreadable(read.error().message);
-    std::vector<core::Contact> rows = std::move(read).value();
-    const bool last = chunk == 0 || rows.size() < chunk;
-    if (!rows.empty()) cursor = rows.back().contact_id;
-    for (core::Contact& contact : rows) {
-      if (resident.count(contact.contact_id) == 0) stored.push_back(std::move(contact));
+  // Rows of the store, read a chunk at a time, but those memory has (it may be
+  // ahead of the store) and those the filter does not want.
+  auto read_store = [&](auto load) -> core::Result<std::vector<core::Contact>, ControlError> {
+    std::vector<core::Contact> rows_wanted;
+    for (std::string cursor = filter.after; want == 0 || rows_wanted.size() < want;) {
+      const std::size_t chunk = want == 0 ? 0 : want - rows_wanted.size();
+      auto read = load(cursor, chunk);
+      if (!read) return Unreadable(read.error().message);
+      std::vector<core::Contact> rows = std::move(read).value();
+      const bool last = chunk == 0 || rows.size() < chunk;
+      if (!rows.empty()) cursor = rows.back().contact_id;
+      for (core::Contact& contact : rows) {
+        if (resident.count(contact.contact_id) == 0 && wanted(contact)) {
+          rows_wanted.push_back(std::move(contact));
+        }
+      }
+      if (last) break;
     }
-    if (last) break;
+    return rows_wanted;
+  };
+  std::vector<core::Contact> stored;
+  if (evicted_wanted) {
+    auto ended = read_store([&](const std::string& after, std::size_t limit) {
+      return store_.LoadEndedContacts(filter.agent_id, after, limit);
+    });
+    if (!ended) return ended.error();
+    stored = std::move(ended).value();
+  }
+  if (others_wanted) {
+    auto others = read_store([&](const std::string& after, std::size_t limit) {
+      return store_.LoadOthersLiveContacts(filter.agent_id, after, limit);
+    });
+    if (!others) return others.error();
+    std::vector<core::Contact> merged;
+    merged.reserve(stored.size() + others.value().size());
+    std::merge(std::make_move_iterator(stored.begin()), std::make_move_iterator(stored.end()),
+               std::make_move_iterator(others.value().begin()),
+               std::make_move_iterator(others.value().end()), std::back_inserter(merged), by_id);
+    stored = std::move(merged);
   }
   ContactPage page;
   page.contacts.reserve(in_memory.size() + stored.size());

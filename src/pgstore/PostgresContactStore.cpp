@@ -268,6 +268,26 @@ store::ReadResult<std::vector<core::Contact>> PostgresContactStore::LoadEndedCon
   }
 }
 
+store::ReadResult<std::vector<core::Contact>> PostgresContactStore::LoadOthersLiveContacts(
+    const std::optional<std::string>& agent_id, std::string_view after, std::size_t limit) {
+  try {
+    std::string sql = std::string("SELECT ") + kContactColumns +
+                      " FROM contacts WHERE state <> 'ENDED' AND owner <> $1 AND contact_id > $2";
+    std::vector<std::string> params{node_id_, std::string(after)};
+    if (agent_id) {
+      params.push_back(*agent_id);
+      sql += " AND agent_id = $3";
+    }
+    sql += " ORDER BY contact_id";
+    if (limit != 0) sql += " LIMIT " + std::to_string(limit);
+    std::lock_guard lock(lister_.mutex);
+    PgResult result = QuerySql(lister_, sql, params);
+    return ContactsFrom(result.get());
+  } catch (const std::exception& error) {
+    return ReadFailed("other nodes' live contacts", "", error);
+  }
+}
+
 store::ReadResult<std::optional<core::Contact>> PostgresContactStore::LoadContact(
     std::string_view contact_id) {
   try {

@@ -52,6 +52,9 @@ class PostgresContactStore final : public store::ContactStore {
   store::ReadResult<std::vector<core::Contact>> LoadEndedContacts(
       const std::optional<std::string>& agent_id, std::string_view after,
       std::size_t limit) override;
+  store::ReadResult<std::vector<core::Contact>> LoadOthersLiveContacts(
+      const std::optional<std::string>& agent_id, std::string_view after,
+      std::size_t limit) override;
   store::ReadResult<std::optional<core::Contact>> LoadContact(std::string_view contact_id) override;
   store::ReadResult<std::optional<store::RecordingSummary>> LoadRecording(
       std::string_view contact_id) override;

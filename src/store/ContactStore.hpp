@@ -125,6 +125,16 @@ class ContactStore {
   // `after` (all if empty), at most `limit` (all if 0).
   virtual ReadResult<std::vector<core::Contact>> LoadEndedContacts(
       const std::optional<std::string>& agent_id, std::string_view after, std::size_t limit) = 0;
+  // Live contacts other servers own (several servers sharing one store), in
+  // ContactId order, as LoadEndedContacts reads ended ones. A store one server
+  // holds alone has none.
+  virtual ReadResult<std::vector<core::Contact>> LoadOthersLiveContacts(
+      const std::optional<std::string>& agent_id, std::string_view after, std::size_t limit) {
+    (void)agent_id;
+    (void)after;
+    (void)limit;
+    return std::vector<core::Contact>{};
+  }
   virtual ReadResult<std::optional<core::Contact>> LoadContact(std::string_view contact_id) = 0;
   virtual ReadResult<std::optional<RecordingSummary>> LoadRecording(
       std::string_view contact_id) = 0;

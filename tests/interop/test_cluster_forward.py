@@ -286,8 +286,29 @@ class ClusterForwardTest(unittest.TestCase):
         self.assertIn(("STOP", "intruder", "OK", "STOPPED forwarded-by=node-a"),
                       self.trail_lines(self.b, "fw-2"))
         self.assertNotIn(SECRET, self.a.logs(100000) + self.b.logs(100000))
+        # A signed PAUSE captured and sent again after the agent resumed: refused.
+        self.b.create_contact("fw-2c")
+        self.assertEqual(self.b.connect_call("START", "fw-2c").status, 200)
+        pause = body.replace("fw-2", "fw-2c").replace("STOP", "PAUSE")
+        at = int(time.time() * 1000)
+        self.assertEqual(self.signed_apply(self.b, pause, at=at).status, 200)
+        self.assertEqual(self.b.state("fw-2c"), "PAUSED")
+        self.assertEqual(self.b.connect_call("RESUME", "fw-2c").status, 200)
+        replayed = self.signed_apply(self.b, pause, at=at)
+        self.assertEqual(replayed.status, 403, replayed.text)
+        self.assertIn("replay", replayed.text)
+        self.assertEqual(self.b.state("fw-2c"), "RECORDING")
         # /v1's end, asked of A for B's live contact: refused, B holds its media.
         self.b.create_contact("fw-2b")
+        # A's list has B's live contacts too, on one page or several.
+        for query in ({}, {"MaxResults": "1"}):
+            listed = {c["ContactId"]: c["State"] for c in self.a.list_contacts(**query)}
+            self.assertEqual(listed.get("fw-2b"), "NOT_STARTED", (query, listed))
+            self.assertEqual(listed.get("fw-2c"), "RECORDING", (query, listed))
+            self.assertEqual(listed.get("fw-2"), "STOPPED", (query, listed))
+        live = {c["ContactId"] for c in self.a.list_contacts(State="RECORDING")}
+        self.assertIn("fw-2c", live)
+        self.assertNotIn("fw-2b", live)
         reply = self.a.v1("POST", "/v1/contacts/fw-2b/end")
         self.assertEqual(reply.status, 503, reply.text)
         self.assertIn("live on another node", reply.text)

@@ -531,5 +531,25 @@ TEST_F(PostgresContactStoreTest, AnEndedContactIsNeverWrittenLiveAgain) {
   EXPECT_EQ(store.LoadContact("e1").value()->agent_id, "bob");
 }
 
+TEST_F(PostgresContactStoreTest, OthersLiveContactsAreTheOtherNodesLiveOnes) {
+  PostgresContactStore a(Uri(), "node-a");
+  PostgresContactStore b(Uri(), "node-b");
+  ASSERT_TRUE(WriteAndWait(b, {MakeContact("o1", core::RecordingState::kRecording), std::nullopt}));
+  ASSERT_TRUE(WriteAndWait(b, {MakeContact("o2", core::RecordingState::kEnded), std::nullopt}));
+  ASSERT_TRUE(WriteAndWait(b, {MakeContact("o3", core::RecordingState::kPaused), std::nullopt}));
+  ASSERT_TRUE(WriteAndWait(a, {MakeContact("o4", core::RecordingState::kRecording), std::nullopt}));
+  auto ids = [](const std::vector<core::Contact>& contacts) {
+    std::vector<std::string> out;
+    for (const auto& c : contacts) out.push_back(c.contact_id);
+    return out;
+  };
+  EXPECT_EQ(ids(a.LoadOthersLiveContacts(std::nullopt, "", 0).value()),
+            (std::vector<std::string>{"o1", "o3"}));
+  EXPECT_EQ(ids(a.LoadOthersLiveContacts(std::nullopt, "o1", 1).value()),
+            (std::vector<std::string>{"o3"}));
+  EXPECT_EQ(ids(b.LoadOthersLiveContacts(std::nullopt, "", 0).value()),
+            (std::vector<std::string>{"o4"}));
+}
+
 }  // namespace
 }  // namespace callrec::pgstore

@@ -8,6 +8,7 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <cmath>
 #include <optional>
+#include <stdexcept>
 #include <thread>
 
 namespace callrec::bench {
@@ -26,11 +27,15 @@ double RunResult::OpsPerSecond() const {
 }
 
 double RunResult::PercentileMs(double q) const {
-  if (latencies_ns.empty()) return 0;
-  const auto n = latencies_ns.size();
+  return PercentileMs(latencies_ns, q);
+}
+
+double RunResult::PercentileMs(const std::vector<std::int64_t>& sorted_ns, double q) {
+  if (sorted_ns.empty()) return 0;
+  const auto n = sorted_ns.size();
   auto rank = static_cast<std::size_t>(std::ceil(q * static_cast<double>(n)));
   rank = std::clamp<std::size_t>(rank, 1, n);
-  return static_cast<double>(latencies_ns[rank - 1]) / 1e6;
+  return static_cast<double>(sorted_ns[rank - 1]) / 1e6;
 }
 
 class LoadClient::Connection {
@@ -60,11 +65,17 @@ class LoadClient::Connection {
 
 LoadClient::LoadClient(std::string host, std::uint16_t port, std::size_t connections,
                        unsigned threads)
+    : LoadClient(std::move(host), std::vector<std::uint16_t>{port}, connections, threads) {}
+
+LoadClient::LoadClient(std::string host, std::vector<std::uint16_t> ports, std::size_t connections,
+                       unsigned threads)
     : host_(std::move(host)),
-      port_(port),
-      host_header_(host_ + ":" + std::to_string(port)),
+      ports_(std::move(ports)),
       threads_(std::max(1u, threads)),
       io_(static_cast<int>(threads_)) {
+  if (ports_.empty()) throw std::invalid_argument("LoadClient: no port");
+  for (const std::uint16_t port : ports_)
+    host_headers_.push_back(host_ + ":" + std::to_string(port));
   for (std::size_t i = 0; i < connections; ++i) {
     connections_.push_back(std::make_unique<Connection>(io_, i));
   }
@@ -73,8 +84,8 @@ LoadClient::LoadClient(std::string host, std::uint16_t port, std::size_t connect
 LoadClient::~LoadClient() = default;
 
 void LoadClient::Connect() {
-  const tcp::endpoint endpoint(asio::ip::make_address(host_), port_);
   for (auto& connection : connections_) {
+    const tcp::endpoint endpoint(asio::ip::make_address(host_), Port(connection->index));
     connection->socket.connect(endpoint);
     connection->socket.set_option(tcp::no_delay(true));
     connection->alive = true;
@@ -172,6 +183,8 @@ RunResult LoadClient::Run(const Scenario& scenario) {
   for (auto& connection : connections_) {
     result.latencies_ns.insert(result.latencies_ns.end(), connection->latencies.begin(),
                                connection->latencies.end());
+    auto& by_port = result.latencies_by_port[Port(connection->index)];
+    by_port.insert(by_port.end(), connection->latencies.begin(), connection->latencies.end());
     result.requests += connection->requests;
     result.errors += connection->errors;
     for (auto& sample : connection->samples) {
@@ -179,6 +192,9 @@ RunResult LoadClient::Run(const Scenario& scenario) {
     }
   }
   std::sort(result.latencies_ns.begin(), result.latencies_ns.end());
+  for (auto& [port, latencies] : result.latencies_by_port) {
+    std::sort(latencies.begin(), latencies.end());
+  }
   scenario_ = nullptr;
   return result;
 }

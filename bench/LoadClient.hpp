@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -39,18 +40,25 @@ struct RunResult {
   std::uint64_t requests = 0;              // answers received, warm-up included
   std::uint64_t errors = 0;                // wrong status or broken connection, warm-up included
   std::vector<std::string> error_samples;  // the first few, for the report
+  // The same latencies by the server port their connection talked to (several
+  // servers: which node answered), each sorted.
+  std::map<std::uint16_t, std::vector<std::int64_t>> latencies_by_port;
 
   double OpsPerSecond() const;
   // Nearest-rank percentile in milliseconds, q in [0, 1]; 0 if nothing was recorded.
   double PercentileMs(double q) const;
+  static double PercentileMs(const std::vector<std::int64_t>& sorted_ns, double q);
 };
 
 // The benchmark's load client: `connections` keep-alive HTTP/1.1 connections, each
 // closed-loop (one request in flight, the next sent when the answer is read), on
-// one io_context run by `threads` threads.
+// one io_context run by `threads` threads. With several ports (several servers),
+// connection i talks to ports[i % ports.size()].
 class LoadClient {
  public:
   LoadClient(std::string host, std::uint16_t port, std::size_t connections, unsigned threads);
+  LoadClient(std::string host, std::vector<std::uint16_t> ports, std::size_t connections,
+             unsigned threads);
   ~LoadClient();
   LoadClient(const LoadClient&) = delete;
   LoadClient& operator=(const LoadClient&) = delete;
@@ -59,8 +67,13 @@ class LoadClient {
   RunResult Run(const Scenario& scenario);
 
   std::size_t Connections() const { return connections_.size(); }
-  // "HOST:PORT", the Host header every request must carry.
-  const std::string& HostHeader() const { return host_header_; }
+  // "HOST:PORT", the Host header every request of connection 0 (of `connection`)
+  // must carry.
+  const std::string& HostHeader() const { return host_headers_.front(); }
+  const std::string& HostHeader(std::size_t connection) const {
+    return host_headers_[connection % host_headers_.size()];
+  }
+  std::uint16_t Port(std::size_t connection) const { return ports_[connection % ports_.size()]; }
 
  private:
   class Connection;
@@ -69,8 +82,8 @@ class LoadClient {
   void Fail(Connection& connection, std::string what);
 
   std::string host_;
-  std::uint16_t port_;
-  std::string host_header_;
+  std::vector<std::uint16_t> ports_;
+  std::vector<std::string> host_headers_;
   unsigned threads_;
   boost::asio::io_context io_;
   std::vector<std::unique_ptr<Connection>> connections_;

@@ -86,6 +86,10 @@ ServerProcess::ServerProcess(ServerOptions options) {
     args.push_back("--store");
     args.push_back(options.store);
   }
+  // A SIP port of its own: not 5060, which another server (a second node, or
+  // `make run`) may hold.
+  args.push_back("--sip-listen");
+  args.push_back("127.0.0.1:" + std::to_string(FreePort()));
   // Stop() means now: the contacts a run leaves live would hold a drain.
   args.push_back("--drain-timeout");
   args.push_back("0");
@@ -93,6 +97,7 @@ ServerProcess::ServerProcess(ServerOptions options) {
     args.push_back("--http-threads");
     args.push_back(std::to_string(options.http_threads));
   }
+  args.insert(args.end(), options.extra_args.begin(), options.extra_args.end());
   std::vector<char*> argv;
   for (auto& arg : args) argv.push_back(arg.data());
   argv.push_back(nullptr);

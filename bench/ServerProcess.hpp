@@ -15,8 +15,9 @@ struct ServerOptions {
   std::filesystem::path temp_parent;  // a fresh directory is made in it, removed at the end
   std::string access_key;             // ID:SECRET
   std::string admin_token;
-  unsigned http_threads = 0;  // 0: the server's default
-  std::string store;          // --store (empty: the server's default, SQLite)
+  unsigned http_threads = 0;            // 0: the server's default
+  std::string store;                    // --store (empty: the server's default, SQLite)
+  std::vector<std::string> extra_args;  // anything else, e.g. --node-id
 };
 
 // One callrec-server child process on 127.0.0.1:<free port> with a fresh data

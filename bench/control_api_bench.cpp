@@ -1,9 +1,12 @@
 // control_api_bench: PAUSE/RESUME throughput and latency of the Connect control API,
 // with GET /healthz measured in the same run as the server's floor. See bench/README.md.
+#include <unistd.h>
 #include <CLI/CLI.hpp>
 #include <atomic>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <optional>
 #include <string>
@@ -39,6 +42,10 @@ struct Options {
   // compete with the control path; without, START waits for the agent and the
   // control path is measured on its own.
   bool recording = false;
+  // 2: a second server (node a) on the same --store; every contact is created
+  // on the first (node b, its owner), and half the connections send their
+  // operations to node a, which forwards them to b.
+  unsigned nodes = 1;
 };
 
 std::filesystem::path DefaultServer() {
@@ -127,12 +134,41 @@ int Run(const Options& options) {
     return 2;
   }
 
+  // Two nodes: b owns every contact, a forwards what it is sent to b.
+  std::optional<ServerProcess> second;
+  std::filesystem::path secret_file;
+  if (options.nodes == 2) {
+    secret_file =
+        server_options.temp_parent / ("callrec-bench-secret-" + std::to_string(::getpid()));
+    std::ofstream(secret_file) << aws::RandomToken(32, "0123456789abcdef") << "\n";
+    std::filesystem::permissions(
+        secret_file, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+    server_options.extra_args = {"--node-id", "b", "--cluster-secret-file", secret_file.string()};
+  }
   ServerProcess server(server_options);
   server.WaitHealthy(std::chrono::seconds(15));
+  if (options.nodes == 2) {
+    server_options.extra_args = {"--node-id", "a", "--cluster-secret-file", secret_file.string()};
+    second.emplace(server_options);
+    second->WaitHealthy(std::chrono::seconds(15));
+  }
+  struct RemoveSecret {
+    std::filesystem::path path;
+    ~RemoveSecret() {
+      std::error_code ignored;
+      if (!path.empty()) std::filesystem::remove(path, ignored);
+    }
+  } remove_secret{secret_file};
+  auto servers_cpu = [&] { return server.CpuSeconds() + (second ? second->CpuSeconds() : 0.0); };
   const std::size_t C = options.connections;
+  // Setup (create, START) on the owner; the measured runs on every node.
   LoadClient client("127.0.0.1", server.Port(), C, options.client_threads);
   client.Connect();
   const std::string& host = client.HostHeader();
+  std::vector<std::uint16_t> ports{server.Port()};
+  if (second) ports.push_back(second->Port());
+  LoadClient load("127.0.0.1", ports, C, options.client_threads);
+  load.Connect();
   const aws::SigV4Signer signer({kAccessKeyId, kSecret, ""}, "us-east-1", "connect");
 
   std::printf("callrec control-API benchmark\n");
@@ -148,6 +184,13 @@ int Run(const Options& options) {
       "  machine  : %u cores; cpu%% is of one core (%u%% = all), 'other' is every other "
       "process\n",
       std::thread::hardware_concurrency(), 100 * std::thread::hardware_concurrency());
+  if (second) {
+    std::printf(
+        "  nodes    : 2 on one store: b (pid %d, %s) owns every contact; a (pid %d, %s) is sent "
+        "the operations of every other connection and forwards them to b\n",
+        static_cast<int>(server.Pid()), host.c_str(), static_cast<int>(second->Pid()),
+        load.HostHeader(1).c_str());
+  }
   std::printf("  store    : %s\n",
               options.store.empty() ? "sqlite (the data directory)" : options.store.c_str());
   std::fflush(stdout);
@@ -208,7 +251,7 @@ int Run(const Options& options) {
     Cursor& at = control_cursor[c];
     if (c + C * at.next >= options.contacts) at.next = 0;
     const std::size_t index = c + C * at.next;
-    SignedPost(out, signer, host,
+    SignedPost(out, signer, load.HostHeader(c),
                at.resume ? "/contact/resume-recording" : "/contact/suspend-recording",
                bodies[index]);
     if (at.resume) at.next += 1;
@@ -216,10 +259,10 @@ int Run(const Options& options) {
     return true;
   };
   Scenario health;
-  health.next = [&](std::size_t, Request& out) {
+  health.next = [&](std::size_t c, Request& out) {
     out.method(http::verb::get);
     out.target("/healthz");
-    out.set(http::field::host, host);
+    out.set(http::field::host, load.HostHeader(c));
     return true;
   };
 
@@ -229,15 +272,15 @@ int Run(const Options& options) {
     scenario.measure = Seconds(options.seconds);
     scenario.at_window_start = [&] {
       m.client_cpu = -ProcessCpuSeconds();
-      m.server_cpu = -server.CpuSeconds();
+      m.server_cpu = -servers_cpu();
       m.machine_cpu = -MachineBusyCpuSeconds();
     };
     scenario.at_window_end = [&] {
       m.client_cpu += ProcessCpuSeconds();
-      m.server_cpu += server.CpuSeconds();
+      m.server_cpu += servers_cpu();
       m.machine_cpu += MachineBusyCpuSeconds();
     };
-    m.result = client.Run(scenario);
+    m.result = load.Run(scenario);
     return m;
   };
   auto metrics = [&] { return SimpleHttp("127.0.0.1", server.Port(), "GET", "/metrics").body; };
@@ -266,6 +309,23 @@ int Run(const Options& options) {
                 ops.result.OpsPerSecond() / std::max(1e-9, floor.result.OpsPerSecond()),
                 ops.result.PercentileMs(0.5) / std::max(1e-9, floor.result.PercentileMs(0.5)),
                 ops.result.PercentileMs(0.99) / std::max(1e-9, p99_floor));
+    if (second) {
+      // The same run by where each operation was sent: straight to the owner, or
+      // to node a, which forwarded it.
+      const std::vector<std::int64_t> none;
+      const auto& by_port = ops.result.latencies_by_port;
+      const auto& direct = by_port.count(server.Port()) ? by_port.at(server.Port()) : none;
+      const auto& forwarded = by_port.count(second->Port()) ? by_port.at(second->Port()) : none;
+      const double direct_p99 = RunResult::PercentileMs(direct, 0.99);
+      const double forwarded_p99 = RunResult::PercentileMs(forwarded, 0.99);
+      std::printf("  to the owner (b): %zu ops, p50 %.3f ms, p99 %.3f ms\n", direct.size(),
+                  RunResult::PercentileMs(direct, 0.5), direct_p99);
+      std::printf("  forwarded (a->b): %zu ops, p50 %.3f ms, p99 %.3f ms\n", forwarded.size(),
+                  RunResult::PercentileMs(forwarded, 0.5), forwarded_p99);
+      std::printf("forwarding adds: p50 %.3f ms, p99 %.3f ms (target: <= 2 ms at p99)\n\n",
+                  RunResult::PercentileMs(forwarded, 0.5) - RunResult::PercentileMs(direct, 0.5),
+                  forwarded_p99 - direct_p99);
+    }
     clean = PrintErrors(floor.name, floor.result) && clean;
     clean = PrintErrors(ops.name, ops.result) && clean;
     std::fflush(stdout);
@@ -297,6 +357,14 @@ int Run(const Options& options) {
               recording, expect_paused, options.contacts - expect_paused,
               states_ok ? "ok" : "MISMATCH");
   clean = clean && states_ok;
+  if (second) {
+    const std::string second_ended = second->Stop();
+    if (second_ended != "exit 0") {
+      std::printf("node a ended with %s; its log ends with:\n%s", second_ended.c_str(),
+                  second->LogTail(20).c_str());
+      clean = false;
+    }
+  }
   const std::string ended = server.Stop();
   if (ended != "exit 0") {
     std::printf("callrec-server ended with %s; its log ends with:\n%s", ended.c_str(),
@@ -339,7 +407,16 @@ int main(int argc, char** argv) {
                  "where the fresh data directory is made (default: the system temp dir)");
   app.add_option("--store", options.store,
                  "callrec-server --store (a postgresql:// URI; default: SQLite in the data dir)");
+  app.add_option("--nodes", options.nodes,
+                 "2: a second server on the same --store, half the operations sent to it and "
+                 "forwarded to the contacts' owner")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 2));
   CLI11_PARSE(app, argc, argv);
+  if (options.nodes == 2 && options.store.empty()) {
+    std::cerr << "control_api_bench: --nodes 2 needs --store postgresql://...\n";
+    return 2;
+  }
   if (options.connections > options.contacts) {
     std::cerr << "control_api_bench: --connections must not exceed --contacts\n";
     return 2;

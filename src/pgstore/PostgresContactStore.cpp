@@ -250,33 +250,25 @@ std::size_t PostgresContactStore::CountEndedContacts() {
 
 store::ReadResult<std::vector<core::Contact>> PostgresContactStore::LoadEndedContacts(
     const std::optional<std::string>& agent_id, std::string_view after, std::size_t limit) {
-  try {
-    std::string sql = std::string("SELECT ") + kContactColumns +
-                      " FROM contacts WHERE state = 'ENDED' AND contact_id > $1";
-    std::vector<std::string> params{std::string(after)};
-    if (agent_id) {
-      params.push_back(*agent_id);
-      sql += " AND agent_id = $2";
-    }
-    sql += " ORDER BY contact_id";
-    if (limit != 0) sql += " LIMIT " + std::to_string(limit);
-    std::lock_guard lock(lister_.mutex);
-    PgResult result = QuerySql(lister_, sql, params);
-    return ContactsFrom(result.get());
-  } catch (const std::exception& error) {
-    return ReadFailed("ended contacts", "", error);
-  }
+  return ListContacts("ended contacts", "state = 'ENDED'", {}, agent_id, after, limit);
 }
 
 store::ReadResult<std::vector<core::Contact>> PostgresContactStore::LoadOthersLiveContacts(
     const std::optional<std::string>& agent_id, std::string_view after, std::size_t limit) {
+  return ListContacts("other nodes' live contacts", "state <> 'ENDED' AND owner <> $1", {node_id_},
+                      agent_id, after, limit);
+}
+
+store::ReadResult<std::vector<core::Contact>> PostgresContactStore::ListContacts(
+    const char* what, const char* where, std::vector<std::string> params,
+    const std::optional<std::string>& agent_id, std::string_view after, std::size_t limit) {
   try {
-    std::string sql = std::string("SELECT ") + kContactColumns +
-                      " FROM contacts WHERE state <> 'ENDED' AND owner <> $1 AND contact_id > $2";
-    std::vector<std::string> params{node_id_, std::string(after)};
+    params.emplace_back(after);
+    std::string sql = std::string("SELECT ") + kContactColumns + " FROM contacts WHERE " + where +
+                      " AND contact_id > $" + std::to_string(params.size());
     if (agent_id) {
       params.push_back(*agent_id);
-      sql += " AND agent_id = $3";
+      sql += " AND agent_id = $" + std::to_string(params.size());
     }
     sql += " ORDER BY contact_id";
     if (limit != 0) sql += " LIMIT " + std::to_string(limit);
@@ -284,7 +276,7 @@ store::ReadResult<std::vector<core::Contact>> PostgresContactStore::LoadOthersLi
     PgResult result = QuerySql(lister_, sql, params);
     return ContactsFrom(result.get());
   } catch (const std::exception& error) {
-    return ReadFailed("other nodes' live contacts", "", error);
+    return ReadFailed(what, "", error);
   }
 }
 

@@ -126,6 +126,11 @@ class PostgresContactStore final : public store::ContactStore {
   static store::UploadRow UploadFromRow(const PGresult* result, int row, int base);
 
   const std::string conninfo_;
+  // Contacts WHERE `where` (its own parameters `params`, $1...) after `after`,
+  // of `agent_id` if set, in ContactId order, at most `limit` (0: all).
+  store::ReadResult<std::vector<core::Contact>> ListContacts(
+      const char* what, const char* where, std::vector<std::string> params,
+      const std::optional<std::string>& agent_id, std::string_view after, std::size_t limit);
   const std::string node_id_;
   Dispatch dispatch_;
   std::string where_;

@@ -136,6 +136,28 @@ def complete_metadata(wav_path, timeout=10):
     return wait_until("%s complete" % meta_path, complete, timeout)
 
 
+class NodeLogsOnFailure:
+    """Mixin for a TestCase holding several servers in `self.nodes` (name ->
+    ServerProcess): a failed test prints the end of each one's log, then those
+    of peer_logs() ([(name, text)]: the daemons in front of them)."""
+    node_log_chars = 4000
+
+    def peer_logs(self):
+        return []
+
+    def run(self, result=None):
+        before = len(result.failures) + len(result.errors) if result else 0
+        try:
+            return super().run(result)
+        finally:
+            if result and len(result.failures) + len(result.errors) > before:
+                for name, node in self.nodes.items():
+                    sys.stderr.write("\n==== node %s ====\n%s\n"
+                                     % (name, node.logs(self.node_log_chars)))
+                for name, text in self.peer_logs():
+                    sys.stderr.write("\n==== %s ====\n%s\n" % (name, text))
+
+
 def free_port():
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))

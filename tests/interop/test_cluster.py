@@ -28,8 +28,8 @@ import unittest
 import audio
 import faultfs
 import sipclient
-from harness import (BUILD_DIR, SERVER_BIN, ServerProcess, complete_metadata, free_port,
-                     free_sip_port, http_call, metric, parse_metrics, wait_until)
+from harness import (BUILD_DIR, SERVER_BIN, NodeLogsOnFailure, ServerProcess, complete_metadata,
+                     free_port, free_sip_port, http_call, metric, parse_metrics, wait_until)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.normpath(os.path.join(HERE, "..", ".."))
@@ -171,7 +171,8 @@ class HaProxy(ForegroundDaemon):
         return {name for name, status in self.status().items() if status.startswith("UP")}
 
 
-class ClusterTest(unittest.TestCase):
+class ClusterTest(NodeLogsOnFailure, unittest.TestCase):
+    node_log_chars = 3000
     nodes = {}
     sent = {}  # contact id -> RTP packets callgen sent
 
@@ -214,16 +215,8 @@ class ClusterTest(unittest.TestCase):
             node.cleanup_files()
         sys.stderr.write("\ntest_cluster: %.1f s in all\n" % (time.monotonic() - cls.started))
 
-    def run(self, result=None):
-        before = len(result.failures) + len(result.errors) if result else 0
-        try:
-            return super().run(result)
-        finally:
-            if result and len(result.failures) + len(result.errors) > before:
-                for name, node in self.nodes.items():
-                    sys.stderr.write("\n==== node %s ====\n%s\n" % (name, node.logs(3000)))
-                if self.kamailio:
-                    sys.stderr.write("\n==== kamailio ====\n%s\n" % self.kamailio.logs()[-6000:])
+    def peer_logs(self):
+        return [("kamailio", self.kamailio.logs()[-6000:])] if self.kamailio else []
 
     # ---- helpers ----------------------------------------------------------------------
 

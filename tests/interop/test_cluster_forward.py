@@ -29,8 +29,8 @@ import unittest
 
 import audio
 import postgres
-from harness import (BUILD_DIR, SERVER_BIN, ServerProcess, boto3_recording_op, complete_metadata,
-                     http_call, wait_until)
+from harness import (BUILD_DIR, SERVER_BIN, NodeLogsOnFailure, ServerProcess, boto3_recording_op,
+                     complete_metadata, http_call, wait_until)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 AUDIO = os.path.normpath(os.path.join(HERE, "..", "fixtures", "audio"))
@@ -43,7 +43,7 @@ LEASE = 5  # s: --node-lease (the default)
 FORWARD_TIMEOUT = 3.0  # s: HttpRemoteOwner's
 
 
-class ClusterForwardTest(unittest.TestCase):
+class ClusterForwardTest(NodeLogsOnFailure, unittest.TestCase):
     nodes = {}
 
     @classmethod
@@ -81,14 +81,6 @@ class ClusterForwardTest(unittest.TestCase):
         sys.stderr.write("\ntest_cluster_forward: %.1f s in all\n"
                          % (time.monotonic() - cls.started))
 
-    def run(self, result=None):
-        before = len(result.failures) + len(result.errors) if result else 0
-        try:
-            return super().run(result)
-        finally:
-            if result and len(result.failures) + len(result.errors) > before:
-                for name, node in self.nodes.items():
-                    sys.stderr.write("\n==== node %s ====\n%s\n" % (name, node.logs(4000)))
 
     # ---- helpers ----------------------------------------------------------------------
 

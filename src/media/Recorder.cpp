@@ -19,6 +19,9 @@ using udp = asio::ip::udp;
 using core::RecordingState;
 
 constexpr auto kTick = std::chrono::milliseconds(20);
+// Later than this, a tick reads every socket before it flushes (a stall): half
+// of the reorder window, so what waited through the stall is still on time.
+constexpr auto kLateTick = std::chrono::milliseconds(RecordingSession::kReorderFrames / 8 / 2);
 // Each file's header is synced every second, the files spread over the ticks
 // (a call's phase is its arrival order), so a thousand calls cost twenty
 // fdatasync() per tick, not a thousand every fiftieth tick.
@@ -362,31 +365,33 @@ void Recorder::Drain(const std::string& contact_id, std::function<void()> then) 
     if (shut_down_) return then();
   }
   asio::post(io_, [this, contact_id, then = std::move(then)] {
-    // Bounded, so a sender that never stops cannot hold the contact open.
-    constexpr int kMaxDrained = 4096;
-    if (const std::shared_ptr<Call> call = FindCall(contact_id)) {
-      // Not the call's buffers: a read the reactor completed may sit in them.
-      std::array<std::uint8_t, kDatagramBytes> buffer;
-      for (Side side : {Side::kCustomer, Side::kAgent}) {
-        udp::socket& socket = call->sockets[static_cast<int>(side)];
-        if (!socket.is_open()) continue;
-        boost::system::error_code ec;
-        socket.non_blocking(true, ec);
-        udp::endpoint sender;
-        for (int n = 0; n < kMaxDrained && !ec; ++n) {
-          const std::size_t bytes = socket.receive_from(asio::buffer(buffer), sender, 0, ec);
-          try {
-            if (!ec) OnDatagram(*call, side, sender, std::span(buffer.data(), bytes));
-          } catch (...) {
-            barrier_.Caught({{"contact", call->id}, {"in", "drain"}});
-          }
-        }
-      }
-    }
+    if (const std::shared_ptr<Call> call = FindCall(contact_id)) ReadWaiting(*call);
     // Posted, not called: a datagram the reactor had already read into the
     // call's buffer has its handler queued; it runs before the contact ends.
     asio::post(io_, then);
   });
+}
+
+void Recorder::ReadWaiting(Call& call) {
+  // Bounded, so a sender that never stops cannot hold the media thread.
+  constexpr int kMaxRead = 4096;
+  // Not the call's buffers: a read the reactor completed may sit in them.
+  std::array<std::uint8_t, kDatagramBytes> buffer;
+  for (Side side : {Side::kCustomer, Side::kAgent}) {
+    udp::socket& socket = call.sockets[static_cast<int>(side)];
+    if (!socket.is_open()) continue;
+    boost::system::error_code ec;
+    socket.non_blocking(true, ec);
+    udp::endpoint sender;
+    for (int n = 0; n < kMaxRead && !ec; ++n) {
+      const std::size_t bytes = socket.receive_from(asio::buffer(buffer), sender, 0, ec);
+      try {
+        if (!ec) OnDatagram(call, side, sender, std::span(buffer.data(), bytes));
+      } catch (...) {
+        barrier_.Caught({{"contact", call.id}, {"in", "drain"}});
+      }
+    }
+  }
 }
 
 std::shared_ptr<Recorder::Call> Recorder::FindCall(const std::string& contact_id) const {
@@ -574,16 +579,22 @@ void Recorder::Finalise(Call& call) {
   writer_.Post([this, id = call.id, wav = call.wav] { on_finalised_(id, wav); });
 }
 
-void Recorder::Tick() {
+std::vector<std::shared_ptr<Recorder::Call>> Recorder::Calls() const {
   std::vector<std::shared_ptr<Call>> calls;
+  std::lock_guard lock(mutex_);
+  if (shut_down_) return calls;
+  for (const auto& [id, call] : calls_) calls.push_back(call);
+  return calls;
+}
+
+void Recorder::Tick() {
+  const auto now = RecordingSession::Clock::now();
+  const std::uint64_t tick = ++ticks_;
   {
     std::lock_guard lock(mutex_);
     if (shut_down_) return;
-    for (const auto& [id, call] : calls_) calls.push_back(call);
   }
-  const auto now = RecordingSession::Clock::now();
-  const std::uint64_t tick = ++ticks_;
-  for (const auto& call : calls) {
+  for (const auto& call : Calls()) {
     // Held while taking and queueing, so the last frames of a finishing
     // recording cannot be queued after its close.
     std::lock_guard lock(call->mutex);
@@ -599,16 +610,31 @@ void Recorder::Tick() {
   ScheduleTick();
 }
 
+void Recorder::GuardedTick() {
+  try {
+    Tick();
+  } catch (...) {
+    barrier_.Caught({{"in", "tick"}});  // the tick stops, never the ticking
+    ScheduleTick();
+  }
+}
+
 void Recorder::ScheduleTick() {
   timer_.expires_after(kTick);
   timer_.async_wait([this](const boost::system::error_code& ec) {
     if (ec) return;
+    if (std::chrono::steady_clock::now() - timer_.expiry() <= kLateTick) return GuardedTick();
+    // This late, the media thread stalled: the datagrams of the stall wait in
+    // the sockets, and flushing now would find them late and drop them. They
+    // are read first; the flush is posted behind the handlers of the reads
+    // the reactor completed meanwhile (a datagram each, the oldest).
+    late_ticks_.fetch_add(1, std::memory_order_relaxed);
     try {
-      Tick();
+      for (const auto& call : Calls()) ReadWaiting(*call);
     } catch (...) {
-      barrier_.Caught({{"in", "tick"}});  // the tick stops, never the ticking
-      ScheduleTick();
+      barrier_.Caught({{"in", "tick"}});
     }
+    asio::post(io_, [this] { GuardedTick(); });
   });
 }
 

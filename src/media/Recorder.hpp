@@ -182,6 +182,8 @@ class Recorder final : public control::RecordingListener {
   void Shutdown();
 
   std::uint64_t invalid_packets() const { return invalid_packets_.load(); }
+  // Ticks that came late (the media thread stalled) and read the sockets first.
+  std::uint64_t late_ticks() const { return late_ticks_.load(); }
   // Datagrams dropped because they came from a sender the leg does not record.
   std::uint64_t foreign_packets(Side side) const {
     return foreign_packets_[static_cast<int>(side)].load();
@@ -210,13 +212,18 @@ class Recorder final : public control::RecordingListener {
   void OnDatagram(Call& call, Side side, const boost::asio::ip::udp::endpoint& from,
                   std::span<std::uint8_t> datagram);
   void CountForeign(Call& call, Side side, std::uint64_t count);
+  // Reads every datagram already waiting in the call's sockets, as if each
+  // had been read on arrival (on the media thread).
+  void ReadWaiting(Call& call);
   RtpSourceRules RulesFor(const std::optional<OfferedSources>& offered) const;
   void StartRecording(Call& call, const core::Contact& contact);
   void FinishRecording(Call& call, bool interrupted);
   void WriteProgress(Call& call);
   void Finalise(Call& call);  // on_finalised_, after the writer's last job for it
+  std::vector<std::shared_ptr<Call>> Calls() const;  // none once shut down
   void Tick();
-  void ScheduleTick();  // the next Tick, behind the barrier
+  void GuardedTick();   // Tick, behind the barrier
+  void ScheduleTick();  // the next tick; a late one reads the sockets first
   void ReleasePorts(Call& call);
   std::optional<std::uint16_t> TakePort();
 
@@ -233,6 +240,7 @@ class Recorder final : public control::RecordingListener {
   log::ExceptionBarrier barrier_{"media.handler_failed"};
   boost::asio::steady_timer timer_;
   std::atomic<std::uint64_t> invalid_packets_{0};
+  std::atomic<std::uint64_t> late_ticks_{0};
   std::atomic<std::uint64_t> foreign_packets_[2] = {0, 0};
   std::atomic<std::uint64_t> srtp_authentication_{0}, srtp_replay_{0}, srtp_malformed_{0};
   std::uint64_t ticks_ = 0;

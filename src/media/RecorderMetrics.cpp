@@ -6,6 +6,10 @@ void RegisterRecorderMetrics(metrics::Registry& registry, const Recorder& record
   registry.AddCounter("callrec_rtp_invalid_packets_total",
                       "Datagrams on RTP ports that were not RTP.",
                       [&recorder] { return metrics::Number(recorder.invalid_packets()); });
+  registry.AddCounter("callrec_media_late_ticks_total",
+                      "Recorder ticks that came over 50 ms late (the media thread stalled); "
+                      "each read the waiting datagrams before writing.",
+                      [&recorder] { return metrics::Number(recorder.late_ticks()); });
   registry.Add("callrec_rtp_foreign_packets_total",
                "Datagrams dropped because they came from a sender the leg does not record "
                "(--rtp-source).",

@@ -7,6 +7,7 @@ import hashlib
 import json
 import os
 import re
+import signal
 import sqlite3
 import threading
 import time
@@ -14,8 +15,8 @@ import unittest
 
 import audio
 import sipclient
-from fault_case import RTP_BASE, TONE_AGENT, TONE_CUSTOMER, FaultCase, rtp_range
-from harness import ON_POSTGRES, SANITIZED
+from fault_case import RTP_BASE, TONE_AGENT, TONE_CUSTOMER, FaultCase, late_spans, rtp_range
+from harness import ON_POSTGRES, SANITIZED, metric, parse_metrics
 
 
 class StartupTest(FaultCase):
@@ -258,7 +259,49 @@ class KillUnderRecordingLoadTest(FaultCase):
                                             (agent, wav.right, TONE_AGENT, "agent")):
                 start = leg.log.records[0][4] - acked
                 self.assertToneCovers(channel, tone, start + 0.1, wav.duration - 0.1,
-                                      "%s %s" % (contact_id, who))
+                                      "%s %s" % (contact_id, who), sender=leg, origin=acked)
+
+
+class StalledServerTest(FaultCase):
+    """The whole server stopped (SIGSTOP) for 400 ms in mid-call, as a loaded
+    machine or a sanitised build can stall it: the datagrams of the stall wait
+    in its sockets, and once it runs again every one of them is recorded at its
+    place; the recording has no hole. Without reading the sockets first, the
+    late tick flushed past them and dropped them as late."""
+    rtp_ports = rtp_range(180, 20)
+    STALL = 0.4
+
+    def test_stall_keeps_the_waiting_audio(self):
+        server = self.new_server(start=False, name="faults-stall", extra_args=[
+            "--rtp-ports", "%d-%d" % self.rtp_ports])
+        server.start()
+        contact = server.create_contact("stall-1")
+        self.assertEqual(server.connect_call("START", "stall-1").status, 200)
+        acked = time.perf_counter()
+        _, legs = self.send_call(contact, 3.0)
+        time.sleep(1.2)
+        os.kill(server.proc.pid, signal.SIGSTOP)
+        try:
+            time.sleep(self.STALL)
+        finally:
+            os.kill(server.proc.pid, signal.SIGCONT)
+        for leg in legs:
+            leg.join(30)
+        time.sleep(0.3)
+        late_ticks = metric(parse_metrics(server.metrics()), "callrec_media_late_ticks_total")
+        self.assertEqual(server.v1("POST", "/v1/contacts/stall-1/end").status, 200)
+        meta = self.metadata(server.get_contact("stall-1")["Recording"]["Path"])
+        # Only what the test's own senders sent late may be dropped as late.
+        sent_late = sum(round((b - a) / 0.02) for leg in legs for a, b in late_spans(leg.log, acked))
+        self.assertLessEqual(meta["Counters"]["Late"], sent_late, meta["Counters"])
+        wav = audio.read_wav(server.get_contact("stall-1")["Recording"]["Path"])
+        for leg, channel, tone, who in ((legs[0], wav.left, TONE_CUSTOMER, "customer"),
+                                        (legs[1], wav.right, TONE_AGENT, "agent")):
+            start = leg.log.records[0][4] - acked
+            end = leg.log.records[-1][4] - acked + 0.02
+            self.assertToneCovers(channel, tone, start + 0.1, end - 0.1, "stall " + who,
+                                  sender=leg, origin=acked)
+        self.assertGreaterEqual(late_ticks, 1, "the stall was not seen as a late tick")
 
 
 def rss_kib(pid):

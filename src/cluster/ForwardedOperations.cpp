@@ -13,7 +13,7 @@ void ForwardedOperations::Handle(api::HttpRequest&& request, api::Respond respon
                                  api::OpenStream) {
   const std::string_view target = request.target();
   const std::string_view path = target.substr(0, target.find('?'));
-  if (path != kApplyPath) {
+  if (path != kApplyPath && path != kEndPath) {
     return respond(
         api::Error(404, "UnknownOperationException", "No operation at " + std::string(path) + "."));
   }
@@ -57,6 +57,20 @@ void ForwardedOperations::Handle(api::HttpRequest&& request, api::Respond respon
                                      "never applied."));
   }
   std::string why;
+  if (path == kEndPath) {
+    auto end = EndFromJson(request.body(), why);
+    if (!end) return respond(api::BadRequest("Not a forwarded END: " + why + "."));
+    applied_ += 1;
+    return contacts_.End(
+        end->contact_id, end->principal,
+        [respond = std::move(respond)](core::Result<core::Contact, control::ControlError> ended) {
+          respond(api::JsonResponse(
+              api::http::status::ok,
+              AnswerToJson(ended.ok() ? std::nullopt
+                                      : std::optional<control::ControlError>(ended.error()))));
+        },
+        end->reason, std::string(node));
+  }
   auto operation = OperationFromJson(request.body(), why);
   if (!operation) return respond(api::BadRequest("Not a forwarded operation: " + why + "."));
   operation->forwarded_from = std::string(node);

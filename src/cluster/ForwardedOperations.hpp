@@ -12,7 +12,8 @@
 
 namespace callrec::cluster {
 
-// The owner's side of forwarding: POST /internal/v1/apply, signed by another
+// The owner's side of forwarding: POST /internal/v1/apply (a Connect
+// operation) and /internal/v1/end (/v1's end), signed by another
 // node holding the shared secret, applied through this node's ContactService
 // (so the answer comes only once the gate is closed and the change is durable,
 // as for a local caller) and answered with its outcome. A request without a

@@ -63,15 +63,25 @@ void HttpRemoteOwner::Stop() {
 
 void HttpRemoteOwner::Forward(const control::OperationRequest& request,
                               std::function<void(control::RemoteAnswer)> reply) {
+  Queue(Job{request.contact_id, std::string(core::ToString(request.operation)), kApplyPath,
+            OperationToJson(request), std::move(reply)});
+}
+
+void HttpRemoteOwner::ForwardEnd(const control::EndRequest& request,
+                                 std::function<void(control::RemoteAnswer)> reply) {
+  Queue(Job{request.contact_id, "END", kEndPath, EndToJson(request), std::move(reply)});
+}
+
+void HttpRemoteOwner::Queue(Job job) {
   {
     std::lock_guard lock(mutex_);
     if (!stopping_) {
-      queue_.push_back(Job{request, std::move(reply)});
+      queue_.push_back(std::move(job));
       cv_.notify_one();
       return;
     }
   }
-  reply(NotAnswered("this node is stopping; nothing was forwarded"));
+  job.reply(NotAnswered("this node is stopping; nothing was forwarded"));
 }
 
 void HttpRemoteOwner::Worker() {
@@ -82,14 +92,14 @@ void HttpRemoteOwner::Worker() {
     Job job = std::move(queue_.front());
     queue_.pop_front();
     lock.unlock();
-    control::RemoteAnswer answer = Send(job.request);
+    control::RemoteAnswer answer = Send(job);
     if (answer.answered) {
       forwarded_ += 1;
     } else {
       failed_ += 1;
       log::Warn("cluster.forward_failed",
-                {{"contact", job.request.contact_id},
-                 {"operation", std::string(core::ToString(job.request.operation))},
+                {{"contact", job.contact_id},
+                 {"operation", job.operation},
                  {"error", answer.failure}});
     }
     auto deliver = [reply = std::move(job.reply), answer = std::move(answer)]() mutable {
@@ -135,19 +145,19 @@ void HttpRemoteOwner::Forget(const std::string& contact_id) {
   owners_.erase(contact_id);
 }
 
-control::RemoteAnswer HttpRemoteOwner::Send(const control::OperationRequest& request) {
+control::RemoteAnswer HttpRemoteOwner::Send(const Job& job) {
   std::string error;
-  const Owner owner = LookUp(request.contact_id, error);
+  const Owner owner = LookUp(job.contact_id, error);
   if (owner.node_id.empty()) {
-    return NotAnswered("The owner of contact " + request.contact_id +
+    return NotAnswered("The owner of contact " + job.contact_id +
                        " could not be looked up: " + error);
   }
   if (owner.node_id == config_.node_id) {
-    return NotAnswered("Contact " + request.contact_id + " is owned by this node (" +
+    return NotAnswered("Contact " + job.contact_id + " is owned by this node (" +
                        owner.node_id + ") but not held here: it was not restored after a restart");
   }
   if (owner.url.empty()) {
-    return NotAnswered("Owner node " + owner.node_id + " of contact " + request.contact_id +
+    return NotAnswered("Owner node " + owner.node_id + " of contact " + job.contact_id +
                        " has no advertise URL (--advertise-url): it cannot be reached");
   }
   auto endpoint = httpclient::ParseEndpointUrl(owner.url);
@@ -157,8 +167,8 @@ control::RemoteAnswer HttpRemoteOwner::Send(const control::OperationRequest& req
   }
   httpclient::HttpCall call;
   call.method = "POST";
-  call.target = kApplyPath;
-  call.body = OperationToJson(request);
+  call.target = job.target;
+  call.body = job.body;
   const std::int64_t now = UnixMs();
   call.headers = {{"Content-Type", "application/json"},
                   {kNodeHeader, config_.node_id},
@@ -168,7 +178,7 @@ control::RemoteAnswer HttpRemoteOwner::Send(const control::OperationRequest& req
   const auto began = std::chrono::steady_clock::now();
   auto sent = httpclient::SendHttp(*endpoint, call, config_.timeout, {}, &cancel_);
   if (!sent) {
-    Forget(request.contact_id);  // its node may come back under another URL
+    Forget(job.contact_id);  // its node may come back under another URL
     const auto waited = std::chrono::duration_cast<std::chrono::milliseconds>(
                             std::chrono::steady_clock::now() - began)
                             .count();

@@ -51,6 +51,8 @@ class HttpRemoteOwner final : public control::RemoteOwner {
 
   void Forward(const control::OperationRequest& request,
                std::function<void(control::RemoteAnswer)> reply) override;
+  void ForwardEnd(const control::EndRequest& request,
+                  std::function<void(control::RemoteAnswer)> reply) override;
   // Forwards still queued are answered "stopping"; those under way give up
   // within 50 ms. Idempotent.
   void Stop();
@@ -59,8 +61,12 @@ class HttpRemoteOwner final : public control::RemoteOwner {
   std::uint64_t failed() const { return failed_.load(); }
 
  private:
+  // One forward: the signed POST of `body` to the owner's `target`.
   struct Job {
-    control::OperationRequest request;
+    std::string contact_id;
+    std::string operation;  // for the log
+    const char* target;
+    std::string body;
     std::function<void(control::RemoteAnswer)> reply;
   };
   struct Owner {
@@ -68,7 +74,8 @@ class HttpRemoteOwner final : public control::RemoteOwner {
     std::string url;
   };
   void Worker();
-  control::RemoteAnswer Send(const control::OperationRequest& request);
+  void Queue(Job job);
+  control::RemoteAnswer Send(const Job& job);
   // The contact's owner and its URL; "" and `error` when unknown.
   Owner LookUp(const std::string& contact_id, std::string& error);
   void Forget(const std::string& contact_id);

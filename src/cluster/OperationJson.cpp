@@ -76,6 +76,40 @@ std::optional<control::OperationRequest> OperationFromJson(std::string_view body
   return request;
 }
 
+std::string EndToJson(const control::EndRequest& request) {
+  return boost::json::serialize(boost::json::object{
+      {"ContactId", request.contact_id},
+      {"Principal", request.principal},
+      {"Reason", request.reason},
+  });
+}
+
+std::optional<control::EndRequest> EndFromJson(std::string_view body, std::string& why) {
+  boost::system::error_code ec;
+  boost::json::value value = boost::json::parse(body, ec);
+  const boost::json::object* object = ec ? nullptr : value.if_object();
+  if (object == nullptr) {
+    why = "the body is not a JSON object";
+    return std::nullopt;
+  }
+  control::EndRequest request;
+  for (auto [key, field] : {std::pair{"ContactId", &request.contact_id},
+                            std::pair{"Principal", &request.principal},
+                            std::pair{"Reason", &request.reason}}) {
+    const boost::json::string* text = StringAt(*object, key);
+    if (text == nullptr) {
+      why = std::string(key) + " is missing";
+      return std::nullopt;
+    }
+    *field = std::string(*text);
+  }
+  if (request.contact_id.empty()) {
+    why = "ContactId is empty";
+    return std::nullopt;
+  }
+  return request;
+}
+
 std::string AnswerToJson(const std::optional<control::ControlError>& error) {
   if (!error) return R"({"Error":null})";
   const char* kind = "Internal";

@@ -10,10 +10,15 @@
 namespace callrec::cluster {
 
 inline constexpr const char* kApplyPath = "/internal/v1/apply";
+inline constexpr const char* kEndPath = "/internal/v1/end";
 
 std::string OperationToJson(const control::OperationRequest& request);
 // nullopt: not a forwarded operation (`why` says what is wrong).
 std::optional<control::OperationRequest> OperationFromJson(std::string_view body, std::string& why);
+
+// An END: {"ContactId", "Principal", "Reason"}.
+std::string EndToJson(const control::EndRequest& request);
+std::optional<control::EndRequest> EndFromJson(std::string_view body, std::string& why);
 
 // {"Error":null} or {"Error":{"Kind":"InvalidRequest","Message":"..."}}.
 std::string AnswerToJson(const std::optional<control::ControlError>& error);

@@ -166,15 +166,49 @@ void ContactService::ForwardToOwner(const OperationRequest& request, Reply reply
     if (answer.answered) return reply(answer.error);
     // Nothing was applied: the caller hears so, and the trail keeps the attempt.
     ControlError failure{ControlError::Kind::kUnavailable, answer.failure};
-    store::ContactWrite write;
-    write.audit = core::AuditEntry{
-        request.contact_id, clock_(),           std::string(core::ToString(request.operation)),
-        request.principal,  "OwnerUnavailable", answer.failure};
-    if (!store_.Write(std::move(write),
-                      [reply, failure](bool, const std::string&) { reply(failure); })) {
-      reply(failure);
-    }
+    AuditOwnerUnavailable(request.contact_id, std::string(core::ToString(request.operation)),
+                          request.principal, failure, [reply, failure] { reply(failure); });
   });
+}
+
+void ContactService::ForwardEndToOwner(const EndRequest& request, ContactReply reply) {
+  if (remote_owner_ == nullptr || !request.forwarded_from.empty()) {
+    return reply(ControlError{
+        ControlError::Kind::kUnavailable,
+        "Contact " + request.contact_id + " is live on another node, which holds its media" +
+            (remote_owner_ == nullptr
+                 ? ": end it there (or its call); forwarding is not configured here "
+                   "(--cluster-secret-file)."
+                 : "; it was forwarded here by " + request.forwarded_from +
+                       " but this node does not hold it.")});
+  }
+  remote_owner_->ForwardEnd(request, [this, request, reply](RemoteAnswer answer) {
+    if (!answer.answered) {
+      ControlError failure{ControlError::Kind::kUnavailable, answer.failure};
+      return AuditOwnerUnavailable(request.contact_id, "END", request.principal, failure,
+                                   [reply, failure] { reply(failure); });
+    }
+    if (answer.error) return reply(*answer.error);
+    // Ended by the owner, durably: the caller gets the contact as stored now.
+    auto found = Find(request.contact_id);
+    if (!found.ok()) return reply(found.error());
+    if (!found.value()) {
+      return reply(ControlError{ControlError::Kind::kNotFound,
+                                "Contact " + request.contact_id + " was not found."});
+    }
+    reply(*found.value());
+  });
+}
+
+void ContactService::AuditOwnerUnavailable(const std::string& contact_id,
+                                           const std::string& operation,
+                                           const std::string& principal,
+                                           const ControlError& failure,
+                                           std::function<void()> then) {
+  store::ContactWrite write;
+  write.audit = core::AuditEntry{contact_id, clock_(),           operation,
+                                 principal,  "OwnerUnavailable", failure.message};
+  if (!store_.Write(std::move(write), [then](bool, const std::string&) { then(); })) then();
 }
 
 void ContactService::Apply(const OperationRequest& request, Reply reply) {
@@ -340,8 +374,9 @@ void ContactService::Create(const CreateRequest& request, ContactReply reply) {
 }
 
 void ContactService::End(const std::string& contact_id, const std::string& principal,
-                         ContactReply reply, const std::string& reason) {
-  EndContact(contact_id, principal, std::move(reply), reason, false);
+                         ContactReply reply, const std::string& reason,
+                         const std::string& forwarded_from) {
+  EndContact(contact_id, principal, std::move(reply), reason, false, forwarded_from);
 }
 
 void ContactService::EndLost(const std::string& contact_id, const std::string& owner,
@@ -350,17 +385,16 @@ void ContactService::EndLost(const std::string& contact_id, const std::string& o
 }
 
 void ContactService::EndContact(const std::string& contact_id, const std::string& principal,
-                                ContactReply reply, const std::string& reason, bool take_foreign) {
+                                ContactReply reply, const std::string& reason, bool take_foreign,
+                                const std::string& forwarded_from) {
   std::unique_lock lock(mutex_);
   std::string read_error;
   std::optional<core::Contact> foreign;
   auto it = Admit(lock, contact_id, read_error, take_foreign ? nullptr : &foreign);
   if (foreign) {
     lock.unlock();
-    return reply(ControlError{ControlError::Kind::kUnavailable,
-                              "Contact " + contact_id +
-                                  " is live on another node, which holds its media: end it "
-                                  "there (or its call), not here."});
+    return ForwardEndToOwner(EndRequest{contact_id, principal, reason, forwarded_from},
+                             std::move(reply));
   }
   if (it == contacts_.end()) {
     lock.unlock();
@@ -388,7 +422,8 @@ void ContactService::EndContact(const std::string& contact_id, const std::string
       principal,
       transition.changed ? "OK" : "UNCHANGED",
       "ENDED recording=" + std::string(core::ToString(contact.recording.final_state)) +
-          (reason.empty() ? std::string() : " (" + reason + ")")};
+          (reason.empty() ? std::string() : " (" + reason + ")") +
+          (forwarded_from.empty() ? std::string() : " forwarded-by=" + forwarded_from)};
   core::Contact copy = contact;
   if (!Persist(std::move(write), std::move(before),
                [reply, copy](bool ok, const std::string& error) {

@@ -104,10 +104,12 @@ class ContactService {
   void Apply(const OperationRequest& request, Reply reply);
   void Create(const CreateRequest& request, ContactReply reply);
   // `reason`, when given, is added to the audit line's detail (e.g. "server restart").
-  // A live contact another node owns is refused (kUnavailable): its owner holds
-  // the call's media and must end it.
+  // A live contact another node owns is ended by that owner, which holds the
+  // call's media (through the RemoteOwner; refused kUnavailable without one,
+  // or when it was forwarded here already): the reply is the contact as the
+  // store holds it once the owner's END is durable.
   void End(const std::string& contact_id, const std::string& principal, ContactReply reply,
-           const std::string& reason = {});
+           const std::string& reason = {}, const std::string& forwarded_from = {});
   // A lost node's live contact (its owner is gone): ended here, principal
   // `cluster`, "node lost: OWNER" in the audit line's detail.
   void EndLost(const std::string& contact_id, const std::string& owner, ContactReply reply);
@@ -187,7 +189,14 @@ class ContactService {
   // audited kUnavailable when the owner did not answer. Without the lock.
   void ForwardToOwner(const OperationRequest& request, Reply reply);
   void EndContact(const std::string& contact_id, const std::string& principal, ContactReply reply,
-                  const std::string& reason, bool take_foreign);
+                  const std::string& reason, bool take_foreign,
+                  const std::string& forwarded_from = {});
+  // End's way for another node's live contact, as ForwardToOwner. Without the lock.
+  void ForwardEndToOwner(const EndRequest& request, ContactReply reply);
+  // The trail keeps a forward the owner did not answer; then `reply(failure)`.
+  void AuditOwnerUnavailable(const std::string& contact_id, const std::string& operation,
+                             const std::string& principal, const ControlError& failure,
+                             std::function<void()> then);
   // Evicts an ENDED contact once none of its writes is in flight. Holds mutex_.
   void EvictIfSettled(Residents::iterator it);
   // Replaces a resident's contact, keeping live_ true. Holds mutex_.

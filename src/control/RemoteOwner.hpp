@@ -10,6 +10,15 @@ namespace callrec::control {
 
 struct OperationRequest;
 
+// An END asked of a node that does not hold the contact (/v1's end): applied
+// by its owner, which holds the call's media.
+struct EndRequest {
+  std::string contact_id;
+  std::string principal;
+  std::string reason;          // added to the audit line's detail
+  std::string forwarded_from;  // set at the owner: never forwarded again
+};
+
 // What the owner of a contact answered to a forwarded operation: its refusal
 // or nothing (applied), or `answered` false when it did not answer at all
 // (gone, silent past the timeout, or unreachable): `failure` says why, naming
@@ -30,6 +39,7 @@ class RemoteOwner {
   virtual ~RemoteOwner() = default;
   virtual void Forward(const OperationRequest& request,
                        std::function<void(RemoteAnswer)> reply) = 0;
+  virtual void ForwardEnd(const EndRequest& request, std::function<void(RemoteAnswer)> reply) = 0;
 };
 
 }  // namespace callrec::control

@@ -7,7 +7,8 @@ drive it through node A, which forwards each operation to B (signed HTTP,
 --cluster-secret-file) and answers with B's answer. The pause is checked in B's
 WAV by tone analysis: the tones the caller played while it was paused are not
 in the file, the silence is where the metadata says. Forwarded requests with a
-forged, missing or stale signature are refused and change nothing; an owner
+forged, missing or stale signature are refused and change nothing; /v1's end
+asked of A for B's live contact is applied by B; an owner
 that does not answer (SIGSTOP) gives a 503 within the timeout, audited. Then B
 is killed (-9): within 10 s node A's Connect API shows B's live contact ENDED
 with "node lost: node-b", and when B comes back it leaves it ENDED and its
@@ -301,10 +302,22 @@ class ClusterForwardTest(NodeLogsOnFailure, unittest.TestCase):
         live = {c["ContactId"] for c in self.a.list_contacts(State="RECORDING")}
         self.assertIn("fw-2c", live)
         self.assertNotIn("fw-2b", live)
-        reply = self.a.v1("POST", "/v1/contacts/fw-2b/end")
-        self.assertEqual(reply.status, 503, reply.text)
-        self.assertIn("live on another node", reply.text)
-        self.assertEqual(self.b.state("fw-2b"), "NOT_STARTED")
+        # /v1's end asked of A for B's live contacts: applied by B, which holds
+        # the media, and answered with the contact as B stored it.
+        for contact_id, was in (("fw-2b", "NOT_STARTED"), ("fw-2c", "RECORDING")):
+            reply = self.a.v1("POST", "/v1/contacts/%s/end" % contact_id)
+            self.assertEqual(reply.status, 200, reply.text)
+            self.assertEqual(reply.json()["State"], "ENDED", reply.text)
+            self.assertEqual(self.b.state(contact_id), "ENDED")
+            self.assertIn(("END", "admin", "OK", "ENDED recording=%s forwarded-by=node-a" % was),
+                          self.trail_lines(self.b, contact_id))
+        # B finished fw-2c's recording as for its own END: closed, complete.
+        meta = complete_metadata(self.b.get_contact("fw-2c")["Recording"]["Path"])
+        self.assertIs(meta["Complete"], True, meta)
+        # Ended already: A answers from the store, nothing is forwarded.
+        reply = self.a.v1("POST", "/v1/contacts/fw-2c/end")
+        self.assertEqual(reply.status, 200, reply.text)
+        self.assertEqual(reply.json()["State"], "ENDED")
 
     def test_3_an_owner_that_does_not_answer_gives_503_within_the_timeout(self):
         self.b.create_contact("fw-3")

@@ -24,6 +24,22 @@ TEST(OperationJsonTest, AnOperationGoesAndComesBack) {
   EXPECT_TRUE(back->forwarded_from.empty());  // the receiver sets it from the signed header
 }
 
+TEST(OperationJsonTest, AnEndGoesAndComesBack) {
+  control::EndRequest request{"c-2", "admin", "call over", "node-a"};
+  std::string why;
+  auto back = EndFromJson(EndToJson(request), why);
+  ASSERT_TRUE(back.has_value()) << why;
+  EXPECT_EQ(back->contact_id, "c-2");
+  EXPECT_EQ(back->principal, "admin");
+  EXPECT_EQ(back->reason, "call over");
+  EXPECT_TRUE(back->forwarded_from.empty());  // never on the wire: the signed header says it
+  EXPECT_FALSE(EndFromJson(R"({"ContactId":"","Principal":"a","Reason":""})", why));
+  EXPECT_EQ(why, "ContactId is empty");
+  EXPECT_FALSE(EndFromJson(R"({"ContactId":"c","Reason":""})", why));
+  EXPECT_EQ(why, "Principal is missing");
+  EXPECT_FALSE(EndFromJson("[1]", why));
+}
+
 TEST(OperationJsonTest, BadBodiesSayWhy) {
   std::string why;
   EXPECT_FALSE(OperationFromJson("not json", why).has_value());

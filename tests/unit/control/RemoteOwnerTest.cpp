@@ -16,8 +16,15 @@ class FakeOwner final : public RemoteOwner {
     seen.push_back(request);
     reply(answer);
   }
+  void ForwardEnd(const EndRequest& request, std::function<void(RemoteAnswer)> reply) override {
+    ends.push_back(request);
+    if (before_answer) before_answer();
+    reply(answer);
+  }
   RemoteAnswer answer;
   std::vector<OperationRequest> seen;
+  std::vector<EndRequest> ends;
+  std::function<void()> before_answer;  // what the owner does before it answers
 };
 
 class RemoteOwnerTest : public ContactServiceTest {
@@ -137,7 +144,7 @@ TEST_F(RemoteOwnerTest, ANoteOnAnotherNodesContactDoesNotHoldIt) {
   EXPECT_EQ(StateOf("b-5"), core::RecordingState::kRecording);
 }
 
-TEST_F(RemoteOwnerTest, EndRefusesAnotherNodesLiveContact) {
+TEST_F(RemoteOwnerTest, WithoutForwardingEndRefusesAnotherNodesLiveContact) {
   WriteForeignLiveContact("b-7");
   auto ended = End("b-7");
   ASSERT_FALSE(ended.ok());
@@ -145,6 +152,82 @@ TEST_F(RemoteOwnerTest, EndRefusesAnotherNodesLiveContact) {
   EXPECT_EQ(StateOf("b-7"), core::RecordingState::kRecording);
   EXPECT_TRUE(Trail("b-7").empty());
   EXPECT_EQ(service_->ResidentCount(), 0u);
+}
+
+// The owner ends it (here: writes the ENDED contact to the shared store, as
+// its own service would) and the caller gets the contact as stored then.
+TEST_F(RemoteOwnerTest, EndIsAppliedByTheOwnerAndAnsweredWithTheStoredContact) {
+  FakeOwner owner;
+  owner.answer.answered = true;
+  service_->SetRemoteOwner(&owner);
+  WriteForeignLiveContact("b-8");
+  owner.before_answer = [this] {
+    core::Contact contact = service_->Find("b-8").value().value();
+    contact.recording = core::RecordingStateMachine::End(contact.recording).status;
+    contact.version += 1;
+    store::ContactWrite write;
+    write.contact = contact;
+    std::promise<bool> done;
+    ASSERT_TRUE(
+        store_->Write(std::move(write), [&](bool ok, const std::string&) { done.set_value(ok); }));
+    ASSERT_TRUE(done.get_future().get());
+  };
+  auto ended = End("b-8");
+  ASSERT_TRUE(ended.ok()) << ended.error().message;
+  EXPECT_EQ(ended.value().state(), core::RecordingState::kEnded);
+  ASSERT_EQ(owner.ends.size(), 1u);
+  EXPECT_EQ(owner.ends[0].contact_id, "b-8");
+  EXPECT_TRUE(owner.ends[0].forwarded_from.empty());
+  EXPECT_TRUE(Trail("b-8").empty());  // the owner's trail line, not ours
+  EXPECT_EQ(service_->LiveCount(), 0u);
+
+  // The owner's refusal is the caller's.
+  WriteForeignLiveContact("b-9");
+  owner.before_answer = nullptr;
+  owner.answer.error = ControlError{ControlError::Kind::kInternal, "owner's store failed"};
+  ended = End("b-9");
+  ASSERT_FALSE(ended.ok());
+  EXPECT_EQ(ended.error().message, "owner's store failed");
+  EXPECT_EQ(StateOf("b-9"), core::RecordingState::kRecording);
+}
+
+TEST_F(RemoteOwnerTest, AnEndTheOwnerDoesNotAnswerIsAuditedUnavailable) {
+  FakeOwner owner;
+  owner.answer.failure = "Owner node node-b did not answer (timeout 3000 ms)";
+  service_->SetRemoteOwner(&owner);
+  WriteForeignLiveContact("b-10");
+  auto ended = End("b-10");
+  ASSERT_FALSE(ended.ok());
+  EXPECT_EQ(ended.error().kind, ControlError::Kind::kUnavailable);
+  auto trail = Trail("b-10");
+  ASSERT_EQ(trail.size(), 1u);
+  EXPECT_EQ(trail[0].operation, "END");
+  EXPECT_EQ(trail[0].result, "OwnerUnavailable");
+  EXPECT_EQ(StateOf("b-10"), core::RecordingState::kRecording);
+}
+
+TEST_F(RemoteOwnerTest, AForwardedEndIsNeverForwardedAgain) {
+  FakeOwner owner;
+  service_->SetRemoteOwner(&owner);
+  WriteForeignLiveContact("b-11");
+  std::promise<core::Result<core::Contact, ControlError>> done;
+  service_->End("b-11", "admin", [&](auto result) { done.set_value(std::move(result)); }, "",
+                "node-a");
+  auto ended = done.get_future().get();
+  ASSERT_FALSE(ended.ok());
+  EXPECT_EQ(ended.error().kind, ControlError::Kind::kUnavailable);
+  EXPECT_TRUE(owner.ends.empty());
+}
+
+TEST_F(RemoteOwnerTest, AForwardedEndOfAnOwnContactSaysWhoForwardedIt) {
+  Create("a-3");
+  ASSERT_FALSE(Apply("a-3", core::Operation::kStart).has_value());
+  std::promise<core::Result<core::Contact, ControlError>> done;
+  service_->End("a-3", "admin", [&](auto result) { done.set_value(std::move(result)); }, "",
+                "node-b");
+  ASSERT_TRUE(done.get_future().get().ok());
+  EXPECT_EQ(StateOf("a-3"), core::RecordingState::kEnded);
+  EXPECT_EQ(Trail("a-3").back().detail, "ENDED recording=RECORDING forwarded-by=node-b");
 }
 
 TEST_F(RemoteOwnerTest, EndLostTakesALostNodesContact) {

@@ -97,10 +97,9 @@ void HttpRemoteOwner::Worker() {
       forwarded_ += 1;
     } else {
       failed_ += 1;
-      log::Warn("cluster.forward_failed",
-                {{"contact", job.contact_id},
-                 {"operation", job.operation},
-                 {"error", answer.failure}});
+      log::Warn(
+          "cluster.forward_failed",
+          {{"contact", job.contact_id}, {"operation", job.operation}, {"error", answer.failure}});
     }
     auto deliver = [reply = std::move(job.reply), answer = std::move(answer)]() mutable {
       reply(std::move(answer));
@@ -153,8 +152,8 @@ control::RemoteAnswer HttpRemoteOwner::Send(const Job& job) {
                        " could not be looked up: " + error);
   }
   if (owner.node_id == config_.node_id) {
-    return NotAnswered("Contact " + job.contact_id + " is owned by this node (" +
-                       owner.node_id + ") but not held here: it was not restored after a restart");
+    return NotAnswered("Contact " + job.contact_id + " is owned by this node (" + owner.node_id +
+                       ") but not held here: it was not restored after a restart");
   }
   if (owner.url.empty()) {
     return NotAnswered("Owner node " + owner.node_id + " of contact " + job.contact_id +

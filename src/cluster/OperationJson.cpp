@@ -93,9 +93,9 @@ std::optional<control::EndRequest> EndFromJson(std::string_view body, std::strin
     return std::nullopt;
   }
   control::EndRequest request;
-  for (auto [key, field] : {std::pair{"ContactId", &request.contact_id},
-                            std::pair{"Principal", &request.principal},
-                            std::pair{"Reason", &request.reason}}) {
+  for (auto [key, field] :
+       {std::pair{"ContactId", &request.contact_id}, std::pair{"Principal", &request.principal},
+        std::pair{"Reason", &request.reason}}) {
     const boost::json::string* text = StringAt(*object, key);
     if (text == nullptr) {
       why = std::string(key) + " is missing";

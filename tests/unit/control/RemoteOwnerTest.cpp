@@ -211,8 +211,8 @@ TEST_F(RemoteOwnerTest, AForwardedEndIsNeverForwardedAgain) {
   service_->SetRemoteOwner(&owner);
   WriteForeignLiveContact("b-11");
   std::promise<core::Result<core::Contact, ControlError>> done;
-  service_->End("b-11", "admin", [&](auto result) { done.set_value(std::move(result)); }, "",
-                "node-a");
+  service_->End(
+      "b-11", "admin", [&](auto result) { done.set_value(std::move(result)); }, "", "node-a");
   auto ended = done.get_future().get();
   ASSERT_FALSE(ended.ok());
   EXPECT_EQ(ended.error().kind, ControlError::Kind::kUnavailable);
@@ -223,8 +223,8 @@ TEST_F(RemoteOwnerTest, AForwardedEndOfAnOwnContactSaysWhoForwardedIt) {
   Create("a-3");
   ASSERT_FALSE(Apply("a-3", core::Operation::kStart).has_value());
   std::promise<core::Result<core::Contact, ControlError>> done;
-  service_->End("a-3", "admin", [&](auto result) { done.set_value(std::move(result)); }, "",
-                "node-b");
+  service_->End(
+      "a-3", "admin", [&](auto result) { done.set_value(std::move(result)); }, "", "node-b");
   ASSERT_TRUE(done.get_future().get().ok());
   EXPECT_EQ(StateOf("a-3"), core::RecordingState::kEnded);
   EXPECT_EQ(Trail("a-3").back().detail, "ENDED recording=RECORDING forwarded-by=node-b");

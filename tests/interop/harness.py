@@ -287,7 +287,7 @@ class ServerProcess:
     """The real callrec-server on 127.0.0.1, a free port and a temporary data dir."""
 
     def __init__(self, instance_ids=("local",), access_keys=((ACCESS_KEY, SECRET_KEY),),
-                 admin_token=ADMIN_TOKEN, log_level="warn", extra_args=(), name="server",
+                 admin_token=ADMIN_TOKEN, log_level=os.environ.get("CALLREC_TEST_LOG_LEVEL", "warn"), extra_args=(), name="server",
                  env=None, binary=None):
         self.binary = binary or SERVER_BIN  # another: an installed package's
         self.instance_ids = list(instance_ids)

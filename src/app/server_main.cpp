@@ -570,20 +570,6 @@ int Run(const config::ServerConfig& config) {
       [&events](const core::Contact& contact, const std::optional<core::AuditEntry>& audit) {
         events.Publish(contact, audit);
       });
-  // Other nodes' changes (several servers on one PostgreSQL store) stream here
-  // as theirs do there. Their times are kept apart: a pause on another node is
-  // its owner's to audit (--max-pause), not this node's.
-  control::ContactTimes remote_times;
-  store.WatchOtherServers([&events, &remote_times](const core::Contact& contact,
-                                                   const std::optional<core::AuditEntry>& audit) {
-    remote_times.Observe(contact);
-    events.Publish(contact, audit, &remote_times);
-  });
-  // The feed stops before what it calls goes away, however main() is left.
-  struct StopWatching {
-    store::ContactStore& store;
-    ~StopWatching() { store.WatchOtherServers({}); }
-  } stop_watching{store};
   api::V1Api v1(contacts, store, recorder, registry, creds.admin_token, &agents);
   v1.RegisterMetrics(registry);
   v1.SetTimes(&contact_times);
@@ -675,6 +661,24 @@ int Run(const config::ServerConfig& config) {
       [&guides](const core::Contact& contact, const std::optional<core::AuditEntry>&) {
         guides.OnContactChanged(contact);
       });
+  // Other nodes' changes (several servers on one PostgreSQL store) stream here
+  // as theirs do there, and reach the guide runs opened here on their
+  // contacts (the card's status follows the owner's state; the run is dropped
+  // when the owner ends the contact). Their times are kept apart: a pause on
+  // another node is its owner's to audit (--max-pause), not this node's.
+  control::ContactTimes remote_times;
+  store.WatchOtherServers(
+      [&events, &remote_times, &guides](const core::Contact& contact,
+                                        const std::optional<core::AuditEntry>& audit) {
+        remote_times.Observe(contact);
+        events.Publish(contact, audit, &remote_times);
+        guides.OnContactChanged(contact);
+      });
+  // The feed stops before what it calls goes away, however main() is left.
+  struct StopWatching {
+    store::ContactStore& store;
+    ~StopWatching() { store.WatchOtherServers({}); }
+  } stop_watching{store};
   registry.Add("callrec_recording_reads_audited_total",
                "Reads of recordings (playback, download, metadata): lines written to audit "
                "trails, and reads folded into a line of the same principal and minute.",

@@ -364,8 +364,17 @@ void GuideService::OnContactChanged(const core::Contact& contact) {
   }
   asio::post(slot->strand, [slot, state = contact.state()] {
     if (state == RecordingState::kNotStarted) return;
-    slot->data.attributes["callRecordingStatus"] = lambda::RecordingStatus(state);
-    slot->data.attributes["callRecordingHTML"] = lambda::RecordingHtml(state);
+    auto& attributes = slot->data.attributes;
+    const std::string html = lambda::RecordingHtml(state);
+    // The card's description was about the state it showed: changed by
+    // someone else (the Connect API, the recording client, the DTMF policy),
+    // it says what holds now. The guide's own action sets its own message
+    // with its result, after or before this.
+    if (attributes["callRecordingHTML"] != html) {
+      attributes["callRecordingMessage"] = StateMessage(state);
+    }
+    attributes["callRecordingStatus"] = lambda::RecordingStatus(state);
+    attributes["callRecordingHTML"] = html;
     slot->run->UpdateContact(slot->data);
   });
 }

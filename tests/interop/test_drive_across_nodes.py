@@ -255,7 +255,11 @@ class DriveAcrossNodesTest(NodeLogsOnFailure, unittest.TestCase):
         opened = self.guide_on_a(token, "follow-1")
         self.assertEqual(opened["Attributes"]["callRecordingStatus"], "OFF", opened)
         self.assertEqual(self.guides_in_memory(self.a), 1)
-        for op, state, status in (("START", "RECORDING", "ON"), ("PAUSE", "PAUSED", "PAUSED")):
+        self.assertEqual(opened["Attributes"]["callRecordingMessage"],
+                         "Recording has not been started.", opened)
+        for op, state, status, message in (
+                ("START", "RECORDING", "ON", "Recording."),
+                ("PAUSE", "PAUSED", "PAUSED", "Paused: nothing is being recorded.")):
             self.assertEqual(self.b.connect_call(op, "follow-1").status, 200)
             deadline = time.monotonic() + 3
             while True:
@@ -266,6 +270,8 @@ class DriveAcrossNodesTest(NodeLogsOnFailure, unittest.TestCase):
                 time.sleep(0.05)
             self.assertEqual(guide["State"], state, guide)
             self.assertEqual(shown, status, "A's card after %s on B: %s" % (op, guide))
+            # Its description too: not the message of the state it showed before.
+            self.assertEqual(guide["Attributes"]["callRecordingMessage"], message, guide)
             self.assertEqual(guide["View"]["ViewData"], self.guide_on_a(token, "follow-1")["View"]
                              ["ViewData"])
         self.assertIn(">PAUSED", json.dumps(guide["View"]["ViewData"]), guide["View"])

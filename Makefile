@@ -72,7 +72,7 @@ SANITIZE_STORE ?= postgresql
 # Modules the sanitised pass leaves out (`make test` runs them all), to keep CI
 # within its hour: test_package builds and installs the .deb (packaging, no
 # sanitised code), test_cluster mostly times Kamailio's and HAProxy's failover
-# (of its server code, the drain also runs sanitised in test_s3's drain test),
+# (of its server code, the drain also runs sanitised in test_s3_faults' drain test),
 # test_callgen_dtmf times a sanitised generator's digits against wall-clock
 # policy timers (the DTMF policies' server code runs in test_dtmf).
 SANITIZE_SKIP ?= test_package test_cluster test_callgen_dtmf

@@ -28,7 +28,7 @@ packages=(
   dpkg-dev                                 # make deb: dpkg-shlibdeps names the package's library dependencies
   systemd                                  # test_package: systemd-analyze verify on the packaged unit
   radosgw ceph-mon ceph-osd ceph-common    # test S3: a one-node Ceph RGW (tests/interop/ceph_rgw.py)
-  kamailio haproxy                         # test_cluster: deploy/kamailio (dispatcher) and deploy/haproxy in front of several nodes; test_s3 SlowDownTest: HAProxy answers 503 SlowDown in front of RGW
+  kamailio haproxy                         # test_cluster: deploy/kamailio (dispatcher) and deploy/haproxy in front of several nodes; test_s3_faults SlowDownTest: HAProxy answers 503 SlowDown in front of RGW
 )
 
 missing=()

@@ -4,7 +4,7 @@ recorded by callrec-callgen, Connect operations and a refused request, every met
 family the server exposes has a HELP and a TYPE line, is declared once, and its
 samples are what its type says (counters end in _total, histograms have their +Inf
 bucket, _sum and _count). The families are the ones the server has always served (a
-server without S3 uploads: those of an uploader are test_s3's), in name order."""
+server without S3 uploads: those of an uploader are test_s3's and test_s3_faults'), in name order."""
 
 import json
 import subprocess

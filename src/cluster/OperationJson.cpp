@@ -2,6 +2,7 @@
 
 #include <array>
 #include <boost/json.hpp>
+#include <initializer_list>
 #include <utility>
 
 namespace callrec::cluster {
@@ -25,6 +26,29 @@ const boost::json::string* StringAt(const boost::json::object& object, std::stri
   return value ? value->if_string() : nullptr;
 }
 
+// Parses `body` into `value` and copies each named string field: the object,
+// or null with `why` (not an object, or a field missing or not a string).
+const boost::json::object* ReadStrings(
+    std::string_view body, boost::json::value& value,
+    std::initializer_list<std::pair<const char*, std::string*>> fields, std::string& why) {
+  boost::system::error_code ec;
+  value = boost::json::parse(body, ec);
+  const boost::json::object* object = ec ? nullptr : value.if_object();
+  if (object == nullptr) {
+    why = "the body is not a JSON object";
+    return nullptr;
+  }
+  for (const auto& [key, field] : fields) {
+    const boost::json::string* text = StringAt(*object, key);
+    if (text == nullptr) {
+      why = std::string(key) + " is missing";
+      return nullptr;
+    }
+    *field = std::string(*text);
+  }
+  return object;
+}
+
 }  // namespace
 
 std::string OperationToJson(const control::OperationRequest& request) {
@@ -42,25 +66,17 @@ std::string OperationToJson(const control::OperationRequest& request) {
 
 std::optional<control::OperationRequest> OperationFromJson(std::string_view body,
                                                            std::string& why) {
-  boost::system::error_code ec;
-  boost::json::value value = boost::json::parse(body, ec);
-  const boost::json::object* object = ec ? nullptr : value.if_object();
-  if (object == nullptr) {
-    why = "the body is not a JSON object";
-    return std::nullopt;
-  }
+  boost::json::value value;
   control::OperationRequest request;
-  for (auto [key, field] :
-       {std::pair{"InstanceId", &request.instance_id}, std::pair{"ContactId", &request.contact_id},
-        std::pair{"InitialContactId", &request.initial_contact_id},
-        std::pair{"Principal", &request.principal}, std::pair{"Reason", &request.reason}}) {
-    const boost::json::string* text = StringAt(*object, key);
-    if (text == nullptr) {
-      why = std::string(key) + " is missing";
-      return std::nullopt;
-    }
-    *field = std::string(*text);
-  }
+  const boost::json::object* object =
+      ReadStrings(body, value,
+                  {{"InstanceId", &request.instance_id},
+                   {"ContactId", &request.contact_id},
+                   {"InitialContactId", &request.initial_contact_id},
+                   {"Principal", &request.principal},
+                   {"Reason", &request.reason}},
+                  why);
+  if (object == nullptr) return std::nullopt;
   const boost::json::string* operation = StringAt(*object, "Operation");
   const boost::json::string* track = StringAt(*object, "Track");
   auto parsed_operation = operation ? core::ParseOperation(*operation) : std::nullopt;
@@ -85,23 +101,14 @@ std::string EndToJson(const control::EndRequest& request) {
 }
 
 std::optional<control::EndRequest> EndFromJson(std::string_view body, std::string& why) {
-  boost::system::error_code ec;
-  boost::json::value value = boost::json::parse(body, ec);
-  const boost::json::object* object = ec ? nullptr : value.if_object();
-  if (object == nullptr) {
-    why = "the body is not a JSON object";
-    return std::nullopt;
-  }
+  boost::json::value value;
   control::EndRequest request;
-  for (auto [key, field] :
-       {std::pair{"ContactId", &request.contact_id}, std::pair{"Principal", &request.principal},
-        std::pair{"Reason", &request.reason}}) {
-    const boost::json::string* text = StringAt(*object, key);
-    if (text == nullptr) {
-      why = std::string(key) + " is missing";
-      return std::nullopt;
-    }
-    *field = std::string(*text);
+  if (ReadStrings(body, value,
+                  {{"ContactId", &request.contact_id},
+                   {"Principal", &request.principal},
+                   {"Reason", &request.reason}},
+                  why) == nullptr) {
+    return std::nullopt;
   }
   if (request.contact_id.empty()) {
     why = "ContactId is empty";

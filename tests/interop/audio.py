@@ -206,6 +206,19 @@ def tone_spans(channel, freq, rate=RATE, min_amplitude=1000, min_share=0.25, rel
     return [(round(s, 4), round(e, 4)) for s, e in spans if e - s >= min_duration]
 
 
+def joined_tone_spans(channel, freq, gap, min_duration=0.04):
+    """tone_spans (of at least min_duration), with spans up to `gap` seconds apart
+    counted as one: for tests whose subject is where a tone is, not a hole a
+    late sender left in it."""
+    spans = []
+    for s, e in tone_spans(channel, freq, min_duration=min_duration):
+        if spans and s - spans[-1][1] <= gap:
+            spans[-1] = (spans[-1][0], e)
+        else:
+            spans.append((s, e))
+    return spans
+
+
 def max_tone_amplitude(channel, freq, rate=RATE, start_s=None, end_s=None):
     """The largest per-window amplitude of `freq` (windows wholly inside
     [start_s, end_s] when given): near 0 when the tone is absent, the tone's

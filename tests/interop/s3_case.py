@@ -119,12 +119,7 @@ class S3Case(ServerTestCase):
         # What is checked here is that S3 holds the recording, tones where the call
         # put them; a packet late on an overloaded machine (a 50 ms hole, seen) is
         # test_media's subject, not this one's: spans that far apart count as one.
-        spans = []
-        for s, e in audio.tone_spans(channel, freq, min_duration=0.04):
-            if spans and s - spans[-1][1] <= 0.1:
-                spans[-1] = (spans[-1][0], e)
-            else:
-                spans.append((s, e))
+        spans = audio.joined_tone_spans(channel, freq, 0.1)
         self.assertTrue(any(abs(s - start) <= TOL and abs(e - end) <= TOL for s, e in spans),
                         "%s: %d Hz expected at %.2f-%.2f s, found %s" % (what, freq, start, end,
                                                                           spans))

@@ -253,12 +253,7 @@ class ClusterTest(NodeLogsOnFailure, unittest.TestCase):
         start = max(start, 0.0)
         # Spans up to 0.25 s apart count as one: a sender late on a loaded
         # machine leaves a hole that is no loss (packets are counted below).
-        spans = []
-        for s, e in audio.tone_spans(channel, freq, min_duration=0.04):
-            if spans and s - spans[-1][1] <= 0.25:
-                spans[-1] = (spans[-1][0], e)
-            else:
-                spans.append((s, e))
+        spans = audio.joined_tone_spans(channel, freq, 0.25)
         self.assertTrue(any(abs(s - start) <= TOL and abs(e - end) <= TOL for s, e in spans),
                         "%s: %d Hz expected at %.2f-%.2f s, found %s" % (what, freq, start, end,
                                                                           spans))

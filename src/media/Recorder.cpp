@@ -750,7 +750,9 @@ void Recorder::Shutdown() {
     for (const auto& call : calls) ReleasePorts(*call);
     calls_.clear();
   }
-  timer_.cancel();
+  // The timer is the media thread's (a tick may be rescheduling it now): its
+  // cancel goes there. A tick that runs first sees shut_down_ and stops.
+  asio::post(io_, [this] { timer_.cancel(); });
   writer_.Stop();
 }
 

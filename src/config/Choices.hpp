@@ -26,6 +26,8 @@ enum class SrtpMode { kOptional, kRequired };
 // kDefault: strict for SIPREC, learn for /v1 contacts.
 enum class RtpSource { kDefault, kStrict, kLearn, kAny };
 enum class DtmfPolicy { kMask, kPause, kRecord };
+// --media-receive: how the media thread reads RTP.
+enum class MediaReceive { kAuto, kIoUring, kAsio };
 enum class LogLevel { kDebug, kInfo, kWarn, kError };
 enum class S3Encryption { kNone, kAes256, kKms };
 // --auto-record: the track a new SIPREC session starts recording (nullopt: off).
@@ -43,6 +45,9 @@ inline constexpr std::array kRtpSources{Choice<RtpSource>{"default", RtpSource::
 inline constexpr std::array kDtmfPolicies{Choice<DtmfPolicy>{"mask", DtmfPolicy::kMask},
                                           Choice<DtmfPolicy>{"pause", DtmfPolicy::kPause},
                                           Choice<DtmfPolicy>{"record", DtmfPolicy::kRecord}};
+inline constexpr std::array kMediaReceives{Choice<MediaReceive>{"auto", MediaReceive::kAuto},
+                                           Choice<MediaReceive>{"io_uring", MediaReceive::kIoUring},
+                                           Choice<MediaReceive>{"asio", MediaReceive::kAsio}};
 inline constexpr std::array kLogLevels{
     Choice<LogLevel>{"debug", LogLevel::kDebug}, Choice<LogLevel>{"info", LogLevel::kInfo},
     Choice<LogLevel>{"warn", LogLevel::kWarn}, Choice<LogLevel>{"error", LogLevel::kError}};

@@ -176,6 +176,10 @@ ParsedConfig ParseServerConfig(int argc, const char* const* argv) {
             "silence in the file), pause (the first digit pauses the recording as an agent's "
             "PAUSE would, by policy:dtmf, resumed after --dtmf-resume-after without digits) "
             "or record (kept: unsafe for card data)");
+  enums.Add(app, "--media-receive", c.media_receive, kMediaReceives,
+            "How the media thread reads RTP: io_uring (multishot receive, one kernel entry for "
+            "every waiting datagram; refused to start without it), asio (a read per datagram) "
+            "or auto (io_uring where the kernel allows it, else asio)");
   app.add_option("--dtmf-resume-after", c.dtmf_resume_after,
                  "--dtmf-policy pause: seconds without a digit after which the policy resumes "
                  "its own pause (never an agent's or client's)")

@@ -70,6 +70,9 @@ struct ServerConfig {
   // silence in the file, "record" keeps it (unsafe for card data).
   DtmfPolicy dtmf_policy = DtmfPolicy::kMask;
   int dtmf_resume_after = 5;  // seconds
+  // How the media thread reads RTP: io_uring (batched, one kernel entry for
+  // every waiting datagram) where the kernel allows it, else Asio; or forced.
+  MediaReceive media_receive = MediaReceive::kAuto;
   // POST /v1/contacts/{id}/events: event type -> PAUSE or RESUME ("TYPE=PAUSE").
   std::vector<std::string> event_rules = {"payment-form-opened=PAUSE",
                                           "payment-form-closed=RESUME"};

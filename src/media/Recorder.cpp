@@ -7,6 +7,7 @@
 
 #include "core/Timestamp.hpp"
 #include "log/Log.hpp"
+#include "media/RecorderCall.hpp"
 #include "media/RecordingMetadata.hpp"
 #include "media/WavFile.hpp"
 #include "srtp/SrtpStream.hpp"
@@ -26,44 +27,10 @@ constexpr auto kLateTick = std::chrono::milliseconds(RecordingSession::kReorderF
 // (a call's phase is its arrival order), so a thousand calls cost twenty
 // fdatasync() per tick, not a thousand every fiftieth tick.
 constexpr int kTicksPerSync = 50;
-constexpr std::size_t kDatagramBytes = 2048;
 // The gate closed for a STOP or END: not listed among the recording's pauses.
 constexpr const char* kStopReason = "stop";
 
 }  // namespace
-
-// One contact's media: its two sockets and, while a recording exists, the session.
-struct Recorder::Call {
-  Call(asio::io_context& io, core::Contact c, bool skip, DtmfPolicy digits)
-      : id(c.contact_id),
-        contact(std::move(c)),
-        skip_paused(skip),
-        dtmf(digits),
-        sockets{udp::socket(io), udp::socket(io)} {}
-
-  const std::string id;
-  core::Contact contact;  // the last settled state; guarded by mutex
-  bool skip_paused;
-  DtmfPolicy dtmf;
-  std::array<std::optional<std::uint8_t>, 2> telephone_event_pt;
-  udp::socket sockets[2];
-  std::uint16_t ports[2] = {0, 0};
-  std::array<std::uint8_t, kDatagramBytes> buffers[2];
-  udp::endpoint senders[2];
-  std::atomic<bool> agent_heard{false};
-  bool agent_reported = false;
-  bool finished = false;
-  std::uint64_t sync_phase = 0;
-
-  std::mutex mutex;  // guards the SRTP legs, session, path, metadata state below
-  MediaKeys keys;
-  std::optional<srtp::SrtpStream> srtp[2];  // SRTP legs: unprotected before parsing
-  RtpSourceGuard sources[2];                // which sender each leg records
-  bool foreign_reported[2] = {false, false};
-  std::shared_ptr<RecordingSession> session;
-  std::filesystem::path wav;
-  RecordingMetadata metadata;
-};
 
 Recorder::Recorder(asio::io_context& io, RecorderConfig config, AuditSource audit,
                    WallClock wall_clock)
@@ -71,13 +38,17 @@ Recorder::Recorder(asio::io_context& io, RecorderConfig config, AuditSource audi
       config_(std::move(config)),
       audit_(std::move(audit)),
       wall_clock_(std::move(wall_clock)),
-      timer_(io) {
+      timer_(io),
+      poll_timer_(io) {
+  uring_mode_ = WantsUring(config_, uring_refused_);
+  log::Info("media.receive", {{"path", receive_path()}, {"refused", uring_refused_}});
   // RTP on even ports (RFC 3550 11: RTCP takes the odd one above).
   for (unsigned port = config_.rtp_port_low + (config_.rtp_port_low % 2);
        port + 1 <= config_.rtp_port_high; port += 2) {
     free_ports_.insert(static_cast<std::uint16_t>(port));
   }
   ScheduleTick();
+  SchedulePoll();
 }
 
 Recorder::~Recorder() {
@@ -156,7 +127,7 @@ core::Result<RtpEndpoints, MediaError> Recorder::Attach(
     for (;;) {
       auto port = TakePort();
       if (!port) {
-        ReleasePorts(*call);
+        ReleasePorts(call);
         return MediaError{"no free RTP port in " + std::to_string(config_.rtp_port_low) + "-" +
                               std::to_string(config_.rtp_port_high),
                           /*ports_exhausted=*/true};
@@ -174,38 +145,10 @@ core::Result<RtpEndpoints, MediaError> Recorder::Attach(
   }
   call->sync_phase = calls_created_++ % kTicksPerSync;
   calls_[contact.contact_id] = call;
-  for (Side side : {Side::kCustomer, Side::kAgent}) Receive(call, side);
+  StartReceiving(call);
   const std::string host = address.is_v6() ? "[" + config_.rtp_host + "]" : config_.rtp_host;
   return RtpEndpoints{host + ":" + std::to_string(call->ports[0]),
                       host + ":" + std::to_string(call->ports[1])};
-}
-
-void Recorder::ReleasePorts(Call& call) {
-  for (int side = 0; side < 2; ++side) {
-    boost::system::error_code ec;
-    call.sockets[side].close(ec);
-    if (call.ports[side]) free_ports_.insert(call.ports[side]);
-    call.ports[side] = 0;
-  }
-}
-
-void Recorder::Receive(const std::shared_ptr<Call>& call, Side side) {
-  const int s = static_cast<int>(side);
-  call->sockets[s].async_receive_from(
-      asio::buffer(call->buffers[s]), call->senders[s],
-      [this, call, side, s](const boost::system::error_code& ec, std::size_t bytes) {
-        if (ec == asio::error::operation_aborted || !call->sockets[s].is_open()) return;
-        // The datagram buffer is reused for the next packet: nothing of a
-        // gated packet outlives this handler.
-        try {
-          if (!ec) {
-            OnDatagram(*call, side, call->senders[s], std::span(call->buffers[s].data(), bytes));
-          }
-        } catch (...) {
-          barrier_.Caught({{"contact", call->id}, {"in", "rtp"}});  // the next packet is read
-        }
-        Receive(call, side);
-      });
 }
 
 std::optional<MediaError> Recorder::Rekey(const std::string& contact_id, const MediaKeys& keys) {
@@ -253,8 +196,8 @@ SrtpRefusals Recorder::srtp_refusals() const {
 }
 
 void Recorder::OnDatagram(Call& call, Side side, const udp::endpoint& from,
-                          std::span<std::uint8_t> datagram) {
-  const auto arrival = RecordingSession::Clock::now();
+                          std::span<std::uint8_t> datagram,
+                          RecordingSession::Clock::time_point arrival) {
   const int s = static_cast<int>(side);
   std::optional<RtpPacket> packet;
   std::vector<HeldDatagram> held;
@@ -359,41 +302,6 @@ void Recorder::OnDatagram(Call& call, Side side, const udp::endpoint& from,
   if (call.dtmf == DtmfPolicy::kPause && session->digits_heard() != digits) on_digit_(call.id);
 }
 
-void Recorder::Drain(const std::string& contact_id, std::function<void()> then) {
-  {
-    std::lock_guard lock(mutex_);
-    if (shut_down_) return then();
-  }
-  asio::post(io_, [this, contact_id, then = std::move(then)] {
-    if (const std::shared_ptr<Call> call = FindCall(contact_id)) ReadWaiting(*call);
-    // Posted, not called: a datagram the reactor had already read into the
-    // call's buffer has its handler queued; it runs before the contact ends.
-    asio::post(io_, then);
-  });
-}
-
-void Recorder::ReadWaiting(Call& call) {
-  // Bounded, so a sender that never stops cannot hold the media thread.
-  constexpr int kMaxRead = 4096;
-  // Not the call's buffers: a read the reactor completed may sit in them.
-  std::array<std::uint8_t, kDatagramBytes> buffer;
-  for (Side side : {Side::kCustomer, Side::kAgent}) {
-    udp::socket& socket = call.sockets[static_cast<int>(side)];
-    if (!socket.is_open()) continue;
-    boost::system::error_code ec;
-    socket.non_blocking(true, ec);
-    udp::endpoint sender;
-    for (int n = 0; n < kMaxRead && !ec; ++n) {
-      const std::size_t bytes = socket.receive_from(asio::buffer(buffer), sender, 0, ec);
-      try {
-        if (!ec) OnDatagram(call, side, sender, std::span(buffer.data(), bytes));
-      } catch (...) {
-        barrier_.Caught({{"contact", call.id}, {"in", "drain"}});
-      }
-    }
-  }
-}
-
 std::shared_ptr<Recorder::Call> Recorder::FindCall(const std::string& contact_id) const {
   std::lock_guard lock(mutex_);
   auto it = calls_.find(contact_id);
@@ -448,7 +356,7 @@ void Recorder::OnSettled(const core::Contact& contact) {
       last = RecordingView{std::nullopt, call->wav, call->session->counters(), false};
     }
     std::lock_guard guard(mutex_);
-    ReleasePorts(*call);
+    ReleasePorts(call);
     calls_.erase(contact.contact_id);
     // Where the finished recording is stays visible in /v1: from memory until
     // the archive has it durably (its Write may be called under a lock).
@@ -588,12 +496,13 @@ std::vector<std::shared_ptr<Recorder::Call>> Recorder::Calls() const {
 }
 
 void Recorder::Tick() {
-  const auto now = RecordingSession::Clock::now();
   const std::uint64_t tick = ++ticks_;
   {
     std::lock_guard lock(mutex_);
     if (shut_down_) return;
   }
+  PollUring();  // what came since the last poll is placed before the flush
+  const auto now = RecordingSession::Clock::now();
   for (const auto& call : Calls()) {
     // Held while taking and queueing, so the last frames of a finishing
     // recording cannot be queued after its close.
@@ -630,7 +539,11 @@ void Recorder::ScheduleTick() {
     // the reactor completed meanwhile (a datagram each, the oldest).
     late_ticks_.fetch_add(1, std::memory_order_relaxed);
     try {
-      for (const auto& call : Calls()) ReadWaiting(*call);
+      if (uring_) {
+        PollUring();
+      } else {
+        for (const auto& call : Calls()) ReadWaiting(*call);
+      }
     } catch (...) {
       barrier_.Caught({{"in", "tick"}});
     }
@@ -747,12 +660,15 @@ void Recorder::Shutdown() {
   }
   {
     std::lock_guard lock(mutex_);
-    for (const auto& call : calls) ReleasePorts(*call);
+    for (const auto& call : calls) ReleasePorts(call);
     calls_.clear();
   }
   // The timer is the media thread's (a tick may be rescheduling it now): its
   // cancel goes there. A tick that runs first sees shut_down_ and stops.
-  asio::post(io_, [this] { timer_.cancel(); });
+  asio::post(io_, [this] {
+    timer_.cancel();
+    poll_timer_.cancel();
+  });
   writer_.Stop();
 }
 

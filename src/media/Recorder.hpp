@@ -12,6 +12,7 @@
 #include <set>
 #include <span>
 #include <string>
+#include <unordered_map>
 
 #include "control/ContactService.hpp"
 #include "core/Result.hpp"
@@ -21,9 +22,17 @@
 #include "media/RecordingSession.hpp"
 #include "media/RecordingWriter.hpp"
 #include "media/RtpSourceGuard.hpp"
+#include "media/UringReceiver.hpp"
 #include "srtp/SdesCrypto.hpp"
 
 namespace callrec::media {
+
+// How the media thread reads RTP (--media-receive).
+enum class MediaReceive {
+  kAuto,   // io_uring where the kernel allows it, else Asio
+  kUring,  // io_uring (as auto, but the choice is the operator's)
+  kAsio,   // Asio's reactor: a read per datagram
+};
 
 struct RecorderConfig {
   std::string rtp_host = "127.0.0.1";
@@ -36,6 +45,7 @@ struct RecorderConfig {
   std::optional<RtpSourcePolicy> rtp_source;
   // --dtmf-policy: what in-band DTMF does to a recording (RecordingSession).
   DtmfPolicy dtmf_policy = DtmfPolicy::kMask;
+  MediaReceive receive = MediaReceive::kAuto;
 };
 
 // A contact's own choices, where it made them (/v1 PauseBehavior, DtmfPolicy);
@@ -184,6 +194,9 @@ class Recorder final : public control::RecordingListener {
   std::uint64_t invalid_packets() const { return invalid_packets_.load(); }
   // Ticks that came late (the media thread stalled) and read the sockets first.
   std::uint64_t late_ticks() const { return late_ticks_.load(); }
+  // "io_uring" or "asio" (--media-receive), and why not io_uring when asked.
+  std::string receive_path() const { return uring_mode_ ? "io_uring" : "asio"; }
+  const std::string& receive_path_refused() const { return uring_refused_; }
   // Datagrams dropped because they came from a sender the leg does not record.
   std::uint64_t foreign_packets(Side side) const {
     return foreign_packets_[static_cast<int>(side)].load();
@@ -208,9 +221,15 @@ class Recorder final : public control::RecordingListener {
  private:
   struct Call;
   std::shared_ptr<Call> FindCall(const std::string& contact_id) const;
-  void Receive(const std::shared_ptr<Call>& call, Side side);
+  // The receive path (RecorderReceive.cpp).
+  static bool WantsUring(const RecorderConfig& config, std::string& why_not);
+  void StartReceiving(const std::shared_ptr<Call>& call);      // mutex_ held
+  void Receive(const std::shared_ptr<Call>& call, Side side);  // Asio's
+  UringReceiver* Uring();  // the media thread's ring, created at first use
+  void PollUring();        // hands out what the ring received (media thread)
+  void SchedulePoll();
   void OnDatagram(Call& call, Side side, const boost::asio::ip::udp::endpoint& from,
-                  std::span<std::uint8_t> datagram);
+                  std::span<std::uint8_t> datagram, RecordingSession::Clock::time_point arrival);
   void CountForeign(Call& call, Side side, std::uint64_t count);
   // Reads every datagram already waiting in the call's sockets, as if each
   // had been read on arrival (on the media thread).
@@ -224,7 +243,7 @@ class Recorder final : public control::RecordingListener {
   void Tick();
   void GuardedTick();   // Tick, behind the barrier
   void ScheduleTick();  // the next tick; a late one reads the sockets first
-  void ReleasePorts(Call& call);
+  void ReleasePorts(const std::shared_ptr<Call>& call);  // mutex_ held
   std::optional<std::uint16_t> TakePort();
 
   boost::asio::io_context& io_;
@@ -239,6 +258,14 @@ class Recorder final : public control::RecordingListener {
   RecordingWriter writer_;
   log::ExceptionBarrier barrier_{"media.handler_failed"};
   boost::asio::steady_timer timer_;
+  // The io_uring receive path (media thread only, apart from uring_mode_).
+  bool uring_mode_ = false;
+  std::string uring_refused_;  // why not, when not
+  boost::asio::steady_timer poll_timer_;
+  std::unique_ptr<UringReceiver> uring_;
+  bool uring_failed_ = false;
+  std::uint64_t next_receive_key_ = 0;
+  std::unordered_map<std::uint64_t, std::pair<std::shared_ptr<Call>, Side>> receive_legs_;
   std::atomic<std::uint64_t> invalid_packets_{0};
   std::atomic<std::uint64_t> late_ticks_{0};
   std::atomic<std::uint64_t> foreign_packets_[2] = {0, 0};

@@ -33,6 +33,11 @@ void RegisterRecorderMetrics(metrics::Registry& registry, const Recorder& record
                       [&recorder] { return metrics::Number(recorder.storage_dropped_frames()); });
   registry.AddCounter("callrec_recording_write_errors_total", "Failed writes of recording files.",
                       [&recorder] { return metrics::Number(recorder.storage_write_errors()); });
+  registry.Add("callrec_media_receive_info",
+               "How the media thread reads RTP (--media-receive): io_uring or asio.",
+               metrics::Type::kGauge, [&recorder] {
+                 return std::vector<metrics::Sample>{{{{"path", recorder.receive_path()}}, 1, ""}};
+               });
   registry.AddGauge("callrec_rtp_free_ports", "Free RTP ports (two per contact).",
                     [&recorder] { return metrics::Number(recorder.free_ports()); });
 }

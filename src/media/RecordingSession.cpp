@@ -18,6 +18,7 @@ RecordingSession::RecordingSession(Options options, Clock::time_point started,
     : options_(options),
       started_(started),
       started_wall_ms_(started_wall_ms),
+      resumed_at_(started.time_since_epoch().count()),
       ring_(static_cast<std::size_t>(kCapacityFrames) * 2, 0) {}
 
 std::int64_t RecordingSession::PositionAt(Clock::time_point t) const {
@@ -32,8 +33,11 @@ void RecordingSession::CountForeign(std::uint64_t count) {
 
 RecordingSession::PacketResult RecordingSession::OnPacket(Side side, const RtpPacket& packet,
                                                           Clock::time_point arrival) {
-  // The gate: checked first, before anything of the packet is read or kept.
-  if (!running_.load(std::memory_order_acquire)) {
+  // The gate: checked first, before anything of the packet is read or kept. A
+  // packet that arrived before the last resume (read late, the media thread
+  // behind) came during the pause.
+  if (!running_.load(std::memory_order_acquire) ||
+      arrival.time_since_epoch().count() < resumed_at_.load(std::memory_order_relaxed)) {
     std::lock_guard lock(mutex_);
     counters_.gated += 1;
     if (policy_paused_) ListenWhilePaused(side, packet, arrival);
@@ -209,6 +213,7 @@ void RecordingSession::Resume(Clock::time_point when, std::int64_t wall_ms) {
     pauses_.back().end_wall_ms = wall_ms;
   }
   policy_paused_ = false;
+  resumed_at_.store(when.time_since_epoch().count(), std::memory_order_relaxed);
   running_.store(true, std::memory_order_release);
 }
 

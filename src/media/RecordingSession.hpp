@@ -61,7 +61,8 @@ struct MaskedSpan {
 // are placed by RTP timestamp on a timeline shared by both sides, so the
 // channels stay aligned; a short reorder window (kReorderFrames) is held back
 // before frames are handed out. The gate decides at arrival: a packet that
-// arrives while the recording is not running is never decoded nor copied.
+// arrives while the recording is not running is never decoded nor copied, and
+// neither is one read after a resume that arrived before it.
 class RecordingSession {
  public:
   using Clock = std::chrono::steady_clock;
@@ -163,6 +164,9 @@ class RecordingSession {
   const Clock::time_point started_;
   const std::int64_t started_wall_ms_;
   std::atomic<bool> running_{true};
+  // When the gate last opened (the start, or the last resume), in Clock ticks:
+  // a packet that arrived before it is gated, however late it is read.
+  std::atomic<Clock::rep> resumed_at_;
   std::atomic<std::uint64_t> digits_heard_{0};
 
   mutable std::mutex mutex_;

@@ -34,6 +34,7 @@ EXPECTED_FAMILIES = {
     "callrec_dtmf_policy_pauses", "callrec_dtmf_policy_resumes_total",
     "callrec_guides_in_memory", "callrec_handler_exceptions_total", "callrec_http_requests_total",
     "callrec_media_late_ticks_total",
+    "callrec_media_receive_info",
     "callrec_pauses_overdue_total", "callrec_recording_dropped_frames_total",
     "callrec_recording_operation_seconds", "callrec_recording_operations_total",
     "callrec_recording_reads_audited_total", "callrec_recording_write_errors_total",

@@ -90,6 +90,30 @@ TEST_F(RecordingSessionTest, PacketsArrivingWhilePausedAreNeverRecorded) {
   EXPECT_EQ(pauses[0].start_wall_ms, 1200);
 }
 
+TEST_F(RecordingSessionTest, APacketReadAfterTheResumeThatArrivedBeforeItIsGated) {
+  // The media thread was behind: packets that arrived during the pause are
+  // read only after the resume. Their arrival decides, not when they are read.
+  RecordingSession session(options_, t0_, 0);
+  Feed(session, Side::kCustomer, t0_, 0, 10, 0x80);
+  session.Pause(t0_ + 200ms, 0);
+  session.Resume(t0_ + 400ms, 0);
+  Feed(session, Side::kCustomer, t0_, 10, 10, 0x00);  // arrived 200-380 ms: paused
+  Feed(session, Side::kCustomer, t0_, 20, 10, 0x80);  // arrived from 400 ms: recorded
+  const auto frames = session.TakeUntil(t0_ + 600ms);
+  ASSERT_EQ(frames.size(), 4800u * 2);
+  for (std::size_t f = 0; f < 4800; ++f) ASSERT_NE(Left(frames, f), -32124) << f;
+  EXPECT_EQ(Left(frames, 3200), 32124);
+  EXPECT_EQ(session.counters().gated, 10u);
+}
+
+TEST_F(RecordingSessionTest, APacketThatArrivedBeforeTheStartIsNotPlaced) {
+  RecordingSession session(options_, t0_, 0);
+  TestPacket early(0, 0, 0x00);
+  EXPECT_EQ(session.OnPacket(Side::kCustomer, early.packet, t0_ - 5ms),
+            RecordingSession::PacketResult::kGated);
+  EXPECT_EQ(session.counters().packets, 0u);
+}
+
 TEST_F(RecordingSessionTest, APauseStartsPastAudioPlacedAheadOfTheClock) {
   RecordingSession session(options_, t0_, 0);
   Feed(session, Side::kCustomer, t0_, 0, 10, 0x80);

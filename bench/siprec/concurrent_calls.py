@@ -122,6 +122,8 @@ def run(args, work: Path, server_bin: Path, callgen_bin: Path) -> bool:
             lossless &= lossless_s3
         if args.dtmf_cost:
             ok &= _dtmf_cost(args, work, server_bin, callgen_bin, n)
+        if args.receive_cost:
+            ok &= _receive_cost(args, work, server_bin, callgen_bin, n)
         _peer(args, work, callgen_bin, n)
         if not lossless:
             print(f"   loss at N={n}: stopping here")
@@ -132,24 +134,45 @@ def run(args, work: Path, server_bin: Path, callgen_bin: Path) -> bool:
 
 def _dtmf_cost(args, work, server_bin, callgen_bin, n) -> bool:
     """The in-band DTMF detector's cost: the same load with it off (record) and
-    on (mask, the default; its run above is the first), alternating so that the
-    machine's drift falls on both; the ratio of the medians."""
+    on (mask, the default; its run above is the first)."""
+    return _alternate(args, work, server_bin, callgen_bin, n, args.dtmf_rounds,
+                      ("mask", "with it (mask, the default)"),
+                      ("record", "without (record)", ("--dtmf-policy", "record")),
+                      "DTMF detector")
+
+
+def _receive_cost(args, work, server_bin, callgen_bin, n) -> bool:
+    """The receive path's cost: io_uring (the default; its run above is the
+    first) against Asio's reactor, a read per datagram."""
+    return _alternate(args, work, server_bin, callgen_bin, n, args.receive_rounds,
+                      ("uring", "io_uring (the default)"),
+                      ("asio", "asio", ("--media-receive", "asio")),
+                      "receive path")
+
+
+def _alternate(args, work, server_bin, callgen_bin, n, rounds, base, other, what) -> bool:
+    """The same load with the default flags (`base`, its first run the one
+    above) and with `other`'s flags, alternating so that the machine's drift
+    falls on both; the ratio of the medians of server CPU."""
+    base_label, base_text = base
+    other_label, other_text, other_flags = other
     ok = True
-    mask = [args.part2_server_share[n]]
-    record = []
-    for k in range(args.dtmf_rounds):
-        good, _ = _callrec(args, work, server_bin, callgen_bin, n,
-                           ("--dtmf-policy", "record"), f"record{k}")
+    first = [args.part2_server_share[n]]
+    second = []
+    for k in range(rounds):
+        good, _ = _callrec(args, work, server_bin, callgen_bin, n, other_flags,
+                           f"{other_label}{k}")
         ok &= good
-        record.append(args.part2_server_share[(n, f"record{k}")])
-        if k + 1 < args.dtmf_rounds:
-            good, _ = _callrec(args, work, server_bin, callgen_bin, n, (), f"mask{k + 1}")
+        second.append(args.part2_server_share[(n, f"{other_label}{k}")])
+        if k + 1 < rounds:
+            good, _ = _callrec(args, work, server_bin, callgen_bin, n, (),
+                               f"{base_label}{k + 1}")
             ok &= good
-            mask.append(args.part2_server_share[(n, f"mask{k + 1}")])
-    m, r = statistics.median(mask), statistics.median(record)
-    print(f"   DTMF detector at N={n}: server CPU with it (mask, the default) "
-          f"{', '.join(f'{x * 100:.1f}%' for x in mask)} vs without (record) "
-          f"{', '.join(f'{x * 100:.1f}%' for x in record)} of a core; medians "
+            first.append(args.part2_server_share[(n, f"{base_label}{k + 1}")])
+    m, r = statistics.median(first), statistics.median(second)
+    print(f"   {what} at N={n}: server CPU {base_text} "
+          f"{', '.join(f'{x * 100:.1f}%' for x in first)} vs {other_text} "
+          f"{', '.join(f'{x * 100:.1f}%' for x in second)} of a core; medians "
           f"{m * 100:.1f}% vs {r * 100:.1f}% = {(m / r - 1) * 100 if r else float('nan'):+.1f}% "
           f"per stream", flush=True)
     return ok

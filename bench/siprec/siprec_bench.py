@@ -52,6 +52,11 @@ def parse_args():
                         "alternating with mask")
     p.add_argument("--dtmf-rounds", type=int, default=3,
                    help="--dtmf-cost: runs of each policy per N")
+    p.add_argument("--receive-cost", action="store_true",
+                   help="part 2: each N also with --media-receive asio (a read per datagram), "
+                        "alternating with io_uring (the default)")
+    p.add_argument("--receive-rounds", type=int, default=3,
+                   help="--receive-cost: runs of each receive path per N")
     p.add_argument("--s3", action="store_true",
                    help="part 2: each N also with --recordings-store s3:// against a real Ceph "
                         "RGW (started here), after a wave of calls whose recordings upload "

@@ -27,6 +27,9 @@ constexpr auto kLateTick = std::chrono::milliseconds(RecordingSession::kReorderF
 // (a call's phase is its arrival order), so a thousand calls cost twenty
 // fdatasync() per tick, not a thousand every fiftieth tick.
 constexpr int kTicksPerSync = 50;
+// How long a new call waits for an ended call's ports still leaving the
+// io_uring (normally well under a millisecond).
+constexpr auto kPortReturnWait = std::chrono::milliseconds(500);
 // The gate closed for a STOP or END: not listed among the recording's pauses.
 constexpr const char* kStopReason = "stop";
 
@@ -41,6 +44,7 @@ Recorder::Recorder(asio::io_context& io, RecorderConfig config, AuditSource audi
       timer_(io),
       poll_timer_(io) {
   uring_mode_ = WantsUring(config_, uring_refused_);
+  if (uring_mode_) asio::post(io_, [this] { Uring(); });  // at start, not at the first call
   log::Info("media.receive", {{"path", receive_path()}, {"refused", uring_refused_}});
   // RTP on even ports (RFC 3550 11: RTCP takes the odd one above).
   for (unsigned port = config_.rtp_port_low + (config_.rtp_port_low % 2);
@@ -119,13 +123,21 @@ core::Result<RtpEndpoints, MediaError> Recorder::Attach(
   if (auto error = OpenSrtp(keys, {}, call->srtp, /*fresh=*/true)) return *error;
   call->keys = keys;
   const auto address = asio::ip::make_address(config_.rtp_host);
-  std::lock_guard lock(mutex_);
+  std::unique_lock lock(mutex_);
   if (shut_down_) return MediaError{"the recorder is shutting down"};
   if (calls_.count(contact.contact_id)) return MediaError{"media already attached"};
   for (int side = 0; side < 2; ++side) {
     // A port another process holds is skipped, not fatal.
     for (;;) {
       auto port = TakePort();
+      if (!port && closing_ports_ > 0) {
+        // An ended call's ports are on their way back (the media thread takes
+        // its sockets out of the ring first): a moment, not a refusal.
+        ports_returned_.wait_for(lock, kPortReturnWait, [this] {
+          return !free_ports_.empty() || closing_ports_ == 0 || shut_down_;
+        });
+        port = TakePort();
+      }
       if (!port) {
         ReleasePorts(call);
         return MediaError{"no free RTP port in " + std::to_string(config_.rtp_port_low) + "-" +

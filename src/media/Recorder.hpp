@@ -3,6 +3,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/udp.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <condition_variable>
 #include <filesystem>
 #include <functional>
 #include <map>
@@ -275,6 +276,8 @@ class Recorder final : public control::RecordingListener {
 
   mutable std::mutex mutex_;
   std::set<std::uint16_t> free_ports_;
+  std::size_t closing_ports_ = 0;  // io_uring: released ports not yet back in free_ports_
+  std::condition_variable ports_returned_;
   std::map<std::string, std::shared_ptr<Call>> calls_;
   // Ended contacts' recordings, until the archive has them.
   std::map<std::string, RecordingView> finished_;

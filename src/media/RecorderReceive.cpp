@@ -123,15 +123,21 @@ void Recorder::ReleasePorts(const std::shared_ptr<Call>& call) {
     return;
   }
   // The media thread owns the ring: a socket still in it is closed, and its
-  // port reused, only once the kernel has let go of it.
+  // port reused, only once the kernel has let go of it. Attach waits for
+  // ports on their way back (closing_ports_) rather than refuse a call.
+  for (int side = 0; side < 2; ++side) closing_ports_ += call->ports[side] ? 1 : 0;
   asio::post(io_, [this, call] {
     for (int side = 0; side < 2; ++side) {
       auto release = [this, call, side] {
         boost::system::error_code ec;
         call->sockets[side].close(ec);
         std::lock_guard lock(mutex_);
-        if (call->ports[side]) free_ports_.insert(call->ports[side]);
+        if (call->ports[side]) {
+          free_ports_.insert(call->ports[side]);
+          --closing_ports_;
+        }
         call->ports[side] = 0;
+        ports_returned_.notify_all();
       };
       const std::uint64_t key = std::exchange(call->receive_keys[side], 0);
       if (key && uring_) {
@@ -141,6 +147,7 @@ void Recorder::ReleasePorts(const std::shared_ptr<Call>& call) {
         release();
       }
     }
+    PollUring();  // the cancels complete now: the ports are back at once
   });
 }
 

@@ -19,7 +19,25 @@ RecordingSession::RecordingSession(Options options, Clock::time_point started,
       started_(started),
       started_wall_ms_(started_wall_ms),
       resumed_at_(started.time_since_epoch().count()),
-      ring_(static_cast<std::size_t>(kCapacityFrames) * 2, 0) {}
+      ring_(static_cast<std::size_t>(kInitialFrames) * 2, 0) {}
+
+void RecordingSession::MakeRoom(std::int64_t end) {
+  std::int64_t capacity = capacity_;
+  while (capacity < kCapacityFrames && flushed_ + capacity < end) {
+    capacity = std::min(capacity * 2, kCapacityFrames);
+  }
+  if (capacity == capacity_) return;
+  // Each held frame moves to its slot in the larger ring.
+  std::vector<std::int16_t> ring(static_cast<std::size_t>(capacity) * 2, 0);
+  for (std::int64_t i = flushed_; i < flushed_ + capacity_; ++i) {
+    const auto from = static_cast<std::size_t>(i % capacity_) * 2;
+    const auto to = static_cast<std::size_t>(i % capacity) * 2;
+    ring[to] = ring_[from];
+    ring[to + 1] = ring_[from + 1];
+  }
+  ring_ = std::move(ring);
+  capacity_ = capacity;
+}
 
 std::int64_t RecordingSession::PositionAt(Clock::time_point t) const {
   const auto since = std::chrono::duration_cast<std::chrono::microseconds>(t - started_).count();
@@ -95,7 +113,8 @@ RecordingSession::PacketResult RecordingSession::OnPacket(Side side, const RtpPa
     return PacketResult::kLate;
   }
   const std::int64_t first = std::max(pos, flushed_);
-  const std::int64_t last = std::min(pos + samples, flushed_ + kCapacityFrames);
+  MakeRoom(pos + samples);
+  const std::int64_t last = std::min(pos + samples, flushed_ + capacity_);
   const bool recorded = side == Side::kCustomer ? options_.record_customer : options_.record_agent;
   if (recorded) {
     const auto channel = static_cast<std::size_t>(side);
@@ -103,7 +122,7 @@ RecordingSession::PacketResult RecordingSession::OnPacket(Side side, const RtpPa
       const std::uint8_t code = packet.payload[static_cast<std::size_t>(i - pos)];
       const std::int16_t sample =
           options_.codec == Codec::kPcmu ? DecodeMuLaw(code) : DecodeALaw(code);
-      ring_[static_cast<std::size_t>(i % kCapacityFrames) * 2 + channel] = sample;
+      ring_[static_cast<std::size_t>(i % capacity_) * 2 + channel] = sample;
     }
     placed_end_ = std::max(placed_end_, last);
     if (options_.dtmf != DtmfPolicy::kRecord) MaskDtmf(side, packet.payload, pos);
@@ -134,9 +153,9 @@ void RecordingSession::MaskDtmf(Side side, std::span<const std::uint8_t> payload
       counters_.dtmf_unmasked += static_cast<std::uint64_t>(std::min(span.end, flushed_) - start);
     }
     const std::int64_t from = std::max(start, flushed_);
-    const std::int64_t to = std::min(span.end, flushed_ + kCapacityFrames);
+    const std::int64_t to = std::min(span.end, flushed_ + capacity_);
     for (std::int64_t i = from; i < to; ++i) {
-      ring_[static_cast<std::size_t>(i % kCapacityFrames) * 2 + channel] = 0;
+      ring_[static_cast<std::size_t>(i % capacity_) * 2 + channel] = 0;
     }
     if (!masked_.empty() && masked_.back().side == side && masked_.back().end_sample >= start) {
       masked_.back().end_sample = std::max(masked_.back().end_sample, span.end);
@@ -150,9 +169,9 @@ void RecordingSession::MaskDtmf(Side side, std::span<const std::uint8_t> payload
 }
 
 void RecordingSession::PauseForDigit(std::int64_t from) {
-  from = std::clamp(from, flushed_, flushed_ + kCapacityFrames);
-  for (std::int64_t i = from; i < flushed_ + kCapacityFrames; ++i) {
-    const std::size_t slot = static_cast<std::size_t>(i % kCapacityFrames) * 2;
+  from = std::clamp(from, flushed_, flushed_ + capacity_);
+  for (std::int64_t i = from; i < flushed_ + capacity_; ++i) {
+    const std::size_t slot = static_cast<std::size_t>(i % capacity_) * 2;
     ring_[slot] = ring_[slot + 1] = 0;
   }
   running_.store(false, std::memory_order_release);
@@ -229,8 +248,8 @@ std::vector<std::int16_t> RecordingSession::TakeUpTo(std::int64_t upto) {
   if (upto <= flushed_) return out;
   out.reserve(static_cast<std::size_t>(upto - flushed_) * 2);
   for (std::int64_t i = flushed_; i < upto; ++i) {
-    const bool held = i < flushed_ + kCapacityFrames;
-    const std::size_t slot = static_cast<std::size_t>(i % kCapacityFrames) * 2;
+    const bool held = i < flushed_ + capacity_;
+    const std::size_t slot = static_cast<std::size_t>(i % capacity_) * 2;
     const std::int16_t left = held ? ring_[slot] : 0;
     const std::int16_t right = held ? ring_[slot + 1] : 0;
     if (held) ring_[slot] = ring_[slot + 1] = 0;

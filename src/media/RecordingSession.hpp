@@ -67,8 +67,11 @@ class RecordingSession {
  public:
   using Clock = std::chrono::steady_clock;
   static constexpr std::int64_t kRate = 8000;
-  static constexpr std::int64_t kReorderFrames = 8 * 100;    // 100 ms held back
-  static constexpr std::int64_t kCapacityFrames = 8000 * 4;  // 4 s in memory
+  static constexpr std::int64_t kReorderFrames = 8 * 100;  // 100 ms held back
+  // Frames held in memory: 1 s, grown (up to 4 s) only while a leg places
+  // audio further ahead of the last frame handed out (a media thread stalled).
+  static constexpr std::int64_t kInitialFrames = 8000;
+  static constexpr std::int64_t kCapacityFrames = 8000 * 4;
 
   struct Options {
     Codec codec = Codec::kPcmu;
@@ -154,6 +157,8 @@ class RecordingSession {
   // never kept (mutex_ held).
   void ListenWhilePaused(Side side, const RtpPacket& packet, Clock::time_point arrival);
   std::vector<std::int16_t> TakeUpTo(std::int64_t upto);
+  // Grows the ring (up to kCapacityFrames) so that it holds up to `end` (mutex_ held).
+  void MakeRoom(std::int64_t end);
   bool InPause(std::int64_t sample) const;
   std::uint64_t LostLocked() const;
   static std::uint64_t CurrentLost(const SideState& side);
@@ -170,9 +175,10 @@ class RecordingSession {
   std::atomic<std::uint64_t> digits_heard_{0};
 
   mutable std::mutex mutex_;
-  std::vector<std::int16_t> ring_;  // kCapacityFrames stereo frames
-  std::int64_t flushed_ = 0;        // timeline position of the first frame not yet handed out
-  std::int64_t placed_end_ = 0;     // timeline position just past the last audio placed
+  std::vector<std::int16_t> ring_;  // capacity_ stereo frames
+  std::int64_t capacity_ = kInitialFrames;
+  std::int64_t flushed_ = 0;     // timeline position of the first frame not yet handed out
+  std::int64_t placed_end_ = 0;  // timeline position just past the last audio placed
   SideState sides_[2];
   DtmfDetector dtmf_[2];
   std::vector<MaskedSpan> masked_;

@@ -28,7 +28,8 @@ struct UringReceiver::Ring {
   bool initialised = false;
   io_uring_buf_ring* buffers = nullptr;
   std::size_t buffers_bytes = 0;
-  std::vector<std::uint8_t> memory = std::vector<std::uint8_t>(kBuffers * kBufferBytes);
+  // Not value-initialised: a page is touched only once the kernel fills it.
+  std::unique_ptr<std::uint8_t[]> memory{new std::uint8_t[kBuffers * kBufferBytes]};
   // The template every multishot recvmsg copies: room for an IPv6 sender and
   // one SO_TIMESTAMPNS control message.
   msghdr header{};
@@ -39,7 +40,7 @@ struct UringReceiver::Ring {
   }
 
   void Give(unsigned short id, int offset) {
-    io_uring_buf_ring_add(buffers, memory.data() + std::size_t{id} * kBufferBytes, kBufferBytes, id,
+    io_uring_buf_ring_add(buffers, memory.get() + std::size_t{id} * kBufferBytes, kBufferBytes, id,
                           io_uring_buf_ring_mask(kBuffers), offset);
   }
 };
@@ -170,7 +171,7 @@ std::size_t UringReceiver::Reap(const Handler& handler, std::size_t& handed, boo
       const auto id = static_cast<unsigned short>(cqe->flags >> IORING_CQE_BUFFER_SHIFT);
       auto it = sockets_.find(key);
       if (cqe->res > 0 && it != sockets_.end() && !it->second.removing) {
-        std::uint8_t* buffer = ring_->memory.data() + std::size_t{id} * kBufferBytes;
+        std::uint8_t* buffer = ring_->memory.get() + std::size_t{id} * kBufferBytes;
         io_uring_recvmsg_out* out = io_uring_recvmsg_validate(buffer, cqe->res, &ring_->header);
         if (out && !(out->flags & MSG_TRUNC)) {
           sockaddr_storage from{};

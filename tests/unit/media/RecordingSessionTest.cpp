@@ -114,6 +114,26 @@ TEST_F(RecordingSessionTest, APacketThatArrivedBeforeTheStartIsNotPlaced) {
   EXPECT_EQ(session.counters().packets, 0u);
 }
 
+TEST_F(RecordingSessionTest, AStallLongerThanTheInitialRingKeepsEveryFrame) {
+  // Nothing handed out for 3 s (the media thread stalled): the ring, 1 s at
+  // first, grows so that every frame placed meanwhile is kept in place.
+  RecordingSession session(options_, t0_, 0);
+  Feed(session, Side::kCustomer, t0_, 0, 150, 0x80);
+  Feed(session, Side::kAgent, t0_, 0, 150, 0x00);
+  const auto frames = session.TakeUntil(t0_ + 3s);
+  ASSERT_EQ(frames.size(), 24000u * 2);
+  for (std::size_t f = 0; f < 24000; ++f) {
+    ASSERT_EQ(Left(frames, f), 32124) << f;
+    ASSERT_EQ(Right(frames, f), -32124) << f;
+  }
+  // Past the 4 s bound, audio is not kept (counted as written silence later).
+  Feed(session, Side::kCustomer, t0_, 150, 250, 0x80);  // up to 8 s, nothing handed out
+  const auto later = session.TakeUntil(t0_ + 8s);
+  ASSERT_EQ(later.size(), 40000u * 2);
+  EXPECT_EQ(Left(later, 31999), 32124);
+  EXPECT_EQ(Left(later, 32000), 0);
+}
+
 TEST_F(RecordingSessionTest, APauseStartsPastAudioPlacedAheadOfTheClock) {
   RecordingSession session(options_, t0_, 0);
   Feed(session, Side::kCustomer, t0_, 0, 10, 0x80);

@@ -230,6 +230,39 @@ TEST_P(RtpSenderModes, RefusedSendsAreCountedAsErrors) {
   EXPECT_EQ(refused->stats().send_errors, 5u);
 }
 
+// --rtp-only connects each socket to its destination: packets then name no
+// address, and a closed port's ICMP errors come back as send errors.
+TEST_P(RtpSenderModes, ConnectedSocketsSendWithoutAnAddress) {
+  Receiver open;
+  UdpAddress closed;
+  {
+    Receiver gone;
+    closed = gone.address();
+  }
+  RtpSender sender(false, GetParam());
+  const auto origin = std::chrono::steady_clock::now();
+  std::shared_ptr<OutboundStream> streams[2];
+  const UdpAddress* peers[] = {&open.address(), &closed};
+  for (int i = 0; i < 2; ++i) {
+    auto socket = RtpSocket::Open("127.0.0.1");
+    ASSERT_TRUE(socket.ok());
+    ASSERT_FALSE(socket.value().Connect(*peers[i]).has_value());
+    EXPECT_TRUE(socket->connected());
+    auto clip = std::make_shared<const AudioClip>(ToneClip(440, 1.0, media::Codec::kPcmu));
+    streams[i] = std::make_shared<OutboundStream>(
+        std::move(socket).value(),
+        RtpPacketizer(RtpIdentity{static_cast<std::uint32_t>(i), 0, 0, 0}, clip, 0));
+    sender.Start(streams[i], *peers[i], origin, 0, 0, 10);
+  }
+  while (!streams[0]->ended() || !streams[1]->ended()) std::this_thread::sleep_for(5ms);
+  sender.Stop();
+  EXPECT_EQ(open.Collect(20ms).size(), 10u);
+  EXPECT_EQ(streams[0]->stats().packets, 10u);
+  EXPECT_EQ(streams[0]->stats().send_errors, 0u);
+  EXPECT_GT(streams[1]->stats().send_errors,
+            0u);  // the first send goes, its ICMP error fails the next
+}
+
 TEST(RtpSender, OffSendsOnePacketASyscall) {
   RtpSender sender(false, SendBatch::kOff);
   EXPECT_FALSE(sender.batching());

@@ -7,6 +7,7 @@ source port the report names; batched (io_uring) and one sendto a packet alike.
 
 import json
 import os
+import resource
 import select
 import socket
 import struct
@@ -190,6 +191,20 @@ class RtpOnlyTest(unittest.TestCase):
         self.assertEqual(proc.returncode, 2)
         self.assertIn("line 3: agent destination 'localhost:5006'", proc.stderr)
         self.assertEqual(proc.stdout, "")
+
+    def test_too_few_file_descriptors_are_said(self):
+        """A hard limit callgen cannot raise: it says so, then stops at the first
+        socket refused."""
+        lines = ["c%d 127.0.0.1:%d 127.0.0.1:%d" % (i, PORTS[0], PORTS[1]) for i in range(60)]
+        path = self.calls_file("\n".join(lines) + "\n")
+        proc = subprocess.run(
+            [CALLGEN_BIN, "--rtp-only", path, "--duration", "1", "--local-ip", "127.0.0.1"],
+            capture_output=True, text=True, timeout=60,
+            preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (64, 64)))
+        self.assertEqual(proc.returncode, 3, proc.stdout + proc.stderr)
+        self.assertIn("60 calls need about 184 file descriptors; RLIMIT_NOFILE allows 64",
+                      proc.stderr)
+        self.assertIn("Too many open files", proc.stderr)
 
     def test_sip_only_options_and_missing_target(self):
         proc = self.run_callgen("--duration", "1")

@@ -15,7 +15,7 @@ packages=(
   libcli11-dev                             # one option table for flags and config file
   libsofia-sip-ua-dev                      # SIP stack (transactions, dialogs, session timers, SDP, multipart)
   libxml2-dev                              # SIPREC rs-metadata (RFC 7865) XML
-  liburing-dev                             # the media thread's batched receive (io_uring multishot recvmsg)
+  liburing-dev                             # io_uring: the media thread's batched receive, callrec-callgen's batched send
   libsrtp2-dev                             # SRTP (RFC 3711) for SDES-keyed media over SIP TLS
   libgtest-dev libgmock-dev                # unit tests
   libbenchmark-dev                         # bench/media_packet_bench (Google Benchmark)

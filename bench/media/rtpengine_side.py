@@ -1,0 +1,119 @@
+"""The rtpengine side: Debian's rtpengine-daemon in userspace (no kernel
+module), recording every call with --recording-method=pcap, the calls set up
+through its ng protocol, the media sent by the RTP-only generator.
+
+Per call: an offer with the customer's SDP (its address: the customer sink),
+an answer with the agent's (the agent sink). rtpengine answers each with its
+own port: media arriving at the port of its returned answer comes from the
+caller (the customer) and goes on to the agent's address, media arriving at
+the port of its returned offer comes from the callee (the agent) and goes on
+to the customer's. So the customer stream is sent to the answer's port, the
+agent stream to the offer's. Both sinks are bound sockets that never read
+(small receive buffers, no ICMP unreachable), one per side for every call.
+"""
+
+import json
+import socket
+import time
+from pathlib import Path
+
+from ng import NgClient, audio_sdp, sdp_media_address
+from pcap import pcaps_by_call, read_pcap
+from processes import HOST, Child, free_port, rss_kib
+from result import Result, disk_bytes
+
+
+class RtpEngine(Child):
+    def __init__(self, binary: str, work: Path, name: str, threads: int,
+                 ports: tuple[int, int]):
+        self.recording_dir = work / name
+        self.recording_dir.mkdir(parents=True)
+        self.ng_port = free_port((socket.SOCK_DGRAM,))
+        argv = [binary, "--config-file=none", "--foreground", "--log-stderr",
+                "--log-level=5",  # notice: no line per packet or per command
+                "--table=-1",  # userspace only: no kernel forwarding module
+                "--interface=127.0.0.1", f"--listen-ng={HOST}:{self.ng_port}",
+                f"--port-min={ports[0]}", f"--port-max={ports[1]}",
+                "--recording-method=pcap", f"--recording-dir={self.recording_dir}",
+                "--recording-format=raw", f"--num-threads={threads}",
+                "--delete-delay=0",  # a deleted call is gone (and its pcap closed) at once
+                "--timeout=60"]
+        super().__init__(argv, work / f"{name}.log")
+        self.ng = NgClient(HOST, self.ng_port, timeout=0.5, attempts=20)
+        try:
+            self.ng.ping()
+        except Exception:
+            self.stop(5)
+            raise RuntimeError(f"rtpengine did not answer ng ping:\n{self.tail()}")
+
+
+def run(args, work: Path, generator, n: int, threads: int) -> Result:
+    name = f"rtpengine-t{threads}-{n}"
+    engine = RtpEngine(args.rtpengine, work, name, threads, args.rtpengine_range)
+    sinks = []
+    try:
+        for _ in range(2):  # customer, agent
+            s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+            s.bind((HOST, 0))
+            sinks.append(s)
+        customer_sink, agent_sink = (s.getsockname()[1] for s in sinks)
+        time.sleep(0.5)
+        base_rss = rss_kib(engine.pid)
+        setup_started = time.monotonic()
+        calls = []  # (call id, customer dest port, agent dest port)
+        for i in range(n):
+            call_id = f"{name}-{i + 1}"
+            common = {"call_id": call_id, "from_tag": f"c{i}", "record_call": "yes",
+                      "ICE": "remove", "flags": ["asymmetric"]}
+            offer = engine.ng.request("offer", sdp=audio_sdp(2 * i + 1, customer_sink),
+                                      **common)
+            answer = engine.ng.request("answer", to_tag=f"a{i}",
+                                       sdp=audio_sdp(2 * i + 2, agent_sink), **common)
+            calls.append((call_id, sdp_media_address(answer["sdp"])[1],
+                          sdp_media_address(offer["sdp"])[1]))
+        setup = time.monotonic() - setup_started
+        plan = work / f"{name}.calls"
+        plan.write_text("".join(f"{c} {HOST}:{cp} {HOST}:{ap}\n" for c, cp, ap in calls))
+        report, sampler = generator.run(plan, n, args.duration, work, name,
+                                        {"server": engine.pid})
+        for call_id, _, _ in calls:
+            engine.ng.request("delete", call_id=call_id)
+        time.sleep(1.0)  # pcaps are closed as the calls go
+    finally:
+        for s in sinks:
+            s.close()
+        finished = engine.stop(15)
+        engine.ng.close()
+    if finished.returncode not in (0, -15):
+        raise RuntimeError(f"rtpengine exited with {finished.returncode}:\n{engine.tail()}")
+    r = Result(f"rtpengine {threads} thread" + ("s" if threads > 1 else ""), n, args.duration)
+    r.note = f"ng setup of {n} calls {setup:.1f} s"
+    count_pcaps(r, report, calls, engine.recording_dir)
+    r.fill_load(sampler, base_rss, report)
+    r.disk_bytes = disk_bytes(engine.recording_dir / "pcaps")
+    return r
+
+
+def count_pcaps(r: Result, report: dict, calls, recording_dir: Path) -> None:
+    """Packets per stream in rtpengine's pcaps against the generator's report."""
+    files = pcaps_by_call(recording_dir)
+    ports = {c: (cp, ap) for c, cp, ap in calls}
+    r.files_expected = len(calls)
+    for session in report.get("sessions", []):
+        call_id = session.get("contact_id") or session.get("call_id")
+        path = files.get(call_id)
+        counts = read_pcap(path) if path else {}
+        if path:
+            r.files_found += 1
+        customer_port, agent_port = ports.get(call_id, (None, None))
+        for st in session.get("streams", []):
+            port = customer_port if st.get("role") == "customer" else agent_port
+            got = counts.get(port)
+            sent = int(st.get("packets", 0))
+            r.sent += sent
+            r.recorded += got.packets if got else 0
+            r.late += got.out_of_order if got else 0
+            if not got or got.packets < sent:
+                r.short_streams += 1
+    r.finish()

@@ -74,15 +74,23 @@ def audio_sdp(session_id: int, port: int, host: str = "127.0.0.1") -> str:
 
 
 def sdp_media_address(sdp: str) -> tuple[str, int]:
-    """The (connection address, audio port) of an SDP body."""
-    host = None
+    """The (connection address, port) of an SDP body's first audio stream: its
+    own c= line if it has one, else the session's."""
+    session_host = media_host = None
     port = None
     for line in sdp.splitlines():
-        if line.startswith("c=") and host is None or (line.startswith("c=") and port is not None):
-            host = line.split()[-1]
-        m = re.match(r"m=audio (\d+)", line)
-        if m and port is None:
-            port = int(m.group(1))
+        if line.startswith("m="):
+            if port is not None:
+                break  # past the first audio stream
+            m = re.match(r"m=audio (\d+)", line)
+            if m:
+                port = int(m.group(1))
+        elif line.startswith("c="):
+            if port is None:
+                session_host = line.split()[-1]
+            else:
+                media_host = line.split()[-1]
+    host = media_host or session_host
     if host is None or port is None:
         raise NgError(f"no audio address in the SDP rtpengine returned:\n{sdp}")
     return host, port

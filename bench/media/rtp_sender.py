@@ -26,7 +26,7 @@ SAMPLES = 160
 
 class Stream:
     __slots__ = ("role", "sock", "dest", "seq", "ts", "ssrc", "packets", "errors",
-                 "late_max", "late_buckets", "due", "end", "pt")
+                 "late_max", "late_buckets", "due", "left", "pt")
 
     def __init__(self, role, dest, start, duration, pt):
         self.role = role
@@ -42,7 +42,7 @@ class Stream:
         self.late_max = 0.0
         self.late_buckets = {}  # 0.1 ms buckets
         self.due = start
-        self.end = start + duration
+        self.left = round(duration / PTIME)  # packets still to send
         self.pt = pt
 
     def p99(self) -> float:
@@ -101,7 +101,8 @@ def main() -> int:
         st.seq = (st.seq + 1) & 0xFFFF
         st.ts = (st.ts + SAMPLES) & 0xFFFFFFFF
         st.due = due + PTIME
-        if st.due < st.end - 1e-9:
+        st.left -= 1
+        if st.left > 0:
             heapq.heapreplace(heap, (st.due, n, k))
         else:
             heapq.heappop(heap)

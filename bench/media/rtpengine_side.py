@@ -61,7 +61,7 @@ def run(args, work: Path, generator, n: int, threads: int) -> Result:
         time.sleep(0.5)
         base_rss = rss_kib(engine.pid)
         setup_started = time.monotonic()
-        calls = []  # (call id, customer dest port, agent dest port)
+        calls = []  # (call id, customer's destination, agent's), each (host, port)
         for i in range(n):
             call_id = f"{name}-{i + 1}"
             common = {"call_id": call_id, "from_tag": f"c{i}", "record_call": "yes",
@@ -70,11 +70,11 @@ def run(args, work: Path, generator, n: int, threads: int) -> Result:
                                       **common)
             answer = engine.ng.request("answer", to_tag=f"a{i}",
                                        sdp=audio_sdp(2 * i + 2, agent_sink), **common)
-            calls.append((call_id, sdp_media_address(answer["sdp"])[1],
-                          sdp_media_address(offer["sdp"])[1]))
+            calls.append((call_id, sdp_media_address(answer["sdp"]),
+                          sdp_media_address(offer["sdp"])))
         setup = time.monotonic() - setup_started
         plan = work / f"{name}.calls"
-        plan.write_text("".join(f"{c} {HOST}:{cp} {HOST}:{ap}\n" for c, cp, ap in calls))
+        plan.write_text("".join(f"{c} {ch}:{cp} {ah}:{ap}\n" for c, (ch, cp), (ah, ap) in calls))
         report, sampler = generator.run(plan, n, args.duration, work, name,
                                         {"server": engine.pid})
         for call_id, _, _ in calls:
@@ -98,7 +98,7 @@ def run(args, work: Path, generator, n: int, threads: int) -> Result:
 def count_pcaps(r: Result, report: dict, calls, recording_dir: Path) -> None:
     """Packets per stream in rtpengine's pcaps against the generator's report."""
     files = pcaps_by_call(recording_dir)
-    ports = {c: (cp, ap) for c, cp, ap in calls}
+    ports = {c: (cp, ap) for c, (_, cp), (_, ap) in calls}
     r.files_expected = len(calls)
     for session in report.get("sessions", []):
         call_id = session.get("contact_id") or session.get("call_id")

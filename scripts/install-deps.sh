@@ -16,6 +16,7 @@ packages=(
   libsofia-sip-ua-dev                      # SIP stack (transactions, dialogs, session timers, SDP, multipart)
   libxml2-dev                              # SIPREC rs-metadata (RFC 7865) XML
   libsrtp2-dev                             # SRTP (RFC 3711) for SDES-keyed media over SIP TLS
+  liburing-dev                             # callrec-callgen: a wake-up's RTP packets to many sockets in one io_uring_enter
   libgtest-dev libgmock-dev                # unit tests
   libbenchmark-dev                         # bench/media_packet_bench (Google Benchmark)
   clang-format

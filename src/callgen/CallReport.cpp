@@ -65,10 +65,12 @@ void PrintText(const CallgenReport& report, std::ostream& out) {
         << " dBm0, " << d.duration_ms << " ms on, " << d.gap_ms << " ms off) from "
         << Ms(d.offsets.front()) << " s to " << Ms(d.offsets.back()) << " s of each call\n";
   }
+  for (const auto& warning : report.warnings) out << "warning: " << warning << "\n";
   const Lateness all = report.lateness();
   out << report.sessions.size() << " sessions, " << report.failed_sessions() << " failed, "
       << all.count() << " packets in " << Ms(report.elapsed_seconds) << " s; send lateness max "
-      << Ms(all.max_ms()) << " ms, p99 " << Ms(all.QuantileMs(0.99)) << " ms\n";
+      << Ms(all.max_ms()) << " ms, p99 " << Ms(all.QuantileMs(0.99)) << " ms"
+      << (report.send_batch.empty() ? std::string() : "; send batch " + report.send_batch) << "\n";
 }
 
 void PrintJson(const CallgenReport& report, std::ostream& out) {
@@ -109,6 +111,10 @@ void PrintJson(const CallgenReport& report, std::ostream& out) {
       {"sessions", std::move(sessions)}, {"failed_sessions", report.failed_sessions()},
       {"packets", all.count()},          {"elapsed_seconds", report.elapsed_seconds},
       {"lateness_max_ms", all.max_ms()}, {"lateness_p99_ms", all.QuantileMs(0.99)}};
+  if (!report.send_batch.empty()) root["send_batch"] = report.send_batch;
+  boost::json::array warnings;
+  for (const auto& warning : report.warnings) warnings.push_back(boost::json::string(warning));
+  root["warnings"] = std::move(warnings);
   if (report.dtmf) {
     boost::json::array offsets;
     for (const double offset : report.dtmf->offsets) offsets.push_back(offset);

@@ -57,6 +57,8 @@ struct CallgenReport {
   std::vector<SessionReport> sessions;
   std::optional<DtmfReport> dtmf;
   double elapsed_seconds = 0;
+  std::string send_batch;             // uring | off: how packets reached the kernel
+  std::vector<std::string> warnings;  // what may have limited the run (file descriptors, ...)
 
   int failed_sessions() const;
   Lateness lateness() const;  // over every stream

@@ -1,9 +1,14 @@
 #include "callgen/Callgen.hpp"
 
+#include <sys/resource.h>
+
+#include <cerrno>
+#include <cstring>
 #include <ostream>
 
 #include "callgen/AudioClip.hpp"
 #include "callgen/CallgenConfig.hpp"
+#include "callgen/RtpOnlyRun.hpp"
 #include "callgen/RtpSender.hpp"
 #include "callgen/SiprecClient.hpp"
 
@@ -20,6 +25,29 @@ core::Result<std::shared_ptr<const AudioClip>, std::string> Audio(const std::str
   return std::make_shared<const AudioClip>(std::move(clip).value());
 }
 
+// Thousands of calls need a socket a stream: the soft limit on descriptors
+// goes up to the hard one. Why not, when it could not.
+std::optional<std::string> RaiseDescriptorLimit() {
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0) {
+    return std::string("getrlimit(RLIMIT_NOFILE): ") + std::strerror(errno);
+  }
+  if (limit.rlim_cur == limit.rlim_max) return std::nullopt;
+  const rlim_t soft = limit.rlim_cur;
+  limit.rlim_cur = limit.rlim_max;
+  if (setrlimit(RLIMIT_NOFILE, &limit) != 0) {
+    return "open files limited to " + std::to_string(soft) +
+           " (could not raise RLIMIT_NOFILE: " + std::strerror(errno) + ")";
+  }
+  return std::nullopt;
+}
+
+SendBatch SendBatchOf(const std::string& name) {
+  if (name == "uring") return SendBatch::kUring;
+  if (name == "off") return SendBatch::kOff;
+  return SendBatch::kAuto;
+}
+
 }  // namespace
 
 int RunCallgen(int argc, const char* const* argv, std::ostream& out, std::ostream& err) {
@@ -33,13 +61,39 @@ int RunCallgen(int argc, const char* const* argv, std::ostream& out, std::ostrea
       return 2;
     }
   }
-  RtpSender sender(config->realtime);
-  SiprecClient client(*config, *customer, *agent, sender, err);
-  auto report = client.Run();
+  const auto descriptors = RaiseDescriptorLimit();
+  std::vector<RtpOnlyCall> rtp_only_calls;
+  if (!config->rtp_only_file.empty()) {
+    auto calls = ReadRtpOnlyCalls(config->rtp_only_file);
+    if (!calls) {
+      err << "callrec-callgen: --rtp-only " << calls.error()
+          << "\nRun with --help for more information.\n";
+      return 2;
+    }
+    rtp_only_calls = std::move(calls).value();
+  }
+  RtpSender sender(config->realtime, SendBatchOf(config->send_batch));
+  if (!sender.batch_unavailable().empty()) {
+    if (config->send_batch == "uring") {
+      err << "callrec-callgen: --send-batch uring: " << sender.batch_unavailable() << "\n";
+      return 2;
+    }
+    err << "callrec-callgen: io_uring unavailable (" << sender.batch_unavailable()
+        << "), one send per packet\n";
+  }
+  core::Result<CallgenReport, std::string> report = std::string();
+  if (!rtp_only_calls.empty()) {
+    report = RunRtpOnly(*config, rtp_only_calls, *customer, *agent, sender);
+  } else {
+    SiprecClient client(*config, *customer, *agent, sender, err);
+    report = client.Run();
+  }
   if (!report) {
     err << "callrec-callgen: " << report.error() << "\n";
     return 3;
   }
+  report.value().send_batch = sender.batching() ? "uring" : "off";
+  if (descriptors) report.value().warnings.push_back(*descriptors);
   if (config->realtime && !sender.realtime()) {
     err << "callrec-callgen: SCHED_FIFO refused, the media thread ran at normal priority\n";
   }

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <ostream>
+#include <utility>
 #include <vector>
 
 #include "callgen/AudioClip.hpp"
@@ -11,10 +12,9 @@
 #include "srtp/SdesCrypto.hpp"
 
 namespace callrec::callgen {
-namespace {
+namespace {}  // namespace
 
-// "HOST:PORT" or "[IPv6]:PORT".
-bool SplitTarget(const std::string& text, std::string& host, std::uint16_t& port) {
+bool SplitHostPort(const std::string& text, std::string& host, std::uint16_t& port) {
   std::string port_text;
   if (!text.empty() && text.front() == '[') {
     const auto close = text.find(']');
@@ -38,6 +38,8 @@ bool SplitTarget(const std::string& text, std::string& host, std::uint16_t& port
   port = static_cast<std::uint16_t>(value);
   return true;
 }
+
+namespace {
 
 std::optional<PauseWindow> ParsePause(const std::string& text) {
   const auto dash = text.find('-');
@@ -131,7 +133,13 @@ core::Result<CallgenConfig, int> ParseCallgenConfig(int argc, const char* const*
       "customer and agent audio as 20 ms G.711 RTP, re-INVITEs for a late agent or a client\n"
       "pause, a second session for a transfer, then BYE. Prints what it sent. Times are\n"
       "seconds from the call's 200 OK. Exit code 1 when any session failed."};
-  app.add_option("--target", target, "Recording server, HOST:PORT ([IPv6]:PORT)")->required();
+  app.add_option("--target", target,
+                 "Recording server, HOST:PORT ([IPv6]:PORT); required but with --rtp-only");
+  app.add_option("--rtp-only", config.rtp_only_file,
+                 "RTP with no SIP, e.g. to benchmark another media server: FILE has one line a\n"
+                 "call, NAME CUSTOMER_DEST AGENT_DEST (DEST: IP:PORT or [IPv6]:PORT; # comments).\n"
+                 "Calls start at --rate; each sends its two streams for --duration")
+      ->check(CLI::ExistingFile);
   app.add_option("--transport", config.transport, "SIP transport")
       ->check(CLI::IsMember({"udp", "tcp", "tls"}))
       ->capture_default_str();
@@ -212,6 +220,11 @@ core::Result<CallgenConfig, int> ParseCallgenConfig(int argc, const char* const*
   app.add_option("--dtmf-gap", config.dtmf.gap_ms, "Milliseconds between two keys")
       ->check(CLI::Range(40, 2000))
       ->capture_default_str();
+  app.add_option("--send-batch", config.send_batch,
+                 "How RTP reaches the kernel: uring (every packet due at a wake-up in one\n"
+                 "io_uring_enter), off (one sendto a packet), auto (uring if the kernel allows)")
+      ->check(CLI::IsMember({"auto", "uring", "off"}))
+      ->capture_default_str();
   app.add_flag("--json", config.json, "Print the report as JSON");
   app.add_flag("--realtime", config.realtime,
                "Run the media thread with SCHED_FIFO (needs CAP_SYS_NICE), for load runs");
@@ -227,18 +240,35 @@ core::Result<CallgenConfig, int> ParseCallgenConfig(int argc, const char* const*
     err << "callrec-callgen: " << message << "\nRun with --help for more information.\n";
     return core::Result<CallgenConfig, int>(2);
   };
-  if (!SplitTarget(target, config.target_host, config.target_port)) {
-    return usage("--target must be HOST:PORT, e.g. 127.0.0.1:5060");
+  const bool rtp_only = !config.rtp_only_file.empty();
+  if (target.empty() && !rtp_only) return usage("--target is required");
+  if (!target.empty()) {
+    if (!SplitHostPort(target, config.target_host, config.target_port)) {
+      return usage("--target must be HOST:PORT, e.g. 127.0.0.1:5060");
+    }
+    if (!MakeUdpAddress(config.target_host, config.target_port)) {
+      return usage("--target host must be a numeric IP address: " + config.target_host);
+    }
   }
-  if (!MakeUdpAddress(config.target_host, config.target_port)) {
-    return usage("--target host must be a numeric IP address: " + config.target_host);
-  }
-  if (config.local_ip.empty()) {
+  if (config.local_ip.empty() && rtp_only && config.target_host.empty()) {
+    // Left empty: the address routed toward the first call's destination.
+  } else if (config.local_ip.empty()) {
     auto local = LocalIpToward(config.target_host);
     if (!local) return usage(local.error().message);
     config.local_ip = *local;
   } else if (!MakeUdpAddress(config.local_ip, 0)) {
     return usage("--local-ip must be a numeric IP address");
+  }
+  if (rtp_only) {
+    const std::pair<bool, const char*> sip_only[] = {
+        {!config.srtp.empty(), "--srtp"},
+        {agent_joins_after >= 0, "--agent-joins-after"},
+        {transfer_after >= 0, "--transfer-after"},
+        {!pause.empty(), "--client-pause"},
+        {!dtmf.empty(), "--dtmf"}};
+    for (const auto& [given, name] : sip_only) {
+      if (given) return usage(std::string(name) + " needs SIP: not with --rtp-only");
+    }
   }
   if (!config.srtp.empty()) {
     if (!srtp::SuiteFromName(config.srtp)) {

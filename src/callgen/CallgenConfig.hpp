@@ -57,6 +57,12 @@ struct CallgenConfig {
   // --dtmf: digits keyed in the customer's audio (DtmfPlan).
   DtmfOptions dtmf;
 
+  // --rtp-only: RTP with no SIP to the destinations this file lists
+  // (RtpOnlyCalls); --target is not used.
+  std::string rtp_only_file;
+  // --send-batch: auto | uring | off (RtpSender's SendBatch).
+  std::string send_batch = "auto";
+
   bool json = false;
   bool realtime = false;  // SCHED_FIFO for the media thread
   bool verbose = false;
@@ -71,6 +77,9 @@ std::string TransferContactIdOf(const CallgenConfig& config, int index);
 // contact is its own initial contact, and a transfer's recording is filed
 // beside it). Empty when no ids were asked for.
 std::string InitialContactIdOf(const CallgenConfig& config, int index);
+
+// Splits "HOST:PORT" or "[IPv6]:PORT" (port 1-65535); false when malformed.
+bool SplitHostPort(const std::string& text, std::string& host, std::uint16_t& port);
 
 // Parses the command line. --help and errors are written to out/err; the
 // error is then the process exit code (0 after --help, 2 on a usage error).

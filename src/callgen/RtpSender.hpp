@@ -3,15 +3,18 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
+#include <limits>
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <string>
 #include <thread>
 #include <vector>
 
 #include "callgen/Lateness.hpp"
 #include "callgen/RtpPacketizer.hpp"
 #include "callgen/RtpSocket.hpp"
+#include "callgen/UringBatch.hpp"
 #include "srtp/SrtpStream.hpp"
 
 namespace callrec::callgen {
@@ -39,6 +42,8 @@ class OutboundStream {
   std::uint16_t local_port() const { return socket_.port(); }
   const RtpIdentity& identity() const { return packetizer_.identity(); }
   const RtpStreamStats& stats() const { return stats_; }
+  // The stream reached the end slot it was started with (any thread).
+  bool ended() const { return ended_.load(std::memory_order_acquire); }
   // Key presses on this stream (see RtpPacketizer); before RtpSender::Start.
   void set_dtmf(std::shared_ptr<const DtmfSchedule> schedule,
                 std::optional<std::uint8_t> event_payload_type) {
@@ -54,10 +59,18 @@ class OutboundStream {
   UdpAddress destination_;
   SteadyTime origin_{};
   std::int64_t next_slot_ = 0;
+  std::int64_t end_slot_ = 0;
   bool sending_ = false;
   bool stopped_ = false;
+  std::atomic<bool> ended_{false};
   RtpStreamStats stats_;
 };
+
+// How the media thread hands packets to the kernel. kUring: every packet due
+// at a wake-up goes out with one io_uring_enter (a SENDMSG per packet, each on
+// its stream's socket); kOff: one sendto per packet; kAuto: kUring when the
+// kernel allows io_uring, else kOff.
+enum class SendBatch { kAuto, kUring, kOff };
 
 // The one media thread that sends every stream of every session, each packet
 // at its slot on an absolute steady-clock schedule (never "sleep 20 ms", which
@@ -68,15 +81,17 @@ class RtpSender {
  public:
   // `realtime`: ask for SCHED_FIFO for the media thread (refused without
   // CAP_SYS_NICE; the thread then runs at normal priority).
-  explicit RtpSender(bool realtime = false);
+  explicit RtpSender(bool realtime = false, SendBatch batch = SendBatch::kAuto);
   ~RtpSender();
   RtpSender(const RtpSender&) = delete;
   RtpSender& operator=(const RtpSender&) = delete;
 
   // Sends slot `first_slot` onwards of a schedule starting at `origin` to
-  // `destination`, the clip from sample `clip_start` at `first_slot`.
+  // `destination`, the clip from sample `clip_start` at `first_slot`, up to
+  // (not including) `end_slot`, where the stream ends by itself (ended()).
   void Start(std::shared_ptr<OutboundStream> stream, UdpAddress destination, SteadyTime origin,
-             std::int64_t first_slot, std::int64_t clip_start = 0);
+             std::int64_t first_slot, std::int64_t clip_start = 0,
+             std::int64_t end_slot = std::numeric_limits<std::int64_t>::max());
   // Pausing skips slots (nothing is sent, the timestamp keeps running).
   void SetSending(const std::shared_ptr<OutboundStream>& stream, bool sending);
   // Sends nothing more; the stream is released by the sender. Returns once the
@@ -87,6 +102,10 @@ class RtpSender {
   void Stop();
   // Whether the media thread runs with SCHED_FIFO (valid once it started).
   bool realtime() const { return realtime_granted_; }
+  // Whether packets go out in io_uring batches; when SendBatch::kAuto or
+  // kUring fell back to one send per packet, why (empty otherwise).
+  bool batching() const { return batch_ != nullptr; }
+  const std::string& batch_unavailable() const { return batch_unavailable_; }
 
  private:
   struct Command {
@@ -96,6 +115,7 @@ class RtpSender {
     SteadyTime origin;
     std::int64_t first_slot;
     std::int64_t clip_start;
+    std::int64_t end_slot;
   };
   struct Due {
     SteadyTime at;
@@ -107,7 +127,20 @@ class RtpSender {
   std::uint64_t Post(Command command);
   void Run();
   void Apply(std::vector<Command>& commands, std::vector<Due>& heap);
+  // Sends (or, batching, queues) the packets of the stream's next slot.
+  void SendSlot(const std::shared_ptr<OutboundStream>& stream, SteadyTime due);
   static void SendOne(OutboundStream& stream, SteadyTime due);
+  void QueueSlot(const std::shared_ptr<OutboundStream>& stream, SteadyTime due);
+  // Sends what QueueSlot queued and records each packet's outcome.
+  void FlushBatch();
+
+  // A queued packet's stream and what its statistics need.
+  struct Queued {
+    std::shared_ptr<OutboundStream> stream;
+    SteadyTime due;
+    std::size_t rtp_size;
+    bool event;
+  };
 
   std::mutex mutex_;
   std::condition_variable wake_;
@@ -119,6 +152,9 @@ class RtpSender {
   bool stopped_ = false;  // the media thread has ended
   bool realtime_wanted_;
   std::atomic<bool> realtime_granted_{false};
+  std::unique_ptr<UringBatch> batch_;  // null: one send per packet
+  std::string batch_unavailable_;
+  std::vector<Queued> queued_;  // parallel to batch_'s packets
   std::thread thread_;
 };
 

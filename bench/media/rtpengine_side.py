@@ -17,7 +17,7 @@ import socket
 import time
 from pathlib import Path
 
-from ng import NgClient, audio_sdp, sdp_media_address
+from ng import NgClient, NgError, audio_sdp, sdp_media_address
 from pcap import pcaps_by_call, read_pcap
 from processes import HOST, Child, free_port, rss_kib
 from result import Result, disk_bytes
@@ -29,7 +29,10 @@ class RtpEngine(Child):
         self.recording_dir = work / name
         self.recording_dir.mkdir(parents=True)
         self.ng_port = free_port((socket.SOCK_DGRAM,))
-        argv = [binary, "--config-file=none", "--foreground", "--log-stderr",
+        # setsid: a session of its own, so that Ctrl-C reaches the bench only,
+        # which deletes the calls before it stops rtpengine (see delete_all);
+        # setsid execs in place (same pid) as the child is no group leader
+        argv = ["setsid", binary, "--config-file=none", "--foreground", "--log-stderr",
                 "--log-level=5",  # notice: no line per packet or per command
                 "--table=-1",  # userspace only: no kernel forwarding module
                 "--interface=127.0.0.1", f"--listen-ng={HOST}:{self.ng_port}",
@@ -38,7 +41,8 @@ class RtpEngine(Child):
                 "--recording-format=raw", f"--num-threads={threads}",
                 "--delete-delay=0",  # a deleted call is gone (and its pcap closed) at once
                 "--timeout=60"]
-        super().__init__(argv, work / f"{name}.log")
+        # cwd: a core file (see delete_all) lands in the run's directory
+        super().__init__(argv, work / f"{name}.log", cwd=self.recording_dir)
         self.ng = NgClient(HOST, self.ng_port, timeout=0.5, attempts=20)
         try:
             self.ng.ping()
@@ -46,11 +50,27 @@ class RtpEngine(Child):
             self.stop(5)
             raise RuntimeError(f"rtpengine did not answer ng ping:\n{self.tail()}")
 
+    def delete_all(self, call_ids, quick: bool = False) -> None:
+        """Deletes the calls, which closes their pcaps. Also before stopping
+        after an error: rtpengine 10.5 stopped with recorded calls still up
+        crashes in recording_finish (SIGSEGV, seen when a run was interrupted)."""
+        if quick:
+            self.ng.timeout, self.ng.attempts = 0.2, 1
+            self.ng.sock.settimeout(0.2)
+        for call_id in call_ids:
+            try:
+                self.ng.request("delete", call_id=call_id)
+            except NgError:
+                if not quick:
+                    raise
+
 
 def run(args, work: Path, generator, n: int, threads: int) -> Result:
     name = f"rtpengine-t{threads}-{n}"
     engine = RtpEngine(args.rtpengine, work, name, threads, args.rtpengine_range)
     sinks = []
+    calls = []  # (call id, customer's destination, agent's), each (host, port)
+    deleted = False
     try:
         for _ in range(2):  # customer, agent
             s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -61,7 +81,6 @@ def run(args, work: Path, generator, n: int, threads: int) -> Result:
         time.sleep(0.5)
         base_rss = rss_kib(engine.pid)
         setup_started = time.monotonic()
-        calls = []  # (call id, customer's destination, agent's), each (host, port)
         for i in range(n):
             call_id = f"{name}-{i + 1}"
             common = {"call_id": call_id, "from_tag": f"c{i}", "record_call": "yes",
@@ -77,10 +96,12 @@ def run(args, work: Path, generator, n: int, threads: int) -> Result:
         plan.write_text("".join(f"{c} {ch}:{cp} {ah}:{ap}\n" for c, (ch, cp), (ah, ap) in calls))
         report, sampler = generator.run(plan, n, args.duration, work, name,
                                         {"server": engine.pid})
-        for call_id, _, _ in calls:
-            engine.ng.request("delete", call_id=call_id)
+        engine.delete_all(c[0] for c in calls)
+        deleted = True
         time.sleep(1.0)  # pcaps are closed as the calls go
     finally:
+        if not deleted and engine.process.poll() is None:
+            engine.delete_all((c[0] for c in calls), quick=True)
         for s in sinks:
             s.close()
         finished = engine.stop(15)

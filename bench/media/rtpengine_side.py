@@ -96,6 +96,9 @@ def run(args, work: Path, generator, n: int, threads: int) -> Result:
         plan.write_text("".join(f"{c} {ch}:{cp} {ah}:{ap}\n" for c, (ch, cp), (ah, ap) in calls))
         report, sampler = generator.run(plan, n, args.duration, work, name,
                                         {"server": engine.pid})
+        received = sum(engine.ng.request("query", call_id=c[0]).get("totals", {})
+                       .get("RTP", {}).get("packets", 0) for c in calls)
+        kernel_drops = udp_drops(args.rtpengine_range)
         engine.delete_all(c[0] for c in calls)
         deleted = True
         time.sleep(1.0)  # pcaps are closed as the calls go
@@ -109,11 +112,25 @@ def run(args, work: Path, generator, n: int, threads: int) -> Result:
     if finished.returncode not in (0, -15):
         raise RuntimeError(f"rtpengine exited with {finished.returncode}:\n{engine.tail()}")
     r = Result(f"rtpengine {threads} thread" + ("s" if threads > 1 else ""), n, args.duration)
-    r.note = f"ng setup of {n} calls {setup:.1f} s"
+    r.note = (f"rtpengine's own count (ng query totals): {received:,} RTP packets received; "
+              f"dropped by the kernel at its sockets (full receive buffers): {kernel_drops:,}; "
+              f"ng setup of {n} calls {setup:.1f} s")
     count_pcaps(r, report, calls, engine.recording_dir)
     r.fill_load(sampler, base_rss, report)
     r.disk_bytes = disk_bytes(engine.recording_dir / "pcaps")
     return r
+
+
+def udp_drops(ports: tuple[int, int]) -> int:
+    """Datagrams the kernel dropped at the UDP sockets bound to these local
+    ports (the drops column of /proc/net/udp: full receive buffers), now."""
+    total = 0
+    for line in Path("/proc/net/udp").read_text().splitlines()[1:]:
+        fields = line.split()
+        port = int(fields[1].rsplit(":", 1)[1], 16)
+        if ports[0] <= port <= ports[1]:
+            total += int(fields[-1])
+    return total
 
 
 def count_pcaps(r: Result, report: dict, calls, recording_dir: Path) -> None:

@@ -33,7 +33,7 @@ import callrec_side  # noqa: E402
 import rtpengine_side  # noqa: E402
 from generator import Generator  # noqa: E402
 from ng import NgError  # noqa: E402
-from processes import stop_all, udp_ports_in_use  # noqa: E402
+from processes import fsync_probe, stop_all, udp_ports_in_use  # noqa: E402
 from report import print_result, print_summary  # noqa: E402
 from result import load_average  # noqa: E402
 
@@ -126,16 +126,16 @@ def main() -> int:
         print_context(args, work, generator)
         for n in args.counts:
             if args.only != "rtpengine":
-                load = load_average()
+                load, disk = load_average(), fsync_probe(work)
                 r = callrec_side.run(args, work, server_bin, callgen_bin, n)
-                r.load_before = load
+                r.load_before, r.fsync_before = load, disk
                 results.append(r)
                 print_result(r)
             if args.only != "callrec":
                 for threads in args.threads:
-                    load = load_average()
+                    load, disk = load_average(), fsync_probe(work)
                     r = rtpengine_side.run(args, work, generator, n, threads)
-                    r.load_before = load
+                    r.load_before, r.fsync_before = load, disk
                     results.append(r)
                     print_result(r)
         print_summary(results, generator.name)

@@ -8,7 +8,8 @@ def _mib(kib: float) -> str:
 
 
 def print_result(r: Result) -> None:
-    print(f"-- {r.system}, N={r.n} (load average before {r.load_before}): "
+    print(f"-- {r.system}, N={r.n} (before: load average {r.load_before}, disk 4 KiB write + "
+          f"fdatasync p50 {r.fsync_before[0]:.2f} ms, max {r.fsync_before[1]:.2f} ms): "
           f"ZERO LOSS {'yes' if r.zero_loss else 'NO'}")
     print(f"   packets sent {r.sent:,}, recorded {r.recorded:,}, lost {r.lost:,}, late "
           f"{r.late:,}; short {r.short_streams}; files {r.files_found}/{r.files_expected}")

@@ -30,6 +30,7 @@ class Result:
     lateness_p99_ms: float = 0.0  # the generator's send lateness
     lateness_max_ms: float = 0.0
     load_before: str = ""
+    fsync_before: tuple[float, float] = (0.0, 0.0)  # 4 KiB write + fdatasync p50, max (ms)
     note: str = ""
     extra: str = ""
 

@@ -125,19 +125,26 @@ def main() -> int:
     try:
         print_context(args, work, generator)
         for n in args.counts:
-            if args.only != "rtpengine":
+            runs = [] if args.only == "rtpengine" else [("callrec", lambda: callrec_side.run(
+                args, work, server_bin, callgen_bin, n))]
+            if args.only != "callrec":
+                runs += [(f"rtpengine {t} thread(s)", lambda t=t: rtpengine_side.run(
+                    args, work, generator, n, t)) for t in args.threads]
+            for label, run in runs:
                 load, disk = load_average(), fsync_probe(work)
-                r = callrec_side.run(args, work, server_bin, callgen_bin, n)
+                try:
+                    r = run()
+                except (RuntimeError, NgError, OSError) as e:
+                    # broken, not slow: said, and the exit status says it, but the
+                    # other systems still run
+                    print(f"-- {label}, N={n} (before: load average {load}): BROKEN: {e}\n",
+                          flush=True)
+                    stop_all()
+                    ok = False
+                    continue
                 r.load_before, r.fsync_before = load, disk
                 results.append(r)
                 print_result(r)
-            if args.only != "callrec":
-                for threads in args.threads:
-                    load, disk = load_average(), fsync_probe(work)
-                    r = rtpengine_side.run(args, work, generator, n, threads)
-                    r.load_before, r.fsync_before = load, disk
-                    results.append(r)
-                    print_result(r)
         print_summary(results, generator.name)
     except (RuntimeError, NgError, OSError) as e:
         print(f"BROKEN: {e}")

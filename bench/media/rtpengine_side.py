@@ -92,6 +92,7 @@ def run(args, work: Path, generator, n: int, threads: int) -> Result:
             calls.append((call_id, sdp_media_address(answer["sdp"]),
                           sdp_media_address(offer["sdp"])))
         setup = time.monotonic() - setup_started
+        errors0 = udp_errors()
         plan = work / f"{name}.calls"
         plan.write_text("".join(f"{c} {ch}:{cp} {ah}:{ap}\n" for c, (ch, cp), (ah, ap) in calls))
         report, sampler = generator.run(plan, n, args.duration, work, name,
@@ -99,6 +100,8 @@ def run(args, work: Path, generator, n: int, threads: int) -> Result:
         received = sum(engine.ng.request("query", call_id=c[0]).get("totals", {})
                        .get("RTP", {}).get("packets", 0) for c in calls)
         kernel_drops = udp_drops(args.rtpengine_range)
+        errors = {k: v - errors0[k] for k, v in udp_errors().items()}
+        sink_drops = sum(udp_drops((p, p)) for p in (customer_sink, agent_sink))
         engine.delete_all(c[0] for c in calls)
         deleted = True
         time.sleep(1.0)  # pcaps are closed as the calls go
@@ -114,6 +117,8 @@ def run(args, work: Path, generator, n: int, threads: int) -> Result:
     r = Result(f"rtpengine {threads} thread" + ("s" if threads > 1 else ""), n, args.duration)
     r.note = (f"rtpengine's own count (ng query totals): {received:,} RTP packets received; "
               f"dropped by the kernel at its sockets (full receive buffers): {kernel_drops:,}; "
+              f"machine's UDP errors during the run {errors} of which the two sinks' "
+              f"(never read, by design) {sink_drops:,}; "
               f"ng setup of {n} calls {setup:.1f} s")
     count_pcaps(r, report, calls, engine.recording_dir)
     r.fill_load(sampler, base_rss, report)
@@ -131,6 +136,14 @@ def udp_drops(ports: tuple[int, int]) -> int:
         if ports[0] <= port <= ports[1]:
             total += int(fields[-1])
     return total
+
+
+def udp_errors() -> dict[str, int]:
+    """The machine's UDP counters (/proc/net/snmp): InErrors, RcvbufErrors, MemErrors."""
+    rows = [l.split() for l in Path("/proc/net/snmp").read_text().splitlines()
+            if l.startswith("Udp:")]
+    values = dict(zip(rows[0][1:], (int(v) for v in rows[1][1:])))
+    return {k: values.get(k, 0) for k in ("InErrors", "RcvbufErrors", "MemErrors")}
 
 
 def count_pcaps(r: Result, report: dict, calls, recording_dir: Path) -> None:

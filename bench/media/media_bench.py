@@ -47,7 +47,7 @@ def parse_args():
     p.add_argument("--quick", action="store_true", help="a smoke run: N = 50,100 for 8 s")
     p.add_argument("--threads", default="1,2", help="rtpengine --num-threads, comma-separated")
     p.add_argument("--only", choices=["callrec", "rtpengine"], help="one system")
-    p.add_argument("--rtp-ports", default="10000-30999",
+    p.add_argument("--rtp-ports", default="2000-30999",
                    help="RTP range of both servers (one runs at a time): callrec takes 4 per "
                         "call (two even ports, each with the odd one), rtpengine 4 (RTP+RTCP "
                         "per side)")

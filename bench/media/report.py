@@ -33,7 +33,8 @@ def print_summary(results: list[Result], generator: str) -> None:
     print(f"   rtpengine's media from {generator}; callrec's from callrec-callgen (SIPREC)\n")
     print("| system | N | load before | sent | recorded | lost | late | zero loss | server CPU "
           "| cores per 1,000 streams | RSS per call | disk MB/s | generator p99 late |")
-    print("| --- | ---: | --- | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: |")
+    print("| --- | ---: | --- | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: "
+          "| ---: |")
     for r in results:
         print(f"| {r.system} | {r.n:,} | {r.load_before} | {r.sent:,} | {r.recorded:,} | "
               f"{r.lost:,} | {r.late:,} | {'yes' if r.zero_loss else 'no'} | "
@@ -45,13 +46,19 @@ def print_summary(results: list[Result], generator: str) -> None:
     for r in results:
         c = callrec.get(r.n)
         if r.system.startswith("rtpengine") and c and r.cpu_per_1000_streams > 0:
-            print(f"   N={r.n:,}: callrec / {r.system}, CPU per 1,000 streams: "
-                  f"{c.cpu_per_1000_streams / r.cpu_per_1000_streams:.2f}x; RSS per call "
-                  f"{c.rss_per_call_kib / r.rss_per_call_kib if r.rss_per_call_kib > 0 else float('nan'):.2f}x; "
-                  f"disk {c.disk_bytes_per_s / r.disk_bytes_per_s if r.disk_bytes_per_s else float('nan'):.2f}x")
+            caveat = "" if c.lost == 0 and r.lost == 0 else \
+                " (packets were lost: a server that reads fewer spends less, not comparable)"
+            print(f"   N={r.n:,}: callrec / {r.system}, CPU per 1,000 streams "
+                  f"{_ratio(c.cpu_per_1000_streams, r.cpu_per_1000_streams)}{caveat}; RSS per "
+                  f"call {_ratio(c.rss_per_call_kib, r.rss_per_call_kib)}; disk bytes/s "
+                  f"{_ratio(c.disk_bytes_per_s, r.disk_bytes_per_s)}")
     systems = list(dict.fromkeys(r.system for r in results))
     for s in systems:
         clean = [r.n for r in results if r.system == s and r.zero_loss]
         print(f"   largest N with zero loss, {s}: {max(clean):,}" if clean else
               f"   largest N with zero loss, {s}: none of those run")
     print(flush=True)
+
+
+def _ratio(a: float, b: float) -> str:
+    return f"{a / b:.2f}x" if b > 0 else "-"

@@ -17,7 +17,7 @@ class Result:
     lost: int = 0  # sent - recorded
     late: int = 0  # callrec: Counters.Late (not in the file: part of lost); rtpengine: out
     # of order in the pcap (in the file all the same: not a loss)
-    short_streams: int = 0  # streams (rtpengine) or contacts (callrec) with fewer recorded than sent
+    short_streams: int = 0  # streams (rtpengine), contacts (callrec) short of what was sent
     files_expected: int = 0
     files_found: int = 0
     zero_loss: bool = False

@@ -12,7 +12,6 @@ agent stream to the offer's. Both sinks are bound sockets that never read
 (small receive buffers, no ICMP unreachable), one per side for every call.
 """
 
-import json
 import socket
 import time
 from pathlib import Path

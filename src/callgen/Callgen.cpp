@@ -5,6 +5,8 @@
 #include <cerrno>
 #include <cstring>
 #include <ostream>
+#include <string>
+#include <vector>
 
 #include "callgen/AudioClip.hpp"
 #include "callgen/CallgenConfig.hpp"
@@ -26,20 +28,20 @@ core::Result<std::shared_ptr<const AudioClip>, std::string> Audio(const std::str
 }
 
 // Thousands of calls need a socket a stream: the soft limit on descriptors
-// goes up to the hard one. Why not, when it could not.
-std::optional<std::string> RaiseDescriptorLimit() {
+// goes up to the hard one. The limit then in force, or why it is unknown.
+core::Result<rlim_t, std::string> RaiseDescriptorLimit() {
   rlimit limit{};
   if (getrlimit(RLIMIT_NOFILE, &limit) != 0) {
     return std::string("getrlimit(RLIMIT_NOFILE): ") + std::strerror(errno);
   }
-  if (limit.rlim_cur == limit.rlim_max) return std::nullopt;
+  if (limit.rlim_cur == limit.rlim_max) return limit.rlim_cur;
   const rlim_t soft = limit.rlim_cur;
   limit.rlim_cur = limit.rlim_max;
   if (setrlimit(RLIMIT_NOFILE, &limit) != 0) {
     return "open files limited to " + std::to_string(soft) +
            " (could not raise RLIMIT_NOFILE: " + std::strerror(errno) + ")";
   }
-  return std::nullopt;
+  return limit.rlim_cur;
 }
 
 SendBatch SendBatchOf(const std::string& name) {
@@ -72,6 +74,16 @@ int RunCallgen(int argc, const char* const* argv, std::ostream& out, std::ostrea
     }
     rtp_only_calls = std::move(calls).value();
   }
+  std::vector<std::string> warnings;
+  if (!descriptors) {
+    warnings.push_back(descriptors.error());
+  } else if (const rlim_t needed = 2 * rtp_only_calls.size() + 64; *descriptors < needed) {
+    // Said before the run, which then stops at the first socket refused.
+    warnings.push_back(std::to_string(rtp_only_calls.size()) + " calls need about " +
+                       std::to_string(needed) + " file descriptors; RLIMIT_NOFILE allows " +
+                       std::to_string(*descriptors));
+    err << "callrec-callgen: " << warnings.back() << "\n";
+  }
   RtpSender sender(config->realtime, SendBatchOf(config->send_batch));
   if (!sender.batch_unavailable().empty()) {
     if (config->send_batch == "uring") {
@@ -93,7 +105,7 @@ int RunCallgen(int argc, const char* const* argv, std::ostream& out, std::ostrea
     return 3;
   }
   report.value().send_batch = sender.batching() ? "uring" : "off";
-  if (descriptors) report.value().warnings.push_back(*descriptors);
+  report.value().warnings = std::move(warnings);
   if (config->realtime && !sender.realtime()) {
     err << "callrec-callgen: SCHED_FIFO refused, the media thread ran at normal priority\n";
   }

@@ -116,9 +116,12 @@ void RtpSender::SendOne(OutboundStream& stream, SteadyTime due) {
       }
       size = *protected_size;
     }
-    const ssize_t sent = sendto(stream.socket_.fd(), packet.data(), size, MSG_DONTWAIT,
-                                reinterpret_cast<const sockaddr*>(&stream.destination_.storage),
-                                stream.destination_.length);
+    const ssize_t sent =
+        stream.socket_.connected()
+            ? send(stream.socket_.fd(), packet.data(), size, MSG_DONTWAIT)
+            : sendto(stream.socket_.fd(), packet.data(), size, MSG_DONTWAIT,
+                     reinterpret_cast<const sockaddr*>(&stream.destination_.storage),
+                     stream.destination_.length);
     stream.stats_.lateness.Record(std::chrono::steady_clock::now() - due);
     if (sent == static_cast<ssize_t>(size)) {
       ++stream.stats_.packets;
@@ -142,7 +145,7 @@ void RtpSender::QueueSlot(const std::shared_ptr<OutboundStream>& stream, SteadyT
   OutboundStream& s = *stream;
   for (std::size_t index = 0;; ++index) {
     if (batch_->full()) FlushBatch();
-    auto packet = batch_->Add(s.socket_.fd(), s.destination_);
+    auto packet = batch_->Add(s.socket_.fd(), s.socket_.connected() ? nullptr : &s.destination_);
     const std::uint64_t events_before = s.packetizer_.events_built();
     const std::size_t rtp_size =
         s.packetizer_.Build(s.next_slot_, index, packet.first<kMaxRtpPacket>());

@@ -82,35 +82,68 @@ core::Result<std::uint16_t, RouteError> FreePort(const std::string& local_ip, in
 core::Result<RtpSocket, std::string> RtpSocket::Open(const std::string& local_ip) {
   auto local = MakeUdpAddress(local_ip, 0);
   if (!local) return "not a numeric IP address: " + local_ip;
-  // Ask the kernel for ephemeral ports until one is even; the odd ones are
-  // held meanwhile so the kernel does not hand them out again.
+  const auto open = [&](std::uint16_t port, std::uint16_t& bound_port) -> int {
+    const int fd = socket(local->storage.ss_family, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (fd < 0) return -errno;
+    UdpAddress asked = *MakeUdpAddress(local_ip, port);
+    UdpAddress bound;
+    bound.length = sizeof bound.storage;
+    if (bind(fd, reinterpret_cast<const sockaddr*>(&asked.storage), asked.length) != 0 ||
+        getsockname(fd, reinterpret_cast<sockaddr*>(&bound.storage), &bound.length) != 0) {
+      const int error = errno;
+      close(fd);
+      return -error;
+    }
+    bound_port = bound.port();
+    return fd;
+  };
+  // Ask the kernel for an ephemeral port; when it is odd, try its even
+  // neighbours, then ask again. The odd ones are held meanwhile so the kernel
+  // does not hand them out again. (With thousands of streams bound, the
+  // kernel's picks are mostly odd ones: the neighbours make it quick.)
   std::vector<int> odd;
   core::Result<RtpSocket, std::string> result = std::string("no even port after 64 tries");
   for (int attempt = 0; attempt < 64; ++attempt) {
-    const int fd = socket(local->storage.ss_family, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    std::uint16_t port = 0;
+    const int fd = open(0, port);
     if (fd < 0) {
-      result = std::string("socket: ") + std::strerror(errno);
+      result =
+          (fd == -EMFILE || fd == -ENFILE ? std::string("socket: ") : "bind " + local_ip + ": ") +
+          std::strerror(-fd);
       break;
     }
-    UdpAddress bound;
-    bound.length = sizeof bound.storage;
-    if (bind(fd, reinterpret_cast<const sockaddr*>(&local->storage), local->length) != 0 ||
-        getsockname(fd, reinterpret_cast<sockaddr*>(&bound.storage), &bound.length) != 0) {
-      result = "bind " + local_ip + ": " + std::strerror(errno);
-      close(fd);
-      break;
-    }
-    if (bound.port() % 2 == 0) {
-      result = RtpSocket(fd, bound.port());
+    if (port % 2 == 0) {
+      result = RtpSocket(fd, port);
       break;
     }
     odd.push_back(fd);
+    bool found = false;
+    for (const int neighbour : {port - 1, port + 1}) {
+      if (neighbour < 1024 || neighbour > 65534) continue;
+      std::uint16_t even = 0;
+      const int even_fd = open(static_cast<std::uint16_t>(neighbour), even);
+      if (even_fd >= 0) {
+        result = RtpSocket(even_fd, even);
+        found = true;
+        break;
+      }
+    }
+    if (found) break;
   }
   for (const int fd : odd) close(fd);
   return result;
 }
 
-RtpSocket::RtpSocket(RtpSocket&& other) noexcept : fd_(other.fd_), port_(other.port_) {
+std::optional<std::string> RtpSocket::Connect(const UdpAddress& peer) {
+  if (connect(fd_, reinterpret_cast<const sockaddr*>(&peer.storage), peer.length) != 0) {
+    return "connect to " + peer.ip() + ": " + std::strerror(errno);
+  }
+  connected_ = true;
+  return std::nullopt;
+}
+
+RtpSocket::RtpSocket(RtpSocket&& other) noexcept
+    : fd_(other.fd_), port_(other.port_), connected_(other.connected_) {
   other.fd_ = -1;
 }
 
@@ -119,6 +152,7 @@ RtpSocket& RtpSocket::operator=(RtpSocket&& other) noexcept {
     if (fd_ >= 0) close(fd_);
     fd_ = other.fd_;
     port_ = other.port_;
+    connected_ = other.connected_;
     other.fd_ = -1;
   }
   return *this;

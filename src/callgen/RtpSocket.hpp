@@ -52,10 +52,17 @@ class RtpSocket {
   int fd() const { return fd_; }
   std::uint16_t port() const { return port_; }
 
+  // Fixes the socket's peer: sends then name no address (the kernel keeps the
+  // route instead of looking it up per packet), and an ICMP error from the
+  // peer fails the next send. The reason when refused.
+  std::optional<std::string> Connect(const UdpAddress& peer);
+  bool connected() const { return connected_; }
+
  private:
   RtpSocket(int fd, std::uint16_t port) : fd_(fd), port_(port) {}
   int fd_ = -1;
   std::uint16_t port_ = 0;
+  bool connected_ = false;
 };
 
 }  // namespace callrec::callgen

@@ -28,16 +28,19 @@ UringBatch::~UringBatch() {
 }
 
 std::span<std::uint8_t, UringBatch::kPacketCapacity> UringBatch::Add(
-    int fd, const UdpAddress& destination) {
+    int fd, const UdpAddress* destination) {
   Packet& packet = packets_[count_++];
   packet.fd = fd;
+  packet.connected = destination == nullptr;
   packet.size = 0;
   packet.result = 0;
-  packet.message = msghdr{};
-  packet.message.msg_name = const_cast<sockaddr_storage*>(&destination.storage);
-  packet.message.msg_namelen = destination.length;
-  packet.message.msg_iov = &packet.vector;
-  packet.message.msg_iovlen = 1;
+  if (destination != nullptr) {
+    packet.message = msghdr{};
+    packet.message.msg_name = const_cast<sockaddr_storage*>(&destination->storage);
+    packet.message.msg_namelen = destination->length;
+    packet.message.msg_iov = &packet.vector;
+    packet.message.msg_iovlen = 1;
+  }
   return packet.data;
 }
 
@@ -59,7 +62,11 @@ void UringBatch::Flush() {
     // them, so there is always room.
     // MSG_DONTWAIT: a full socket buffer is an error now, as with the
     // per-packet path, not a request parked until the socket drains.
-    io_uring_prep_sendmsg(sqe, packet.fd, &packet.message, MSG_DONTWAIT);
+    if (packet.connected) {
+      io_uring_prep_send(sqe, packet.fd, packet.data.data(), packet.size, MSG_DONTWAIT);
+    } else {
+      io_uring_prep_sendmsg(sqe, packet.fd, &packet.message, MSG_DONTWAIT);
+    }
     io_uring_sqe_set_data64(sqe, i);
     ++queued;
   }

@@ -36,9 +36,10 @@ class UringBatch {
 
   bool full() const { return count_ == packets_.size(); }
   std::size_t size() const { return count_; }
-  // The buffer of the next packet, to `destination` from `fd`; `destination`
-  // must stay valid until Flush returns. Not when full().
-  std::span<std::uint8_t, kPacketCapacity> Add(int fd, const UdpAddress& destination);
+  // The buffer of the next packet, to `destination` from `fd` (null: the
+  // socket is connected); `destination` must stay valid until Flush returns.
+  // Not when full().
+  std::span<std::uint8_t, kPacketCapacity> Add(int fd, const UdpAddress* destination);
   // The last added packet is `size` bytes (0: drop it, nothing is sent).
   void SetLastSize(std::size_t size);
   // Sends every packet added since the last flush, in the order added, and
@@ -54,6 +55,7 @@ class UringBatch {
     iovec vector{};
     msghdr message{};
     int fd = -1;
+    bool connected = false;
     std::size_t size = 0;
     int result = 0;
   };

@@ -146,6 +146,43 @@ TEST(CallgenConfig, UsageErrorsExitTwoWithTheReason) {
   }
 }
 
+// --rtp-only needs no --target (its file is read by RunCallgen, not here);
+// options that only make sense with SIP are refused with it.
+TEST(CallgenConfig, RtpOnlyAndSendBatch) {
+  auto p = Parse({"--rtp-only", "/etc/hostname", "--duration", "3", "--rate", "500"});
+  ASSERT_TRUE(p.result.ok()) << p.err;
+  EXPECT_EQ(p.result->rtp_only_file, "/etc/hostname");
+  EXPECT_TRUE(p.result->target_host.empty());
+  EXPECT_TRUE(p.result->local_ip.empty());  // routed toward the first destination
+  EXPECT_EQ(p.result->send_batch, "auto");
+  auto off =
+      Parse({"--rtp-only", "/etc/hostname", "--local-ip", "127.0.0.1", "--send-batch", "off"});
+  ASSERT_TRUE(off.result.ok()) << off.err;
+  EXPECT_EQ(off.result->send_batch, "off");
+  EXPECT_EQ(off.result->local_ip, "127.0.0.1");
+  EXPECT_EQ(Parse({"--target", "127.0.0.1:5060", "--send-batch", "uring"}).result->send_batch,
+            "uring");
+
+  const struct {
+    std::vector<std::string> args;
+    const char* reason;
+  } cases[] = {
+      {{"--rtp-only", "/no/such/calls.txt"}, "exist"},
+      {{"--rtp-only", "/etc/hostname", "--send-batch", "sometimes"}, "--send-batch"},
+      {{"--rtp-only", "/etc/hostname", "--local-ip", "localhost"}, "numeric IP"},
+      {{"--rtp-only", "/etc/hostname", "--transfer-after", "1"}, "--transfer-after needs SIP"},
+      {{"--rtp-only", "/etc/hostname", "--client-pause", "1-2"}, "--client-pause needs SIP"},
+      {{"--rtp-only", "/etc/hostname", "--agent-joins-after", "1"}, "needs SIP"},
+      {{"--rtp-only", "/etc/hostname", "--dtmf", "1@1"}, "--dtmf needs SIP"},
+  };
+  for (const auto& c : cases) {
+    auto bad = Parse(c.args);
+    ASSERT_FALSE(bad.result.ok()) << c.reason;
+    EXPECT_EQ(bad.result.error(), 2) << c.reason;
+    EXPECT_NE(bad.err.find(c.reason), std::string::npos) << bad.err;
+  }
+}
+
 TEST(CallgenConfig, DtmfOptions) {
   auto p = Parse({"--target", "127.0.0.1:5060", "--duration", "10", "--dtmf",
                   "4111111111111111@3.0", "--dtmf", "#@8", "--dtmf-mode", "rfc4733", "--dtmf-level",

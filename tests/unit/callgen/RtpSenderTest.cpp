@@ -5,6 +5,8 @@
 #include <poll.h>
 #include <unistd.h>
 
+#include <thread>
+
 #include "media/RtpPacket.hpp"
 
 namespace callrec::callgen {
@@ -69,9 +71,26 @@ TEST(RtpSocket, BindsAnEvenPortOnTheAskedAddress) {
   EXPECT_FALSE(RtpSocket::Open("not-an-ip").ok());
 }
 
-TEST(RtpSender, SendsEveryPacketOfTheScheduleInOrder) {
+// Every behaviour holds whether packets leave in io_uring batches or one
+// sendto each.
+class RtpSenderModes : public testing::TestWithParam<SendBatch> {
+ protected:
+  void SetUp() override {
+    if (GetParam() == SendBatch::kUring && !RtpSender(false, SendBatch::kUring).batching()) {
+      GTEST_SKIP() << "io_uring refused here";
+    }
+  }
+};
+
+INSTANTIATE_TEST_SUITE_P(SendBatch, RtpSenderModes,
+                         testing::Values(SendBatch::kUring, SendBatch::kOff),
+                         [](const testing::TestParamInfo<SendBatch>& info) {
+                           return info.param == SendBatch::kUring ? "uring" : "off";
+                         });
+
+TEST_P(RtpSenderModes, SendsEveryPacketOfTheScheduleInOrder) {
   Receiver receiver;
-  RtpSender sender;
+  RtpSender sender(false, GetParam());
   auto stream = NewStream(77);
   // Started 200 ms in the past: slots 0..10 are due at once, then one per 20 ms.
   sender.Start(stream, receiver.address(), std::chrono::steady_clock::now() - 200ms, 0);
@@ -95,9 +114,9 @@ TEST(RtpSender, SendsEveryPacketOfTheScheduleInOrder) {
   EXPECT_EQ(stream->stats().lateness.count(), packets.size());
 }
 
-TEST(RtpSender, SendsNothingWhilePausedAndResumesWithAMarker) {
+TEST_P(RtpSenderModes, SendsNothingWhilePausedAndResumesWithAMarker) {
   Receiver receiver;
-  RtpSender sender;
+  RtpSender sender(false, GetParam());
   auto stream = NewStream(5);
   sender.Start(stream, receiver.address(), std::chrono::steady_clock::now(), 0);
   const auto before = receiver.Collect(100ms);
@@ -118,10 +137,10 @@ TEST(RtpSender, SendsNothingWhilePausedAndResumesWithAMarker) {
   EXPECT_LE(static_cast<std::uint16_t>(first_after->sequence - last_before->sequence), 4);
 }
 
-TEST(RtpSender, FinishedStreamsStopAndOthersGoOn) {
+TEST_P(RtpSenderModes, FinishedStreamsStopAndOthersGoOn) {
   Receiver a;
   Receiver b;
-  RtpSender sender;
+  RtpSender sender(false, GetParam());
   auto one = NewStream(1);
   auto two = NewStream(2);
   const auto origin = std::chrono::steady_clock::now();
@@ -139,9 +158,9 @@ TEST(RtpSender, FinishedStreamsStopAndOthersGoOn) {
 // Finish returns once the stream is stopped: what arrives afterwards was sent
 // before (a BYE sent next cannot overtake the stream's last packet), and
 // finishing after the media thread ended does not wait.
-TEST(RtpSender, NothingLeavesAfterFinishReturns) {
+TEST_P(RtpSenderModes, NothingLeavesAfterFinishReturns) {
   Receiver a;
-  RtpSender sender;
+  RtpSender sender(false, GetParam());
   auto one = NewStream(1);
   sender.Start(one, a.address(), std::chrono::steady_clock::now(), 0);
   a.Collect(50ms);
@@ -152,6 +171,102 @@ TEST(RtpSender, NothingLeavesAfterFinishReturns) {
   sender.Stop();
   auto two = NewStream(2);
   sender.Finish(two);
+}
+
+// Many streams, each on its own socket, with several slots of each due at
+// once (started in the past): every packet arrives once, in order, with its
+// slot's timestamp, and a stream ends by itself at its end slot.
+TEST_P(RtpSenderModes, ManyStreamsSendEachPacketOnceInOrderUpToTheirEnd) {
+  constexpr int kStreams = 40;
+  constexpr std::int64_t kEnd = 15;
+  std::vector<std::unique_ptr<Receiver>> receivers;
+  std::vector<std::shared_ptr<OutboundStream>> streams;
+  RtpSender sender(false, GetParam());
+  const auto origin = std::chrono::steady_clock::now() - 100ms;  // slots 0-5 due at once
+  for (int i = 0; i < kStreams; ++i) {
+    receivers.push_back(std::make_unique<Receiver>());
+    streams.push_back(NewStream(1000 + i));
+    sender.Start(streams.back(), receivers.back()->address(), origin, 0, 0, kEnd);
+  }
+  const auto give_up = std::chrono::steady_clock::now() + 2s;
+  for (const auto& stream : streams) {
+    while (!stream->ended() && std::chrono::steady_clock::now() < give_up) {
+      std::this_thread::sleep_for(5ms);
+    }
+    EXPECT_TRUE(stream->ended());
+  }
+  sender.Stop();
+  for (int i = 0; i < kStreams; ++i) {
+    const auto packets = receivers[i]->Collect(20ms);
+    ASSERT_EQ(packets.size(), static_cast<std::size_t>(kEnd)) << "stream " << i;
+    for (std::size_t k = 0; k < packets.size(); ++k) {
+      const auto rtp = media::ParseRtp(packets[k]);
+      ASSERT_TRUE(rtp.has_value());
+      EXPECT_EQ(rtp->ssrc, 1000u + i);
+      EXPECT_EQ(rtp->sequence, 10 + k);
+      EXPECT_EQ(rtp->timestamp, 1000 + 160 * k);
+    }
+    EXPECT_EQ(streams[i]->stats().packets, static_cast<std::uint64_t>(kEnd));
+    EXPECT_EQ(streams[i]->stats().send_errors, 0u);
+    EXPECT_EQ(streams[i]->stats().lateness.count(), static_cast<std::uint64_t>(kEnd));
+  }
+}
+
+// A send the kernel refuses is counted, not retried, and the others go on:
+// an IPv6 destination from an IPv4 socket.
+TEST_P(RtpSenderModes, RefusedSendsAreCountedAsErrors) {
+  Receiver good;
+  RtpSender sender(false, GetParam());
+  auto ok = NewStream(1);
+  auto refused = NewStream(2);
+  const auto origin = std::chrono::steady_clock::now() - 40ms;
+  sender.Start(ok, good.address(), origin, 0, 0, 5);
+  sender.Start(refused, *MakeUdpAddress("::1", 9), origin, 0, 0, 5);
+  while (!ok->ended() || !refused->ended()) std::this_thread::sleep_for(5ms);
+  sender.Stop();
+  EXPECT_EQ(good.Collect(20ms).size(), 5u);
+  EXPECT_EQ(ok->stats().packets, 5u);
+  EXPECT_EQ(refused->stats().packets, 0u);
+  EXPECT_EQ(refused->stats().send_errors, 5u);
+}
+
+// --rtp-only connects each socket to its destination: packets then name no
+// address, and a closed port's ICMP errors come back as send errors.
+TEST_P(RtpSenderModes, ConnectedSocketsSendWithoutAnAddress) {
+  Receiver open;
+  UdpAddress closed;
+  {
+    Receiver gone;
+    closed = gone.address();
+  }
+  RtpSender sender(false, GetParam());
+  const auto origin = std::chrono::steady_clock::now();
+  std::shared_ptr<OutboundStream> streams[2];
+  const UdpAddress* peers[] = {&open.address(), &closed};
+  for (int i = 0; i < 2; ++i) {
+    auto socket = RtpSocket::Open("127.0.0.1");
+    ASSERT_TRUE(socket.ok());
+    ASSERT_FALSE(socket.value().Connect(*peers[i]).has_value());
+    EXPECT_TRUE(socket->connected());
+    auto clip = std::make_shared<const AudioClip>(ToneClip(440, 1.0, media::Codec::kPcmu));
+    streams[i] = std::make_shared<OutboundStream>(
+        std::move(socket).value(),
+        RtpPacketizer(RtpIdentity{static_cast<std::uint32_t>(i), 0, 0, 0}, clip, 0));
+    sender.Start(streams[i], *peers[i], origin, 0, 0, 10);
+  }
+  while (!streams[0]->ended() || !streams[1]->ended()) std::this_thread::sleep_for(5ms);
+  sender.Stop();
+  EXPECT_EQ(open.Collect(20ms).size(), 10u);
+  EXPECT_EQ(streams[0]->stats().packets, 10u);
+  EXPECT_EQ(streams[0]->stats().send_errors, 0u);
+  EXPECT_GT(streams[1]->stats().send_errors,
+            0u);  // the first send goes, its ICMP error fails the next
+}
+
+TEST(RtpSender, OffSendsOnePacketASyscall) {
+  RtpSender sender(false, SendBatch::kOff);
+  EXPECT_FALSE(sender.batching());
+  EXPECT_TRUE(sender.batch_unavailable().empty());
 }
 
 }  // namespace

@@ -6,7 +6,7 @@ JOBS ?= 2
 RUN_ARGS ?=
 PYTHON ?= $(shell scripts/find-python.sh)
 
-.PHONY: all deps build run call test unit-test flow-test interop-test interop-test-pg bench bench-pg bench-siprec format format-check clean lambda-zip fuzz fuzz-smoke test-sanitize test-tsan install deb bench-s3 bench-siprec-s3 lint
+.PHONY: all deps build run call test unit-test flow-test interop-test interop-test-pg bench bench-pg bench-siprec format format-check clean lambda-zip fuzz fuzz-smoke test-sanitize test-tsan install deb bench-s3 bench-siprec-s3 bench-media lint
 
 all: build
 
@@ -166,6 +166,12 @@ bench-siprec: build
 # Recording loss at 800 concurrent calls while recordings upload to a real Ceph RGW (~4 minutes).
 bench-siprec-s3: build
 	python3 bench/siprec/siprec_bench.py --build-dir $(BUILD_DIR) --only concurrent --counts 800 --s3
+
+# callrec-server against sipwise rtpengine (Debian's rtpengine-daemon, installed
+# here when missing, its packaged service kept stopped) under the same generator.
+bench-media: build
+	bash bench/media/install.sh
+	$(PYTHON) bench/media/media_bench.py --build-dir $(BUILD_DIR) $(BENCH_MEDIA_ARGS)
 
 # Upload throughput to a real Ceph RGW: callrec's S3 client against `aws s3 cp` (~1 minute).
 bench-s3: build

@@ -23,9 +23,9 @@ constexpr auto kTick = std::chrono::milliseconds(20);
 // Later than this, a tick reads every socket before it flushes (a stall): half
 // of the reorder window, so what waited through the stall is still on time.
 constexpr auto kLateTick = std::chrono::milliseconds(RecordingSession::kReorderFrames / 8 / 2);
-// Each file's header is synced every second, the files spread over the ticks
-// (a call's phase is its arrival order), so a thousand calls cost twenty
-// fdatasync() per tick, not a thousand every fiftieth tick.
+// Each file's header is rewritten every second, the files spread over the
+// ticks (a call's phase is its arrival order); the writer's sync thread makes
+// them durable with one syncfs a second.
 constexpr int kTicksPerSync = 50;
 // How long a new call waits for an ended call's ports still leaving the
 // io_uring (normally well under a millisecond).

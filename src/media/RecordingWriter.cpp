@@ -1,6 +1,13 @@
 #include "media/RecordingWriter.hpp"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+#include "log/Log.hpp"
 
 namespace callrec::media {
 
@@ -8,7 +15,27 @@ RecordingWriter::RecordingWriter(std::size_t max_queued_samples,
                                  std::chrono::milliseconds reopen_interval)
     : max_queued_(max_queued_samples),
       reopen_interval_(reopen_interval),
-      thread_([this] { Run(); }) {}
+      thread_([this] { Run(); }),
+      sync_thread_([this] { RunSyncs(); }) {}
+
+void RecordingWriter::RunSyncs() {
+  std::unique_lock lock(mutex_);
+  while (!stopping_) {
+    sync_cv_.wait_for(lock, std::chrono::seconds(1), [this] { return stopping_; });
+    const int fd = sync_fd_.load();
+    if (fd < 0 || !written_.exchange(false)) continue;
+    lock.unlock();
+    const bool ok = ::syncfs(fd) == 0;
+    const int error = errno;
+    lock.lock();
+    if (!ok) {
+      write_errors_ += 1;
+      failing_ = true;
+      last_error_ = std::string("syncfs failed: ") + std::strerror(error);
+      log::Error("recording.sync_failed", {{"error", last_error_}});
+    }
+  }
+}
 
 RecordingWriter::~RecordingWriter() {
   Stop();
@@ -20,7 +47,10 @@ void RecordingWriter::Stop() {
     stopping_ = true;
   }
   cv_.notify_all();
+  sync_cv_.notify_all();
   if (thread_.joinable()) thread_.join();
+  if (sync_thread_.joinable()) sync_thread_.join();
+  if (const int fd = sync_fd_.exchange(-1); fd >= 0) ::close(fd);
 }
 
 void RecordingWriter::Push(std::string id, Job job) {
@@ -110,6 +140,9 @@ bool RecordingWriter::OpenNow(OpenFile& file) {
     return false;
   }
   file.writer.emplace(std::move(created).value());
+  if (sync_fd_.load() < 0) {
+    sync_fd_ = ::open(file.path.parent_path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  }
   return true;
 }
 
@@ -203,7 +236,8 @@ void RecordingWriter::Execute(const std::string& id, Job& job) {
     file.owed_frames += gap->frames;
     WriteAudio(file, {});
   } else if (std::holds_alternative<SyncJob>(job)) {
-    if (file.writer) NoteWrite(file, file.writer->SyncHeader());
+    if (file.writer) NoteWrite(file, file.writer->UpdateHeader());
+    written_ = true;
   } else if (auto* close = std::get_if<CloseJob>(&job)) {
     std::uint64_t frames = 0;
     if (file.writer) {

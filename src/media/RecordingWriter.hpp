@@ -1,5 +1,6 @@
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
@@ -25,6 +26,12 @@ namespace callrec::media {
 // samples, so the bound is memory and holds whatever the number of calls); when
 // storage cannot keep up, audio chunks are replaced by a gap of the same length
 // (written as silence, so the channels stay aligned) and the loss is counted.
+//
+// Durability: every second a thread of its own calls syncfs() on the
+// recordings' file system, making every open recording's audio and header
+// durable in one call, so a slow disk delays that thread, never the writes
+// (one fdatasync per file and second on the writer thread made a 4 ms sync
+// drop audio at 500 calls). A finished file is fsync()ed at its close.
 class RecordingWriter {
  public:
   // What became of one file, reported on the writer thread once it is closed.
@@ -90,6 +97,7 @@ class RecordingWriter {
 
   void Push(std::string id, Job job);
   void Run();
+  void RunSyncs();  // the sync thread
   void Execute(const std::string& id, Job& job);
 
   const std::size_t max_queued_;
@@ -125,7 +133,14 @@ class RecordingWriter {
   std::vector<std::int16_t> zeros_;  // writer thread only
   log::ExceptionBarrier barrier_{"media.handler_failed"};
   std::map<std::string, OpenFile> files_;
+  // The sync thread's: a directory on the recordings' file system (set by the
+  // writer thread at the first file), and whether anything was written since
+  // the last syncfs.
+  std::atomic<int> sync_fd_{-1};
+  std::atomic<bool> written_{false};
+  std::condition_variable sync_cv_;  // with mutex_: stopping_
   std::thread thread_;
+  std::thread sync_thread_;
 };
 
 }  // namespace callrec::media

@@ -360,6 +360,11 @@ bool WavWriter::SyncHeader() {
   return true;
 }
 
+bool WavWriter::UpdateHeader() {
+  if (fd_ < 0) return Fail("writer is closed");
+  return WriteHeader();
+}
+
 bool WavWriter::Close() {
   if (fd_ < 0) return Fail("writer is closed");
   bool ok = WriteHeader();

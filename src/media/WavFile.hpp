@@ -35,6 +35,9 @@ class WavWriter {
   bool Append(std::span<const std::int16_t> interleaved);
   // Rewrites the RIFF and data sizes for what is written, then fdatasync().
   bool SyncHeader();
+  // Rewrites the sizes only; whoever syncs the file system makes them durable
+  // (RecordingWriter: one syncfs a second for every open recording).
+  bool UpdateHeader();
   // Final header, fsync(), close. Later calls fail with "writer is closed".
   bool Close();
 

@@ -173,6 +173,21 @@ TEST_F(WavFileTest, MovedWriterKeepsWritingAndDestructorLeavesAValidFile) {
   EXPECT_EQ(ReadWavSamples(path).value(), samples);
 }
 
+TEST_F(WavFileTest, UpdateHeaderMakesTheFileValidUpToWhatIsWritten) {
+  // What the recording writer does each second; its sync thread's syncfs
+  // then makes it durable.
+  const fs::path path = dir_ / "updated.wav";
+  const auto samples = Stereo(800);
+  auto writer = MustCreate(path, 2, 8000);
+  ASSERT_TRUE(writer.Append(samples));
+  ASSERT_TRUE(writer.UpdateHeader()) << writer.last_error();
+  const auto info = ReadWavInfo(path);
+  ASSERT_TRUE(info) << info.error().message;
+  EXPECT_EQ(info->frames, 800u);
+  ASSERT_TRUE(writer.Close());
+  EXPECT_FALSE(writer.UpdateHeader());  // closed
+}
+
 TEST_F(WavFileTest, CrashAfterSyncIsRepairedToEveryWrittenFrame) {
   const fs::path path = dir_ / "live.wav";
   const fs::path crashed = dir_ / "crashed.wav";

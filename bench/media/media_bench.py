@@ -33,7 +33,7 @@ import callrec_side  # noqa: E402
 import rtpengine_side  # noqa: E402
 from generator import Generator  # noqa: E402
 from ng import NgError  # noqa: E402
-from processes import fsync_probe, stop_all, udp_ports_in_use  # noqa: E402
+from processes import fsync_probe, server_binaries, stop_all, udp_ports_in_use  # noqa: E402
 from report import print_result, print_summary  # noqa: E402
 from result import load_average  # noqa: E402
 
@@ -109,13 +109,10 @@ def _interrupted(*_):
 
 def main() -> int:
     args = parse_args()
-    build = Path(args.build_dir).resolve()
-    server_bin, callgen_bin = build / "src" / "callrec-server", build / "src" / "callrec-callgen"
-    for binary in (server_bin, callgen_bin):
-        if not os.access(binary, os.X_OK):
-            print(f"missing {binary}: cmake --build {build} --target callrec-server "
-                  "callrec-callgen")
-            return 1
+    binaries = server_binaries(args.build_dir)
+    if binaries is None:
+        return 1
+    server_bin, callgen_bin = binaries
     if args.only != "callrec" and not os.access(args.rtpengine, os.X_OK):
         print("rtpengine is not installed: bash bench/media/install.sh")
         return 1

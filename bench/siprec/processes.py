@@ -52,6 +52,18 @@ def udp_ports_in_use() -> set[int]:
     return ports
 
 
+def server_binaries(build_dir: str) -> tuple[Path, Path] | None:
+    """callrec-server and callrec-callgen of a build; None (said why) when missing."""
+    build = Path(build_dir).resolve()
+    server_bin, callgen_bin = build / "src" / "callrec-server", build / "src" / "callrec-callgen"
+    for binary in (server_bin, callgen_bin):
+        if not os.access(binary, os.X_OK):
+            print(f"missing {binary}: cmake --build {build} --target callrec-server "
+                  "callrec-callgen")
+            return None
+    return server_bin, callgen_bin
+
+
 def cpu_seconds(pid: int) -> float:
     """User + system CPU time of a live process (all its threads)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()

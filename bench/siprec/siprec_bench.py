@@ -28,7 +28,7 @@ from pathlib import Path
 
 import concurrent_calls
 import setup_rate
-from processes import HOST, fsync_probe, stop_all
+from processes import HOST, fsync_probe, server_binaries, stop_all
 
 REPO = Path(__file__).resolve().parent.parent.parent
 
@@ -117,13 +117,10 @@ def print_context(args, work: Path) -> None:
 
 def main() -> int:
     args = parse_args()
-    build = Path(args.build_dir).resolve()
-    server_bin, callgen_bin = build / "src" / "callrec-server", build / "src" / "callrec-callgen"
-    for binary in (server_bin, callgen_bin):
-        if not os.access(binary, os.X_OK):
-            print(f"missing {binary}: cmake --build {build} --target callrec-server "
-                  "callrec-callgen")
-            return 1
+    binaries = server_binaries(args.build_dir)
+    if binaries is None:
+        return 1
+    server_bin, callgen_bin = binaries
     if not shutil.which(args.sipp):
         print("sipp is not installed (Debian package sip-tester)")
         return 1

@@ -19,6 +19,11 @@ constexpr unsigned kBufferBytes = 2048;
 constexpr unsigned kBufferGroup = 1;
 constexpr unsigned kQueueEntries = 1024;
 constexpr int kMaxRounds = 64;
+// Room for an IPv6 sender, rounded up so that the control message after it (at
+// io_uring_recvmsg_out + name) is aligned for cmsghdr.
+constexpr unsigned kNameBytes = (sizeof(sockaddr_in6) + 7) / 8 * 8;
+static_assert((sizeof(io_uring_recvmsg_out) + kNameBytes) % alignof(cmsghdr) == 0);
+static_assert(kBufferBytes % alignof(cmsghdr) == 0);
 constexpr std::uint64_t kCancelKey = ~std::uint64_t{0};  // the cancels' own completions
 
 }  // namespace
@@ -69,7 +74,7 @@ core::Result<std::unique_ptr<UringReceiver>, std::string> UringReceiver::Create(
   }
   for (unsigned id = 0; id < kBuffers; ++id) ring->Give(static_cast<unsigned short>(id), id);
   io_uring_buf_ring_advance(ring->buffers, kBuffers);
-  ring->header.msg_namelen = sizeof(sockaddr_in6);
+  ring->header.msg_namelen = kNameBytes;
   ring->header.msg_controllen = CMSG_SPACE(sizeof(timespec));
   return std::unique_ptr<UringReceiver>(new UringReceiver(std::move(ring)));
 }

@@ -43,6 +43,8 @@ Recorder::Recorder(asio::io_context& io, RecorderConfig config, AuditSource audi
       wall_clock_(std::move(wall_clock)),
       timer_(io),
       poll_timer_(io) {
+  // Held from start, like every descriptor the server keeps.
+  writer_.SyncFileSystemOf(config_.recordings_dir);
   uring_mode_ = WantsUring(config_, uring_refused_);
   if (uring_mode_) asio::post(io_, [this] { Uring(); });  // at start, not at the first call
   log::Info("media.receive", {{"path", receive_path()}, {"refused", uring_refused_}});

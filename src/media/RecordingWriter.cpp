@@ -71,6 +71,18 @@ void RecordingWriter::Push(std::string id, Job job) {
   cv_.notify_one();
 }
 
+void RecordingWriter::SyncFileSystemOf(const std::filesystem::path& dir) {
+  std::filesystem::path existing = dir.empty() ? std::filesystem::path(".") : dir;
+  std::error_code ec;
+  while (!std::filesystem::is_directory(existing, ec) && existing.has_parent_path() &&
+         existing.parent_path() != existing) {
+    existing = existing.parent_path();
+  }
+  const int fd = ::open(existing.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return;  // the first file's directory then
+  if (const int previous = sync_fd_.exchange(fd); previous >= 0) ::close(previous);
+}
+
 void RecordingWriter::Open(const std::string& id, std::filesystem::path wav) {
   Push(id, OpenJob{std::move(wav)});
 }

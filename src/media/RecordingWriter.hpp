@@ -55,6 +55,9 @@ class RecordingWriter {
   RecordingWriter(const RecordingWriter&) = delete;
   RecordingWriter& operator=(const RecordingWriter&) = delete;
 
+  // The file system the sync thread syncs: that of `dir`, or of its nearest
+  // existing parent. Without it, that of the first file opened.
+  void SyncFileSystemOf(const std::filesystem::path& dir);
   void Open(const std::string& id, std::filesystem::path wav);
   void Append(const std::string& id, std::vector<std::int16_t> interleaved);
   // Digital silence, without building the samples.

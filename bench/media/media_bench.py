@@ -33,7 +33,8 @@ import callrec_side  # noqa: E402
 import rtpengine_side  # noqa: E402
 from generator import Generator  # noqa: E402
 from ng import NgError  # noqa: E402
-from processes import fsync_probe, server_binaries, stop_all, udp_ports_in_use  # noqa: E402
+from processes import (finish_run, fsync_probe, server_binaries, stop_all,  # noqa: E402
+                       udp_ports_in_use)
 from report import print_result, print_summary  # noqa: E402
 from result import load_average  # noqa: E402
 
@@ -162,9 +163,7 @@ def main() -> int:
         ok = False
     finally:
         stop_all()
-        print(f"total {time.monotonic() - started:.0f} s" + (f"; kept {work}" if args.keep else ""))
-        if not args.keep:
-            shutil.rmtree(work, ignore_errors=True)
+        finish_run(work, args.keep, started)
     return 0 if ok else 1
 
 

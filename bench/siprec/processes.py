@@ -7,6 +7,7 @@ even after it has exited.
 
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -50,6 +51,13 @@ def udp_ports_in_use() -> set[int]:
             local = line.split()[1]
             ports.add(int(local.rsplit(":", 1)[1], 16))
     return ports
+
+
+def finish_run(work: Path, keep: bool, started: float) -> None:
+    """The end of a bench run: its total time, and its data removed unless kept."""
+    print(f"total {time.monotonic() - started:.0f} s" + (f"; kept {work}" if keep else ""))
+    if not keep:
+        shutil.rmtree(work, ignore_errors=True)
 
 
 def server_binaries(build_dir: str) -> tuple[Path, Path] | None:

@@ -28,7 +28,7 @@ from pathlib import Path
 
 import concurrent_calls
 import setup_rate
-from processes import HOST, fsync_probe, server_binaries, stop_all
+from processes import HOST, finish_run, fsync_probe, server_binaries, stop_all
 
 REPO = Path(__file__).resolve().parent.parent.parent
 
@@ -140,9 +140,7 @@ def main() -> int:
         stop_all()
         if cluster is not None:
             cluster.stop()
-        print(f"total {time.monotonic() - started:.0f} s" + (f"; kept {work}" if args.keep else ""))
-        if not args.keep:
-            shutil.rmtree(work, ignore_errors=True)
+        finish_run(work, args.keep, started)
     return 0 if ok else 1
 
 

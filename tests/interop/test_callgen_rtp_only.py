@@ -56,23 +56,21 @@ class Receivers:
         while self.running:
             readable, _, _ = select.select(self.sockets, [], [], 0.05)
             for s in readable:
-                while True:
-                    try:
-                        data, source = s.recvfrom(2048)
-                    except BlockingIOError:
-                        break
-                    self.packets[s.getsockname()[1]].append((data, source[1]))
+                self._read_waiting(s)
+
+    def _read_waiting(self, s):
+        while True:
+            try:
+                data, source = s.recvfrom(2048)
+            except BlockingIOError:
+                break
+            self.packets[s.getsockname()[1]].append((data, source[1]))
 
     def stop(self):
         self.running = False
         self.thread.join()
         for s in self.sockets:  # what arrived after the last select
-            while True:
-                try:
-                    data, source = s.recvfrom(2048)
-                except BlockingIOError:
-                    break
-                self.packets[s.getsockname()[1]].append((data, source[1]))
+            self._read_waiting(s)
 
     def close(self):
         for s in self.sockets:
